@@ -1,0 +1,25 @@
+package eventbank.core;
+
+/**
+ * What someone asks the bank to do. Every value that is not a pure function of the bank's
+ * state (account number, password hash, opening balance) is chosen before {@code decide} sees
+ * the command and is recorded in the event, so replay never needs a clock, a random source or
+ * a password hasher.
+ */
+public sealed interface Command
+        permits Command.OpenAccount, Command.VerifyAccount, Command.TransferMoney, Command.Withdraw {
+
+    /** Opens an account; the number and the password hash were chosen by the caller. */
+    record OpenAccount(long accountNumber, String email, String passwordHash, long openingBalance,
+                       Idempotency idempotency) implements Command {}
+
+    /** Verifies an account's email address with the code from the link. */
+    record VerifyAccount(long accountNumber, String code) implements Command {}
+
+    /** Moves money from one verified account to another. */
+    record TransferMoney(long fromAccountNumber, long toAccountNumber, long amount,
+                         Idempotency idempotency) implements Command {}
+
+    /** Takes money out of a verified account. */
+    record Withdraw(long accountNumber, long amount, Idempotency idempotency) implements Command {}
+}

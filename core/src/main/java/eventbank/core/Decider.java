@@ -1,0 +1,170 @@
+package eventbank.core;
+
+import java.util.List;
+
+/**
+ * The bank's rules: {@code decide(bank, command, now)} answers the events to record or a
+ * rejection, and never changes the bank. It reads no clock and no random source: the time is
+ * a parameter, stamped by the sequencer, and only used to let idempotency keys expire.
+ */
+public final class Decider {
+    private final VerificationCodes codes;
+
+    public Decider(VerificationCodes codes) {
+        this.codes = codes;
+    }
+
+    public Decision decide(Bank bank, Command command, long nowMicros) {
+        return switch (command) {
+            case Command.OpenAccount c -> open(bank, c, nowMicros);
+            case Command.VerifyAccount c -> verify(bank, c);
+            case Command.TransferMoney c -> transfer(bank, c, nowMicros);
+            case Command.Withdraw c -> withdraw(bank, c, nowMicros);
+        };
+    }
+
+    private Decision open(Bank bank, Command.OpenAccount c, long now) {
+        Decision earlier = earlierUse(bank, IdempotencyLog.SCOPE_OPENING, c.idempotency(), now);
+        if (earlier != null) {
+            return earlier;
+        }
+        if (!isEmail(c.email())) {
+            return rejected(Rejection.EMAIL_INVALID);
+        }
+        if (c.passwordHash() == null || c.passwordHash().isEmpty()) {
+            return rejected(Rejection.PASSWORD_HASH_MISSING);
+        }
+        if (c.openingBalance() < 0 || c.openingBalance() > Limits.AMOUNT_MAX) {
+            return rejected(Rejection.OPENING_BALANCE_INVALID);
+        }
+        if (!Limits.isAccountNumber(c.accountNumber()) || bank.exists(c.accountNumber())) {
+            return rejected(Rejection.ACCOUNT_NUMBER_TAKEN);
+        }
+        if (bank.isEmailTaken(c.email())) {
+            return rejected(Rejection.EMAIL_TAKEN);
+        }
+        return accepted(new Event.AccountOpened(c.accountNumber(), c.email(), c.passwordHash(),
+                c.openingBalance(), c.idempotency()));
+    }
+
+    private Decision verify(Bank bank, Command.VerifyAccount c) {
+        if (!bank.exists(c.accountNumber())) {
+            return rejected(Rejection.ACCOUNT_NOT_FOUND);
+        }
+        if (!codes.matches(c.accountNumber(), bank.openedSeqOf(c.accountNumber()), c.code())) {
+            return rejected(Rejection.WRONG_CODE);
+        }
+        if (bank.isVerified(c.accountNumber())) {
+            // Mail scanners follow links: a second visit is fine and records nothing.
+            return new Decision.Accepted(List.of());
+        }
+        return accepted(new Event.AccountVerified(c.accountNumber()));
+    }
+
+    private Decision transfer(Bank bank, Command.TransferMoney c, long now) {
+        Decision earlier = earlierUse(bank, c.fromAccountNumber(), c.idempotency(), now);
+        if (earlier != null) {
+            return earlier;
+        }
+        Rejection amountProblem = checkAmount(c.amount());
+        if (amountProblem != null) {
+            return rejected(amountProblem);
+        }
+        if (!bank.exists(c.fromAccountNumber())) {
+            return rejected(Rejection.ACCOUNT_NOT_FOUND);
+        }
+        if (!bank.exists(c.toAccountNumber())) {
+            return rejected(Rejection.RECIPIENT_NOT_FOUND);
+        }
+        if (c.fromAccountNumber() == c.toAccountNumber()) {
+            return rejected(Rejection.SAME_ACCOUNT);
+        }
+        if (!bank.isVerified(c.fromAccountNumber())) {
+            return rejected(Rejection.ACCOUNT_NOT_VERIFIED);
+        }
+        if (!bank.isVerified(c.toAccountNumber())) {
+            return rejected(Rejection.RECIPIENT_NOT_VERIFIED);
+        }
+        if (bank.balanceOf(c.fromAccountNumber()) < c.amount()) {
+            return rejected(Rejection.INSUFFICIENT_FUNDS);
+        }
+        return accepted(new Event.MoneyTransferred(c.fromAccountNumber(), c.toAccountNumber(), c.amount(),
+                c.idempotency()));
+    }
+
+    private Decision withdraw(Bank bank, Command.Withdraw c, long now) {
+        Decision earlier = earlierUse(bank, c.accountNumber(), c.idempotency(), now);
+        if (earlier != null) {
+            return earlier;
+        }
+        Rejection amountProblem = checkAmount(c.amount());
+        if (amountProblem != null) {
+            return rejected(amountProblem);
+        }
+        if (!bank.exists(c.accountNumber())) {
+            return rejected(Rejection.ACCOUNT_NOT_FOUND);
+        }
+        if (!bank.isVerified(c.accountNumber())) {
+            return rejected(Rejection.ACCOUNT_NOT_VERIFIED);
+        }
+        if (bank.balanceOf(c.accountNumber()) < c.amount()) {
+            return rejected(Rejection.INSUFFICIENT_FUNDS);
+        }
+        return accepted(new Event.MoneyWithdrawn(c.accountNumber(), c.amount(), c.idempotency()));
+    }
+
+    /**
+     * Answers the first outcome when this key was accepted before with the same request, a
+     * rejection when it was accepted with another request, and null when the key is fresh.
+     * Only accepted commands consume a key, so a rejected request may be retried.
+     */
+    private static Decision earlierUse(Bank bank, long scope, Idempotency idempotency, long now) {
+        if (idempotency == null) {
+            return null;
+        }
+        IdempotencyLog.Entry entry = bank.findIdempotency(scope, idempotency.key(), now);
+        if (entry == null) {
+            return null;
+        }
+        return entry.fingerprint().equals(idempotency.fingerprint())
+                ? new Decision.Replayed(entry.seq())
+                : rejected(Rejection.IDEMPOTENCY_KEY_REUSED);
+    }
+
+    private static Rejection checkAmount(long amount) {
+        if (amount < Limits.AMOUNT_MIN) {
+            return Rejection.AMOUNT_NOT_POSITIVE;
+        }
+        return amount > Limits.AMOUNT_MAX ? Rejection.AMOUNT_TOO_LARGE : null;
+    }
+
+    /**
+     * A deliberately plain check: one {@code @}, something on each side, a dot in the domain, no
+     * white space or control characters, at most 254 characters. The verification mail is the
+     * real test of an address.
+     */
+    static boolean isEmail(String email) {
+        if (email == null || email.length() < 5 || email.length() > Limits.EMAIL_LENGTH_MAX) {
+            return false;
+        }
+        int at = email.indexOf('@');
+        if (at <= 0 || at != email.lastIndexOf('@')) {
+            return false;
+        }
+        String domain = email.substring(at + 1);
+        int dot = domain.lastIndexOf('.');
+        if (dot <= 0 || dot == domain.length() - 1 || domain.startsWith(".") || domain.contains("..")) {
+            return false;
+        }
+        return email.codePoints().noneMatch(c -> c <= 0x20 || c == 0x7f || Character.isWhitespace(c)
+                || Character.isISOControl(c));
+    }
+
+    private static Decision rejected(Rejection reason) {
+        return new Decision.Rejected(reason);
+    }
+
+    private static Decision accepted(Event event) {
+        return new Decision.Accepted(List.of(event));
+    }
+}

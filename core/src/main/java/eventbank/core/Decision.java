@@ -1,0 +1,26 @@
+package eventbank.core;
+
+import java.util.List;
+
+/** What {@code decide} answers: events to record, a reason to refuse, or an earlier outcome. */
+public sealed interface Decision permits Decision.Accepted, Decision.Rejected, Decision.Replayed {
+
+    /**
+     * The command is accepted; these events are to be recorded in this order. An empty list
+     * means there was nothing to change (verifying an account that is already verified).
+     */
+    record Accepted(List<Event> events) implements Decision {
+        public Accepted {
+            events = List.copyOf(events);
+        }
+    }
+
+    /** The command is refused; nothing is recorded. */
+    record Rejected(Rejection reason) implements Decision {}
+
+    /**
+     * The same idempotency key and request were accepted before, as the event at {@code seq}:
+     * nothing new is recorded and the caller is answered with that first outcome.
+     */
+    record Replayed(long seq) implements Decision {}
+}
