@@ -1,0 +1,118 @@
+package eventbank.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.SplittableRandom;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The auditor: thousands of random command sequences, each decided by the real bank and by
+ * {@link ReferenceBank}, a plain model written apart from it. After every step both must agree
+ * on the decision, on every balance and flag, and on the money: the balances add up to what
+ * was opened minus what was withdrawn, and none is below zero. A failure names its seed, and
+ * {@link #replayOneSeed()} runs that seed alone.
+ */
+class BankAuditorTest {
+    private static final int SEQUENCES = 2_000;
+    private static final int COMMANDS_MIN = 50;
+    private static final int COMMANDS_MAX = 300;
+    /**
+     * Short enough that keys expire within one sequence: steps are a hundred microseconds
+     * apart on average, so a key lives for about fifty steps.
+     */
+    private static final long KEY_WINDOW_MICROS = 5_000;
+
+    @Test
+    void theBankAgreesWithTheReferenceModel() {
+        for (long seed = 1; seed <= SEQUENCES; seed++) {
+            audit(seed);
+        }
+    }
+
+    /** Set the seed a failure printed here to look at that sequence alone. */
+    @Test
+    void replayOneSeed() {
+        audit(Long.getLong("auditor.seed", 42));
+    }
+
+    private static void audit(long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        Bank bank = new Bank(KEY_WINDOW_MICROS);
+        Decider decider = new Decider(Scenario.CODES);
+        ReferenceBank model = new ReferenceBank(Scenario.SERVER_KEY, KEY_WINDOW_MICROS);
+        CommandGenerator commands = new CommandGenerator(random, model);
+        long nowMicros = Scenario.START_MICROS;
+        long seq = 0;
+
+        int steps = COMMANDS_MIN + random.nextInt(COMMANDS_MAX - COMMANDS_MIN + 1);
+        for (int step = 1; step <= steps; step++) {
+            nowMicros += random.nextInt(100) < 3 ? KEY_WINDOW_MICROS : random.nextInt(200);
+            Command command = commands.next();
+            commands.sent(command);
+            Supplier<String> where = describe(seed, step, command);
+
+            Decision expected = model.decide(command, nowMicros);
+            Decision actual = decider.decide(bank, command, nowMicros);
+            assertThat(actual).as(where).isEqualTo(expected);
+
+            if (actual instanceof Decision.Accepted accepted) {
+                for (Event event : accepted.events()) {
+                    seq++;
+                    bank.evolve(seq, nowMicros, event);
+                    model.apply(seq, nowMicros, event);
+                }
+            }
+            checkSameState(bank, model, where);
+        }
+        checkAtTheEnd(bank, model, describe(seed, steps, null));
+    }
+
+    private static Supplier<String> describe(long seed, int step, Command command) {
+        return () -> "seed " + seed + ", step " + step + (command == null ? "" : ", command " + command);
+    }
+
+    /** After every step: the same accounts, balances, flags and totals, and the invariant. */
+    private static void checkSameState(Bank bank, ReferenceBank model, Supplier<String> where) {
+        for (long number : model.accountNumbers()) {
+            ReferenceBank.Account account = model.account(number);
+            if (!bank.exists(number) || bank.balanceOf(number) != account.balance
+                    || bank.isVerified(number) != account.verified) {
+                throw new AssertionError(where.get() + ": account " + number + " differs: the model has balance "
+                        + account.balance + ", verified " + account.verified);
+            }
+            if (account.balance < 0) {
+                throw new AssertionError(where.get() + ": account " + number + " is below zero");
+            }
+        }
+        if (bank.accountCount() != model.accountNumbers().size() || bank.openedTotal() != model.openedTotal()
+                || bank.withdrawnTotal() != model.withdrawnTotal() || bank.balanceTotal() != model.balanceTotal()) {
+            throw new AssertionError(where.get() + ": the bank's counts or totals differ from the model's");
+        }
+        if (model.balanceTotal() != model.openedTotal() - model.withdrawnTotal()) {
+            throw new AssertionError(where.get() + ": money was created or destroyed");
+        }
+        String breach = bank.checkInvariant();
+        if (breach != null) {
+            throw new AssertionError(where.get() + ": " + breach);
+        }
+    }
+
+    /**
+     * At the end of a sequence, the checks too slow for every step: emails and opening seqs,
+     * and that replaying the log or restoring a snapshot rebuilds the very same state.
+     */
+    private static void checkAtTheEnd(Bank bank, ReferenceBank model, Supplier<String> where) {
+        for (String email : model.emails()) {
+            assertThat(bank.isEmailTaken(email.toUpperCase())).as(where).isTrue();
+        }
+        for (long number : model.accountNumbers()) {
+            assertThat(bank.openedSeqOf(number)).as(where).isEqualTo(model.account(number).openedSeq);
+        }
+        assertThat(bank.lastSeq()).as(where).isEqualTo(model.log().size());
+
+        Bank replayed = new Bank(KEY_WINDOW_MICROS);
+        model.log().forEach(replayed::evolve);
+        assertThat(replayed.stateDigest()).as(where).isEqualTo(bank.stateDigest());
+    }
+}

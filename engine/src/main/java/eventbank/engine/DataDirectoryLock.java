@@ -1,0 +1,56 @@
+package eventbank.engine;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * The writer's exclusive lock on a data directory ({@code data/LOCK}), held as long as the
+ * engine runs; the operating system drops it when the process dies, even by SIGKILL.
+ */
+public final class DataDirectoryLock implements AutoCloseable {
+    public static final String FILE_NAME = "LOCK";
+
+    private final FileChannel channel;
+    private final FileLock lock;
+
+    private DataDirectoryLock(FileChannel channel, FileLock lock) {
+        this.channel = channel;
+        this.lock = lock;
+    }
+
+    /** Takes the lock, or throws {@link DataDirectoryLockedException} when another holds it. */
+    public static DataDirectoryLock acquire(Path dataDirectory) throws IOException {
+        Files.createDirectories(dataDirectory);
+        FileChannel channel = FileChannel.open(dataDirectory.resolve(FILE_NAME),
+                StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        FileLock lock;
+        try {
+            lock = channel.tryLock();
+        } catch (OverlappingFileLockException e) {
+            lock = null; // held by this very process
+        }
+        if (lock == null) {
+            channel.close();
+            throw new DataDirectoryLockedException(dataDirectory);
+        }
+        return new DataDirectoryLock(channel, lock);
+    }
+
+    @Override
+    public void close() throws IOException {
+        lock.release();
+        channel.close();
+    }
+
+    /** Another process (or engine) has the data directory. */
+    public static final class DataDirectoryLockedException extends IOException {
+        public DataDirectoryLockedException(Path dataDirectory) {
+            super("the data directory " + dataDirectory + " is locked by another eventbank process");
+        }
+    }
+}

@@ -1,0 +1,182 @@
+package eventbank.engine;
+
+import eventbank.core.Bank;
+import eventbank.core.Command;
+import eventbank.core.Decider;
+import eventbank.core.HmacVerificationCodes;
+import eventbank.core.VerificationCodes;
+import eventbank.engine.journal.Journal;
+import eventbank.engine.journal.JournalReader;
+import eventbank.engine.journal.SnapshotMismatchException;
+import eventbank.engine.snapshot.SnapshotStore;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * The engine assembled: lock the data directory, load the newest snapshot that matches the
+ * journal, replay the journal's tail into the write model (moving a torn last write aside),
+ * then start the sequencer and the subscribers. Replay only evolves state: it never calls
+ * {@code decide}, never mails, never writes.
+ */
+public final class Engine implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(Engine.class.getName());
+
+    private final EngineConfig config;
+    private final DataDirectoryLock lock;
+    private final VerificationCodes codes;
+    private final Journal.Recovery recovery;
+    private final long startSnapshotSeq;
+    private final List<String> startWarnings;
+    private final Sequencer sequencer;
+    private final CopyOnWriteArrayList<Subscription> subscriptions = new CopyOnWriteArrayList<>();
+    private final Snapshotter snapshotter;
+
+    private Engine(EngineConfig config, DataDirectoryLock lock, VerificationCodes codes, Journal journal,
+                   Bank bank, long startSnapshotSeq, List<String> startWarnings) {
+        this.config = config;
+        this.lock = lock;
+        this.codes = codes;
+        this.recovery = journal.recovery();
+        this.startSnapshotSeq = startSnapshotSeq;
+        this.startWarnings = List.copyOf(startWarnings);
+        this.sequencer = new Sequencer(bank, new Decider(codes), journal, config.clockMicros(),
+                config.accountNumbers(), config.sequencerLimits());
+        if (config.snapshotEveryEvents() > 0) {
+            snapshotter = new Snapshotter(new SnapshotStore(config.storage(), config.snapshotDirectory()),
+                    startSnapshotSeq, config.snapshotEveryEvents(), config.snapshotsNewestKept(),
+                    config.snapshotHistorySpanEvents(), config.idempotencyWindowMicros());
+            subscribe(snapshotter);
+        } else {
+            snapshotter = null;
+        }
+    }
+
+    /** Recovers the state from the data directory and starts taking commands. */
+    public static Engine start(EngineConfig config) throws IOException {
+        DataDirectoryLock lock = config.lockDataDirectory() ? DataDirectoryLock.acquire(config.dataDirectory()) : null;
+        try {
+            config.storage().createDirectories(config.dataDirectory());
+            byte[] key = config.serverKey() != null ? config.serverKey() : ServerKey.loadOrCreate(config.dataDirectory());
+            List<String> warnings = new ArrayList<>();
+            SnapshotStore snapshots = new SnapshotStore(config.storage(), config.snapshotDirectory());
+            Journal journal = null;
+            Bank bank = null;
+            long snapshotSeq = 0;
+            // Newest snapshot first; one that is corrupt or does not match the journal is passed
+            // over for an older one, and with none left the whole journal is replayed.
+            List<Long> seqs = snapshots.seqs();
+            for (int i = seqs.size(); i >= 0 && journal == null; i--) {
+                long seq = i == 0 ? 0 : seqs.get(i - 1);
+                try {
+                    SnapshotStore.Loaded loaded = seq == 0 ? null : snapshots.read(seq, config.idempotencyWindowMicros());
+                    Bank candidate = loaded == null ? new Bank(config.idempotencyWindowMicros()) : loaded.bank();
+                    journal = Journal.recover(config.storage(), config.journalDirectory(), config.segmentBytesMax(),
+                            seq, loaded == null ? null : loaded.chainHash(),
+                            batch -> replay(candidate, batch));
+                    bank = candidate;
+                    snapshotSeq = seq;
+                } catch (SnapshotMismatchException | eventbank.engine.snapshot.SnapshotCorruptException e) {
+                    warnings.add(e.getMessage());
+                    LOG.log(System.Logger.Level.WARNING, e.getMessage() + "; trying an older snapshot");
+                }
+            }
+            Journal.Recovery recovery = journal.recovery();
+            if (recovery.tornTail() != null) {
+                String message = "torn write at the end of the journal moved to " + recovery.quarantineFile()
+                        + ": " + recovery.tornTail();
+                warnings.add(message);
+                LOG.log(System.Logger.Level.WARNING, message);
+            }
+            String broken = bank.checkInvariant();
+            if (broken != null) {
+                throw new IllegalStateException("the recovered state breaks the bank's invariant: " + broken);
+            }
+            return new Engine(config, lock, new HmacVerificationCodes(key), journal, bank, snapshotSeq, warnings);
+        } catch (IOException | RuntimeException e) {
+            if (lock != null) {
+                lock.close();
+            }
+            throw e;
+        }
+    }
+
+    private static void replay(Bank bank, JournalReader.Batch batch) {
+        long after = bank.lastSeq();
+        batch.forEach(recorded -> {
+            if (recorded.seq() > after) {
+                bank.evolve(recorded);
+            }
+        });
+    }
+
+    public CompletableFuture<Outcome> submit(Command command) {
+        return sequencer.submit(command);
+    }
+
+    /** The seq of the last durable event. */
+    public long committedSeq() {
+        return sequencer.committedSeq();
+    }
+
+    public Sequencer sequencer() {
+        return sequencer;
+    }
+
+    public EngineConfig config() {
+        return config;
+    }
+
+    public VerificationCodes verificationCodes() {
+        return codes;
+    }
+
+    /** What recovery found at start: the head and any torn tail quarantined. */
+    public Journal.Recovery recovery() {
+        return recovery;
+    }
+
+    /** The seq of the snapshot the start began from; 0 for a full replay. */
+    public long startSnapshotSeq() {
+        return startSnapshotSeq;
+    }
+
+    /** What start passed over or repaired: corrupt snapshots, a quarantined tail. */
+    public List<String> startWarnings() {
+        return startWarnings;
+    }
+
+    public Snapshotter snapshotter() {
+        return snapshotter;
+    }
+
+    /** Starts a subscriber on its own thread, following the committed log from its checkpoint. */
+    public Subscription subscribe(Subscriber subscriber) {
+        Subscription subscription = new Subscription(subscriber, config.storage(), config.journalDirectory(),
+                sequencer::committedSeq);
+        subscriptions.add(subscription);
+        sequencer.addCommitListener(subscription::committed);
+        return subscription.start();
+    }
+
+    public List<Subscription> subscriptions() {
+        return List.copyOf(subscriptions);
+    }
+
+    /** Finishes the commands already queued, stops the subscribers and releases the data directory. */
+    @Override
+    public void close() throws IOException, InterruptedException {
+        try {
+            sequencer.close();
+            for (Subscription subscription : subscriptions) {
+                subscription.close();
+            }
+        } finally {
+            if (lock != null) {
+                lock.close();
+            }
+        }
+    }
+}

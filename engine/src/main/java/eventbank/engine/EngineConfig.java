@@ -1,0 +1,99 @@
+package eventbank.engine;
+
+import eventbank.core.Limits;
+import eventbank.engine.storage.FileStorage;
+import eventbank.engine.storage.Storage;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.function.LongSupplier;
+
+/**
+ * Everything the engine is started with. {@link #defaults(Path)} is what a real server uses;
+ * tests replace the storage, the clock, the random source and the snapshot interval.
+ *
+ * @param serverKey                 the server's secret, or null to load (or create) {@code data/server.key}
+ * @param lockDataDirectory         take the exclusive lock on the data directory (real files only)
+ * @param segmentBytesMax           a journal segment is closed once it would grow past this
+ * @param snapshotEveryEvents       the snapshotter writes a snapshot after this many events; 0 = never
+ * @param snapshotsNewestKept       how many of the newest snapshots are always kept
+ * @param snapshotHistorySpanEvents of older snapshots, one is kept per span of this many events
+ */
+public record EngineConfig(Path dataDirectory, Storage storage, byte[] serverKey, boolean lockDataDirectory,
+                           long segmentBytesMax, long snapshotEveryEvents, int snapshotsNewestKept,
+                           long snapshotHistorySpanEvents, long idempotencyWindowMicros,
+                           SequencerLimits sequencerLimits, LongSupplier clockMicros, LongSupplier accountNumbers) {
+
+    public static final long SEGMENT_BYTES_MAX_DEFAULT = 256L << 20;
+    public static final long SNAPSHOT_EVERY_EVENTS_DEFAULT = 1_000_000;
+    public static final int SNAPSHOTS_NEWEST_KEPT_DEFAULT = 3;
+    public static final long SNAPSHOT_HISTORY_SPAN_EVENTS_DEFAULT = 10_000_000;
+
+    public static EngineConfig defaults(Path dataDirectory) {
+        SecureRandom random = new SecureRandom();
+        return new EngineConfig(dataDirectory, new FileStorage(), null, true, SEGMENT_BYTES_MAX_DEFAULT,
+                SNAPSHOT_EVERY_EVENTS_DEFAULT, SNAPSHOTS_NEWEST_KEPT_DEFAULT, SNAPSHOT_HISTORY_SPAN_EVENTS_DEFAULT,
+                Limits.IDEMPOTENCY_WINDOW_MICROS_DEFAULT, SequencerLimits.DEFAULT,
+                EngineConfig::wallClockMicros, () -> randomAccountNumber(random));
+    }
+
+    public Path journalDirectory() {
+        return dataDirectory.resolve("journal");
+    }
+
+    public Path snapshotDirectory() {
+        return dataDirectory.resolve("snapshots");
+    }
+
+    public EngineConfig withStorage(Storage storage, boolean lockDataDirectory) {
+        return new EngineConfig(dataDirectory, storage, serverKey, lockDataDirectory, segmentBytesMax,
+                snapshotEveryEvents, snapshotsNewestKept, snapshotHistorySpanEvents, idempotencyWindowMicros,
+                sequencerLimits, clockMicros, accountNumbers);
+    }
+
+    public EngineConfig withServerKey(byte[] key) {
+        return new EngineConfig(dataDirectory, storage, key, lockDataDirectory, segmentBytesMax,
+                snapshotEveryEvents, snapshotsNewestKept, snapshotHistorySpanEvents, idempotencyWindowMicros,
+                sequencerLimits, clockMicros, accountNumbers);
+    }
+
+    public EngineConfig withSegmentBytesMax(long bytes) {
+        return new EngineConfig(dataDirectory, storage, serverKey, lockDataDirectory, bytes,
+                snapshotEveryEvents, snapshotsNewestKept, snapshotHistorySpanEvents, idempotencyWindowMicros,
+                sequencerLimits, clockMicros, accountNumbers);
+    }
+
+    public EngineConfig withSnapshots(long everyEvents, int newestKept, long historySpanEvents) {
+        return new EngineConfig(dataDirectory, storage, serverKey, lockDataDirectory, segmentBytesMax,
+                everyEvents, newestKept, historySpanEvents, idempotencyWindowMicros,
+                sequencerLimits, clockMicros, accountNumbers);
+    }
+
+    public EngineConfig withSequencerLimits(SequencerLimits limits) {
+        return new EngineConfig(dataDirectory, storage, serverKey, lockDataDirectory, segmentBytesMax,
+                snapshotEveryEvents, snapshotsNewestKept, snapshotHistorySpanEvents, idempotencyWindowMicros,
+                limits, clockMicros, accountNumbers);
+    }
+
+    public EngineConfig withClock(LongSupplier clock) {
+        return new EngineConfig(dataDirectory, storage, serverKey, lockDataDirectory, segmentBytesMax,
+                snapshotEveryEvents, snapshotsNewestKept, snapshotHistorySpanEvents, idempotencyWindowMicros,
+                sequencerLimits, clock, accountNumbers);
+    }
+
+    public EngineConfig withAccountNumbers(LongSupplier numbers) {
+        return new EngineConfig(dataDirectory, storage, serverKey, lockDataDirectory, segmentBytesMax,
+                snapshotEveryEvents, snapshotsNewestKept, snapshotHistorySpanEvents, idempotencyWindowMicros,
+                sequencerLimits, clockMicros, numbers);
+    }
+
+    public static long wallClockMicros() {
+        return ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now());
+    }
+
+    /** A uniformly random 16-digit number whose first digit is 1 to 9. */
+    public static long randomAccountNumber(java.util.random.RandomGenerator random) {
+        return random.nextLong(Limits.ACCOUNT_NUMBER_MIN, Limits.ACCOUNT_NUMBER_MAX + 1);
+    }
+}

@@ -1,0 +1,24 @@
+package eventbank.engine;
+
+/**
+ * The sequencer's bounds, kept together. Memory in flight is at most
+ * {@code chunksMax * chunkBytesMax} of records plus {@code commandQueueCapacity} commands.
+ *
+ * @param commandQueueCapacity commands waiting for the sequencer; a full queue answers busy
+ * @param chunkCommandsMax     commands the sequencer decides before handing a chunk on
+ * @param chunkBytesMax        bytes of encoded records in one chunk
+ * @param chunksMax            chunks in flight; the journal thread writes all it finds in one
+ *                             commit batch with one fsync (group commit)
+ */
+public record SequencerLimits(int commandQueueCapacity, int chunkCommandsMax, int chunkBytesMax, int chunksMax) {
+    public static final SequencerLimits DEFAULT = new SequencerLimits(65_536, 1_024, 128 * 1024, 32);
+
+    public SequencerLimits {
+        if (commandQueueCapacity < 1 || chunkCommandsMax < 1 || chunksMax < 2) {
+            throw new IllegalArgumentException("sequencer limits must be positive, with at least two chunks");
+        }
+        if (chunkBytesMax < eventbank.engine.journal.EventCodec.RECORD_BYTES_MAX) {
+            throw new IllegalArgumentException("a chunk must hold at least one record of the largest size");
+        }
+    }
+}

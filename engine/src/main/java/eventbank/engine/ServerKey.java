@@ -1,0 +1,54 @@
+package eventbank.engine;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+
+/**
+ * The server's secret (verification codes, request fingerprints, tokens): 32 random bytes in
+ * {@code data/server.key}, hex, mode 0600, made on first start and never in the log.
+ */
+public final class ServerKey {
+    public static final String FILE_NAME = "server.key";
+    private static final int KEY_BYTES = 32;
+
+    private ServerKey() {}
+
+    public static byte[] loadOrCreate(Path dataDirectory) throws IOException {
+        Path file = dataDirectory.resolve(FILE_NAME);
+        if (!Files.exists(file)) {
+            create(dataDirectory, file);
+        }
+        byte[] key = HexFormat.of().parseHex(Files.readString(file).strip());
+        if (key.length < KEY_BYTES) {
+            throw new IOException(file + " holds fewer than " + KEY_BYTES + " bytes");
+        }
+        return key;
+    }
+
+    private static void create(Path dataDirectory, Path file) throws IOException {
+        byte[] key = new byte[KEY_BYTES];
+        new SecureRandom().nextBytes(key);
+        Path temporary = dataDirectory.resolve(FILE_NAME + ".tmp");
+        Files.deleteIfExists(temporary);
+        Files.createFile(temporary, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.writeString(temporary, HexFormat.of().formatHex(key) + "\n");
+        try (FileChannel channel = FileChannel.open(temporary, StandardOpenOption.WRITE)) {
+            channel.force(true);
+        }
+        try {
+            Files.move(temporary, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (FileAlreadyExistsException e) {
+            Files.deleteIfExists(temporary);
+        }
+        try (FileChannel directory = FileChannel.open(dataDirectory, StandardOpenOption.READ)) {
+            directory.force(true);
+        }
+    }
+}

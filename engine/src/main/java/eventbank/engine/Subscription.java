@@ -1,0 +1,137 @@
+package eventbank.engine;
+
+import eventbank.engine.journal.JournalReader;
+import eventbank.engine.storage.Storage;
+import java.nio.file.Path;
+import java.util.function.LongSupplier;
+
+/**
+ * Runs one {@link Subscriber} on its own thread: reads committed batches from the journal from
+ * the subscriber's checkpoint on and hands them over, then waits for the next commit. Reading
+ * only up to the committed seq means a subscriber never sees an event a crash could lose.
+ */
+public final class Subscription implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(Subscription.class.getName());
+
+    private final Subscriber subscriber;
+    private final Storage storage;
+    private final Path journalDirectory;
+    private final LongSupplier committedSeq;
+    private final Object commitSignal = new Object();
+    private final Thread thread;
+    private volatile boolean running = true;
+    private volatile long deliveredSeq = -1;
+    private volatile Throwable failure;
+
+    public Subscription(Subscriber subscriber, Storage storage, Path journalDirectory, LongSupplier committedSeq) {
+        this.subscriber = subscriber;
+        this.storage = storage;
+        this.journalDirectory = journalDirectory;
+        this.committedSeq = committedSeq;
+        this.thread = new Thread(this::run, "eventbank-subscriber-" + subscriber.name());
+        thread.setDaemon(true);
+    }
+
+    public Subscription start() {
+        thread.start();
+        return this;
+    }
+
+    /** Wakes the subscription after a commit; called by the sequencer's journal thread. */
+    public void committed(long seq) {
+        synchronized (commitSignal) {
+            commitSignal.notifyAll();
+        }
+    }
+
+    public String name() {
+        return subscriber.name();
+    }
+
+    /** The seq of the last event handed to the subscriber; -1 before it has started. */
+    public long deliveredSeq() {
+        return deliveredSeq;
+    }
+
+    /** The error that stopped this subscription, or null. */
+    public Throwable failure() {
+        return failure;
+    }
+
+    /** Waits until the subscriber has been handed every event up to {@code seq}; false on timeout. */
+    public boolean awaitDelivered(long seq, long timeoutMillis) throws InterruptedException {
+        long deadline = System.nanoTime() + timeoutMillis * 1_000_000;
+        synchronized (commitSignal) {
+            while (deliveredSeq < seq && failure == null && running) {
+                long left = (deadline - System.nanoTime()) / 1_000_000;
+                if (left <= 0) {
+                    return false;
+                }
+                commitSignal.wait(left);
+            }
+        }
+        return deliveredSeq >= seq;
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        running = false;
+        synchronized (commitSignal) {
+            commitSignal.notifyAll();
+        }
+        thread.join();
+    }
+
+    private void run() {
+        try (JournalReader reader = new JournalReader(storage, journalDirectory, false)) {
+            long checkpoint = subscriber.start();
+            deliveredSeq = checkpoint;
+            reader.seek(checkpoint);
+            while (running) {
+                JournalReader.Batch batch = reader.next(committedSeq.getAsLong());
+                if (batch == null) {
+                    if (reader.tornTail() != null) {
+                        throw new IllegalStateException("committed batch unreadable: " + reader.tornTail());
+                    }
+                    awaitCommit(reader.nextSeq());
+                    continue;
+                }
+                long after = deliveredSeq;
+                batch.forEach(recorded -> {
+                    if (recorded.seq() > after) {
+                        deliver(recorded);
+                    }
+                });
+                subscriber.onBatchEnd(batch.header().lastSeq(), batch.header().chainHash());
+                synchronized (commitSignal) {
+                    deliveredSeq = batch.header().lastSeq();
+                    commitSignal.notifyAll();
+                }
+            }
+        } catch (Throwable t) {
+            failure = t;
+            LOG.log(System.Logger.Level.ERROR, "subscriber " + subscriber.name() + " stopped", t);
+            synchronized (commitSignal) {
+                commitSignal.notifyAll();
+            }
+        }
+    }
+
+    private void deliver(eventbank.core.Recorded recorded) {
+        try {
+            subscriber.onEvent(recorded);
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException("subscriber " + subscriber.name() + " failed at seq " + recorded.seq(), e);
+        }
+    }
+
+    private void awaitCommit(long nextSeq) throws InterruptedException {
+        synchronized (commitSignal) {
+            while (running && committedSeq.getAsLong() < nextSeq) {
+                commitSignal.wait();
+            }
+        }
+    }
+}

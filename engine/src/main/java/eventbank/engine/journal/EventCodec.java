@@ -1,0 +1,161 @@
+package eventbank.engine.journal;
+
+import eventbank.core.Event;
+import eventbank.core.Idempotency;
+import eventbank.core.Recorded;
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Encodes events as the journal's binary records and decodes them back (docs/FORMAT.md).
+ *
+ * <pre>
+ * record  = length:u16  type:u8  version:u8  time_micros:i64  payload   (length counts from type on)
+ * string  = length:u16  utf-8 bytes
+ * key     = present:u8  [ key:string  fingerprint:string ]
+ * </pre>
+ *
+ * The seq of a record is not stored: it is the batch's first seq plus the record's index.
+ * Every type carries a version so that a field added later can be upcast on read: a decoder
+ * keeps reading every version it ever wrote.
+ */
+public final class EventCodec {
+    public static final byte TYPE_ACCOUNT_OPENED = 1;
+    public static final byte TYPE_ACCOUNT_VERIFIED = 2;
+    public static final byte TYPE_MONEY_TRANSFERRED = 3;
+    public static final byte TYPE_MONEY_WITHDRAWN = 4;
+    static final byte VERSION_1 = 1;
+
+    /** The largest record: a 254-character email, a long hash, a 255-byte key and fingerprint. */
+    public static final int RECORD_BYTES_MAX = 4096;
+    private static final int STRING_BYTES_MAX = 0xFFFF;
+
+    private EventCodec() {}
+
+    /** Appends one record; the buffer must have {@link #RECORD_BYTES_MAX} bytes left. */
+    public static void encode(ByteBuffer buffer, long timeMicros, Event event) {
+        int start = buffer.position();
+        buffer.putShort((short) 0); // the length, patched below
+        switch (event) {
+            case Event.AccountOpened e -> {
+                header(buffer, TYPE_ACCOUNT_OPENED, timeMicros);
+                buffer.putLong(e.accountNumber()).putLong(e.openingBalance());
+                putString(buffer, e.email());
+                putString(buffer, e.passwordHash());
+                putIdempotency(buffer, e.idempotency());
+            }
+            case Event.AccountVerified e -> {
+                header(buffer, TYPE_ACCOUNT_VERIFIED, timeMicros);
+                buffer.putLong(e.accountNumber());
+            }
+            case Event.MoneyTransferred e -> {
+                header(buffer, TYPE_MONEY_TRANSFERRED, timeMicros);
+                buffer.putLong(e.fromAccountNumber()).putLong(e.toAccountNumber()).putLong(e.amount());
+                putIdempotency(buffer, e.idempotency());
+            }
+            case Event.MoneyWithdrawn e -> {
+                header(buffer, TYPE_MONEY_WITHDRAWN, timeMicros);
+                buffer.putLong(e.accountNumber()).putLong(e.amount());
+                putIdempotency(buffer, e.idempotency());
+            }
+        }
+        int length = buffer.position() - start - 2;
+        assert length <= RECORD_BYTES_MAX : "record too long: " + length;
+        buffer.putShort(start, (short) length);
+    }
+
+    /**
+     * Decodes the record at the buffer's position and advances past it. A record that does not
+     * parse is a {@link MalformedRecordException}; the batch checksum makes that a bug or a
+     * format from the future, never a torn write.
+     */
+    public static Recorded decode(ByteBuffer buffer, long seq) {
+        try {
+            int length = Short.toUnsignedInt(buffer.getShort());
+            int end = buffer.position() + length;
+            byte type = buffer.get();
+            byte version = buffer.get();
+            long time = buffer.getLong();
+            if (version != VERSION_1) {
+                throw new MalformedRecordException("seq " + seq + ": unknown version " + version + " of type " + type);
+            }
+            Event event = switch (type) {
+                case TYPE_ACCOUNT_OPENED -> decodeOpened(buffer);
+                case TYPE_ACCOUNT_VERIFIED -> new Event.AccountVerified(buffer.getLong());
+                case TYPE_MONEY_TRANSFERRED -> new Event.MoneyTransferred(buffer.getLong(), buffer.getLong(),
+                        buffer.getLong(), getIdempotency(buffer));
+                case TYPE_MONEY_WITHDRAWN -> new Event.MoneyWithdrawn(buffer.getLong(), buffer.getLong(),
+                        getIdempotency(buffer));
+                default -> throw new MalformedRecordException("seq " + seq + ": unknown event type " + type);
+            };
+            if (buffer.position() != end) {
+                throw new MalformedRecordException("seq " + seq + ": record length " + length + " does not match");
+            }
+            return new Recorded(seq, time, event);
+        } catch (BufferUnderflowException | IllegalArgumentException e) {
+            throw new MalformedRecordException("seq " + seq + ": record does not parse: " + e);
+        }
+    }
+
+    /** The name of an event type as event lines print it. */
+    public static String typeName(Event event) {
+        return event.getClass().getSimpleName();
+    }
+
+    private static void header(ByteBuffer buffer, byte type, long timeMicros) {
+        buffer.put(type).put(VERSION_1).putLong(timeMicros);
+    }
+
+    private static void putString(ByteBuffer buffer, String value) {
+        byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
+        if (bytes.length > STRING_BYTES_MAX) {
+            throw new IllegalArgumentException("string longer than " + STRING_BYTES_MAX + " bytes");
+        }
+        buffer.putShort((short) bytes.length).put(bytes);
+    }
+
+    private static String getString(ByteBuffer buffer) {
+        int length = Short.toUnsignedInt(buffer.getShort());
+        if (length > buffer.remaining()) {
+            // Checked here because the array path below would otherwise read past the limit, or
+            // fail with an exception that decode does not turn into a MalformedRecordException.
+            throw new BufferUnderflowException();
+        }
+        if (buffer.hasArray()) {
+            String value = new String(buffer.array(), buffer.arrayOffset() + buffer.position(), length,
+                    StandardCharsets.UTF_8);
+            buffer.position(buffer.position() + length);
+            return value;
+        }
+        byte[] bytes = new byte[length];
+        buffer.get(bytes);
+        return new String(bytes, StandardCharsets.UTF_8);
+    }
+
+    private static void putIdempotency(ByteBuffer buffer, Idempotency idempotency) {
+        if (idempotency == null) {
+            buffer.put((byte) 0);
+            return;
+        }
+        buffer.put((byte) 1);
+        putString(buffer, idempotency.key());
+        putString(buffer, idempotency.fingerprint());
+    }
+
+    private static Idempotency getIdempotency(ByteBuffer buffer) {
+        byte present = buffer.get();
+        if (present == 0) {
+            return null;
+        }
+        return new Idempotency(getString(buffer), getString(buffer));
+    }
+
+    private static Event.AccountOpened decodeOpened(ByteBuffer buffer) {
+        long accountNumber = buffer.getLong();
+        long openingBalance = buffer.getLong();
+        String email = getString(buffer);
+        String passwordHash = getString(buffer);
+        return new Event.AccountOpened(accountNumber, email, passwordHash, openingBalance, getIdempotency(buffer));
+    }
+}

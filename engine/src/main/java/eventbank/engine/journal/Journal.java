@@ -1,0 +1,178 @@
+package eventbank.engine.journal;
+
+import eventbank.engine.journal.JournalReader.TornTail;
+import eventbank.engine.storage.Storage;
+import eventbank.engine.storage.StorageFile;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.Arrays;
+
+/**
+ * The writing end of the journal: appends sealed batches to the newest segment and forces
+ * them to disk. Only the sequencer's journal thread calls it. It is opened by {@link #recover},
+ * which reads the log from a snapshot's position to its end, checks it, and moves a torn last
+ * write out of the way before anything new is appended.
+ */
+public final class Journal implements Closeable {
+    public static final String QUARANTINE_DIRECTORY = "quarantine";
+
+    /** What recovery found: the head of the log and, when there was one, the torn tail it moved. */
+    public record Recovery(long lastSeq, byte[] headHash, TornTail tornTail, Path quarantineFile) {}
+
+    /** Receives each batch read during recovery, to rebuild the state. */
+    @FunctionalInterface
+    public interface BatchConsumer {
+        void accept(JournalReader.Batch batch);
+    }
+
+    private final Storage storage;
+    private final Path directory;
+    private final long segmentBytesMax;
+    private final MessageDigest sha256 = JournalFormat.newSha256();
+    private final Recovery recovery;
+    private StorageFile current;
+    private long currentSize;
+    private long lastSeq;
+    private byte[] headHash;
+
+    private Journal(Storage storage, Path directory, long segmentBytesMax, Recovery recovery,
+                    Path currentPath, long currentSize) throws IOException {
+        this.storage = storage;
+        this.directory = directory;
+        this.segmentBytesMax = segmentBytesMax;
+        this.recovery = recovery;
+        this.lastSeq = recovery.lastSeq();
+        this.headHash = recovery.headHash();
+        if (currentPath != null) {
+            this.current = storage.open(currentPath, false);
+            this.currentSize = currentSize;
+        }
+    }
+
+    /**
+     * Opens the journal for writing. Reads it from {@code afterSeq} (a snapshot's seq, or 0) to
+     * the end, checking checksums and the hash chain and handing every batch to {@code replay};
+     * when {@code expectedHash} is given it must be the chain hash as of {@code afterSeq}. A torn
+     * tail is copied to a quarantine file and cut off; any other damage is a
+     * {@link JournalCorruptException}.
+     */
+    public static Journal recover(Storage storage, Path directory, long segmentBytesMax, long afterSeq,
+                                  byte[] expectedHash, BatchConsumer replay) throws IOException {
+        storage.createDirectories(directory);
+        try (JournalReader reader = new JournalReader(storage, directory, true)) {
+            reader.seek(afterSeq);
+            if (expectedHash != null && (reader.nextSeq() != afterSeq + 1
+                    || !Arrays.equals(reader.chainHash(), expectedHash))) {
+                throw new SnapshotMismatchException("the journal's chain hash at seq " + afterSeq
+                        + " is not the one the snapshot recorded");
+            }
+            JournalReader.Batch batch;
+            while ((batch = reader.next(Long.MAX_VALUE)) != null) {
+                replay.accept(batch);
+            }
+            TornTail torn = reader.tornTail();
+            Path quarantined = torn == null ? null : quarantine(storage, directory, torn);
+            Path currentPath = reader.segment();
+            if (torn != null && torn.offset() == 0) {
+                currentPath = null; // the whole segment was torn and is gone
+            }
+            Recovery recovery = new Recovery(reader.nextSeq() - 1, reader.chainHash(), torn, quarantined);
+            long size = currentPath == null ? 0 : (torn != null ? torn.offset() : reader.offset());
+            return new Journal(storage, directory, segmentBytesMax, recovery, currentPath, size);
+        }
+    }
+
+    /** What recovery found when this journal was opened. */
+    public Recovery recovery() {
+        return recovery;
+    }
+
+    public long lastSeq() {
+        return lastSeq;
+    }
+
+    public byte[] headHash() {
+        return headHash.clone();
+    }
+
+    /**
+     * Seals and writes one batch; it is durable only after {@link #force()}. The buffer holds
+     * {@link JournalFormat#BATCH_HEADER_BYTES} of room for the header, then the records, from
+     * position 0 to its limit.
+     */
+    public void append(ByteBuffer batch, long firstSeq, int count) throws IOException {
+        if (firstSeq != lastSeq + 1 || count <= 0) {
+            throw new IllegalStateException("batch at seq " + firstSeq + " does not follow seq " + lastSeq);
+        }
+        long bytes = batch.limit();
+        if (current == null || currentSize > JournalFormat.SEGMENT_HEADER_BYTES && currentSize + bytes > segmentBytesMax) {
+            startSegment(firstSeq);
+        }
+        headHash = JournalFormat.sealBatch(batch, firstSeq, count, headHash, sha256);
+        batch.position(0);
+        current.write(batch, currentSize);
+        currentSize += bytes;
+        lastSeq += count;
+    }
+
+    /** Makes every appended batch durable. */
+    public void force() throws IOException {
+        if (current != null) {
+            current.force();
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        if (current != null) {
+            current.close();
+            current = null;
+        }
+    }
+
+    /** A new segment is durable, name included, before any batch is written to it. */
+    private void startSegment(long firstSeq) throws IOException {
+        if (current != null) {
+            current.force();
+            current.close();
+        }
+        Path path = directory.resolve(JournalFormat.segmentName(firstSeq));
+        StorageFile file = storage.open(path, true);
+        file.truncate(0);
+        file.write(JournalFormat.segmentHeader(firstSeq, headHash), 0);
+        file.force();
+        storage.syncDirectory(directory);
+        current = file;
+        currentSize = JournalFormat.SEGMENT_HEADER_BYTES;
+    }
+
+    /** Copies a torn tail aside, durably, then cuts it off the segment. */
+    private static Path quarantine(Storage storage, Path directory, TornTail torn) throws IOException {
+        Path quarantineDirectory = directory.resolve(QUARANTINE_DIRECTORY);
+        storage.createDirectories(quarantineDirectory);
+        Path target = quarantineDirectory.resolve(torn.file().getFileName() + "@" + torn.offset() + ".torn");
+        ByteBuffer bytes = ByteBuffer.allocate((int) torn.length());
+        try (StorageFile source = storage.openReadOnly(torn.file());
+             StorageFile copy = storage.open(target, true)) {
+            source.read(bytes, torn.offset());
+            bytes.flip();
+            copy.truncate(0);
+            copy.write(bytes, 0);
+            copy.force();
+        }
+        storage.syncDirectory(quarantineDirectory);
+        if (torn.offset() == 0) {
+            storage.delete(torn.file());
+        } else {
+            try (StorageFile segment = storage.open(torn.file(), false)) {
+                segment.truncate(torn.offset());
+                segment.force();
+            }
+        }
+        storage.syncDirectory(directory);
+        return target;
+    }
+}

@@ -1,0 +1,292 @@
+package eventbank.engine.journal;
+
+import eventbank.core.Recorded;
+import eventbank.engine.journal.JournalFormat.BatchHeader;
+import eventbank.engine.journal.JournalFormat.SegmentHeader;
+import eventbank.engine.storage.Storage;
+import eventbank.engine.storage.StorageFile;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * Reads the journal batch by batch, from any seq, checking every batch's checksums and, when
+ * asked, the hash chain. It never writes: recovery decides what to do with a torn tail.
+ *
+ * <p>Damage is judged as TigerBeetle does: a batch that does not check out is a torn write only
+ * when it is at the very end of the log (the last segment, with no sound batch header after
+ * it), since only the last write can be torn by a crash. Anything else is corruption, and
+ * reading stops with a {@link JournalCorruptException} that names the file and the offset.
+ */
+public final class JournalReader implements Closeable {
+
+    /** One batch as read: its header, its body (valid until the next read) and where it was. */
+    public record Batch(BatchHeader header, ByteBuffer body, Path file, long offset) {
+        /** Decodes the batch's records in order. */
+        public void forEach(Consumer<Recorded> consumer) {
+            ByteBuffer records = body.duplicate();
+            for (int index = 0; index < header.count(); index++) {
+                consumer.accept(EventCodec.decode(records, header.firstSeq() + index));
+            }
+            if (records.hasRemaining()) {
+                throw new MalformedRecordException("batch at seq " + header.firstSeq() + " has bytes after its records");
+            }
+        }
+    }
+
+    /** The bytes at the end of the log that do not form a whole, sound batch. */
+    public record TornTail(Path file, long offset, long length, String problem) {}
+
+    private final Storage storage;
+    private final Path directory;
+    private final boolean verifyChain;
+    private final MessageDigest sha256 = JournalFormat.newSha256();
+    private final ByteBuffer header = ByteBuffer.allocate(JournalFormat.BATCH_HEADER_BYTES);
+    private ByteBuffer body = ByteBuffer.allocate(1 << 20);
+
+    private StorageFile file;
+    private Path path;
+    private long segmentFirstSeq;
+    private long fileSize;
+    private long offset;
+    private long nextSeq = 1;
+    private byte[] previousHash = JournalFormat.HASH_ZERO;
+    private TornTail tornTail;
+
+    public JournalReader(Storage storage, Path directory, boolean verifyChain) {
+        this.storage = storage;
+        this.directory = directory;
+        this.verifyChain = verifyChain;
+    }
+
+    /** The seq of the first event not read yet. */
+    public long nextSeq() {
+        return nextSeq;
+    }
+
+    /** The chain hash of the last batch read or skipped: the journal's head hash at the end. */
+    public byte[] chainHash() {
+        return previousHash.clone();
+    }
+
+    /** Where the log ends in bytes that are not a whole batch, or null. */
+    public TornTail tornTail() {
+        return tornTail;
+    }
+
+    /** The segment being read and the offset of the next batch in it; for the writer to go on. */
+    public Path segment() {
+        return path;
+    }
+
+    public long offset() {
+        return offset;
+    }
+
+    /**
+     * Positions the reader on the batch that holds {@code afterSeq + 1}, skipping earlier batches
+     * of its segment by their headers alone. When {@code afterSeq} ends a batch, {@link
+     * #chainHash()} is then the chain hash as of {@code afterSeq}.
+     */
+    public void seek(long afterSeq) throws IOException {
+        closeFile();
+        tornTail = null;
+        List<Long> segments = segmentFirstSeqs();
+        long chosen = -1;
+        for (long first : segments) {
+            if (first <= afterSeq + 1) {
+                chosen = first;
+            }
+        }
+        if (chosen < 0) {
+            if (!segments.isEmpty()) {
+                throw new JournalCorruptException(directory.resolve(JournalFormat.segmentName(segments.get(0))), 0,
+                        "the journal does not start at seq 1");
+            }
+            nextSeq = 1;
+            previousHash = JournalFormat.HASH_ZERO;
+            if (afterSeq > 0) {
+                throw new JournalCorruptException(directory, 0, "seq " + afterSeq + " is past the end of an empty journal");
+            }
+            return;
+        }
+        if (!openSegment(chosen, segments)) {
+            return;
+        }
+        while (true) {
+            BatchHeader batch = readHeader();
+            if (batch == null || batch.lastSeq() > afterSeq) {
+                return;
+            }
+            offset += JournalFormat.BATCH_HEADER_BYTES + batch.bodyLength();
+            nextSeq = batch.lastSeq() + 1;
+            previousHash = batch.chainHash();
+        }
+    }
+
+    /**
+     * The next batch, or null at the end of the log (see {@link #tornTail()}) or when its first
+     * seq would be past {@code seqLimit} (a live journal's committed seq).
+     */
+    public Batch next(long seqLimit) throws IOException {
+        if (tornTail != null || nextSeq > seqLimit) {
+            return null;
+        }
+        if (file != null && offset == fileSize) {
+            fileSize = file.size(); // a live journal grows
+        }
+        if ((file == null || offset == fileSize) && !advanceSegment()) {
+            return null;
+        }
+        long start = offset;
+        BatchHeader batch = readHeader();
+        if (batch == null) {
+            return null;
+        }
+        long end = start + JournalFormat.BATCH_HEADER_BYTES + batch.bodyLength();
+        if (end > fileSize && end > (fileSize = file.size())) {
+            return damaged(start, "the batch body is incomplete");
+        }
+        if (body.capacity() < batch.bodyLength()) {
+            body = ByteBuffer.allocate(batch.bodyLength());
+        }
+        body.clear().limit(batch.bodyLength());
+        file.read(body, start + JournalFormat.BATCH_HEADER_BYTES);
+        body.flip();
+        if (JournalFormat.crc(body, 0, batch.bodyLength()) != batch.bodyCrc()) {
+            return damaged(start, "the batch body fails its CRC32C");
+        }
+        if (verifyChain) {
+            byte[] expected = JournalFormat.chainHash(sha256, previousHash,
+                    JournalFormat.hashedHeaderFields(header), body);
+            if (!Arrays.equals(expected, batch.chainHash())) {
+                throw new JournalCorruptException(path, start, "the hash chain is broken at seq " + batch.firstSeq());
+            }
+        }
+        offset = end;
+        nextSeq = batch.lastSeq() + 1;
+        previousHash = batch.chainHash();
+        return new Batch(batch, body, path, start);
+    }
+
+    @Override
+    public void close() throws IOException {
+        closeFile();
+    }
+
+    /** Reads and checks the header at the current offset; null when the log ends there. */
+    private BatchHeader readHeader() throws IOException {
+        if (offset == fileSize) {
+            return null;
+        }
+        header.clear();
+        int read = file.read(header, offset);
+        header.flip();
+        if (read < JournalFormat.BATCH_HEADER_BYTES) {
+            return damaged(offset, "the batch header is incomplete");
+        }
+        BatchHeader batch = JournalFormat.parseBatchHeader(header);
+        if (batch == null) {
+            return damaged(offset, "the batch header fails its CRC32C");
+        }
+        if (batch.firstSeq() != nextSeq || batch.count() <= 0) {
+            throw new JournalCorruptException(path, offset,
+                    "expected a batch starting at seq " + nextSeq + ", found seq " + batch.firstSeq()
+                            + " with " + batch.count() + " events");
+        }
+        return batch;
+    }
+
+    /** Opens the segment that must hold {@link #nextSeq} when the current one is used up. */
+    private boolean advanceSegment() throws IOException {
+        List<Long> segments = segmentFirstSeqs();
+        if (!segments.contains(nextSeq)) {
+            Long later = segments.stream().filter(first -> first > nextSeq).findFirst().orElse(null);
+            if (later != null) {
+                throw new JournalCorruptException(directory.resolve(JournalFormat.segmentName(later)), 0,
+                        "events from seq " + nextSeq + " to " + (later - 1) + " are missing");
+            }
+            return false;
+        }
+        closeFile();
+        return openSegment(nextSeq, segments);
+    }
+
+    private boolean openSegment(long firstSeq, List<Long> segments) throws IOException {
+        path = directory.resolve(JournalFormat.segmentName(firstSeq));
+        file = storage.openReadOnly(path);
+        segmentFirstSeq = firstSeq;
+        fileSize = file.size();
+        offset = 0;
+        ByteBuffer segmentHeader = ByteBuffer.allocate(JournalFormat.SEGMENT_HEADER_BYTES);
+        file.read(segmentHeader, 0);
+        segmentHeader.flip();
+        SegmentHeader parsed = JournalFormat.parseSegmentHeader(segmentHeader);
+        if (parsed == null) {
+            boolean last = segments.get(segments.size() - 1) == firstSeq;
+            if (!last) {
+                throw new JournalCorruptException(path, 0, "the segment header is damaged");
+            }
+            tornTail = new TornTail(path, 0, fileSize, "the segment header is incomplete or damaged");
+            return false;
+        }
+        if (parsed.firstSeq() != firstSeq) {
+            throw new JournalCorruptException(path, 0, "the segment header says seq " + parsed.firstSeq());
+        }
+        if (firstSeq == nextSeq && verifyChain && !Arrays.equals(parsed.previousHash(), previousHash)) {
+            throw new JournalCorruptException(path, 0, "the segment does not continue the hash chain");
+        }
+        previousHash = parsed.previousHash();
+        nextSeq = firstSeq;
+        offset = JournalFormat.SEGMENT_HEADER_BYTES;
+        return true;
+    }
+
+    /**
+     * Judges a batch that does not check out: a torn write when nothing sound follows it in the
+     * last segment, corruption otherwise.
+     */
+    private <T> T damaged(long at, String problem) throws IOException {
+        List<Long> segments = segmentFirstSeqs();
+        boolean lastSegment = segments.isEmpty() || segments.get(segments.size() - 1) == segmentFirstSeq;
+        if (!lastSegment) {
+            throw new JournalCorruptException(path, at, problem + " in a segment that is not the last");
+        }
+        long sound = findSoundHeaderAfter(at);
+        if (sound >= 0) {
+            throw new JournalCorruptException(path, at, problem + ", and a sound batch follows at offset " + sound);
+        }
+        tornTail = new TornTail(path, at, fileSize - at, problem);
+        return null;
+    }
+
+    /** The offset of the first sound batch header after {@code at}, or -1. Slow; only on damage. */
+    private long findSoundHeaderAfter(long at) throws IOException {
+        ByteBuffer window = ByteBuffer.allocate((int) Math.min(fileSize - at, Integer.MAX_VALUE - 8));
+        file.read(window, at);
+        window.flip();
+        for (int position = 1; position + JournalFormat.BATCH_HEADER_BYTES <= window.limit(); position++) {
+            if (window.getInt(position) == JournalFormat.BATCH_MAGIC
+                    && JournalFormat.parseBatchHeader(window.slice(position, JournalFormat.BATCH_HEADER_BYTES)) != null) {
+                return at + position;
+            }
+        }
+        return -1;
+    }
+
+    private List<Long> segmentFirstSeqs() throws IOException {
+        return storage.list(directory).stream().map(JournalFormat::firstSeqOf).filter(first -> first > 0).sorted().toList();
+    }
+
+    private void closeFile() throws IOException {
+        if (file != null) {
+            file.close();
+            file = null;
+        }
+    }
+}

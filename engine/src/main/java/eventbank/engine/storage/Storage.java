@@ -1,0 +1,39 @@
+package eventbank.engine.storage;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The few file-system operations the journal, the snapshots and the checkpoints use. The real
+ * one is {@link FileStorage}; tests use a simulated one that forgets whatever was not made
+ * durable, to show what a power loss would leave behind.
+ *
+ * <p>Durability rules, the same as POSIX file systems give: bytes written to a file are durable
+ * after {@link StorageFile#force()}; a new, renamed or deleted name is durable after
+ * {@link #syncDirectory(Path)} of its parent.
+ */
+public interface Storage {
+
+    /** Creates the directory and its parents when missing. */
+    void createDirectories(Path directory) throws IOException;
+
+    /** The names of the regular files in a directory, sorted; empty when it does not exist. */
+    List<String> list(Path directory) throws IOException;
+
+    boolean exists(Path file);
+
+    /** Opens a file to read and write, creating it when {@code create} is set. */
+    StorageFile open(Path file, boolean create) throws IOException;
+
+    /** Opens an existing file for reading only. */
+    StorageFile openReadOnly(Path file) throws IOException;
+
+    /** Renames atomically, replacing {@code target} if it exists. */
+    void rename(Path source, Path target) throws IOException;
+
+    void delete(Path file) throws IOException;
+
+    /** Makes the directory's entries (creations, renames, deletions) durable. */
+    void syncDirectory(Path directory) throws IOException;
+}
