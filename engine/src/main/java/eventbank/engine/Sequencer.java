@@ -82,7 +82,7 @@ public final class Sequencer implements AutoCloseable {
         this.clockMicros = clockMicros;
         this.accountNumbers = accountNumbers;
         this.limits = limits;
-        this.commands = new ArrayBlockingQueue<>(limits.commandQueueCapacity() + 1);
+        this.commands = new ArrayBlockingQueue<>(limits.commandQueueCapacity());
         this.freeChunks = new ArrayBlockingQueue<>(limits.chunksMax());
         this.writtenChunks = new ArrayBlockingQueue<>(limits.chunksMax() + 1);
         for (int i = 0; i < limits.chunksMax(); i++) {
@@ -109,8 +109,7 @@ public final class Sequencer implements AutoCloseable {
                 reply.complete(journalFailed());
             } else if (!accepting) {
                 reply.complete(new Outcome.Unavailable(Outcome.Failure.STOPPED, "The engine is shutting down."));
-            } else if (commands.size() >= limits.commandQueueCapacity()
-                    || !commands.offer(new Submission(command, reply))) {
+            } else if (!commands.offer(new Submission(command, reply))) {
                 statistics.busy.increment();
                 reply.complete(new Outcome.Unavailable(Outcome.Failure.BUSY,
                         "Too many commands are waiting; retry shortly."));
@@ -192,15 +191,28 @@ public final class Sequencer implements AutoCloseable {
             }
         } catch (Throwable t) {
             // A bug in decide or evolve, or an interrupt: the write model can no longer be
-            // trusted, so stop exactly as for a journal failure.
+            // trusted, so stop exactly as for a journal failure. The journal thread answers
+            // the chunk in hand with journal_failed; later commands are answered here.
             fail(t);
-            if (chunk == null) {
-                chunk = freeChunks.poll();
+            drainAfterFailure(chunk);
+        }
+    }
+
+    private void drainAfterFailure(Chunk inHand) {
+        try {
+            if (inHand != null) {
+                writtenChunks.put(inHand);
             }
-            if (chunk != null) {
-                chunk.last = true;
-                writtenChunks.add(chunk);
+            Submission next;
+            while ((next = commands.take()) != STOP) {
+                next.reply().complete(journalFailed());
             }
+            Chunk last = freeChunks.take();
+            last.reset(0);
+            last.last = true;
+            writtenChunks.put(last);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

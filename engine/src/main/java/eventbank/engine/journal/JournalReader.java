@@ -92,14 +92,23 @@ public final class JournalReader implements Closeable {
      * Positions the reader on the batch that holds {@code afterSeq + 1}, skipping earlier batches
      * of its segment by their headers alone. When {@code afterSeq} ends a batch, {@link
      * #chainHash()} is then the chain hash as of {@code afterSeq}.
+     *
+     * <p>It starts in the segment that holds {@code afterSeq} itself, not the one that holds
+     * {@code afterSeq + 1}: when {@code afterSeq} ends a segment, the reader skips to that
+     * segment's end and {@link #next} then opens the following one as it would in a full read,
+     * checking its header against the chain and judging a torn header as the end of the log. A
+     * seek straight into a following segment whose header is torn would leave the reader with
+     * no position and no chain hash (recovery then reported seq 0).
      */
     public void seek(long afterSeq) throws IOException {
         closeFile();
         tornTail = null;
+        nextSeq = 1;
+        previousHash = JournalFormat.HASH_ZERO;
         List<Long> segments = segmentFirstSeqs();
         long chosen = -1;
         for (long first : segments) {
-            if (first <= afterSeq + 1) {
+            if (first <= Math.max(afterSeq, 1)) {
                 chosen = first;
             }
         }

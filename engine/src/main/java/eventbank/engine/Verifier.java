@@ -1,0 +1,140 @@
+package eventbank.engine;
+
+import eventbank.core.Bank;
+import eventbank.engine.journal.JournalCorruptException;
+import eventbank.engine.journal.JournalReader;
+import eventbank.engine.journal.MalformedRecordException;
+import eventbank.engine.snapshot.SnapshotCorruptException;
+import eventbank.engine.snapshot.SnapshotStore;
+import eventbank.engine.storage.Storage;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Checks a data directory end to end, read-only: every batch's checksums and the hash chain
+ * from the first event, a replay from scratch, every snapshot against the replay at its seq,
+ * the newest snapshot plus the journal's tail against the full replay, and the money
+ * invariant. Safe beside a running server: it reads only what is there and writes nothing.
+ */
+public final class Verifier {
+
+    /**
+     * What the check found. {@code problems} empty means everything checked out; warnings are
+     * things a start repairs by itself (a torn last write, a leftover temporary file).
+     */
+    public record Report(long lastSeq, String headHash, long events, long batches, int snapshotsChecked,
+                         int accounts, long balanceTotal, long openedTotal, long withdrawnTotal,
+                         List<String> problems, List<String> warnings) {
+        public boolean ok() {
+            return problems.isEmpty();
+        }
+    }
+
+    private Verifier() {}
+
+    public static Report verify(Storage storage, Path dataDirectory, long idempotencyWindowMicros) throws IOException {
+        Path journalDirectory = dataDirectory.resolve("journal");
+        SnapshotStore snapshots = new SnapshotStore(storage, dataDirectory.resolve("snapshots"));
+        List<String> problems = new ArrayList<>();
+        List<String> warnings = new ArrayList<>();
+        List<Long> snapshotSeqs = snapshots.seqs();
+        Map<Long, byte[]> chainHashAt = new HashMap<>();
+        Map<Long, String> digestAt = new HashMap<>();
+        Bank replayed = new Bank(idempotencyWindowMicros);
+        long events = 0;
+        long batches = 0;
+        byte[] head = eventbank.engine.journal.JournalFormat.HASH_ZERO;
+        try (JournalReader reader = new JournalReader(storage, journalDirectory, true)) {
+            reader.seek(0);
+            JournalReader.Batch batch;
+            while ((batch = reader.next(Long.MAX_VALUE)) != null) {
+                batch.forEach(replayed::evolve);
+                events += batch.header().count();
+                batches++;
+                long last = batch.header().lastSeq();
+                if (snapshotSeqs.contains(last)) {
+                    chainHashAt.put(last, batch.header().chainHash());
+                    digestAt.put(last, replayed.stateDigest());
+                }
+            }
+            head = reader.chainHash();
+            if (reader.tornTail() != null) {
+                warnings.add("the journal ends in bytes that are not a whole batch (a torn write, which the next "
+                        + "start quarantines, or a batch being written right now): " + reader.tornTail());
+            }
+        } catch (JournalCorruptException | MalformedRecordException | IllegalStateException e) {
+            problems.add(e.getMessage());
+        }
+        int checked = checkSnapshots(snapshots, snapshotSeqs, chainHashAt, digestAt, replayed,
+                idempotencyWindowMicros, problems);
+        checkNewestPlusTail(storage, journalDirectory, snapshots, snapshotSeqs, replayed, idempotencyWindowMicros,
+                problems);
+        String broken = replayed.checkInvariant();
+        if (broken != null) {
+            problems.add("the money invariant is broken: " + broken);
+        }
+        return new Report(replayed.lastSeq(), HexFormat.of().formatHex(head), events, batches, checked,
+                replayed.accountCount(), replayed.balanceTotal(), replayed.openedTotal(), replayed.withdrawnTotal(),
+                List.copyOf(problems), List.copyOf(warnings));
+    }
+
+    /** Each snapshot must read back whole and equal the replay at its seq, chain hash included. */
+    private static int checkSnapshots(SnapshotStore snapshots, List<Long> seqs, Map<Long, byte[]> chainHashAt,
+                                      Map<Long, String> digestAt, Bank replayed, long window, List<String> problems)
+            throws IOException {
+        int checked = 0;
+        for (long seq : seqs) {
+            try {
+                SnapshotStore.Loaded loaded = snapshots.read(seq, window);
+                checked++;
+                if (!digestAt.containsKey(seq)) {
+                    if (seq <= replayed.lastSeq()) {
+                        problems.add("snapshot " + snapshots.pathOf(seq) + " is at seq " + seq
+                                + ", which does not end a batch of the journal");
+                    } else {
+                        problems.add("snapshot " + snapshots.pathOf(seq) + " is past the journal's end at seq "
+                                + replayed.lastSeq());
+                    }
+                } else if (!Arrays.equals(chainHashAt.get(seq), loaded.chainHash())) {
+                    problems.add("snapshot " + snapshots.pathOf(seq) + " records another chain hash than the journal's");
+                } else if (!digestAt.get(seq).equals(loaded.bank().stateDigest())) {
+                    problems.add("snapshot " + snapshots.pathOf(seq) + " differs from the replay at seq " + seq);
+                }
+            } catch (SnapshotCorruptException e) {
+                problems.add(e.getMessage());
+            }
+        }
+        return checked;
+    }
+
+    /** What a start does, the newest snapshot plus the tail, must equal the replay from scratch. */
+    private static void checkNewestPlusTail(Storage storage, Path journalDirectory, SnapshotStore snapshots,
+                                            List<Long> seqs, Bank replayed, long window, List<String> problems)
+            throws IOException {
+        if (seqs.isEmpty() || !problems.isEmpty()) {
+            return;
+        }
+        Bank bank = snapshots.read(seqs.get(seqs.size() - 1), window).bank();
+        long after = bank.lastSeq();
+        try (JournalReader reader = new JournalReader(storage, journalDirectory, false)) {
+            reader.seek(after);
+            JournalReader.Batch batch;
+            while ((batch = reader.next(replayed.lastSeq())) != null) {
+                batch.forEach(recorded -> {
+                    if (recorded.seq() > after) {
+                        bank.evolve(recorded);
+                    }
+                });
+            }
+        }
+        if (!bank.stateDigest().equals(replayed.stateDigest())) {
+            problems.add("the newest snapshot plus the journal's tail differs from the replay from scratch");
+        }
+    }
+}
