@@ -153,7 +153,12 @@ public final class Journal implements Closeable {
     private static Path quarantine(Storage storage, Path directory, TornTail torn) throws IOException {
         Path quarantineDirectory = directory.resolve(QUARANTINE_DIRECTORY);
         storage.createDirectories(quarantineDirectory);
-        Path target = quarantineDirectory.resolve(torn.file().getFileName() + "@" + torn.offset() + ".torn");
+        // A second tear at the same place (crash, recover, append, crash) keeps the first file.
+        String base = torn.file().getFileName() + "@" + torn.offset();
+        Path target = quarantineDirectory.resolve(base + ".torn");
+        for (int copy = 2; storage.exists(target); copy++) {
+            target = quarantineDirectory.resolve(base + "-" + copy + ".torn");
+        }
         ByteBuffer bytes = ByteBuffer.allocate((int) torn.length());
         try (StorageFile source = storage.openReadOnly(torn.file());
              StorageFile copy = storage.open(target, true)) {

@@ -237,6 +237,15 @@ public final class JournalReader implements Closeable {
         segmentHeader.flip();
         SegmentHeader parsed = JournalFormat.parseSegmentHeader(segmentHeader);
         if (parsed == null) {
+            if (segmentHeader.remaining() == JournalFormat.SEGMENT_HEADER_BYTES
+                    && segmentHeader.getLong(0) == JournalFormat.SEGMENT_MAGIC
+                    && segmentHeader.getInt(JournalFormat.SEGMENT_HEADER_BYTES - 4)
+                            == JournalFormat.crc(segmentHeader, 0, JournalFormat.SEGMENT_HEADER_BYTES - 4)) {
+                // A sound header of another format version (written by a newer build) is no torn
+                // write: judging it as one would move the whole segment to the quarantine.
+                throw new JournalCorruptException(path, 0, "the segment is in format version "
+                        + segmentHeader.getInt(8) + "; this build reads version " + JournalFormat.FORMAT_VERSION);
+            }
             boolean last = segments.get(segments.size() - 1) == firstSeq;
             if (!last) {
                 throw new JournalCorruptException(path, 0, "the segment header is damaged");
