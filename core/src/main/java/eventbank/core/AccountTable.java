@@ -48,7 +48,7 @@ final class AccountTable {
 
     boolean containsEmail(long digestHigh, long digestLow) {
         int mask = byEmail.length - 1;
-        for (int slot = mix(digestHigh ^ digestLow) & mask; ; slot = (slot + 1) & mask) {
+        for (int slot = mix(digestHigh) & mask; ; slot = (slot + 1) & mask) {
             int entry = byEmail[slot];
             if (entry == 0) {
                 return false;
@@ -144,7 +144,7 @@ final class AccountTable {
 
     private void insertEmail(int[] slots, int index) {
         int mask = slots.length - 1;
-        int slot = mix(emailDigestsHigh[index] ^ emailDigestsLow[index]) & mask;
+        int slot = mix(emailDigestsHigh[index]) & mask;
         while (slots[slot] != 0) {
             slot = (slot + 1) & mask;
         }

@@ -2,6 +2,12 @@ package eventbank.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.EnumMap;
+import java.util.EnumSet;
+import java.util.HashSet;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
@@ -25,18 +31,30 @@ class BankAuditorTest {
 
     @Test
     void theBankAgreesWithTheReferenceModel() {
+        Outcomes seen = new Outcomes();
         for (long seed = 1; seed <= SEQUENCES; seed++) {
-            audit(seed);
+            audit(seed, seen);
         }
+        // An auditor whose commands never reach a rule checks nothing about it.
+        assertThat(seen.rejections).as("rejections the random commands ran into")
+                .containsOnlyKeys(EnumSet.allOf(Rejection.class));
+        assertThat(seen.replays).as("retries answered with their first outcome").isGreaterThan(100);
+        assertThat(seen.verifiedAgain).as("verifications of verified accounts").isGreaterThan(100);
+        assertThat(seen.emptiedAccounts).as("accepted debits that left a balance at zero")
+                .isGreaterThan(100);
+        assertThat(seen.keyReusedAfterExpiry).as("keys accepted again after they expired").isGreaterThan(10);
     }
 
-    /** Set the seed a failure printed here to look at that sequence alone. */
+    /**
+     * Runs one sequence alone, to look at a failure: {@code ./mvnw -pl core test
+     * -Dtest=BankAuditorTest#replayOneSeed -Dauditor.seed=N} with the seed the failure printed.
+     */
     @Test
     void replayOneSeed() {
-        audit(Long.getLong("auditor.seed", 42));
+        audit(Long.getLong("auditor.seed", 42), new Outcomes());
     }
 
-    private static void audit(long seed) {
+    private static void audit(long seed, Outcomes seen) {
         SplittableRandom random = new SplittableRandom(seed);
         Bank bank = new Bank(KEY_WINDOW_MICROS);
         Decider decider = new Decider(Scenario.CODES);
@@ -44,6 +62,7 @@ class BankAuditorTest {
         CommandGenerator commands = new CommandGenerator(random, model);
         long nowMicros = Scenario.START_MICROS;
         long seq = 0;
+        Set<String> acceptedKeys = new HashSet<>();
 
         int steps = COMMANDS_MIN + random.nextInt(COMMANDS_MAX - COMMANDS_MIN + 1);
         for (int step = 1; step <= steps; step++) {
@@ -64,6 +83,7 @@ class BankAuditorTest {
                 }
             }
             checkSameState(bank, model, where);
+            seen.count(actual, bank, acceptedKeys);
         }
         checkAtTheEnd(bank, model, describe(seed, steps, null));
     }
@@ -78,15 +98,17 @@ class BankAuditorTest {
             ReferenceBank.Account account = model.account(number);
             if (!bank.exists(number) || bank.balanceOf(number) != account.balance
                     || bank.isVerified(number) != account.verified) {
-                throw new AssertionError(where.get() + ": account " + number + " differs: the model has balance "
-                        + account.balance + ", verified " + account.verified);
+                throw new AssertionError(where.get() + ": account " + number + " differs: the model has"
+                        + " balance " + account.balance + ", verified " + account.verified);
             }
             if (account.balance < 0) {
                 throw new AssertionError(where.get() + ": account " + number + " is below zero");
             }
         }
-        if (bank.accountCount() != model.accountNumbers().size() || bank.openedTotal() != model.openedTotal()
-                || bank.withdrawnTotal() != model.withdrawnTotal() || bank.balanceTotal() != model.balanceTotal()) {
+        if (bank.accountCount() != model.accountNumbers().size()
+                || bank.openedTotal() != model.openedTotal()
+                || bank.withdrawnTotal() != model.withdrawnTotal()
+                || bank.balanceTotal() != model.balanceTotal()) {
             throw new AssertionError(where.get() + ": the bank's counts or totals differ from the model's");
         }
         if (model.balanceTotal() != model.openedTotal() - model.withdrawnTotal()) {
@@ -99,20 +121,55 @@ class BankAuditorTest {
     }
 
     /**
-     * At the end of a sequence, the checks too slow for every step: emails and opening seqs,
-     * and that replaying the log or restoring a snapshot rebuilds the very same state.
+     * At the end of a sequence, the checks too slow for every step: emails, opening seqs, the
+     * keys still remembered, and that replaying the log rebuilds the very same state.
      */
     private static void checkAtTheEnd(Bank bank, ReferenceBank model, Supplier<String> where) {
         for (String email : model.emails()) {
-            assertThat(bank.isEmailTaken(email.toUpperCase())).as(where).isTrue();
+            assertThat(bank.isEmailTaken(email.toUpperCase(Locale.ROOT))).as(where).isTrue();
         }
         for (long number : model.accountNumbers()) {
             assertThat(bank.openedSeqOf(number)).as(where).isEqualTo(model.account(number).openedSeq);
         }
         assertThat(bank.lastSeq()).as(where).isEqualTo(model.log().size());
+        assertThat(Scenario.keysIn(bank)).as(where).isEqualTo(model.keysRememberedAt(bank.lastTimeMicros()));
 
         Bank replayed = new Bank(KEY_WINDOW_MICROS);
         model.log().forEach(replayed::evolve);
         assertThat(replayed.stateDigest()).as(where).isEqualTo(bank.stateDigest());
+    }
+
+    /** What the random commands ran into, over all sequences. */
+    private static final class Outcomes {
+        final Map<Rejection, Integer> rejections = new EnumMap<>(Rejection.class);
+        int replays;
+        int verifiedAgain;
+        int emptiedAccounts;
+        int keyReusedAfterExpiry;
+
+        void count(Decision decision, Bank bank, Set<String> acceptedKeys) {
+            switch (decision) {
+                case Decision.Rejected rejected -> rejections.merge(rejected.reason(), 1, Integer::sum);
+                case Decision.Replayed replayed -> replays++;
+                case Decision.Accepted accepted when accepted.events().isEmpty() -> verifiedAgain++;
+                case Decision.Accepted accepted -> {
+                    Event event = accepted.events().get(0);
+                    long debited = switch (event) {
+                        case Event.AccountOpened e -> 0;
+                        case Event.AccountVerified e -> 0;
+                        case Event.MoneyTransferred e -> e.fromAccountNumber();
+                        case Event.MoneyWithdrawn e -> e.accountNumber();
+                    };
+                    if (debited != 0 && bank.balanceOf(debited) == 0) {
+                        emptiedAccounts++;
+                    }
+                    // Keys of openings have a scope of their own; the others belong to the debited account.
+                    Idempotency key = Event.idempotencyOf(event);
+                    if (key != null && !acceptedKeys.add(debited + "/" + key.key())) {
+                        keyReusedAfterExpiry++;
+                    }
+                }
+            }
+        }
     }
 }

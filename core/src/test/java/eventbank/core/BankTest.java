@@ -6,7 +6,7 @@ import static eventbank.core.Scenario.transferred;
 import static eventbank.core.Scenario.verified;
 import static eventbank.core.Scenario.withdrawn;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 
 import java.util.Locale;
 import org.junit.jupiter.api.Test;
@@ -38,12 +38,12 @@ class BankTest {
         Bank bank = someHistory();
         String before = bank.stateDigest();
 
-        assertThatThrownBy(() -> bank.evolve(9, T + 60, verified(BOB))).isInstanceOf(IllegalStateException.class);
-        assertThatThrownBy(() -> bank.evolve(7, T + 60, verified(BOB))).isInstanceOf(IllegalStateException.class);
-        assertThatThrownBy(() -> new Bank().evolve(2, T, opened(ALICE, "alice@example.com")))
-                .isInstanceOf(IllegalStateException.class);
-        assertThatThrownBy(() -> new Bank().evolve(0, T, opened(ALICE, "alice@example.com")))
-                .isInstanceOf(IllegalStateException.class);
+        assertThatIllegalStateException().isThrownBy(() -> bank.evolve(9, T + 60, verified(BOB)));
+        assertThatIllegalStateException().isThrownBy(() -> bank.evolve(7, T + 60, verified(BOB)));
+        // A new bank starts at seq 1, no sooner and no later.
+        Event first = opened(ALICE, "alice@example.com");
+        assertThatIllegalStateException().isThrownBy(() -> new Bank().evolve(2, T, first));
+        assertThatIllegalStateException().isThrownBy(() -> new Bank().evolve(0, T, first));
 
         assertThat(bank.stateDigest()).isEqualTo(before);
         bank.evolve(8, T + 60, verified(CAROL));
@@ -55,7 +55,7 @@ class BankTest {
         Bank bank = someHistory();
         String before = bank.stateDigest();
 
-        assertThatThrownBy(() -> bank.evolve(8, T + 49, verified(CAROL))).isInstanceOf(IllegalStateException.class);
+        assertThatIllegalStateException().isThrownBy(() -> bank.evolve(8, T + 49, verified(CAROL)));
 
         assertThat(bank.stateDigest()).isEqualTo(before);
         // Two events may share a time stamp: time only must not go backwards.
@@ -80,8 +80,7 @@ class BankTest {
             withdrawn(BOB, 0),
         };
         for (Event event : impossible) {
-            assertThatThrownBy(() -> bank.evolve(8, T + 60, event)).as("%s", event)
-                    .isInstanceOf(IllegalStateException.class);
+            assertThatIllegalStateException().as("%s", event).isThrownBy(() -> bank.evolve(8, T + 60, event));
         }
         assertThat(bank.stateDigest()).isEqualTo(before);
     }
@@ -111,8 +110,10 @@ class BankTest {
         Bank restored = copyOf(someHistory(), new Bank());
         Decider decider = new Decider(Scenario.CODES);
 
-        Decision retry = decider.decide(restored, new Command.Withdraw(BOB, 75_00, key("k1", "fp-3")), T + 60);
-        Decision other = decider.decide(restored, new Command.Withdraw(BOB, 75_00, key("k1", "fp-9")), T + 60);
+        var sameRequest = new Command.Withdraw(BOB, 75_00, key("k1", "fp-3"));
+        var otherRequest = new Command.Withdraw(BOB, 75_00, key("k1", "fp-9"));
+        Decision retry = decider.decide(restored, sameRequest, T + 60);
+        Decision other = decider.decide(restored, otherRequest, T + 60);
 
         assertThat(retry).isEqualTo(new Decision.Replayed(7));
         assertThat(other).isEqualTo(new Decision.Rejected(Rejection.IDEMPOTENCY_KEY_REUSED));
@@ -120,7 +121,7 @@ class BankTest {
 
     @Test
     void restoreOnlyIntoANewBank() {
-        assertThatThrownBy(() -> copyOf(someHistory(), someHistory())).isInstanceOf(IllegalStateException.class);
+        assertThatIllegalStateException().isThrownBy(() -> copyOf(someHistory(), someHistory()));
     }
 
     @Test
@@ -145,6 +146,20 @@ class BankTest {
         assertThat(carolVerified.stateDigest()).isNotEqualTo(aliceVerifiedAgain.stateDigest());
     }
 
+    @Test
+    void expiredKeysAreForgottenSoSnapshotsDoNotCarryThem() {
+        long window = 1_000;
+        Bank bank = new Bank(window);
+        bank.evolve(1, T, opened(ALICE, "alice@example.com", key("open-alice", "fp-1")));
+        bank.evolve(2, T + window, verified(ALICE));
+        assertThat(Scenario.keysIn(bank)).isEqualTo(1);
+
+        bank.evolve(3, T + window + 1, withdrawn(ALICE, 1_00, key("k1", "fp-2")));
+        assertThat(Scenario.keysIn(bank)).isEqualTo(1);
+        bank.evolve(4, T + 3 * window, verified(ALICE));
+        assertThat(Scenario.keysIn(bank)).isZero();
+    }
+
     private static Bank copyOf(Bank source, Bank target) {
         return copyOf(source, target, 0, 0);
     }
@@ -159,7 +174,8 @@ class BankTest {
             }
 
             @Override
-            public void account(long number, long balance, boolean verified, long openedSeq, long high, long low) {
+            public void account(long number, long balance, boolean verified, long openedSeq,
+                                long high, long low) {
                 long restored = number == changedAccount ? balance + delta : balance;
                 target.restoreAccount(number, restored, verified, openedSeq, high, low);
             }
@@ -189,7 +205,7 @@ class BankTest {
             int found = table.indexOf(Limits.ACCOUNT_NUMBER_MIN + index);
             if (found != index || table.balance(index) != index || table.isVerified(index) != (index % 2 == 0)
                     || !table.containsEmail(digestHigh(index), digestLow(index))) {
-                throw new AssertionError("account " + index + " is not where it was put (found at " + found + ")");
+                throw new AssertionError("account " + index + " is not where it was put: found at " + found);
             }
         }
         for (int index = count; index < 2 * count; index++) {

@@ -12,9 +12,9 @@ import java.util.SplittableRandom;
  */
 final class CommandGenerator {
     private static final long MAXIMUM_AMOUNT = 1_000_000_000_000L;
-    private static final List<String> INVALID_EMAILS = List.of("", "plainaddress", "@example.com", "user@",
-            "user@@example.com", "user@example", "user@.example.com", "user@example..com", "user@example.com.",
-            "us er@example.com", "user@exa\tmple.com", "x".repeat(250) + "@example.com");
+    private static final List<String> INVALID_EMAILS = List.of("", "plainaddress", "@example.com",
+            "user@", "user@@example.com", "user@example", "user@.example.com", "user@example..com",
+            "user@example.com.", "us er@example.com", "user@exa\tmple.com", "x".repeat(250) + "@example.com");
     private static final int RETRIES_KEPT = 20;
 
     private final SplittableRandom random;
@@ -54,7 +54,7 @@ final class CommandGenerator {
     }
 
     private Command verify() {
-        long account = pickAccount();
+        long account = random.nextInt(100) < 70 ? pickUnverifiedAccount() : pickAccount();
         ReferenceBank.Account known = model.account(account);
         if (known != null && random.nextInt(100) < 65) {
             return new Command.VerifyAccount(account, model.codeFor(account, known.openedSeq));
@@ -89,8 +89,8 @@ final class CommandGenerator {
         boolean same = random.nextInt(100) < 70;
         return switch (earlier) {
             case Command.OpenAccount c -> same
-                    ? new Command.OpenAccount(accountNumberToOpen(), c.email(), c.passwordHash(), c.openingBalance(),
-                            c.idempotency())
+                    ? new Command.OpenAccount(accountNumberToOpen(), c.email(), c.passwordHash(),
+                            c.openingBalance(), c.idempotency())
                     : new Command.OpenAccount(accountNumberToOpen(), email(), passwordHash(), openingBalance(),
                             withKey(c.idempotency().key(), "open:other-" + random.nextInt(1000)));
             case Command.TransferMoney c -> same ? c
@@ -196,6 +196,13 @@ final class CommandGenerator {
             return pickKnownAccount();
         }
         return random.nextBoolean() ? randomAccountNumber() : -1 - random.nextInt(1000);
+    }
+
+    /** Most of the money moves between verified accounts, so most accounts get verified. */
+    private long pickUnverifiedAccount() {
+        List<Long> unverified = model.accountNumbers().stream()
+                .filter(number -> !model.account(number).verified).toList();
+        return unverified.isEmpty() ? pickAccount() : unverified.get(random.nextInt(unverified.size()));
     }
 
     private long pickKnownAccount() {

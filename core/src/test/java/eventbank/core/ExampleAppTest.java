@@ -1,5 +1,12 @@
 package eventbank.core;
 
+import static eventbank.core.Rejection.ACCOUNT_NOT_FOUND;
+import static eventbank.core.Rejection.ACCOUNT_NOT_VERIFIED;
+import static eventbank.core.Rejection.ACCOUNT_NUMBER_TAKEN;
+import static eventbank.core.Rejection.EMAIL_TAKEN;
+import static eventbank.core.Rejection.INSUFFICIENT_FUNDS;
+import static eventbank.core.Rejection.RECIPIENT_NOT_FOUND;
+import static eventbank.core.Rejection.WRONG_CODE;
 import static eventbank.core.Scenario.open;
 import static eventbank.core.Scenario.opened;
 import static eventbank.core.Scenario.transfer;
@@ -56,17 +63,17 @@ class ExampleAppTest {
 
     @Test
     void refusesAnEmailThatIsTaken() {
-        threeAccountsOpened().when(open(NOBODY, "alice@example.com")).thenRejected(Rejection.EMAIL_TAKEN);
+        threeAccountsOpened().when(open(NOBODY, "alice@example.com")).thenRejected(EMAIL_TAKEN);
     }
 
     @Test
     void refusesAnEmailThatIsTakenInAnotherCase() {
-        threeAccountsOpened().when(open(NOBODY, "Alice@EXAMPLE.com")).thenRejected(Rejection.EMAIL_TAKEN);
+        threeAccountsOpened().when(open(NOBODY, "Alice@EXAMPLE.com")).thenRejected(EMAIL_TAKEN);
     }
 
     @Test
     void refusesAnAccountNumberInUse() {
-        threeAccountsOpened().when(open(ALICE, "dave@example.com")).thenRejected(Rejection.ACCOUNT_NUMBER_TAKEN);
+        threeAccountsOpened().when(open(ALICE, "dave@example.com")).thenRejected(ACCOUNT_NUMBER_TAKEN);
     }
 
     // ---- Verifying ----
@@ -83,15 +90,15 @@ class ExampleAppTest {
     @Test
     void refusesToVerifyAnUnknownAccount() {
         Scenario scenario = threeAccountsOpened();
-        scenario.when(verify(NOBODY, scenario.codeOf(ALICE))).thenRejected(Rejection.ACCOUNT_NOT_FOUND);
+        scenario.when(verify(NOBODY, scenario.codeOf(ALICE))).thenRejected(ACCOUNT_NOT_FOUND);
     }
 
     @Test
     void refusesAWrongCode() {
         Scenario scenario = threeAccountsOpened();
-        scenario.when(verify(ALICE, "not-the-code")).thenRejected(Rejection.WRONG_CODE);
+        scenario.when(verify(ALICE, "not-the-code")).thenRejected(WRONG_CODE);
         // The code of another account is just as wrong.
-        scenario.when(verify(ALICE, scenario.codeOf(BOB))).thenRejected(Rejection.WRONG_CODE);
+        scenario.when(verify(ALICE, scenario.codeOf(BOB))).thenRejected(WRONG_CODE);
 
         assertThat(scenario.bank().isVerified(ALICE)).isFalse();
     }
@@ -120,17 +127,17 @@ class ExampleAppTest {
 
     @Test
     void refusesToWithdrawMoreThanTheBalance() {
-        threeAccountsVerified().when(withdraw(ALICE, 1_000_01)).thenRejected(Rejection.INSUFFICIENT_FUNDS);
+        threeAccountsVerified().when(withdraw(ALICE, 1_000_01)).thenRejected(INSUFFICIENT_FUNDS);
     }
 
     @Test
     void refusesToWithdrawFromAnUnverifiedAccount() {
-        threeAccountsOpened().when(withdraw(ALICE, 100_00)).thenRejected(Rejection.ACCOUNT_NOT_VERIFIED);
+        threeAccountsOpened().when(withdraw(ALICE, 100_00)).thenRejected(ACCOUNT_NOT_VERIFIED);
     }
 
     @Test
     void refusesToWithdrawFromAnUnknownAccount() {
-        threeAccountsVerified().when(withdraw(NOBODY, 100_00)).thenRejected(Rejection.ACCOUNT_NOT_FOUND);
+        threeAccountsVerified().when(withdraw(NOBODY, 100_00)).thenRejected(ACCOUNT_NOT_FOUND);
     }
 
     // ---- Transferring ----
@@ -152,16 +159,16 @@ class ExampleAppTest {
 
     @Test
     void refusesToTransferMoreThanTheBalance() {
-        threeAccountsVerified().when(transfer(ALICE, BOB, 1_000_01)).thenRejected(Rejection.INSUFFICIENT_FUNDS);
+        threeAccountsVerified().when(transfer(ALICE, BOB, 1_000_01)).thenRejected(INSUFFICIENT_FUNDS);
     }
 
     @Test
     void refusesATransferFromAnUnknownAccount() {
-        threeAccountsVerified().when(transfer(NOBODY, BOB, 100_00)).thenRejected(Rejection.ACCOUNT_NOT_FOUND);
+        threeAccountsVerified().when(transfer(NOBODY, BOB, 100_00)).thenRejected(ACCOUNT_NOT_FOUND);
     }
 
     @Test
     void refusesATransferToAnUnknownAccount() {
-        threeAccountsVerified().when(transfer(ALICE, NOBODY, 100_00)).thenRejected(Rejection.RECIPIENT_NOT_FOUND);
+        threeAccountsVerified().when(transfer(ALICE, NOBODY, 100_00)).thenRejected(RECIPIENT_NOT_FOUND);
     }
 }

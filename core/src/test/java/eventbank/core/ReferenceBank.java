@@ -263,6 +263,21 @@ final class ReferenceBank {
         return log;
     }
 
+    /** How many keys are still remembered at this time, over every scope. */
+    int keysRememberedAt(long nowMicros) {
+        int count = 0;
+        List<Map<String, KeyUse>> scopes = new ArrayList<>(accountKeys.values());
+        scopes.add(openingKeys);
+        for (Map<String, KeyUse> keys : scopes) {
+            for (KeyUse use : keys.values()) {
+                if (nowMicros - use.timeMicros() <= keyWindowMicros) {
+                    count++;
+                }
+            }
+        }
+        return count;
+    }
+
     long openedTotal() {
         return openedTotal;
     }

@@ -1,5 +1,20 @@
 package eventbank.core;
 
+import static eventbank.core.Rejection.ACCOUNT_NOT_FOUND;
+import static eventbank.core.Rejection.ACCOUNT_NOT_VERIFIED;
+import static eventbank.core.Rejection.ACCOUNT_NUMBER_TAKEN;
+import static eventbank.core.Rejection.AMOUNT_NOT_POSITIVE;
+import static eventbank.core.Rejection.AMOUNT_TOO_LARGE;
+import static eventbank.core.Rejection.EMAIL_INVALID;
+import static eventbank.core.Rejection.EMAIL_TAKEN;
+import static eventbank.core.Rejection.IDEMPOTENCY_KEY_REUSED;
+import static eventbank.core.Rejection.INSUFFICIENT_FUNDS;
+import static eventbank.core.Rejection.OPENING_BALANCE_INVALID;
+import static eventbank.core.Rejection.PASSWORD_HASH_MISSING;
+import static eventbank.core.Rejection.RECIPIENT_NOT_FOUND;
+import static eventbank.core.Rejection.RECIPIENT_NOT_VERIFIED;
+import static eventbank.core.Rejection.SAME_ACCOUNT;
+import static eventbank.core.Rejection.WRONG_CODE;
 import static eventbank.core.Scenario.key;
 import static eventbank.core.Scenario.open;
 import static eventbank.core.Scenario.opened;
@@ -34,6 +49,8 @@ class RejectionTableTest {
 
     private static final Idempotency ALICE_WITHDRAWAL_KEY = key("alice-key-1", "fp-withdraw-100");
     private static final Idempotency BOB_OPENING_KEY = key("open-bob", "fp-open-bob");
+    private static final long ALICE_BALANCE = 999_00;
+    private static final long ALICE_WITHDRAWAL_SEQ = 6;
 
     /**
      * Alice (verified, $999.00 after withdrawing $1.00 with a key), Bob (verified, opened with
@@ -49,15 +66,16 @@ class RejectionTableTest {
                 withdrawn(ALICE, 1_00, ALICE_WITHDRAWAL_KEY));
     }
 
-    private static final long ALICE_BALANCE = 999_00;
-    private static final long ALICE_WITHDRAWAL_SEQ = 6;
-
     /** A row of the table: the command, sent after {@link #history()}, and why it is refused. */
     record Row(String name, Command command, Rejection expected) {
         @Override
         public String toString() {
             return expected + ": " + name;
         }
+    }
+
+    private static Row row(String name, Command command, Rejection expected) {
+        return new Row(name, command, expected);
     }
 
     static List<Row> rows() {
@@ -77,84 +95,79 @@ class RejectionTableTest {
                 "alice@example.com\n", "a@b.", "alice@example.com\u0000", "ali\u2003ce@example.com"));
         invalidEmails.add("a".repeat(243) + "@example.com");
         for (String email : invalidEmails) {
-            rows.add(new Row("email \"" + printable(email) + "\"", open(DAVE, email), Rejection.EMAIL_INVALID));
+            rows.add(row("email \"" + printable(email) + "\"", open(DAVE, email), EMAIL_INVALID));
         }
-        rows.add(new Row("email null", open(DAVE, null), Rejection.EMAIL_INVALID));
-        rows.add(new Row("email of Alice", open(DAVE, "alice@example.com"), Rejection.EMAIL_TAKEN));
-        rows.add(new Row("email of Alice in capitals", open(DAVE, "ALICE@EXAMPLE.COM"), Rejection.EMAIL_TAKEN));
-        rows.add(new Row("email of Alice in mixed case", open(DAVE, "Alice@Example.Com"), Rejection.EMAIL_TAKEN));
+        rows.add(row("email null", open(DAVE, null), EMAIL_INVALID));
+        rows.add(row("email of Alice", open(DAVE, "alice@example.com"), EMAIL_TAKEN));
+        rows.add(row("email of Alice in capitals", open(DAVE, "ALICE@EXAMPLE.COM"), EMAIL_TAKEN));
+        rows.add(row("email of Alice in mixed case", open(DAVE, "Alice@Example.Com"), EMAIL_TAKEN));
         long[] badNumbers = {ALICE, BOB, 999_999_999_999_999L, 10_000_000_000_000_000L, 0, -ALICE,
                 Long.MIN_VALUE, Long.MAX_VALUE};
         for (long number : badNumbers) {
-            rows.add(new Row("account number " + number, open(number, "dave@example.com"),
-                    Rejection.ACCOUNT_NUMBER_TAKEN));
+            rows.add(row("account number " + number, open(number, "dave@example.com"), ACCOUNT_NUMBER_TAKEN));
         }
         for (long balance : new long[] {-1, Long.MIN_VALUE, Limits.AMOUNT_MAX + 1, Long.MAX_VALUE}) {
-            rows.add(new Row("opening balance " + balance,
+            rows.add(row("opening balance " + balance,
                     new Command.OpenAccount(DAVE, "dave@example.com", "hash", balance, null),
-                    Rejection.OPENING_BALANCE_INVALID));
+                    OPENING_BALANCE_INVALID));
         }
-        rows.add(new Row("password hash null", new Command.OpenAccount(DAVE, "dave@example.com", null,
-                Limits.OPENING_BALANCE_DEFAULT, null), Rejection.PASSWORD_HASH_MISSING));
-        rows.add(new Row("password hash empty", new Command.OpenAccount(DAVE, "dave@example.com", "",
-                Limits.OPENING_BALANCE_DEFAULT, null), Rejection.PASSWORD_HASH_MISSING));
+        rows.add(row("password hash null", new Command.OpenAccount(DAVE, "dave@example.com", null,
+                Limits.OPENING_BALANCE_DEFAULT, null), PASSWORD_HASH_MISSING));
+        rows.add(row("password hash empty", new Command.OpenAccount(DAVE, "dave@example.com", "",
+                Limits.OPENING_BALANCE_DEFAULT, null), PASSWORD_HASH_MISSING));
     }
 
     private static void addVerificationRows(List<Row> rows) {
         VerificationCodes otherServer = new HmacVerificationCodes(
                 "another-server-key-of-32-bytes!!".getBytes(StandardCharsets.US_ASCII));
         String carolsCode = Scenario.CODES.codeFor(CAROL, 3);
-        rows.add(new Row("verify an unknown account", verify(NOBODY, carolsCode), Rejection.ACCOUNT_NOT_FOUND));
-        rows.add(new Row("code of another account", verify(CAROL, Scenario.CODES.codeFor(BOB, 2)),
-                Rejection.WRONG_CODE));
-        rows.add(new Row("code for another opening seq", verify(CAROL, Scenario.CODES.codeFor(CAROL, 4)),
-                Rejection.WRONG_CODE));
-        rows.add(new Row("code of another server key", verify(CAROL, otherServer.codeFor(CAROL, 3)),
-                Rejection.WRONG_CODE));
-        rows.add(new Row("code with one character changed", verify(CAROL, changeFirstCharacter(carolsCode)),
-                Rejection.WRONG_CODE));
-        rows.add(new Row("code cut short", verify(CAROL, carolsCode.substring(1)), Rejection.WRONG_CODE));
-        rows.add(new Row("code empty", verify(CAROL, ""), Rejection.WRONG_CODE));
-        rows.add(new Row("code null", verify(CAROL, null), Rejection.WRONG_CODE));
-        rows.add(new Row("wrong code on a verified account", verify(ALICE, carolsCode), Rejection.WRONG_CODE));
+        rows.add(row("verify an unknown account", verify(NOBODY, carolsCode), ACCOUNT_NOT_FOUND));
+        rows.add(row("code of another account", verify(CAROL, Scenario.CODES.codeFor(BOB, 2)), WRONG_CODE));
+        rows.add(row("code for another opening seq", verify(CAROL, Scenario.CODES.codeFor(CAROL, 4)), WRONG_CODE));
+        rows.add(row("code of another server key", verify(CAROL, otherServer.codeFor(CAROL, 3)), WRONG_CODE));
+        rows.add(row("code with a character changed", verify(CAROL, changeFirstCharacter(carolsCode)), WRONG_CODE));
+        rows.add(row("code cut short", verify(CAROL, carolsCode.substring(1)), WRONG_CODE));
+        rows.add(row("code empty", verify(CAROL, ""), WRONG_CODE));
+        rows.add(row("code null", verify(CAROL, null), WRONG_CODE));
+        rows.add(row("wrong code on a verified account", verify(ALICE, carolsCode), WRONG_CODE));
     }
 
     private static void addAmountRows(List<Row> rows) {
         for (long amount : new long[] {0, -1, -1_000_00, Long.MIN_VALUE}) {
-            rows.add(new Row("withdraw " + amount, withdraw(ALICE, amount), Rejection.AMOUNT_NOT_POSITIVE));
-            rows.add(new Row("transfer " + amount, transfer(ALICE, BOB, amount), Rejection.AMOUNT_NOT_POSITIVE));
+            rows.add(row("withdraw " + amount, withdraw(ALICE, amount), AMOUNT_NOT_POSITIVE));
+            rows.add(row("transfer " + amount, transfer(ALICE, BOB, amount), AMOUNT_NOT_POSITIVE));
         }
         for (long amount : new long[] {Limits.AMOUNT_MAX + 1, Long.MAX_VALUE}) {
-            rows.add(new Row("withdraw " + amount, withdraw(ALICE, amount), Rejection.AMOUNT_TOO_LARGE));
-            rows.add(new Row("transfer " + amount, transfer(ALICE, BOB, amount), Rejection.AMOUNT_TOO_LARGE));
+            rows.add(row("withdraw " + amount, withdraw(ALICE, amount), AMOUNT_TOO_LARGE));
+            rows.add(row("transfer " + amount, transfer(ALICE, BOB, amount), AMOUNT_TOO_LARGE));
         }
         for (long amount : new long[] {ALICE_BALANCE + 1, Limits.AMOUNT_MAX}) {
-            rows.add(new Row("withdraw " + amount, withdraw(ALICE, amount), Rejection.INSUFFICIENT_FUNDS));
-            rows.add(new Row("transfer " + amount, transfer(ALICE, BOB, amount), Rejection.INSUFFICIENT_FUNDS));
+            rows.add(row("withdraw " + amount, withdraw(ALICE, amount), INSUFFICIENT_FUNDS));
+            rows.add(row("transfer " + amount, transfer(ALICE, BOB, amount), INSUFFICIENT_FUNDS));
         }
     }
 
     private static void addAccountRows(List<Row> rows) {
-        rows.add(new Row("withdraw from an unknown account", withdraw(NOBODY, 1_00), Rejection.ACCOUNT_NOT_FOUND));
-        rows.add(new Row("transfer from an unknown account", transfer(NOBODY, BOB, 1_00),
-                Rejection.ACCOUNT_NOT_FOUND));
-        rows.add(new Row("transfer to an unknown account", transfer(ALICE, NOBODY, 1_00),
-                Rejection.RECIPIENT_NOT_FOUND));
-        rows.add(new Row("transfer to oneself", transfer(ALICE, ALICE, 1_00), Rejection.SAME_ACCOUNT));
-        rows.add(new Row("unverified transfers to oneself", transfer(CAROL, CAROL, 1_00), Rejection.SAME_ACCOUNT));
-        rows.add(new Row("withdraw unverified", withdraw(CAROL, 1_00), Rejection.ACCOUNT_NOT_VERIFIED));
-        rows.add(new Row("transfer from unverified", transfer(CAROL, ALICE, 1_00), Rejection.ACCOUNT_NOT_VERIFIED));
-        rows.add(new Row("transfer to unverified", transfer(ALICE, CAROL, 1_00), Rejection.RECIPIENT_NOT_VERIFIED));
+        rows.add(row("withdraw from an unknown account", withdraw(NOBODY, 1_00), ACCOUNT_NOT_FOUND));
+        rows.add(row("transfer from an unknown account", transfer(NOBODY, BOB, 1_00), ACCOUNT_NOT_FOUND));
+        rows.add(row("transfer to an unknown account", transfer(ALICE, NOBODY, 1_00), RECIPIENT_NOT_FOUND));
+        rows.add(row("transfer to oneself", transfer(ALICE, ALICE, 1_00), SAME_ACCOUNT));
+        rows.add(row("unverified transfers to oneself", transfer(CAROL, CAROL, 1_00), SAME_ACCOUNT));
+        rows.add(row("withdraw unverified", withdraw(CAROL, 1_00), ACCOUNT_NOT_VERIFIED));
+        rows.add(row("transfer from unverified", transfer(CAROL, ALICE, 1_00), ACCOUNT_NOT_VERIFIED));
+        rows.add(row("transfer to unverified", transfer(ALICE, CAROL, 1_00), RECIPIENT_NOT_VERIFIED));
     }
 
     private static void addIdempotencyRows(List<Row> rows) {
         Idempotency sameKeyOtherRequest = key(ALICE_WITHDRAWAL_KEY.key(), "fp-withdraw-200");
-        rows.add(new Row("withdrawal key reused for another withdrawal", withdraw(ALICE, 2_00, sameKeyOtherRequest),
-                Rejection.IDEMPOTENCY_KEY_REUSED));
-        rows.add(new Row("withdrawal key reused for a transfer", transfer(ALICE, BOB, 1_00,
-                key(ALICE_WITHDRAWAL_KEY.key(), "fp-transfer")), Rejection.IDEMPOTENCY_KEY_REUSED));
-        rows.add(new Row("opening key reused for another opening", open(DAVE, "dave@example.com",
-                key(BOB_OPENING_KEY.key(), "fp-open-dave")), Rejection.IDEMPOTENCY_KEY_REUSED));
+        Idempotency sameKeyForATransfer = key(ALICE_WITHDRAWAL_KEY.key(), "fp-transfer");
+        Idempotency sameKeyOtherOpening = key(BOB_OPENING_KEY.key(), "fp-open-dave");
+        rows.add(row("withdrawal key reused for another withdrawal", withdraw(ALICE, 2_00, sameKeyOtherRequest),
+                IDEMPOTENCY_KEY_REUSED));
+        rows.add(row("withdrawal key reused for a transfer", transfer(ALICE, BOB, 1_00, sameKeyForATransfer),
+                IDEMPOTENCY_KEY_REUSED));
+        rows.add(row("opening key reused for another opening", open(DAVE, "dave@example.com", sameKeyOtherOpening),
+                IDEMPOTENCY_KEY_REUSED));
     }
 
     private static String changeFirstCharacter(String code) {
@@ -163,7 +176,8 @@ class RejectionTableTest {
 
     private static String printable(String text) {
         return text.length() > 40 ? text.substring(0, 20) + "...(" + text.length() + " characters)"
-                : text.replace("\t", "\\t").replace("\n", "\\n").replace("\u0000", "\\0").replace("\u2003", "\\u2003");
+                : text.replace("\t", "\\t").replace("\n", "\\n").replace("\u0000", "\\0")
+                        .replace("\u2003", "\\u2003");
     }
 
     @ParameterizedTest(name = "{0}")
@@ -196,8 +210,17 @@ class RejectionTableTest {
 
         assertThat(scenario.balanceOf(BOB)).isZero();
         assertThat(scenario.balanceOf(ALICE)).isEqualTo(1_000_00);
-        scenario.when(withdraw(BOB, 1)).thenRejected(Rejection.INSUFFICIENT_FUNDS);
+        scenario.when(withdraw(BOB, 1)).thenRejected(INSUFFICIENT_FUNDS);
         assertThat(scenario.bank().checkInvariant()).isNull();
+    }
+
+    @Test
+    void anAccountMayOpenWithNothingOrWithTheLargestAmount() {
+        for (long balance : new long[] {0, Limits.AMOUNT_MAX}) {
+            var command = new Command.OpenAccount(DAVE, "dave@example.com", "hash", balance, null);
+            var event = new Event.AccountOpened(DAVE, "dave@example.com", "hash", balance, null);
+            history().when(command).thenEvents(event);
+        }
     }
 
     @Test
@@ -226,7 +249,7 @@ class RejectionTableTest {
     void aRejectedCommandDoesNotConsumeItsKey() {
         Idempotency bobsKey = key("bob-key", "fp-withdraw-1500");
         Scenario scenario = history()
-                .when(withdraw(BOB, 1_500_00, bobsKey)).thenRejected(Rejection.INSUFFICIENT_FUNDS)
+                .when(withdraw(BOB, 1_500_00, bobsKey)).thenRejected(INSUFFICIENT_FUNDS)
                 .when(transfer(ALICE, BOB, 500_00)).thenEvents(transferred(ALICE, BOB, 500_00))
                 // The client retries the same request with the same key, and now it fits.
                 .when(withdraw(BOB, 1_500_00, bobsKey)).thenEvents(withdrawn(BOB, 1_500_00, bobsKey));
@@ -249,7 +272,7 @@ class RejectionTableTest {
         // A key is still remembered at the very end of its window...
         scenario.advanceClock(window)
                 .when(withdraw(ALICE, 1_00, first)).thenReplayed(firstSeq)
-                .when(withdraw(ALICE, 2_00, second)).thenRejected(Rejection.IDEMPOTENCY_KEY_REUSED);
+                .when(withdraw(ALICE, 2_00, second)).thenRejected(IDEMPOTENCY_KEY_REUSED);
         // ...and forgotten one microsecond later, for the same request as for another.
         scenario.advanceClock(1)
                 .when(withdraw(ALICE, 2_00, second)).thenEvents(withdrawn(ALICE, 2_00, second))
@@ -262,15 +285,17 @@ class RejectionTableTest {
 
     @Test
     void keysAreScopedPerAccount() {
+        // Bob and Dave use the very key Alice used, each for a request of his own.
+        Idempotency bobsKey = key(ALICE_WITHDRAWAL_KEY.key(), "fp-bob");
+        Idempotency davesKey = key(ALICE_WITHDRAWAL_KEY.key(), "fp-open-dave");
         Scenario scenario = history()
-                .when(withdraw(BOB, 5_00, key(ALICE_WITHDRAWAL_KEY.key(), "fp-bob")))
-                .thenEvents(withdrawn(BOB, 5_00, key(ALICE_WITHDRAWAL_KEY.key(), "fp-bob")));
+                .when(withdraw(BOB, 5_00, bobsKey)).thenEvents(withdrawn(BOB, 5_00, bobsKey));
         long bobsSeq = scenario.lastSeq();
 
-        scenario.when(withdraw(BOB, 5_00, key(ALICE_WITHDRAWAL_KEY.key(), "fp-bob"))).thenReplayed(bobsSeq)
+        scenario.when(withdraw(BOB, 5_00, bobsKey)).thenReplayed(bobsSeq)
                 .when(withdraw(ALICE, 1_00, ALICE_WITHDRAWAL_KEY)).thenReplayed(ALICE_WITHDRAWAL_SEQ)
                 // Opening accounts is a scope of its own, apart from every account's.
-                .when(open(DAVE, "dave@example.com", key(ALICE_WITHDRAWAL_KEY.key(), "fp-open-dave")))
-                .thenEvents(opened(DAVE, "dave@example.com", key(ALICE_WITHDRAWAL_KEY.key(), "fp-open-dave")));
+                .when(open(DAVE, "dave@example.com", davesKey))
+                .thenEvents(opened(DAVE, "dave@example.com", davesKey));
     }
 }

@@ -124,10 +124,38 @@ final class Scenario {
         }
     }
 
+    // ---- Looking inside a bank ----
+
+    /** How many idempotency keys the bank would write into a snapshot. */
+    static int keysIn(Bank bank) {
+        int[] announced = new int[1];
+        int[] listed = new int[1];
+        bank.exportTo(new Bank.Exporter() {
+            @Override
+            public void counters(long lastSeq, long lastTimeMicros, long openedTotal, long withdrawnTotal,
+                                 int accountCount, int idempotencyCount) {
+                announced[0] = idempotencyCount;
+            }
+
+            @Override
+            public void account(long number, long balance, boolean verified, long openedSeq,
+                                long high, long low) {
+                // Only the keys are counted here.
+            }
+
+            @Override
+            public void idempotency(long scope, String key, String fingerprint, long seq, long timeMicros) {
+                listed[0]++;
+            }
+        });
+        assertThat(listed[0]).as("keys listed against keys announced").isEqualTo(announced[0]);
+        return listed[0];
+    }
+
     // ---- Commands and events with the example app's defaults, to keep stories short ----
 
     static Command.OpenAccount open(long accountNumber, String email) {
-        return new Command.OpenAccount(accountNumber, email, PASSWORD_HASH, Limits.OPENING_BALANCE_DEFAULT, null);
+        return open(accountNumber, email, null);
     }
 
     static Command.OpenAccount open(long accountNumber, String email, Idempotency idempotency) {
@@ -156,7 +184,7 @@ final class Scenario {
     }
 
     static Event.AccountOpened opened(long accountNumber, String email) {
-        return new Event.AccountOpened(accountNumber, email, PASSWORD_HASH, Limits.OPENING_BALANCE_DEFAULT, null);
+        return opened(accountNumber, email, null);
     }
 
     static Event.AccountOpened opened(long accountNumber, String email, Idempotency idempotency) {
