@@ -8,6 +8,7 @@ import eventbank.engine.snapshot.SnapshotCorruptException;
 import eventbank.engine.snapshot.SnapshotStore;
 import eventbank.engine.storage.Storage;
 import java.io.IOException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -50,6 +51,7 @@ public final class Verifier {
         long events = 0;
         long batches = 0;
         byte[] head = eventbank.engine.journal.JournalFormat.HASH_ZERO;
+        boolean journalReadToItsEnd = false;
         try (JournalReader reader = new JournalReader(storage, journalDirectory, true)) {
             reader.seek(0);
             JournalReader.Batch batch;
@@ -57,6 +59,7 @@ public final class Verifier {
                 batch.forEach(replayed::evolve);
                 events += batch.header().count();
                 batches++;
+                head = batch.header().chainHash(); // so that damage further on leaves the last sound head
                 long last = batch.header().lastSeq();
                 if (snapshotSeqs.contains(last)) {
                     chainHashAt.put(last, batch.header().chainHash());
@@ -64,17 +67,20 @@ public final class Verifier {
                 }
             }
             head = reader.chainHash();
-            if (reader.tornTail() != null) {
+            journalReadToItsEnd = true;
+            JournalReader.TornTail torn = reader.tornTail();
+            if (torn != null) {
                 warnings.add("the journal ends in bytes that are not a whole batch (a torn write, which the next "
-                        + "start quarantines, or a batch being written right now): " + reader.tornTail());
+                        + "start quarantines, or a batch being written right now): " + torn.length() + " bytes in "
+                        + torn.file() + " at offset " + torn.offset() + ", " + torn.problem());
             }
         } catch (JournalCorruptException | MalformedRecordException | IllegalStateException e) {
             problems.add(e.getMessage());
         }
-        int checked = checkSnapshots(snapshots, snapshotSeqs, chainHashAt, digestAt, replayed,
-                idempotencyWindowMicros, problems);
+        int checked = checkSnapshots(snapshots, snapshotSeqs, chainHashAt, digestAt, replayed, journalReadToItsEnd,
+                idempotencyWindowMicros, problems, warnings);
         checkNewestPlusTail(storage, journalDirectory, snapshots, snapshotSeqs, replayed, idempotencyWindowMicros,
-                problems);
+                problems, warnings);
         String broken = replayed.checkInvariant();
         if (broken != null) {
             problems.add("the money invariant is broken: " + broken);
@@ -86,7 +92,8 @@ public final class Verifier {
 
     /** Each snapshot must read back whole and equal the replay at its seq, chain hash included. */
     private static int checkSnapshots(SnapshotStore snapshots, List<Long> seqs, Map<Long, byte[]> chainHashAt,
-                                      Map<Long, String> digestAt, Bank replayed, long window, List<String> problems)
+                                      Map<Long, String> digestAt, Bank replayed, boolean journalReadToItsEnd,
+                                      long window, List<String> problems, List<String> warnings)
             throws IOException {
         int checked = 0;
         for (long seq : seqs) {
@@ -94,6 +101,11 @@ public final class Verifier {
                 SnapshotStore.Loaded loaded = snapshots.read(seq, window);
                 checked++;
                 if (!digestAt.containsKey(seq)) {
+                    if (!journalReadToItsEnd && seq > replayed.lastSeq()) {
+                        // Damage stopped the replay before this seq: the snapshot reads back whole,
+                        // and there is nothing sound to compare it with; the damage is the problem.
+                        continue;
+                    }
                     if (seq <= replayed.lastSeq()) {
                         problems.add("snapshot " + snapshots.pathOf(seq) + " is at seq " + seq
                                 + ", which does not end a batch of the journal");
@@ -108,6 +120,8 @@ public final class Verifier {
                 }
             } catch (SnapshotCorruptException e) {
                 problems.add(e.getMessage());
+            } catch (NoSuchFileException e) {
+                warnings.add(prunedWhileChecking(snapshots.pathOf(seq)));
             }
         }
         return checked;
@@ -115,12 +129,21 @@ public final class Verifier {
 
     /** What a start does, the newest snapshot plus the tail, must equal the replay from scratch. */
     private static void checkNewestPlusTail(Storage storage, Path journalDirectory, SnapshotStore snapshots,
-                                            List<Long> seqs, Bank replayed, long window, List<String> problems)
-            throws IOException {
+                                            List<Long> seqs, Bank replayed, long window, List<String> problems,
+                                            List<String> warnings) throws IOException {
         if (seqs.isEmpty() || !problems.isEmpty()) {
             return;
         }
-        Bank bank = snapshots.read(seqs.get(seqs.size() - 1), window).bank();
+        Bank bank;
+        try {
+            bank = snapshots.read(seqs.get(seqs.size() - 1), window).bank();
+        } catch (NoSuchFileException e) {
+            String warning = prunedWhileChecking(snapshots.pathOf(seqs.get(seqs.size() - 1)));
+            if (!warnings.contains(warning)) {
+                warnings.add(warning);
+            }
+            return;
+        }
         long after = bank.lastSeq();
         try (JournalReader reader = new JournalReader(storage, journalDirectory, false)) {
             reader.seek(after);
@@ -136,5 +159,10 @@ public final class Verifier {
         if (!bank.stateDigest().equals(replayed.stateDigest())) {
             problems.add("the newest snapshot plus the journal's tail differs from the replay from scratch");
         }
+    }
+
+    /** A running server prunes old snapshots as it writes new ones; one may go while we check. */
+    private static String prunedWhileChecking(Path snapshot) {
+        return "snapshot " + snapshot + " was deleted while being checked (a running server prunes old snapshots)";
     }
 }

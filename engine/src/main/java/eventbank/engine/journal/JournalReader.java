@@ -57,6 +57,8 @@ public final class JournalReader implements Closeable {
     private long nextSeq = 1;
     private byte[] previousHash = JournalFormat.HASH_ZERO;
     private TornTail tornTail;
+    /** Set when damage turned out to be a batch still being written: read it again. */
+    private boolean lookAgain;
 
     public JournalReader(Storage storage, Path directory, boolean verifyChain) {
         this.storage = storage;
@@ -129,6 +131,10 @@ public final class JournalReader implements Closeable {
         }
         while (true) {
             BatchHeader batch = readHeader();
+            if (batch == null && lookAgain) {
+                lookAgain = false;
+                continue;
+            }
             if (batch == null || batch.lastSeq() > afterSeq) {
                 return;
             }
@@ -143,6 +149,15 @@ public final class JournalReader implements Closeable {
      * seq would be past {@code seqLimit} (a live journal's committed seq).
      */
     public Batch next(long seqLimit) throws IOException {
+        Batch batch = readBatch(seqLimit);
+        while (batch == null && lookAgain) {
+            lookAgain = false;
+            batch = readBatch(seqLimit);
+        }
+        return batch;
+    }
+
+    private Batch readBatch(long seqLimit) throws IOException {
         if (tornTail != null || nextSeq > seqLimit) {
             return null;
         }
@@ -270,6 +285,13 @@ public final class JournalReader implements Closeable {
      * last segment, corruption otherwise.
      */
     private <T> T damaged(long at, String problem) throws IOException {
+        if (isSoundNow(at)) {
+            // Beside a live writer, a reader may catch a batch while it is being written; by now
+            // the writer finished it (and perhaps wrote more, or rolled to a new segment), so
+            // judging the old bytes would call a healthy journal corrupt. Read it again.
+            lookAgain = true;
+            return null;
+        }
         List<Long> segments = segmentFirstSeqs();
         boolean lastSegment = segments.isEmpty() || segments.get(segments.size() - 1) == segmentFirstSeq;
         if (!lastSegment) {
@@ -281,6 +303,22 @@ public final class JournalReader implements Closeable {
         }
         tornTail = new TornTail(path, at, fileSize - at, problem);
         return null;
+    }
+
+    /** Whether the batch at {@code at} reads back whole now: header, length and body checksum. */
+    private boolean isSoundNow(long at) throws IOException {
+        fileSize = file.size();
+        ByteBuffer again = ByteBuffer.allocate(JournalFormat.BATCH_HEADER_BYTES);
+        if (file.read(again, at) < JournalFormat.BATCH_HEADER_BYTES) {
+            return false;
+        }
+        BatchHeader batch = JournalFormat.parseBatchHeader(again.flip());
+        if (batch == null || at + JournalFormat.BATCH_HEADER_BYTES + batch.bodyLength() > fileSize) {
+            return false;
+        }
+        ByteBuffer bodyAgain = ByteBuffer.allocate(batch.bodyLength());
+        file.read(bodyAgain, at + JournalFormat.BATCH_HEADER_BYTES);
+        return JournalFormat.crc(bodyAgain.flip(), 0, batch.bodyLength()) == batch.bodyCrc();
     }
 
     /** The offset of the first sound batch header after {@code at}, or -1. Slow; only on damage. */
