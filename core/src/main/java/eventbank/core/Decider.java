@@ -31,8 +31,9 @@ public final class Decider {
         if (!isEmail(c.email())) {
             return rejected(Rejection.EMAIL_INVALID);
         }
-        if (c.passwordHash() == null || c.passwordHash().isEmpty()) {
-            return rejected(Rejection.PASSWORD_HASH_MISSING);
+        if (c.passwordHash() == null || c.passwordHash().isEmpty()
+                || c.passwordHash().length() > Limits.PASSWORD_HASH_LENGTH_MAX) {
+            return rejected(Rejection.PASSWORD_HASH_INVALID);
         }
         if (c.openingBalance() < 0 || c.openingBalance() > Limits.AMOUNT_MAX) {
             return rejected(Rejection.OPENING_BALANCE_INVALID);

@@ -13,6 +13,8 @@ public final class Limits {
     public static final long ACCOUNT_NUMBER_MAX = 9_999_999_999_999_999L;
     /** RFC 5321 caps a forward path at 256 octets, so an address is at most 254 characters. */
     public static final int EMAIL_LENGTH_MAX = 254;
+    /** bcrypt hashes have 60 characters and Argon2id's about 100; the journal's records are bounded. */
+    public static final int PASSWORD_HASH_LENGTH_MAX = 512;
     /** How long an idempotency key is remembered by default: 24 hours. */
     public static final long IDEMPOTENCY_WINDOW_MICROS_DEFAULT = 24L * 60 * 60 * 1_000_000;
 

@@ -9,7 +9,7 @@ public enum Rejection {
     EMAIL_TAKEN("email_taken", "An account with this email address already exists."),
     ACCOUNT_NUMBER_TAKEN("account_number_taken", "This account number is in use or is not a 16-digit number."),
     OPENING_BALANCE_INVALID("invalid_field", "The opening balance must be between 0 and the maximum amount."),
-    PASSWORD_HASH_MISSING("invalid_field", "The password hash is missing."),
+    PASSWORD_HASH_INVALID("invalid_field", "The password hash is missing or longer than 512 characters."),
     ACCOUNT_NOT_FOUND("account_not_found", "The account does not exist."),
     RECIPIENT_NOT_FOUND("account_not_found", "The recipient account does not exist."),
     WRONG_CODE("wrong_code", "The verification code is not right for this account."),

@@ -80,8 +80,8 @@ final class ReferenceBank {
         if (c.email() == null || c.email().length() > 254 || !EMAIL.matcher(c.email()).matches()) {
             return rejected(Rejection.EMAIL_INVALID);
         }
-        if (c.passwordHash() == null || c.passwordHash().isEmpty()) {
-            return rejected(Rejection.PASSWORD_HASH_MISSING);
+        if (c.passwordHash() == null || c.passwordHash().isEmpty() || c.passwordHash().length() > 512) {
+            return rejected(Rejection.PASSWORD_HASH_INVALID);
         }
         if (c.openingBalance() < 0 || c.openingBalance() > MAXIMUM_AMOUNT) {
             return rejected(Rejection.OPENING_BALANCE_INVALID);

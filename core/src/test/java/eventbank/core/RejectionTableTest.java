@@ -10,7 +10,7 @@ import static eventbank.core.Rejection.EMAIL_TAKEN;
 import static eventbank.core.Rejection.IDEMPOTENCY_KEY_REUSED;
 import static eventbank.core.Rejection.INSUFFICIENT_FUNDS;
 import static eventbank.core.Rejection.OPENING_BALANCE_INVALID;
-import static eventbank.core.Rejection.PASSWORD_HASH_MISSING;
+import static eventbank.core.Rejection.PASSWORD_HASH_INVALID;
 import static eventbank.core.Rejection.RECIPIENT_NOT_FOUND;
 import static eventbank.core.Rejection.RECIPIENT_NOT_VERIFIED;
 import static eventbank.core.Rejection.SAME_ACCOUNT;
@@ -112,9 +112,11 @@ class RejectionTableTest {
                     OPENING_BALANCE_INVALID));
         }
         rows.add(row("password hash null", new Command.OpenAccount(DAVE, "dave@example.com", null,
-                Limits.OPENING_BALANCE_DEFAULT, null), PASSWORD_HASH_MISSING));
+                Limits.OPENING_BALANCE_DEFAULT, null), PASSWORD_HASH_INVALID));
         rows.add(row("password hash empty", new Command.OpenAccount(DAVE, "dave@example.com", "",
-                Limits.OPENING_BALANCE_DEFAULT, null), PASSWORD_HASH_MISSING));
+                Limits.OPENING_BALANCE_DEFAULT, null), PASSWORD_HASH_INVALID));
+        rows.add(row("password hash of 513 characters", new Command.OpenAccount(DAVE, "dave@example.com",
+                "h".repeat(513), Limits.OPENING_BALANCE_DEFAULT, null), PASSWORD_HASH_INVALID));
     }
 
     private static void addVerificationRows(List<Row> rows) {

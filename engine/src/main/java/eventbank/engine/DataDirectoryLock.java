@@ -41,10 +41,13 @@ public final class DataDirectoryLock implements AutoCloseable {
         return new DataDirectoryLock(channel, lock);
     }
 
+    /** Releases the lock; closing again does nothing (an engine may be closed twice). */
     @Override
     public void close() throws IOException {
-        lock.release();
-        channel.close();
+        if (channel.isOpen()) {
+            lock.release();
+            channel.close();
+        }
     }
 
     /** Another process (or engine) has the data directory. */

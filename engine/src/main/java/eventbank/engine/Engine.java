@@ -42,15 +42,16 @@ public final class Engine implements AutoCloseable {
         this.recovery = journal.recovery();
         this.startSnapshotSeq = startSnapshotSeq;
         this.startWarnings = List.copyOf(startWarnings);
+        // The snapshotter first: it checks its settings, and a refusal must come before the
+        // sequencer's threads start (they are not daemons and would keep the JVM alive).
+        this.snapshotter = config.snapshotEveryEvents() <= 0 ? null
+                : new Snapshotter(new SnapshotStore(config.storage(), config.snapshotDirectory()),
+                        startSnapshotSeq, config.snapshotEveryEvents(), config.snapshotsNewestKept(),
+                        config.snapshotHistorySpanEvents(), config.idempotencyWindowMicros());
         this.sequencer = new Sequencer(bank, new Decider(codes), journal, config.clockMicros(),
                 config.accountNumbers(), config.sequencerLimits());
-        if (config.snapshotEveryEvents() > 0) {
-            snapshotter = new Snapshotter(new SnapshotStore(config.storage(), config.snapshotDirectory()),
-                    startSnapshotSeq, config.snapshotEveryEvents(), config.snapshotsNewestKept(),
-                    config.snapshotHistorySpanEvents(), config.idempotencyWindowMicros());
+        if (snapshotter != null) {
             subscribe(snapshotter);
-        } else {
-            snapshotter = null;
         }
     }
 
@@ -92,9 +93,15 @@ public final class Engine implements AutoCloseable {
             }
             String broken = bank.checkInvariant();
             if (broken != null) {
+                journal.close();
                 throw new IllegalStateException("the recovered state breaks the bank's invariant: " + broken);
             }
-            return new Engine(config, lock, new HmacVerificationCodes(key), journal, bank, snapshotSeq, warnings);
+            try {
+                return new Engine(config, lock, new HmacVerificationCodes(key), journal, bank, snapshotSeq, warnings);
+            } catch (RuntimeException e) {
+                journal.close();
+                throw e;
+            }
         } catch (IOException | RuntimeException e) {
             if (lock != null) {
                 lock.close();

@@ -63,6 +63,8 @@ public final class Sequencer implements AutoCloseable {
     private volatile boolean accepting = true;
     private volatile Throwable failure;
     private volatile long committedSeq;
+    /** The command the sequencer thread has taken and not yet put in a chunk; only that thread uses it. */
+    private Submission deciding;
 
     /**
      * @param bank           the write model, rebuilt up to the journal's last seq; from now on
@@ -167,6 +169,7 @@ public final class Sequencer implements AutoCloseable {
         try {
             while (!stopping) {
                 Submission first = commands.take();
+                deciding = first;
                 chunk = freeChunks.take();
                 chunk.reset(bank.lastSeq() + 1);
                 if (first == STOP) {
@@ -194,17 +197,35 @@ public final class Sequencer implements AutoCloseable {
             // trusted, so stop exactly as for a journal failure. The journal thread answers
             // the chunk in hand with journal_failed; later commands are answered here.
             fail(t);
-            drainAfterFailure(chunk);
+            answerLost(chunk);
+            drainAfterFailure(chunk, stopping);
         }
     }
 
-    private void drainAfterFailure(Chunk inHand) {
+    /**
+     * The command whose decision failed was taken from the queue but never reached a chunk:
+     * answer it too, after the commands before it (in the chunk in hand) when there is one.
+     */
+    private void answerLost(Chunk inHand) {
+        Submission lost = deciding;
+        deciding = null;
+        if (lost == null || lost == STOP) {
+            return;
+        }
+        if (inHand != null && inHand.replyCount < inHand.commandsMax) {
+            inHand.add(lost.reply(), journalFailed());
+        } else {
+            lost.reply().complete(journalFailed());
+        }
+    }
+
+    private void drainAfterFailure(Chunk inHand, boolean stopTaken) {
         try {
             if (inHand != null) {
                 writtenChunks.put(inHand);
             }
             Submission next;
-            while ((next = commands.take()) != STOP) {
+            while (!stopTaken && (next = commands.take()) != STOP) {
                 next.reply().complete(journalFailed());
             }
             Chunk last = freeChunks.take();
@@ -218,6 +239,7 @@ public final class Sequencer implements AutoCloseable {
 
     private void process(Submission submission, Chunk chunk) {
         assert Thread.currentThread() == sequencerThread : "only the sequencer thread decides";
+        deciding = submission;
         Command command = withAccountNumber(submission.command());
         long now = Math.max(clockMicros.getAsLong(), bank.lastTimeMicros());
         Decision decision = decider.decide(bank, command, now);
@@ -227,6 +249,7 @@ public final class Sequencer implements AutoCloseable {
             case Decision.Replayed replayed -> new Outcome.Replayed(replayed.seq());
         };
         chunk.add(submission.reply(), outcome);
+        deciding = null;
     }
 
     private Outcome apply(List<Event> events, Command command, long now, Chunk chunk) {

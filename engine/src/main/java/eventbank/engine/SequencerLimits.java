@@ -20,5 +20,12 @@ public record SequencerLimits(int commandQueueCapacity, int chunkCommandsMax, in
         if (chunkBytesMax < eventbank.engine.journal.EventCodec.RECORD_BYTES_MAX) {
             throw new IllegalArgumentException("a chunk must hold at least one record of the largest size");
         }
+        // The journal thread writes every chunk waiting as one batch, and the reader takes a
+        // body larger than this for a damaged header: a larger batch would be acknowledged, then
+        // quarantined as a torn write (or refused as corruption) at the next start.
+        if ((long) chunksMax * chunkBytesMax > eventbank.engine.journal.JournalFormat.BATCH_BODY_BYTES_MAX) {
+            throw new IllegalArgumentException("chunksMax * chunkBytesMax must be at most "
+                    + eventbank.engine.journal.JournalFormat.BATCH_BODY_BYTES_MAX + " bytes, the largest batch");
+        }
     }
 }

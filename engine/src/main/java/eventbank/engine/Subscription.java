@@ -86,6 +86,15 @@ public final class Subscription implements AutoCloseable {
         try (JournalReader reader = new JournalReader(storage, journalDirectory, false)) {
             long checkpoint = subscriber.start();
             deliveredSeq = checkpoint;
+            // Look at the journal only once an event after the checkpoint is committed. Before
+            // that, the segment that will hold it may be half made (the first command of a new
+            // data directory: the file created, its header not yet written), and the reader
+            // would take it for a torn write and stop this subscriber for good; nor must seek
+            // read batch headers past the committed seq, which may be half written.
+            awaitCommit(checkpoint + 1);
+            if (!running) {
+                return;
+            }
             reader.seek(checkpoint);
             while (running) {
                 JournalReader.Batch batch = reader.next(committedSeq.getAsLong());

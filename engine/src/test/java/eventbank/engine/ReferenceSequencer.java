@@ -1,0 +1,69 @@
+package eventbank.engine;
+
+import eventbank.core.Bank;
+import eventbank.core.Command;
+import eventbank.core.Decider;
+import eventbank.core.Decision;
+import eventbank.core.Event;
+import eventbank.core.HmacVerificationCodes;
+import eventbank.core.Recorded;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.LongSupplier;
+
+/**
+ * What the sequencer does to one command, done again in the test's thread with a plain
+ * {@link Bank} and {@link Decider}: stamp an account number and the time, decide, evolve. Fed
+ * the same commands in the same order, with the same clock and account numbers, it must answer
+ * exactly what the engine answers.
+ */
+final class ReferenceSequencer {
+    final Bank bank;
+    private final Decider decider;
+    private final LongSupplier clockMicros;
+    private final LongSupplier accountNumbers;
+
+    ReferenceSequencer(byte[] serverKey, long idempotencyWindowMicros, LongSupplier clockMicros,
+                       LongSupplier accountNumbers) {
+        this.bank = new Bank(idempotencyWindowMicros);
+        this.decider = new Decider(new HmacVerificationCodes(serverKey));
+        this.clockMicros = clockMicros;
+        this.accountNumbers = accountNumbers;
+    }
+
+    /** The outcome the engine must give this command, applied to the reference bank. */
+    Outcome step(Command given) {
+        Command command = given;
+        if (given instanceof Command.OpenAccount open && open.accountNumber() == 0) {
+            long number;
+            do {
+                number = accountNumbers.getAsLong();
+            } while (bank.exists(number));
+            command = new Command.OpenAccount(number, open.email(), open.passwordHash(), open.openingBalance(),
+                    open.idempotency());
+        }
+        long now = Math.max(clockMicros.getAsLong(), bank.lastTimeMicros());
+        return switch (decider.decide(bank, command, now)) {
+            case Decision.Accepted accepted -> {
+                List<Recorded> recorded = new ArrayList<>();
+                for (Event event : accepted.events()) {
+                    long seq = bank.lastSeq() + 1;
+                    bank.evolve(seq, now, event);
+                    recorded.add(new Recorded(seq, now, event));
+                }
+                yield new Outcome.Committed(bank.lastSeq(), recorded, bank.balanceOf(subjectOf(command)));
+            }
+            case Decision.Rejected rejected -> new Outcome.Rejected(rejected.reason());
+            case Decision.Replayed replayed -> new Outcome.Replayed(replayed.seq());
+        };
+    }
+
+    static long subjectOf(Command command) {
+        return switch (command) {
+            case Command.OpenAccount c -> c.accountNumber();
+            case Command.VerifyAccount c -> c.accountNumber();
+            case Command.TransferMoney c -> c.fromAccountNumber();
+            case Command.Withdraw c -> c.accountNumber();
+        };
+    }
+}

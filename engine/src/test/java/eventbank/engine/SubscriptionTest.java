@@ -1,0 +1,95 @@
+package eventbank.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import eventbank.core.Command;
+import eventbank.core.Limits;
+import eventbank.core.Recorded;
+import eventbank.engine.storage.SimulatedStorage;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** Subscribers follow the committed log whatever the journal is doing when they start. */
+class SubscriptionTest {
+    private static final byte[] SERVER_KEY = "subscription-test-server-key-0123456789ab".getBytes();
+    private static final Path DATA = Path.of("/simulated/subscription");
+
+    /** Records what it is handed. */
+    private static final class Recorder implements Subscriber {
+        final List<Long> seqs = new CopyOnWriteArrayList<>();
+
+        @Override
+        public String name() {
+            return "probe";
+        }
+
+        @Override
+        public long start() {
+            return 0;
+        }
+
+        @Override
+        public void onEvent(Recorded recorded) {
+            seqs.add(recorded.seq());
+        }
+
+        @Override
+        public void onBatchEnd(long lastSeq, byte[] chainHash) {}
+    }
+
+    /**
+     * The first command of a new data directory creates the first segment, then writes its
+     * header. A subscriber that starts in between must not take the header-less segment for a
+     * torn write and stop: nothing is committed yet, so there is nothing to read.
+     */
+    @Test
+    void aSubscriberStartingWhileTheFirstSegmentIsBeingCreatedKeepsFollowing() throws Exception {
+        ControlledStorage storage = new ControlledStorage(new SimulatedStorage());
+        EngineConfig config = EngineConfig.defaults(DATA).withStorage(storage, false).withServerKey(SERVER_KEY)
+                .withSnapshots(0, 1, 1);
+        ControlledStorage.Gate header = storage.hold(ControlledStorage.Call.WRITE, DATA.resolve("journal"),
+                "eventbank-journal");
+        try (Engine engine = Engine.start(config)) {
+            CompletableFuture<Outcome> open = engine.submit(new Command.OpenAccount(0, "first@example.com",
+                    "$2a$04$hash", Limits.OPENING_BALANCE_DEFAULT, null));
+            header.awaitEntered(); // the segment file exists, its header is not written yet
+
+            Recorder recorder = new Recorder();
+            Subscription subscription = engine.subscribe(recorder);
+            awaitParkedOrDone("eventbank-subscriber-probe");
+
+            header.release();
+            assertThat(open.get(20, TimeUnit.SECONDS)).isInstanceOf(Outcome.Committed.class);
+            assertThat(subscription.awaitDelivered(1, 20_000))
+                    .as("the subscriber follows; it stopped with %s", subscription.failure()).isTrue();
+            assertThat(subscription.failure()).isNull();
+            assertThat(recorder.seqs).containsExactly(1L);
+        }
+    }
+
+    /**
+     * Waits until the named thread, already started, waits (for a commit) or has ended: either
+     * way it has done whatever it does on starting. Spins on the thread's state, no sleeping.
+     */
+    private static void awaitParkedOrDone(String name) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (System.nanoTime() < deadline) {
+            Thread thread = Thread.getAllStackTraces().keySet().stream()
+                    .filter(candidate -> candidate.getName().equals(name)).findFirst().orElse(null);
+            if (thread == null) {
+                return; // started before this was called, so it has ended
+            }
+            Thread.State state = thread.getState();
+            if (state == Thread.State.WAITING || state == Thread.State.TIMED_WAITING
+                    || state == Thread.State.TERMINATED) {
+                return;
+            }
+            Thread.onSpinWait();
+        }
+        throw new AssertionError(name + " neither waited nor ended");
+    }
+}
