@@ -1,0 +1,135 @@
+package eventbank.bench;
+
+import eventbank.core.Command;
+import eventbank.engine.Engine;
+import eventbank.engine.EngineConfig;
+import eventbank.engine.Outcome;
+import java.nio.file.Path;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.BiConsumer;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Threads;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Durable transfers end to end through the {@link Engine} on real files: one thread submits
+ * random transfers among verified accounts, keeping at most {@code inFlight} unanswered (a
+ * semaphore released when the reply comes). A reply means the batch holding the transfer was
+ * fsynced. The score is submissions per second, which equals replies per second since at most
+ * {@code inFlight} can be outstanding.
+ *
+ * <p>The engine runs with the defaults a server uses (snapshotter on, snapshots every 1M
+ * events), unless {@code -p snapshotter=off}. Disk: about 40 bytes per transfer, so about
+ * 1 GB for a whole run; deleted at the end of each trial.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Fork(1)
+@Threads(1)
+@Warmup(iterations = 2, time = 2)
+@Measurement(iterations = 3, time = 3)
+public class DurableTransferBenchmark {
+    private static final int COMMANDS = 1 << 20;
+    private static final int MASK = COMMANDS - 1;
+
+    @Param({"1", "64", "1024", "16384"})
+    int inFlight;
+
+    @Param({"10000"})
+    int accounts;
+
+    @Param({"on"})
+    String snapshotter;
+
+    private Path directory;
+    private Engine engine;
+    private Command.TransferMoney[] commands;
+    private int next;
+    private Window window;
+    private BatchStatistics before;
+    private CpuMeter.Reading cpuBefore;
+
+    /** Releases a permit per reply and counts replies that are not a commit. */
+    static final class Window implements BiConsumer<Outcome, Throwable> {
+        final Semaphore permits;
+        final LongAdder notCommitted = new LongAdder();
+        volatile Outcome lastProblem;
+
+        Window(int size) {
+            permits = new Semaphore(size);
+        }
+
+        @Override
+        public void accept(Outcome outcome, Throwable failure) {
+            if (!(outcome instanceof Outcome.Committed)) {
+                notCommitted.increment();
+                lastProblem = outcome;
+            }
+            permits.release();
+        }
+    }
+
+    @Setup(Level.Trial)
+    public void setUp() throws Exception {
+        directory = Fixtures.tempDirectory("eventbank-durable-");
+        JournalBuilder.build(directory, accounts, 0, 4_000, 1);
+        EngineConfig config = EngineConfig.defaults(directory).withServerKey(Fixtures.SERVER_KEY);
+        if (snapshotter.equals("off")) {
+            config = config.withSnapshots(0, 1, 1);
+        }
+        engine = Engine.start(config);
+        commands = Fixtures.transfers(COMMANDS, accounts, 100, 7);
+        window = new Window(inFlight);
+    }
+
+    @Setup(Level.Iteration)
+    public void startIteration() {
+        before = BatchStatistics.of(engine.sequencer().statistics());
+        cpuBefore = CpuMeter.read();
+    }
+
+    @TearDown(Level.Iteration)
+    public void endIteration() throws InterruptedException {
+        BatchStatistics after = BatchStatistics.of(engine.sequencer().statistics());
+        CpuMeter.Reading cpuAfter = CpuMeter.read();
+        window.permits.acquire(inFlight); // let the outstanding ones finish
+        window.permits.release(inFlight);
+        System.out.printf("%n[batches inFlight=%d] %s%n[cpu inFlight=%d] %s%n", inFlight,
+                after.since(before, engine.sequencer().statistics()), inFlight,
+                CpuMeter.perOperation(cpuBefore, cpuAfter, Math.max(1, after.events() - before.events()), "transfer"));
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() throws Exception {
+        long committed = engine.committedSeq();
+        long bytes = Fixtures.bytesUnder(directory);
+        engine.close();
+        Fixtures.deleteRecursively(directory);
+        System.out.printf("[trial] committed seq %,d, %,.0f MB on disk (deleted), replies not committed: %,d%s%n",
+                committed, bytes / 1e6, window.notCommitted.sum(),
+                window.lastProblem == null ? "" : " (last: " + window.lastProblem + ")");
+        if (window.lastProblem instanceof Outcome.Unavailable) {
+            throw new IllegalStateException("the engine failed or was busy: " + window.lastProblem);
+        }
+    }
+
+    @Benchmark
+    public void transfer() throws InterruptedException {
+        window.permits.acquire();
+        engine.submit(commands[next++ & MASK]).whenComplete(window);
+    }
+}

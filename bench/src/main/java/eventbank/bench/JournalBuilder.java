@@ -1,0 +1,104 @@
+package eventbank.bench;
+
+import eventbank.core.Bank;
+import eventbank.core.Event;
+import eventbank.engine.EngineConfig;
+import eventbank.engine.journal.EventCodec;
+import eventbank.engine.journal.Journal;
+import eventbank.engine.journal.JournalFormat;
+import eventbank.engine.storage.FileStorage;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.SplittableRandom;
+
+/**
+ * Writes a journal quickly, straight through {@link Journal#append} in batches of a fixed size
+ * (no sequencer, one fsync at the end): {@code accounts} AccountOpened, as many AccountVerified,
+ * then random transfers among them. The events are also evolved into a bank, which checks them
+ * and is the state a snapshot of the journal's end would hold.
+ */
+final class JournalBuilder {
+
+    /** The journal written: its state, head hash, last seq, batches and bytes on disk. */
+    record Built(Bank bank, byte[] headHash, long lastSeq, long batches, long bytes) {}
+
+    private JournalBuilder() {}
+
+    static Built build(Path dataDirectory, int accounts, long transfers, int batchEvents, long seed) throws IOException {
+        Path journalDirectory = dataDirectory.resolve("journal");
+        Bank bank = new Bank();
+        try (Journal journal = Journal.recover(new FileStorage(), journalDirectory,
+                EngineConfig.SEGMENT_BYTES_MAX_DEFAULT, 0, null, batch -> { })) {
+            Writer writer = new Writer(journal, bank, batchEvents);
+            for (int i = 0; i < accounts; i++) {
+                writer.add(Fixtures.opened(i));
+            }
+            for (int i = 0; i < accounts; i++) {
+                writer.add(new Event.AccountVerified(Fixtures.accountNumber(i)));
+            }
+            SplittableRandom random = new SplittableRandom(seed);
+            for (long t = 0; t < transfers; ) {
+                int from = random.nextInt(accounts);
+                int to = random.nextInt(accounts - 1);
+                if (to >= from) {
+                    to++;
+                }
+                long amount = 1 + random.nextInt(100);
+                long fromNumber = Fixtures.accountNumber(from);
+                if (bank.balanceOf(fromNumber) < amount) {
+                    continue;
+                }
+                writer.add(new Event.MoneyTransferred(fromNumber, Fixtures.accountNumber(to), amount, null));
+                t++;
+            }
+            writer.flush();
+            journal.force();
+            return new Built(bank, journal.headHash(), journal.lastSeq(), writer.batches,
+                    Fixtures.bytesUnder(journalDirectory));
+        }
+    }
+
+    private static final class Writer {
+        private final Journal journal;
+        private final Bank bank;
+        private final int batchEvents;
+        private final ByteBuffer buffer;
+        private int count;
+        private long firstSeq;
+        long batches;
+
+        Writer(Journal journal, Bank bank, int batchEvents) {
+            this.journal = journal;
+            this.bank = bank;
+            this.batchEvents = batchEvents;
+            this.buffer = ByteBuffer.allocateDirect(JournalFormat.BATCH_HEADER_BYTES + batchEvents * 256
+                    + EventCodec.RECORD_BYTES_MAX);
+            buffer.position(JournalFormat.BATCH_HEADER_BYTES);
+        }
+
+        void add(Event event) throws IOException {
+            long seq = bank.lastSeq() + 1;
+            long time = Fixtures.EPOCH_MICROS + seq;
+            bank.evolve(seq, time, event);
+            if (count == 0) {
+                firstSeq = seq;
+            }
+            EventCodec.encode(buffer, time, event);
+            if (++count == batchEvents) {
+                flush();
+            }
+        }
+
+        void flush() throws IOException {
+            if (count == 0) {
+                return;
+            }
+            buffer.flip();
+            journal.append(buffer, firstSeq, count);
+            batches++;
+            count = 0;
+            buffer.clear().position(JournalFormat.BATCH_HEADER_BYTES);
+        }
+    }
+}
