@@ -9,9 +9,10 @@ import java.util.BitSet;
  *
  * <p>Why not a {@code HashMap<Long, Account>} and a {@code HashSet<String>}: with boxed keys,
  * entry objects and the email strings, those cost about 200 bytes an account; these arrays
- * cost about 60 (88 under G1, whose large arrays take whole regions; see BENCHMARKS.md), so ten million accounts fit in a modest heap. Emails are
- * compared by a 128-bit digest of their lower-cased form: two different addresses sharing one
- * is as likely as guessing a random 128-bit key.
+ * cost about 60 (88 under G1, whose large arrays take whole regions; see BENCHMARKS.md), so
+ * ten million accounts fit in a modest heap. Emails are compared by a 128-bit digest of their
+ * lower-cased form: two different addresses sharing one is as likely as guessing a random
+ * 128-bit key.
  */
 final class AccountTable {
     private static final int CAPACITY_INITIAL = 16;
