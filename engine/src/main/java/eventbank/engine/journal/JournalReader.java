@@ -11,6 +11,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.function.Consumer;
 
@@ -24,6 +25,7 @@ import java.util.function.Consumer;
  * reading stops with a {@link JournalCorruptException} that names the file and the offset.
  */
 public final class JournalReader implements Closeable {
+    private static final int READ_AHEAD_BYTES = 1 << 20;
 
     /** One batch as read: its header, its body (valid until the next read) and where it was. */
     public record Batch(BatchHeader header, ByteBuffer body, Path file, long offset) {
@@ -47,7 +49,15 @@ public final class JournalReader implements Closeable {
     private final boolean verifyChain;
     private final MessageDigest sha256 = JournalFormat.newSha256();
     private final ByteBuffer header = ByteBuffer.allocate(JournalFormat.BATCH_HEADER_BYTES);
-    private ByteBuffer body = ByteBuffer.allocate(1 << 20);
+    /**
+     * Read-ahead: bytes of the current segment from {@link #windowStart}, read in large pieces.
+     * A log of many small batches (a lightly loaded server commits one event per fsync) would
+     * otherwise cost two small reads a batch, and a start or a replay would crawl. Bytes once
+     * written are never changed, so the window stays valid; what it holds of a batch still being
+     * written fails its checksum and is read again from the file (see {@link #damaged}).
+     */
+    private ByteBuffer window = ByteBuffer.allocate(READ_AHEAD_BYTES);
+    private long windowStart = -1;
 
     private StorageFile file;
     private Path path;
@@ -57,6 +67,8 @@ public final class JournalReader implements Closeable {
     private long nextSeq = 1;
     private byte[] previousHash = JournalFormat.HASH_ZERO;
     private TornTail tornTail;
+    /** The segments seen at the last listing of the directory, by first seq, ascending. */
+    private List<Long> knownSegments;
     /** Set when damage turned out to be a batch still being written: read it again. */
     private boolean lookAgain;
 
@@ -126,7 +138,7 @@ public final class JournalReader implements Closeable {
             }
             return;
         }
-        if (!openSegment(chosen, segments)) {
+        if (!openSegment(chosen)) {
             return;
         }
         while (true) {
@@ -176,13 +188,9 @@ public final class JournalReader implements Closeable {
         if (end > fileSize && end > (fileSize = file.size())) {
             return damaged(start, "the batch body is incomplete");
         }
-        if (body.capacity() < batch.bodyLength()) {
-            body = ByteBuffer.allocate(batch.bodyLength());
-        }
-        body.clear().limit(batch.bodyLength());
-        file.read(body, start + JournalFormat.BATCH_HEADER_BYTES);
-        body.flip();
-        if (JournalFormat.crc(body, 0, batch.bodyLength()) != batch.bodyCrc()) {
+        ByteBuffer body = bytesAt(start + JournalFormat.BATCH_HEADER_BYTES, batch.bodyLength());
+        if (body.remaining() < batch.bodyLength()
+                || JournalFormat.crc(body, 0, batch.bodyLength()) != batch.bodyCrc()) {
             return damaged(start, "the batch body fails its CRC32C");
         }
         if (verifyChain) {
@@ -208,10 +216,10 @@ public final class JournalReader implements Closeable {
         if (offset == fileSize) {
             return null;
         }
-        header.clear();
-        int read = file.read(header, offset);
-        header.flip();
-        if (read < JournalFormat.BATCH_HEADER_BYTES) {
+        ByteBuffer bytes = bytesAt(offset, JournalFormat.BATCH_HEADER_BYTES);
+        // A copy: the body's read may move the window, and the chain hash needs the header.
+        header.clear().put(bytes).flip();
+        if (header.remaining() < JournalFormat.BATCH_HEADER_BYTES) {
             return damaged(offset, "the batch header is incomplete");
         }
         BatchHeader batch = JournalFormat.parseBatchHeader(header);
@@ -228,8 +236,13 @@ public final class JournalReader implements Closeable {
 
     /** Opens the segment that must hold {@link #nextSeq} when the current one is used up. */
     private boolean advanceSegment() throws IOException {
-        List<Long> segments = segmentFirstSeqs();
-        if (!segments.contains(nextSeq)) {
+        // Listing the directory at every segment would make a long read quadratic in the
+        // number of segments; the list seen last serves until it lacks the segment wanted.
+        if (knownSegments == null || Collections.binarySearch(knownSegments, nextSeq) < 0) {
+            knownSegments = segmentFirstSeqs();
+        }
+        List<Long> segments = knownSegments;
+        if (Collections.binarySearch(segments, nextSeq) < 0) {
             Long later = segments.stream().filter(first -> first > nextSeq).findFirst().orElse(null);
             if (later != null) {
                 throw new JournalCorruptException(directory.resolve(JournalFormat.segmentName(later)), 0,
@@ -238,12 +251,13 @@ public final class JournalReader implements Closeable {
             return false;
         }
         closeFile();
-        return openSegment(nextSeq, segments);
+        return openSegment(nextSeq);
     }
 
-    private boolean openSegment(long firstSeq, List<Long> segments) throws IOException {
+    private boolean openSegment(long firstSeq) throws IOException {
         path = directory.resolve(JournalFormat.segmentName(firstSeq));
         file = storage.openReadOnly(path);
+        windowStart = -1;
         segmentFirstSeq = firstSeq;
         fileSize = file.size();
         offset = 0;
@@ -261,7 +275,8 @@ public final class JournalReader implements Closeable {
                 throw new JournalCorruptException(path, 0, "the segment is in format version "
                         + segmentHeader.getInt(8) + "; this build reads version " + JournalFormat.FORMAT_VERSION);
             }
-            boolean last = segments.get(segments.size() - 1) == firstSeq;
+            List<Long> now = segmentFirstSeqs(); // judged on a fresh listing, not a remembered one
+            boolean last = now.isEmpty() || now.get(now.size() - 1) == firstSeq;
             if (!last) {
                 throw new JournalCorruptException(path, 0, "the segment header is damaged");
             }
@@ -285,6 +300,7 @@ public final class JournalReader implements Closeable {
      * last segment, corruption otherwise.
      */
     private <T> T damaged(long at, String problem) throws IOException {
+        windowStart = -1; // whatever is judged next is read afresh from the file
         if (isSoundNow(at)) {
             // Beside a live writer, a reader may catch a batch while it is being written; by now
             // the writer finished it (and perhaps wrote more, or rolled to a new segment), so
@@ -305,6 +321,24 @@ public final class JournalReader implements Closeable {
         return null;
     }
 
+    /**
+     * {@code length} bytes of the current segment from {@code position}, or fewer at its end:
+     * a view of the read-ahead window, valid until the next read.
+     */
+    private ByteBuffer bytesAt(long position, int length) throws IOException {
+        if (windowStart < 0 || position < windowStart || position + length > windowStart + window.limit()) {
+            if (window.capacity() < length) {
+                window = ByteBuffer.allocate(length);
+            }
+            window.clear();
+            file.read(window, position);
+            window.flip();
+            windowStart = position;
+        }
+        int from = (int) (position - windowStart);
+        return window.slice(from, Math.min(length, window.limit() - from));
+    }
+
     /** Whether the batch at {@code at} reads back whole now: header, length and body checksum. */
     private boolean isSoundNow(long at) throws IOException {
         fileSize = file.size();
@@ -323,12 +357,12 @@ public final class JournalReader implements Closeable {
 
     /** The offset of the first sound batch header after {@code at}, or -1. Slow; only on damage. */
     private long findSoundHeaderAfter(long at) throws IOException {
-        ByteBuffer window = ByteBuffer.allocate((int) Math.min(fileSize - at, Integer.MAX_VALUE - 8));
-        file.read(window, at);
-        window.flip();
-        for (int position = 1; position + JournalFormat.BATCH_HEADER_BYTES <= window.limit(); position++) {
-            if (window.getInt(position) == JournalFormat.BATCH_MAGIC
-                    && JournalFormat.parseBatchHeader(window.slice(position, JournalFormat.BATCH_HEADER_BYTES)) != null) {
+        ByteBuffer rest = ByteBuffer.allocate((int) Math.min(fileSize - at, Integer.MAX_VALUE - 8));
+        file.read(rest, at);
+        rest.flip();
+        for (int position = 1; position + JournalFormat.BATCH_HEADER_BYTES <= rest.limit(); position++) {
+            if (rest.getInt(position) == JournalFormat.BATCH_MAGIC
+                    && JournalFormat.parseBatchHeader(rest.slice(position, JournalFormat.BATCH_HEADER_BYTES)) != null) {
                 return at + position;
             }
         }
