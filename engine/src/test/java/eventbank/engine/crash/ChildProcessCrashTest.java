@@ -37,7 +37,8 @@ import org.junit.jupiter.api.io.TempDir;
  *
  * <p>System properties for longer runs by hand: {@code crash.kills} (default 22),
  * {@code crash.acksMax} (a kill comes after a random 1 to this many ACK lines; default 3000),
- * {@code crash.seed} (to repeat a run; printed at the start).
+ * {@code crash.seed} (to repeat a run; printed at the start), {@code crash.keepDataDir} (a
+ * directory to copy the data directory into at the end).
  */
 class ChildProcessCrashTest {
     private static final int KILLS_DEFAULT = 22;
@@ -97,6 +98,24 @@ class ChildProcessCrashTest {
                         + "%d segments, %d torn tails quarantined, %d s, seed %d%n",
                 kills, acks.size(), replays, report.events(), segments(data), quarantined(data), seconds, seed);
         assertThat(acks).as("the child acknowledged something before its kills").isNotEmpty();
+        String keep = System.getProperty("crash.keepDataDir");
+        if (keep != null) {
+            copyTree(data, Path.of(keep));
+        }
+    }
+
+    /** Keeps what the kills left behind, for looking at with ./eventbank events and verify. */
+    private static void copyTree(Path from, Path to) throws java.io.IOException {
+        try (var paths = java.nio.file.Files.walk(from)) {
+            for (Path path : (Iterable<Path>) paths::iterator) {
+                Path target = to.resolve(from.relativize(path).toString());
+                if (java.nio.file.Files.isDirectory(path)) {
+                    java.nio.file.Files.createDirectories(target);
+                } else if (!path.getFileName().toString().equals("LOCK")) {
+                    java.nio.file.Files.copy(path, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+        }
     }
 
     @Test
