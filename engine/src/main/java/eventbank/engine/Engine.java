@@ -168,6 +168,31 @@ public final class Engine implements AutoCloseable {
         return subscription.start();
     }
 
+    /**
+     * What an operator must know now: whether the engine still takes writes (false once the
+     * journal failed: fail-stop), and every problem of the journal, the subscribers and the
+     * snapshotter, one sentence each.
+     */
+    public record Health(boolean writable, long committedSeq, List<String> problems) {}
+
+    public Health health() {
+        List<String> problems = new ArrayList<>();
+        Throwable failure = sequencer.failure();
+        if (failure != null) {
+            problems.add("the journal failed and the engine takes no more writes until it restarts: " + failure);
+        }
+        for (Subscription subscription : subscriptions) {
+            if (subscription.failure() != null) {
+                problems.add("subscriber " + subscription.name() + " stopped: " + subscription.failure());
+            }
+        }
+        if (snapshotter != null && snapshotter.lastFailure() != null) {
+            problems.add("the last snapshot failed (the journal is intact; starts replay more): "
+                    + snapshotter.lastFailure());
+        }
+        return new Health(failure == null, sequencer.committedSeq(), List.copyOf(problems));
+    }
+
     public List<Subscription> subscriptions() {
         return List.copyOf(subscriptions);
     }

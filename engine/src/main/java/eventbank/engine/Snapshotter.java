@@ -3,6 +3,7 @@ package eventbank.engine;
 import eventbank.core.Bank;
 import eventbank.core.Recorded;
 import eventbank.engine.snapshot.SnapshotStore;
+import java.io.IOException;
 
 /**
  * Writes snapshots from a replica of the write model of its own, so the sequencer never pauses
@@ -11,6 +12,8 @@ import eventbank.engine.snapshot.SnapshotStore;
  * writes a snapshot and prunes old ones.
  */
 public final class Snapshotter implements Subscriber {
+    private static final System.Logger LOG = System.getLogger(Snapshotter.class.getName());
+
     private final SnapshotStore store;
     private final long everyEvents;
     private final int newestKept;
@@ -20,6 +23,7 @@ public final class Snapshotter implements Subscriber {
     private Bank replica;
     private long lastSnapshotSeq;
     private volatile long snapshotsWritten;
+    private volatile IOException lastFailure;
 
     /**
      * @param startSnapshotSeq the snapshot the engine started from (checked against the
@@ -57,13 +61,28 @@ public final class Snapshotter implements Subscriber {
     }
 
     @Override
-    public void onBatchEnd(long lastSeq, byte[] chainHash) throws Exception {
-        if (lastSeq - lastSnapshotSeq >= everyEvents) {
+    public void onBatchEnd(long lastSeq, byte[] chainHash) {
+        if (lastSeq - lastSnapshotSeq < everyEvents) {
+            return;
+        }
+        lastSnapshotSeq = lastSeq;
+        try {
             store.write(replica, chainHash);
-            lastSnapshotSeq = lastSeq;
             snapshotsWritten++;
             store.prune(newestKept, historySpanEvents);
+            lastFailure = null;
+        } catch (IOException e) {
+            // A full disk must not end the replica: the journal holds everything, a start only
+            // replays more, and the next interval tries again. The failure shows in health.
+            lastFailure = e;
+            LOG.log(System.Logger.Level.ERROR, "snapshot at seq " + lastSeq + " failed; retrying after "
+                    + everyEvents + " more events", e);
         }
+    }
+
+    /** The error of the last snapshot attempt, or null when it succeeded (or none was due yet). */
+    public IOException lastFailure() {
+        return lastFailure;
     }
 
     /** How many snapshots this snapshotter has written since it started. */
