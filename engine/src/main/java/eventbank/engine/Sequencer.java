@@ -146,7 +146,10 @@ public final class Sequencer implements AutoCloseable {
      * answered), and closes the journal.
      */
     @Override
-    public void close() throws InterruptedException {
+    public synchronized void close() throws InterruptedException {
+        if (!journalThread.isAlive() && !sequencerThread.isAlive()) {
+            return; // closed before
+        }
         accepting = false;
         while (submittersInside.get() != 0) {
             Thread.onSpinWait(); // a submitter between its check and its offer; a few instructions
