@@ -70,6 +70,12 @@ public record EngineConfig(Path dataDirectory, Storage storage, byte[] serverKey
                 sequencerLimits, clockMicros, accountNumbers);
     }
 
+    public EngineConfig withIdempotencyWindowMicros(long windowMicros) {
+        return new EngineConfig(dataDirectory, storage, serverKey, lockDataDirectory, segmentBytesMax,
+                snapshotEveryEvents, snapshotsNewestKept, snapshotHistorySpanEvents, windowMicros,
+                sequencerLimits, clockMicros, accountNumbers);
+    }
+
     public EngineConfig withSequencerLimits(SequencerLimits limits) {
         return new EngineConfig(dataDirectory, storage, serverKey, lockDataDirectory, segmentBytesMax,
                 snapshotEveryEvents, snapshotsNewestKept, snapshotHistorySpanEvents, idempotencyWindowMicros,

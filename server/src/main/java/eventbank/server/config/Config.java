@@ -170,16 +170,11 @@ public final class Config {
      * the journal's segment size, the snapshot interval and the idempotency window from here.
      */
     public EngineConfig engineConfig() {
-        EngineConfig defaults = EngineConfig.defaults(dataDirectory)
+        return EngineConfig.defaults(dataDirectory)
                 .withSegmentBytesMax(journalSegmentBytesMax)
                 .withSnapshots(snapshotEveryEvents, EngineConfig.SNAPSHOTS_NEWEST_KEPT_DEFAULT,
-                        EngineConfig.SNAPSHOT_HISTORY_SPAN_EVENTS_DEFAULT);
-        // EngineConfig has no with-method for the idempotency window (yet), so the record is
-        // rebuilt with every other component taken from the defaults.
-        return new EngineConfig(defaults.dataDirectory(), defaults.storage(), defaults.serverKey(),
-                defaults.lockDataDirectory(), defaults.segmentBytesMax(), defaults.snapshotEveryEvents(),
-                defaults.snapshotsNewestKept(), defaults.snapshotHistorySpanEvents(), idempotencyWindowMicros(),
-                defaults.sequencerLimits(), defaults.clockMicros(), defaults.accountNumbers());
+                        EngineConfig.SNAPSHOT_HISTORY_SPAN_EVENTS_DEFAULT)
+                .withIdempotencyWindowMicros(idempotencyWindowMicros());
     }
 
     /** The idempotency window in microseconds, the engine's unit. */

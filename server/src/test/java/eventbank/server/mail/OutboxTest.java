@@ -1,0 +1,318 @@
+package eventbank.server.mail;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import eventbank.core.Command;
+import eventbank.engine.Outcome;
+import jakarta.mail.Message;
+import jakarta.mail.internet.InternetAddress;
+import jakarta.mail.internet.MimeMessage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The outbox subscribed to a real engine on real files: what it sends, once, and after crashes. */
+class OutboxTest {
+    @TempDir
+    Path data;
+
+    @Test
+    void openingAnAccountWritesOneVerificationMailWhoseLinkCarriesTheCode() throws Exception {
+        MailBank bank = new MailBank(data);
+        MailBank.Console console = new MailBank.Console();
+        try (MailBank.Running running = bank.start(bank.fileTransport(console.stream))) {
+            MailBank.Opened alice = running.open("alice@example.com");
+            running.awaitOutbox();
+            assertThat(running.outbox.checkpointSeq()).isEqualTo(alice.seq());
+            assertThat(running.outbox.mailsSent()).isEqualTo(1);
+            String name = String.format("%020d-verification.eml", alice.seq());
+            assertThat(MailFiles.names(bank.outboxDirectory)).containsExactly(name);
+
+            MimeMessage message = MailFiles.read(bank.outboxDirectory.resolve(name));
+            assertThat(message.getRecipients(Message.RecipientType.TO))
+                    .extracting(address -> ((InternetAddress) address).getAddress())
+                    .containsExactly("alice@example.com");
+            assertThat(((InternetAddress) message.getFrom()[0]).getAddress()).isEqualTo("noreply@bank.example");
+            assertThat(message.getSubject()).isEqualTo("Confirm your eventbank account");
+            assertThat(message.getMessageID())
+                    .isEqualTo("<eventbank." + alice.seq() + ".verification." + alice.number() + "@bank.example>");
+            assertThat(message.getSentDate().toInstant()).isEqualTo(MailBank.START.truncatedTo(ChronoUnit.SECONDS));
+            String code = running.engine.verificationCodes().codeFor(alice.number(), alice.seq());
+            String link = "http://localhost:8080/api/verify?account_number=" + alice.number() + "&code=" + code;
+            MailFiles.Parts parts = MailFiles.parts(message);
+            assertThat(parts.text()).contains(link).contains("Account number: " + alice.number())
+                    .contains("alice@example.com");
+            assertThat(parts.html()).contains("href=\"" + link.replace("&", "&amp;") + "\"")
+                    .contains("Account number: " + alice.number());
+            assertThat(console.text()).isEqualTo("eventbank: verification link for alice@example.com: " + link
+                    + System.lineSeparator());
+
+            // The link works: the code read back from the mail verifies the account.
+            Matcher found = Pattern.compile("account_number=(\\d+)&code=([A-Za-z0-9_-]+)").matcher(parts.text());
+            assertThat(found.find()).isTrue();
+            running.committed(new Command.VerifyAccount(Long.parseLong(found.group(1)), found.group(2)));
+            running.awaitOutbox();
+        }
+        assertThat(MailFiles.names(bank.outboxDirectory)).as("verifying sends no mail").hasSize(1);
+    }
+
+    @Test
+    void aWithdrawalWritesANoticeWithTheAmountAndTheBalanceAfterIt() throws Exception {
+        MailBank bank = new MailBank(data);
+        MailBank.Console console = new MailBank.Console();
+        MailBank.Opened alice;
+        MailBank.Opened bob;
+        Outcome.Committed withdrawal;
+        try (MailBank.Running running = bank.start(bank.fileTransport(console.stream))) {
+            alice = running.open("alice@example.com");
+            bob = running.open("bob@example.com");
+            running.verify(alice);
+            running.verify(bob);
+            running.transfer(alice, bob, 100_00);
+            withdrawal = running.withdraw(bob, 12_34);
+            assertThat(withdrawal.balance()).isEqualTo(1_087_66);
+            running.awaitOutbox();
+        }
+        String name = String.format("%020d-withdrawal.eml", withdrawal.seq());
+        assertThat(MailFiles.names(bank.outboxDirectory)).containsExactly(
+                String.format("%020d-verification.eml", alice.seq()),
+                String.format("%020d-verification.eml", bob.seq()), name);
+        MimeMessage message = MailFiles.read(bank.outboxDirectory.resolve(name));
+        assertThat(((InternetAddress) message.getRecipients(Message.RecipientType.TO)[0]).getAddress())
+                .isEqualTo("bob@example.com");
+        assertThat(message.getSubject()).isEqualTo("Withdrawal of $12.34 from your eventbank account");
+        assertThat(message.getMessageID())
+                .isEqualTo("<eventbank." + withdrawal.seq() + ".withdrawal." + bob.number() + "@bank.example>");
+        MailFiles.Parts parts = MailFiles.parts(message);
+        assertThat(parts.text()).contains("$12.34 was withdrawn from your eventbank account " + bob.number())
+                .contains("Balance after the withdrawal: $1,087.66").doesNotContain("/api/verify");
+        assertThat(parts.html()).contains("<strong>$12.34</strong>").contains("<strong>$1,087.66</strong>");
+        // Only the verification mails print their link.
+        assertThat(console.text().lines()).hasSize(2);
+    }
+
+    @Test
+    void restartingOnTheFullLogSendsNothingAgainAndKnowsTheBalances() throws Exception {
+        MailBank bank = new MailBank(data);
+        MailBank.Console console = new MailBank.Console();
+        MailBank.Opened alice;
+        MailBank.Opened bob;
+        try (MailBank.Running running = bank.start(bank.fileTransport(console.stream))) {
+            alice = running.open("alice@example.com");
+            bob = running.open("bob@example.com");
+            running.verify(alice);
+            running.verify(bob);
+            running.transfer(alice, bob, 250_00);
+            running.withdraw(alice, 1_00);
+            running.awaitOutbox();
+        }
+        Map<String, byte[]> before = contents(bank.outboxDirectory);
+        assertThat(before).hasSize(3);
+
+        ScriptedTransport counting = new ScriptedTransport(bank.fileTransport(console.stream),
+                ScriptedTransport.Step.DELIVER);
+        try (MailBank.Running running = bank.start(counting)) {
+            running.awaitOutbox();
+            assertThat(counting.attempts()).as("the replay at start sends nothing").isEmpty();
+            assertThat(contents(bank.outboxDirectory)).containsExactlyInAnyOrderEntriesOf(before);
+
+            // The balances were rebuilt from the whole log: $1,000 - $250 - $1 - $7.
+            Outcome.Committed withdrawal = running.withdraw(alice, 7_00);
+            running.awaitOutbox();
+            assertThat(counting.attempts()).hasSize(1);
+            MailFiles.Parts parts = MailFiles.parts(MailFiles.read(bank.outboxDirectory.resolve(
+                    String.format("%020d-withdrawal.eml", withdrawal.seq()))));
+            assertThat(parts.text()).contains("$7.00 was withdrawn").contains("Balance after the withdrawal: $742.00");
+        }
+        assertThat(console.text().lines()).as("each verification link printed once").hasSize(2);
+    }
+
+    @Test
+    void aMailNotSentBeforeTheOutboxStoppedIsSentAfterTheRestart() throws Exception {
+        MailBank bank = new MailBank(data);
+        MailBank.Console console = new MailBank.Console();
+        ScriptedTransport down = new ScriptedTransport(bank.fileTransport(console.stream), ScriptedTransport.Step.FAIL);
+        MailBank.Opened alice;
+        MailBank.Opened bob;
+        try (MailBank.Running running = bank.start(down, MailBank.SETTINGS.withRetries(1_000_000, 1, 2))) {
+            alice = running.open("alice@example.com");
+            down.awaitAttempts(2);
+            // The outbox retries on its own thread; the sequencer goes on committing.
+            bob = running.open("bob@example.com");
+            assertThat(running.engine.committedSeq()).isEqualTo(bob.seq());
+            running.outbox.close();
+            assertThat(running.awaitStopped()).isInstanceOf(OutboxStoppedException.class)
+                    .hasMessageContaining("closed before the verification mail of seq " + alice.seq());
+            assertThat(running.outbox.checkpointSeq()).isZero();
+        }
+        assertThat(down.delivered()).isEmpty();
+        assertThat(MailFiles.names(bank.outboxDirectory)).isEmpty();
+
+        try (MailBank.Running running = bank.start(bank.fileTransport(console.stream))) {
+            running.awaitOutbox();
+            assertThat(running.outbox.checkpointSeq()).isEqualTo(bob.seq());
+            String code = running.engine.verificationCodes().codeFor(alice.number(), alice.seq());
+            MailFiles.Parts parts = MailFiles.parts(MailFiles.read(bank.outboxDirectory.resolve(
+                    String.format("%020d-verification.eml", alice.seq()))));
+            assertThat(parts.text()).contains("account_number=" + alice.number() + "&code=" + code);
+        }
+        assertThat(MailFiles.names(bank.outboxDirectory)).hasSize(2);
+    }
+
+    @Test
+    void aMailSentButNotCheckpointedIsSentAgainWithTheSameMessageId() throws Exception {
+        MailBank bank = new MailBank(data);
+        MailBank.Console console = new MailBank.Console();
+        // Handed on, then the connection drops before the transport can say so: the outbox
+        // cannot know the mail went out, and with one attempt allowed it stops there.
+        ScriptedTransport dropping = new ScriptedTransport(bank.fileTransport(console.stream),
+                ScriptedTransport.Step.DELIVER_THEN_FAIL);
+        MailBank.Opened alice;
+        String name;
+        String firstMessageId;
+        try (MailBank.Running running = bank.start(dropping, MailBank.SETTINGS.withRetries(1, 1, 1))) {
+            alice = running.open("alice@example.com");
+            assertThat(running.awaitStopped()).hasMessageContaining("failed 1 time, as many as sendAttemptsMax allows");
+            assertThat(running.outbox.checkpointSeq()).isZero();
+            name = String.format("%020d-verification.eml", alice.seq());
+            firstMessageId = MailFiles.messageId(bank.outboxDirectory.resolve(name));
+        }
+        assertThat(dropping.delivered()).hasSize(1);
+        Files.delete(bank.outboxDirectory.resolve(name)); // to see it come back
+
+        ScriptedTransport counting = new ScriptedTransport(bank.fileTransport(console.stream),
+                ScriptedTransport.Step.DELIVER);
+        try (MailBank.Running running = bank.start(counting)) {
+            running.awaitOutbox();
+            assertThat(counting.delivered()).hasSize(1);
+        }
+        assertThat(MailFiles.names(bank.outboxDirectory)).containsExactly(name);
+        assertThat(MailFiles.messageId(bank.outboxDirectory.resolve(name))).isEqualTo(firstMessageId);
+        assertThat(counting.delivered().get(0).messageId()).isEqualTo(dropping.delivered().get(0).messageId());
+    }
+
+    @Test
+    void aTransportFailingTwiceThenSucceedingDeliversExactlyOnce() throws Exception {
+        MailBank bank = new MailBank(data);
+        MailBank.Console console = new MailBank.Console();
+        ScriptedTransport flaky = new ScriptedTransport(bank.fileTransport(console.stream),
+                ScriptedTransport.Step.DELIVER, ScriptedTransport.Step.FAIL, ScriptedTransport.Step.FAIL);
+        try (MailBank.Running running = bank.start(flaky, MailBank.SETTINGS.withRetries(3, 20, 40))) {
+            MailBank.Opened alice = running.open("alice@example.com");
+            running.awaitOutbox();
+            assertThat(running.subscription.failure()).isNull();
+            assertThat(running.outbox.checkpointSeq()).isEqualTo(alice.seq());
+            assertThat(running.outbox.sendFailures()).isEqualTo(2);
+            assertThat(running.outbox.mailsSent()).isEqualTo(1);
+        }
+        assertThat(flaky.attempts()).hasSize(3);
+        assertThat(flaky.delivered()).hasSize(1);
+        assertThat(MailFiles.names(bank.outboxDirectory)).hasSize(1);
+        assertThat(console.text().lines()).hasSize(1);
+        // The pauses double: at least 20 ms, then at least 40 ms.
+        List<Long> nanos = flaky.attemptNanos();
+        assertThat(nanos.get(1) - nanos.get(0)).isGreaterThanOrEqualTo(20_000_000L);
+        assertThat(nanos.get(2) - nanos.get(1)).isGreaterThanOrEqualTo(40_000_000L);
+    }
+
+    @Test
+    void aFailureBeyondTheCapStopsTheOutboxWithAClearErrorAndKeepsTheMailsSentBefore() throws Exception {
+        MailBank bank = new MailBank(data);
+        MailBank.Console console = new MailBank.Console();
+        ScriptedTransport transport = new ScriptedTransport(bank.fileTransport(console.stream),
+                ScriptedTransport.Step.DELIVER);
+        MailBank.Opened alice;
+        MailBank.Opened bob;
+        String code;
+        try (MailBank.Running running = bank.start(transport, MailBank.SETTINGS.withRetries(3, 1, 2))) {
+            alice = running.open("alice@example.com");
+            running.verify(alice);
+            running.awaitOutbox();
+            transport.otherwise(ScriptedTransport.Step.FAIL);
+            bob = running.open("bob@example.com");
+            code = running.engine.verificationCodes().codeFor(bob.number(), bob.seq());
+            Throwable failure = running.awaitStopped();
+            assertThat(failure).isInstanceOf(OutboxStoppedException.class)
+                    .hasMessageContaining("verification mail of seq " + bob.seq())
+                    .hasMessageContaining("failed 3 times, as many as sendAttemptsMax allows")
+                    .hasMessageContaining("simulated outage")
+                    .hasMessageNotContaining(code);
+            assertThat(running.engine.health().problems()).anySatisfy(problem ->
+                    assertThat(problem).contains("subscriber outbox stopped").doesNotContain(code));
+            // Every mail before bob's was sent, so the checkpoint moved up to the event before it.
+            assertThat(running.outbox.checkpointSeq()).isEqualTo(bob.seq() - 1);
+            // The engine still takes writes: the outbox only fell behind.
+            assertThat(running.engine.health().writable()).isTrue();
+            running.withdraw(alice, 1_00);
+        }
+        assertThat(transport.attempts()).hasSize(1 + 3);
+
+        ScriptedTransport working = new ScriptedTransport(bank.fileTransport(console.stream),
+                ScriptedTransport.Step.DELIVER);
+        try (MailBank.Running running = bank.start(working)) {
+            running.awaitOutbox();
+        }
+        assertThat(working.delivered()).extracting(OutgoingMail::seq).containsExactly(bob.seq(), bob.seq() + 1);
+        assertThat(MailFiles.names(bank.outboxDirectory)).hasSize(3);
+    }
+
+    @Test
+    void aMailRefusedForGoodIsNotRetried() throws Exception {
+        MailBank bank = new MailBank(data);
+        ScriptedTransport refusing = new ScriptedTransport(bank.fileTransport(new MailBank.Console().stream),
+                ScriptedTransport.Step.REFUSE);
+        try (MailBank.Running running = bank.start(refusing, MailBank.SETTINGS.withRetries(5, 1, 1))) {
+            running.open("alice@example.com");
+            assertThat(running.awaitStopped()).isInstanceOf(OutboxStoppedException.class)
+                    .hasMessageContaining("refused for good");
+        }
+        assertThat(refusing.attempts()).hasSize(1);
+    }
+
+    @Test
+    void userGivenTextIsHtmlEscaped() throws Exception {
+        MailBank bank = new MailBank(data);
+        String email = "<i>eve</i>&\"x'@example.com";
+        MailBank.Opened eve;
+        try (MailBank.Running running = bank.start(bank.fileTransport(new MailBank.Console().stream))) {
+            eve = running.open(email);
+            running.awaitOutbox();
+        }
+        MimeMessage message = MailFiles.read(bank.outboxDirectory.resolve(
+                String.format("%020d-verification.eml", eve.seq())));
+        // The local part is quoted, so the header names exactly this address and nothing else.
+        assertThat(((InternetAddress) message.getRecipients(Message.RecipientType.TO)[0]).getAddress())
+                .isEqualTo("\"<i>eve</i>&\\\"x'\"@example.com");
+        MailFiles.Parts parts = MailFiles.parts(message);
+        assertThat(parts.text()).contains(email);
+        assertThat(parts.html()).contains("&lt;i&gt;eve&lt;/i&gt;&amp;&quot;x&#39;@example.com")
+                .doesNotContain("<i>").doesNotContain(email);
+    }
+
+    @Test
+    void aCheckpointPastTheJournalsHeadStopsTheOutboxInsteadOfSkippingMails() throws Exception {
+        MailBank bank = new MailBank(data);
+        new OutboxCheckpoint(new eventbank.engine.storage.FileStorage(), bank.outboxDirectory).write(5);
+        try (MailBank.Running running = bank.start(bank.fileTransport(new MailBank.Console().stream))) {
+            assertThat(running.awaitStopped()).hasMessageContaining("at seq 5, past the journal's head 0");
+            running.open("alice@example.com");
+        }
+        assertThat(MailFiles.names(bank.outboxDirectory)).isEmpty();
+    }
+
+    private static Map<String, byte[]> contents(Path directory) throws Exception {
+        Map<String, byte[]> contents = new TreeMap<>();
+        for (String name : new ArrayList<>(MailFiles.names(directory))) {
+            contents.put(name, Files.readAllBytes(directory.resolve(name)));
+        }
+        return contents;
+    }
+}
