@@ -1,0 +1,218 @@
+package eventbank.server.readmodel;
+
+import eventbank.core.Bank;
+import eventbank.core.Event;
+import eventbank.core.Recorded;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * Every account's profile and balance, for {@code GET /api/account}, login (the password
+ * hash), resending the verification link (lookup by email, ignoring case, and the opening seq
+ * the code is derived from) and the inactive-users report (last activity).
+ *
+ * <p>Concurrency: accounts are immutable {@link AccountView}s in a {@link ConcurrentHashMap},
+ * replaced whenever an event changes them, so looking up one account takes no lock and always
+ * sees a whole value. Queries over many accounts ({@link #totals}, {@link #snapshot},
+ * {@link #inactiveCount}) must not see half of a transfer (one side replaced, not yet the
+ * other): the subscription thread applies each event under the write lock of a read-write lock,
+ * and those queries hold its read lock, so they see the state between two events, at
+ * {@link #appliedSeq}. The lock is taken once per event rather than once per batch: a batch is
+ * decoded while it is applied, and a subscription that failed in the middle of one would
+ * otherwise leave the lock held and every reader blocked.
+ *
+ * <p>Memory, measured with G1 and compressed pointers: about 380 bytes an account with a
+ * 20-character email and a 60-character bcrypt hash. The view is about 56 bytes, the two strings
+ * about 180, the nodes, table slots and boxed numbers of the two maps the rest (an email already
+ * in lower case is its own normalized form, so the index shares the string). The write model
+ * keeps no profile; this is the only copy of emails and hashes in memory.
+ */
+public final class AccountsReadModel implements ReadModel {
+
+    /** Sums over all accounts at one seq; {@code balanceTotal} is counted account by account. */
+    public record Totals(long appliedSeq, int accountCount, long balanceTotal, long openedTotal,
+                         long withdrawnTotal) {
+        /** The bank's invariant, as this snapshot sees it. */
+        public boolean balanced() {
+            return balanceTotal == openedTotal - withdrawnTotal;
+        }
+    }
+
+    /** Every account at one seq, in the order they were opened. */
+    public record Snapshot(long appliedSeq, List<AccountView> accounts) {
+        public Snapshot {
+            accounts = List.copyOf(accounts);
+        }
+    }
+
+    private final ConcurrentHashMap<Long, AccountView> byNumber = new ConcurrentHashMap<>();
+    /** Normalized ({@link Bank#normalizeEmail}) email to account number. */
+    private final ConcurrentHashMap<String, Long> numberByEmail = new ConcurrentHashMap<>();
+    /**
+     * Fair, so that a report waiting for the read lock gets it between two events: with barging,
+     * the subscription thread takes the write lock again at once, event after event, and the
+     * report waits for the end of the backlog (a whole rebuild at start).
+     */
+    private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock(true);
+    private final AppliedSeq applied = new AppliedSeq();
+    /** Guarded by {@link #lock}, like every change to the maps. */
+    private long openedTotal;
+    private long withdrawnTotal;
+    private boolean started;
+
+    @Override
+    public String name() {
+        return "accounts";
+    }
+
+    /**
+     * Starts from nothing: the model lives in memory only and is rebuilt from the whole journal
+     * at every start. An instance serves one subscription; a second start would apply every
+     * event twice, so it is refused.
+     */
+    @Override
+    public synchronized long start() {
+        if (started) {
+            throw new IllegalStateException("a read model is rebuilt at every start: subscribe a new instance");
+        }
+        started = true;
+        return 0;
+    }
+
+    @Override
+    public void onEvent(Recorded recorded) {
+        applied.requireNext(recorded.seq());
+        lock.writeLock().lock();
+        try {
+            apply(recorded.seq(), recorded.timeMicros(), recorded.event());
+            applied.advance(recorded.seq());
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    @Override
+    public void onBatchEnd(long lastSeq, byte[] chainHash) {
+        applied.batchEnded(lastSeq);
+    }
+
+    private void apply(long seq, long timeMicros, Event event) {
+        switch (event) {
+            case Event.AccountOpened e -> {
+                AccountView opened = new AccountView(e.accountNumber(), e.email(), e.passwordHash(), false,
+                        e.openingBalance(), seq, timeMicros, AccountView.NO_ACTIVITY);
+                if (byNumber.putIfAbsent(e.accountNumber(), opened) != null) {
+                    throw new IllegalStateException("account " + e.accountNumber() + " opened twice, at seq " + seq);
+                }
+                // After the account itself, so that whoever finds the email finds the account.
+                if (numberByEmail.putIfAbsent(Bank.normalizeEmail(e.email()), e.accountNumber()) != null) {
+                    throw new IllegalStateException("email of account " + e.accountNumber() + " taken, at seq " + seq);
+                }
+                openedTotal = Math.addExact(openedTotal, e.openingBalance());
+            }
+            case Event.AccountVerified e -> {
+                AccountView account = existing(e.accountNumber(), seq);
+                byNumber.put(account.accountNumber(), account.verifiedNow());
+            }
+            case Event.MoneyTransferred e -> {
+                AccountView from = existing(e.fromAccountNumber(), seq);
+                AccountView to = existing(e.toAccountNumber(), seq);
+                byNumber.put(from.accountNumber(), from.moved(debited(from, e.amount(), seq), timeMicros));
+                byNumber.put(to.accountNumber(), to.moved(Math.addExact(to.balance(), e.amount()), timeMicros));
+            }
+            case Event.MoneyWithdrawn e -> {
+                AccountView account = existing(e.accountNumber(), seq);
+                byNumber.put(account.accountNumber(), account.moved(debited(account, e.amount(), seq), timeMicros));
+                withdrawnTotal = Math.addExact(withdrawnTotal, e.amount());
+            }
+        }
+    }
+
+    private AccountView existing(long accountNumber, long seq) {
+        AccountView account = byNumber.get(accountNumber);
+        if (account == null) {
+            throw new IllegalStateException("account " + accountNumber + " does not exist at seq " + seq);
+        }
+        return account;
+    }
+
+    private static long debited(AccountView account, long amount, long seq) {
+        long balance = account.balance() - amount;
+        if (amount <= 0 || balance < 0) {
+            throw new IllegalStateException("seq " + seq + " would take account " + account.accountNumber()
+                    + " below zero or move a non-positive amount");
+        }
+        return balance;
+    }
+
+    // ---- Queries, from any thread ----
+
+    @Override
+    public long appliedSeq() {
+        return applied.get();
+    }
+
+    @Override
+    public boolean awaitSeq(long minSeq, Duration timeout) throws InterruptedException {
+        return applied.await(minSeq, timeout);
+    }
+
+    public Optional<AccountView> account(long accountNumber) {
+        return Optional.ofNullable(byNumber.get(accountNumber));
+    }
+
+    /** The account with this email address, compared without regard to case. */
+    public Optional<AccountView> accountByEmail(String email) {
+        Long number = numberByEmail.get(Bank.normalizeEmail(email));
+        return number == null ? Optional.empty() : account(number);
+    }
+
+    public int accountCount() {
+        return byNumber.size();
+    }
+
+    /** Sums at one seq, never in the middle of a transfer. Walks every account: for reports and checks. */
+    public Totals totals() {
+        lock.readLock().lock();
+        try {
+            long balanceTotal = 0;
+            for (AccountView account : byNumber.values()) {
+                balanceTotal = Math.addExact(balanceTotal, account.balance());
+            }
+            return new Totals(applied.get(), byNumber.size(), balanceTotal, openedTotal, withdrawnTotal);
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /**
+     * How many accounts had no transfer in or out and no withdrawal at or after
+     * {@code sinceMicros}, never-active accounts included (the inactive-users report; the caller
+     * computes the cut-off, now minus one calendar month in UTC).
+     */
+    public long inactiveCount(long sinceMicros) {
+        lock.readLock().lock();
+        try {
+            return byNumber.values().stream().filter(account -> account.lastActivityMicros() < sinceMicros).count();
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /** Every account at one seq, in the order they were opened. Copies them all: for reports and tests. */
+    public Snapshot snapshot() {
+        lock.readLock().lock();
+        try {
+            List<AccountView> accounts = new ArrayList<>(byNumber.values());
+            accounts.sort(Comparator.comparingLong(AccountView::openedSeq));
+            return new Snapshot(applied.get(), accounts);
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+}

@@ -1,0 +1,91 @@
+package eventbank.server.readmodel;
+
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The seq a read model has applied, and waiting for it. One writer (the subscription's thread)
+ * advances it event by event and wakes waiters once per batch; any thread may wait.
+ *
+ * <p>Waking costs nothing when nobody waits: a waiter counts itself in {@link #waiters} before
+ * it reads {@link #seq}, and the writer reads {@link #waiters} after it writes {@link #seq}. Both
+ * are volatile, so one of the two sees the other's write: either the waiter sees the new seq, or
+ * the writer sees the waiter and notifies it. The waiter checks and waits while holding the
+ * monitor the writer must take to notify, so no wake-up falls between its check and its wait.
+ */
+final class AppliedSeq {
+    private final Object signal = new Object();
+    private volatile long seq;
+    private volatile int waiters;
+
+    long get() {
+        return seq;
+    }
+
+    /**
+     * Checks, before an event is applied, that it is the next one. Events apply in order, from
+     * 1, without gaps: anything else means the subscription or the model is broken, and that
+     * stops the model (the subscription reports it in the engine's health).
+     */
+    void requireNext(long next) {
+        if (next != seq + 1) {
+            throw new IllegalStateException("events apply in order: expected seq " + (seq + 1) + ", got " + next);
+        }
+    }
+
+    /** Records that the event at {@code next} is applied and visible to readers. */
+    void advance(long next) {
+        requireNext(next);
+        seq = next;
+    }
+
+    /**
+     * A batch ending at {@code lastSeq} has been applied: checks that it was applied whole and
+     * wakes every waiter to look again.
+     */
+    void batchEnded(long lastSeq) {
+        if (lastSeq != seq) {
+            throw new IllegalStateException("a batch ends at seq " + lastSeq + " but seq " + seq + " is applied");
+        }
+        if (waiters > 0) {
+            synchronized (signal) {
+                signal.notifyAll();
+            }
+        }
+    }
+
+    boolean await(long minSeq, Duration timeout) throws InterruptedException {
+        if (seq >= minSeq) {
+            return true;
+        }
+        long timeoutNanos = saturatedNanos(timeout);
+        long start = System.nanoTime();
+        synchronized (signal) {
+            waiters++;
+            try {
+                while (seq < minSeq) {
+                    // Elapsed time, not a deadline, so that a huge timeout cannot overflow.
+                    long left = timeoutNanos - (System.nanoTime() - start);
+                    if (left <= 0) {
+                        return false;
+                    }
+                    TimeUnit.NANOSECONDS.timedWait(signal, left);
+                }
+                return true;
+            } finally {
+                waiters--;
+            }
+        }
+    }
+
+    private static long saturatedNanos(Duration timeout) {
+        if (timeout.isNegative()) {
+            return 0;
+        }
+        try {
+            return timeout.toNanos();
+        } catch (ArithmeticException tooLong) {
+            return Long.MAX_VALUE;
+        }
+    }
+}

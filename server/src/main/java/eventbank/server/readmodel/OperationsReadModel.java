@@ -1,0 +1,201 @@
+package eventbank.server.readmodel;
+
+import eventbank.core.Event;
+import eventbank.core.Idempotency;
+import eventbank.core.Limits;
+import eventbank.core.Recorded;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+
+/**
+ * The operations accepted under an Idempotency-Key, by scope and key: for
+ * {@code GET /api/operations/{key}}, and to repeat the first reply when the engine answers a
+ * retry with {@code Outcome.Replayed(seq)}. It keeps its own balances to know the balance a
+ * transfer or withdrawal left behind, which the first reply carried.
+ *
+ * <p>Keys expire as the write model's do ({@code IdempotencyLog}): a key used at time t is live
+ * while {@code t >= now - window}. Two lookups, because "now" differs:
+ * <ul>
+ *   <li>{@link #find} answers whether a key is live at a time the caller gives (the clock of
+ *       {@code GET /api/operations/{key}}), exactly by the write model's rule;</li>
+ *   <li>{@link #replayed} answers the operation at the seq the engine named. The engine found
+ *       the key live when it decided, but this model may have applied later events since, whose
+ *       time would expire the key here a moment later: so entries are kept
+ *       {@link #RETAINED_BEYOND_WINDOW_MICROS} longer than the window, by the time of the newest
+ *       event, and a replay is answered unless its handler waited that long.</li>
+ * </ul>
+ *
+ * <p>Concurrency: operations are immutable records in a {@link ConcurrentHashMap}, read without
+ * locks; the queue of keys by age and the balances belong to the subscription thread.
+ *
+ * <p>Memory, measured: about 190 bytes per kept key of 10 characters (the record, the scoped
+ * key, the map's node and table slot, the queue's slot, the key string, shared with the decoded
+ * event), and about 50 bytes an account for the balances (a table of primitive longs at most
+ * half full). About what the write model's {@code IdempotencyLog} keeps for the same keys.
+ */
+public final class OperationsReadModel implements ReadModel {
+    /** The scope of keys used for opening an account (account numbers are never 0). */
+    public static final long SCOPE_ACCOUNT_OPENING = 0;
+    /** How much longer than the window entries stay, for {@link #replayed}: one hour. */
+    public static final long RETAINED_BEYOND_WINDOW_MICROS = 60L * 60 * 1_000_000;
+
+    private record ScopedKey(long scope, String key) {}
+
+    private final long windowMicros;
+    private final ConcurrentHashMap<ScopedKey, Operation> byKey = new ConcurrentHashMap<>();
+    /** Oldest first; seq order is time order, since the sequencer's clock never goes back. */
+    private final ArrayDeque<Operation> byAge = new ArrayDeque<>();
+    private final Balances balances = new Balances();
+    private final AppliedSeq applied = new AppliedSeq();
+    private boolean started;
+
+    /** With the default window of 24 hours, {@link Limits#IDEMPOTENCY_WINDOW_MICROS_DEFAULT}. */
+    public OperationsReadModel() {
+        this(Limits.IDEMPOTENCY_WINDOW_MICROS_DEFAULT);
+    }
+
+    /** With the engine's window, {@code EngineConfig.idempotencyWindowMicros()}. */
+    public OperationsReadModel(long idempotencyWindowMicros) {
+        if (idempotencyWindowMicros <= 0) {
+            throw new IllegalArgumentException("the idempotency window must be positive");
+        }
+        this.windowMicros = idempotencyWindowMicros;
+    }
+
+    @Override
+    public String name() {
+        return "operations";
+    }
+
+    /** Starts from nothing, like every read model; an instance serves one subscription. */
+    @Override
+    public synchronized long start() {
+        if (started) {
+            throw new IllegalStateException("a read model is rebuilt at every start: subscribe a new instance");
+        }
+        started = true;
+        return 0;
+    }
+
+    @Override
+    public void onEvent(Recorded recorded) {
+        long seq = recorded.seq();
+        applied.requireNext(seq);
+        long time = recorded.timeMicros();
+        Operation operation = switch (recorded.event()) {
+            case Event.AccountOpened e -> {
+                if (balances.contains(e.accountNumber())) {
+                    throw new IllegalStateException("account " + e.accountNumber() + " opened twice, at seq " + seq);
+                }
+                balances.put(e.accountNumber(), e.openingBalance());
+                yield keyed(e.idempotency(), key -> new Operation.AccountOpening(seq, time, key, e.accountNumber(),
+                        e.openingBalance()));
+            }
+            case Event.AccountVerified e -> null;
+            case Event.MoneyTransferred e -> {
+                long from = moved(e.fromAccountNumber(), -e.amount(), seq);
+                moved(e.toAccountNumber(), e.amount(), seq);
+                yield keyed(e.idempotency(), key -> new Operation.Transfer(seq, time, key, e.fromAccountNumber(),
+                        e.toAccountNumber(), e.amount(), from));
+            }
+            case Event.MoneyWithdrawn e -> {
+                long balance = moved(e.accountNumber(), -e.amount(), seq);
+                yield keyed(e.idempotency(), key -> new Operation.Withdrawal(seq, time, key, e.accountNumber(),
+                        e.amount(), balance));
+            }
+        };
+        expire(time);
+        if (operation != null) {
+            // A key reused after it expired maps to the newer operation.
+            byKey.put(new ScopedKey(operation.scope(), operation.idempotencyKey()), operation);
+            byAge.addLast(operation);
+        }
+        applied.advance(seq);
+    }
+
+    @Override
+    public void onBatchEnd(long lastSeq, byte[] chainHash) {
+        applied.batchEnded(lastSeq);
+    }
+
+    private static Operation keyed(Idempotency idempotency, Function<String, Operation> operation) {
+        return idempotency == null ? null : operation.apply(idempotency.key());
+    }
+
+    /** Applies a change of balance and answers the new balance. */
+    private long moved(long accountNumber, long delta, long seq) {
+        if (!balances.contains(accountNumber)) {
+            throw new IllegalStateException("account " + accountNumber + " does not exist at seq " + seq);
+        }
+        long balance = Math.addExact(balances.get(accountNumber), delta);
+        if (delta == 0 || balance < 0) {
+            throw new IllegalStateException("seq " + seq + " takes account " + accountNumber
+                    + " below zero or moves nothing");
+        }
+        balances.put(accountNumber, balance);
+        return balance;
+    }
+
+    /** Forgets what is older than the window and the margin, by the newest event's time. */
+    private void expire(long nowMicros) {
+        long cutoff = nowMicros - windowMicros - RETAINED_BEYOND_WINDOW_MICROS;
+        while (!byAge.isEmpty() && byAge.peekFirst().timeMicros() < cutoff) {
+            Operation oldest = byAge.removeFirst();
+            byKey.remove(new ScopedKey(oldest.scope(), oldest.idempotencyKey()), oldest);
+        }
+    }
+
+    // ---- Queries, from any thread ----
+
+    @Override
+    public long appliedSeq() {
+        return applied.get();
+    }
+
+    @Override
+    public boolean awaitSeq(long minSeq, Duration timeout) throws InterruptedException {
+        return applied.await(minSeq, timeout);
+    }
+
+    /**
+     * The operation recorded under this key if the key is live at {@code nowMicros} by the
+     * write model's rule ({@code time >= now - window}).
+     */
+    public Optional<Operation> find(long scope, String key, long nowMicros) {
+        Operation operation = byKey.get(new ScopedKey(scope, key));
+        return operation == null || operation.timeMicros() < nowMicros - windowMicros
+                ? Optional.empty() : Optional.of(operation);
+    }
+
+    /**
+     * The operation the engine answered a retry with ({@code Outcome.Replayed(seq)}), to repeat
+     * its first reply; empty when this model has not applied it yet (wait with
+     * {@link #awaitSeq} first) or no longer keeps it.
+     */
+    public Optional<Operation> replayed(long scope, String key, long seq) {
+        Operation operation = byKey.get(new ScopedKey(scope, key));
+        return operation == null || operation.seq() != seq ? Optional.empty() : Optional.of(operation);
+    }
+
+    /** How many operations are kept, live or within the margin. */
+    public int size() {
+        return byKey.size();
+    }
+
+    /** Every operation kept, oldest first: for checks and tests. */
+    public List<Operation> operations() {
+        List<Operation> operations = new ArrayList<>(byKey.values());
+        operations.sort(Comparator.comparingLong(Operation::seq));
+        return operations;
+    }
+
+    public long windowMicros() {
+        return windowMicros;
+    }
+}

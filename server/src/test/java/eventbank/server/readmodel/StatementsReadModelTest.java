@@ -1,0 +1,159 @@
+package eventbank.server.readmodel;
+
+import static eventbank.server.readmodel.ReadModelBank.SECOND_MICROS;
+import static eventbank.server.readmodel.ReadModelBank.START_MICROS;
+import static eventbank.server.readmodel.StatementEntry.Type.TRANSFER_IN;
+import static eventbank.server.readmodel.StatementEntry.Type.TRANSFER_OUT;
+import static eventbank.server.readmodel.StatementEntry.Type.WITHDRAWAL;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import eventbank.core.Limits;
+import eventbank.engine.Outcome;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class StatementsReadModelTest {
+    @TempDir
+    Path data;
+
+    /** Open two, verify them, transfer, withdraw: seqs 1 to 6, one second apart. */
+    @Test
+    void theStoryGivesTheStatements() throws Exception {
+        try (ReadModelBank bank = ReadModelBank.start(data, ReadModelBank.newClock())) {
+            long alice = bank.open("alice@example.com", null);
+            long bob = bank.open("bob@example.com", null);
+            bank.verify(alice);
+            bank.verify(bob);
+            bank.awaitReadModels();
+            assertThat(bank.statements.page(alice, 20, null)).isEqualTo(new StatementPage(List.of(), null));
+
+            bank.transfer(alice, bob, 100_00, null);
+            bank.withdraw(bob, 50_00, null);
+            bank.awaitReadModels();
+
+            long transferTime = START_MICROS + 4 * SECOND_MICROS;
+            long withdrawalTime = START_MICROS + 5 * SECOND_MICROS;
+            assertThat(bank.statements.page(alice, 20, null)).isEqualTo(new StatementPage(List.of(
+                    new StatementEntry(5, transferTime, TRANSFER_OUT, 100_00, bob, 900_00)), null));
+            assertThat(bank.statements.page(bob, 20, null)).isEqualTo(new StatementPage(List.of(
+                    new StatementEntry(6, withdrawalTime, WITHDRAWAL, 50_00, null, 1_050_00),
+                    new StatementEntry(5, transferTime, TRANSFER_IN, 100_00, alice, 1_100_00)), null));
+            assertThat(bank.statements.page(bob, 1, null)).isEqualTo(new StatementPage(List.of(
+                    new StatementEntry(6, withdrawalTime, WITHDRAWAL, 50_00, null, 1_050_00)), 6L));
+            assertThat(bank.statements.page(bob, 1, 6L)).isEqualTo(new StatementPage(List.of(
+                    new StatementEntry(5, transferTime, TRANSFER_IN, 100_00, alice, 1_100_00)), null));
+            assertThat(bank.statements.entryCount(bob)).isEqualTo(2);
+            assertThat(StatementEntry.Type.TRANSFER_IN.code()).isEqualTo("transfer_in");
+            assertThat(StatementEntry.Type.TRANSFER_OUT.code()).isEqualTo("transfer_out");
+            assertThat(StatementEntry.Type.WITHDRAWAL.code()).isEqualTo("withdrawal");
+        }
+    }
+
+    /**
+     * Hundreds of entries (the arrays grow many times) read back in pages of every size, from
+     * the newest, from any before_seq (an entry's seq or one in between), to the oldest.
+     */
+    @Test
+    void pagesWalkTheStatementNewestFirst() throws Exception {
+        try (ReadModelBank bank = ReadModelBank.start(data, ReadModelBank.newClock())) {
+            long alice = bank.openVerified("alice@example.com");
+            long bob = bank.openVerified("bob@example.com");
+            long carol = bank.openVerified("carol@example.com");
+            List<StatementEntry> expected = new ArrayList<>(); // alice's, oldest first
+            long balance = Limits.OPENING_BALANCE_DEFAULT;
+            for (int i = 0; i < 300; i++) {
+                Outcome.Committed outcome;
+                StatementEntry.Type type;
+                long amount = 1 + i % 17;
+                Long counterparty;
+                switch (i % 3) {
+                    case 0 -> {
+                        outcome = bank.transfer(alice, bob, amount, null);
+                        type = TRANSFER_OUT;
+                        counterparty = bob;
+                    }
+                    case 1 -> {
+                        outcome = bank.transfer(carol, alice, amount, null);
+                        type = TRANSFER_IN;
+                        counterparty = carol;
+                    }
+                    default -> {
+                        outcome = bank.withdraw(alice, amount, null);
+                        type = WITHDRAWAL;
+                        counterparty = null;
+                    }
+                }
+                balance += type.signed(amount);
+                if (i % 5 == 0) {
+                    bank.transfer(bob, carol, 1, null); // an event alice's statement skips
+                }
+                expected.add(new StatementEntry(outcome.seq(), outcome.events().get(0).timeMicros(), type, amount,
+                        counterparty, balance));
+            }
+            bank.awaitReadModels();
+            List<StatementEntry> newestFirst = expected.reversed();
+
+            assertThat(bank.statements.entryCount(alice)).isEqualTo(300);
+            for (int limit : new int[] {1, 7, 20, 99, 100}) {
+                assertThat(bank.wholeStatement(alice, limit)).as("limit %d", limit).isEqualTo(newestFirst);
+            }
+            StatementPage first = bank.statements.page(alice, 7, null);
+            assertThat(first.entries()).isEqualTo(newestFirst.subList(0, 7));
+            assertThat(first.nextBeforeSeq()).isEqualTo(newestFirst.get(6).seq());
+
+            // Any before_seq: every entry's seq, and the seqs between entries.
+            long lastSeq = bank.engine.committedSeq();
+            for (long before = 1; before <= lastSeq + 2; before++) {
+                long bound = before;
+                List<StatementEntry> older = newestFirst.stream().filter(entry -> entry.seq() < bound).toList();
+                StatementPage page = bank.statements.page(alice, 10, before);
+                assertThat(page.entries()).as("before %d", before)
+                        .isEqualTo(older.subList(0, Math.min(10, older.size())));
+                assertThat(page.nextBeforeSeq()).as("before %d", before)
+                        .isEqualTo(older.size() > 10 ? older.get(9).seq() : null);
+            }
+            // A page that ends exactly at the oldest entry says there is no more.
+            StatementPage last = bank.statements.page(alice, 100, newestFirst.get(199).seq());
+            assertThat(last.entries()).isEqualTo(newestFirst.subList(200, 300));
+            assertThat(last.nextBeforeSeq()).isNull();
+
+            // The amounts add up to the balance, entry by entry.
+            long running = Limits.OPENING_BALANCE_DEFAULT;
+            for (StatementEntry entry : expected) {
+                running += entry.type().signed(entry.amount());
+                assertThat(entry.balanceAfter()).isEqualTo(running);
+            }
+            assertThat(running).isEqualTo(bank.accounts.account(alice).orElseThrow().balance());
+        }
+    }
+
+    @Test
+    void pageLimitsAndBeforeSeqAreChecked() throws Exception {
+        try (ReadModelBank bank = ReadModelBank.start(data, ReadModelBank.newClock())) {
+            long alice = bank.openVerified("alice@example.com");
+            bank.withdraw(alice, 1, null);
+            bank.awaitReadModels();
+            StatementsReadModel statements = bank.statements;
+            for (int limit : new int[] {0, -1, 101, Integer.MIN_VALUE, Integer.MAX_VALUE}) {
+                assertThatThrownBy(() -> statements.page(alice, limit, null)).as("limit %d", limit)
+                        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("limit");
+            }
+            for (long before : new long[] {0, -1, Long.MIN_VALUE}) {
+                assertThatThrownBy(() -> statements.page(alice, 20, before)).as("before_seq %d", before)
+                        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("before_seq");
+            }
+            assertThat(statements.page(alice, StatementsReadModel.PAGE_LIMIT_MIN, null).entries()).hasSize(1);
+            assertThat(statements.page(alice, StatementsReadModel.PAGE_LIMIT_MAX, null).entries()).hasSize(1);
+            assertThat(statements.page(alice, 20, 1L)).isEqualTo(new StatementPage(List.of(), null));
+            assertThat(statements.page(alice, 20, Long.MAX_VALUE).entries()).hasSize(1);
+            // Unknown (or not yet applied) accounts have an empty statement.
+            assertThat(statements.page(Limits.ACCOUNT_NUMBER_MAX, 20, null))
+                    .isEqualTo(new StatementPage(List.of(), null));
+            assertThat(statements.entryCount(Limits.ACCOUNT_NUMBER_MAX)).isZero();
+        }
+    }
+}
