@@ -27,8 +27,8 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.UnmatchedArgumentException;
 
 /**
- * The {@code eventbank} command line: {@code events} and {@code verify} (the HTTP server's
- * {@code serve}, and {@code state} and {@code what-if}, come with their issues).
+ * The {@code eventbank} command line: {@code serve} (the HTTP API), {@code events} and
+ * {@code verify} ({@code state} and {@code what-if} come with their issues).
  *
  * <p>Exit codes are the same for every subcommand ({@link ExitCodes}): 0 ok, 1 a check failed or
  * corruption was found, 2 usage error, 3 data directory missing, unreadable or locked. Every
@@ -70,7 +70,9 @@ public final class Main implements Callable<Integer> {
      */
     public static CommandLine commandLine(Map<String, String> environment) {
         CommandLine commandLine = new CommandLine(new Main())
+                .addSubcommand(new ServeCommand(environment))
                 .addSubcommand(new EventsCommand(environment))
+                .addSubcommand(new StateCommand(environment))
                 .addSubcommand(new VerifyCommand(environment));
         boolean debug = environment.get(DEBUG_VARIABLE) != null;
         commandLine.setParameterExceptionHandler(Main::usageError);

@@ -1,0 +1,118 @@
+package eventbank.server;
+
+import eventbank.server.config.Config;
+import eventbank.server.config.ConfigException;
+import eventbank.server.config.ConfigLoader;
+import eventbank.server.http.BankService;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code eventbank serve}: the bank on HTTP. Each option overrides its configuration key (which
+ * the environment and the properties file set otherwise; DESIGN.md, "Configuration"). SIGTERM
+ * (or Ctrl-C) stops it cleanly: no new requests, the outbox stops, the batch in flight is
+ * finished and the journal closed, exit 0.
+ */
+@Command(name = "serve", sortOptions = false,
+        description = "Runs the bank's HTTP API (mail goes to DATA_DIR/outbox/ as .eml files).",
+        footer = {"", "Exit codes: 0 stopped cleanly, 1 start failed, 2 usage or configuration error,",
+                "3 data directory locked or unreadable."})
+final class ServeCommand implements Callable<Integer> {
+    private final Map<String, String> environment;
+
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "The properties file (default: ./eventbank.properties when present).")
+    private Path configFile;
+
+    @Option(names = "--data-dir", paramLabel = "DIR", description = "data.dir: where the journal and all lives.")
+    private String dataDirectory;
+
+    @Option(names = "--port", paramLabel = "PORT", description = "http.port (default 8080).")
+    private String port;
+
+    @Option(names = "--host", paramLabel = "HOST", description = "http.host (default 127.0.0.1).")
+    private String host;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Shows this help.")
+    private boolean help;
+
+    ServeCommand(Map<String, String> environment) {
+        this.environment = environment;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        Map<String, String> overrides = new HashMap<>();
+        if (dataDirectory != null) {
+            overrides.put("data.dir", dataDirectory);
+        }
+        if (port != null) {
+            overrides.put("http.port", port);
+        }
+        if (host != null) {
+            overrides.put("http.host", host);
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        Config config;
+        try {
+            config = new ConfigLoader(environment, Path.of("").toAbsolutePath()).load(configFile, overrides);
+        } catch (ConfigException e) {
+            err.println("eventbank serve: " + e.getMessage());
+            return ExitCodes.USAGE;
+        }
+        PrintStream console = new PrintStream(new java.io.OutputStream() {
+            @Override
+            public void write(int b) {
+                out.write(b);
+            }
+
+            @Override
+            public void write(byte[] bytes, int offset, int length) {
+                out.write(new String(bytes, offset, length, StandardCharsets.UTF_8));
+                out.flush();
+            }
+        }, true, StandardCharsets.UTF_8);
+        BankService service = BankService.start(config, config.httpHost(), config.httpPort(), console);
+        // After the start, so that a refused start (data directory locked) is one line.
+        err.println(config.describe());
+        err.flush();
+        String shownHost = config.httpHost().contains(":") ? "[" + config.httpHost() + "]" : config.httpHost();
+        out.println("eventbank: serving on http://" + shownHost + ":" + service.port()
+                + " (data directory " + config.dataDirectory().toAbsolutePath().normalize()
+                + "); stop with Ctrl-C or SIGTERM");
+        out.flush();
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            int exitCode = ExitCodes.OK;
+            try {
+                service.close();
+                out.println("eventbank: stopped cleanly");
+            } catch (Exception e) {
+                err.println("eventbank serve: the shutdown failed: " + e);
+                exitCode = ExitCodes.CHECK_FAILED;
+            } finally {
+                out.flush();
+                err.flush();
+                stopped.countDown();
+            }
+            // A signal would otherwise end the JVM with 128+signal; a clean stop is exit 0.
+            Runtime.getRuntime().halt(exitCode);
+        }, "eventbank-shutdown"));
+        stopped.await();
+        return ExitCodes.OK;
+    }
+}

@@ -1,0 +1,135 @@
+package eventbank.server.http;
+
+import eventbank.core.Command;
+import eventbank.core.Event;
+import eventbank.core.Idempotency;
+import eventbank.core.Limits;
+import eventbank.core.Recorded;
+import eventbank.engine.Outcome;
+import eventbank.server.readmodel.AccountView;
+import eventbank.server.readmodel.OperationsReadModel;
+import eventbank.server.readmodel.StatementEntry;
+import eventbank.server.readmodel.StatementPage;
+import eventbank.server.readmodel.StatementsReadModel;
+import io.javalin.http.Context;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/** Opening, verifying and reading an account: {@code /api/account}, {@code /api/verify}. */
+final class AccountsController {
+    static final String OPEN_ROUTE = "POST /api/account";
+
+    private final Api api;
+    private final Passwords passwords;
+
+    AccountsController(Api api, Passwords passwords) {
+        this.api = api;
+        this.passwords = passwords;
+    }
+
+    /** {@code POST /api/account {email, password}} → 201 {account_number, seq}. */
+    void open(Context ctx) {
+        JsonBody body = api.body(ctx, Set.of("email", "password"));
+        String email = body.string("email");
+        String password = body.string("password");
+        Passwords.check(password);
+        Idempotency idempotency = api.idempotency(ctx, OPEN_ROUTE, email + "\n" + password);
+        // Hashed here, on the request's thread: the sequencer never waits for bcrypt.
+        String hash = passwords.hash(password);
+        Outcome outcome = api.submit(new Command.OpenAccount(0, email, hash, Limits.OPENING_BALANCE_DEFAULT,
+                idempotency));
+        BankServer.reply(ctx, api, outcome, OperationsReadModel.SCOPE_ACCOUNT_OPENING, idempotency, committed -> {
+            for (Recorded recorded : committed.events()) {
+                if (recorded.event() instanceof Event.AccountOpened opened) {
+                    return Replies.opened(opened.accountNumber(), committed.seq());
+                }
+            }
+            throw new IllegalStateException("an accepted OpenAccount recorded no AccountOpened");
+        });
+    }
+
+    /** {@code GET /api/verify?account_number=&code=} → 200 {account_number, verified, seq}, or a page. */
+    void verify(Context ctx) {
+        String numberText = ctx.queryParam("account_number");
+        String code = ctx.queryParam("code");
+        long number = numberText == null ? -1 : JsonBody.parseAccountNumber(numberText);
+        if (number < 0) {
+            throw ApiException.invalidQuery("The query parameter account_number must be a 16-digit account number.");
+        }
+        if (code == null || code.isEmpty() || code.length() > 256) {
+            throw ApiException.invalidQuery("The query parameter code is missing; use the link from the mail.");
+        }
+        Outcome outcome = api.submit(new Command.VerifyAccount(number, code));
+        switch (outcome) {
+            case Outcome.Committed committed -> {
+                Api.seq(ctx, committed.seq());
+                boolean already = committed.events().isEmpty();
+                if (prefersHtml(ctx.header("Accept"))) {
+                    ctx.status(200).html("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+                            + "<title>eventbank: email confirmed</title></head><body><h1>"
+                            + (already ? "Already verified" : "Email address confirmed")
+                            + "</h1><p>Account " + number + " is verified. You can log in and move money now.</p>"
+                            + "</body></html>");
+                } else {
+                    ctx.status(200).json(Replies.map("account_number", Long.toString(number), "verified", true,
+                            "seq", committed.seq()));
+                }
+            }
+            case Outcome.Rejected rejected -> throw Errors.of(rejected.reason());
+            case Outcome.Unavailable unavailable -> throw Errors.of(unavailable);
+            case Outcome.Replayed replayed -> throw new IllegalStateException("a verification has no key");
+        }
+    }
+
+    /** {@code GET /api/account} → the holder's profile and balance. */
+    void show(Context ctx) {
+        long holder = api.holder(ctx);
+        api.awaitMinSeq(ctx, api.readModels.accounts());
+        AccountView account = api.readModels.accounts().account(holder).orElse(null);
+        if (account == null) {
+            // Just opened: the read model may be a few events behind the journal.
+            api.awaitCommitted(api.readModels.accounts());
+            account = api.readModels.accounts().account(holder).orElseThrow(() ->
+                    new ApiException(404, "account_not_found", "The account does not exist."));
+        }
+        ctx.json(Replies.map("account_number", Long.toString(account.accountNumber()), "email", account.email(),
+                "verified", account.verified(), "balance", account.balance(),
+                "opened_at", Api.time(account.openedAtMicros())));
+    }
+
+    /** {@code GET /api/account/transactions?limit=&before_seq=} → one page, newest first. */
+    void transactions(Context ctx) {
+        long holder = api.holder(ctx);
+        String limitText = ctx.queryParam("limit");
+        int limit = limitText == null ? StatementsReadModel.PAGE_LIMIT_DEFAULT
+                : (int) Api.queryLong(limitText, "limit", StatementsReadModel.PAGE_LIMIT_MIN,
+                StatementsReadModel.PAGE_LIMIT_MAX);
+        String beforeText = ctx.queryParam("before_seq");
+        Long beforeSeq = beforeText == null ? null : Api.queryLong(beforeText, "before_seq", 1, Long.MAX_VALUE);
+        api.awaitMinSeq(ctx, api.readModels.statements());
+        StatementPage page = api.readModels.statements().page(holder, limit, beforeSeq);
+        List<Map<String, Object>> lines = new ArrayList<>(page.entries().size());
+        for (StatementEntry entry : page.entries()) {
+            lines.add(Replies.map("seq", entry.seq(), "time", Api.time(entry.timeMicros()),
+                    "type", entry.type().code(), "amount", entry.amount(),
+                    "counterparty_account_number", entry.counterpartyAccountNumber() == null ? null
+                            : Long.toString(entry.counterpartyAccountNumber()),
+                    "balance_after", entry.balanceAfter()));
+        }
+        ctx.json(Replies.map("transactions", lines, "next_before_seq", page.nextBeforeSeq()));
+    }
+
+    /** Whether the Accept header ranks text/html above application/json (a browser following the link). */
+    static boolean prefersHtml(String accept) {
+        if (accept == null) {
+            return false;
+        }
+        String lower = accept.toLowerCase(Locale.ROOT);
+        int html = lower.indexOf("text/html");
+        int json = lower.indexOf("application/json");
+        return html >= 0 && (json < 0 || html < json);
+    }
+}

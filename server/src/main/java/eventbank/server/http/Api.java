@@ -1,0 +1,150 @@
+package eventbank.server.http;
+
+import eventbank.core.Command;
+import eventbank.core.Idempotency;
+import eventbank.engine.Engine;
+import eventbank.engine.Outcome;
+import eventbank.server.readmodel.ReadModel;
+import io.javalin.http.Context;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+
+/**
+ * What every controller needs to turn HTTP into a command and an outcome into HTTP: the body,
+ * the holder behind the token, the Idempotency-Key, min_seq waits and submitting.
+ */
+final class Api {
+    static final String IDEMPOTENCY_KEY = "Idempotency-Key";
+    static final String REPLAYED_HEADER = "Idempotent-Replayed";
+    static final String SEQ_ATTRIBUTE = "eventbank.seq";
+
+    final Engine engine;
+    final ReadModels readModels;
+    final Tokens tokens;
+    private final byte[] fingerprintKey;
+    private final Duration readWait;
+
+    Api(Engine engine, ReadModels readModels, Tokens tokens, byte[] fingerprintKey, Duration readWait) {
+        this.engine = engine;
+        this.readModels = readModels;
+        this.tokens = tokens;
+        this.fingerprintKey = fingerprintKey;
+        this.readWait = readWait;
+    }
+
+    /** The JSON object of a POST, checked for media type and fields. */
+    JsonBody body(Context ctx, Set<String> known) {
+        String contentType = ctx.contentType();
+        String mime = contentType == null ? "" : contentType.split(";", 2)[0].strip().toLowerCase(Locale.ROOT);
+        if (!mime.equals("application/json")) {
+            throw new ApiException(415, "unsupported_media_type",
+                    "The body must be sent with Content-Type: application/json.");
+        }
+        return JsonBody.parse(ctx.bodyAsBytes(), known);
+    }
+
+    /** The account number of the holder whose bearer token came with the request. */
+    long holder(Context ctx) {
+        String authorization = ctx.header("Authorization");
+        if (authorization == null || authorization.isBlank()) {
+            throw new ApiException(401, "missing_token", "This route needs an Authorization: Bearer token; "
+                    + "get one from POST /api/login.");
+        }
+        if (!authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            throw new ApiException(401, "invalid_token", "The Authorization header must be 'Bearer <token>'.");
+        }
+        return tokens.verify(authorization.substring(7).strip());
+    }
+
+    /** The Idempotency-Key with the fingerprint of this route and body, or null without the header. */
+    Idempotency idempotency(Context ctx, String route, String canonicalBody) {
+        String key = ctx.header(IDEMPOTENCY_KEY);
+        if (key == null) {
+            return null;
+        }
+        if (!Idempotency.isValidKey(key)) {
+            throw ApiException.invalidField("The Idempotency-Key header must be 1 to 255 printable ASCII characters.");
+        }
+        return new Idempotency(key, Keys.fingerprint(fingerprintKey, route, canonicalBody));
+    }
+
+    /** Submits and waits for the outcome; the engine answers every command. */
+    Outcome submit(Command command) {
+        try {
+            return engine.submit(command).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ApiException(503, "busy", "The server is stopping; retry in a moment.", 1);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("the engine failed a command", e.getCause());
+        }
+    }
+
+    /** Waits until the model holds {@code seq}, or answers 503 read_model_lagging. */
+    void await(ReadModel model, long seq) {
+        if (seq <= 0 || model.appliedSeq() >= seq) {
+            return;
+        }
+        try {
+            if (!model.awaitSeq(seq, readWait)) {
+                throw Errors.readModelLagging();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw Errors.readModelLagging();
+        }
+    }
+
+    /** Waits until the model has caught up with everything committed now. */
+    void awaitCommitted(ReadModel model) {
+        await(model, engine.committedSeq());
+    }
+
+    /** The {@code min_seq} query parameter waited for, if given. */
+    void awaitMinSeq(Context ctx, ReadModel model) {
+        String text = ctx.queryParam("min_seq");
+        if (text == null) {
+            return;
+        }
+        long minSeq = queryLong(text, "min_seq", 0, Long.MAX_VALUE);
+        if (minSeq > engine.committedSeq()) {
+            throw ApiException.invalidQuery("min_seq " + minSeq + " is beyond the last recorded event.");
+        }
+        await(model, minSeq);
+    }
+
+    static long queryLong(String text, String name, long min, long max) {
+        long value;
+        try {
+            if (text.isEmpty() || text.length() > 19 || !text.chars().allMatch(c -> c >= '0' && c <= '9')) {
+                throw new NumberFormatException();
+            }
+            value = Long.parseLong(text);
+        } catch (NumberFormatException e) {
+            throw ApiException.invalidQuery("The query parameter " + name + " must be a whole number from " + min
+                    + " to " + max + ".");
+        }
+        if (value < min || value > max) {
+            throw ApiException.invalidQuery("The query parameter " + name + " must be from " + min + " to " + max
+                    + ".");
+        }
+        return value;
+    }
+
+    static void seq(Context ctx, long seq) {
+        ctx.attribute(SEQ_ATTRIBUTE, seq);
+    }
+
+    static String time(long micros) {
+        return Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1000L)
+                .toString();
+    }
+
+    static long nowMicros() {
+        Instant now = Instant.now();
+        return now.getEpochSecond() * 1_000_000L + now.getNano() / 1000;
+    }
+}

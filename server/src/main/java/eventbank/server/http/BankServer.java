@@ -1,0 +1,198 @@
+package eventbank.server.http;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import eventbank.core.Idempotency;
+import eventbank.engine.Engine;
+import eventbank.engine.Outcome;
+import eventbank.engine.ServerKey;
+import eventbank.server.config.Config;
+import eventbank.server.readmodel.Operation;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import io.javalin.http.HttpResponseException;
+import io.javalin.json.JavalinJackson;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP API (DESIGN.md, "API contract") in front of an engine and its read models: Javalin on
+ * virtual threads, one controller per resource, every error as {@code {"error", "message"}}.
+ * Built in one place from its parts; {@link #start(String, int)} listens (port 0: any free port).
+ */
+public final class BankServer implements AutoCloseable {
+    /** How long a read waits for {@code min_seq} (or a fresh account) before 503 read_model_lagging. */
+    public static final Duration READ_WAIT = Duration.ofSeconds(5);
+    private static final Logger REQUESTS = LoggerFactory.getLogger("eventbank.http");
+    private static final Logger LOG = LoggerFactory.getLogger(BankServer.class);
+    private static final String ERROR_WRITTEN = "eventbank.error";
+
+    private final Javalin app;
+
+    public BankServer(Engine engine, ReadModels readModels, Config config) {
+        this(engine, readModels, config, Clock.systemUTC());
+    }
+
+    BankServer(Engine engine, ReadModels readModels, Config config, Clock clock) {
+        byte[] serverKey = serverKeyOf(engine);
+        Tokens tokens = new Tokens(serverKey, config.tokenTtl(), clock);
+        Api api = new Api(engine, readModels, tokens, Keys.derive(serverKey, "eventbank idempotency fingerprint v1"),
+                READ_WAIT);
+        Passwords passwords = new Passwords(config.bcryptCost());
+        AccountsController accounts = new AccountsController(api, passwords);
+        LoginController login = new LoginController(api, passwords, new LoginThrottle(clock));
+        MoneyController money = new MoneyController(api);
+        OperationsController operations = new OperationsController(api);
+        ObjectMapper mapper = JsonMapper.builder().build();
+
+        this.app = Javalin.create(javalin -> {
+            javalin.concurrency.useVirtualThreads = true;
+            javalin.startup.showJavalinBanner = false;
+            javalin.startup.showOldJavalinVersionWarning = false;
+            javalin.http.prefer405over404 = true;
+            javalin.http.maxRequestSize = config.requestBodyBytesMax();
+            javalin.jsonMapper(new JavalinJackson(mapper, true));
+
+            javalin.routes.post("/api/account", accounts::open);
+            javalin.routes.get("/api/account", accounts::show);
+            javalin.routes.get("/api/verify", accounts::verify);
+            javalin.routes.post("/api/login", login::login);
+            javalin.routes.get("/api/account/transactions", accounts::transactions);
+            javalin.routes.post("/api/money_transfer", money::transfer);
+            javalin.routes.post("/api/withdraw", money::withdraw);
+            javalin.routes.get("/api/operations/{idempotency_key}", operations::show);
+            javalin.routes.get("/health", ctx -> health(ctx, engine));
+
+            javalin.routes.exception(ApiException.class, (e, ctx) -> writeError(ctx, e));
+            javalin.routes.exception(HttpResponseException.class, (e, ctx) -> writeError(ctx, fromJavalin(e)));
+            javalin.routes.exception(Exception.class, (e, ctx) -> {
+                LOG.error("unexpected failure on {} {}", ctx.method(), ctx.path(), e);
+                writeError(ctx, new ApiException(500, "internal_error",
+                        "Something went wrong on the server; it has been logged."));
+            });
+            javalin.routes.error(404, ctx -> writeIfBare(ctx, new ApiException(404, "not_found",
+                    "There is no such route: " + ctx.method() + " " + ctx.path() + ".")));
+            javalin.routes.error(405, ctx -> writeIfBare(ctx, methodNotAllowed(ctx)));
+            javalin.routes.error(413, ctx -> writeIfBare(ctx, bodyTooLarge(config)));
+            javalin.requestLogger.http((ctx, millis) -> {
+                Object seq = ctx.attribute(Api.SEQ_ATTRIBUTE);
+                // The path only: a verification code travels in the query string, a token in a header.
+                REQUESTS.info("{} {} {}{} {}ms", ctx.method(), ctx.path(), ctx.statusCode(),
+                        seq == null ? "" : " seq=" + seq, String.format("%.1f", millis));
+            });
+        });
+        this.maxBody = config.requestBodyBytesMax();
+    }
+
+    private final long maxBody;
+
+    /** Starts listening; port 0 picks a free one ({@link #port()}). */
+    public BankServer start(String host, int port) {
+        app.start(host, port);
+        return this;
+    }
+
+    public int port() {
+        return app.port();
+    }
+
+    /** Stops taking requests; those under way finish first. */
+    @Override
+    public void close() {
+        app.stop();
+    }
+
+    long maxBody() {
+        return maxBody;
+    }
+
+    /**
+     * Answers an outcome of a state-changing command: the reply built from the committed outcome,
+     * the first reply again for a replay (from the operations read model, with
+     * {@code Idempotent-Replayed: true}), or the error of a refusal or failure.
+     */
+    static void reply(Context ctx, Api api, Outcome outcome, long scope, Idempotency idempotency,
+                      Function<Outcome.Committed, Replies.Reply> committedReply) {
+        Replies.Reply reply = switch (outcome) {
+            case Outcome.Committed committed -> committedReply.apply(committed);
+            case Outcome.Replayed replayed -> {
+                api.await(api.readModels.operations(), replayed.seq());
+                Operation operation = api.readModels.operations().replayed(scope, idempotency.key(), replayed.seq())
+                        .orElseThrow(Errors::readModelLagging);
+                ctx.header(Api.REPLAYED_HEADER, "true");
+                yield Replies.of(operation);
+            }
+            case Outcome.Rejected rejected -> throw Errors.of(rejected.reason());
+            case Outcome.Unavailable unavailable -> throw Errors.of(unavailable);
+        };
+        Object seq = reply.body().get("seq");
+        if (seq != null) {
+            ctx.attribute(Api.SEQ_ATTRIBUTE, seq);
+        }
+        ctx.status(reply.status()).json(reply.body());
+    }
+
+    private static void health(Context ctx, Engine engine) {
+        Engine.Health health = engine.health();
+        String status = !health.writable() ? "failed" : health.problems().isEmpty() ? "ok" : "degraded";
+        Map<String, Object> body = Replies.map("status", status, "last_seq", health.committedSeq());
+        if (!health.problems().isEmpty()) {
+            body.put("problems", health.problems());
+        }
+        if (!health.writable()) {
+            ctx.header("Retry-After", "60");
+        }
+        ctx.status(health.writable() ? 200 : 503).json(body);
+    }
+
+    private static void writeError(Context ctx, ApiException e) {
+        ctx.attribute(ERROR_WRITTEN, Boolean.TRUE);
+        if (e.retryAfterSeconds() != null) {
+            ctx.header("Retry-After", Integer.toString(e.retryAfterSeconds()));
+        }
+        ctx.status(e.status()).json(Replies.map("error", e.code(), "message", e.getMessage()));
+    }
+
+    private static void writeIfBare(Context ctx, ApiException e) {
+        if (ctx.attribute(ERROR_WRITTEN) == null) {
+            writeError(ctx, e);
+        }
+    }
+
+    private ApiException fromJavalin(HttpResponseException e) {
+        return switch (e.getStatus()) {
+            case 404 -> new ApiException(404, "not_found", "There is no such route.");
+            case 405 -> new ApiException(405, "method_not_allowed", "This route does not take this method.");
+            case 413 -> new ApiException(413, "body_too_large", "The body is larger than the limit of " + maxBody
+                    + " bytes.");
+            default -> new ApiException(e.getStatus() >= 500 ? 500 : 400,
+                    e.getStatus() >= 500 ? "internal_error" : "invalid_field", JsonBody.sanitize(e.getMessage()));
+        };
+    }
+
+    private static ApiException methodNotAllowed(Context ctx) {
+        return new ApiException(405, "method_not_allowed", ctx.method() + " is not allowed on " + ctx.path() + ".");
+    }
+
+    private static ApiException bodyTooLarge(Config config) {
+        return new ApiException(413, "body_too_large", "The body is larger than the limit of "
+                + config.requestBodyBytesMax() + " bytes.");
+    }
+
+    private static byte[] serverKeyOf(Engine engine) {
+        if (engine.config().serverKey() != null) {
+            return engine.config().serverKey();
+        }
+        try {
+            return ServerKey.loadOrCreate(engine.config().dataDirectory());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the server key", e);
+        }
+    }
+}

@@ -1,0 +1,39 @@
+package eventbank.server.http;
+
+import eventbank.core.Rejection;
+import eventbank.engine.Outcome;
+
+/** The one table from the bank's refusals and the engine's failures to HTTP statuses. */
+final class Errors {
+    private Errors() {}
+
+    static int statusOf(Rejection rejection) {
+        return switch (rejection) {
+            case EMAIL_INVALID, OPENING_BALANCE_INVALID, PASSWORD_HASH_INVALID, AMOUNT_NOT_POSITIVE,
+                 AMOUNT_TOO_LARGE -> 400;
+            case ACCOUNT_NOT_FOUND, RECIPIENT_NOT_FOUND -> 404;
+            case EMAIL_TAKEN, IDEMPOTENCY_KEY_REUSED, ACCOUNT_NUMBER_TAKEN -> 409;
+            case WRONG_CODE, ACCOUNT_NOT_VERIFIED, RECIPIENT_NOT_VERIFIED, SAME_ACCOUNT, INSUFFICIENT_FUNDS -> 422;
+        };
+    }
+
+    static ApiException of(Rejection rejection) {
+        return new ApiException(statusOf(rejection), rejection.code(), rejection.message());
+    }
+
+    static ApiException of(Outcome.Unavailable unavailable) {
+        String message = switch (unavailable.failure()) {
+            case BUSY -> "The server is busy; retry in a moment.";
+            case JOURNAL_FAILED -> "The journal failed; the server takes no more changes until it restarts.";
+            case COMMIT_OUTCOME_UNKNOWN -> "The change may or may not have been recorded; retry with the same "
+                    + "Idempotency-Key after the server restarts.";
+            case STOPPED -> "The server is stopping; retry in a moment.";
+        };
+        return new ApiException(503, unavailable.failure().code(), message, 1);
+    }
+
+    static ApiException readModelLagging() {
+        return new ApiException(503, "read_model_lagging",
+                "The data asked for (min_seq) is not readable yet; retry in a moment.", 1);
+    }
+}

@@ -1,0 +1,130 @@
+package eventbank.server.http;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import eventbank.core.Limits;
+import java.io.IOException;
+import java.util.Iterator;
+import java.util.Set;
+
+/**
+ * A request body read strictly: one JSON object, no duplicate keys, nothing after it, exactly
+ * the fields a route knows (an unknown one is {@code unknown_field}: a client that sends
+ * {@code from_account_number} must learn that it cannot choose), each of the right type.
+ */
+final class JsonBody {
+    static final ObjectMapper STRICT = JsonMapper.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(DeserializationFeature.USE_BIG_INTEGER_FOR_INTS)
+            .build();
+
+    private final ObjectNode node;
+
+    private JsonBody(ObjectNode node) {
+        this.node = node;
+    }
+
+    /** Parses the body and checks that every field is one of {@code known}. */
+    static JsonBody parse(byte[] body, Set<String> known) {
+        JsonNode tree;
+        try {
+            tree = STRICT.readTree(body);
+        } catch (JsonProcessingException e) {
+            throw new ApiException(400, "malformed_json", "The body is not valid JSON: "
+                    + sanitize(e.getOriginalMessage()) + ".");
+        } catch (IOException e) {
+            throw new ApiException(400, "malformed_json", "The body could not be read as JSON.");
+        }
+        if (tree == null || tree.isMissingNode()) {
+            throw new ApiException(400, "malformed_json", "The body is empty; a JSON object is expected.");
+        }
+        if (!(tree instanceof ObjectNode object)) {
+            throw new ApiException(400, "malformed_json", "The body must be a JSON object.");
+        }
+        for (Iterator<String> names = object.fieldNames(); names.hasNext(); ) {
+            String name = names.next();
+            if (!known.contains(name)) {
+                throw new ApiException(400, "unknown_field", "The field '" + sanitize(name)
+                        + "' is not known here; the fields are " + String.join(", ", known.stream().sorted().toList())
+                        + ".");
+            }
+        }
+        return new JsonBody(object);
+    }
+
+    private JsonNode required(String name) {
+        JsonNode value = node.get(name);
+        if (value == null || value.isNull()) {
+            throw ApiException.invalidField("The field '" + name + "' is missing.");
+        }
+        return value;
+    }
+
+    String string(String name) {
+        JsonNode value = required(name);
+        if (!value.isTextual()) {
+            throw ApiException.invalidField("The field '" + name + "' must be a string.");
+        }
+        return value.textValue();
+    }
+
+    /** An amount in cents: a JSON integer (no fraction, no exponent, not a string) from 1 to 10^12. */
+    long amount(String name) {
+        JsonNode value = required(name);
+        if (!value.isIntegralNumber()) {
+            throw ApiException.invalidField("The field '" + name + "' must be a whole number of cents, "
+                    + "written as a JSON integer.");
+        }
+        if (!value.canConvertToLong() || value.longValue() > Limits.AMOUNT_MAX) {
+            throw ApiException.invalidField("The field '" + name + "' must be at most 1000000000000 cents.");
+        }
+        long amount = value.longValue();
+        if (amount < Limits.AMOUNT_MIN) {
+            throw ApiException.invalidField("The field '" + name + "' must be at least 1 cent.");
+        }
+        return amount;
+    }
+
+    /** An account number: a JSON string of 16 digits, the first one from 1 to 9. */
+    long accountNumber(String name) {
+        String text = string(name);
+        long number = parseAccountNumber(text);
+        if (number < 0) {
+            throw ApiException.invalidField("The field '" + name + "' must be a 16-digit account number "
+                    + "written as a string.");
+        }
+        return number;
+    }
+
+    /** The account number in {@code text}, or -1 when it is not 16 digits starting with 1 to 9. */
+    static long parseAccountNumber(String text) {
+        if (text == null || text.length() != 16) {
+            return -1;
+        }
+        for (int i = 0; i < 16; i++) {
+            char c = text.charAt(i);
+            if (c < '0' || c > '9') {
+                return -1;
+            }
+        }
+        long number = Long.parseLong(text);
+        return Limits.isAccountNumber(number) ? number : -1;
+    }
+
+    /** A message from a parser, short and on one line, without anything it echoes at length. */
+    static String sanitize(String text) {
+        if (text == null) {
+            return "";
+        }
+        String line = text.replaceAll("[\\p{Cntrl}]", " ");
+        return line.length() > 120 ? line.substring(0, 120) + "..." : line;
+    }
+
+}

@@ -1,0 +1,221 @@
+package eventbank.server.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpRequest;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * 10,000 generated hostile requests (random JSON shapes, types, sizes, unicode, huge numbers,
+ * wrong methods, paths and media types, good and bad tokens): none gets a 5xx, every error has
+ * the contract's shape, and the bank's money still adds up afterwards. Seeded: a failure names
+ * its seed and request ({@code -Dfuzz.seed=} repeats it).
+ */
+class HttpFuzzTest {
+    private static final int REQUESTS = 10_000;
+    private static final String[] PATHS = {"/api/account", "/api/verify", "/api/login", "/api/account/transactions",
+            "/api/money_transfer", "/api/withdraw", "/api/operations/k", "/health", "/api/money_transfers", "/",
+            "/api", "/api/account/", "/api/admin/events", "/api/operations/"};
+    private static final String[] FIELDS = {"email", "password", "account_number", "to_account_number", "amount",
+            "from_account_number", "code", "atomic", "", "\u00e9", "__proto__"};
+    private static final String[][] ROUTES = {{"POST", "/api/account"}, {"GET", "/api/verify"},
+            {"POST", "/api/login"}, {"GET", "/api/account"}, {"GET", "/api/account/transactions"},
+            {"POST", "/api/money_transfer"}, {"POST", "/api/money_transfer"}, {"POST", "/api/withdraw"},
+            {"POST", "/api/withdraw"}, {"GET", "/api/operations/k"}};
+    private static final String[] METHODS = {"GET", "POST", "POST", "POST", "PUT", "DELETE", "PATCH", "HEAD",
+            "OPTIONS"};
+    private static final String[] MEDIA = {"application/json", "application/json; charset=utf-8", "text/plain",
+            "application/x-www-form-urlencoded", null, "APPLICATION/JSON", "application/jsonx"};
+
+    @TempDir
+    Path temp;
+
+    @Test
+    void hostileRequestsGetNo5xx() throws Exception {
+        long seed = Long.getLong("fuzz.seed", System.nanoTime());
+        try (TestServer server = TestServer.start(temp.resolve("data"))) {
+            TestServer.Holder a = server.openVerifiedHolder("a@example.com");
+            TestServer.Holder b = server.openVerifiedHolder("b@example.com");
+            List<Future<String>> failures = new ArrayList<>();
+            try (ExecutorService pool = Executors.newFixedThreadPool(8)) {
+                for (int worker = 0; worker < 8; worker++) {
+                    SplittableRandom random = new SplittableRandom(seed + worker);
+                    failures.add(pool.submit(() -> {
+                        for (int i = 0; i < REQUESTS / 8; i++) {
+                            HttpRequest request = request(random, server.http, a, b);
+                            HttpApi.Response response = server.http.send(request);
+                            if (response.status() >= 500) {
+                                return "seed " + seed + ": " + request.method() + " " + request.uri() + " → "
+                                        + response;
+                            }
+                            if (response.status() >= 400 && !request.method().equals("HEAD")) {
+                                var json = response.json();
+                                if (!json.path("error").isTextual() || !json.path("message").isTextual()) {
+                                    return "seed " + seed + ": not an error of the contract: " + response;
+                                }
+                            }
+                        }
+                        return null;
+                    }));
+                }
+            }
+            for (Future<String> failure : failures) {
+                assertThat(failure.get()).isNull();
+            }
+            var totals = server.service.readModels().accounts();
+            server.service.readModels().accounts().awaitSeq(server.service.engine().committedSeq(),
+                    Duration.ofSeconds(5));
+            assertThat(totals.totals().balanced()).as(totals.totals().toString()).isTrue();
+            assertThat(server.http.get("/health", null).json().get("status").asText()).isEqualTo("ok");
+        }
+    }
+
+    private static HttpRequest request(SplittableRandom random, HttpApi http, TestServer.Holder a,
+                                       TestServer.Holder b) {
+        // Mostly the real routes with their own method and media type, so bodies get parsed.
+        boolean real = random.nextInt(4) != 0;
+        String[] route = ROUTES[random.nextInt(ROUTES.length)];
+        String path = real ? route[1] : PATHS[random.nextInt(PATHS.length)];
+        if (random.nextInt(10) == 0) {
+            path += "/" + URLEncoder.encode(unicode(random, 20), StandardCharsets.UTF_8);
+        }
+        if (random.nextInt(3) == 0) {
+            path += "?" + query(random, a, b);
+        }
+        HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(http.base() + path))
+                .timeout(Duration.ofSeconds(30));
+        switch (random.nextInt(5)) {
+            case 0, 1 -> builder.header("Authorization", "Bearer " + a.token());
+            case 2 -> builder.header("Authorization", "Bearer " + ascii(random, 1 + random.nextInt(200)));
+            case 3 -> builder.header("Authorization", ascii(random, 1 + random.nextInt(50)));
+            default -> { }
+        }
+        if (random.nextInt(4) == 0) {
+            builder.header("Idempotency-Key", ascii(random, 1 + random.nextInt(300)));
+        }
+        String media = real && random.nextInt(3) != 0 ? "application/json" : MEDIA[random.nextInt(MEDIA.length)];
+        if (media != null) {
+            builder.header("Content-Type", media);
+        }
+        String method = real ? route[0] : METHODS[random.nextInt(METHODS.length)];
+        String body = switch (random.nextInt(6)) {
+            case 0 -> unicode(random, random.nextInt(100));
+            case 1 -> random.nextInt(200) == 0 ? "{\"email\":\"" + "x".repeat(1_100_000) + "\"}" : json(random, 3, a, b);
+            default -> object(random, 2, a, b);
+        };
+        HttpRequest.BodyPublisher publisher = method.equals("GET") || method.equals("HEAD")
+                ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body);
+        return builder.method(method, publisher).build();
+    }
+
+    private static String query(SplittableRandom random, TestServer.Holder a, TestServer.Holder b) {
+        String[] names = {"limit", "before_seq", "min_seq", "account_number", "code", "x"};
+        StringBuilder query = new StringBuilder();
+        for (int i = random.nextInt(4); i >= 0; i--) {
+            query.append(names[random.nextInt(names.length)]).append('=')
+                    .append(URLEncoder.encode(scalar(random, a, b).replace("\"", ""), StandardCharsets.UTF_8))
+                    .append('&');
+        }
+        return query.toString();
+    }
+
+    private static String object(SplittableRandom random, int depth, TestServer.Holder a, TestServer.Holder b) {
+        StringBuilder json = new StringBuilder("{");
+        int fields = random.nextInt(4);
+        for (int i = 0; i < fields; i++) {
+            if (i > 0) {
+                json.append(',');
+            }
+            json.append(string(FIELDS[random.nextInt(FIELDS.length)])).append(':').append(json(random, depth, a, b));
+        }
+        return json.append('}').toString();
+    }
+
+    private static String json(SplittableRandom random, int depth, TestServer.Holder a, TestServer.Holder b) {
+        int kind = random.nextInt(depth <= 0 ? 1 : 4);
+        return switch (kind) {
+            case 0 -> scalar(random, a, b);
+            case 1 -> object(random, depth - 1, a, b);
+            case 2 -> {
+                StringBuilder array = new StringBuilder("[");
+                for (int i = random.nextInt(4); i > 0; i--) {
+                    array.append(json(random, depth - 1, a, b)).append(i > 1 ? "," : "");
+                }
+                yield array.append(']').toString();
+            }
+            default -> scalar(random, a, b);
+        };
+    }
+
+    private static String scalar(SplittableRandom random, TestServer.Holder a, TestServer.Holder b) {
+        return switch (random.nextInt(16)) {
+            case 0 -> "null";
+            case 1 -> "true";
+            case 2 -> Long.toString(random.nextLong());
+            case 3 -> Integer.toString(random.nextInt(-5, 200));
+            case 4 -> "1e" + random.nextInt(400);
+            case 5 -> random.nextDouble() * 1e6 + "";
+            case 6 -> "9".repeat(1 + random.nextInt(400));
+            case 7 -> string(a.number());
+            case 8 -> string(b.number());
+            case 9 -> string(unicode(random, random.nextInt(40)));
+            case 10 -> string(random.nextInt(100_000) + "@example.com");
+            case 11 -> "-0";
+            case 12 -> "0.0";
+            case 13 -> string(Integer.toString(random.nextInt(1000)));
+            case 14 -> "1000000000000";
+            default -> Integer.toString(random.nextInt(1, 100));
+        };
+    }
+
+    private static String string(String text) {
+        StringBuilder json = new StringBuilder("\"");
+        for (char c : text.toCharArray()) {
+            if (c == '"' || c == '\\') {
+                json.append('\\').append(c);
+            } else if (c < 0x20) {
+                json.append(String.format("\\u%04x", (int) c));
+            } else {
+                json.append(c);
+            }
+        }
+        return json.append('"').toString();
+    }
+
+    private static String unicode(SplittableRandom random, int length) {
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < length; i++) {
+            int codePoint = switch (random.nextInt(4)) {
+                case 0 -> random.nextInt(0x20, 0x7f);
+                case 1 -> random.nextInt(0xa0, 0x800);
+                case 2 -> random.nextInt(0x1f300, 0x1f6ff);
+                default -> {
+                    String specials = "{}[]\",:\\ 0-9eE.";
+                    yield specials.charAt(random.nextInt(specials.length()));
+                }
+            };
+            text.appendCodePoint(codePoint);
+        }
+        return text.toString();
+    }
+
+    private static String ascii(SplittableRandom random, int length) {
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < length; i++) {
+            text.append((char) random.nextInt(0x21, 0x7f));
+        }
+        return text.toString();
+    }
+}

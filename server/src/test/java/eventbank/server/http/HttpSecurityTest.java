@@ -1,0 +1,139 @@
+package eventbank.server.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import eventbank.engine.ServerKey;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.Base64;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Tokens and logins: whose money a token moves, forged tokens, throttling. */
+class HttpSecurityTest {
+    @TempDir
+    Path temp;
+
+    @Test
+    void aTokenMovesOnlyItsOwnAccountsMoneyAndForgedTokensAreRefused() throws Exception {
+        Path data = temp.resolve("data");
+        try (TestServer server = TestServer.start(data)) {
+            HttpApi http = server.http;
+            TestServer.Holder a = server.openVerifiedHolder("a@example.com");
+            TestServer.Holder b = server.openVerifiedHolder("b@example.com");
+
+            // A's token with B as recipient moves A's money; the body cannot name a sender.
+            HttpApi.Response sent = http.post("/api/money_transfer", Map.of("to_account_number", b.number(),
+                    "amount", 100), a.token(), null);
+            assertThat(sent.json().get("from_account_number").asText()).isEqualTo(a.number());
+            HttpApi.Response forged = http.post("/api/money_transfer", Map.of("from_account_number", b.number(),
+                    "to_account_number", a.number(), "amount", 100), a.token(), null);
+            assertThat(forged.error()).isEqualTo("unknown_field");
+
+            String[] parts = a.token().split("\\.");
+            Base64.Encoder encoder = Base64.getUrlEncoder().withoutPadding();
+            String payloadB = encoder.encodeToString(new String(Base64.getUrlDecoder().decode(parts[1]),
+                    StandardCharsets.UTF_8).replace(a.number(), b.number()).getBytes(StandardCharsets.UTF_8));
+            String tampered = parts[0] + "." + payloadB + "." + parts[2];
+            String none = encoder.encodeToString("{\"alg\":\"none\"}".getBytes(StandardCharsets.UTF_8)) + "."
+                    + payloadB + ".";
+            Tokens past = new Tokens(ServerKey.loadOrCreate(data), Duration.ofMinutes(15),
+                    Clock.fixed(Instant.now().minus(Duration.ofHours(1)), ZoneOffset.UTC));
+            String expired = past.issue(b.number().isEmpty() ? 0 : Long.parseLong(b.number())).token();
+            Tokens otherKey = new Tokens(new byte[32], Duration.ofMinutes(15), Clock.systemUTC());
+            String wrongKey = otherKey.issue(Long.parseLong(b.number())).token();
+            for (String token : new String[] {tampered, none, expired, wrongKey}) {
+                HttpApi.Response refused = http.post("/api/withdraw", Map.of("amount", 1), token, null);
+                assertThat(refused.status()).as(token).isEqualTo(401);
+                assertThat(refused.error()).isEqualTo("invalid_token");
+            }
+            HttpApi.Response accountB = http.get("/api/account", b.token());
+            assertThat(accountB.json().get("balance").asLong()).isEqualTo(100_100);
+
+            // No password, verification code or token in the journal's bytes.
+            String code = server.verificationQuery(a.number()).replaceAll(".*code=", "");
+            StringBuilder journal = new StringBuilder();
+            try (var files = java.nio.file.Files.walk(data.resolve("journal"))) {
+                for (Path file : files.filter(java.nio.file.Files::isRegularFile).toList()) {
+                    journal.append(new String(java.nio.file.Files.readAllBytes(file), StandardCharsets.ISO_8859_1));
+                }
+            }
+            assertThat(journal.toString()).contains("a@example.com")
+                    .doesNotContain("password-a@example.com").doesNotContain(code).doesNotContain(a.token());
+        }
+    }
+
+    @Test
+    void theSixthWrongPasswordIsThrottled() throws Exception {
+        try (TestServer server = TestServer.start(temp.resolve("data"))) {
+            String number = server.open("t@example.com");
+            for (int i = 0; i < LoginThrottle.FAILURES_MAX; i++) {
+                HttpApi.Response wrong = server.http.post("/api/login",
+                        Map.of("account_number", number, "password", "wrong password"), null, null);
+                assertThat(wrong.status()).isEqualTo(401);
+                assertThat(wrong.error()).isEqualTo("invalid_credentials");
+            }
+            for (String password : new String[] {"wrong password", "password-t@example.com"}) {
+                HttpApi.Response throttled = server.http.post("/api/login",
+                        Map.of("account_number", number, "password", password), null, null);
+                assertThat(throttled.status()).isEqualTo(429);
+                assertThat(throttled.error()).isEqualTo("too_many_attempts");
+                assertThat(Long.parseLong(throttled.header("Retry-After"))).isBetween(1L, 15 * 60L + 1);
+            }
+        }
+    }
+
+    @Test
+    void theThrottleWindowEnds() {
+        Instant[] now = {Instant.parse("2026-01-01T00:00:00Z")};
+        Clock clock = new Clock() {
+            @Override
+            public java.time.ZoneId getZone() {
+                return ZoneOffset.UTC;
+            }
+
+            @Override
+            public Clock withZone(java.time.ZoneId zone) {
+                return this;
+            }
+
+            @Override
+            public Instant instant() {
+                return now[0];
+            }
+        };
+        LoginThrottle throttle = new LoginThrottle(clock);
+        for (int i = 0; i < 5; i++) {
+            throttle.failed(7);
+            now[0] = now[0].plusSeconds(60);
+        }
+        assertThat(throttle.blockedForSeconds(7)).isPositive();
+        now[0] = Instant.parse("2026-01-01T00:15:00Z");
+        assertThat(throttle.blockedForSeconds(7)).isZero();
+    }
+
+    @Test
+    void requestLogsHoldNoCodeAndNoToken() throws Exception {
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger)
+                org.slf4j.LoggerFactory.getLogger("eventbank.http");
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> appender =
+                new ch.qos.logback.core.read.ListAppender<>();
+        appender.start();
+        logger.addAppender(appender);
+        try (TestServer server = TestServer.start(temp.resolve("data"))) {
+            TestServer.Holder holder = server.openVerifiedHolder("log@example.com");
+            String code = server.verificationQuery(holder.number()).replaceAll(".*code=", "");
+            server.http.get("/api/account", holder.token());
+            String logs = String.join("\n", appender.list.stream().map(e -> e.getFormattedMessage()).toList());
+            assertThat(logs).contains("GET /api/verify 200").contains("GET /api/account 200")
+                    .doesNotContain(code).doesNotContain(holder.token()).doesNotContain("password");
+        } finally {
+            logger.detachAppender(appender);
+        }
+    }
+}
