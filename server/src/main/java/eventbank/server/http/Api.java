@@ -3,6 +3,7 @@ package eventbank.server.http;
 import eventbank.core.Command;
 import eventbank.core.Idempotency;
 import eventbank.engine.Engine;
+import eventbank.server.metrics.BankMetrics;
 import eventbank.engine.Outcome;
 import eventbank.server.readmodel.ReadModel;
 import io.javalin.http.Context;
@@ -24,11 +25,14 @@ final class Api {
     final Engine engine;
     final ReadModels readModels;
     final Tokens tokens;
+    private final BankMetrics metrics;
     private final byte[] fingerprintKey;
     private final Duration readWait;
 
-    Api(Engine engine, ReadModels readModels, Tokens tokens, byte[] fingerprintKey, Duration readWait) {
+    Api(Engine engine, ReadModels readModels, Tokens tokens, BankMetrics metrics, byte[] fingerprintKey,
+        Duration readWait) {
         this.engine = engine;
+        this.metrics = metrics;
         this.readModels = readModels;
         this.tokens = tokens;
         this.fingerprintKey = fingerprintKey;
@@ -74,7 +78,9 @@ final class Api {
     /** Submits and waits for the outcome; the engine answers every command. */
     Outcome submit(Command command) {
         try {
-            return engine.submit(command).get();
+            Outcome outcome = engine.submit(command).get();
+            metrics.record(outcome);
+            return outcome;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new ApiException(503, "busy", "The server is stopping; retry in a moment.", 1);

@@ -7,6 +7,9 @@ import eventbank.engine.Engine;
 import eventbank.engine.Outcome;
 import eventbank.engine.ServerKey;
 import eventbank.server.config.Config;
+import eventbank.server.metrics.BankMetrics;
+import eventbank.server.metrics.DiskSpace;
+import eventbank.server.openapi.ApiDocs;
 import eventbank.server.readmodel.Operation;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
@@ -16,6 +19,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -42,8 +47,10 @@ public final class BankServer implements AutoCloseable {
     BankServer(Engine engine, ReadModels readModels, Config config, Clock clock) {
         byte[] serverKey = serverKeyOf(engine);
         Tokens tokens = new Tokens(serverKey, config.tokenTtl(), clock);
-        Api api = new Api(engine, readModels, tokens, Keys.derive(serverKey, "eventbank idempotency fingerprint v1"),
-                READ_WAIT);
+        BankMetrics metrics = new BankMetrics(engine,
+                List.of(readModels.accounts(), readModels.statements(), readModels.operations()));
+        Api api = new Api(engine, readModels, tokens, metrics,
+                Keys.derive(serverKey, "eventbank idempotency fingerprint v1"), READ_WAIT);
         Passwords passwords = new Passwords(config.bcryptCost());
         AccountsController accounts = new AccountsController(api, passwords);
         LoginController login = new LoginController(api, passwords, new LoginThrottle(clock));
@@ -67,7 +74,13 @@ public final class BankServer implements AutoCloseable {
             javalin.routes.post("/api/money_transfer", money::transfer);
             javalin.routes.post("/api/withdraw", money::withdraw);
             javalin.routes.get("/api/operations/{idempotency_key}", operations::show);
-            javalin.routes.get("/health", ctx -> health(ctx, engine));
+            javalin.routes.get("/health", ctx -> health(ctx, engine, metrics));
+            javalin.routes.get("/metrics", ctx -> ctx.contentType(BankMetrics.CONTENT_TYPE).result(metrics.scrape()));
+            javalin.routes.get(ApiDocs.OPENAPI_PATH,
+                    ctx -> ctx.contentType(ApiDocs.OPENAPI_CONTENT_TYPE).result(ApiDocs.openapiJson()));
+            javalin.routes.get(ApiDocs.DOCS_PATH,
+                    ctx -> ctx.contentType(ApiDocs.DOCS_CONTENT_TYPE).result(ApiDocs.docsHtml()));
+            javalin.staticFiles.enableWebjars();
 
             javalin.routes.exception(ApiException.class, (e, ctx) -> writeError(ctx, e));
             javalin.routes.exception(HttpResponseException.class, (e, ctx) -> writeError(ctx, fromJavalin(e)));
@@ -138,12 +151,17 @@ public final class BankServer implements AutoCloseable {
         ctx.status(reply.status()).json(reply.body());
     }
 
-    private static void health(Context ctx, Engine engine) {
+    private static void health(Context ctx, Engine engine, BankMetrics metrics) {
         Engine.Health health = engine.health();
-        String status = !health.writable() ? "failed" : health.problems().isEmpty() ? "ok" : "degraded";
+        List<String> problems = new ArrayList<>(health.problems());
+        if (metrics.diskSpace().isLow(DiskSpace.LOW_THRESHOLD_BYTES_DEFAULT)) {
+            problems.add("free disk space of the data directory is below "
+                    + DiskSpace.LOW_THRESHOLD_BYTES_DEFAULT + " bytes: " + metrics.diskSpace().freeBytes());
+        }
+        String status = !health.writable() ? "failed" : problems.isEmpty() ? "ok" : "degraded";
         Map<String, Object> body = Replies.map("status", status, "last_seq", health.committedSeq());
-        if (!health.problems().isEmpty()) {
-            body.put("problems", health.problems());
+        if (!problems.isEmpty()) {
+            body.put("problems", problems);
         }
         if (!health.writable()) {
             ctx.header("Retry-After", "60");

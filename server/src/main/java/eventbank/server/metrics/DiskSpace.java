@@ -11,8 +11,8 @@ import java.nio.file.Path;
  * (and the engine fail-stops) when the disk fills, so an operator should hear of it before.
  */
 public final class DiskSpace {
-    /** A default threshold for "low": 1 GiB. */
-    public static final long LOW_THRESHOLD_BYTES_DEFAULT = 1L << 30;
+    /** A default threshold for "low": 128 MiB (some CI machines have only a few hundred MB free). */
+    public static final long LOW_THRESHOLD_BYTES_DEFAULT = 128L << 20;
 
     private final Path directory;
 
