@@ -63,7 +63,6 @@ public final class AccountsReadModel implements ReadModel {
     /** Guarded by {@link #lock}, like every change to the maps. */
     private long openedTotal;
     private long withdrawnTotal;
-    private boolean started;
 
     @Override
     public String name() {
@@ -76,11 +75,8 @@ public final class AccountsReadModel implements ReadModel {
      * event twice, so it is refused.
      */
     @Override
-    public synchronized long start() {
-        if (started) {
-            throw new IllegalStateException("a read model is rebuilt at every start: subscribe a new instance");
-        }
-        started = true;
+    public long start() {
+        applied.startOnce();
         return 0;
     }
 

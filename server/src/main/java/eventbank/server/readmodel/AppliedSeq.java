@@ -18,8 +18,22 @@ final class AppliedSeq {
     private volatile long seq;
     private volatile int waiters;
 
+    private boolean started;
+
     long get() {
         return seq;
+    }
+
+    /**
+     * Marks the model started. A read model lives in memory and is rebuilt from the whole
+     * journal at every start; an instance serves one subscription, since a second start would
+     * apply every event twice.
+     */
+    synchronized void startOnce() {
+        if (started) {
+            throw new IllegalStateException("a read model is rebuilt at every start: subscribe a new instance");
+        }
+        started = true;
     }
 
     /**

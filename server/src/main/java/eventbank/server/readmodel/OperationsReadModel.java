@@ -53,7 +53,6 @@ public final class OperationsReadModel implements ReadModel {
     private final ArrayDeque<Operation> byAge = new ArrayDeque<>();
     private final Balances balances = new Balances();
     private final AppliedSeq applied = new AppliedSeq();
-    private boolean started;
 
     /** With the default window of 24 hours, {@link Limits#IDEMPOTENCY_WINDOW_MICROS_DEFAULT}. */
     public OperationsReadModel() {
@@ -75,11 +74,8 @@ public final class OperationsReadModel implements ReadModel {
 
     /** Starts from nothing, like every read model; an instance serves one subscription. */
     @Override
-    public synchronized long start() {
-        if (started) {
-            throw new IllegalStateException("a read model is rebuilt at every start: subscribe a new instance");
-        }
-        started = true;
+    public long start() {
+        applied.startOnce();
         return 0;
     }
 

@@ -89,7 +89,6 @@ public final class StatementsReadModel implements ReadModel {
 
     private final ConcurrentHashMap<Long, Statement> statements = new ConcurrentHashMap<>();
     private final AppliedSeq applied = new AppliedSeq();
-    private boolean started;
 
     @Override
     public String name() {
@@ -98,11 +97,8 @@ public final class StatementsReadModel implements ReadModel {
 
     /** Starts from nothing, like every read model; an instance serves one subscription. */
     @Override
-    public synchronized long start() {
-        if (started) {
-            throw new IllegalStateException("a read model is rebuilt at every start: subscribe a new instance");
-        }
-        started = true;
+    public long start() {
+        applied.startOnce();
         return 0;
     }
 
