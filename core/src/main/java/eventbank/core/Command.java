@@ -1,5 +1,7 @@
 package eventbank.core;
 
+import java.util.List;
+
 /**
  * What someone asks the bank to do. Every value that is not a pure function of the bank's
  * state (account number, password hash, opening balance) is chosen before {@code decide} sees
@@ -7,7 +9,8 @@ package eventbank.core;
  * a password hasher.
  */
 public sealed interface Command
-        permits Command.OpenAccount, Command.VerifyAccount, Command.TransferMoney, Command.Withdraw {
+        permits Command.OpenAccount, Command.VerifyAccount, Command.TransferMoney,
+        Command.TransferMoneyAtomically, Command.Withdraw {
 
     /** Opens an account; the number and the password hash were chosen by the caller. */
     record OpenAccount(long accountNumber, String email, String passwordHash, long openingBalance,
@@ -19,6 +22,23 @@ public sealed interface Command
     /** Moves money from one verified account to another. */
     record TransferMoney(long fromAccountNumber, long toAccountNumber, long amount,
                          Idempotency idempotency) implements Command {}
+
+    /**
+     * Moves money from one verified account to several, all or none: the transfers are decided in
+     * order, each against the bank as the earlier ones leave it; the first one refused refuses
+     * the whole command (its index is in the rejection), else each becomes one
+     * {@link Event.MoneyTransferred}, in order, recorded together. The idempotency key, if any,
+     * is carried by the first event. From 1 to {@link Limits#BATCH_TRANSFERS_MAX} transfers.
+     */
+    record TransferMoneyAtomically(long fromAccountNumber, List<Transfer> transfers,
+                                   Idempotency idempotency) implements Command {
+        public TransferMoneyAtomically {
+            transfers = transfers == null ? List.of() : List.copyOf(transfers);
+        }
+    }
+
+    /** One transfer of a {@link TransferMoneyAtomically}. */
+    record Transfer(long toAccountNumber, long amount) {}
 
     /** Takes money out of a verified account. */
     record Withdraw(long accountNumber, long amount, Idempotency idempotency) implements Command {}

@@ -19,6 +19,7 @@ public final class Decider {
             case Command.OpenAccount c -> open(bank, c, nowMicros);
             case Command.VerifyAccount c -> verify(bank, c);
             case Command.TransferMoney c -> transfer(bank, c, nowMicros);
+            case Command.TransferMoneyAtomically c -> transferAtomically(bank, c, nowMicros);
             case Command.Withdraw c -> withdraw(bank, c, nowMicros);
         };
     }
@@ -67,30 +68,70 @@ public final class Decider {
         if (earlier != null) {
             return earlier;
         }
-        Rejection amountProblem = checkAmount(c.amount());
-        if (amountProblem != null) {
-            return rejected(amountProblem);
-        }
-        if (!bank.exists(c.fromAccountNumber())) {
-            return rejected(Rejection.ACCOUNT_NOT_FOUND);
-        }
-        if (!bank.exists(c.toAccountNumber())) {
-            return rejected(Rejection.RECIPIENT_NOT_FOUND);
-        }
-        if (c.fromAccountNumber() == c.toAccountNumber()) {
-            return rejected(Rejection.SAME_ACCOUNT);
-        }
-        if (!bank.isVerified(c.fromAccountNumber())) {
-            return rejected(Rejection.ACCOUNT_NOT_VERIFIED);
-        }
-        if (!bank.isVerified(c.toAccountNumber())) {
-            return rejected(Rejection.RECIPIENT_NOT_VERIFIED);
-        }
-        if (bank.balanceOf(c.fromAccountNumber()) < c.amount()) {
-            return rejected(Rejection.INSUFFICIENT_FUNDS);
+        Rejection problem = checkTransfer(bank, c.fromAccountNumber(), c.toAccountNumber(), c.amount(),
+                bank.exists(c.fromAccountNumber()) ? bank.balanceOf(c.fromAccountNumber()) : 0);
+        if (problem != null) {
+            return rejected(problem);
         }
         return accepted(new Event.MoneyTransferred(c.fromAccountNumber(), c.toAccountNumber(), c.amount(),
                 c.idempotency()));
+    }
+
+    /**
+     * All or none: each transfer is checked as a single one would be, against the sender's
+     * balance as the earlier transfers leave it (they only lower the sender's balance, since a
+     * transfer to oneself is refused); the first refused names its index.
+     */
+    private Decision transferAtomically(Bank bank, Command.TransferMoneyAtomically c, long now) {
+        Decision earlier = earlierUse(bank, c.fromAccountNumber(), c.idempotency(), now);
+        if (earlier != null) {
+            return earlier;
+        }
+        List<Command.Transfer> transfers = c.transfers();
+        if (transfers.isEmpty() || transfers.size() > Limits.BATCH_TRANSFERS_MAX) {
+            return rejected(Rejection.BATCH_SIZE_INVALID);
+        }
+        long from = c.fromAccountNumber();
+        long balance = bank.exists(from) ? bank.balanceOf(from) : 0;
+        List<Event> events = new java.util.ArrayList<>(transfers.size());
+        for (int index = 0; index < transfers.size(); index++) {
+            Command.Transfer transfer = transfers.get(index);
+            Rejection problem = checkTransfer(bank, from, transfer.toAccountNumber(), transfer.amount(), balance);
+            if (problem != null) {
+                return new Decision.Rejected(problem, index);
+            }
+            balance -= transfer.amount();
+            events.add(new Event.MoneyTransferred(from, transfer.toAccountNumber(), transfer.amount(),
+                    index == 0 ? c.idempotency() : null));
+        }
+        return new Decision.Accepted(events);
+    }
+
+    /** The reason to refuse one transfer when the sender holds {@code balance}, or null. */
+    private static Rejection checkTransfer(Bank bank, long from, long to, long amount, long balance) {
+        Rejection amountProblem = checkAmount(amount);
+        if (amountProblem != null) {
+            return amountProblem;
+        }
+        if (!bank.exists(from)) {
+            return Rejection.ACCOUNT_NOT_FOUND;
+        }
+        if (!bank.exists(to)) {
+            return Rejection.RECIPIENT_NOT_FOUND;
+        }
+        if (from == to) {
+            return Rejection.SAME_ACCOUNT;
+        }
+        if (!bank.isVerified(from)) {
+            return Rejection.ACCOUNT_NOT_VERIFIED;
+        }
+        if (!bank.isVerified(to)) {
+            return Rejection.RECIPIENT_NOT_VERIFIED;
+        }
+        if (balance < amount) {
+            return Rejection.INSUFFICIENT_FUNDS;
+        }
+        return null;
     }
 
     private Decision withdraw(Bank bank, Command.Withdraw c, long now) {

@@ -15,8 +15,16 @@ public sealed interface Decision permits Decision.Accepted, Decision.Rejected, D
         }
     }
 
-    /** The command is refused; nothing is recorded. */
-    record Rejected(Rejection reason) implements Decision {}
+    /**
+     * The command is refused; nothing is recorded. {@code index} is the position of the
+     * refused part of a batch command ({@link Command.TransferMoneyAtomically}), and -1 when
+     * the refusal is not about one part.
+     */
+    record Rejected(Rejection reason, int index) implements Decision {
+        public Rejected(Rejection reason) {
+            this(reason, -1);
+        }
+    }
 
     /**
      * The same idempotency key and request were accepted before, as the event at {@code seq}:

@@ -18,6 +18,9 @@ public final class Limits {
     /** How long an idempotency key is remembered by default: 24 hours. */
     public static final long IDEMPOTENCY_WINDOW_MICROS_DEFAULT = 24L * 60 * 60 * 1_000_000;
 
+    /** The most transfers one batch command may hold. */
+    public static final int BATCH_TRANSFERS_MAX = 1_000;
+
     private Limits() {}
 
     public static boolean isAccountNumber(long number) {

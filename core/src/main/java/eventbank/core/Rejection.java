@@ -19,6 +19,7 @@ public enum Rejection {
     AMOUNT_NOT_POSITIVE("invalid_field", "The amount must be at least 1 cent."),
     AMOUNT_TOO_LARGE("invalid_field", "The amount must be at most 1,000,000,000,000 cents."),
     INSUFFICIENT_FUNDS("insufficient_funds", "The balance is lower than the amount."),
+    BATCH_SIZE_INVALID("invalid_field", "A batch holds from 1 to 1,000 transfers."),
     IDEMPOTENCY_KEY_REUSED("idempotency_key_reused",
             "This Idempotency-Key was already used for a different request.");
 

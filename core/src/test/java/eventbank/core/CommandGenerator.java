@@ -37,6 +37,8 @@ final class CommandGenerator {
             command = verify();
         } else if (roll < 40 && !keyed.isEmpty()) {
             command = retry(keyed.get(random.nextInt(keyed.size())));
+        } else if (roll < 62) {
+            command = transferAll(pickAccount(), null);
         } else if (roll < 70) {
             command = transfer(pickAccount(), pickAccount(), null);
         } else {
@@ -74,6 +76,30 @@ final class CommandGenerator {
         return new Command.TransferMoney(from, to, amount, key == null ? maybeKey(body) : withKey(key, body));
     }
 
+    /**
+     * An all-or-none batch: mostly a few transfers, each drawn as a single one would be (so the
+     * later ones often overdraw), sometimes none or one too many.
+     */
+    private Command transferAll(long from, String key) {
+        int roll = random.nextInt(100);
+        int size = roll < 3 ? 0 : roll < 5 ? 1_001 : 1 + random.nextInt(5);
+        List<Command.Transfer> transfers = new ArrayList<>(size);
+        StringBuilder body = new StringBuilder("batch");
+        long guess = balanceOrGuess(from);
+        for (int i = 0; i < size; i++) {
+            long to = size > 5 ? pickKnownOrAny() : pickAccount();
+            long amount = size > 5 ? 1 : amount(Math.max(1, guess / 2));
+            transfers.add(new Command.Transfer(to, amount));
+            body.append(':').append(to).append(':').append(amount);
+        }
+        String text = body.toString();
+        return new Command.TransferMoneyAtomically(from, transfers, key == null ? maybeKey(text) : withKey(key, text));
+    }
+
+    private long pickKnownOrAny() {
+        return model.accountNumbers().isEmpty() ? randomAccountNumber() : pickKnownAccount();
+    }
+
     private Command withdraw(long account, String key) {
         long amount = amount(balanceOrGuess(account));
         String body = "withdraw:" + amount;
@@ -95,6 +121,8 @@ final class CommandGenerator {
                             withKey(c.idempotency().key(), "open:other-" + random.nextInt(1000)));
             case Command.TransferMoney c -> same ? c
                     : transfer(c.fromAccountNumber(), pickAccount(), c.idempotency().key());
+            case Command.TransferMoneyAtomically c -> same ? c : transferAll(c.fromAccountNumber(),
+                    c.idempotency().key());
             case Command.Withdraw c -> same ? c : withdraw(c.accountNumber(), c.idempotency().key());
             case Command.VerifyAccount c -> c;
         };
@@ -231,6 +259,7 @@ final class CommandGenerator {
         Idempotency idempotency = switch (command) {
             case Command.OpenAccount c -> c.idempotency();
             case Command.TransferMoney c -> c.idempotency();
+            case Command.TransferMoneyAtomically c -> c.idempotency();
             case Command.Withdraw c -> c.idempotency();
             case Command.VerifyAccount c -> null;
         };

@@ -68,6 +68,7 @@ final class ReferenceBank {
             case Command.OpenAccount c -> open(c, nowMicros);
             case Command.VerifyAccount c -> verify(c);
             case Command.TransferMoney c -> transfer(c, nowMicros);
+            case Command.TransferMoneyAtomically c -> transferAll(c, nowMicros);
             case Command.Withdraw c -> withdraw(c, nowMicros);
         };
     }
@@ -116,32 +117,65 @@ final class ReferenceBank {
         if (earlier != null) {
             return earlier;
         }
-        Rejection amountProblem = amountProblem(c.amount());
-        if (amountProblem != null) {
-            return rejected(amountProblem);
-        }
-        Account from = accounts.get(c.fromAccountNumber());
-        Account to = accounts.get(c.toAccountNumber());
-        if (from == null) {
-            return rejected(Rejection.ACCOUNT_NOT_FOUND);
-        }
-        if (to == null) {
-            return rejected(Rejection.RECIPIENT_NOT_FOUND);
-        }
-        if (from == to) {
-            return rejected(Rejection.SAME_ACCOUNT);
-        }
-        if (!from.verified) {
-            return rejected(Rejection.ACCOUNT_NOT_VERIFIED);
-        }
-        if (!to.verified) {
-            return rejected(Rejection.RECIPIENT_NOT_VERIFIED);
-        }
-        if (from.balance < c.amount()) {
-            return rejected(Rejection.INSUFFICIENT_FUNDS);
+        Rejection problem = transferProblem(c.fromAccountNumber(), c.toAccountNumber(), c.amount(), 0);
+        if (problem != null) {
+            return rejected(problem);
         }
         return accepted(new Event.MoneyTransferred(c.fromAccountNumber(), c.toAccountNumber(), c.amount(),
                 c.idempotency()));
+    }
+
+    /** All or none: as if each were sent alone, in order, and the first refused undid the others. */
+    private Decision transferAll(Command.TransferMoneyAtomically c, long now) {
+        Decision earlier = earlierUse(keysOf(c.fromAccountNumber()), c.idempotency(), now);
+        if (earlier != null) {
+            return earlier;
+        }
+        if (c.transfers().isEmpty() || c.transfers().size() > 1000) {
+            return rejected(Rejection.BATCH_SIZE_INVALID);
+        }
+        List<Event> events = new ArrayList<>();
+        long spent = 0;
+        for (int i = 0; i < c.transfers().size(); i++) {
+            Command.Transfer t = c.transfers().get(i);
+            Rejection problem = transferProblem(c.fromAccountNumber(), t.toAccountNumber(), t.amount(), spent);
+            if (problem != null) {
+                return new Decision.Rejected(problem, i);
+            }
+            spent += t.amount();
+            events.add(new Event.MoneyTransferred(c.fromAccountNumber(), t.toAccountNumber(), t.amount(),
+                    i == 0 ? c.idempotency() : null));
+        }
+        return new Decision.Accepted(events);
+    }
+
+    /** Why one transfer is refused when {@code spent} has already left the sender in this command. */
+    private Rejection transferProblem(long fromNumber, long toNumber, long amount, long spent) {
+        Rejection amountProblem = amountProblem(amount);
+        if (amountProblem != null) {
+            return amountProblem;
+        }
+        Account from = accounts.get(fromNumber);
+        Account to = accounts.get(toNumber);
+        if (from == null) {
+            return Rejection.ACCOUNT_NOT_FOUND;
+        }
+        if (to == null) {
+            return Rejection.RECIPIENT_NOT_FOUND;
+        }
+        if (from == to) {
+            return Rejection.SAME_ACCOUNT;
+        }
+        if (!from.verified) {
+            return Rejection.ACCOUNT_NOT_VERIFIED;
+        }
+        if (!to.verified) {
+            return Rejection.RECIPIENT_NOT_VERIFIED;
+        }
+        if (from.balance - spent < amount) {
+            return Rejection.INSUFFICIENT_FUNDS;
+        }
+        return null;
     }
 
     private Decision withdraw(Command.Withdraw c, long now) {

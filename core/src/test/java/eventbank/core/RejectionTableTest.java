@@ -5,6 +5,7 @@ import static eventbank.core.Rejection.ACCOUNT_NOT_VERIFIED;
 import static eventbank.core.Rejection.ACCOUNT_NUMBER_TAKEN;
 import static eventbank.core.Rejection.AMOUNT_NOT_POSITIVE;
 import static eventbank.core.Rejection.AMOUNT_TOO_LARGE;
+import static eventbank.core.Rejection.BATCH_SIZE_INVALID;
 import static eventbank.core.Rejection.EMAIL_INVALID;
 import static eventbank.core.Rejection.EMAIL_TAKEN;
 import static eventbank.core.Rejection.IDEMPOTENCY_KEY_REUSED;
@@ -19,6 +20,7 @@ import static eventbank.core.Scenario.key;
 import static eventbank.core.Scenario.open;
 import static eventbank.core.Scenario.opened;
 import static eventbank.core.Scenario.transfer;
+import static eventbank.core.Scenario.transferAll;
 import static eventbank.core.Scenario.transferred;
 import static eventbank.core.Scenario.verified;
 import static eventbank.core.Scenario.verify;
@@ -67,7 +69,11 @@ class RejectionTableTest {
     }
 
     /** A row of the table: the command, sent after {@link #history()}, and why it is refused. */
-    record Row(String name, Command command, Rejection expected) {
+    record Row(String name, Command command, Rejection expected, int index) {
+        Row(String name, Command command, Rejection expected) {
+            this(name, command, expected, -1);
+        }
+
         @Override
         public String toString() {
             return expected + ": " + name;
@@ -85,7 +91,35 @@ class RejectionTableTest {
         addAmountRows(rows);
         addAccountRows(rows);
         addIdempotencyRows(rows);
+        addBatchRows(rows);
         return rows;
+    }
+
+    /** All-or-none batches: the first transfer refused names its index; the rest is as for one transfer. */
+    private static void addBatchRows(List<Row> rows) {
+        rows.add(new Row("batch of no transfers", transferAll(ALICE, null), BATCH_SIZE_INVALID, -1));
+        long[] tooMany = new long[2 * (Limits.BATCH_TRANSFERS_MAX + 1)];
+        for (int i = 0; i < tooMany.length; i += 2) {
+            tooMany[i] = BOB;
+            tooMany[i + 1] = 1;
+        }
+        rows.add(new Row("batch of 1,001 transfers", transferAll(ALICE, null, tooMany), BATCH_SIZE_INVALID, -1));
+        rows.add(new Row("batch with a zero amount second", transferAll(ALICE, null, BOB, 1_00, BOB, 0),
+                AMOUNT_NOT_POSITIVE, 1));
+        rows.add(new Row("batch with too large an amount", transferAll(ALICE, null, BOB, Limits.AMOUNT_MAX + 1),
+                AMOUNT_TOO_LARGE, 0));
+        rows.add(new Row("batch from an unknown account", transferAll(NOBODY, null, BOB, 1_00),
+                ACCOUNT_NOT_FOUND, 0));
+        rows.add(new Row("batch to an unknown account third", transferAll(ALICE, null, BOB, 1, BOB, 1, NOBODY, 1),
+                RECIPIENT_NOT_FOUND, 2));
+        rows.add(new Row("batch to oneself", transferAll(ALICE, null, BOB, 1, ALICE, 1), SAME_ACCOUNT, 1));
+        rows.add(new Row("batch from unverified", transferAll(CAROL, null, ALICE, 1), ACCOUNT_NOT_VERIFIED, 0));
+        rows.add(new Row("batch to unverified", transferAll(ALICE, null, BOB, 1, CAROL, 1), RECIPIENT_NOT_VERIFIED,
+                1));
+        rows.add(new Row("batch each affordable, not all together",
+                transferAll(ALICE, null, BOB, 500_00, BOB, 499_00, BOB, 1), INSUFFICIENT_FUNDS, 2));
+        rows.add(new Row("batch with the withdrawal's key",
+                transferAll(ALICE, key(ALICE_WITHDRAWAL_KEY.key(), "fp-batch"), BOB, 1), IDEMPOTENCY_KEY_REUSED, -1));
     }
 
     private static void addOpeningRows(List<Row> rows) {
@@ -185,7 +219,42 @@ class RejectionTableTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("rows")
     void refuses(Row row) {
-        history().when(row.command()).thenRejected(row.expected());
+        history().when(row.command()).thenRejected(row.expected(), row.index());
+    }
+
+    // ---- All-or-none batches that are accepted ----
+
+    @Test
+    void aBatchRecordsOneTransferPerItemInOrderWithTheKeyOnTheFirst() {
+        Idempotency batchKey = key("batch-1", "fp-batch-1");
+        Scenario scenario = history()
+                .when(transferAll(ALICE, batchKey, BOB, 500_00, BOB, 400_00, BOB, 99_00))
+                .thenEvents(transferred(ALICE, BOB, 500_00, batchKey), transferred(ALICE, BOB, 400_00),
+                        transferred(ALICE, BOB, 99_00));
+        long firstSeq = scenario.lastSeq() - 2;
+
+        assertThat(scenario.balanceOf(ALICE)).isZero();
+        assertThat(scenario.balanceOf(BOB)).isEqualTo(1_999_00);
+        scenario.when(transferAll(ALICE, batchKey, BOB, 500_00, BOB, 400_00, BOB, 99_00)).thenReplayed(firstSeq)
+                .when(transferAll(ALICE, key("batch-1", "fp-other"), BOB, 1)).thenRejected(IDEMPOTENCY_KEY_REUSED);
+        assertThat(scenario.bank().checkInvariant()).isNull();
+    }
+
+    @Test
+    void aBatchOfTheLargestSizeIsAccepted() {
+        long[] transfers = new long[2 * Limits.BATCH_TRANSFERS_MAX];
+        Event[] expected = new Event[Limits.BATCH_TRANSFERS_MAX];
+        for (int i = 0; i < transfers.length; i += 2) {
+            transfers[i] = i % 4 == 0 ? BOB : DAVE;
+            transfers[i + 1] = 1 + i / 2;
+            expected[i / 2] = transferred(ALICE, transfers[i], transfers[i + 1]);
+        }
+        Scenario scenario = new Scenario()
+                .given(new Event.AccountOpened(ALICE, "alice@example.com", "hash", Limits.AMOUNT_MAX, null),
+                        verified(ALICE), opened(BOB, "bob@example.com"), verified(BOB),
+                        opened(DAVE, "dave@example.com"), verified(DAVE))
+                .when(transferAll(ALICE, null, transfers)).thenEvents(expected);
+        assertThat(scenario.balanceOf(ALICE)).isEqualTo(Limits.AMOUNT_MAX - 1000L * 1001 / 2);
     }
 
     @Test

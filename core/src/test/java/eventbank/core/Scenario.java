@@ -117,6 +117,12 @@ final class Scenario {
             return Scenario.this;
         }
 
+        /** Asserts a batch command was refused for the part at {@code index} (-1: the whole batch). */
+        Scenario thenRejected(Rejection reason, int index) {
+            assertThat(decision).isEqualTo(new Decision.Rejected(reason, index));
+            return Scenario.this;
+        }
+
         /** Asserts the command is a retry answered with the outcome recorded at {@code seq}. */
         Scenario thenReplayed(long seq) {
             assertThat(decision).isEqualTo(new Decision.Replayed(seq));
@@ -173,6 +179,15 @@ final class Scenario {
 
     static Command.TransferMoney transfer(long from, long to, long amount, Idempotency idempotency) {
         return new Command.TransferMoney(from, to, amount, idempotency);
+    }
+
+    /** An all-or-none batch: {@code toAndAmount} holds pairs of recipient and amount. */
+    static Command.TransferMoneyAtomically transferAll(long from, Idempotency idempotency, long... toAndAmount) {
+        List<Command.Transfer> transfers = new java.util.ArrayList<>();
+        for (int i = 0; i < toAndAmount.length; i += 2) {
+            transfers.add(new Command.Transfer(toAndAmount[i], toAndAmount[i + 1]));
+        }
+        return new Command.TransferMoneyAtomically(from, transfers, idempotency);
     }
 
     static Command.Withdraw withdraw(long accountNumber, long amount) {

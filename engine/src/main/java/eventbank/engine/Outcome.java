@@ -15,8 +15,15 @@ public sealed interface Outcome
      */
     record Committed(long seq, List<Recorded> events, long balance) implements Outcome {}
 
-    /** Refused by the bank's rules; nothing recorded. */
-    record Rejected(Rejection reason) implements Outcome {}
+    /**
+     * Refused by the bank's rules; nothing recorded. {@code index} is the position of the
+     * refused transfer in an all-or-none batch, else -1.
+     */
+    record Rejected(Rejection reason, int index) implements Outcome {
+        public Rejected(Rejection reason) {
+            this(reason, -1);
+        }
+    }
 
     /** An earlier command with the same idempotency key and request was accepted as {@code seq}. */
     record Replayed(long seq) implements Outcome {}

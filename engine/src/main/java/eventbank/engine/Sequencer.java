@@ -169,9 +169,12 @@ public final class Sequencer implements AutoCloseable {
     private void runSequencer() {
         boolean stopping = false;
         Chunk chunk = null;
+        // A command taken from the queue that did not fit in the chunk in hand: it starts the next.
+        Submission carried = null;
         try {
             while (!stopping) {
-                Submission first = commands.take();
+                Submission first = carried != null ? carried : commands.take();
+                carried = null;
                 deciding = first;
                 chunk = freeChunks.take();
                 chunk.reset(bank.lastSeq() + 1);
@@ -187,6 +190,11 @@ public final class Sequencer implements AutoCloseable {
                     }
                     if (next == STOP) {
                         stopping = true;
+                    } else if (!chunk.fits(next.command())) {
+                        // All events of one command go into one chunk, hence one commit batch.
+                        carried = next;
+                        deciding = next;
+                        break;
                     } else {
                         process(next, chunk);
                     }
@@ -244,11 +252,17 @@ public final class Sequencer implements AutoCloseable {
         assert Thread.currentThread() == sequencerThread : "only the sequencer thread decides";
         deciding = submission;
         Command command = withAccountNumber(submission.command());
+        if (SequencerLimits.recordBytesMax(command) > limits.chunkBytesMax()) {
+            // Only with limits smaller than the defaults: a batch larger than one chunk holds.
+            chunk.add(submission.reply(), new Outcome.Rejected(eventbank.core.Rejection.BATCH_SIZE_INVALID));
+            deciding = null;
+            return;
+        }
         long now = Math.max(clockMicros.getAsLong(), bank.lastTimeMicros());
         Decision decision = decider.decide(bank, command, now);
         Outcome outcome = switch (decision) {
             case Decision.Accepted accepted -> apply(accepted.events(), command, now, chunk);
-            case Decision.Rejected rejected -> new Outcome.Rejected(rejected.reason());
+            case Decision.Rejected rejected -> new Outcome.Rejected(rejected.reason(), rejected.index());
             case Decision.Replayed replayed -> new Outcome.Replayed(replayed.seq());
         };
         chunk.add(submission.reply(), outcome);
@@ -285,6 +299,7 @@ public final class Sequencer implements AutoCloseable {
             case Command.OpenAccount c -> c.accountNumber();
             case Command.VerifyAccount c -> c.accountNumber();
             case Command.TransferMoney c -> c.fromAccountNumber();
+            case Command.TransferMoneyAtomically c -> c.fromAccountNumber();
             case Command.Withdraw c -> c.accountNumber();
         };
     }
@@ -402,6 +417,11 @@ public final class Sequencer implements AutoCloseable {
 
         boolean hasRoom() {
             return replyCount < commandsMax && records.remaining() >= EventCodec.RECORD_BYTES_MAX;
+        }
+
+        /** Whether every event the command may record fits in what is left. */
+        boolean fits(Command command) {
+            return records.remaining() >= SequencerLimits.recordBytesMax(command);
         }
 
         void add(CompletableFuture<Outcome> reply, Outcome outcome) {

@@ -135,6 +135,26 @@ final class CommandMix {
                 key == null ? null : new Idempotency(key, "transfer:" + target + ":" + amount));
     }
 
+    /**
+     * An all-or-none batch of {@code size} transfers from {@code from}, each small enough that
+     * the whole batch usually fits the balance unless {@code failAt} (0-based, or -1) names one
+     * made to fail (an amount of zero).
+     */
+    Command transferAll(Bank bank, long from, int size, int failAt, String key) {
+        long balance = bank.exists(from) ? bank.balanceOf(from) : 0;
+        long each = Math.max(1, balance / Math.max(1, size) / 2);
+        List<Command.Transfer> transfers = new ArrayList<>(size);
+        for (int i = 0; i < size; i++) {
+            long to;
+            do {
+                to = pick();
+            } while (to == from && accounts.size() > 1);
+            transfers.add(new Command.Transfer(to, i == failAt ? 0 : 1 + random.nextLong(each)));
+        }
+        return new Command.TransferMoneyAtomically(from, transfers,
+                key == null ? null : new Idempotency(key, "batch:" + transfers.hashCode()));
+    }
+
     Command withdraw(Bank bank, long account, String key) {
         long amount = amount(bank, account);
         return new Command.Withdraw(account, amount, key == null ? null : new Idempotency(key, "withdraw:" + amount));
@@ -150,6 +170,8 @@ final class CommandMix {
                     c.toAccountNumber(), c.amount() + 1, new Idempotency(c.idempotency().key(), "other"));
             case Command.Withdraw c -> same ? c : new Command.Withdraw(c.accountNumber(), c.amount() + 1,
                     new Idempotency(c.idempotency().key(), "other"));
+            case Command.TransferMoneyAtomically c -> same ? c : new Command.TransferMoneyAtomically(
+                    c.fromAccountNumber(), c.transfers().subList(0, 1), new Idempotency(c.idempotency().key(), "other"));
             case Command.VerifyAccount c -> c;
         };
     }
@@ -190,6 +212,7 @@ final class CommandMix {
             case Command.OpenAccount c -> c.idempotency();
             case Command.VerifyAccount c -> null;
             case Command.TransferMoney c -> c.idempotency();
+            case Command.TransferMoneyAtomically c -> c.idempotency();
             case Command.Withdraw c -> c.idempotency();
         };
     }

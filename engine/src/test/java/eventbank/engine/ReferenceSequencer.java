@@ -53,7 +53,7 @@ final class ReferenceSequencer {
                 }
                 yield new Outcome.Committed(bank.lastSeq(), recorded, bank.balanceOf(subjectOf(command)));
             }
-            case Decision.Rejected rejected -> new Outcome.Rejected(rejected.reason());
+            case Decision.Rejected rejected -> new Outcome.Rejected(rejected.reason(), rejected.index());
             case Decision.Replayed replayed -> new Outcome.Replayed(replayed.seq());
         };
     }
@@ -63,6 +63,7 @@ final class ReferenceSequencer {
             case Command.OpenAccount c -> c.accountNumber();
             case Command.VerifyAccount c -> c.accountNumber();
             case Command.TransferMoney c -> c.fromAccountNumber();
+            case Command.TransferMoneyAtomically c -> c.fromAccountNumber();
             case Command.Withdraw c -> c.accountNumber();
         };
     }

@@ -29,6 +29,11 @@ public final class EventCodec {
 
     /** The largest record: a 254-character email, a long hash, a 255-byte key and fingerprint. */
     public static final int RECORD_BYTES_MAX = 4096;
+    /**
+     * The size of a MoneyTransferred record without an idempotency key, as every transfer of a
+     * batch after the first is written: length, type, version, time, three longs, the absent key.
+     */
+    public static final int KEYLESS_TRANSFER_RECORD_BYTES = 2 + 1 + 1 + 8 + 3 * 8 + 1;
     private static final int STRING_BYTES_MAX = 0xFFFF;
 
     private EventCodec() {}

@@ -25,6 +25,7 @@ public final class Config {
     private final int httpPort;
     private final URI publicUrl;
     private final long requestBodyBytesMax;
+    private final int openRatePerMinute;
     private final Path dataDirectory;
     private final String operatorKey;
     private final int bcryptCost;
@@ -43,7 +44,8 @@ public final class Config {
     /** One key as the start-up log shows it: its value (masked if secret; null if unset) and its source. */
     record Shown(ConfigKey key, String value, Source source) {}
 
-    Config(String httpHost, int httpPort, URI publicUrl, long requestBodyBytesMax, Path dataDirectory,
+    Config(String httpHost, int httpPort, URI publicUrl, long requestBodyBytesMax, int openRatePerMinute,
+           Path dataDirectory,
            String operatorKey, int bcryptCost, Duration tokenTtl, Duration idempotencyWindow,
            long snapshotEveryEvents, long journalSegmentBytesMax, MailTransportKind mailTransport, String mailFrom,
            String mailFromAddress, SmtpSettings smtp, MailgunSettings mailgun, Path propertiesFile,
@@ -52,6 +54,7 @@ public final class Config {
         this.httpPort = httpPort;
         this.publicUrl = publicUrl;
         this.requestBodyBytesMax = requestBodyBytesMax;
+        this.openRatePerMinute = openRatePerMinute;
         this.dataDirectory = dataDirectory;
         this.operatorKey = operatorKey;
         this.bcryptCost = bcryptCost;
@@ -93,6 +96,14 @@ public final class Config {
     /** {@code http.request_body_bytes_max}: a larger request body is answered 413 {@code body_too_large}. */
     public long requestBodyBytesMax() {
         return requestBodyBytesMax;
+    }
+
+    /**
+     * {@code http.open_rate_per_minute}: how many accounts one client address may open a minute
+     * (a burst of this many, then one every {@code 60 / rate} seconds); 0 for no limit.
+     */
+    public int openRatePerMinute() {
+        return openRatePerMinute;
     }
 
     /** {@code data.dir}: absolute and normalized (a relative value is relative to the working directory). */

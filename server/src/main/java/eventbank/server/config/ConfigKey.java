@@ -22,6 +22,7 @@ public enum ConfigKey {
     HTTP_PORT("http.port", "8080", false),
     PUBLIC_URL("public.url", null, false),
     HTTP_REQUEST_BODY_BYTES_MAX("http.request_body_bytes_max", "1MiB", false),
+    HTTP_OPEN_RATE_PER_MINUTE("http.open_rate_per_minute", "30", false),
     DATA_DIR("data.dir", "data", false),
     OPERATOR_KEY("operator.key", null, true),
     AUTH_BCRYPT_COST("auth.bcrypt_cost", "12", false),

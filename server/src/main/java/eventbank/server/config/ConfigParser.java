@@ -38,6 +38,11 @@ final class ConfigParser {
      */
     static final long REQUEST_BODY_BYTES_MIN = Values.KIB;
     static final long REQUEST_BODY_BYTES_MAX = 64 * Values.MIB;
+    /**
+     * Opening an account sends a mail and costs a bcrypt hash; no one person opens thousands a
+     * minute. 0 means no limit (load tests open 10,000 accounts from loopback).
+     */
+    static final int OPEN_RATE_PER_MINUTE_MAX = 1_000_000;
     static final int OPERATOR_KEY_LENGTH_MIN = 16;
     static final int SECRET_LENGTH_MAX = 256;
     static final int SMTP_USER_LENGTH_MAX = 256;
@@ -68,6 +73,9 @@ final class ConfigParser {
         URI publicUrl = parse(ConfigKey.PUBLIC_URL, Values::publicUrl, URI::toString);
         Long requestBodyBytesMax = parse(ConfigKey.HTTP_REQUEST_BODY_BYTES_MAX,
                 text -> Values.bytes(text, REQUEST_BODY_BYTES_MIN, REQUEST_BODY_BYTES_MAX), ConfigParser::showBytes);
+        Integer openRatePerMinute = parse(ConfigKey.HTTP_OPEN_RATE_PER_MINUTE, text -> (int) Values.wholeNumber(text,
+                0, OPEN_RATE_PER_MINUTE_MAX, "a number of accounts a minute from 1 to 1000000, or 0 for no limit"),
+                rate -> rate == 0 ? "0 (no limit)" : String.valueOf(rate));
         Path dataDirectory = parse(ConfigKey.DATA_DIR, text -> Values.path(text, workingDirectory), Path::toString);
         String operatorKey = parse(ConfigKey.OPERATOR_KEY, text -> Values.token(text, OPERATOR_KEY_LENGTH_MIN,
                 SECRET_LENGTH_MAX, " (make one with: openssl rand -hex 32)"), Function.identity());
@@ -88,8 +96,8 @@ final class ConfigParser {
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
         }
-        return new Config(httpHost, httpPort, publicUrl, requestBodyBytesMax, dataDirectory, operatorKey,
-                bcryptCost, tokenTtl, idempotencyWindow, snapshotEveryEvents, journalSegmentBytes,
+        return new Config(httpHost, httpPort, publicUrl, requestBodyBytesMax, openRatePerMinute, dataDirectory,
+                operatorKey, bcryptCost, tokenTtl, idempotencyWindow, snapshotEveryEvents, journalSegmentBytes,
                 mail.transport, mail.from, mail.fromAddress, mail.smtp, mail.mailgun, propertiesFile,
                 List.copyOf(orderedShown()));
     }

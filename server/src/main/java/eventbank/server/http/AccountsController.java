@@ -24,10 +24,12 @@ final class AccountsController {
 
     private final Api api;
     private final Passwords passwords;
+    private final OpenRateLimiter openRateLimiter;
 
-    AccountsController(Api api, Passwords passwords) {
+    AccountsController(Api api, Passwords passwords, OpenRateLimiter openRateLimiter) {
         this.api = api;
         this.passwords = passwords;
+        this.openRateLimiter = openRateLimiter;
     }
 
     /** {@code POST /api/account {email, password}} → 201 {account_number, seq}. */
@@ -37,6 +39,12 @@ final class AccountsController {
         String password = body.string("password");
         Passwords.check(password);
         Idempotency idempotency = api.idempotency(ctx, OPEN_ROUTE, email + "\n" + password);
+        // Counted once the request is well-formed, and before the hash: a flood costs no bcrypt and no mail.
+        long blocked = openRateLimiter.acquire(ctx.ip());
+        if (blocked > 0) {
+            throw new ApiException(429, "too_many_attempts", "Too many accounts opened from this address; try again in "
+                    + blocked + " seconds.", (int) Math.min(Integer.MAX_VALUE, blocked));
+        }
         // Hashed here, on the request's thread: the sequencer never waits for bcrypt.
         String hash = passwords.hash(password);
         Outcome outcome = api.submit(new Command.OpenAccount(0, email, hash, Limits.OPENING_BALANCE_DEFAULT,

@@ -89,6 +89,31 @@ final class Api {
         }
     }
 
+    /**
+     * Submits every command before waiting for any, so that they share chunks and commit
+     * batches, then waits for each; the outcomes are in the order of the commands.
+     */
+    java.util.List<Outcome> submitAll(java.util.List<? extends Command> commands) {
+        java.util.List<java.util.concurrent.CompletableFuture<Outcome>> futures = new java.util.ArrayList<>(commands.size());
+        for (Command command : commands) {
+            futures.add(engine.submit(command));
+        }
+        java.util.List<Outcome> outcomes = new java.util.ArrayList<>(commands.size());
+        try {
+            for (java.util.concurrent.CompletableFuture<Outcome> future : futures) {
+                Outcome outcome = future.get();
+                metrics.record(outcome);
+                outcomes.add(outcome);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ApiException(503, "busy", "The server is stopping; retry in a moment.", 1);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("the engine failed a command", e.getCause());
+        }
+        return outcomes;
+    }
+
     /** Waits until the model holds {@code seq}, or answers 503 read_model_lagging. */
     void await(ReadModel model, long seq) {
         if (seq <= 0 || model.appliedSeq() >= seq) {

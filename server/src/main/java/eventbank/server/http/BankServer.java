@@ -52,7 +52,8 @@ public final class BankServer implements AutoCloseable {
         Api api = new Api(engine, readModels, tokens, metrics,
                 Keys.derive(serverKey, "eventbank idempotency fingerprint v1"), READ_WAIT);
         Passwords passwords = new Passwords(config.bcryptCost());
-        AccountsController accounts = new AccountsController(api, passwords);
+        AccountsController accounts = new AccountsController(api, passwords,
+                new OpenRateLimiter(config.openRatePerMinute(), clock));
         LoginController login = new LoginController(api, passwords, new LoginThrottle(clock));
         MoneyController money = new MoneyController(api);
         OperationsController operations = new OperationsController(api);
@@ -72,6 +73,7 @@ public final class BankServer implements AutoCloseable {
             javalin.routes.post("/api/login", login::login);
             javalin.routes.get("/api/account/transactions", accounts::transactions);
             javalin.routes.post("/api/money_transfer", money::transfer);
+            javalin.routes.post("/api/money_transfers", money::transfers);
             javalin.routes.post("/api/withdraw", money::withdraw);
             javalin.routes.get("/api/operations/{idempotency_key}", operations::show);
             javalin.routes.get("/health", ctx -> health(ctx, engine, metrics));

@@ -10,7 +10,7 @@ final class Errors {
     static int statusOf(Rejection rejection) {
         return switch (rejection) {
             case EMAIL_INVALID, OPENING_BALANCE_INVALID, PASSWORD_HASH_INVALID, AMOUNT_NOT_POSITIVE,
-                 AMOUNT_TOO_LARGE -> 400;
+                 AMOUNT_TOO_LARGE, BATCH_SIZE_INVALID -> 400;
             case ACCOUNT_NOT_FOUND, RECIPIENT_NOT_FOUND -> 404;
             case EMAIL_TAKEN, IDEMPOTENCY_KEY_REUSED, ACCOUNT_NUMBER_TAKEN -> 409;
             case WRONG_CODE, ACCOUNT_NOT_VERIFIED, RECIPIENT_NOT_VERIFIED, SAME_ACCOUNT, INSUFFICIENT_FUNDS -> 422;

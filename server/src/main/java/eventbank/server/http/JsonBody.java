@@ -9,7 +9,9 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import eventbank.core.Limits;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -90,6 +92,50 @@ final class JsonBody {
             throw ApiException.invalidField("The field '" + name + "' must be at least 1 cent.");
         }
         return amount;
+    }
+
+    /** A JSON boolean, or {@code absent} when the field is missing or null. */
+    boolean bool(String name, boolean absent) {
+        JsonNode value = node.get(name);
+        if (value == null || value.isNull()) {
+            return absent;
+        }
+        if (!value.isBoolean()) {
+            throw ApiException.invalidField("The field '" + name + "' must be true or false.");
+        }
+        return value.booleanValue();
+    }
+
+    /**
+     * A JSON array of {@code min} to {@code max} objects, each read as strictly as a body with
+     * the fields {@code known}; an error in an item names it as {@code name[index]}.
+     */
+    List<JsonBody> objects(String name, int min, int max, Set<String> known) {
+        JsonNode value = required(name);
+        if (!value.isArray()) {
+            throw ApiException.invalidField("The field '" + name + "' must be an array.");
+        }
+        if (value.size() < min || value.size() > max) {
+            throw ApiException.invalidField("The field '" + name + "' must hold from " + min + " to " + max
+                    + " items; it holds " + value.size() + ".");
+        }
+        List<JsonBody> items = new ArrayList<>(value.size());
+        for (int index = 0; index < value.size(); index++) {
+            JsonNode item = value.get(index);
+            if (!(item instanceof ObjectNode object)) {
+                throw ApiException.invalidField(name + "[" + index + "]: each item must be a JSON object.");
+            }
+            for (Iterator<String> names = object.fieldNames(); names.hasNext(); ) {
+                String field = names.next();
+                if (!known.contains(field)) {
+                    throw new ApiException(400, "unknown_field", name + "[" + index + "]: the field '"
+                            + sanitize(field) + "' is not known here; the fields are "
+                            + String.join(", ", known.stream().sorted().toList()) + ".");
+                }
+            }
+            items.add(new JsonBody(object));
+        }
+        return items;
     }
 
     /** An account number: a JSON string of 16 digits, the first one from 1 to 9. */

@@ -2,8 +2,14 @@ package eventbank.server.http;
 
 import eventbank.core.Command;
 import eventbank.core.Idempotency;
+import eventbank.core.Limits;
+import eventbank.core.Recorded;
+import eventbank.core.Rejection;
 import eventbank.engine.Outcome;
 import io.javalin.http.Context;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -13,6 +19,7 @@ import java.util.Set;
 final class MoneyController {
     static final String TRANSFER_ROUTE = "POST /api/money_transfer";
     static final String WITHDRAW_ROUTE = "POST /api/withdraw";
+    static final String TRANSFERS_ROUTE = "POST /api/money_transfers";
 
     private final Api api;
 
@@ -29,6 +36,136 @@ final class MoneyController {
         Outcome outcome = api.submit(new Command.TransferMoney(holder, to, amount, idempotency));
         BankServer.reply(ctx, api, outcome, holder, idempotency,
                 committed -> Replies.transferred(committed.seq(), holder, to, amount, committed.balance()));
+    }
+
+    /**
+     * {@code POST /api/money_transfers}: up to 1,000 transfers from the holder's account. The
+     * whole body is checked first (a malformed item is 400 naming its index, and nothing is
+     * submitted). {@code atomic: false}: one command per transfer, all submitted before any is
+     * awaited, so they share commit batches; each result is {@code {seq}} or {@code {error,
+     * message}}. {@code atomic: true}: one command, all or none; a refusal is that transfer's
+     * error, its message naming {@code transfers[index]}. An Idempotency-Key is taken with
+     * {@code atomic: true} only (the first event carries it, and a retry is answered from the
+     * operations read model); with {@code atomic: false} it is refused with 400 rather than ignored.
+     */
+    void transfers(Context ctx) {
+        long holder = api.holder(ctx);
+        JsonBody body = api.body(ctx, Set.of("transfers", "atomic"));
+        boolean atomic = body.bool("atomic", false);
+        if (!atomic && ctx.header(Api.IDEMPOTENCY_KEY) != null) {
+            throw ApiException.invalidField("An Idempotency-Key is taken with atomic: true only; send the batch "
+                    + "as atomic, or without the key.");
+        }
+        List<JsonBody> items = body.objects("transfers", 1, Limits.BATCH_TRANSFERS_MAX,
+                Set.of("to_account_number", "amount"));
+        List<Command.Transfer> transfers = new ArrayList<>(items.size());
+        for (int index = 0; index < items.size(); index++) {
+            try {
+                JsonBody item = items.get(index);
+                transfers.add(new Command.Transfer(item.accountNumber("to_account_number"), item.amount("amount")));
+            } catch (ApiException e) {
+                throw new ApiException(e.status(), e.code(), "transfers[" + index + "]: " + e.getMessage());
+            }
+        }
+        Replies.Reply reply = atomic ? atomically(ctx, holder, transfers) : oneByOne(holder, transfers);
+        long lastSeq = 0;
+        for (Object result : (List<?>) reply.body().get("results")) {
+            if (((Map<?, ?>) result).get("seq") instanceof Long seq) {
+                lastSeq = Math.max(lastSeq, seq);
+            }
+        }
+        if (lastSeq > 0) {
+            Api.seq(ctx, lastSeq); // for the request log: the last event recorded
+        }
+        ctx.status(reply.status()).json(reply.body());
+    }
+
+    private Replies.Reply atomically(Context ctx, long holder, List<Command.Transfer> transfers) {
+        StringBuilder canonical = new StringBuilder("atomic");
+        for (Command.Transfer transfer : transfers) {
+            canonical.append('\n').append(transfer.toAccountNumber()).append(' ').append(transfer.amount());
+        }
+        Idempotency idempotency = api.idempotency(ctx, TRANSFERS_ROUTE, canonical.toString());
+        Outcome outcome = api.submit(new Command.TransferMoneyAtomically(holder, transfers, idempotency));
+        return switch (outcome) {
+            case Outcome.Committed committed -> {
+                List<Long> seqs = new ArrayList<>(committed.events().size());
+                for (Recorded recorded : committed.events()) {
+                    seqs.add(recorded.seq());
+                }
+                yield Replies.transferredAll(seqs, committed.balance());
+            }
+            case Outcome.Rejected rejected when rejected.index() >= 0 -> {
+                ApiException error = Errors.of(rejected.reason());
+                throw new ApiException(error.status(), error.code(), "transfers[" + rejected.index() + "]: "
+                        + error.getMessage());
+            }
+            case Outcome.Rejected rejected -> throw Errors.of(rejected.reason());
+            case Outcome.Unavailable unavailable -> throw Errors.of(unavailable);
+            case Outcome.Replayed replayed -> replayedBatch(ctx, holder, idempotency, replayed.seq(), transfers);
+        };
+    }
+
+    /**
+     * The first reply to an all-or-none batch again. Its events are contiguous from the first
+     * one's seq, which carries the key, and only the sender's balance went down between them
+     * (a transfer to oneself is refused): so the reply follows from the first transfer's
+     * operation and the amounts of the others, the same request by its fingerprint.
+     */
+    private Replies.Reply replayedBatch(Context ctx, long holder, Idempotency idempotency, long firstSeq,
+                                        List<Command.Transfer> transfers) {
+        api.await(api.readModels.operations(), firstSeq);
+        if (!(api.readModels.operations().replayed(holder, idempotency.key(), firstSeq).orElse(null)
+                instanceof eventbank.server.readmodel.Operation.Transfer first)) {
+            throw Errors.readModelLagging();
+        }
+        List<Long> seqs = new ArrayList<>(transfers.size());
+        long balance = first.fromBalanceAfter();
+        for (int index = 0; index < transfers.size(); index++) {
+            seqs.add(firstSeq + index);
+            if (index > 0) {
+                balance -= transfers.get(index).amount();
+            }
+        }
+        ctx.header(Api.REPLAYED_HEADER, "true");
+        return Replies.transferredAll(seqs, balance);
+    }
+
+    private Replies.Reply oneByOne(long holder, List<Command.Transfer> transfers) {
+        List<Command> commands = new ArrayList<>(transfers.size());
+        for (Command.Transfer transfer : transfers) {
+            commands.add(new Command.TransferMoney(holder, transfer.toAccountNumber(), transfer.amount(), null));
+        }
+        List<Outcome> outcomes = api.submitAll(commands);
+        List<Map<String, Object>> results = new ArrayList<>(outcomes.size());
+        Outcome.Committed last = null;
+        for (Outcome outcome : outcomes) {
+            results.add(switch (outcome) {
+                case Outcome.Committed committed -> {
+                    if (last == null || committed.seq() > last.seq()) {
+                        last = committed;
+                    }
+                    yield Replies.map("seq", committed.seq());
+                }
+                case Outcome.Rejected rejected -> Replies.map("error", rejected.reason().code(),
+                        "message", rejected.reason().message());
+                case Outcome.Unavailable unavailable -> {
+                    ApiException error = Errors.of(unavailable);
+                    yield Replies.map("error", error.code(), "message", error.getMessage());
+                }
+                case Outcome.Replayed replayed -> throw new IllegalStateException("a transfer without a key was replayed");
+            });
+        }
+        long balance;
+        if (last != null) {
+            balance = last.balance();
+        } else {
+            // Nothing recorded: the balance as of everything committed now.
+            api.awaitCommitted(api.readModels.accounts());
+            balance = api.readModels.accounts().account(holder).map(account -> account.balance())
+                    .orElseThrow(() -> Errors.of(Rejection.ACCOUNT_NOT_FOUND));
+        }
+        return new Replies.Reply(200, Replies.map("results", results, "balance", balance));
     }
 
     void withdraw(Context ctx) {

@@ -23,6 +23,15 @@ final class Replies {
                 "to_account_number", Long.toString(to), "amount", amount, "balance", balance));
     }
 
+    /** An all-or-none batch: one {@code {seq}} per transfer and the balance after them. */
+    static Reply transferredAll(java.util.List<Long> seqs, long balance) {
+        java.util.List<Map<String, Object>> results = new java.util.ArrayList<>(seqs.size());
+        for (long seq : seqs) {
+            results.add(map("seq", seq));
+        }
+        return new Reply(200, map("results", results, "balance", balance));
+    }
+
     static Reply withdrawn(long seq, long amount, long balance) {
         return new Reply(200, map("seq", seq, "amount", amount, "balance", balance));
     }

@@ -57,6 +57,10 @@ class ConfigValidationTest {
         "http.request_body_bytes_max | 100          | is not a size from 1 KiB to 64 MiB",
         "http.request_body_bytes_max | 1GiB         | is not a size from 1 KiB to 64 MiB",
         "http.request_body_bytes_max | 1.5MiB       | is not a size: give a whole number of bytes",
+        "http.open_rate_per_minute   | -1           | is not a number of accounts a minute from 1 to 1000000, or 0",
+        "http.open_rate_per_minute   | 1000001      | is not a number of accounts a minute from 1 to 1000000, or 0",
+        "http.open_rate_per_minute   | 2.5          | is not a number of accounts a minute from 1 to 1000000, or 0",
+        "http.open_rate_per_minute   | lots         | is not a number of accounts a minute from 1 to 1000000, or 0",
         "auth.bcrypt_cost            | 3            | is not a bcrypt cost from 4 to 31",
         "auth.bcrypt_cost            | 32           | is not a bcrypt cost from 4 to 31",
         "auth.bcrypt_cost            | twelve       | is not a bcrypt cost from 4 to 31",
@@ -166,6 +170,15 @@ class ConfigValidationTest {
     })
     void sizesAreBytesOrBinaryUnits(String text, long bytes) {
         assertThat(loadValue("http.request_body_bytes_max", text).requestBodyBytesMax()).isEqualTo(bytes);
+    }
+
+    @Test
+    void openRatesPerMinuteWithZeroForNoLimit() {
+        assertThat(load(Map.of()).openRatePerMinute()).isEqualTo(30);
+        assertThat(loadValue("http.open_rate_per_minute", "0").openRatePerMinute()).isZero();
+        assertThat(loadValue("http.open_rate_per_minute", "1_000").openRatePerMinute()).isEqualTo(1000);
+        assertThat(load(Map.of("http.open_rate_per_minute", "0")).describe())
+                .contains("http.open_rate_per_minute   = 0 (no limit) (from the command line)");
     }
 
     @Test

@@ -2,6 +2,9 @@ package eventbank.server.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import eventbank.engine.journal.JournalReader;
+import eventbank.engine.storage.FileStorage;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpRequest;
@@ -10,21 +13,29 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * 10,000 generated hostile requests (random JSON shapes, types, sizes, unicode, huge numbers,
- * wrong methods, paths and media types, good and bad tokens): none gets a 5xx, every error has
- * the contract's shape, and the bank's money still adds up afterwards. Seeded: a failure names
- * its seed and request ({@code -Dfuzz.seed=} repeats it).
+ * wrong methods, paths and media types, good and bad tokens), with a few well-formed ones among
+ * them: none gets a 5xx, every error has the contract's shape, the bank's money still adds up
+ * afterwards, and the journal holds exactly the events of the requests answered 2xx (each seq a
+ * 2xx reply carried, of the event its route records) besides the setup's. Seeded: a failure
+ * names its seed and request ({@code -Dfuzz.seed=} repeats it).
  */
 class HttpFuzzTest {
     private static final int REQUESTS = 10_000;
+    /** One request in this many is well-formed (and mostly accepted), so that the journal has events to check. */
+    private static final int VALID_ONE_IN = 20;
     private static final String[] PATHS = {"/api/account", "/api/verify", "/api/login", "/api/account/transactions",
             "/api/money_transfer", "/api/withdraw", "/api/operations/k", "/health", "/api/money_transfers", "/",
             "/api", "/api/account/", "/api/admin/events", "/api/operations/"};
@@ -39,15 +50,26 @@ class HttpFuzzTest {
     private static final String[] MEDIA = {"application/json", "application/json; charset=utf-8", "text/plain",
             "application/x-www-form-urlencoded", null, "APPLICATION/JSON", "application/jsonx"};
 
+    /** The event each state-changing route records, by its simple class name. */
+    private static final Map<String, String> EVENT_OF_ROUTE = Map.of("/api/account", "AccountOpened",
+            "/api/verify", "AccountVerified", "/api/money_transfer", "MoneyTransferred",
+            "/api/money_transfers", "MoneyTransferred", "/api/withdraw", "MoneyWithdrawn");
+
     @TempDir
     Path temp;
 
     @Test
     void hostileRequestsGetNo5xx() throws Exception {
         long seed = Long.getLong("fuzz.seed", System.nanoTime());
-        try (TestServer server = TestServer.start(temp.resolve("data"))) {
+        Path data = temp.resolve("data");
+        // Every seq a 2xx reply of a state-changing request carried, with the route that answered it.
+        Map<Long, String> accepted = new ConcurrentHashMap<>();
+        long setupSeq;
+        // No limit on openings: thousands of them come from this one address.
+        try (TestServer server = TestServer.start(data, Map.of("http.open_rate_per_minute", "0"))) {
             TestServer.Holder a = server.openVerifiedHolder("a@example.com");
             TestServer.Holder b = server.openVerifiedHolder("b@example.com");
+            setupSeq = server.service.engine().committedSeq();
             List<Future<String>> failures = new ArrayList<>();
             try (ExecutorService pool = Executors.newFixedThreadPool(8)) {
                 for (int worker = 0; worker < 8; worker++) {
@@ -59,6 +81,16 @@ class HttpFuzzTest {
                             if (response.status() >= 500) {
                                 return "seed " + seed + ": " + request.method() + " " + request.uri() + " → "
                                         + response;
+                            }
+                            if (response.status() >= 200 && response.status() < 300) {
+                                String path = request.uri().getPath();
+                                if (request.method().equals("POST") || path.equals("/api/verify")) {
+                                    String clash = collectSeqs(response, path, accepted);
+                                    if (clash != null) {
+                                        return "seed " + seed + ": " + request.method() + " " + request.uri()
+                                                + " → " + response + ": " + clash;
+                                    }
+                                }
                             }
                             if (response.status() >= 400 && !request.method().equals("HEAD")) {
                                 var json = response.json();
@@ -80,10 +112,77 @@ class HttpFuzzTest {
             assertThat(totals.totals().balanced()).as(totals.totals().toString()).isTrue();
             assertThat(server.http.get("/health", null).json().get("status").asText()).isEqualTo("ok");
         }
+        assertJournalHoldsOnlyAcceptedEvents(data.resolve("journal"), setupSeq, accepted, seed);
+    }
+
+    /**
+     * Adds every {@code seq} of a 2xx reply (at the top or nested, as in a batch's results) to
+     * {@code accepted} with the route's path; a description of the problem, or null.
+     */
+    private static String collectSeqs(HttpApi.Response response, String path, Map<Long, String> accepted) {
+        if (response.body() == null || !response.body().stripLeading().startsWith("{")) {
+            return null; // the HTML page of a verification, or an empty reply: no seq to check
+        }
+        List<Long> seqs = new ArrayList<>();
+        collect(response.json(), seqs);
+        for (long seq : seqs) {
+            String before = accepted.putIfAbsent(seq, path);
+            if (before != null && !before.equals(path)) {
+                return "seq " + seq + " was answered by " + before + " too";
+            }
+        }
+        return null;
+    }
+
+    private static void collect(JsonNode node, List<Long> seqs) {
+        if (node.isObject()) {
+            JsonNode seq = node.get("seq");
+            if (seq != null && seq.isIntegralNumber()) {
+                seqs.add(seq.asLong());
+            }
+            node.forEach(child -> collect(child, seqs));
+        } else if (node.isArray()) {
+            node.forEach(child -> collect(child, seqs));
+        }
+    }
+
+    /**
+     * Reads the journal after the server stopped: seqs 1 to {@code setupSeq} are the setup's,
+     * and every later event is one a 2xx reply announced, of the type its route records, and
+     * every announced seq is in the journal.
+     */
+    private static void assertJournalHoldsOnlyAcceptedEvents(Path journal, long setupSeq, Map<Long, String> accepted,
+                                                             long seed) throws Exception {
+        Map<Long, String> events = new TreeMap<>();
+        try (JournalReader reader = new JournalReader(new FileStorage(), journal, true)) {
+            reader.seek(0);
+            JournalReader.Batch batch;
+            while ((batch = reader.next(Long.MAX_VALUE)) != null) {
+                batch.forEach(recorded -> events.put(recorded.seq(), recorded.event().getClass().getSimpleName()));
+            }
+            assertThat(reader.tornTail()).as("a cleanly stopped server's journal").isNull();
+        }
+        assertThat(events.keySet()).as("seed %d: the setup's events", seed).containsAll(
+                LongStream.rangeClosed(1, setupSeq).boxed().toList());
+        Map<Long, String> fuzzed = new TreeMap<>(events);
+        fuzzed.keySet().removeIf(seq -> seq <= setupSeq);
+        Map<Long, String> announced = new TreeMap<>(accepted);
+        announced.keySet().removeIf(seq -> seq <= setupSeq);
+        assertThat(announced).as("seed %d: some well-formed requests were accepted", seed).isNotEmpty();
+        assertThat(fuzzed.keySet()).as("seed %d: the journal's events after the setup are those of 2xx replies", seed)
+                .containsExactlyElementsOf(announced.keySet());
+        for (Map.Entry<Long, String> event : fuzzed.entrySet()) {
+            String route = announced.get(event.getKey());
+            assertThat(event.getValue()).as("seed %d: the event at seq %d, answered by %s", seed, event.getKey(), route)
+                    .isEqualTo(EVENT_OF_ROUTE.get(route));
+        }
     }
 
     private static HttpRequest request(SplittableRandom random, HttpApi http, TestServer.Holder a,
                                        TestServer.Holder b) {
+        if (random.nextInt(VALID_ONE_IN) == 0) {
+            return valid(random, http, a, b);
+        }
         // Mostly the real routes with their own method and media type, so bodies get parsed.
         boolean real = random.nextInt(4) != 0;
         String[] route = ROUTES[random.nextInt(ROUTES.length)];
@@ -118,6 +217,43 @@ class HttpFuzzTest {
         HttpRequest.BodyPublisher publisher = method.equals("GET") || method.equals("HEAD")
                 ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body);
         return builder.method(method, publisher).build();
+    }
+
+    /**
+     * A well-formed opening, transfer (a to b) or withdrawal (from a), a few cents at a time, at
+     * times with an Idempotency-Key from a small set (so some are replays, some reuse a key with
+     * another body): the events the journal must hold, among the hostile requests.
+     */
+    private static HttpRequest valid(SplittableRandom random, HttpApi http, TestServer.Holder a,
+                                     TestServer.Holder b) {
+        String path;
+        String body;
+        boolean holder = true;
+        switch (random.nextInt(3)) {
+            case 0 -> {
+                path = "/api/account";
+                body = "{\"email\":\"fuzz-" + random.nextInt(1_000_000) + "@example.com\",\"password\":\"password-"
+                        + random.nextInt(10) + "\"}";
+                holder = false;
+            }
+            case 1 -> {
+                path = "/api/money_transfer";
+                body = "{\"to_account_number\":\"" + b.number() + "\",\"amount\":" + random.nextInt(1, 20) + "}";
+            }
+            default -> {
+                path = "/api/withdraw";
+                body = "{\"amount\":" + random.nextInt(1, 20) + "}";
+            }
+        }
+        HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(http.base() + path))
+                .timeout(Duration.ofSeconds(30)).header("Content-Type", "application/json");
+        if (holder) {
+            builder.header("Authorization", "Bearer " + a.token());
+        }
+        if (random.nextInt(3) == 0) {
+            builder.header("Idempotency-Key", "fuzz-key-" + random.nextInt(20));
+        }
+        return builder.POST(HttpRequest.BodyPublishers.ofString(body)).build();
     }
 
     private static String query(SplittableRandom random, TestServer.Holder a, TestServer.Holder b) {

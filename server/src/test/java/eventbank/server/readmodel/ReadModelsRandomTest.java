@@ -232,6 +232,8 @@ class ReadModelsRandomTest {
                         c.amount() + 1, new Idempotency(c.idempotency().key(), "other"));
                 case Command.Withdraw c -> new Command.Withdraw(c.accountNumber(), c.amount() + 1,
                         new Idempotency(c.idempotency().key(), "other"));
+                case Command.TransferMoneyAtomically c -> new Command.TransferMoneyAtomically(c.fromAccountNumber(),
+                        c.transfers().subList(0, 1), new Idempotency(c.idempotency().key(), "other"));
                 case Command.VerifyAccount c -> c;
             };
         }
@@ -382,6 +384,7 @@ class ReadModelsRandomTest {
             case Command.OpenAccount c -> c.idempotency();
             case Command.VerifyAccount c -> null;
             case Command.TransferMoney c -> c.idempotency();
+            case Command.TransferMoneyAtomically c -> c.idempotency();
             case Command.Withdraw c -> c.idempotency();
         };
     }
@@ -391,6 +394,7 @@ class ReadModelsRandomTest {
             case Command.OpenAccount c -> OperationsReadModel.SCOPE_ACCOUNT_OPENING;
             case Command.VerifyAccount c -> c.accountNumber();
             case Command.TransferMoney c -> c.fromAccountNumber();
+            case Command.TransferMoneyAtomically c -> c.fromAccountNumber();
             case Command.Withdraw c -> c.accountNumber();
         };
     }
