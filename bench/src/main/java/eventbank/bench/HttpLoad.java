@@ -1,0 +1,298 @@
+package eventbank.bench;
+
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.MACSigner;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Date;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.HdrHistogram.Histogram;
+
+/**
+ * HTTP load: N connections = N virtual-thread workers, each with its own HTTP/1.1 keep-alive
+ * {@link HttpClient} (one client per worker, so one connection each), sending
+ * {@code POST /api/money_transfer} one after the other for a fixed time. Each request picks a
+ * random sender (and uses that sender's token) and a random distinct receiver, 1-100 cents.
+ *
+ * <pre>
+ * java -cp bench/target/benchmarks.jar eventbank.bench.HttpLoad --target eventbank \
+ *      --jar server/target/eventbank.jar --accounts 2000 --conns 8,32,128 --seconds 15 --warmup 5
+ * java -cp bench/target/benchmarks.jar eventbank.bench.HttpLoad --target bare ...
+ * </pre>
+ *
+ * <p>eventbank: starts {@code java -jar eventbank.jar serve --data-dir TMP --port FREE} with
+ * EVENTBANK_HTTP_OPEN_RATE_PER_MINUTE=0 and EVENTBANK_AUTH_BCRYPT_COST=4, opens the accounts over
+ * HTTP, follows the verification links the server prints on its console, logs each in. bare:
+ * starts {@link BareDurableHandler} with a random key and signs the tokens itself. Both children
+ * are stopped and their data directories deleted at the end.
+ */
+public final class HttpLoad {
+    private static final Pattern LINK =
+            Pattern.compile("verification link for (\\S+): \\S*/api/verify\\?(account_number=(\\d+)&code=\\S+)");
+
+    public static void main(String[] args) throws Exception {
+        String target = "eventbank";
+        String jar = "server/target/eventbank.jar";
+        int accounts = 2000;
+        int[] conns = {8, 32, 128};
+        int seconds = 15;
+        int warmup = 5;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--target" -> target = args[++i];
+                case "--jar" -> jar = args[++i];
+                case "--accounts" -> accounts = Integer.parseInt(args[++i]);
+                case "--conns" -> conns = Stream.of(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
+                case "--seconds" -> seconds = Integer.parseInt(args[++i]);
+                case "--warmup" -> warmup = Integer.parseInt(args[++i]);
+                default -> throw new IllegalArgumentException("unknown argument " + args[i]);
+            }
+        }
+        Path dir = Files.createTempDirectory("httpload-");
+        int port = freePort();
+        String base = "http://127.0.0.1:" + port;
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        ProcessBuilder pb;
+        byte[] key = new byte[32];
+        ThreadLocalRandom.current().nextBytes(key);
+        if (target.equals("eventbank")) {
+            pb = new ProcessBuilder(javaBin, "-jar", jar, "serve", "--data-dir", dir.resolve("data").toString(),
+                    "--port", Integer.toString(port));
+            pb.environment().put("EVENTBANK_HTTP_OPEN_RATE_PER_MINUTE", "0");
+            pb.environment().put("EVENTBANK_AUTH_BCRYPT_COST", "4");
+        } else {
+            pb = new ProcessBuilder(javaBin, "-cp", System.getProperty("java.class.path"),
+                    BareDurableHandler.class.getName(), "--port", Integer.toString(port),
+                    "--data-dir", dir.resolve("data").toString(), "--key", java.util.HexFormat.of().formatHex(key));
+        }
+        pb.redirectErrorStream(true);
+        Process server = pb.start();
+        ConcurrentHashMap<String, String> links = new ConcurrentHashMap<>();
+        Thread reader = Thread.ofPlatform().daemon().start(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
+                 var out = Files.newBufferedWriter(dir.resolve("server.log"))) {
+                for (String line; (line = r.readLine()) != null; ) {
+                    Matcher m = LINK.matcher(line);
+                    if (m.find()) {
+                        links.put(m.group(1), m.group(2));
+                    } else if (!line.contains(" /api/money_transfer ")) {
+                        out.write(line);
+                        out.newLine();
+                    }
+                }
+            } catch (IOException ignored) {
+                // the child went away
+            }
+        });
+        try {
+            HttpClient setup = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                    .connectTimeout(Duration.ofSeconds(5)).build();
+            waitReady(setup, base, target);
+            System.out.printf("target %s on %s, pid %d, data %s%n", target, base, server.pid(), dir);
+            String[] numbers = new String[accounts];
+            String[] tokens = new String[accounts];
+            long t0 = System.nanoTime();
+            if (target.equals("eventbank")) {
+                openAccounts(base, accounts, numbers, tokens, links);
+            } else {
+                MACSigner signer = new MACSigner(key);
+                for (int i = 0; i < accounts; i++) {
+                    numbers[i] = Long.toString(4_000_000_000_000_000L + i);
+                    JWTClaimsSet claims = new JWTClaimsSet.Builder().issuer("eventbank").subject(numbers[i])
+                            .issueTime(new Date()).expirationTime(new Date(System.currentTimeMillis() + 900_000)).build();
+                    SignedJWT jwt = new SignedJWT(new JWSHeader(JWSAlgorithm.HS256), claims);
+                    jwt.sign(signer);
+                    tokens[i] = jwt.serialize();
+                }
+            }
+            System.out.printf("setup: %d accounts ready in %.1f s%n", accounts, (System.nanoTime() - t0) / 1e9);
+            if (warmup > 0) {
+                Result w = run(base, conns[conns.length / 2], warmup, numbers, tokens);
+                System.out.printf("warm-up %d conns %d s: %.0f/s%n", conns[conns.length / 2], warmup, w.rate());
+            }
+            System.out.println("conns,transfers_per_s,ok,refused,errors,p50_ms,p99_ms,p999_ms,max_ms");
+            for (int c : conns) {
+                Result r = run(base, c, seconds, numbers, tokens);
+                Histogram h = r.histogram();
+                System.out.printf("%d,%.0f,%d,%d,%d,%.2f,%.2f,%.2f,%.2f%n", c, r.rate(), r.ok(), r.refused(), r.errors(),
+                        h.getValueAtPercentile(50) / 1000.0, h.getValueAtPercentile(99) / 1000.0,
+                        h.getValueAtPercentile(99.9) / 1000.0, h.getMaxValue() / 1000.0);
+            }
+        } finally {
+            server.destroy();
+            if (!server.waitFor(20, TimeUnit.SECONDS)) {
+                server.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+            reader.join(2000);
+            try (Stream<Path> s = Files.walk(dir)) {
+                s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
+    record Result(double rate, long ok, long refused, long errors, Histogram histogram) {}
+
+    private static Result run(String base, int conns, int seconds, String[] numbers, String[] tokens) throws Exception {
+        URI uri = URI.create(base + "/api/money_transfer");
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        List<Future<long[]>> futures = new ArrayList<>();
+        List<Histogram> histograms = new ArrayList<>();
+        long start = System.nanoTime();
+        try (ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int w = 0; w < conns; w++) {
+                Histogram h = new Histogram(TimeUnit.SECONDS.toMicros(60), 3);
+                histograms.add(h);
+                futures.add(ex.submit(() -> {
+                    long ok = 0, refused = 0, errors = 0;
+                    try (HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                            .executor(Runnable::run).build()) {
+                        ThreadLocalRandom rnd = ThreadLocalRandom.current();
+                        while (System.nanoTime() < end) {
+                            int from = rnd.nextInt(numbers.length);
+                            int to = rnd.nextInt(numbers.length - 1);
+                            if (to >= from) {
+                                to++;
+                            }
+                            String body = "{\"to_account_number\":\"" + numbers[to] + "\",\"amount\":" + (1 + rnd.nextInt(100)) + "}";
+                            HttpRequest req = HttpRequest.newBuilder(uri)
+                                    .header("Content-Type", "application/json")
+                                    .header("Authorization", "Bearer " + tokens[from])
+                                    .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+                            long t = System.nanoTime();
+                            try {
+                                HttpResponse<String> resp = client.send(req, HttpResponse.BodyHandlers.ofString());
+                                h.recordValue(Math.min((System.nanoTime() - t) / 1000, TimeUnit.SECONDS.toMicros(60)));
+                                if (resp.statusCode() == 200 || resp.statusCode() == 201) {
+                                    ok++;
+                                } else if (resp.statusCode() < 500 && resp.statusCode() != 401) {
+                                    refused++;
+                                } else {
+                                    errors++;
+                                }
+                            } catch (IOException e) {
+                                errors++;
+                            }
+                        }
+                    }
+                    return new long[] {ok, refused, errors};
+                }));
+            }
+            long ok = 0, refused = 0, errors = 0;
+            for (Future<long[]> f : futures) {
+                long[] r = f.get();
+                ok += r[0];
+                refused += r[1];
+                errors += r[2];
+            }
+            double elapsed = (System.nanoTime() - start) / 1e9;
+            Histogram all = new Histogram(TimeUnit.SECONDS.toMicros(60), 3);
+            histograms.forEach(all::add);
+            return new Result(ok / elapsed, ok, refused, errors, all);
+        }
+    }
+
+    private static void openAccounts(String base, int accounts, String[] numbers, String[] tokens,
+                                     ConcurrentHashMap<String, String> links) throws Exception {
+        AtomicInteger next = new AtomicInteger();
+        String password = "load test password";
+        Pattern number = Pattern.compile("\"account_number\":\"(\\d+)\"");
+        Pattern token = Pattern.compile("\"token\":\"([^\"]+)\"");
+        try (ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<?>> fs = new ArrayList<>();
+            for (int w = 0; w < 32; w++) {
+                fs.add(ex.submit(() -> {
+                    HttpClient c = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+                    for (int i; (i = next.getAndIncrement()) < accounts; ) {
+                        String email = "load" + i + "@example.com";
+                        String r = post(c, base + "/api/account", null,
+                                "{\"email\":\"" + email + "\",\"password\":\"" + password + "\"}");
+                        Matcher m = number.matcher(r);
+                        if (!m.find()) {
+                            throw new IllegalStateException("open failed: " + r);
+                        }
+                        numbers[i] = m.group(1);
+                        String query = null;
+                        for (int tries = 0; tries < 500 && (query = links.get(email)) == null; tries++) {
+                            Thread.sleep(10);
+                        }
+                        if (query == null) {
+                            throw new IllegalStateException("no verification link for " + email);
+                        }
+                        HttpResponse<String> v = c.send(HttpRequest.newBuilder(URI.create(base + "/api/verify?" + query))
+                                .header("Accept", "application/json").GET().build(), HttpResponse.BodyHandlers.ofString());
+                        if (v.statusCode() != 200) {
+                            throw new IllegalStateException("verify failed: " + v.body());
+                        }
+                        String l = post(c, base + "/api/login", null,
+                                "{\"account_number\":\"" + numbers[i] + "\",\"password\":\"" + password + "\"}");
+                        Matcher t = token.matcher(l);
+                        if (!t.find()) {
+                            throw new IllegalStateException("login failed: " + l);
+                        }
+                        tokens[i] = t.group(1);
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : fs) {
+                f.get();
+            }
+        }
+    }
+
+    private static String post(HttpClient c, String url, String token, String body) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body));
+        if (token != null) {
+            b.header("Authorization", "Bearer " + token);
+        }
+        return c.send(b.build(), HttpResponse.BodyHandlers.ofString()).body();
+    }
+
+    private static void waitReady(HttpClient c, String base, String target) throws Exception {
+        URI uri = URI.create(base + (target.equals("eventbank") ? "/health" : "/api/money_transfer"));
+        for (int i = 0; i < 300; i++) {
+            try {
+                c.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(2)).GET().build(),
+                        HttpResponse.BodyHandlers.discarding());
+                return;
+            } catch (IOException e) {
+                Thread.sleep(100);
+            }
+        }
+        throw new IllegalStateException("the server did not answer on " + base);
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    private HttpLoad() {}
+}
