@@ -3,7 +3,6 @@ package eventbank.server.readmodel;
 import eventbank.core.Bank;
 import eventbank.core.Event;
 import eventbank.core.Recorded;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -32,7 +31,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * in lower case is its own normalized form, so the index shares the string). The write model
  * keeps no profile; this is the only copy of emails and hashes in memory.
  */
-public final class AccountsReadModel implements ReadModel {
+public final class AccountsReadModel extends ReadModel {
 
     /** Sums over all accounts at one seq; {@code balanceTotal} is counted account by account. */
     public record Totals(long appliedSeq, int accountCount, long balanceTotal, long openedTotal,
@@ -59,7 +58,6 @@ public final class AccountsReadModel implements ReadModel {
      * report waits for the end of the backlog (a whole rebuild at start).
      */
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock(true);
-    private final AppliedSeq applied = new AppliedSeq();
     /** Guarded by {@link #lock}, like every change to the maps. */
     private long openedTotal;
     private long withdrawnTotal;
@@ -67,17 +65,6 @@ public final class AccountsReadModel implements ReadModel {
     @Override
     public String name() {
         return "accounts";
-    }
-
-    /**
-     * Starts from nothing: the model lives in memory only and is rebuilt from the whole journal
-     * at every start. An instance serves one subscription; a second start would apply every
-     * event twice, so it is refused.
-     */
-    @Override
-    public long start() {
-        applied.startOnce();
-        return 0;
     }
 
     @Override
@@ -90,11 +77,6 @@ public final class AccountsReadModel implements ReadModel {
         } finally {
             lock.writeLock().unlock();
         }
-    }
-
-    @Override
-    public void onBatchEnd(long lastSeq, byte[] chainHash) {
-        applied.batchEnded(lastSeq);
     }
 
     private void apply(long seq, long timeMicros, Event event) {
@@ -147,16 +129,6 @@ public final class AccountsReadModel implements ReadModel {
     }
 
     // ---- Queries, from any thread ----
-
-    @Override
-    public long appliedSeq() {
-        return applied.get();
-    }
-
-    @Override
-    public boolean awaitSeq(long minSeq, Duration timeout) throws InterruptedException {
-        return applied.await(minSeq, timeout);
-    }
 
     public Optional<AccountView> account(long accountNumber) {
         return Optional.ofNullable(byNumber.get(accountNumber));

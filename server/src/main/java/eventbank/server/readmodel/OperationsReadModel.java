@@ -4,7 +4,6 @@ import eventbank.core.Event;
 import eventbank.core.Idempotency;
 import eventbank.core.Limits;
 import eventbank.core.Recorded;
-import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -39,7 +38,7 @@ import java.util.function.Function;
  * event), and about 50 bytes an account for the balances (a table of primitive longs at most
  * half full). About what the write model's {@code IdempotencyLog} keeps for the same keys.
  */
-public final class OperationsReadModel implements ReadModel {
+public final class OperationsReadModel extends ReadModel {
     /** The scope of keys used for opening an account (account numbers are never 0). */
     public static final long SCOPE_ACCOUNT_OPENING = 0;
     /** How much longer than the window entries stay, for {@link #replayed}: one hour. */
@@ -52,7 +51,6 @@ public final class OperationsReadModel implements ReadModel {
     /** Oldest first; seq order is time order, since the sequencer's clock never goes back. */
     private final ArrayDeque<Operation> byAge = new ArrayDeque<>();
     private final Balances balances = new Balances();
-    private final AppliedSeq applied = new AppliedSeq();
 
     /** With the default window of 24 hours, {@link Limits#IDEMPOTENCY_WINDOW_MICROS_DEFAULT}. */
     public OperationsReadModel() {
@@ -70,13 +68,6 @@ public final class OperationsReadModel implements ReadModel {
     @Override
     public String name() {
         return "operations";
-    }
-
-    /** Starts from nothing, like every read model; an instance serves one subscription. */
-    @Override
-    public long start() {
-        applied.startOnce();
-        return 0;
     }
 
     @Override
@@ -115,11 +106,6 @@ public final class OperationsReadModel implements ReadModel {
         applied.advance(seq);
     }
 
-    @Override
-    public void onBatchEnd(long lastSeq, byte[] chainHash) {
-        applied.batchEnded(lastSeq);
-    }
-
     private static Operation keyed(Idempotency idempotency, Function<String, Operation> operation) {
         return idempotency == null ? null : operation.apply(idempotency.key());
     }
@@ -148,16 +134,6 @@ public final class OperationsReadModel implements ReadModel {
     }
 
     // ---- Queries, from any thread ----
-
-    @Override
-    public long appliedSeq() {
-        return applied.get();
-    }
-
-    @Override
-    public boolean awaitSeq(long minSeq, Duration timeout) throws InterruptedException {
-        return applied.await(minSeq, timeout);
-    }
 
     /**
      * The operation recorded under this key if the key is live at {@code nowMicros} by the

@@ -9,10 +9,30 @@ import java.time.Duration;
  * ahead of the journal: it holds only durable events (DESIGN.md, "Nobody sees what a crash could
  * lose"). Its queries may be called from any thread while it is being written.
  */
-public interface ReadModel extends Subscriber {
+public abstract class ReadModel implements Subscriber {
+    /** The seq applied so far; a subclass advances it per event, as its readers may see it. */
+    final AppliedSeq applied = new AppliedSeq();
+
+    /**
+     * Starts from nothing: a read model lives in memory only and is rebuilt from the whole
+     * journal at every start. An instance serves one subscription; a second start would apply
+     * every event twice, so it is refused.
+     */
+    @Override
+    public final long start() {
+        applied.startOnce();
+        return 0;
+    }
+
+    @Override
+    public final void onBatchEnd(long lastSeq, byte[] chainHash) {
+        applied.batchEnded(lastSeq);
+    }
 
     /** The seq of the last event this model has applied; 0 before the first. */
-    long appliedSeq();
+    public final long appliedSeq() {
+        return applied.get();
+    }
 
     /**
      * Waits until this model has applied the event at {@code minSeq} (read-your-writes: a client
@@ -20,5 +40,7 @@ public interface ReadModel extends Subscriber {
      * false when the timeout passes first (the HTTP layer answers 503 {@code read_model_lagging}).
      * Does not poll: the subscription thread wakes waiters when a batch has been applied.
      */
-    boolean awaitSeq(long minSeq, Duration timeout) throws InterruptedException;
+    public final boolean awaitSeq(long minSeq, Duration timeout) throws InterruptedException {
+        return applied.await(minSeq, timeout);
+    }
 }

@@ -2,7 +2,6 @@ package eventbank.server.readmodel;
 
 import eventbank.core.Event;
 import eventbank.core.Recorded;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -28,7 +27,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * array finds at least that many whole entries. Each account's statement is read consistently
  * on its own; a page does not need the other accounts.
  */
-public final class StatementsReadModel implements ReadModel {
+public final class StatementsReadModel extends ReadModel {
     public static final int PAGE_LIMIT_MIN = 1;
     public static final int PAGE_LIMIT_MAX = 100;
     public static final int PAGE_LIMIT_DEFAULT = 20;
@@ -88,18 +87,10 @@ public final class StatementsReadModel implements ReadModel {
     }
 
     private final ConcurrentHashMap<Long, Statement> statements = new ConcurrentHashMap<>();
-    private final AppliedSeq applied = new AppliedSeq();
 
     @Override
     public String name() {
         return "statements";
-    }
-
-    /** Starts from nothing, like every read model; an instance serves one subscription. */
-    @Override
-    public long start() {
-        applied.startOnce();
-        return 0;
     }
 
     @Override
@@ -133,11 +124,6 @@ public final class StatementsReadModel implements ReadModel {
         applied.advance(seq);
     }
 
-    @Override
-    public void onBatchEnd(long lastSeq, byte[] chainHash) {
-        applied.batchEnded(lastSeq);
-    }
-
     private Statement existing(long accountNumber, long seq) {
         Statement statement = statements.get(accountNumber);
         if (statement == null) {
@@ -164,16 +150,6 @@ public final class StatementsReadModel implements ReadModel {
     }
 
     // ---- Queries, from any thread ----
-
-    @Override
-    public long appliedSeq() {
-        return applied.get();
-    }
-
-    @Override
-    public boolean awaitSeq(long minSeq, Duration timeout) throws InterruptedException {
-        return applied.await(minSeq, timeout);
-    }
 
     /**
      * Up to {@code limit} entries with a seq below {@code beforeSeq} (all when null), newest
