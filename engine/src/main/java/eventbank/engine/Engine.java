@@ -128,6 +128,11 @@ public final class Engine implements AutoCloseable {
         return sequencer.committedSeq();
     }
 
+    /** The last durable seq and the chain hash after it. */
+    public Sequencer.Head committedHead() {
+        return sequencer.committedHead();
+    }
+
     public Sequencer sequencer() {
         return sequencer;
     }

@@ -63,6 +63,8 @@ public final class Sequencer implements AutoCloseable {
     private volatile boolean accepting = true;
     private volatile Throwable failure;
     private volatile long committedSeq;
+    /** The last durable seq with the chain hash after it, published together by the journal thread. */
+    private volatile Head committedHead;
     /** The command the sequencer thread has taken and not yet put in a chunk; only that thread uses it. */
     private Submission deciding;
 
@@ -93,6 +95,7 @@ public final class Sequencer implements AutoCloseable {
         this.batchBuffer = ByteBuffer.allocateDirect(JournalFormat.BATCH_HEADER_BYTES
                 + limits.chunksMax() * limits.chunkBytesMax());
         this.committedSeq = journal.lastSeq();
+        this.committedHead = new Head(journal.lastSeq(), journal.headHash());
         this.sequencerThread = new Thread(this::runSequencer, "eventbank-sequencer");
         this.journalThread = new Thread(this::runJournal, "eventbank-journal");
         sequencerThread.start();
@@ -125,6 +128,21 @@ public final class Sequencer implements AutoCloseable {
     /** The seq of the last durable event. */
     public long committedSeq() {
         return committedSeq;
+    }
+
+    /**
+     * The audit head: the last durable seq and the journal's chain hash after it (64 hex
+     * digits), the pair {@code ./eventbank verify} prints, for recording elsewhere.
+     */
+    public record Head(long seq, byte[] hash) {
+        public String hashHex() {
+            return java.util.HexFormat.of().formatHex(hash);
+        }
+    }
+
+    /** The last durable seq and chain hash, consistent with each other. */
+    public Head committedHead() {
+        return committedHead;
     }
 
     /** The journal failure that stopped writes, or null while healthy. */
@@ -353,6 +371,7 @@ public final class Sequencer implements AutoCloseable {
                 long started = System.nanoTime();
                 journal.force();
                 statistics.recordCommit(count, batchBuffer.limit(), System.nanoTime() - started);
+                committedHead = new Head(journal.lastSeq(), journal.headHash());
                 committedSeq = journal.lastSeq();
             } catch (Throwable t) {
                 fail(t);

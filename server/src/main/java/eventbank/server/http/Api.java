@@ -21,6 +21,7 @@ final class Api {
     static final String IDEMPOTENCY_KEY = "Idempotency-Key";
     static final String REPLAYED_HEADER = "Idempotent-Replayed";
     static final String SEQ_ATTRIBUTE = "eventbank.seq";
+    static final String OPERATOR_KEY_HEADER = "X-Operator-Key";
 
     final Engine engine;
     final ReadModels readModels;
@@ -28,9 +29,12 @@ final class Api {
     private final BankMetrics metrics;
     private final byte[] fingerprintKey;
     private final Duration readWait;
+    /** The operator key's UTF-8 bytes, or null when none is configured. */
+    private final byte[] operatorKey;
 
     Api(Engine engine, ReadModels readModels, Tokens tokens, BankMetrics metrics, byte[] fingerprintKey,
-        Duration readWait) {
+        Duration readWait, java.util.Optional<String> operatorKey) {
+        this.operatorKey = operatorKey.map(k -> k.getBytes(java.nio.charset.StandardCharsets.UTF_8)).orElse(null);
         this.engine = engine;
         this.metrics = metrics;
         this.readModels = readModels;
@@ -61,6 +65,24 @@ final class Api {
             throw new ApiException(401, "invalid_token", "The Authorization header must be 'Bearer <token>'.");
         }
         return tokens.verify(authorization.substring(7).strip());
+    }
+
+    /**
+     * Lets an operator through: {@code X-Operator-Key} must equal {@code operator.key}
+     * (compared in constant time). None configured → 403 operator_key_not_configured; missing or
+     * wrong → 401 operator_key_invalid. A holder's bearer token opens no operator route.
+     */
+    void operator(Context ctx) {
+        if (operatorKey == null) {
+            throw new ApiException(403, "operator_key_not_configured", "Operator routes are off: set operator.key "
+                    + "(or EVENTBANK_OPERATOR_KEY), at least 16 characters, and restart the server.");
+        }
+        String sent = ctx.header(OPERATOR_KEY_HEADER);
+        if (sent == null || !java.security.MessageDigest.isEqual(
+                sent.getBytes(java.nio.charset.StandardCharsets.UTF_8), operatorKey)) {
+            throw new ApiException(401, "operator_key_invalid", "This route needs the operator key in the "
+                    + OPERATOR_KEY_HEADER + " header.");
+        }
     }
 
     /** The Idempotency-Key with the fingerprint of this route and body, or null without the header. */

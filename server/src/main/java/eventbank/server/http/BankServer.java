@@ -50,13 +50,14 @@ public final class BankServer implements AutoCloseable {
         BankMetrics metrics = new BankMetrics(engine,
                 List.of(readModels.accounts(), readModels.statements(), readModels.operations()));
         Api api = new Api(engine, readModels, tokens, metrics,
-                Keys.derive(serverKey, "eventbank idempotency fingerprint v1"), READ_WAIT);
+                Keys.derive(serverKey, "eventbank idempotency fingerprint v1"), READ_WAIT, config.operatorKey());
         Passwords passwords = new Passwords(config.bcryptCost());
         AccountsController accounts = new AccountsController(api, passwords,
                 new OpenRateLimiter(config.openRatePerMinute(), clock));
         LoginController login = new LoginController(api, passwords, new LoginThrottle(clock));
         MoneyController money = new MoneyController(api);
         OperationsController operations = new OperationsController(api);
+        AdminController admin = new AdminController(api);
         ObjectMapper mapper = JsonMapper.builder().build();
 
         this.app = Javalin.create(javalin -> {
@@ -76,6 +77,7 @@ public final class BankServer implements AutoCloseable {
             javalin.routes.post("/api/money_transfers", money::transfers);
             javalin.routes.post("/api/withdraw", money::withdraw);
             javalin.routes.get("/api/operations/{idempotency_key}", operations::show);
+            javalin.routes.get("/api/admin/audit/head", admin::auditHead);
             javalin.routes.get("/health", ctx -> health(ctx, engine, metrics));
             javalin.routes.get("/metrics", ctx -> ctx.contentType(BankMetrics.CONTENT_TYPE).result(metrics.scrape()));
             javalin.routes.get(ApiDocs.OPENAPI_PATH,

@@ -46,6 +46,15 @@ final class HttpApi {
         return send(request(path, token).GET().build());
     }
 
+    /** A GET with X-Operator-Key (none when null). */
+    Response operatorGet(String path, String operatorKey) throws Exception {
+        HttpRequest.Builder request = request(path, null).GET();
+        if (operatorKey != null) {
+            request.header("X-Operator-Key", operatorKey);
+        }
+        return send(request.build());
+    }
+
     Response post(String path, Object body, String token, String idempotencyKey) throws Exception {
         return postRaw(path, MAPPER.writeValueAsString(body), "application/json", token, idempotencyKey);
     }

@@ -69,6 +69,36 @@ class HttpSecurityTest {
     }
 
     @Test
+    void operatorRoutesTakeTheOperatorKeyAndNothingElse() throws Exception {
+        String operatorKey = "operator-key-for-tests-0123456789";
+        String hash;
+        try (TestServer server = TestServer.start(temp.resolve("data"), Map.of("operator.key", operatorKey))) {
+            TestServer.Holder holder = server.openVerifiedHolder("h@example.com");
+            HttpApi.Response withToken = server.http.get("/api/admin/audit/head", holder.token());
+            assertThat(withToken.status()).isEqualTo(401);
+            assertThat(withToken.error()).isEqualTo("operator_key_invalid");
+            for (String wrong : new String[] {null, "", operatorKey + "x", operatorKey.substring(1), holder.token()}) {
+                HttpApi.Response refused = server.http.operatorGet("/api/admin/audit/head", wrong);
+                assertThat(refused.status()).as(wrong).isEqualTo(401);
+                assertThat(refused.error()).isEqualTo("operator_key_invalid");
+            }
+            HttpApi.Response head = server.http.operatorGet("/api/admin/audit/head", operatorKey);
+            assertThat(head.status()).isEqualTo(200);
+            assertThat(head.json().get("seq").asLong()).isEqualTo(server.service.engine().committedSeq());
+            hash = head.json().get("hash").asText();
+        }
+        // The head is the one verify computes from the journal's bytes.
+        assertThat(eventbank.engine.Verifier.verify(new eventbank.engine.storage.FileStorage(), temp.resolve("data"),
+                eventbank.core.Limits.IDEMPOTENCY_WINDOW_MICROS_DEFAULT).headHash()).isEqualTo(hash);
+        try (TestServer server = TestServer.start(temp.resolve("data"))) {
+            HttpApi.Response off = server.http.operatorGet("/api/admin/audit/head", operatorKey);
+            assertThat(off.status()).isEqualTo(403);
+            assertThat(off.error()).isEqualTo("operator_key_not_configured");
+            assertThat(off.json().get("message").asText()).contains("operator.key");
+        }
+    }
+
+    @Test
     void theSixthWrongPasswordIsThrottled() throws Exception {
         try (TestServer server = TestServer.start(temp.resolve("data"))) {
             String number = server.open("t@example.com");
