@@ -3,6 +3,7 @@ package eventbank.bench;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.crypto.MACVerifier;
 import com.nimbusds.jwt.SignedJWT;
+import eventbank.server.http.BankServer;
 import io.javalin.Javalin;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -64,9 +65,7 @@ public final class BareDurableHandler {
         boolean useCache = cache;
 
         Javalin app = Javalin.create(cfg -> {
-            cfg.concurrency.useVirtualThreads = true;
-            cfg.startup.showJavalinBanner = false;
-            cfg.startup.showOldJavalinVersionWarning = false;
+            BankServer.configureHttpStack(cfg);
             cfg.routes.post("/api/money_transfer", ctx -> {
                 String auth = ctx.header("Authorization");
                 if (auth == null || !auth.startsWith("Bearer ")) {

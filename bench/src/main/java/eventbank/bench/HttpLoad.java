@@ -34,14 +34,20 @@ import java.util.stream.Stream;
 import org.HdrHistogram.Histogram;
 
 /**
- * HTTP load: N connections = N virtual-thread workers, each with its own HTTP/1.1 keep-alive
- * {@link HttpClient} (one client per worker, so one connection each), sending
- * {@code POST /api/money_transfer} one after the other for a fixed time. Each request picks a
- * random sender (and uses that sender's token) and a random distinct receiver, 1-100 cents.
+ * HTTP load: N keep-alive connections, each sending {@code POST /api/money_transfer} one after
+ * the other for a fixed time. Each request picks a random sender (and uses that sender's token)
+ * and a random distinct receiver, 1-100 cents; with {@code --batch K} it sends
+ * {@code POST /api/money_transfers} with K such transfers (not atomic) instead.
+ *
+ * <p>Two clients: {@code --client java} (default): N virtual-thread workers, each with its own
+ * HTTP/1.1 {@link HttpClient}; {@code --client wrk}: Debian's wrk (C, two threads) with
+ * {@code bench/wrk/transfers.lua}, much lighter, so more of the two cores go to the server —
+ * run from the repository root.
  *
  * <pre>
  * java -cp bench/target/benchmarks.jar eventbank.bench.HttpLoad --target eventbank \
- *      --jar server/target/eventbank.jar --accounts 2000 --conns 8,32,128 --seconds 15 --warmup 5
+ *      --jar server/target/eventbank.jar --accounts 2000 --conns 8,32,128 --seconds 15 --warmup 5 \
+ *      [--client wrk] [--batch 100]
  * java -cp bench/target/benchmarks.jar eventbank.bench.HttpLoad --target bare ...
  * </pre>
  *
@@ -62,6 +68,8 @@ public final class HttpLoad {
         int[] conns = {8, 32, 128};
         int seconds = 15;
         int warmup = 5;
+        String client = "java";
+        int batch = 1;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--target" -> target = args[++i];
@@ -70,8 +78,16 @@ public final class HttpLoad {
                 case "--conns" -> conns = Stream.of(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
                 case "--seconds" -> seconds = Integer.parseInt(args[++i]);
                 case "--warmup" -> warmup = Integer.parseInt(args[++i]);
+                case "--client" -> client = args[++i];
+                case "--batch" -> batch = Integer.parseInt(args[++i]);
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }
+        }
+        if (!client.equals("java") && !client.equals("wrk")) {
+            throw new IllegalArgumentException("--client is java or wrk");
+        }
+        if (batch < 1 || batch > 1000 || batch > 1 && target.equals("bare")) {
+            throw new IllegalArgumentException("--batch is 1 to 1000, and 1 for the bare handler");
         }
         Path dir = Files.createTempDirectory("httpload-");
         int port = freePort();
@@ -85,6 +101,7 @@ public final class HttpLoad {
                     "--port", Integer.toString(port));
             pb.environment().put("EVENTBANK_HTTP_OPEN_RATE_PER_MINUTE", "0");
             pb.environment().put("EVENTBANK_AUTH_BCRYPT_COST", "4");
+            pb.environment().put("EVENTBANK_AUTH_TOKEN_TTL", "PT24H");
         } else {
             pb = new ProcessBuilder(javaBin, "-cp", System.getProperty("java.class.path"),
                     BareDurableHandler.class.getName(), "--port", Integer.toString(port),
@@ -131,17 +148,26 @@ public final class HttpLoad {
                 }
             }
             System.out.printf("setup: %d accounts ready in %.1f s%n", accounts, (System.nanoTime() - t0) / 1e9);
-            if (warmup > 0) {
-                Result w = run(base, conns[conns.length / 2], warmup, numbers, tokens);
-                System.out.printf("warm-up %d conns %d s: %.0f/s%n", conns[conns.length / 2], warmup, w.rate());
+            Path accountsFile = dir.resolve("accounts.txt");
+            try (var out = Files.newBufferedWriter(accountsFile)) {
+                for (int i = 0; i < accounts; i++) {
+                    out.write(numbers[i] + " " + tokens[i] + "\n");
+                }
             }
-            System.out.println("conns,transfers_per_s,ok,refused,errors,p50_ms,p99_ms,p999_ms,max_ms");
+            if (warmup > 0) {
+                Result w = client.equals("wrk") ? wrk(base, conns[conns.length / 2], warmup, accountsFile, batch)
+                        : run(base, conns[conns.length / 2], warmup, numbers, tokens, batch);
+                System.out.printf("warm-up %d conns %d s: %.0f requests/s%n", conns[conns.length / 2], warmup,
+                        w.requestsPerSecond());
+            }
+            System.out.printf("client %s, %d transfer(s) per request%n", client, batch);
+            System.out.println("conns,transfers_per_s,requests_per_s,ok,refused,errors,p50_ms,p99_ms,p999_ms,max_ms");
             for (int c : conns) {
-                Result r = run(base, c, seconds, numbers, tokens);
-                Histogram h = r.histogram();
-                System.out.printf("%d,%.0f,%d,%d,%d,%.2f,%.2f,%.2f,%.2f%n", c, r.rate(), r.ok(), r.refused(), r.errors(),
-                        h.getValueAtPercentile(50) / 1000.0, h.getValueAtPercentile(99) / 1000.0,
-                        h.getValueAtPercentile(99.9) / 1000.0, h.getMaxValue() / 1000.0);
+                Result r = client.equals("wrk") ? wrk(base, c, seconds, accountsFile, batch)
+                        : run(base, c, seconds, numbers, tokens, batch);
+                System.out.printf("%d,%.0f,%.0f,%d,%d,%d,%.2f,%.2f,%.2f,%.2f%n", c, r.requestsPerSecond() * batch,
+                        r.requestsPerSecond(), r.ok(), r.refused(), r.errors(), r.p50Micros() / 1000.0,
+                        r.p99Micros() / 1000.0, r.p999Micros() / 1000.0, r.maxMicros() / 1000.0);
             }
         } finally {
             server.destroy();
@@ -155,10 +181,44 @@ public final class HttpLoad {
         }
     }
 
-    record Result(double rate, long ok, long refused, long errors, Histogram histogram) {}
+    /**
+     * One measurement: successful requests per second (for batches, requests whose reply is 200,
+     * whatever each transfer's own result) and the latency of every request. wrk counts a
+     * non-2xx reply as an error and has no "refused" column.
+     */
+    record Result(double requestsPerSecond, long ok, long refused, long errors, long p50Micros, long p99Micros,
+                  long p999Micros, long maxMicros) {}
 
-    private static Result run(String base, int conns, int seconds, String[] numbers, String[] tokens) throws Exception {
-        URI uri = URI.create(base + "/api/money_transfer");
+    private static final Pattern WRK_SUMMARY = Pattern.compile("eventbank-wrk requests=(\\d+) seconds=([\\d.]+) "
+            + "p50_us=(\\d+) p99_us=(\\d+) p999_us=(\\d+) max_us=(\\d+) errors=(\\d+)");
+
+    /** Runs wrk (two threads, like the two cores) with bench/wrk/transfers.lua and reads its summary line. */
+    private static Result wrk(String base, int conns, int seconds, Path accountsFile, int batch) throws Exception {
+        Path script = Path.of("bench", "wrk", "transfers.lua");
+        if (!Files.exists(script)) {
+            throw new IllegalStateException("run from the repository root: " + script + " is missing");
+        }
+        Process wrk = new ProcessBuilder("wrk", "-t2", "-c" + conns, "-d" + seconds + "s", "--timeout", "10s",
+                "-s", script.toString(), base, "--", accountsFile.toString(), Integer.toString(batch))
+                .redirectErrorStream(true).start();
+        String output = new String(wrk.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (wrk.waitFor() != 0) {
+            throw new IllegalStateException("wrk failed: " + output);
+        }
+        Matcher m = WRK_SUMMARY.matcher(output);
+        if (!m.find()) {
+            throw new IllegalStateException("no summary from wrk: " + output);
+        }
+        long requests = Long.parseLong(m.group(1));
+        long errors = Long.parseLong(m.group(7));
+        double elapsed = Double.parseDouble(m.group(2));
+        return new Result((requests - errors) / elapsed, requests - errors, 0, errors, Long.parseLong(m.group(3)),
+                Long.parseLong(m.group(4)), Long.parseLong(m.group(5)), Long.parseLong(m.group(6)));
+    }
+
+    private static Result run(String base, int conns, int seconds, String[] numbers, String[] tokens, int batch)
+            throws Exception {
+        URI uri = URI.create(base + (batch == 1 ? "/api/money_transfer" : "/api/money_transfers"));
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         List<Future<long[]>> futures = new ArrayList<>();
         List<Histogram> histograms = new ArrayList<>();
@@ -174,11 +234,7 @@ public final class HttpLoad {
                         ThreadLocalRandom rnd = ThreadLocalRandom.current();
                         while (System.nanoTime() < end) {
                             int from = rnd.nextInt(numbers.length);
-                            int to = rnd.nextInt(numbers.length - 1);
-                            if (to >= from) {
-                                to++;
-                            }
-                            String body = "{\"to_account_number\":\"" + numbers[to] + "\",\"amount\":" + (1 + rnd.nextInt(100)) + "}";
+                            String body = body(numbers, from, batch, rnd);
                             HttpRequest req = HttpRequest.newBuilder(uri)
                                     .header("Content-Type", "application/json")
                                     .header("Authorization", "Bearer " + tokens[from])
@@ -212,8 +268,23 @@ public final class HttpLoad {
             double elapsed = (System.nanoTime() - start) / 1e9;
             Histogram all = new Histogram(TimeUnit.SECONDS.toMicros(60), 3);
             histograms.forEach(all::add);
-            return new Result(ok / elapsed, ok, refused, errors, all);
+            return new Result(ok / elapsed, ok, refused, errors, all.getValueAtPercentile(50),
+                    all.getValueAtPercentile(99), all.getValueAtPercentile(99.9), all.getMaxValue());
         }
+    }
+
+    /** One transfer to a random other account, or a batch of them (each on its own, not atomic). */
+    private static String body(String[] numbers, int from, int batch, ThreadLocalRandom rnd) {
+        StringBuilder transfers = new StringBuilder();
+        for (int i = 0; i < batch; i++) {
+            int to = rnd.nextInt(numbers.length - 1);
+            if (to >= from) {
+                to++;
+            }
+            transfers.append(i == 0 ? "" : ",").append("{\"to_account_number\":\"").append(numbers[to])
+                    .append("\",\"amount\":").append(1 + rnd.nextInt(100)).append('}');
+        }
+        return batch == 1 ? transfers.toString() : "{\"transfers\":[" + transfers + "],\"atomic\":false}";
     }
 
     private static void openAccounts(String base, int accounts, String[] numbers, String[] tokens,

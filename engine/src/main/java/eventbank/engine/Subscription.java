@@ -3,6 +3,7 @@ package eventbank.engine;
 import eventbank.engine.journal.JournalReader;
 import eventbank.engine.storage.Storage;
 import java.nio.file.Path;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
 
 /**
@@ -17,7 +18,8 @@ public final class Subscription implements AutoCloseable {
     private final Storage storage;
     private final Path journalDirectory;
     private final LongSupplier committedSeq;
-    private final Object commitSignal = new Object();
+    /** Signals {@link #awaitDelivered} waiters; the journal thread never touches it. */
+    private final Object deliveredSignal = new Object();
     private final Thread thread;
     private volatile boolean running = true;
     private volatile long deliveredSeq = -1;
@@ -37,11 +39,13 @@ public final class Subscription implements AutoCloseable {
         return this;
     }
 
-    /** Wakes the subscription after a commit; called by the sequencer's journal thread. */
+    /**
+     * Wakes the subscription after a commit; called by the sequencer's journal thread after each
+     * fsync, so it must cost next to nothing: an unpark, no monitor (a {@code notifyAll} here
+     * took 11% of the server's samples under HTTP load, all on the journal thread).
+     */
     public void committed(long seq) {
-        synchronized (commitSignal) {
-            commitSignal.notifyAll();
-        }
+        LockSupport.unpark(thread);
     }
 
     public String name() {
@@ -61,13 +65,13 @@ public final class Subscription implements AutoCloseable {
     /** Waits until the subscriber has been handed every event up to {@code seq}; false on timeout. */
     public boolean awaitDelivered(long seq, long timeoutMillis) throws InterruptedException {
         long deadline = System.nanoTime() + timeoutMillis * 1_000_000;
-        synchronized (commitSignal) {
+        synchronized (deliveredSignal) {
             while (deliveredSeq < seq && failure == null && running) {
                 long left = (deadline - System.nanoTime()) / 1_000_000;
                 if (left <= 0) {
                     return false;
                 }
-                commitSignal.wait(left);
+                deliveredSignal.wait(left);
             }
         }
         return deliveredSeq >= seq;
@@ -76,8 +80,9 @@ public final class Subscription implements AutoCloseable {
     @Override
     public void close() throws InterruptedException {
         running = false;
-        synchronized (commitSignal) {
-            commitSignal.notifyAll();
+        LockSupport.unpark(thread);
+        synchronized (deliveredSignal) {
+            deliveredSignal.notifyAll();
         }
         thread.join();
     }
@@ -112,16 +117,16 @@ public final class Subscription implements AutoCloseable {
                     }
                 });
                 subscriber.onBatchEnd(batch.header().lastSeq(), batch.header().chainHash());
-                synchronized (commitSignal) {
+                synchronized (deliveredSignal) {
                     deliveredSeq = batch.header().lastSeq();
-                    commitSignal.notifyAll();
+                    deliveredSignal.notifyAll();
                 }
             }
         } catch (Throwable t) {
             failure = t;
             LOG.log(System.Logger.Level.ERROR, "subscriber " + subscriber.name() + " stopped", t);
-            synchronized (commitSignal) {
-                commitSignal.notifyAll();
+            synchronized (deliveredSignal) {
+                deliveredSignal.notifyAll();
             }
         }
     }
@@ -136,11 +141,14 @@ public final class Subscription implements AutoCloseable {
         }
     }
 
-    private void awaitCommit(long nextSeq) throws InterruptedException {
-        synchronized (commitSignal) {
-            while (running && committedSeq.getAsLong() < nextSeq) {
-                commitSignal.wait();
-            }
+    /**
+     * Parks until the journal has committed {@code nextSeq}. No lost wake-up: the journal thread
+     * publishes the committed seq before it unparks, and an unpark that comes before the park
+     * leaves a permit that makes the park return at once.
+     */
+    private void awaitCommit(long nextSeq) {
+        while (running && committedSeq.getAsLong() < nextSeq) {
+            LockSupport.park(this);
         }
     }
 }

@@ -40,6 +40,28 @@ public final class BankServer implements AutoCloseable {
 
     private final Javalin app;
 
+    /**
+     * The HTTP stack as eventbank runs it, shared with the bench's bare handler so that the two
+     * compare like with like. Two settings found by profiling under load (BENCHMARKS.md):
+     * <ul>
+     *   <li>Javalin copies each reply body to the socket through a new buffer of
+     *       {@code responseBufferSize} bytes, 32 KiB unless set: allocating and zeroing it took
+     *       10% of the server's samples for replies of 100-odd bytes. 4 KiB holds any small
+     *       reply; a larger one (a statement page) goes out in several writes.</li>
+     *   <li>Jetty keeps a per-connection cache of header fields a connection repeats; a
+     *       connection whose requests carry different bearer tokens (a client or a proxy acting
+     *       for many holders) misses every time and pays for adding and clearing it: 13% of the
+     *       samples, for nothing. Off.</li>
+     * </ul>
+     */
+    public static void configureHttpStack(io.javalin.config.JavalinConfig javalin) {
+        javalin.concurrency.useVirtualThreads = true;
+        javalin.startup.showJavalinBanner = false;
+        javalin.startup.showOldJavalinVersionWarning = false;
+        javalin.http.responseBufferSize = 4096;
+        javalin.jetty.modifyHttpConfiguration(http -> http.setHeaderCacheSize(0));
+    }
+
     public BankServer(Engine engine, ReadModels readModels, Config config) {
         this(engine, readModels, config, Clock.systemUTC());
     }
@@ -61,9 +83,7 @@ public final class BankServer implements AutoCloseable {
         ObjectMapper mapper = JsonMapper.builder().build();
 
         this.app = Javalin.create(javalin -> {
-            javalin.concurrency.useVirtualThreads = true;
-            javalin.startup.showJavalinBanner = false;
-            javalin.startup.showOldJavalinVersionWarning = false;
+            configureHttpStack(javalin);
             javalin.http.prefer405over404 = true;
             javalin.http.maxRequestSize = config.requestBodyBytesMax();
             javalin.jsonMapper(new JavalinJackson(mapper, true));

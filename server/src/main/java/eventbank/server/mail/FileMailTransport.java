@@ -67,11 +67,12 @@ public final class FileMailTransport implements MailTransport {
             file.write(ByteBuffer.wrap(message), 0);
             file.force();
         }
-        storage.rename(temporary, directory.resolve(name));
-        storage.syncDirectory(directory);
-        LOG.log(System.Logger.Level.DEBUG, () -> "wrote " + mail + " to " + directory.resolve(name));
+        // The link is printed before the file appears, so whoever sees the file sees the link.
         if (mail.link() != null) {
             console.println("eventbank: verification link for " + mail.to() + ": " + mail.link());
         }
+        storage.rename(temporary, directory.resolve(name));
+        storage.syncDirectory(directory);
+        LOG.log(System.Logger.Level.DEBUG, () -> "wrote " + mail + " to " + directory.resolve(name));
     }
 }
