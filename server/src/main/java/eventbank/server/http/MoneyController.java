@@ -9,7 +9,6 @@ import eventbank.engine.Outcome;
 import io.javalin.http.Context;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -70,8 +69,8 @@ final class MoneyController {
         Replies.Reply reply = atomic ? atomically(ctx, holder, transfers) : oneByOne(holder, transfers);
         long lastSeq = 0;
         for (Object result : (List<?>) reply.body().get("results")) {
-            if (((Map<?, ?>) result).get("seq") instanceof Long seq) {
-                lastSeq = Math.max(lastSeq, seq);
+            if (result instanceof Replies.Recorded recorded) {
+                lastSeq = Math.max(lastSeq, recorded.seq());
             }
         }
         if (lastSeq > 0) {
@@ -137,7 +136,7 @@ final class MoneyController {
             commands.add(new Command.TransferMoney(holder, transfer.toAccountNumber(), transfer.amount(), null));
         }
         List<Outcome> outcomes = api.submitAll(commands);
-        List<Map<String, Object>> results = new ArrayList<>(outcomes.size());
+        List<Object> results = new ArrayList<>(outcomes.size());
         Outcome.Committed last = null;
         for (Outcome outcome : outcomes) {
             results.add(switch (outcome) {
@@ -145,13 +144,13 @@ final class MoneyController {
                     if (last == null || committed.seq() > last.seq()) {
                         last = committed;
                     }
-                    yield Replies.map("seq", committed.seq());
+                    yield new Replies.Recorded(committed.seq());
                 }
-                case Outcome.Rejected rejected -> Replies.map("error", rejected.reason().code(),
-                        "message", rejected.reason().message());
+                case Outcome.Rejected rejected -> new Replies.Refused(rejected.reason().code(),
+                        rejected.reason().message());
                 case Outcome.Unavailable unavailable -> {
                     ApiException error = Errors.of(unavailable);
-                    yield Replies.map("error", error.code(), "message", error.getMessage());
+                    yield new Replies.Refused(error.code(), error.getMessage());
                 }
                 case Outcome.Replayed replayed -> throw new IllegalStateException("a transfer without a key was replayed");
             });

@@ -65,7 +65,8 @@ class StatementsReadModelTest {
             long carol = bank.openVerified("carol@example.com");
             List<StatementEntry> expected = new ArrayList<>(); // alice's, oldest first
             long balance = Limits.OPENING_BALANCE_DEFAULT;
-            for (int i = 0; i < 300; i++) {
+            // 600 entries: three chunks of the statement's storage (256 entries each).
+            for (int i = 0; i < 600; i++) {
                 Outcome.Committed outcome;
                 StatementEntry.Type type;
                 long amount = 1 + i % 17;
@@ -97,7 +98,7 @@ class StatementsReadModelTest {
             bank.awaitReadModels();
             List<StatementEntry> newestFirst = expected.reversed();
 
-            assertThat(bank.statements.entryCount(alice)).isEqualTo(300);
+            assertThat(bank.statements.entryCount(alice)).isEqualTo(600);
             for (int limit : new int[] {1, 7, 20, 99, 100}) {
                 assertThat(bank.wholeStatement(alice, limit)).as("limit %d", limit).isEqualTo(newestFirst);
             }
@@ -117,8 +118,8 @@ class StatementsReadModelTest {
                         .isEqualTo(older.size() > 10 ? older.get(9).seq() : null);
             }
             // A page that ends exactly at the oldest entry says there is no more.
-            StatementPage last = bank.statements.page(alice, 100, newestFirst.get(199).seq());
-            assertThat(last.entries()).isEqualTo(newestFirst.subList(200, 300));
+            StatementPage last = bank.statements.page(alice, 100, newestFirst.get(499).seq());
+            assertThat(last.entries()).isEqualTo(newestFirst.subList(500, 600));
             assertThat(last.nextBeforeSeq()).isNull();
 
             // The amounts add up to the balance, entry by entry.
