@@ -32,6 +32,8 @@ public final class Engine implements AutoCloseable {
     private final List<String> startWarnings;
     private final Sequencer sequencer;
     private final CopyOnWriteArrayList<Subscription> subscriptions = new CopyOnWriteArrayList<>();
+    /** Started with the engine; wakes the subscriptions after each commit. */
+    private final CommitNotifier notifier = new CommitNotifier();
     private final Snapshotter snapshotter;
 
     private Engine(EngineConfig config, DataDirectoryLock lock, VerificationCodes codes, Journal journal,
@@ -50,6 +52,7 @@ public final class Engine implements AutoCloseable {
                         config.snapshotHistorySpanEvents(), config.idempotencyWindowMicros());
         this.sequencer = new Sequencer(bank, new Decider(codes), journal, config.clockMicros(),
                 config.accountNumbers(), config.sequencerLimits());
+        sequencer.addCommitListener(notifier::committed);
         if (snapshotter != null) {
             subscribe(snapshotter);
         }
@@ -169,7 +172,7 @@ public final class Engine implements AutoCloseable {
         Subscription subscription = new Subscription(subscriber, config.storage(), config.journalDirectory(),
                 sequencer::committedSeq);
         subscriptions.add(subscription);
-        sequencer.addCommitListener(subscription::committed);
+        notifier.add(subscription);
         return subscription.start();
     }
 
@@ -207,6 +210,7 @@ public final class Engine implements AutoCloseable {
     public void close() throws IOException, InterruptedException {
         try {
             sequencer.close();
+            notifier.close();
             for (Subscription subscription : subscriptions) {
                 subscription.close();
             }
