@@ -1,14 +1,19 @@
 -- wrk script: POST /api/money_transfer (BATCH=1) or /api/money_transfers (BATCH>1) between
 -- random accounts, each request with its sender's bearer token.
 -- The accounts file (written by HttpLoad --client wrk) has one "number token" pair per line.
--- Usage: wrk -t2 -c32 -d15s --latency -s bench/wrk/transfers.lua http://127.0.0.1:PORT -- FILE BATCH
+-- Usage: wrk -t2 -c32 -d15s -s bench/wrk/transfers.lua http://127.0.0.1:PORT -- FILE BATCH [atomic]
+-- (a batch is sent with "atomic": false unless the third argument is "atomic")
 
 local numbers, tokens = {}, {}
 local batch = 1
+local atomic = "false"
 
 function init(args)
   local file = args[1]
   batch = tonumber(args[2] or "1")
+  if args[3] == "atomic" then
+    atomic = "true"
+  end
   for line in io.lines(file) do
     local number, token = line:match("^(%d+) (%S+)$")
     if number then
@@ -41,7 +46,7 @@ function request()
   for i = 1, batch do
     parts[i] = '{"to_account_number":"' .. receiver(from) .. '","amount":' .. math.random(100) .. '}'
   end
-  local body = '{"transfers":[' .. table.concat(parts, ",") .. '],"atomic":false}'
+  local body = '{"transfers":[' .. table.concat(parts, ",") .. '],"atomic":' .. atomic .. '}'
   return wrk.format("POST", "/api/money_transfers", headers, body)
 end
 

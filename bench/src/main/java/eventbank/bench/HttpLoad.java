@@ -37,7 +37,8 @@ import org.HdrHistogram.Histogram;
  * HTTP load: N keep-alive connections, each sending {@code POST /api/money_transfer} one after
  * the other for a fixed time. Each request picks a random sender (and uses that sender's token)
  * and a random distinct receiver, 1-100 cents; with {@code --batch K} it sends
- * {@code POST /api/money_transfers} with K such transfers (not atomic) instead.
+ * {@code POST /api/money_transfers} with K such transfers instead, each on its own or, with
+ * {@code --atomic}, all or none.
  *
  * <p>Two clients: {@code --client java} (default): N virtual-thread workers, each with its own
  * HTTP/1.1 {@link HttpClient}; {@code --client wrk}: Debian's wrk (C, two threads) with
@@ -47,7 +48,7 @@ import org.HdrHistogram.Histogram;
  * <pre>
  * java -cp bench/target/benchmarks.jar eventbank.bench.HttpLoad --target eventbank \
  *      --jar server/target/eventbank.jar --accounts 2000 --conns 8,32,128 --seconds 15 --warmup 5 \
- *      [--client wrk] [--batch 100]
+ *      [--client wrk] [--batch 100 [--atomic]]
  * java -cp bench/target/benchmarks.jar eventbank.bench.HttpLoad --target bare ...
  * </pre>
  *
@@ -70,6 +71,7 @@ public final class HttpLoad {
         int warmup = 5;
         String client = "java";
         int batch = 1;
+        boolean atomic = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--target" -> target = args[++i];
@@ -80,6 +82,7 @@ public final class HttpLoad {
                 case "--warmup" -> warmup = Integer.parseInt(args[++i]);
                 case "--client" -> client = args[++i];
                 case "--batch" -> batch = Integer.parseInt(args[++i]);
+                case "--atomic" -> atomic = true;
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }
         }
@@ -155,19 +158,31 @@ public final class HttpLoad {
                 }
             }
             if (warmup > 0) {
-                Result w = client.equals("wrk") ? wrk(base, conns[conns.length / 2], warmup, accountsFile, batch)
-                        : run(base, conns[conns.length / 2], warmup, numbers, tokens, batch);
+                int c = conns[conns.length / 2];
+                Result w = client.equals("wrk") ? wrk(base, c, warmup, accountsFile, batch, atomic)
+                        : run(base, c, warmup, numbers, tokens, batch, atomic);
                 System.out.printf("warm-up %d conns %d s: %.0f requests/s%n", conns[conns.length / 2], warmup,
                         w.requestsPerSecond());
             }
-            System.out.printf("client %s, %d transfer(s) per request%n", client, batch);
-            System.out.println("conns,transfers_per_s,requests_per_s,ok,refused,errors,p50_ms,p99_ms,p999_ms,max_ms");
+            System.out.printf("client %s, %d transfer(s) per request%s%n", client, batch,
+                    batch > 1 ? (atomic ? ", atomic" : ", each on its own") : "");
+            System.out.println("conns,transfers_per_s,requests_per_s,ok,refused,errors,p50_ms,p99_ms,p999_ms,max_ms,"
+                    + "server_cpu_us_per_request,events_recorded_per_s");
             for (int c : conns) {
-                Result r = client.equals("wrk") ? wrk(base, c, seconds, accountsFile, batch)
-                        : run(base, c, seconds, numbers, tokens, batch);
-                System.out.printf("%d,%.0f,%.0f,%d,%d,%d,%.2f,%.2f,%.2f,%.2f%n", c, r.requestsPerSecond() * batch,
-                        r.requestsPerSecond(), r.ok(), r.refused(), r.errors(), r.p50Micros() / 1000.0,
-                        r.p99Micros() / 1000.0, r.p999Micros() / 1000.0, r.maxMicros() / 1000.0);
+                long cpuBefore = cpuMicros(server.pid());
+                long seqBefore = target.equals("eventbank") ? lastSeq(setup, base) : 0;
+                long started = System.nanoTime();
+                Result r = client.equals("wrk") ? wrk(base, c, seconds, accountsFile, batch, atomic)
+                        : run(base, c, seconds, numbers, tokens, batch, atomic);
+                long cpu = cpuMicros(server.pid()) - cpuBefore;
+                // The journal's count, which also tells how many transfers of the batches were recorded.
+                double recorded = target.equals("eventbank")
+                        ? (lastSeq(setup, base) - seqBefore) / ((System.nanoTime() - started) / 1e9) : Double.NaN;
+                System.out.printf("%d,%.0f,%.0f,%d,%d,%d,%.2f,%.2f,%.2f,%.2f,%.0f,%.0f%n", c,
+                        r.requestsPerSecond() * batch, r.requestsPerSecond(), r.ok(), r.refused(), r.errors(),
+                        r.p50Micros() / 1000.0, r.p99Micros() / 1000.0, r.p999Micros() / 1000.0,
+                        r.maxMicros() / 1000.0, (double) cpu / Math.max(1, r.ok() + r.refused() + r.errors()),
+                        recorded);
             }
         } finally {
             server.destroy();
@@ -193,13 +208,14 @@ public final class HttpLoad {
             + "p50_us=(\\d+) p99_us=(\\d+) p999_us=(\\d+) max_us=(\\d+) errors=(\\d+)");
 
     /** Runs wrk (two threads, like the two cores) with bench/wrk/transfers.lua and reads its summary line. */
-    private static Result wrk(String base, int conns, int seconds, Path accountsFile, int batch) throws Exception {
+    private static Result wrk(String base, int conns, int seconds, Path accountsFile, int batch, boolean atomic)
+            throws Exception {
         Path script = Path.of("bench", "wrk", "transfers.lua");
         if (!Files.exists(script)) {
             throw new IllegalStateException("run from the repository root: " + script + " is missing");
         }
         Process wrk = new ProcessBuilder("wrk", "-t2", "-c" + conns, "-d" + seconds + "s", "--timeout", "10s",
-                "-s", script.toString(), base, "--", accountsFile.toString(), Integer.toString(batch))
+                "-s", script.toString(), base, "--", accountsFile.toString(), Integer.toString(batch), atomic ? "atomic" : "")
                 .redirectErrorStream(true).start();
         String output = new String(wrk.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (wrk.waitFor() != 0) {
@@ -216,8 +232,8 @@ public final class HttpLoad {
                 Long.parseLong(m.group(4)), Long.parseLong(m.group(5)), Long.parseLong(m.group(6)));
     }
 
-    private static Result run(String base, int conns, int seconds, String[] numbers, String[] tokens, int batch)
-            throws Exception {
+    private static Result run(String base, int conns, int seconds, String[] numbers, String[] tokens, int batch,
+                              boolean atomic) throws Exception {
         URI uri = URI.create(base + (batch == 1 ? "/api/money_transfer" : "/api/money_transfers"));
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         List<Future<long[]>> futures = new ArrayList<>();
@@ -234,7 +250,7 @@ public final class HttpLoad {
                         ThreadLocalRandom rnd = ThreadLocalRandom.current();
                         while (System.nanoTime() < end) {
                             int from = rnd.nextInt(numbers.length);
-                            String body = body(numbers, from, batch, rnd);
+                            String body = body(numbers, from, batch, atomic, rnd);
                             HttpRequest req = HttpRequest.newBuilder(uri)
                                     .header("Content-Type", "application/json")
                                     .header("Authorization", "Bearer " + tokens[from])
@@ -273,8 +289,8 @@ public final class HttpLoad {
         }
     }
 
-    /** One transfer to a random other account, or a batch of them (each on its own, not atomic). */
-    private static String body(String[] numbers, int from, int batch, ThreadLocalRandom rnd) {
+    /** One transfer to a random other account, or a batch of them. */
+    private static String body(String[] numbers, int from, int batch, boolean atomic, ThreadLocalRandom rnd) {
         StringBuilder transfers = new StringBuilder();
         for (int i = 0; i < batch; i++) {
             int to = rnd.nextInt(numbers.length - 1);
@@ -284,7 +300,7 @@ public final class HttpLoad {
             transfers.append(i == 0 ? "" : ",").append("{\"to_account_number\":\"").append(numbers[to])
                     .append("\",\"amount\":").append(1 + rnd.nextInt(100)).append('}');
         }
-        return batch == 1 ? transfers.toString() : "{\"transfers\":[" + transfers + "],\"atomic\":false}";
+        return batch == 1 ? transfers.toString() : "{\"transfers\":[" + transfers + "],\"atomic\":" + atomic + "}";
     }
 
     private static void openAccounts(String base, int accounts, String[] numbers, String[] tokens,
@@ -345,6 +361,17 @@ public final class HttpLoad {
         return c.send(b.build(), HttpResponse.BodyHandlers.ofString()).body();
     }
 
+    /** The server's last durable seq, from /health. */
+    private static long lastSeq(HttpClient client, String base) throws Exception {
+        String health = client.send(HttpRequest.newBuilder(URI.create(base + "/health")).GET().build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        Matcher m = Pattern.compile("\"last_seq\":(\\d+)").matcher(health);
+        if (!m.find()) {
+            throw new IllegalStateException("no last_seq in " + health);
+        }
+        return Long.parseLong(m.group(1));
+    }
+
     private static void waitReady(HttpClient c, String base, String target) throws Exception {
         URI uri = URI.create(base + (target.equals("eventbank") ? "/health" : "/api/money_transfer"));
         for (int i = 0; i < 300; i++) {
@@ -357,6 +384,22 @@ public final class HttpLoad {
             }
         }
         throw new IllegalStateException("the server did not answer on " + base);
+    }
+
+    /**
+     * The CPU time (user + system) a process has used, from /proc: the server's cost per request
+     * is this over the requests answered, a figure that a noisy shared machine disturbs far less
+     * than throughput. -1 where /proc is missing.
+     */
+    private static long cpuMicros(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            // Fields 14 and 15 of the line (utime, stime) in clock ticks of 1/100 s; the split starts at field 3.
+            return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) * 10_000L;
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
     }
 
     private static int freePort() throws IOException {
