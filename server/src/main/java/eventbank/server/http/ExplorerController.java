@@ -66,7 +66,8 @@ final class ExplorerController {
         long until = Math.min(filter.untilSeq(), head);
         List<Recorded> page = new ArrayList<>(limit);
         long scannedTo = readPage(filter, until, limit, page);
-        Long next = page.size() == limit || scannedTo < until ? (Long) scannedTo : null;
+        // A full page, or one cut short by the scan limit, that has not reached the end goes on.
+        Long next = scannedTo < until ? (Long) scannedTo : null;
         StringWriter text = new StringWriter();
         try (JsonGenerator generator = JSON.createGenerator(text)) {
             generator.writeStartObject();
