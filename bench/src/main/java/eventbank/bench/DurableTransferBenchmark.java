@@ -32,7 +32,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@code inFlight} can be outstanding.
  *
  * <p>The engine runs with the defaults a server uses (snapshotter on, snapshots every 1M
- * events), unless {@code -p snapshotter=off}. Disk: about 40 bytes per transfer, so about
+ * events), unless {@code -p snapshotter=off}. With {@code -p readModels=all} the server's four
+ * read models (accounts, statements, operations, reports) follow the journal as {@code serve}
+ * subscribes them, each on its own thread: the cost of CQRS on the write path is the CPU they
+ * take from the sequencer and journal threads on the same cores, and their lag is printed. Disk: about 40 bytes per transfer, so about
  * 1 GB for a whole run; deleted at the end of each trial.
  */
 @State(Scope.Benchmark)
@@ -55,8 +58,12 @@ public class DurableTransferBenchmark {
     @Param({"on"})
     String snapshotter;
 
+    @Param({"none"})
+    String readModels;
+
     private Path directory;
     private Engine engine;
+    private java.util.List<eventbank.server.readmodel.ReadModel> models = java.util.List.of();
     private Command.TransferMoney[] commands;
     private int next;
     private Window window;
@@ -92,6 +99,16 @@ public class DurableTransferBenchmark {
             config = config.withSnapshots(0, 1, 1);
         }
         engine = Engine.start(config);
+        if (readModels.equals("all")) {
+            models = java.util.List.of(new eventbank.server.readmodel.AccountsReadModel(),
+                    new eventbank.server.readmodel.StatementsReadModel(),
+                    new eventbank.server.readmodel.OperationsReadModel(config.idempotencyWindowMicros()),
+                    new eventbank.server.readmodel.ReportsReadModel(config.storage(), directory, engine::committedSeq,
+                            eventbank.server.readmodel.ReportsReadModel.CHECKPOINT_EVERY_EVENTS_DEFAULT));
+            models.forEach(engine::subscribe);
+        } else if (!readModels.equals("none")) {
+            throw new IllegalArgumentException("readModels is none or all, not " + readModels);
+        }
         commands = Fixtures.transfers(COMMANDS, accounts, 100, 7);
         window = new Window(inFlight);
     }
@@ -111,6 +128,11 @@ public class DurableTransferBenchmark {
         System.out.printf("%n[batches inFlight=%d] %s%n[cpu inFlight=%d] %s%n", inFlight,
                 after.since(before, engine.sequencer().statistics()), inFlight,
                 CpuMeter.perOperation(cpuBefore, cpuAfter, Math.max(1, after.events() - before.events()), "transfer"));
+        long committed = engine.committedSeq();
+        for (eventbank.server.readmodel.ReadModel model : models) {
+            System.out.printf("[read model %s] %,d events behind at the iteration's end%n", model.name(),
+                    committed - model.appliedSeq());
+        }
     }
 
     @TearDown(Level.Trial)

@@ -13,21 +13,11 @@ package eventbank.server.readmodel;
 public record HistoryItem(long seq, long timeMicros, Type type, long delta, long balanceAfter) {
 
     public enum Type {
-        OPENED("opened"),
-        VERIFIED("verified"),
-        TRANSFER_IN("transfer_in"),
-        TRANSFER_OUT("transfer_out"),
-        WITHDRAWAL("withdrawal");
+        OPENED, VERIFIED, TRANSFER_IN, TRANSFER_OUT, WITHDRAWAL;
 
-        private final String code;
-
-        Type(String code) {
-            this.code = code;
-        }
-
-        /** The name the API uses. */
+        /** The name the API uses: {@code opened}, {@code transfer_in}, ... */
         public String code() {
-            return code;
+            return name().toLowerCase(java.util.Locale.ROOT);
         }
 
         static Type of(StatementEntry.Type type) {

@@ -28,7 +28,6 @@ import java.util.zip.CRC32C;
 final class ReportsCheckpoint {
     static final String DIRECTORY = "readmodels";
     static final String FILE_NAME = "reports.checkpoint";
-    private static final String TEMPORARY_SUFFIX = ".tmp";
     private static final int MAGIC = 0x45425250; // "EBRP"
     private static final int VERSION = 1;
     private static final int HASH_BYTES = 32;
@@ -140,16 +139,7 @@ final class ReportsCheckpoint {
             bytes.putLong(accountNumbers[index]).putLong(lastActivityMicros[index]);
         }
         bytes.putInt(crcOf(bytes, bytes.position()));
-        bytes.flip();
-        storage.createDirectories(directory);
-        Path temporary = directory.resolve(FILE_NAME + TEMPORARY_SUFFIX);
-        try (StorageFile file = storage.open(temporary, true)) {
-            file.truncate(0);
-            file.write(bytes, 0);
-            file.force();
-        }
-        storage.rename(temporary, path());
-        storage.syncDirectory(directory);
+        storage.replaceDurably(path(), bytes.flip());
     }
 
     private static int crcOf(ByteBuffer bytes, int length) {
