@@ -4,7 +4,13 @@ import eventbank.core.Command;
 import eventbank.engine.Engine;
 import eventbank.engine.EngineConfig;
 import eventbank.engine.Outcome;
+import eventbank.server.readmodel.AccountsReadModel;
+import eventbank.server.readmodel.OperationsReadModel;
+import eventbank.server.readmodel.ReadModel;
+import eventbank.server.readmodel.ReportsReadModel;
+import eventbank.server.readmodel.StatementsReadModel;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
@@ -35,8 +41,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * events), unless {@code -p snapshotter=off}. With {@code -p readModels=all} the server's four
  * read models (accounts, statements, operations, reports) follow the journal as {@code serve}
  * subscribes them, each on its own thread: the cost of CQRS on the write path is the CPU they
- * take from the sequencer and journal threads on the same cores, and their lag is printed. Disk: about 40 bytes per transfer, so about
- * 1 GB for a whole run; deleted at the end of each trial.
+ * take from the sequencer and journal threads on the same cores, and their lag is printed.
+ * Disk: about 40 bytes per transfer, so about 1 GB for a whole run; deleted at the end of each
+ * trial.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -63,7 +70,7 @@ public class DurableTransferBenchmark {
 
     private Path directory;
     private Engine engine;
-    private java.util.List<eventbank.server.readmodel.ReadModel> models = java.util.List.of();
+    private List<ReadModel> models = List.of();
     private Command.TransferMoney[] commands;
     private int next;
     private Window window;
@@ -100,11 +107,10 @@ public class DurableTransferBenchmark {
         }
         engine = Engine.start(config);
         if (readModels.equals("all")) {
-            models = java.util.List.of(new eventbank.server.readmodel.AccountsReadModel(),
-                    new eventbank.server.readmodel.StatementsReadModel(),
-                    new eventbank.server.readmodel.OperationsReadModel(config.idempotencyWindowMicros()),
-                    new eventbank.server.readmodel.ReportsReadModel(config.storage(), directory, engine::committedSeq,
-                            eventbank.server.readmodel.ReportsReadModel.CHECKPOINT_EVERY_EVENTS_DEFAULT));
+            models = List.of(new AccountsReadModel(), new StatementsReadModel(),
+                    new OperationsReadModel(config.idempotencyWindowMicros()),
+                    new ReportsReadModel(config.storage(), directory, engine::committedSeq,
+                            ReportsReadModel.CHECKPOINT_EVERY_EVENTS_DEFAULT));
             models.forEach(engine::subscribe);
         } else if (!readModels.equals("none")) {
             throw new IllegalArgumentException("readModels is none or all, not " + readModels);
@@ -129,7 +135,7 @@ public class DurableTransferBenchmark {
                 after.since(before, engine.sequencer().statistics()), inFlight,
                 CpuMeter.perOperation(cpuBefore, cpuAfter, Math.max(1, after.events() - before.events()), "transfer"));
         long committed = engine.committedSeq();
-        for (eventbank.server.readmodel.ReadModel model : models) {
+        for (ReadModel model : models) {
             System.out.printf("[read model %s] %,d events behind at the iteration's end%n", model.name(),
                     committed - model.appliedSeq());
         }

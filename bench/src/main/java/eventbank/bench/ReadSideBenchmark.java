@@ -73,7 +73,8 @@ public final class ReadSideBenchmark {
         try {
             Path defaults = root.resolve("retention-default");
             long start = System.nanoTime();
-            JournalBuilder.Built built = JournalBuilder.build(defaults, accounts, events - 2L * accounts, BATCH_EVENTS, 5);
+            JournalBuilder.Built built = JournalBuilder.build(defaults, accounts, events - 2L * accounts,
+                    BATCH_EVENTS, 5);
             System.out.printf("journal: %,d events, %,d accounts, %,.0f MB, built in %.1f s%n", built.lastSeq(),
                     accounts, built.bytes() / 1e6, (System.nanoTime() - start) / 1e9);
             Path dense = root.resolve("retention-1m");
@@ -177,8 +178,7 @@ public final class ReadSideBenchmark {
         long start = System.nanoTime();
         for (int i = 0; i < accounts; i++) {
             seq++;
-            model.onEvent(new Recorded(seq, base + seq * step, new Event.AccountOpened(Fixtures.accountNumber(i),
-                    Fixtures.email(i), Fixtures.PASSWORD_HASH, Limits.OPENING_BALANCE_DEFAULT, null)));
+            model.onEvent(new Recorded(seq, base + seq * step, Fixtures.opened(i)));
         }
         for (long i = 0; i < movements; i++) {
             seq++;
@@ -195,9 +195,10 @@ public final class ReadSideBenchmark {
         Instant now = Instant.ofEpochSecond(end / 1_000_000);
         LocalDate day = LocalDate.of(2025, 6, 15);
         query("sum_transactions (all time)", runs, model::sumAllTime);
-        query("sum_transactions?year=2025", runs, () -> model.sum(LocalDate.of(2025, 1, 1), LocalDate.of(2026, 1, 1)));
-        query("sum_transactions?year=2025&month=6", runs, () -> model.sum(day.withDayOfMonth(1), day.withDayOfMonth(1)
-                .plusMonths(1)));
+        LocalDate year = LocalDate.of(2025, 1, 1);
+        LocalDate month = day.withDayOfMonth(1);
+        query("sum_transactions?year=2025", runs, () -> model.sum(year, year.plusYears(1)));
+        query("sum_transactions?year=2025&month=6", runs, () -> model.sum(month, month.plusMonths(1)));
         query("sum_transactions?year=2025&month=6&day=15", runs, () -> model.sum(day, day.plusDays(1)));
         query("inactive_users (1,000,000 accounts)", runs,
                 () -> model.inactiveCount(ReportsReadModel.inactiveSinceMicros(now)));

@@ -55,7 +55,8 @@ final class WhatIfCommand implements Callable<Integer> {
     private String file;
 
     @Option(names = "--replay-events-max", paramLabel = "N",
-            description = "The most events to decide again (default: whatif.replay_events_max's default, ${DEFAULT-VALUE}).")
+            description = "The most events to decide again (default: whatif.replay_events_max's default, "
+                    + "${DEFAULT-VALUE}).")
     private long replayEventsMax = Long.parseLong(ConfigKey.WHATIF_REPLAY_EVENTS_MAX.defaultText().orElseThrow());
 
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Shows this help.")
