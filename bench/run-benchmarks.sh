@@ -48,4 +48,9 @@ run heap-serial "$JAVA" -XX:+UseSerialGC -cp $JAR eventbank.bench.HeapPerAccount
 run startup "$JAVA" -cp $JAR eventbank.bench.StartupTime --events 10000000 --accounts 100000 --runs 5 --cold-runs 5
 run startup-small-batches "$JAVA" -cp $JAR eventbank.bench.StartupTime --events 2500000 --accounts 10000 \
     --batch-events 1 --runs 3 --cold-runs 2
+# The read side (issue 5): time travel, what-if and reports over a 10M-event journal (about
+# 450 MB), then durable transfers with the four read models subscribed against without.
+run read-side "$JAVA" -Xmx4g -cp $JAR eventbank.bench.ReadSideBenchmark --events 10000000 --accounts 100000 \
+    --points 20 --runs 3
+run durable-read-models "$JAVA" -jar $JAR 'DurableTransferBenchmark' -p inFlight=16384 -p readModels=none,all -f 3
 echo "outputs in $OUT"

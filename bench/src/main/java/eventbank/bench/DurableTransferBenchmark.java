@@ -4,7 +4,13 @@ import eventbank.core.Command;
 import eventbank.engine.Engine;
 import eventbank.engine.EngineConfig;
 import eventbank.engine.Outcome;
+import eventbank.server.readmodel.AccountsReadModel;
+import eventbank.server.readmodel.OperationsReadModel;
+import eventbank.server.readmodel.ReadModel;
+import eventbank.server.readmodel.ReportsReadModel;
+import eventbank.server.readmodel.StatementsReadModel;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
@@ -32,8 +38,12 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@code inFlight} can be outstanding.
  *
  * <p>The engine runs with the defaults a server uses (snapshotter on, snapshots every 1M
- * events), unless {@code -p snapshotter=off}. Disk: about 40 bytes per transfer, so about
- * 1 GB for a whole run; deleted at the end of each trial.
+ * events), unless {@code -p snapshotter=off}. With {@code -p readModels=all} the server's four
+ * read models (accounts, statements, operations, reports) follow the journal as {@code serve}
+ * subscribes them, each on its own thread: the cost of CQRS on the write path is the CPU they
+ * take from the sequencer and journal threads on the same cores, and their lag is printed.
+ * Disk: about 40 bytes per transfer, so about 1 GB for a whole run; deleted at the end of each
+ * trial.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -55,8 +65,12 @@ public class DurableTransferBenchmark {
     @Param({"on"})
     String snapshotter;
 
+    @Param({"none"})
+    String readModels;
+
     private Path directory;
     private Engine engine;
+    private List<ReadModel> models = List.of();
     private Command.TransferMoney[] commands;
     private int next;
     private Window window;
@@ -92,6 +106,15 @@ public class DurableTransferBenchmark {
             config = config.withSnapshots(0, 1, 1);
         }
         engine = Engine.start(config);
+        if (readModels.equals("all")) {
+            models = List.of(new AccountsReadModel(), new StatementsReadModel(),
+                    new OperationsReadModel(config.idempotencyWindowMicros()),
+                    new ReportsReadModel(config.storage(), directory, engine::committedSeq,
+                            ReportsReadModel.CHECKPOINT_EVERY_EVENTS_DEFAULT));
+            models.forEach(engine::subscribe);
+        } else if (!readModels.equals("none")) {
+            throw new IllegalArgumentException("readModels is none or all, not " + readModels);
+        }
         commands = Fixtures.transfers(COMMANDS, accounts, 100, 7);
         window = new Window(inFlight);
     }
@@ -111,6 +134,11 @@ public class DurableTransferBenchmark {
         System.out.printf("%n[batches inFlight=%d] %s%n[cpu inFlight=%d] %s%n", inFlight,
                 after.since(before, engine.sequencer().statistics()), inFlight,
                 CpuMeter.perOperation(cpuBefore, cpuAfter, Math.max(1, after.events() - before.events()), "transfer"));
+        long committed = engine.committedSeq();
+        for (ReadModel model : models) {
+            System.out.printf("[read model %s] %,d events behind at the iteration's end%n", model.name(),
+                    committed - model.appliedSeq());
+        }
     }
 
     @TearDown(Level.Trial)

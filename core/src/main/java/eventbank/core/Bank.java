@@ -189,6 +189,31 @@ public final class Bank {
         }
     }
 
+    /**
+     * An independent copy with the same accounts, keys and counters (the same {@link
+     * #stateDigest()}), for exploring an alternative history without touching this one.
+     */
+    public Bank copy() {
+        Bank copy = new Bank(idempotency.windowMicros());
+        exportTo(new Exporter() {
+            @Override
+            public void counters(long seq, long time, long opened, long withdrawn, int count, int keys) {
+                copy.restoreCounters(seq, time, opened, withdrawn);
+            }
+
+            @Override
+            public void account(long number, long balance, boolean verified, long openedSeq, long high, long low) {
+                copy.restoreAccount(number, balance, verified, openedSeq, high, low);
+            }
+
+            @Override
+            public void idempotency(long scope, String key, String fingerprint, long seq, long time) {
+                copy.restoreIdempotency(scope, key, fingerprint, seq, time);
+            }
+        });
+        return copy;
+    }
+
     /** Restores counters into a new bank, for loading a snapshot. */
     public void restoreCounters(long lastSeq, long lastTimeMicros, long openedTotal, long withdrawnTotal) {
         requireNew();

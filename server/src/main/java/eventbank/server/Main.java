@@ -73,7 +73,8 @@ public final class Main implements Callable<Integer> {
                 .addSubcommand(new ServeCommand(environment))
                 .addSubcommand(new EventsCommand(environment))
                 .addSubcommand(new StateCommand(environment))
-                .addSubcommand(new VerifyCommand(environment));
+                .addSubcommand(new VerifyCommand(environment))
+                .addSubcommand(new WhatIfCommand(environment));
         boolean debug = environment.get(DEBUG_VARIABLE) != null;
         commandLine.setParameterExceptionHandler(Main::usageError);
         commandLine.setExecutionExceptionHandler((exception, failed, parseResult) ->

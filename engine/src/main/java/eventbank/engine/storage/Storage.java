@@ -36,4 +36,23 @@ public interface Storage {
 
     /** Makes the directory's entries (creations, renames, deletions) durable. */
     void syncDirectory(Path directory) throws IOException;
+
+    /**
+     * Replaces {@code file} with {@code bytes} (from their position to their limit) so that a
+     * crash leaves the old content or the new, never a mix: written under the name plus
+     * {@code .tmp}, fsynced, renamed over {@code file}, and the directory fsynced. For small
+     * files rewritten whole, such as checkpoints.
+     */
+    default void replaceDurably(Path file, java.nio.ByteBuffer bytes) throws IOException {
+        Path directory = file.getParent();
+        createDirectories(directory);
+        Path temporary = directory.resolve(file.getFileName() + ".tmp");
+        try (StorageFile handle = open(temporary, true)) {
+            handle.truncate(0);
+            handle.write(bytes, 0);
+            handle.force();
+        }
+        rename(temporary, file);
+        syncDirectory(directory);
+    }
 }

@@ -33,6 +33,7 @@ public final class Config {
     private final Duration idempotencyWindow;
     private final long snapshotEveryEvents;
     private final long journalSegmentBytesMax;
+    private final long whatIfReplayEventsMax;
     private final MailTransportKind mailTransport;
     private final String mailFrom;
     private final String mailFromAddress;
@@ -47,7 +48,8 @@ public final class Config {
     Config(String httpHost, int httpPort, URI publicUrl, long requestBodyBytesMax, int openRatePerMinute,
            Path dataDirectory,
            String operatorKey, int bcryptCost, Duration tokenTtl, Duration idempotencyWindow,
-           long snapshotEveryEvents, long journalSegmentBytesMax, MailTransportKind mailTransport, String mailFrom,
+           long snapshotEveryEvents, long journalSegmentBytesMax, long whatIfReplayEventsMax,
+           MailTransportKind mailTransport, String mailFrom,
            String mailFromAddress, SmtpSettings smtp, MailgunSettings mailgun, Path propertiesFile,
            List<Shown> shown) {
         this.httpHost = httpHost;
@@ -62,6 +64,7 @@ public final class Config {
         this.idempotencyWindow = idempotencyWindow;
         this.snapshotEveryEvents = snapshotEveryEvents;
         this.journalSegmentBytesMax = journalSegmentBytesMax;
+        this.whatIfReplayEventsMax = whatIfReplayEventsMax;
         this.mailTransport = mailTransport;
         this.mailFrom = mailFrom;
         this.mailFromAddress = mailFromAddress;
@@ -142,6 +145,11 @@ public final class Config {
     }
 
     /** {@code mail.transport}. */
+    /** {@code whatif.replay_events_max}: the most events one what-if may decide again. */
+    public long whatIfReplayEventsMax() {
+        return whatIfReplayEventsMax;
+    }
+
     public MailTransportKind mailTransport() {
         return mailTransport;
     }

@@ -30,6 +30,7 @@ public enum ConfigKey {
     IDEMPOTENCY_WINDOW("idempotency.window", "PT24H", false),
     SNAPSHOT_EVERY_EVENTS("snapshot.every_events", "1000000", false),
     JOURNAL_SEGMENT_BYTES("journal.segment_bytes", "256MiB", false),
+    WHATIF_REPLAY_EVENTS_MAX("whatif.replay_events_max", "2000000", false),
     MAIL_TRANSPORT("mail.transport", "file", false),
     MAIL_FROM("mail.from", "eventbank <noreply@localhost>", false),
     MAIL_SMTP_HOST("mail.smtp.host", null, false),

@@ -43,6 +43,7 @@ final class ConfigParser {
      * minute. 0 means no limit (load tests open 10,000 accounts from loopback).
      */
     static final int OPEN_RATE_PER_MINUTE_MAX = 1_000_000;
+    static final long WHATIF_REPLAY_EVENTS_MAX_MAX = 1_000_000_000L;
     static final int OPERATOR_KEY_LENGTH_MIN = 16;
     static final int SECRET_LENGTH_MAX = 256;
     static final int SMTP_USER_LENGTH_MAX = 256;
@@ -92,12 +93,15 @@ final class ConfigParser {
         Long journalSegmentBytes = parse(ConfigKey.JOURNAL_SEGMENT_BYTES,
                 text -> Values.bytes(text, JOURNAL_SEGMENT_BYTES_MIN, JOURNAL_SEGMENT_BYTES_MAX),
                 ConfigParser::showBytes);
+        Long whatIfReplayEventsMax = parse(ConfigKey.WHATIF_REPLAY_EVENTS_MAX, text -> Values.wholeNumber(text, 1,
+                WHATIF_REPLAY_EVENTS_MAX_MAX, "a number of events from 1 to 10^9"), String::valueOf);
         Mail mail = parseMail();
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
         }
         return new Config(httpHost, httpPort, publicUrl, requestBodyBytesMax, openRatePerMinute, dataDirectory,
                 operatorKey, bcryptCost, tokenTtl, idempotencyWindow, snapshotEveryEvents, journalSegmentBytes,
+                whatIfReplayEventsMax,
                 mail.transport, mail.from, mail.fromAddress, mail.smtp, mail.mailgun, propertiesFile,
                 List.copyOf(orderedShown()));
     }

@@ -45,13 +45,18 @@ final class Api {
 
     /** The JSON object of a POST, checked for media type and fields. */
     JsonBody body(Context ctx, Set<String> known) {
+        return JsonBody.parse(jsonBytes(ctx), known);
+    }
+
+    /** The bytes of a POST's body, checked for media type only. */
+    byte[] jsonBytes(Context ctx) {
         String contentType = ctx.contentType();
         String mime = contentType == null ? "" : contentType.split(";", 2)[0].strip().toLowerCase(Locale.ROOT);
         if (!mime.equals("application/json")) {
             throw new ApiException(415, "unsupported_media_type",
                     "The body must be sent with Content-Type: application/json.");
         }
-        return JsonBody.parse(ctx.bodyAsBytes(), known);
+        return ctx.bodyAsBytes();
     }
 
     /** The account number of the holder whose bearer token came with the request. */

@@ -69,8 +69,7 @@ public final class BankServer implements AutoCloseable {
     BankServer(Engine engine, ReadModels readModels, Config config, Clock clock) {
         byte[] serverKey = serverKeyOf(engine);
         Tokens tokens = new Tokens(serverKey, config.tokenTtl(), clock);
-        BankMetrics metrics = new BankMetrics(engine,
-                List.of(readModels.accounts(), readModels.statements(), readModels.operations()));
+        BankMetrics metrics = new BankMetrics(engine, readModels.all());
         Api api = new Api(engine, readModels, tokens, metrics,
                 Keys.derive(serverKey, "eventbank idempotency fingerprint v1"), READ_WAIT, config.operatorKey());
         Passwords passwords = new Passwords(config.bcryptCost());
@@ -80,6 +79,9 @@ public final class BankServer implements AutoCloseable {
         MoneyController money = new MoneyController(api);
         OperationsController operations = new OperationsController(api);
         AdminController admin = new AdminController(api);
+        ReportsController reports = new ReportsController(api, clock);
+        ExplorerController explorer = new ExplorerController(api);
+        WhatIfController whatIf = new WhatIfController(api, config.whatIfReplayEventsMax());
         ObjectMapper mapper = JsonMapper.builder().build();
 
         this.app = Javalin.create(javalin -> {
@@ -98,6 +100,12 @@ public final class BankServer implements AutoCloseable {
             javalin.routes.post("/api/withdraw", money::withdraw);
             javalin.routes.get("/api/operations/{idempotency_key}", operations::show);
             javalin.routes.get("/api/admin/audit/head", admin::auditHead);
+            javalin.routes.get("/api/report/sum_transactions", reports::sumTransactions);
+            javalin.routes.get("/api/report/inactive_users", reports::inactiveUsers);
+            javalin.routes.get("/api/admin/events", explorer::events);
+            javalin.routes.get("/api/admin/state", explorer::state);
+            javalin.routes.get("/api/admin/accounts/{number}/history", explorer::history);
+            javalin.routes.post("/api/admin/what-if", whatIf::whatIf);
             javalin.routes.get("/health", ctx -> health(ctx, engine, metrics));
             javalin.routes.get("/metrics", ctx -> ctx.contentType(BankMetrics.CONTENT_TYPE).result(metrics.scrape()));
             javalin.routes.get(ApiDocs.OPENAPI_PATH,

@@ -8,6 +8,7 @@ import eventbank.server.mail.Outbox;
 import eventbank.server.mail.OutboxSettings;
 import eventbank.server.readmodel.AccountsReadModel;
 import eventbank.server.readmodel.OperationsReadModel;
+import eventbank.server.readmodel.ReportsReadModel;
 import eventbank.server.readmodel.StatementsReadModel;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -40,10 +41,12 @@ public final class BankService implements AutoCloseable {
         Outbox outbox = null;
         try {
             ReadModels readModels = new ReadModels(new AccountsReadModel(), new StatementsReadModel(),
-                    new OperationsReadModel(config.idempotencyWindowMicros()));
-            engine.subscribe(readModels.accounts());
-            engine.subscribe(readModels.statements());
-            engine.subscribe(readModels.operations());
+                    new OperationsReadModel(config.idempotencyWindowMicros()),
+                    new ReportsReadModel(engine.config().storage(), config.dataDirectory(), engine::committedSeq,
+                            ReportsReadModel.CHECKPOINT_EVERY_EVENTS_DEFAULT));
+            for (eventbank.server.readmodel.ReadModel model : readModels.all()) {
+                engine.subscribe(model);
+            }
             MailTransport transport = switch (config.mailTransport()) {
                 case FILE -> new FileMailTransport(Outbox.directoryOf(config.dataDirectory()),
                         engine.config().storage(), console);

@@ -138,6 +138,43 @@ final class JsonBody {
         return items;
     }
 
+    /** Whether the field is there and not null. */
+    boolean has(String name) {
+        JsonNode value = node.get(name);
+        return value != null && !value.isNull();
+    }
+
+    /** A JSON integer from {@code min} to {@code max}. */
+    long wholeNumber(String name, long min, long max) {
+        return wholeNumber(required(name), name, min, max);
+    }
+
+    /** A JSON array of at most {@code max} integers, each from {@code min} to {@code itemMax}. */
+    List<Long> wholeNumbers(String name, int max, long min, long itemMax) {
+        JsonNode value = required(name);
+        if (!value.isArray()) {
+            throw ApiException.invalidField("The field '" + name + "' must be an array.");
+        }
+        if (value.size() > max) {
+            throw ApiException.invalidField("The field '" + name + "' must hold at most " + max + " items; it holds "
+                    + value.size() + ".");
+        }
+        List<Long> numbers = new ArrayList<>(value.size());
+        for (int index = 0; index < value.size(); index++) {
+            numbers.add(wholeNumber(value.get(index), name + "[" + index + "]", min, itemMax));
+        }
+        return numbers;
+    }
+
+    private static long wholeNumber(JsonNode value, String name, long min, long max) {
+        if (!value.isIntegralNumber() || !value.canConvertToLong() || value.longValue() < min
+                || value.longValue() > max) {
+            throw ApiException.invalidField("The field '" + name + "' must be a JSON integer from " + min + " to "
+                    + max + ".");
+        }
+        return value.longValue();
+    }
+
     /** An account number: a JSON string of 16 digits, the first one from 1 to 9. */
     long accountNumber(String name) {
         String text = string(name);

@@ -2,7 +2,15 @@ package eventbank.server.http;
 
 import eventbank.server.readmodel.AccountsReadModel;
 import eventbank.server.readmodel.OperationsReadModel;
+import eventbank.server.readmodel.ReportsReadModel;
 import eventbank.server.readmodel.StatementsReadModel;
 
 /** The read models the HTTP API answers queries from, subscribed to the engine. */
-public record ReadModels(AccountsReadModel accounts, StatementsReadModel statements, OperationsReadModel operations) {}
+public record ReadModels(AccountsReadModel accounts, StatementsReadModel statements, OperationsReadModel operations,
+                         ReportsReadModel reports) {
+
+    /** Every model, for metrics and health. */
+    public java.util.List<eventbank.server.readmodel.ReadModel> all() {
+        return java.util.List.of(accounts, statements, operations, reports);
+    }
+}

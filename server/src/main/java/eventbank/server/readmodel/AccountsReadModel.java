@@ -13,16 +13,17 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 /**
  * Every account's profile and balance, for {@code GET /api/account}, login (the password
  * hash), resending the verification link (lookup by email, ignoring case, and the opening seq
- * the code is derived from) and the inactive-users report (last activity).
+ * the code is derived from). The reports are {@link ReportsReadModel}'s.
  *
  * <p>Concurrency: accounts are immutable {@link AccountView}s, each in a {@link Slot} of a
  * {@link ConcurrentHashMap} and replaced in its slot whenever an event changes them, so looking
  * up one account takes no lock and always sees a whole value. The map itself changes only when
  * an account is opened: putting a new value in it per event (a lock on the bin, a node) took
- * 15% of the server's CPU under batch load, the slot's volatile write is next to nothing. Queries over many accounts ({@link #totals}, {@link #snapshot},
- * {@link #inactiveCount}) must not see half of a transfer (one side replaced, not yet the
- * other): the subscription thread applies each event under the write lock of a read-write lock,
- * and those queries hold its read lock, so they see the state between two events, at
+ * 15% of the server's CPU under batch load, the slot's volatile write is next to nothing.
+ * Queries over many accounts ({@link #totals}, {@link #snapshot}) must not see half of a
+ * transfer (one side replaced, not yet the other): the subscription thread applies each event
+ * under the write lock of a read-write lock, and those queries hold its read lock, so they see
+ * the state between two events, at
  * {@link #appliedSeq}. The lock is taken once per event rather than once per batch: a batch is
  * decoded while it is applied, and a subscription that failed in the middle of one would
  * otherwise leave the lock held and every reader blocked.
@@ -166,21 +167,6 @@ public final class AccountsReadModel extends ReadModel {
                 balanceTotal = Math.addExact(balanceTotal, account.view.balance());
             }
             return new Totals(applied.get(), byNumber.size(), balanceTotal, openedTotal, withdrawnTotal);
-        } finally {
-            lock.readLock().unlock();
-        }
-    }
-
-    /**
-     * How many accounts had no transfer in or out and no withdrawal at or after
-     * {@code sinceMicros}, never-active accounts included (the inactive-users report; the caller
-     * computes the cut-off, now minus one calendar month in UTC).
-     */
-    public long inactiveCount(long sinceMicros) {
-        lock.readLock().lock();
-        try {
-            return byNumber.values().stream().filter(account -> account.view.lastActivityMicros() < sinceMicros)
-                    .count();
         } finally {
             lock.readLock().unlock();
         }

@@ -25,15 +25,22 @@ final class AppliedSeq {
     }
 
     /**
-     * Marks the model started. A read model lives in memory and is rebuilt from the whole
-     * journal at every start; an instance serves one subscription, since a second start would
-     * apply every event twice.
+     * Marks the model started. A read model is rebuilt at every start; an instance serves one
+     * subscription, since a second start would apply events twice.
      */
     synchronized void startOnce() {
         if (started) {
             throw new IllegalStateException("a read model is rebuilt at every start: subscribe a new instance");
         }
         started = true;
+    }
+
+    /** Starts at a restored checkpoint's seq, before any event is applied. */
+    void startAt(long restored) {
+        if (restored < 0 || seq != 0) {
+            throw new IllegalStateException("a read model starts once, from a seq of 0 or more, not " + restored);
+        }
+        seq = restored;
     }
 
     /**

@@ -5,29 +5,44 @@ import java.time.Duration;
 
 /**
  * A view of the committed log kept in memory for queries. It follows the journal on its
- * subscription's thread and is rebuilt from the first event at every start, so it is never
- * ahead of the journal: it holds only durable events (DESIGN.md, "Nobody sees what a crash could
- * lose"). Its queries may be called from any thread while it is being written.
+ * subscription's thread and is rebuilt at every start, from the first event or from a checkpoint
+ * of its own ({@link #restore()}), so it is never ahead of the journal: it holds only durable
+ * events (DESIGN.md, "Nobody sees what a crash could lose"). Its queries may be called from any
+ * thread while it is being written.
  */
 public abstract class ReadModel implements Subscriber {
     /** The seq applied so far; a subclass advances it per event, as its readers may see it. */
     final AppliedSeq applied = new AppliedSeq();
 
     /**
-     * Starts from nothing: a read model lives in memory only and is rebuilt from the whole
-     * journal at every start. An instance serves one subscription; a second start would apply
-     * every event twice, so it is refused.
+     * Starts from {@link #restore()}: nothing for a model that lives in memory only. An instance
+     * serves one subscription; a second start would apply events twice, so it is refused.
      */
     @Override
     public final long start() {
         applied.startOnce();
+        long restored = restore();
+        applied.startAt(restored);
+        return restored;
+    }
+
+    /**
+     * Loads what the model kept on disk and answers the seq it holds; 0 (the default) when it
+     * starts from nothing and is rebuilt from the whole journal. Called once, before any event.
+     * A checkpoint that cannot be used is no error: the model is rebuilt from seq 0 instead.
+     */
+    long restore() {
         return 0;
     }
 
     @Override
-    public final void onBatchEnd(long lastSeq, byte[] chainHash) {
+    public final void onBatchEnd(long lastSeq, byte[] chainHash) throws Exception {
         applied.batchEnded(lastSeq);
+        batchEnded(lastSeq, chainHash);
     }
+
+    /** A batch has been applied: the moment for a model's per-batch work, such as a checkpoint. */
+    void batchEnded(long lastSeq, byte[] chainHash) throws Exception {}
 
     /** The seq of the last event this model has applied; 0 before the first. */
     public final long appliedSeq() {

@@ -18,15 +18,16 @@ import java.util.concurrent.ConcurrentHashMap;
  * (the opening balance for the first entry). That is 32 bytes an entry; an account's first
  * chunk grows by half from 4 entries (39 bytes an entry were measured with such growth slack, 20
  * million entries over a million accounts), a long statement wastes at most one partly filled
- * chunk. An account costs about 130 bytes more: its holder, the chunk array, the map's node,
- * table slot and boxed key. One object per entry would cost about 60 bytes (a record of six
- * fields, a boxed counterparty, a reference in a list).
+ * chunk. An account costs about 150 bytes more: its holder (with the opening and verification
+ * the history needs), the chunk array, the map's node, table slot and boxed key. One object
+ * per entry would cost about 60 bytes (a record of six fields, a boxed counterparty, a
+ * reference in a list).
  *
  * <p>Concurrency: only the subscription thread appends, and statements are read without locks.
  * An account's holder publishes an entry by writing its count (volatile) after the entry's
  * words, and a new or grown chunk (and the chunk array holding it) before the count, so a reader
- * that reads the count and then the chunks finds at least that many whole entries. Each account's statement is read consistently
- * on its own; a page does not need the other accounts.
+ * that reads the count and then the chunks finds at least that many whole entries. Each
+ * account's statement is read consistently on its own; a page does not need the other accounts.
  */
 public final class StatementsReadModel extends ReadModel {
     public static final int PAGE_LIMIT_MIN = 1;
@@ -57,12 +58,19 @@ public final class StatementsReadModel extends ReadModel {
      */
     private static final class Statement {
         final long openingBalance;
+        final long openedSeq;
+        final long openedMicros;
+        /** The seq of the account's AccountVerified, 0 until then; its time is written first. */
+        volatile long verifiedSeq;
+        long verifiedMicros;
         /** Grown (or its first chunk replaced by a larger copy) before {@link #count} is raised. */
         volatile long[][] chunks = NO_CHUNKS;
         volatile int count;
 
-        Statement(long openingBalance) {
+        Statement(long openingBalance, long openedSeq, long openedMicros) {
             this.openingBalance = openingBalance;
+            this.openedSeq = openedSeq;
+            this.openedMicros = openedMicros;
         }
 
         long balance() {
@@ -116,11 +124,18 @@ public final class StatementsReadModel extends ReadModel {
         long time = recorded.timeMicros();
         switch (recorded.event()) {
             case Event.AccountOpened e -> {
-                if (statements.putIfAbsent(e.accountNumber(), new Statement(e.openingBalance())) != null) {
+                if (statements.putIfAbsent(e.accountNumber(), new Statement(e.openingBalance(), seq, time)) != null) {
                     throw new IllegalStateException("account " + e.accountNumber() + " opened twice, at seq " + seq);
                 }
             }
-            case Event.AccountVerified e -> existing(e.accountNumber(), seq);
+            case Event.AccountVerified e -> {
+                Statement statement = existing(e.accountNumber(), seq);
+                if (statement.verifiedSeq != 0) {
+                    throw new IllegalStateException("account " + e.accountNumber() + " verified twice, at seq " + seq);
+                }
+                statement.verifiedMicros = time;
+                statement.verifiedSeq = seq; // publishes the time written before it
+            }
             case Event.MoneyTransferred e -> {
                 Statement from = existing(e.fromAccountNumber(), seq);
                 Statement to = existing(e.toAccountNumber(), seq);
@@ -196,6 +211,38 @@ public final class StatementsReadModel extends ReadModel {
             entries.add(entryAt(statement, chunks, index));
         }
         return new StatementPage(entries, start > 0 ? Statement.word(chunks, start, SEQ) : null);
+    }
+
+    /**
+     * The account's whole history, oldest first: its opening, its verification, then every
+     * entry of its statement, each with its signed change and the balance after it. Empty for an
+     * account this model does not know (yet).
+     */
+    public List<HistoryItem> history(long accountNumber) {
+        Statement statement = statements.get(accountNumber);
+        if (statement == null) {
+            return List.of();
+        }
+        // Money moves only between verified accounts, so every entry comes after the
+        // verification, which is published before the first entry: reading the count first and
+        // then the verification sees the verification whenever it sees an entry.
+        int count = statement.count;
+        long[][] chunks = statement.chunks;
+        long verifiedSeq = statement.verifiedSeq;
+        List<HistoryItem> items = new ArrayList<>(count + 2);
+        items.add(new HistoryItem(statement.openedSeq, statement.openedMicros, HistoryItem.Type.OPENED,
+                statement.openingBalance, statement.openingBalance));
+        if (verifiedSeq != 0) {
+            items.add(new HistoryItem(verifiedSeq, statement.verifiedMicros, HistoryItem.Type.VERIFIED, 0,
+                    statement.openingBalance));
+        }
+        for (int index = 0; index < count; index++) {
+            StatementEntry entry = entryAt(statement, chunks, index);
+            assert entry.seq() > verifiedSeq && verifiedSeq != 0 : "an entry before the verification";
+            items.add(new HistoryItem(entry.seq(), entry.timeMicros(), HistoryItem.Type.of(entry.type()),
+                    entry.type().signed(entry.amount()), entry.balanceAfter()));
+        }
+        return items;
     }
 
     /** The number of entries in the account's statement; 0 for an unknown account. */

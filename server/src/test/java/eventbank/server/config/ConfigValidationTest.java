@@ -77,6 +77,8 @@ class ConfigValidationTest {
         "journal.segment_bytes       | 1KiB         | is not a size from 1 MiB to 64 GiB",
         "journal.segment_bytes       | 65GiB        | is not a size from 1 MiB to 64 GiB",
         "journal.segment_bytes       | 256M         | has an unknown unit 'M'",
+        "whatif.replay_events_max    | 0            | is not a number of events from 1 to 10^9",
+        "whatif.replay_events_max    | 1000000001   | is not a number of events from 1 to 10^9",
         "mail.transport              | sendmail     | is not one of file, smtp, mailgun",
         "mail.from                   | noreply      | is not a mailbox such as",
         "mail.from                   | bank <noreply@> | is not a mailbox such as",

@@ -55,6 +55,16 @@ final class HttpApi {
         return send(request.build());
     }
 
+    /** A POST of a JSON body with X-Operator-Key (none when null). */
+    Response operatorPost(String path, String json, String operatorKey) throws Exception {
+        HttpRequest.Builder request = request(path, null).POST(HttpRequest.BodyPublishers.ofString(json))
+                .header("Content-Type", "application/json");
+        if (operatorKey != null) {
+            request.header("X-Operator-Key", operatorKey);
+        }
+        return send(request.build());
+    }
+
     Response post(String path, Object body, String token, String idempotencyKey) throws Exception {
         return postRaw(path, MAPPER.writeValueAsString(body), "application/json", token, idempotencyKey);
     }

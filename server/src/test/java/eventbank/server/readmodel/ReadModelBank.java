@@ -23,8 +23,9 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A real engine on real files with a fixed server key, a clock the test moves, account numbers
- * counted up from the smallest, and the three read models subscribed. A restart is a new
- * instance on the same directory and clock, with new read models that rebuild from the journal.
+ * counted up from the smallest, and the four read models subscribed. A restart is a new
+ * instance on the same directory and clock, with new read models that rebuild from the journal
+ * (the reports model from its checkpoint, written every {@link #REPORTS_CHECKPOINT_EVERY_EVENTS}).
  */
 final class ReadModelBank implements AutoCloseable {
     static final byte[] SERVER_KEY = "readmodel-test-server-key-0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
@@ -33,20 +34,25 @@ final class ReadModelBank implements AutoCloseable {
     static final long SECOND_MICROS = 1_000_000;
     static final String PASSWORD_HASH = "$2a$04$read-model-test-password-hash";
     static final Duration CATCH_UP = Duration.ofSeconds(20);
+    static final long REPORTS_CHECKPOINT_EVERY_EVENTS = 50;
 
     final Engine engine;
     final AtomicLong clock;
     final AccountsReadModel accounts = new AccountsReadModel();
     final StatementsReadModel statements = new StatementsReadModel();
     final OperationsReadModel operations = new OperationsReadModel();
+    final ReportsReadModel reports;
     private final Map<Long, Long> openedSeqs = new HashMap<>();
 
     private ReadModelBank(EngineConfig config, AtomicLong clock) throws IOException {
         this.clock = clock;
         this.engine = Engine.start(config);
+        this.reports = new ReportsReadModel(config.storage(), config.dataDirectory(), engine::committedSeq,
+                REPORTS_CHECKPOINT_EVERY_EVENTS);
         engine.subscribe(accounts);
         engine.subscribe(statements);
         engine.subscribe(operations);
+        engine.subscribe(reports);
     }
 
     /** A new clock at {@link #START_MICROS}, for a first start. */
@@ -110,7 +116,7 @@ final class ReadModelBank implements AutoCloseable {
     /** Waits until every read model has applied every committed event. */
     void awaitReadModels() throws InterruptedException {
         long seq = engine.committedSeq();
-        for (ReadModel model : List.<ReadModel>of(accounts, statements, operations)) {
+        for (ReadModel model : List.<ReadModel>of(accounts, statements, operations, reports)) {
             assertThat(model.awaitSeq(seq, CATCH_UP)).as("%s catches up with seq %d", model.name(), seq).isTrue();
         }
         assertThat(engine.health().problems()).isEmpty();

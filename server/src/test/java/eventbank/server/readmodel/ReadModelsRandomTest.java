@@ -103,6 +103,8 @@ class ReadModelsRandomTest {
             try (ReadModelBank bank = ReadModelBank.start(directory, clock)) {
                 bank.awaitReadModels();
                 assertThat(ReadModelsRestartTest.Views.of(bank)).as("rebuilt after a restart").isEqualTo(before);
+                assertThat(bank.reports.restoredSeq()).as("the reports start from their checkpoint").isPositive();
+                checkAll(bank);
             }
             assertThat(replays).as("some retries were replayed").isPositive();
             System.out.printf("  history: %d events, %d accounts, %d replays checked, %d clock leaps%n",
@@ -268,6 +270,7 @@ class ReadModelsRandomTest {
             Map<Long, Long> balances = new HashMap<>();
             Map<Long, Long> subjectBalanceAt = new HashMap<>();
             Map<List<Object>, Operation> operations = new LinkedHashMap<>();
+            Map<Long, Long> verifiedSeqs = new HashMap<>();
             for (long seq = 1; seq <= last; seq++) {
                 Recorded recorded = eventsBySeq.get(seq);
                 switch (recorded.event()) {
@@ -275,7 +278,7 @@ class ReadModelsRandomTest {
                         balances.put(e.accountNumber(), e.openingBalance());
                         statements.put(e.accountNumber(), new ArrayList<>());
                     }
-                    case Event.AccountVerified e -> { }
+                    case Event.AccountVerified e -> verifiedSeqs.put(e.accountNumber(), seq);
                     case Event.MoneyTransferred e -> {
                         long from = balances.merge(e.fromAccountNumber(), -e.amount(), Long::sum);
                         long to = balances.merge(e.toAccountNumber(), e.amount(), Long::sum);
@@ -302,7 +305,77 @@ class ReadModelsRandomTest {
             // The engine's own answers agree with the statements: Outcome.Committed.balance.
             assertThat(subjectBalanceAt).isEqualTo(committedBalances);
             checkAccountsAndStatements(bank, statements);
+            checkHistories(bank, statements, verifiedSeqs);
+            checkReports(bank, statements);
             checkOperations(bank, operations);
+        }
+
+        /**
+         * Each account's history is its opening, its verification and its statement, oldest
+         * first; the deltas add up to every balance after, and the last one is the write model's.
+         */
+        private void checkHistories(ReadModelBank bank, Map<Long, List<StatementEntry>> statements,
+                                    Map<Long, Long> verifiedSeqs) {
+            for (Map.Entry<Long, List<StatementEntry>> statement : statements.entrySet()) {
+                long account = statement.getKey();
+                long openedSeq = reference.openedSeqOf(account);
+                long opening = ((Event.AccountOpened) eventsBySeq.get(openedSeq).event()).openingBalance();
+                List<HistoryItem> expected = new ArrayList<>();
+                expected.add(new HistoryItem(openedSeq, eventsBySeq.get(openedSeq).timeMicros(),
+                        HistoryItem.Type.OPENED, opening, opening));
+                Long verifiedSeq = verifiedSeqs.get(account);
+                if (verifiedSeq != null) {
+                    expected.add(new HistoryItem(verifiedSeq, eventsBySeq.get(verifiedSeq).timeMicros(),
+                            HistoryItem.Type.VERIFIED, 0, opening));
+                }
+                for (StatementEntry entry : statement.getValue()) {
+                    expected.add(new HistoryItem(entry.seq(), entry.timeMicros(), HistoryItem.Type.of(entry.type()),
+                            entry.type().signed(entry.amount()), entry.balanceAfter()));
+                }
+                List<HistoryItem> history = bank.statements.history(account);
+                assertThat(history).as("history of %d", account).isEqualTo(expected);
+                long running = 0;
+                for (HistoryItem item : history) {
+                    running += item.delta();
+                    assertThat(item.balanceAfter()).isEqualTo(running);
+                }
+                assertThat(running).isEqualTo(reference.balanceOf(account));
+            }
+        }
+
+        /** The reports against sums and last activities computed here from the events. */
+        private void checkReports(ReadModelBank bank, Map<Long, List<StatementEntry>> statements) {
+            java.util.TreeMap<java.time.LocalDate, Long> centsByDay = new java.util.TreeMap<>();
+            long total = 0;
+            for (Recorded recorded : eventsBySeq.values()) {
+                long amount = switch (recorded.event()) {
+                    case Event.MoneyTransferred e -> e.amount();
+                    case Event.MoneyWithdrawn e -> e.amount();
+                    default -> 0;
+                };
+                if (amount > 0) {
+                    centsByDay.merge(dayOf(recorded.timeMicros()), amount, Long::sum);
+                    total += amount;
+                }
+            }
+            assertThat(bank.reports.sumAllTime()).isEqualTo(total);
+            for (Map.Entry<java.time.LocalDate, Long> day : centsByDay.entrySet()) {
+                assertThat(bank.reports.sum(day.getKey(), day.getKey().plusDays(1))).as("sum of %s", day.getKey())
+                        .isEqualTo(day.getValue());
+            }
+            if (!centsByDay.isEmpty()) {
+                assertThat(bank.reports.sum(centsByDay.firstKey(), centsByDay.lastKey().plusDays(1))).isEqualTo(total);
+            }
+            for (int probe = 0; probe < 20; probe++) {
+                long cutoff = ReadModelBank.START_MICROS + random.nextLong(clock.get() - ReadModelBank.START_MICROS + 2);
+                long expected = statements.values().stream()
+                        .filter(entries -> entries.isEmpty() || entries.getLast().timeMicros() < cutoff).count();
+                assertThat(bank.reports.inactiveCount(cutoff)).as("inactive before %d", cutoff).isEqualTo(expected);
+            }
+        }
+
+        private static java.time.LocalDate dayOf(long timeMicros) {
+            return java.time.LocalDate.ofEpochDay(Math.floorDiv(timeMicros, 86_400_000_000L));
         }
 
         private void checkAccountsAndStatements(ReadModelBank bank, Map<Long, List<StatementEntry>> statements) {

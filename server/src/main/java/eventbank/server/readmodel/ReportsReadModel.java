@@ -1,0 +1,268 @@
+package eventbank.server.readmodel;
+
+import eventbank.core.Event;
+import eventbank.core.Recorded;
+import eventbank.engine.storage.Storage;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What the two reports need, and nothing else: the cents moved per UTC day (transfers plus
+ * withdrawals: {@code GET /api/report/sum_transactions}) and each account's last transfer in or
+ * out or withdrawal ({@code GET /api/report/inactive_users}). Both are answered from here, never
+ * by scanning the journal.
+ *
+ * <p>Unlike the other read models it keeps a checkpoint of its own, {@code
+ * data/readmodels/reports.checkpoint} ({@link ReportsCheckpoint}): its state is small (a sum per
+ * day, a time per account), so it is written every {@code checkpointEveryEvents} events, or at
+ * the end of the first batch after {@link #CHECKPOINT_INTERVAL_NANOS} with something new, and a
+ * start reads only the journal after it. A checkpoint that is missing, damaged, past the
+ * journal's end, or made for another journal (its chain hash differs from the journal's at its
+ * seq) is set aside with a warning and the model is rebuilt from seq 0.
+ *
+ * <p>Concurrency: the subscription thread applies each event under the write lock of a fair
+ * read-write lock and the queries hold its read lock, so a report sees the state between two
+ * events, never half of a transfer (see {@link AccountsReadModel} for why per event and why
+ * fair). Memory: 16 bytes an account in two arrays, plus the index map's node and boxed key
+ * (about 60 bytes, only the writer uses it); 40-odd bytes a day.
+ */
+public final class ReportsReadModel extends ReadModel {
+    private static final Logger LOG = LoggerFactory.getLogger(ReportsReadModel.class);
+    /** A quiet server still checkpoints what it applied, this long after the last checkpoint. */
+    static final long CHECKPOINT_INTERVAL_NANOS = 60_000_000_000L;
+    public static final long CHECKPOINT_EVERY_EVENTS_DEFAULT = 1_000_000;
+    /** An account that never moved money: it compares below every cut-off. */
+    public static final long NO_ACTIVITY = Long.MIN_VALUE;
+    private static final long DAY_MICROS = 86_400_000_000L;
+    private static final int ACCOUNTS_INITIAL = 1024;
+
+    private final ReportsCheckpoint checkpoint;
+    private final LongSupplier committedSeq;
+    private final long checkpointEveryEvents;
+    private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock(true);
+
+    // Guarded by lock; changed only by the subscription thread.
+    /** Epoch day (UTC) to cents moved that day; days without a movement are absent. */
+    private final TreeMap<Long, Long> centsByDay = new TreeMap<>();
+    private long centsTotal;
+    private long[] accountNumbers = new long[ACCOUNTS_INITIAL];
+    private long[] lastActivityMicros = new long[ACCOUNTS_INITIAL];
+    private int accountCount;
+    /** Only the subscription thread reads it: account number to index in the arrays. */
+    private final Map<Long, Integer> indexByAccount = new HashMap<>();
+
+    private volatile long restoredSeq;
+    private volatile String restoreProblem;
+    private volatile long checkpointSeq;
+    private long checkpointNanos = System.nanoTime();
+
+    /**
+     * A model that checkpoints into {@code dataDirectory/readmodels/} and checks its checkpoint
+     * against the journal in {@code dataDirectory/journal/}, whose committed seq at start is
+     * {@code committedSeq}.
+     */
+    public ReportsReadModel(Storage storage, Path dataDirectory, LongSupplier committedSeq,
+                            long checkpointEveryEvents) {
+        if (checkpointEveryEvents < 1) {
+            throw new IllegalArgumentException("checkpointEveryEvents must be at least 1, not " + checkpointEveryEvents);
+        }
+        this.checkpoint = new ReportsCheckpoint(storage, dataDirectory);
+        this.committedSeq = committedSeq;
+        this.checkpointEveryEvents = checkpointEveryEvents;
+    }
+
+    @Override
+    public String name() {
+        return "reports";
+    }
+
+    @Override
+    long restore() {
+        ReportsCheckpoint.Loaded loaded;
+        try {
+            loaded = checkpoint.read(committedSeq.getAsLong());
+        } catch (IOException e) {
+            restoreProblem = e.getMessage();
+            LOG.warn("reports: {}; rebuilding the reports from the whole journal", e.getMessage());
+            return 0;
+        }
+        if (loaded == null) {
+            return 0;
+        }
+        centsByDay.putAll(loaded.centsByDay());
+        centsTotal = loaded.centsByDay().values().stream().mapToLong(Long::longValue).reduce(0, Math::addExact);
+        long[] numbers = loaded.accountNumbers();
+        long[] times = loaded.lastActivityMicros();
+        int capacity = Math.max(ACCOUNTS_INITIAL, numbers.length + (numbers.length >> 1));
+        accountNumbers = java.util.Arrays.copyOf(numbers, capacity);
+        lastActivityMicros = java.util.Arrays.copyOf(times, capacity);
+        accountCount = numbers.length;
+        for (int index = 0; index < numbers.length; index++) {
+            indexByAccount.put(numbers[index], index);
+        }
+        restoredSeq = loaded.seq();
+        checkpointSeq = loaded.seq();
+        return loaded.seq();
+    }
+
+    @Override
+    public void onEvent(Recorded recorded) {
+        long seq = recorded.seq();
+        applied.requireNext(seq);
+        lock.writeLock().lock();
+        try {
+            apply(seq, recorded.timeMicros(), recorded.event());
+            applied.advance(seq);
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    private void apply(long seq, long timeMicros, Event event) {
+        switch (event) {
+            case Event.AccountOpened e -> {
+                if (indexByAccount.putIfAbsent(e.accountNumber(), accountCount) != null) {
+                    throw new IllegalStateException("account " + e.accountNumber() + " opened twice, at seq " + seq);
+                }
+                if (accountCount == accountNumbers.length) {
+                    int grown = accountCount + (accountCount >> 1);
+                    accountNumbers = java.util.Arrays.copyOf(accountNumbers, grown);
+                    lastActivityMicros = java.util.Arrays.copyOf(lastActivityMicros, grown);
+                }
+                accountNumbers[accountCount] = e.accountNumber();
+                lastActivityMicros[accountCount] = NO_ACTIVITY;
+                accountCount++;
+            }
+            case Event.AccountVerified e -> existing(e.accountNumber(), seq);
+            case Event.MoneyTransferred e -> {
+                lastActivityMicros[existing(e.fromAccountNumber(), seq)] = timeMicros;
+                lastActivityMicros[existing(e.toAccountNumber(), seq)] = timeMicros;
+                moved(timeMicros, e.amount(), seq);
+            }
+            case Event.MoneyWithdrawn e -> {
+                lastActivityMicros[existing(e.accountNumber(), seq)] = timeMicros;
+                moved(timeMicros, e.amount(), seq);
+            }
+        }
+    }
+
+    private void moved(long timeMicros, long amount, long seq) {
+        if (amount <= 0) {
+            throw new IllegalStateException("seq " + seq + " moves a non-positive amount");
+        }
+        centsByDay.merge(Math.floorDiv(timeMicros, DAY_MICROS), amount, Math::addExact);
+        centsTotal = Math.addExact(centsTotal, amount);
+    }
+
+    private int existing(long accountNumber, long seq) {
+        Integer index = indexByAccount.get(accountNumber);
+        if (index == null) {
+            throw new IllegalStateException("account " + accountNumber + " does not exist at seq " + seq);
+        }
+        return index;
+    }
+
+    /**
+     * Writes the checkpoint every {@code checkpointEveryEvents} events, or after a quiet
+     * {@link #CHECKPOINT_INTERVAL_NANOS}. Only this thread changes the state, so it reads it
+     * without the lock. A failed write is logged and tried again at a later batch: the journal
+     * is intact, and a start only replays more.
+     */
+    @Override
+    void batchEnded(long lastSeq, byte[] chainHash) {
+        long sinceCheckpoint = lastSeq - checkpointSeq;
+        if (sinceCheckpoint < checkpointEveryEvents
+                && (sinceCheckpoint == 0 || System.nanoTime() - checkpointNanos < CHECKPOINT_INTERVAL_NANOS)) {
+            return;
+        }
+        checkpointNanos = System.nanoTime();
+        try {
+            checkpoint.write(lastSeq, chainHash, centsByDay, accountNumbers, lastActivityMicros, accountCount);
+            checkpointSeq = lastSeq;
+        } catch (IOException e) {
+            LOG.warn("reports: the checkpoint at seq {} could not be written (the next start replays more): {}",
+                    lastSeq, e.toString());
+        }
+    }
+
+    // ---- Queries, from any thread ----
+
+    /** The cents moved by transfers and withdrawals since the first event. */
+    public long sumAllTime() {
+        lock.readLock().lock();
+        try {
+            return centsTotal;
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /** The cents moved by transfers and withdrawals on the UTC days from {@code from} to before {@code to}. */
+    public long sum(LocalDate from, LocalDate to) {
+        lock.readLock().lock();
+        try {
+            long sum = 0;
+            for (long cents : centsByDay.subMap(from.toEpochDay(), true, to.toEpochDay(), false).values()) {
+                sum = Math.addExact(sum, cents);
+            }
+            return sum;
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /**
+     * How many accounts had no transfer in or out and no withdrawal at or after
+     * {@code sinceMicros}, never-active accounts included.
+     */
+    public long inactiveCount(long sinceMicros) {
+        lock.readLock().lock();
+        try {
+            long count = 0;
+            for (int index = 0; index < accountCount; index++) {
+                if (lastActivityMicros[index] < sinceMicros) {
+                    count++;
+                }
+            }
+            return count;
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /**
+     * The inactive-users cut-off for {@code now}: one calendar month earlier in UTC (the same
+     * day of the previous month, or its last day when it is shorter: March 31 gives February 28
+     * or 29), at the same time of day, in microseconds since the epoch.
+     */
+    public static long inactiveSinceMicros(Instant now) {
+        Instant cutoff = now.atOffset(ZoneOffset.UTC).minusMonths(1).toInstant();
+        return ChronoUnit.MICROS.between(Instant.EPOCH, cutoff);
+    }
+
+    /** The seq of the checkpoint this model started from; 0 when it was rebuilt from the whole journal. */
+    public long restoredSeq() {
+        return restoredSeq;
+    }
+
+    /** Why the checkpoint was not used at start, or null. */
+    public String restoreProblem() {
+        return restoreProblem;
+    }
+
+    /** The seq of the checkpoint written last (or started from); 0 for none. */
+    public long checkpointSeq() {
+        return checkpointSeq;
+    }
+}
