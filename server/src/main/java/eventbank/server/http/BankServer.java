@@ -82,7 +82,7 @@ public final class BankServer implements AutoCloseable {
         ReportsController reports = new ReportsController(api, clock);
         ExplorerController explorer = new ExplorerController(api);
         WhatIfController whatIf = new WhatIfController(api, config.whatIfReplayEventsMax());
-        ObjectMapper mapper = JsonMapper.builder().build();
+        ObjectMapper mapper = JsonMapper.builder(JsonBody.factory()).build();
 
         this.app = Javalin.create(javalin -> {
             configureHttpStack(javalin);

@@ -1,7 +1,9 @@
 package eventbank.server.http;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.util.JsonRecyclerPools;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -20,7 +22,7 @@ import java.util.Set;
  * {@code from_account_number} must learn that it cannot choose), each of the right type.
  */
 final class JsonBody {
-    static final ObjectMapper STRICT = JsonMapper.builder()
+    static final ObjectMapper STRICT = JsonMapper.builder(factory())
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
@@ -28,6 +30,16 @@ final class JsonBody {
             .build();
 
     private final ObjectNode node;
+
+    /**
+     * The JSON factory of the HTTP API's mappers. Jackson's default recycles its buffers per
+     * thread, and every request runs on a new virtual thread: each reply then allocated fresh
+     * buffers and filled a thread-local map, 6% of the server's samples under load. A pool
+     * shared by all threads recycles them.
+     */
+    static JsonFactory factory() {
+        return JsonFactory.builder().recyclerPool(JsonRecyclerPools.sharedConcurrentDequePool()).build();
+    }
 
     private JsonBody(ObjectNode node) {
         this.node = node;
