@@ -22,7 +22,8 @@ class HttpSecurityTest {
     @Test
     void aTokenMovesOnlyItsOwnAccountsMoneyAndForgedTokensAreRefused() throws Exception {
         Path data = temp.resolve("data");
-        try (TestServer server = TestServer.start(data)) {
+        // A snapshot after every event, so that the snapshots can be searched for secrets too.
+        try (TestServer server = TestServer.start(data, Map.of("snapshot.every_events", "1"))) {
             HttpApi http = server.http;
             TestServer.Holder a = server.openVerifiedHolder("a@example.com");
             TestServer.Holder b = server.openVerifiedHolder("b@example.com");
@@ -55,17 +56,35 @@ class HttpSecurityTest {
             HttpApi.Response accountB = http.get("/api/account", b.token());
             assertThat(accountB.json().get("balance").asLong()).isEqualTo(100_100);
 
-            // No password, verification code or token in the journal's bytes.
+            // No password, verification code or token in the journal's or the snapshots' bytes.
             String code = server.verificationQuery(a.number()).replaceAll(".*code=", "");
-            StringBuilder journal = new StringBuilder();
-            try (var files = java.nio.file.Files.walk(data.resolve("journal"))) {
-                for (Path file : files.filter(java.nio.file.Files::isRegularFile).toList()) {
-                    journal.append(new String(java.nio.file.Files.readAllBytes(file), StandardCharsets.ISO_8859_1));
-                }
+            Path lastSnapshot = data.resolve("snapshots")
+                    .resolve(String.format("%020d.snap", server.service.engine().committedSeq()));
+            Instant deadline = Instant.now().plusSeconds(10);
+            while (!java.nio.file.Files.exists(lastSnapshot) && Instant.now().isBefore(deadline)) {
+                Thread.sleep(10); // the snapshotter writes it on its own thread
             }
-            assertThat(journal.toString()).contains("a@example.com")
-                    .doesNotContain("password-a@example.com").doesNotContain(code).doesNotContain(a.token());
+            assertThat(lastSnapshot).exists();
+            String journal = bytesUnder(data.resolve("journal"));
+            String snapshots = bytesUnder(data.resolve("snapshots"));
+            assertThat(journal).contains("a@example.com");
+            assertThat(snapshots).as("the snapshot of the last event").isNotEmpty();
+            for (String stored : new String[] {journal, snapshots}) {
+                assertThat(stored).doesNotContain("password-a@example.com").doesNotContain("password-b@example.com")
+                        .doesNotContain(code).doesNotContain(a.token()).doesNotContain(b.token());
+            }
         }
+    }
+
+    /** Every file under a directory, as ISO-8859-1 text (each byte one character). */
+    private static String bytesUnder(Path directory) throws java.io.IOException {
+        StringBuilder text = new StringBuilder();
+        try (var files = java.nio.file.Files.walk(directory)) {
+            for (Path file : files.filter(java.nio.file.Files::isRegularFile).toList()) {
+                text.append(new String(java.nio.file.Files.readAllBytes(file), StandardCharsets.ISO_8859_1));
+            }
+        }
+        return text.toString();
     }
 
     @Test
