@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.StreamWriteFeature;
 import eventbank.core.Bank;
-import eventbank.core.Limits;
 import eventbank.engine.TimeTravel;
 import eventbank.engine.storage.FileStorage;
 import java.io.IOException;
@@ -56,6 +55,9 @@ public final class StateCommand implements Callable<Integer> {
     @Mixin
     private DataDirectoryOption dataDirectory;
 
+    @Mixin
+    private ReplayConfigOption replayConfig;
+
     @Option(names = "--at", required = true, paramLabel = "SEQ|TIME",
             description = "A seq (digits only: the state after that event; 0 is the empty bank) or an RFC 3339 "
                     + "instant such as 2026-11-26T10:00:00Z (the state after the last event at or before it).")
@@ -87,7 +89,8 @@ public final class StateCommand implements Callable<Integer> {
             }
         }
         Path directory = dataDirectory.existing(environment);
-        TimeTravel travel = new TimeTravel(new FileStorage(), directory, Limits.IDEMPOTENCY_WINDOW_MICROS_DEFAULT);
+        TimeTravel travel = new TimeTravel(new FileStorage(), directory,
+                replayConfig.idempotencyWindowMicros(environment));
         Bank bank;
         try {
             bank = travel.stateAt(seq != null ? seq : travel.seqAtTime(instant));

@@ -1,6 +1,5 @@
 package eventbank.server;
 
-import eventbank.core.Limits;
 import eventbank.engine.Verifier;
 import eventbank.engine.storage.FileStorage;
 import java.io.IOException;
@@ -35,6 +34,9 @@ final class VerifyCommand implements Callable<Integer> {
     @Mixin
     private DataDirectoryOption dataDirectory;
 
+    @Mixin
+    private ReplayConfigOption replayConfig;
+
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Shows this help.")
     private boolean help;
 
@@ -46,7 +48,7 @@ final class VerifyCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         Path directory = dataDirectory.existing(environment);
         Verifier.Report report = Verifier.verify(new FileStorage(), directory,
-                Limits.IDEMPOTENCY_WINDOW_MICROS_DEFAULT);
+                replayConfig.idempotencyWindowMicros(environment));
         PrintWriter out = spec.commandLine().getOut();
         printSummary(out, directory, report);
         out.flush();

@@ -1,6 +1,5 @@
 package eventbank.server;
 
-import eventbank.core.Limits;
 import eventbank.engine.TimeTravel;
 import eventbank.engine.WhatIf;
 import eventbank.engine.journal.JournalFormat;
@@ -50,6 +49,9 @@ final class WhatIfCommand implements Callable<Integer> {
     @Mixin
     private DataDirectoryOption dataDirectory;
 
+    @Mixin
+    private ReplayConfigOption replayConfig;
+
     @Option(names = "--file", required = true, paramLabel = "FILE",
             description = "The request as JSON ('-' reads standard input).")
     private String file;
@@ -85,7 +87,8 @@ final class WhatIfCommand implements Callable<Integer> {
         }
         Path directory = dataDirectory.existing(environment);
         Storage storage = new FileStorage();
-        WhatIf whatIf = new WhatIf(storage, directory, Limits.IDEMPOTENCY_WINDOW_MICROS_DEFAULT, replayEventsMax);
+        WhatIf whatIf = new WhatIf(storage, directory, replayConfig.idempotencyWindowMicros(environment),
+                replayEventsMax);
         WhatIf.Result result;
         try {
             result = whatIf.run(request, lastSeq(storage, directory.resolve("journal")));

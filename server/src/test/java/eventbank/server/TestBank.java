@@ -57,14 +57,32 @@ final class TestBank implements AutoCloseable {
     private final AtomicLong clock = new AtomicLong(micros(START));
     private final Map<Long, Long> openedSeqs = new HashMap<>();
 
+    /** How far the clock moves after each command. */
+    private final long stepMicros;
+
     private TestBank(Path data, long segmentBytesMax, long snapshotEveryEvents) throws IOException {
+        this(data, segmentBytesMax, snapshotEveryEvents, Limits.IDEMPOTENCY_WINDOW_MICROS_DEFAULT, 1_000_000);
+    }
+
+    private TestBank(Path data, long segmentBytesMax, long snapshotEveryEvents, long idempotencyWindowMicros,
+                     long stepMicros) throws IOException {
         AtomicLong numbers = new AtomicLong(Limits.ACCOUNT_NUMBER_MIN);
         EngineConfig config = EngineConfig.defaults(data)
                 .withAccountNumbers(numbers::incrementAndGet)
                 .withClock(clock::get)
                 .withSegmentBytesMax(segmentBytesMax)
-                .withSnapshots(snapshotEveryEvents, 2, 10 * snapshotEveryEvents);
+                .withSnapshots(snapshotEveryEvents, 2, 10 * snapshotEveryEvents)
+                .withIdempotencyWindowMicros(idempotencyWindowMicros);
+        this.stepMicros = stepMicros;
         engine = Engine.start(config);
+    }
+
+    /**
+     * Like {@link #start}, with an idempotency window other than the default and the clock
+     * moving {@code stepMicros} after each command (so keys expire within the story).
+     */
+    static TestBank startWithWindow(Path data, long idempotencyWindowMicros, long stepMicros) throws IOException {
+        return new TestBank(data, 400, 3, idempotencyWindowMicros, stepMicros);
     }
 
     /**
@@ -115,11 +133,11 @@ final class TestBank implements AutoCloseable {
         committed(new Command.VerifyAccount(account, engine.verificationCodes().codeFor(account, openedSeqs.get(account))));
     }
 
-    /** Submits a command stamped one second after the previous one and waits until it is durable. */
+    /** Submits a command stamped one step (a second unless set) after the previous one and waits until it is durable. */
     Outcome.Committed committed(Command command) {
         Outcome outcome = engine.submit(command).join();
         assertThat(outcome).isInstanceOf(Outcome.Committed.class);
-        clock.addAndGet(1_000_000);
+        clock.addAndGet(stepMicros);
         return (Outcome.Committed) outcome;
     }
 

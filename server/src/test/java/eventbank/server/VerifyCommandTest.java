@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -88,6 +89,36 @@ class VerifyCommandTest {
         assertThat(run.out()).contains("warnings: 1\n  warning: the journal ends in bytes that are not a whole batch")
                 .contains("problems: 0\n").contains("head: {\"seq\":8,").endsWith("verify: OK\n");
         assertThat(run.err()).isEmpty();
+    }
+
+    @Test
+    void theServersIdempotencyWindowIsReadFromItsConfiguration() throws Exception {
+        // A server with a one-minute window whose commands come two minutes apart: its snapshots
+        // hold fewer keys than a replay with the default 24 hours would.
+        try (TestBank bank = TestBank.startWithWindow(data, 60_000_000L, 120_000_000L)) {
+            bank.tellStory();
+            bank.awaitSnapshots();
+        }
+        Cli.Run withDefault = Cli.run("verify", "--data-dir", data.toString());
+        assertThat(withDefault.exitCode()).as(withDefault.err()).isEqualTo(1);
+
+        Cli.Run fromEnvironment = Cli.run(Map.of("EVENTBANK_IDEMPOTENCY_WINDOW", "PT1M"),
+                "verify", "--data-dir", data.toString());
+        assertThat(fromEnvironment.exitCode()).as(fromEnvironment.err()).isZero();
+
+        Path properties = Files.createTempFile("server", ".properties");
+        Files.writeString(properties, "idempotency.window=PT1M\n");
+        Cli.Run fromFile = Cli.run("verify", "--data-dir", data.toString(), "--config", properties.toString());
+        assertThat(fromFile.exitCode()).as(fromFile.err()).isZero();
+        Cli.Run state = Cli.run("state", "--data-dir", data.toString(), "--config", properties.toString(),
+                "--at", "8");
+        assertThat(state.exitCode()).as(state.err()).isZero();
+
+        Files.writeString(properties, "idempotency.window=soon\n");
+        Cli.Run badFile = Cli.run("verify", "--data-dir", data.toString(), "--config", properties.toString());
+        assertThat(badFile.exitCode()).isEqualTo(2);
+        assertThat(badFile.err()).contains("idempotency.window");
+        Files.delete(properties);
     }
 
     @Test
