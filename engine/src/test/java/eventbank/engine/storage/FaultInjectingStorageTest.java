@@ -8,10 +8,16 @@ import eventbank.core.Limits;
 import eventbank.engine.Engine;
 import eventbank.engine.EngineConfig;
 import eventbank.engine.Outcome;
+import eventbank.engine.Sequencer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -54,6 +60,21 @@ class FaultInjectingStorageTest {
         EngineConfig plain = EngineConfig.defaults(data).withServerKey(KEY)
                 .withAccountNumbers(numbers::incrementAndGet).withSnapshots(0, 1, 1);
         List<Long> acknowledged = new ArrayList<>();
+        List<LogRecord> logged = new CopyOnWriteArrayList<>();
+        Logger sequencerLog = Logger.getLogger(Sequencer.class.getName());
+        Handler handler = new Handler() {
+            @Override
+            public void publish(LogRecord record) {
+                logged.add(record);
+            }
+
+            @Override
+            public void flush() {}
+
+            @Override
+            public void close() {}
+        };
+        sequencerLog.addHandler(handler);
         Outcome first;
         try (Engine engine = Engine.start(plain.withStorage(new FaultInjectingStorage(new FileStorage(), fault),
                 true))) {
@@ -73,7 +94,13 @@ class FaultInjectingStorageTest {
             assertThat(later).isEqualTo(unavailable(later, Outcome.Failure.JOURNAL_FAILED));
             assertThat(engine.health().writable()).isFalse();
             assertThat(engine.health().problems()).anyMatch(problem -> problem.contains("injected fault " + fault));
+        } finally {
+            sequencerLog.removeHandler(handler);
         }
+        // The failure is in the log once, as an error naming its cause (finding 1 of RELIABILITY.md).
+        assertThat(logged).filteredOn(record -> record.getLevel() == Level.SEVERE).singleElement()
+                .satisfies(record -> assertThat(record.getMessage()).startsWith("the journal failed")
+                        .contains("injected fault " + fault).contains("fail-stop"));
         // The segment's first write and fsync are its header's, so the sixth is the fifth batch's.
         assertThat(acknowledged).containsExactly(1L, 2L, 3L, 4L);
         try (Engine engine = Engine.start(plain)) {
