@@ -143,8 +143,13 @@ final class FaultRun {
         workload.stop();
         boolean kill = random.nextBoolean();
         int status = kill ? server.kill() : server.terminate();
-        expect(status == (kill ? 137 : 0), "after fail-stop, " + (kill ? "SIGKILL" : "SIGTERM") + " ended the server"
+        // After fail-stop a SIGTERM ends the server with 1, never with the 0 of a healthy stop (finding 2).
+        expect(status == (kill ? 137 : 1), "after fail-stop, " + (kill ? "SIGKILL" : "SIGTERM") + " ended the server"
                 + " with status " + status);
+        if (!kill) {
+            expect(console().contains("stopped after the journal failed") && !console().contains("stopped cleanly"),
+                    "SIGTERM after fail-stop: the console does not say that the server stopped after a failure");
+        }
         start(null);
         return hook + " failed stop (" + message + "), then " + (kill ? "SIGKILL" : "SIGTERM");
     }

@@ -63,7 +63,7 @@ final class Tally {
         row(text, "outcomes unknown at a fault, settled by a retry with the key", Long.toString(resolvedAfterFaults));
         row(text, "acknowledged keys sent again after a restart (must replay)", Long.toString(replaysChecked));
         row(text, "reads", Long.toString(reads));
-        row(text, "events in the journals", Long.toString(events));
+        row(text, "highest acknowledged seq, summed over the runs", Long.toString(events));
         row(text, "check rounds (one after every fault)", Long.toString(checkRounds));
         row(text, "invariant checks made", Long.toString(checks));
         row(text, "**acknowledged operations lost**", "**" + lost + "**");
