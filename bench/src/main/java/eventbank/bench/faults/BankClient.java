@@ -20,10 +20,18 @@ final class BankClient {
     static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(20);
 
-    /** A reply: status, JSON body (NullNode when not JSON), and the Idempotent-Replayed header. */
-    record Reply(int status, JsonNode body, boolean replayed) {
+    /**
+     * A reply: status, JSON body (NullNode when not JSON), the Idempotent-Replayed header, and
+     * the body's text with the Content-Type, for reporting a reply that is not JSON.
+     */
+    record Reply(int status, JsonNode body, boolean replayed, String text) {
         String error() {
             return body.path("error").asText("");
+        }
+
+        /** The body for a report: the JSON, or the raw text when it was not JSON. */
+        String shown() {
+            return body.isNull() ? text : body.toString();
         }
     }
 
@@ -70,7 +78,9 @@ final class BankClient {
         } catch (IOException notJson) {
             body = NullNode.instance;
         }
+        String text = "(Content-Type " + response.headers().firstValue("Content-Type").orElse("none") + ") "
+                + (response.body().length() > 500 ? response.body().substring(0, 500) + "..." : response.body());
         return new Reply(response.statusCode(), body,
-                "true".equals(response.headers().firstValue("Idempotent-Replayed").orElse(null)));
+                "true".equals(response.headers().firstValue("Idempotent-Replayed").orElse(null)), text);
     }
 }

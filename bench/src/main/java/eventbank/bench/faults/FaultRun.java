@@ -186,15 +186,23 @@ final class FaultRun {
         return "/health 503, new commands journal_failed";
     }
 
-    /** SIGKILL, damage the newest snapshot, check verify names it, restart (an older one or a replay). */
+    /**
+     * SIGKILL once there is a snapshot (the load goes on until the snapshotter wrote one), damage
+     * the newest, check that verify names it, restart (from an older one or a full replay).
+     */
     private String snapshot() throws Exception {
         String when = loadUntilFaultPoint();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(FAULT_WAIT_SECONDS_MAX);
+        while (newestSnapshot() == null && System.nanoTime() < deadline) {
+            TimeUnit.MILLISECONDS.sleep(20); // polling the snapshot directory, bounded by the deadline
+        }
         expect(server.kill() == 137, "SIGKILL before the snapshot damage did not end the server with 137");
         workload.stop();
         Path newest = newestSnapshot();
         if (newest == null) {
+            expect(false, "no snapshot was written within " + FAULT_WAIT_SECONDS_MAX + " s of load");
             start(null);
-            return "SIGKILL " + when + "; no snapshot yet to damage";
+            return "SIGKILL " + when + "; no snapshot to damage";
         }
         long offset;
         try (RandomAccessFile file = new RandomAccessFile(newest.toFile(), "rw")) {

@@ -77,7 +77,7 @@ final class Requests {
         } else {
             operation.settle(Operation.State.UNKNOWN, 0, answer);
             ledger.anomaly("key " + operation.key + " (" + operation.kind + ") was answered " + reply.status() + " "
-                    + reply.body());
+                    + reply.shown());
         }
         if (contradiction != null) {
             ledger.anomaly(contradiction);
@@ -114,7 +114,7 @@ final class Requests {
                 if (verified.status() != 200) {
                     if (verified.status() != 503) {
                         ledger.anomaly("the link of " + account + " was answered " + verified.status() + " "
-                                + verified.body());
+                                + verified.shown());
                     }
                     return false;
                 }
@@ -133,11 +133,11 @@ final class Requests {
             BankClient.Reply reply = client.get("/api/account", token(account));
             ledger.reads.increment();
             if (reply.status() == 200 && reply.body().path("balance").asLong() < 0) {
-                ledger.anomaly("account " + account + " read a negative balance: " + reply.body());
+                ledger.anomaly("account " + account + " read a negative balance: " + reply.shown());
             } else if (reply.status() == 401) {
                 account.token(null);
             } else if (reply.status() != 200 && reply.status() != 503) {
-                ledger.anomaly("GET /api/account of " + account + " answered " + reply.status() + " " + reply.body());
+                ledger.anomaly("GET /api/account of " + account + " answered " + reply.status() + " " + reply.shown());
             }
         } catch (IOException e) {
             ledger.answered("no reply (read)");
@@ -153,7 +153,7 @@ final class Requests {
                 account.token(null);
             } else if (reply.status() != 200 && reply.status() != 503) {
                 ledger.anomaly("GET /api/account/transactions of " + account + " answered " + reply.status() + " "
-                        + reply.body());
+                        + reply.shown());
             }
         } catch (IOException e) {
             ledger.answered("no reply (read)");
