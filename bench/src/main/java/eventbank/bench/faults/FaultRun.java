@@ -40,6 +40,8 @@ final class FaultRun {
     private final Requests requests;
     private final Checker checker;
     private final Workload workload;
+    /** Failures of the fault step itself (exit codes, messages), reported with the next check. */
+    private final List<String> pending = new ArrayList<>();
     private ServerProcess server;
     private long consoleOffset;
 
@@ -307,8 +309,6 @@ final class FaultRun {
         found.addAll(checker.checkAll(ledger, dataDirectory, true));
         return found;
     }
-
-    private final List<String> pending = new ArrayList<>();
 
     private void expect(boolean holds, String failure) {
         if (!holds) {
