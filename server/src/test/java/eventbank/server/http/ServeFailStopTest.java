@@ -2,11 +2,8 @@ package eventbank.server.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -23,34 +20,7 @@ class ServeFailStopTest {
     @TempDir
     Path temp;
 
-    private record Child(Process process, HttpApi http, Path out) {}
-
-    private Child serve(Path data, String faults) throws Exception {
-        int port;
-        try (ServerSocket socket = new ServerSocket(0)) {
-            port = socket.getLocalPort();
-        }
-        Path out = Files.createTempFile(temp, "serve", ".out");
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                .toString()));
-        if (faults != null) {
-            command.add("-Deventbank.faults=" + faults);
-        }
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), "eventbank.server.Main", "serve",
-                "--data-dir", data.toString(), "--port", Integer.toString(port)));
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile());
-        builder.environment().put("EVENTBANK_AUTH_BCRYPT_COST", "4");
-        Process process = builder.start();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!Files.readString(out).contains("serving on")) {
-            assertThat(process.isAlive()).as(Files.readString(out)).isTrue();
-            assertThat(System.nanoTime()).as("the server did not start").isLessThan(deadline);
-            process.waitFor(50, TimeUnit.MILLISECONDS);
-        }
-        return new Child(process, new HttpApi("http://127.0.0.1:" + port), out);
-    }
-
-    private static HttpApi.Response open(Child child, int i) throws Exception {
+    private static HttpApi.Response open(ServeChild child, int i) throws Exception {
         return child.http().post("/api/account", Map.of("email", "user" + i + "@example.com",
                 "password", "password-" + i), null, "open-" + i);
     }
@@ -59,7 +29,7 @@ class ServeFailStopTest {
     void aFailedFsyncStopsTheBankAndTheProcessDoesNotEndAsIfAllWereWell() throws Exception {
         Path data = temp.resolve("data");
         // Fsync 1 is the new segment's header, 2 the first opening's batch, 3 the second's.
-        Child failing = serve(data, "journal-fsync@3");
+        ServeChild failing = ServeChild.start(temp, data, "journal-fsync@3");
         HttpApi.Response first = open(failing, 1);
         assertThat(first.status()).isEqualTo(201);
         HttpApi.Response second = open(failing, 2);
@@ -80,7 +50,7 @@ class ServeFailStopTest {
         assertThat(console.lines().filter(line -> line.contains("ERROR") && line.contains("the journal failed: ")
                 && line.contains("injected fault journal-fsync@3"))).hasSize(1);
 
-        Child healthy = serve(data, null);
+        ServeChild healthy = ServeChild.start(temp, data, null);
         try {
             assertThat(Files.readString(healthy.out())).doesNotContain("FAULT INJECTION");
             HttpApi.Response replayed = open(healthy, 1);
