@@ -40,6 +40,7 @@ import java.util.function.LongSupplier;
  * never retried (after a failed fsync the page cache can no longer be trusted).
  */
 public final class Sequencer implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(Sequencer.class.getName());
     private static final Submission STOP = new Submission(null, null);
 
     private record Submission(Command command, CompletableFuture<Outcome> reply) {}
@@ -400,6 +401,13 @@ public final class Sequencer implements AutoCloseable {
         if (failure == null) {
             failure = cause;
             statistics.failed = true;
+            // Said once, loudly, where an operator looks: until now only the replies and /health
+            // told, and the server's log showed nothing but a run of 503s (docs/RELIABILITY.md).
+            LOG.log(System.Logger.Level.ERROR, "the journal failed: " + cause + ". The bank takes no more changes"
+                    + " (fail-stop): new commands are answered 503 journal_failed, those of the batch being"
+                    + " written 503 commit_outcome_unknown. Fix the cause (a full disk, a failing device),"
+                    + " then restart: the start recovers every acknowledged command, and clients retry with"
+                    + " their Idempotency-Key.", cause);
         }
     }
 

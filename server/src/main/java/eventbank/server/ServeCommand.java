@@ -21,12 +21,12 @@ import picocli.CommandLine.Spec;
  * {@code eventbank serve}: the bank on HTTP. Each option overrides its configuration key (which
  * the environment and the properties file set otherwise; DESIGN.md, "Configuration"). SIGTERM
  * (or Ctrl-C) stops it cleanly: no new requests, the outbox stops, the batch in flight is
- * finished and the journal closed, exit 0.
+ * finished and the journal closed, exit 0; exit 1 when the journal had failed (fail-stop).
  */
 @Command(name = "serve", sortOptions = false,
         description = "Runs the bank's HTTP API (mail goes to DATA_DIR/outbox/ as .eml files).",
-        footer = {"", "Exit codes: 0 stopped cleanly, 1 start failed, 2 usage or configuration error,",
-                "3 data directory locked or unreadable."})
+        footer = {"", "Exit codes: 0 stopped cleanly, 1 start failed or the journal had failed (fail-stop),",
+                "2 usage or configuration error, 3 data directory locked or unreadable."})
 final class ServeCommand implements Callable<Integer> {
     private final Map<String, String> environment;
 
@@ -99,8 +99,17 @@ final class ServeCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             int exitCode = ExitCodes.OK;
             try {
+                // Read before closing: a server that failed stop must not end as if all were
+                // well, or a supervisor that trusts exit 0 would never hear of it.
+                Throwable failure = service.engine().sequencer().failure();
                 service.close();
-                out.println("eventbank: stopped cleanly");
+                if (failure == null) {
+                    out.println("eventbank: stopped cleanly");
+                } else {
+                    err.println("eventbank serve: stopped after the journal failed (" + failure + "); every"
+                            + " acknowledged change is on disk: fix the cause, then start again");
+                    exitCode = ExitCodes.CHECK_FAILED;
+                }
             } catch (Exception e) {
                 err.println("eventbank serve: the shutdown failed: " + e);
                 exitCode = ExitCodes.CHECK_FAILED;

@@ -1,6 +1,7 @@
 package eventbank.server.config;
 
 import eventbank.engine.EngineConfig;
+import eventbank.engine.storage.FaultInjectingStorage;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -186,10 +187,15 @@ public final class Config {
 
     /**
      * The engine's configuration: {@link EngineConfig#defaults(Path)} for the data directory, with
-     * the journal's segment size, the snapshot interval and the idempotency window from here.
+     * the journal's segment size, the snapshot interval and the idempotency window from here. With
+     * the test-only system property {@value FaultInjectingStorage#PROPERTY} set, the storage is
+     * a {@link FaultInjectingStorage} (announced loudly).
      */
     public EngineConfig engineConfig() {
-        return EngineConfig.defaults(dataDirectory)
+        EngineConfig defaults = EngineConfig.defaults(dataDirectory);
+        // Test only: -Deventbank.faults=... makes the journal fail on purpose (docs/RELIABILITY.md).
+        return defaults.withStorage(FaultInjectingStorage.fromSystemProperty(defaults.storage()),
+                        defaults.lockDataDirectory())
                 .withSegmentBytesMax(journalSegmentBytesMax)
                 .withSnapshots(snapshotEveryEvents, EngineConfig.SNAPSHOTS_NEWEST_KEPT_DEFAULT,
                         EngineConfig.SNAPSHOT_HISTORY_SPAN_EVENTS_DEFAULT)

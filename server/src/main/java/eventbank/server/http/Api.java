@@ -109,11 +109,23 @@ final class Api {
             metrics.record(outcome);
             return outcome;
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ApiException(503, "busy", "The server is stopping; retry in a moment.", 1);
+            throw interruptedAfterSubmitting();
         } catch (ExecutionException e) {
             throw new IllegalStateException("the engine failed a command", e.getCause());
         }
+    }
+
+    /**
+     * The answer when the wait for a submitted command is interrupted (the HTTP server stopping
+     * under a request). The command is in the engine and may still commit, so the outcome is
+     * unknown: not {@code busy}, which tells a client that nothing was recorded. The interrupt is
+     * not set again, on purpose: this thread's last work is to write that reply, and with the
+     * flag set Jetty's blocking write fails, which turned the reply into Jetty's own 500 page
+     * (finding 3 of docs/RELIABILITY.md). The thread ends with the request anyway.
+     */
+    private static ApiException interruptedAfterSubmitting() {
+        return new ApiException(503, "commit_outcome_unknown", "The server is stopping, and the change may or may"
+                + " not have been recorded; retry with the same Idempotency-Key in a moment.", 1);
     }
 
     /**
@@ -133,8 +145,7 @@ final class Api {
                 outcomes.add(outcome);
             }
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ApiException(503, "busy", "The server is stopping; retry in a moment.", 1);
+            throw interruptedAfterSubmitting();
         } catch (ExecutionException e) {
             throw new IllegalStateException("the engine failed a command", e.getCause());
         }

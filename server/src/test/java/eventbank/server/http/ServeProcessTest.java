@@ -4,12 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -22,30 +19,6 @@ import org.junit.jupiter.api.io.TempDir;
 class ServeProcessTest {
     @TempDir
     Path temp;
-
-    private record Child(Process process, HttpApi http, Path out) {}
-
-    private Child serve(Path data) throws Exception {
-        int port;
-        try (ServerSocket socket = new ServerSocket(0)) {
-            port = socket.getLocalPort();
-        }
-        Path out = Files.createTempFile(temp, "serve", ".out");
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                        .toString(), "-cp", System.getProperty("java.class.path"), "eventbank.server.Main", "serve",
-                "--data-dir", data.toString(), "--port", Integer.toString(port)));
-        ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(out.toFile())
-                .redirectError(ProcessBuilder.Redirect.DISCARD);
-        builder.environment().put("EVENTBANK_AUTH_BCRYPT_COST", "4");
-        Process process = builder.start();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!Files.readString(out).contains("serving on")) {
-            assertThat(process.isAlive()).as(Files.readString(out)).isTrue();
-            assertThat(System.nanoTime()).as("the server did not start").isLessThan(deadline);
-            Thread.sleep(50);
-        }
-        return new Child(process, new HttpApi("http://127.0.0.1:" + port), out);
-    }
 
     private static String link(Path out, String number) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
@@ -64,7 +37,7 @@ class ServeProcessTest {
         throw new AssertionError("no verification link printed for " + number);
     }
 
-    private static TestServer.Holder holder(Child child, String email) throws Exception {
+    private static TestServer.Holder holder(ServeChild child, String email) throws Exception {
         HttpApi.Response opened = child.http().post("/api/account", Map.of("email", email, "password", "pw-" + email),
                 null, null);
         String number = opened.json().get("account_number").asText();
@@ -77,7 +50,7 @@ class ServeProcessTest {
     @Test
     void sigtermIsACleanStopAndSigkillLosesNothingAcknowledged() throws Exception {
         Path data = temp.resolve("data");
-        Child first = serve(data);
+        ServeChild first = ServeChild.start(temp, data, null);
         TestServer.Holder a;
         TestServer.Holder b;
         long acknowledged = 0;
@@ -95,7 +68,7 @@ class ServeProcessTest {
             first.process().waitFor(30, TimeUnit.SECONDS);
         }
 
-        Child second = serve(data);
+        ServeChild second = ServeChild.start(temp, data, null);
         HttpApi.Response accountA = second.http().get("/api/account", a.token());
         assertThat(accountA.json().get("balance").asLong()).isEqualTo(100_000 - acknowledged);
         HttpApi.Response statement = second.http().get("/api/account/transactions?limit=100", a.token());
@@ -108,7 +81,7 @@ class ServeProcessTest {
         assertThat(second.process().waitFor(30, TimeUnit.SECONDS)).isTrue();
         assertThat(second.process().exitValue()).isZero();
         assertThat(Files.readString(second.out())).contains("stopped cleanly");
-        Child third = serve(data);
+        ServeChild third = ServeChild.start(temp, data, null);
         third.process().destroy();
         assertThat(third.process().waitFor(30, TimeUnit.SECONDS)).isTrue();
     }

@@ -1,0 +1,366 @@
+package eventbank.bench.faults;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import eventbank.server.Main;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The independent checker: compares what the server holds with the {@link Ledger}, after every
+ * fault once every unanswered request has been retried with its key. It reads the journal and
+ * the state through the command-line tools ({@code events}, {@code state}, {@code verify}, run
+ * in this JVM, read-only as always), the balances and statements through the HTTP API, and the
+ * mails as files in {@code data/outbox/}. Each check made is counted; each failure is a sentence.
+ */
+final class Checker {
+    private static final long MAIL_WAIT_SECONDS_MAX = 60;
+
+    private final BankClient client;
+    private final Requests requests;
+    private long checks;
+    private long lost;
+    private final List<String> failures = new ArrayList<>();
+
+    Checker(BankClient client, Requests requests) {
+        this.client = client;
+        this.requests = requests;
+    }
+
+    /** Individual checks made so far. */
+    long checks() {
+        return checks;
+    }
+
+    /** Acknowledged operations found missing from the journal (must stay 0). */
+    long lost() {
+        return lost;
+    }
+
+    List<String> failures() {
+        return List.copyOf(failures);
+    }
+
+    private void check(boolean holds, String failure) {
+        checks++;
+        if (!holds) {
+            failures.add(failure);
+        }
+    }
+
+    /** Every check of one round; answers the failures this round added. */
+    List<String> checkAll(Ledger ledger, Path dataDirectory, boolean expectHealthy) throws Exception {
+        int before = failures.size();
+        for (String anomaly : ledger.anomalies()) {
+            if (!failures.contains(anomaly)) {
+                failures.add(anomaly);
+            }
+        }
+        for (Operation operation : ledger.unresolved()) {
+            check(false, "unresolved after the retries: " + operation);
+        }
+        List<JsonNode> events = events(dataDirectory);
+        long head = events.isEmpty() ? 0 : events.getLast().get("seq").asLong();
+        checkJournal(ledger, events);
+        Map<String, Long> balances = modelBalances(ledger);
+        checkState(dataDirectory, head, balances, ledger);
+        checkVerify(dataDirectory);
+        // Mail before HTTP: a verification link is printed once its mail is out, and the HTTP
+        // checks log in with accounts that may have been opened just before the fault.
+        checkMail(ledger, dataDirectory);
+        checkHttp(ledger, head, balances);
+        if (expectHealthy) {
+            checkHealth();
+        }
+        return failures.subList(before, failures.size());
+    }
+
+    // ---- The journal ----
+
+    private void checkJournal(Ledger ledger, List<JsonNode> events) {
+        Map<String, JsonNode> byKey = new HashMap<>();
+        for (JsonNode event : events) {
+            String key = event.path("data").path("idempotency_key").asText(null);
+            if (key != null) {
+                check(byKey.put(key, event) == null, "key " + key + " is in the journal twice");
+            }
+        }
+        for (Operation operation : ledger.operations()) {
+            JsonNode event = byKey.get(operation.key);
+            if (operation.state() == Operation.State.ACKNOWLEDGED) {
+                checks++;
+                if (event == null) {
+                    lost++;
+                    failures.add("LOST: " + operation + " is not in the journal");
+                    continue;
+                }
+                check(event.get("seq").asLong() == operation.seq(), operation + " is in the journal as " + event);
+                check(matches(operation, event), operation + " does not match its event " + event);
+            } else {
+                check(event == null, operation + " was not acknowledged, yet the journal holds " + event);
+            }
+        }
+        for (String key : byKey.keySet()) {
+            check(ledger.operation(key) != null, "the journal holds key " + key + ", which the harness never sent");
+        }
+    }
+
+    private static boolean matches(Operation operation, JsonNode event) {
+        JsonNode data = event.get("data");
+        String type = event.get("type").asText();
+        return switch (operation.kind) {
+            case OPEN -> type.equals("AccountOpened")
+                    && data.get("account_number").asText().equals(operation.account.number())
+                    && data.get("email").asText().equals(operation.account.email)
+                    && data.get("opening_balance").asLong() == Ledger.OPENING_BALANCE;
+            case TRANSFER -> type.equals("MoneyTransferred")
+                    && data.get("from_account_number").asText().equals(operation.account.number())
+                    && data.get("to_account_number").asText().equals(operation.to.number())
+                    && data.get("amount").asLong() == operation.amount;
+            case WITHDRAW -> type.equals("MoneyWithdrawn")
+                    && data.get("account_number").asText().equals(operation.account.number())
+                    && data.get("amount").asLong() == operation.amount;
+        };
+    }
+
+    // ---- The money, from the ledger alone ----
+
+    /** Balances from the acknowledged operations in seq order; checks none ever goes negative. */
+    private Map<String, Long> modelBalances(Ledger ledger) {
+        List<Operation> acknowledged = new ArrayList<>();
+        for (Operation operation : ledger.operations()) {
+            if (operation.state() == Operation.State.ACKNOWLEDGED) {
+                acknowledged.add(operation);
+            }
+        }
+        acknowledged.sort(Comparator.comparingLong(Operation::seq));
+        Map<String, Long> balances = new TreeMap<>();
+        long opened = 0;
+        long withdrawn = 0;
+        for (Operation operation : acknowledged) {
+            String number = operation.account.number();
+            switch (operation.kind) {
+                case OPEN -> {
+                    balances.put(number, Ledger.OPENING_BALANCE);
+                    opened += Ledger.OPENING_BALANCE;
+                }
+                case TRANSFER -> {
+                    balances.merge(number, -operation.amount, Long::sum);
+                    balances.merge(operation.to.number(), operation.amount, Long::sum);
+                }
+                case WITHDRAW -> {
+                    balances.merge(number, -operation.amount, Long::sum);
+                    withdrawn += operation.amount;
+                }
+            }
+            check(balances.get(number) >= 0, "account " + number + " goes below zero at seq " + operation.seq());
+        }
+        long total = balances.values().stream().mapToLong(Long::longValue).sum();
+        check(total == opened - withdrawn, "the acknowledged operations leave " + total + " cents, not opened "
+                + opened + " - withdrawn " + withdrawn);
+        return balances;
+    }
+
+    // ---- The server's state ----
+
+    private void checkState(Path dataDirectory, long head, Map<String, Long> balances, Ledger ledger)
+            throws IOException {
+        Tool state = Tool.run("state", "--data-dir", dataDirectory.toString(), "--at", Long.toString(head));
+        check(state.exitCode() == 0, "state --at " + head + " exited " + state.exitCode() + ": " + state.err());
+        if (state.exitCode() != 0) {
+            return;
+        }
+        JsonNode document = BankClient.JSON.readTree(state.out());
+        Map<String, Long> served = new TreeMap<>();
+        for (JsonNode account : document.get("accounts")) {
+            long balance = account.get("balance").asLong();
+            served.put(account.get("account_number").asText(), balance);
+            check(balance >= 0, "state: account " + account + " is below zero");
+        }
+        check(served.equals(balances), "state --at " + head + " has balances " + served + "; the ledger says "
+                + balances);
+        JsonNode totals = document.get("totals");
+        check(totals.get("balance").asLong() == totals.get("opened").asLong() - totals.get("withdrawn").asLong(),
+                "state: total money " + totals + " is not opened - withdrawn");
+        long withdrawn = 0;
+        for (Operation operation : ledger.operations()) {
+            if (operation.state() == Operation.State.ACKNOWLEDGED && operation.kind == Operation.Kind.WITHDRAW) {
+                withdrawn += operation.amount;
+            }
+        }
+        check(totals.get("withdrawn").asLong() == withdrawn, "state: withdrawn " + totals.get("withdrawn")
+                + ", the ledger's acknowledged withdrawals add up to " + withdrawn);
+    }
+
+    private void checkHttp(Ledger ledger, long head, Map<String, Long> balances) throws Exception {
+        Map<String, TreeSet<Long>> seqsByAccount = new HashMap<>();
+        for (Operation operation : ledger.operations()) {
+            if (operation.state() == Operation.State.ACKNOWLEDGED && operation.kind != Operation.Kind.OPEN) {
+                seqsByAccount.computeIfAbsent(operation.account.number(), k -> new TreeSet<>()).add(operation.seq());
+                if (operation.to != null) {
+                    seqsByAccount.computeIfAbsent(operation.to.number(), k -> new TreeSet<>()).add(operation.seq());
+                }
+            }
+        }
+        for (Account account : ledger.accounts()) {
+            if (!requests.makeUsable(account)) {
+                check(false, "account " + account + " cannot be verified and logged in after the fault");
+                continue;
+            }
+            long expected = balances.getOrDefault(account.number(), -1L);
+            BankClient.Reply shown = client.get("/api/account?min_seq=" + head, account.token());
+            check(shown.status() == 200 && shown.body().path("balance").asLong() == expected,
+                    "GET /api/account of " + account + " answered " + shown.status() + " " + shown.body()
+                            + "; the ledger says balance " + expected);
+            checkStatement(account, head, expected, seqsByAccount.getOrDefault(account.number(), new TreeSet<>()));
+        }
+    }
+
+    /** Every page of the statement: the ledger's seqs, a consistent running balance, the balance at the top. */
+    private void checkStatement(Account account, long head, long balance, Set<Long> expectedSeqs) throws Exception {
+        List<JsonNode> entries = new ArrayList<>();
+        String before = "";
+        while (true) {
+            BankClient.Reply page = client.get("/api/account/transactions?limit=100&min_seq=" + head + before,
+                    account.token());
+            if (page.status() != 200) {
+                check(false, "the statement of " + account + " answered " + page.status() + " " + page.body());
+                return;
+            }
+            page.body().get("transactions").forEach(entries::add);
+            JsonNode next = page.body().get("next_before_seq");
+            if (next == null || next.isNull()) {
+                break;
+            }
+            before = "&before_seq=" + next.asLong();
+        }
+        Set<Long> seqs = new TreeSet<>();
+        long running = Ledger.OPENING_BALANCE;
+        boolean chained = true;
+        for (JsonNode entry : entries.reversed()) {
+            seqs.add(entry.get("seq").asLong());
+            long amount = entry.get("amount").asLong();
+            running += entry.get("type").asText().equals("transfer_in") ? amount : -amount;
+            chained &= entry.get("balance_after").asLong() == running && running >= 0;
+        }
+        check(seqs.equals(expectedSeqs), "the statement of " + account + " lists seqs " + seqs + "; the ledger "
+                + expectedSeqs);
+        check(chained && running == balance, "the statement of " + account + " does not add up to its balance "
+                + balance + " (ends at " + running + ")");
+    }
+
+    // ---- verify, mail, health ----
+
+    private void checkVerify(Path dataDirectory) {
+        Tool verify = Tool.run("verify", "--data-dir", dataDirectory.toString());
+        check(verify.exitCode() == 0 && verify.out().contains("verify: OK"), "verify exited " + verify.exitCode()
+                + ":\n" + verify.out() + verify.err());
+    }
+
+    /**
+     * Every acknowledged opening has its verification mail and every acknowledged withdrawal its
+     * notice, each with the Message-ID of its seq, kind and account; no mail tells of anything
+     * else. The outbox works behind the journal, so its files are waited for (bounded). A mail
+     * sent twice across a crash replaces its own file, with the same Message-ID.
+     */
+    private void checkMail(Ledger ledger, Path dataDirectory) throws IOException, InterruptedException {
+        Map<String, Operation> expected = new TreeMap<>();
+        for (Operation operation : ledger.operations()) {
+            if (operation.state() == Operation.State.ACKNOWLEDGED && operation.kind != Operation.Kind.TRANSFER) {
+                String kind = operation.kind == Operation.Kind.OPEN ? "verification" : "withdrawal";
+                expected.put(String.format("%020d-%s.eml", operation.seq(), kind), operation);
+            }
+        }
+        Path outbox = dataDirectory.resolve("outbox");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(MAIL_WAIT_SECONDS_MAX);
+        Set<String> present = mailFiles(outbox);
+        while (!present.containsAll(expected.keySet()) && System.nanoTime() < deadline) {
+            TimeUnit.MILLISECONDS.sleep(100); // polling the outbox directory, bounded by the deadline
+            present = mailFiles(outbox);
+        }
+        for (Map.Entry<String, Operation> mail : expected.entrySet()) {
+            Operation operation = mail.getValue();
+            Path file = outbox.resolve(mail.getKey());
+            if (!present.contains(mail.getKey())) {
+                check(false, "no mail " + mail.getKey() + " for " + operation + " within " + MAIL_WAIT_SECONDS_MAX + " s");
+                continue;
+            }
+            String text = Files.readString(file, StandardCharsets.UTF_8);
+            String kind = operation.kind == Operation.Kind.OPEN ? "verification" : "withdrawal";
+            String messageId = "Message-ID: <eventbank." + operation.seq() + "." + kind + "."
+                    + operation.account.number() + "@";
+            check(text.contains(messageId) && text.contains(operation.account.email),
+                    "mail " + file + " is not the " + kind + " mail of " + operation);
+        }
+        Set<String> unexpected = new TreeSet<>(present);
+        unexpected.removeAll(expected.keySet());
+        check(unexpected.isEmpty(), "mails for events that were not acknowledged: " + unexpected);
+    }
+
+    private static Set<String> mailFiles(Path outbox) throws IOException {
+        Set<String> names = new HashSet<>();
+        if (!Files.isDirectory(outbox)) {
+            return names;
+        }
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(outbox, "*.eml")) {
+            files.forEach(file -> names.add(file.getFileName().toString()));
+        }
+        return names;
+    }
+
+    private void checkHealth() throws Exception {
+        BankClient.Reply health = client.get("/health", null);
+        String status = health.body().path("status").asText();
+        boolean onlyLowDisk = true;
+        for (JsonNode problem : health.body().path("problems")) {
+            onlyLowDisk &= problem.asText().startsWith("free disk space");
+        }
+        check(health.status() == 200 && (status.equals("ok") || status.equals("degraded") && onlyLowDisk),
+                "/health answered " + health.status() + " " + health.body());
+    }
+
+    private List<JsonNode> events(Path dataDirectory) throws IOException {
+        Tool tool = Tool.run("events", "--data-dir", dataDirectory.toString());
+        check(tool.exitCode() == 0, "events exited " + tool.exitCode() + ": " + tool.err());
+        List<JsonNode> events = new ArrayList<>();
+        long expectedSeq = 1;
+        for (String line : tool.out().split("\n")) {
+            if (!line.isBlank()) {
+                JsonNode event = BankClient.JSON.readTree(line);
+                check(event.get("seq").asLong() == expectedSeq, "events: seq " + event.get("seq") + " follows "
+                        + (expectedSeq - 1));
+                expectedSeq = event.get("seq").asLong() + 1;
+                events.add(event);
+            }
+        }
+        return events;
+    }
+
+    /** One of the command-line tools, run in this JVM: what a user's {@code ./eventbank TOOL} runs. */
+    record Tool(int exitCode, String out, String err) {
+        static Tool run(String... arguments) {
+            StringWriter out = new StringWriter();
+            StringWriter err = new StringWriter();
+            PrintWriter outWriter = new PrintWriter(out);
+            PrintWriter errWriter = new PrintWriter(err);
+            int exitCode = Main.commandLine(Map.of()).setOut(outWriter).setErr(errWriter).execute(arguments);
+            outWriter.flush();
+            errWriter.flush();
+            return new Tool(exitCode, out.toString(), err.toString());
+        }
+    }
+}

@@ -1,0 +1,42 @@
+package eventbank.bench.faults;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The verification links the server printed on its console (the file transport prints each one
+ * it mails), read from the run's console log as it grows. Only the query is kept: the server's
+ * port changes at every restart, the link's code does not.
+ */
+final class ConsoleLinks {
+    private static final Pattern LINK =
+            Pattern.compile("verification link for (\\S+): \\S*/api/verify\\?(account_number=\\d+&code=\\S+)");
+
+    private final Path log;
+    private final Map<String, String> queries = new ConcurrentHashMap<>();
+    private long offset;
+
+    ConsoleLinks(Path log) {
+        this.log = log;
+    }
+
+    /** The query of the link mailed to {@code email}, or null when none was printed yet. */
+    synchronized String queryFor(String email) throws IOException {
+        String query = queries.get(email);
+        if (query != null) {
+            return query;
+        }
+        String text = ServerProcess.readFrom(log, offset);
+        int end = text.lastIndexOf('\n') + 1; // whole lines only
+        Matcher matcher = LINK.matcher(text.substring(0, end));
+        while (matcher.find()) {
+            queries.put(matcher.group(1), matcher.group(2));
+        }
+        offset += text.substring(0, end).getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+        return queries.get(email);
+    }
+}

@@ -1,0 +1,41 @@
+package eventbank.bench.faults;
+
+/**
+ * The faults the harness injects. {@code SMTP_DOWN} (the SMTP server going away and coming back)
+ * is to come with the SMTP transport: it will start a GreenMail server, run the child with
+ * {@code mail.transport=smtp}, and stop and restart GreenMail as its fault step.
+ */
+public enum Fault {
+    /** SIGKILL at a random moment under load, then a restart. */
+    SIGKILL("sigkill"),
+    /** SIGTERM under load (a clean stop: exit 0), then a restart. */
+    SIGTERM("sigterm"),
+    /** A restart with the test-only hook failing the N-th fsync of the journal; fail-stop; a restart without it. */
+    JOURNAL_FSYNC("journal-fsync"),
+    /** The same with the N-th write of the journal failing half-way. */
+    JOURNAL_WRITE("journal-write"),
+    /** SIGKILL, the newest snapshot file damaged while the server is down, then a restart. */
+    SNAPSHOT("snapshot"),
+    /** The data directory's file system (a loop-mounted ext4 image) filled up; fail-stop; space back; restart. */
+    DISK_FULL("disk-full");
+
+    private final String label;
+
+    Fault(String label) {
+        this.label = label;
+    }
+
+    String label() {
+        return label;
+    }
+
+    static Fault of(String label) {
+        for (Fault fault : values()) {
+            if (fault.label.equals(label)) {
+                return fault;
+            }
+        }
+        throw new IllegalArgumentException("unknown fault " + label + "; known: sigkill, sigterm, journal-fsync, "
+                + "journal-write, snapshot, disk-full");
+    }
+}

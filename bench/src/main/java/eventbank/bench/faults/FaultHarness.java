@@ -1,0 +1,244 @@
+package eventbank.bench.faults;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.SplittableRandom;
+
+/**
+ * The fault harness (docs/RELIABILITY.md): runs the real server as a child process on a fresh
+ * data directory, drives it over HTTP with concurrent clients, injects faults at random moments
+ * (SIGKILL, SIGTERM, journal fsync and write failures through the test-only hook, a damaged
+ * snapshot, a full disk), and after each one retries every request whose outcome is unknown with
+ * its Idempotency-Key and has the independent {@link Checker} compare the server with its own
+ * record. The same seed makes the same choices (what the server is doing at each moment is up to
+ * the scheduler).
+ *
+ * <pre>
+ * java -cp bench/target/benchmarks.jar eventbank.bench.faults.FaultHarness \
+ *      --seed 42 --runs 20 --faults 12 --disk-runs 2
+ * </pre>
+ *
+ * Exit code 0 when every check held, 1 when one failed (the run's directory is kept and named).
+ */
+public final class FaultHarness {
+    private static final long DISK_BYTES = 96L << 20;
+
+    /**
+     * @param faultsPerRun faults in each ordinary run (each kind of the mix at least once when
+     *                     there is room, the rest drawn by weight)
+     * @param mix          weights of the faults of ordinary runs
+     * @param diskRuns     runs on a loop-mounted ext4 image, each with {@code diskFullsPerRun}
+     *                     full-disk faults
+     * @param acksMax      a fault comes after 1 to this many acknowledged operations
+     */
+    public record Options(long seed, int runs, int faultsPerRun, Map<Fault, Integer> mix, int diskRuns,
+                          int diskFullsPerRun, int clients, int accountsMax, int acksMax, Path workDirectory,
+                          boolean keep) {
+
+        public static Options defaults() {
+            Map<Fault, Integer> mix = new EnumMap<>(Fault.class);
+            mix.put(Fault.SIGKILL, 70);
+            mix.put(Fault.SIGTERM, 8);
+            mix.put(Fault.JOURNAL_FSYNC, 8);
+            mix.put(Fault.JOURNAL_WRITE, 8);
+            mix.put(Fault.SNAPSHOT, 6);
+            return new Options(System.nanoTime(), 1, 10, mix, 0, 2, 8, 24, 400, null, false);
+        }
+
+        /** The command line that repeats this invocation. */
+        String command() {
+            StringBuilder mixText = new StringBuilder();
+            mix.forEach((fault, weight) -> mixText.append(mixText.isEmpty() ? "" : ",").append(fault.label())
+                    .append('=').append(weight));
+            return "java -cp bench/target/benchmarks.jar " + FaultHarness.class.getName() + " --seed " + seed
+                    + " --runs " + runs + " --faults " + faultsPerRun + " --mix " + mixText + " --disk-runs "
+                    + diskRuns + " --disk-fulls " + diskFullsPerRun + " --clients " + clients + " --accounts-max "
+                    + accountsMax + " --acks-max " + acksMax;
+        }
+    }
+
+    /** What an invocation found; {@link #passed()} when every check held. */
+    public record Result(Map<String, Integer> faults, long acknowledged, long lost, long checks, long checkRounds,
+                         List<String> failures, List<String> skipped, String table) {
+        public boolean passed() {
+            return failures.isEmpty() && lost == 0;
+        }
+
+        public int faults(String label) {
+            return faults.getOrDefault(label, 0);
+        }
+    }
+
+    private FaultHarness() {}
+
+    public static void main(String[] args) throws Exception {
+        Options options = parse(args);
+        Result result = run(options, System.out);
+        System.out.println();
+        System.out.print(result.table());
+        for (String skipped : result.skipped()) {
+            System.out.println("SKIPPED: " + skipped);
+        }
+        System.out.println(result.passed() ? "fault harness: PASSED" : "fault harness: FAILED\n  "
+                + String.join("\n  ", result.failures()));
+        System.exit(result.passed() ? 0 : 1);
+    }
+
+    public static Result run(Options options, PrintStream out) throws Exception {
+        out.println("fault harness: seed " + options.seed() + "; repeat with: " + options.command());
+        Tally tally = new Tally();
+        tally.seed = options.seed();
+        long started = System.nanoTime();
+        Path work = options.workDirectory() != null ? Files.createDirectories(options.workDirectory())
+                : Files.createTempDirectory("eventbank-faults-");
+        SplittableRandom seeds = new SplittableRandom(options.seed());
+        for (int run = 1; run <= options.runs() + options.diskRuns() && tally.failures.isEmpty(); run++) {
+            boolean onDisk = run > options.runs();
+            SplittableRandom random = seeds.split();
+            List<Fault> faults = onDisk ? diskSchedule(options) : schedule(options, random);
+            Path directory = Files.createDirectories(work.resolve("run-" + run));
+            List<String> failures = onDisk ? diskRun(options, run, random.nextLong(), directory, faults, tally, out)
+                    : new FaultRun(options, run, random.nextLong(), directory, null, tally, out).run(faults);
+            tally.runs++;
+            tally.failures.addAll(failures);
+            if (failures.isEmpty() && !options.keep()) {
+                deleteTree(directory);
+            } else if (!failures.isEmpty()) {
+                out.println("run " + run + " FAILED; its directory is kept: " + directory);
+            }
+        }
+        tally.millis = (System.nanoTime() - started) / 1_000_000;
+        if (tally.failures.isEmpty() && !options.keep()) {
+            deleteTree(work);
+        }
+        Map<String, Integer> faults = new java.util.TreeMap<>();
+        tally.faults.forEach((fault, count) -> faults.put(fault.label(), count));
+        return new Result(faults, tally.acknowledged, tally.lost, tally.checks, tally.checkRounds,
+                List.copyOf(tally.failures), List.copyOf(tally.skipped), tally.table(options.command()));
+    }
+
+    private static List<String> diskRun(Options options, int run, long seed, Path directory, List<Fault> faults,
+                                        Tally tally, PrintStream out) throws Exception {
+        LoopDisk disk;
+        try {
+            disk = LoopDisk.mount(directory.resolve("disk.img"), directory.resolve("mnt"), DISK_BYTES);
+        } catch (LoopDisk.Refused e) {
+            String reason = "disk-full run " + run + ": " + e.getMessage() + " (loop mounts need root and a loop device)";
+            out.println("SKIPPED: " + reason);
+            tally.skipped.add(reason);
+            return List.of();
+        }
+        try (disk) {
+            return new FaultRun(options, run, seed, directory, disk, tally, out).run(faults);
+        }
+    }
+
+    /** Each kind of the mix once (when there is room), in random order, the rest drawn by weight. */
+    static List<Fault> schedule(Options options, SplittableRandom random) {
+        List<Fault> faults = new ArrayList<>();
+        int total = 0;
+        for (Map.Entry<Fault, Integer> entry : options.mix().entrySet()) {
+            if (entry.getValue() > 0 && faults.size() < options.faultsPerRun()) {
+                faults.add(entry.getKey());
+            }
+            total += entry.getValue();
+        }
+        while (faults.size() < options.faultsPerRun()) {
+            int roll = random.nextInt(total);
+            for (Map.Entry<Fault, Integer> entry : options.mix().entrySet()) {
+                roll -= entry.getValue();
+                if (roll < 0) {
+                    faults.add(entry.getKey());
+                    break;
+                }
+            }
+        }
+        Collections.shuffle(faults, new Random(random.nextLong()));
+        return faults;
+    }
+
+    private static List<Fault> diskSchedule(Options options) {
+        List<Fault> faults = new ArrayList<>();
+        for (int i = 0; i < options.diskFullsPerRun(); i++) {
+            faults.add(Fault.DISK_FULL);
+        }
+        return faults;
+    }
+
+    static Options parse(String[] args) {
+        Options defaults = Options.defaults();
+        long seed = defaults.seed();
+        int runs = defaults.runs();
+        int faults = defaults.faultsPerRun();
+        Map<Fault, Integer> mix = defaults.mix();
+        int diskRuns = defaults.diskRuns();
+        int diskFulls = defaults.diskFullsPerRun();
+        int clients = defaults.clients();
+        int accountsMax = defaults.accountsMax();
+        int acksMax = defaults.acksMax();
+        Path work = null;
+        boolean keep = false;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--seed" -> seed = Long.parseLong(args[++i]);
+                case "--runs" -> runs = Integer.parseInt(args[++i]);
+                case "--faults" -> faults = Integer.parseInt(args[++i]);
+                case "--mix" -> mix = parseMix(args[++i]);
+                case "--disk-runs" -> diskRuns = Integer.parseInt(args[++i]);
+                case "--disk-fulls" -> diskFulls = Integer.parseInt(args[++i]);
+                case "--clients" -> clients = Integer.parseInt(args[++i]);
+                case "--accounts-max" -> accountsMax = Integer.parseInt(args[++i]);
+                case "--acks-max" -> acksMax = Integer.parseInt(args[++i]);
+                case "--work-dir" -> work = Path.of(args[++i]);
+                case "--keep" -> keep = true;
+                default -> throw new IllegalArgumentException("unknown argument " + args[i] + "; known: --seed --runs"
+                        + " --faults --mix --disk-runs --disk-fulls --clients --accounts-max --acks-max --work-dir --keep");
+            }
+        }
+        return new Options(seed, runs, faults, mix, diskRuns, diskFulls, clients, accountsMax, acksMax, work, keep);
+    }
+
+    /** {@code sigkill=70,sigterm=8,...}. */
+    static Map<Fault, Integer> parseMix(String text) {
+        Map<Fault, Integer> mix = new EnumMap<>(Fault.class);
+        for (String part : text.split(",")) {
+            String[] pair = part.split("=");
+            Fault fault = Fault.of(pair[0].strip());
+            if (fault == Fault.DISK_FULL) {
+                throw new IllegalArgumentException("disk-full has runs of its own: use --disk-runs");
+            }
+            mix.put(fault, pair.length > 1 ? Integer.parseInt(pair[1].strip()) : 1);
+        }
+        return mix;
+    }
+
+    static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root)) {
+            return;
+        }
+        Files.walkFileTree(root, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attributes) throws IOException {
+                Files.delete(file);
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult postVisitDirectory(Path directory, IOException failure) throws IOException {
+                Files.delete(directory);
+                return FileVisitResult.CONTINUE;
+            }
+        });
+    }
+}

@@ -1,0 +1,357 @@
+package eventbank.bench.faults;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * One run of the harness: a fresh data directory, the real server started on it, clients under
+ * load, and a series of faults, each followed by a restart, the retry of every operation whose
+ * outcome is unknown, a replay of a few acknowledged keys, and a full round of the checker.
+ */
+final class FaultRun {
+    private static final long FAULT_WAIT_SECONDS_MAX = 120;
+    private static final long RESOLVE_SECONDS_MAX = 180;
+    private static final int REPLAYS_PER_ROUND = 8;
+    /** The hook fails the 2nd to this many-th journal write or fsync after the start. */
+    private static final int JOURNAL_FAULT_OCCURRENCE_MAX = 60;
+
+    private final FaultHarness.Options options;
+    private final int number;
+    private final SplittableRandom random;
+    private final Path dataDirectory;
+    private final Path consoleLog;
+    private final LoopDisk disk;
+    private final Tally tally;
+    private final PrintStream out;
+    private final Map<String, String> environment;
+    private final Ledger ledger;
+    private final BankClient client = new BankClient();
+    private final Requests requests;
+    private final Checker checker;
+    private final Workload workload;
+    /** Failures of the fault step itself (exit codes, messages), reported with the next check. */
+    private final List<String> pending = new ArrayList<>();
+    private ServerProcess server;
+    private long consoleOffset;
+
+    FaultRun(FaultHarness.Options options, int number, long seed, Path directory, LoopDisk disk, Tally tally,
+             PrintStream out) {
+        this.options = options;
+        this.number = number;
+        this.random = new SplittableRandom(seed);
+        this.dataDirectory = (disk != null ? disk.root() : directory).resolve("data");
+        this.consoleLog = directory.resolve("console.log");
+        this.disk = disk;
+        this.tally = tally;
+        this.out = out;
+        this.environment = Map.of("EVENTBANK_AUTH_BCRYPT_COST", "4", "EVENTBANK_HTTP_OPEN_RATE_PER_MINUTE", "0",
+                "EVENTBANK_SNAPSHOT_EVERY_EVENTS", Integer.toString(100 + random.nextInt(400)),
+                "EVENTBANK_JOURNAL_SEGMENT_BYTES", "1MiB");
+        this.ledger = new Ledger("r" + number);
+        ConsoleLinks links = new ConsoleLinks(consoleLog);
+        this.requests = new Requests(client, ledger, links);
+        this.checker = new Checker(client, requests);
+        this.workload = new Workload(ledger, requests, options.clients(), options.accountsMax(), random.split());
+    }
+
+    /** Runs the faults; answers the failures found (empty when everything held). */
+    List<String> run(List<Fault> faults) throws Exception {
+        List<String> failures = new ArrayList<>();
+        try {
+            start(null);
+            for (int i = 0; i < faults.size() && failures.isEmpty(); i++) {
+                long started = System.nanoTime();
+                String what = inject(faults.get(i));
+                failures.addAll(afterFault());
+                out.printf("run %d fault %d/%d %s: %s; %d acknowledged so far, %d checks, %.1f s%s%n", number, i + 1,
+                        faults.size(), faults.get(i).label(), what, ledger.count(Operation.State.ACKNOWLEDGED),
+                        checker.checks(), (System.nanoTime() - started) / 1e9,
+                        failures.isEmpty() ? "" : "; FAILED:\n  " + String.join("\n  ", failures));
+            }
+        } catch (ServerProcess.StartFailed e) {
+            failures.add("run " + number + ": a restart failed: " + e.getMessage());
+        } finally {
+            workload.stop();
+            if (server != null && server.isAlive()) {
+                int status = server.terminate();
+                if (status != 0 && failures.isEmpty()) {
+                    failures.add("run " + number + ": the last SIGTERM ended the server with status " + status);
+                }
+            }
+            tally.add(ledger);
+            tally.checks += checker.checks();
+            tally.lost += checker.lost();
+            tally.events += lastSeq();
+        }
+        return failures;
+    }
+
+    private long lastSeq() {
+        long seq = 0;
+        for (Operation operation : ledger.operations()) {
+            seq = Math.max(seq, operation.seq());
+        }
+        return seq;
+    }
+
+    // ---- The faults ----
+
+    private String inject(Fault fault) throws Exception {
+        tally.fault(fault);
+        return switch (fault) {
+            case SIGKILL -> signal(true);
+            case SIGTERM -> signal(false);
+            case JOURNAL_FSYNC, JOURNAL_WRITE -> journalFault(fault);
+            case SNAPSHOT -> snapshot();
+            case DISK_FULL -> diskFull();
+        };
+    }
+
+    private String signal(boolean kill) throws Exception {
+        String when = loadUntilFaultPoint();
+        int status = kill ? server.kill() : server.terminate();
+        workload.stop();
+        expect(status == (kill ? 137 : 0), (kill ? "SIGKILL" : "SIGTERM") + " ended the server with status " + status);
+        if (!kill) {
+            expect(console().contains("eventbank: stopped cleanly"), "SIGTERM: no \"stopped cleanly\" on the console");
+        }
+        start(null);
+        return (kill ? "SIGKILL" : "SIGTERM") + " " + when;
+    }
+
+    /**
+     * Restarts the server with the test-only hook failing the journal's N-th fsync or write, loads
+     * it until it fails stop, checks how it says so, kills it and restarts without the hook.
+     */
+    private String journalFault(Fault fault) throws Exception {
+        expect(server.terminate() == 0, "SIGTERM before the journal fault did not stop the server cleanly");
+        long occurrence = 2 + random.nextInt(JOURNAL_FAULT_OCCURRENCE_MAX - 1);
+        String hook = fault.label() + "@" + occurrence;
+        start(hook);
+        expect(console().contains("TEST-ONLY FAULT INJECTION IS ON"), "the fault hook was not announced");
+        workload.start();
+        String message = awaitFailStop("injected fault " + hook);
+        workload.stop();
+        boolean kill = random.nextBoolean();
+        int status = kill ? server.kill() : server.terminate();
+        // After fail-stop a SIGTERM ends the server with 1, never with the 0 of a healthy stop (finding 2).
+        expect(status == (kill ? 137 : 1), "after fail-stop, " + (kill ? "SIGKILL" : "SIGTERM") + " ended the server"
+                + " with status " + status);
+        if (!kill) {
+            expect(console().contains("stopped after the journal failed") && !console().contains("stopped cleanly"),
+                    "SIGTERM after fail-stop: the console does not say that the server stopped after a failure");
+        }
+        start(null);
+        return hook + " failed stop (" + message + "), then " + (kill ? "SIGKILL" : "SIGTERM");
+    }
+
+    /**
+     * Polls /health until it is 503 {@code failed} (bounded), then checks that it names the cause
+     * and that a new command is refused with {@code journal_failed}.
+     */
+    private String awaitFailStop(String cause) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(FAULT_WAIT_SECONDS_MAX);
+        BankClient.Reply health = client.get("/health", null);
+        while (health.status() != 503 && System.nanoTime() < deadline) {
+            TimeUnit.MILLISECONDS.sleep(20); // polling /health, bounded by the deadline
+            health = client.get("/health", null);
+        }
+        if (health.status() != 503) {
+            throw new IllegalStateException("the server did not fail stop within " + FAULT_WAIT_SECONDS_MAX + " s: "
+                    + health.body());
+        }
+        expect(health.body().path("status").asText().equals("failed")
+                        && health.body().path("problems").toString().contains(cause),
+                "/health after the fault says " + health.body() + ", not failed with " + cause);
+        // The server's log says it too, once, as an error naming the cause (finding 1).
+        long logDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!failureLogged(cause) && System.nanoTime() < logDeadline) {
+            TimeUnit.MILLISECONDS.sleep(20); // polling the console log, bounded by the deadline
+        }
+        expect(failureLogged(cause), "the server's log does not say that the journal failed with " + cause);
+        Account holder = ledger.accounts().getFirst();
+        Operation refused = ledger.newOperation(Operation.Kind.WITHDRAW, holder, null, 1);
+        requests.execute(refused);
+        expect(refused.lastAnswer().equals("503 journal_failed"), "a command after fail-stop was answered "
+                + refused.lastAnswer());
+        return "/health 503, new commands journal_failed";
+    }
+
+    /**
+     * SIGKILL once there is a snapshot (the load goes on until the snapshotter wrote one), damage
+     * the newest, check that verify names it, restart (from an older one or a full replay).
+     */
+    private String snapshot() throws Exception {
+        String when = loadUntilFaultPoint();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(FAULT_WAIT_SECONDS_MAX);
+        while (newestSnapshot() == null && System.nanoTime() < deadline) {
+            TimeUnit.MILLISECONDS.sleep(20); // polling the snapshot directory, bounded by the deadline
+        }
+        expect(server.kill() == 137, "SIGKILL before the snapshot damage did not end the server with 137");
+        workload.stop();
+        Path newest = newestSnapshot();
+        if (newest == null) {
+            expect(false, "no snapshot was written within " + FAULT_WAIT_SECONDS_MAX + " s of load");
+            start(null);
+            return "SIGKILL " + when + "; no snapshot to damage";
+        }
+        long offset;
+        try (RandomAccessFile file = new RandomAccessFile(newest.toFile(), "rw")) {
+            offset = random.nextLong(file.length());
+            file.seek(offset);
+            int original = file.read();
+            file.seek(offset);
+            file.write(original ^ (1 + random.nextInt(255)));
+        }
+        Checker.Tool verify = Checker.Tool.run("verify", "--data-dir", dataDirectory.toString());
+        expect(verify.exitCode() == 1 && verify.out().contains(newest.getFileName().toString()),
+                "verify did not report the damaged " + newest + " (exit " + verify.exitCode() + "):\n" + verify.out());
+        start(null);
+        expect(console().contains(newest.getFileName().toString()), "the start did not warn about " + newest);
+        // What docs/OPERATIONS.md tells an operator to do with a damaged snapshot: move it away.
+        try {
+            Files.move(newest, dataDirectory.resolveSibling("damaged-" + newest.getFileName()));
+        } catch (NoSuchFileException prunedMeanwhile) {
+            // The snapshotter's retention removed it first: as good.
+        }
+        return "SIGKILL " + when + ", byte " + offset + " of " + newest.getFileName() + " damaged, start passed over it";
+    }
+
+    private boolean failureLogged(String cause) throws IOException {
+        for (String line : console().split("\n")) {
+            if (line.contains("ERROR") && line.contains("the journal failed: ") && line.contains(cause)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private Path newestSnapshot() throws IOException {
+        Path directory = dataDirectory.resolve("snapshots");
+        if (!Files.isDirectory(directory)) {
+            return null;
+        }
+        try (Stream<Path> files = Files.list(directory)) {
+            return files.filter(file -> file.getFileName().toString().endsWith(".snap"))
+                    .max(Comparator.comparing(Path::getFileName)).orElse(null);
+        }
+    }
+
+    /** Fills the loop-mounted file system under load until the journal fails stop; frees it; restarts. */
+    private String diskFull() throws Exception {
+        if (disk == null) {
+            throw new IllegalStateException("the disk-full fault needs a run on a loop-mounted file system");
+        }
+        String when = loadUntilFaultPoint();
+        long leave = random.nextLong(256 * 1024);
+        disk.fill(leave);
+        String message = awaitFailStop("No space left on device");
+        workload.stop();
+        expect(server.kill() == 137, "SIGKILL of the failed server did not end it with 137");
+        disk.empty();
+        start(null);
+        return "filled to " + leave + " bytes free " + when + ": " + message + "; space given back, restarted";
+    }
+
+    // ---- Load, restarts, retries, checks ----
+
+    /**
+     * Starts the clients and waits for a random point: after 1 to acksMax more acknowledged
+     * operations, or, one time in five, a random 0 to 1.5 s after the start.
+     */
+    private String loadUntilFaultPoint() throws InterruptedException {
+        workload.start();
+        if (random.nextInt(5) == 0) {
+            long millis = random.nextLong(1500);
+            TimeUnit.MILLISECONDS.sleep(millis); // the fault's moment itself, chosen at random
+            return "at " + millis + " ms";
+        }
+        long target = workload.acknowledged() + 1 + random.nextInt(options.acksMax());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(FAULT_WAIT_SECONDS_MAX);
+        while (workload.acknowledged() < target && System.nanoTime() < deadline) {
+            TimeUnit.MILLISECONDS.sleep(1); // polling the acknowledgement count
+        }
+        return "after " + workload.acknowledged() + " acknowledged";
+    }
+
+    private void start(String faults) throws IOException, InterruptedException {
+        consoleOffset = Files.exists(consoleLog) ? Files.size(consoleLog) : 0;
+        server = ServerProcess.start(dataDirectory, consoleLog, faults, environment);
+        client.baseUrl(server.baseUrl());
+        tally.restarts++;
+    }
+
+    /** The console since the last start. */
+    private String console() throws IOException {
+        return ServerProcess.readFrom(consoleLog, consoleOffset);
+    }
+
+    private List<String> afterFault() throws Exception {
+        if (ledger.accounts().size() < 2) {
+            setUpAccounts();
+        }
+        resolve();
+        replayAcknowledged();
+        tally.checkRounds++;
+        List<String> found = new ArrayList<>(pending);
+        pending.clear();
+        found.addAll(checker.checkAll(ledger, dataDirectory, true));
+        return found;
+    }
+
+    private void expect(boolean holds, String failure) {
+        if (!holds) {
+            pending.add(failure);
+        }
+    }
+
+    /** Opens accounts until two are acknowledged (the first fault may come before any). */
+    private void setUpAccounts() throws InterruptedException {
+        while (ledger.accounts().size() < 2) {
+            requests.execute(ledger.newOperation(Operation.Kind.OPEN, ledger.newAccount(), null, 0));
+        }
+    }
+
+    /** Retries every operation whose outcome is unknown, with its key, until it is settled (bounded). */
+    private void resolve() throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(RESOLVE_SECONDS_MAX);
+        List<Operation> open = ledger.unresolved();
+        tally.resolvedAfterFaults += open.size();
+        while (!open.isEmpty() && System.nanoTime() < deadline) {
+            for (Operation operation : open) {
+                requests.execute(operation);
+            }
+            open = ledger.unresolved();
+            if (!open.isEmpty()) {
+                TimeUnit.MILLISECONDS.sleep(50); // the server answered busy or starting: retry shortly
+            }
+        }
+        tally.resolvedAfterFaults -= open.size();
+    }
+
+    /** Sends a few acknowledged keys again: each must be answered with its first seq. */
+    private void replayAcknowledged() throws InterruptedException {
+        List<Operation> acknowledged = new ArrayList<>();
+        for (Operation operation : ledger.operations()) {
+            if (operation.state() == Operation.State.ACKNOWLEDGED) {
+                acknowledged.add(operation);
+            }
+        }
+        for (int i = 0; i < REPLAYS_PER_ROUND && !acknowledged.isEmpty(); i++) {
+            Operation operation = acknowledged.remove(random.nextInt(acknowledged.size()));
+            requests.execute(operation);
+            ledger.replaysChecked.increment();
+        }
+    }
+}

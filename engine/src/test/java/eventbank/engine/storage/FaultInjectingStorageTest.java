@@ -1,0 +1,125 @@
+package eventbank.engine.storage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import eventbank.core.Command;
+import eventbank.core.Limits;
+import eventbank.engine.Engine;
+import eventbank.engine.EngineConfig;
+import eventbank.engine.Outcome;
+import eventbank.engine.Sequencer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The test-only fault hook on real files: a failed journal write or fsync stops the engine
+ * (the failing command's outcome is unknown, later ones are refused), and a start on the plain
+ * file system afterwards has every command that was acknowledged, and not one more.
+ */
+class FaultInjectingStorageTest {
+    private static final byte[] KEY = new byte[32];
+
+    @TempDir
+    Path temporary;
+
+    @Test
+    void parsesTheFaultsItKnowsAndRefusesTheRest() {
+        assertThat(FaultInjectingStorage.Fault.parse("journal-fsync@7"))
+                .isEqualTo(new FaultInjectingStorage.Fault(FaultInjectingStorage.Kind.JOURNAL_FSYNC, 7));
+        assertThat(FaultInjectingStorage.Fault.parse("JOURNAL-WRITE@1").kind())
+                .isEqualTo(FaultInjectingStorage.Kind.JOURNAL_WRITE);
+        for (String wrong : List.of("journal-fsync", "journal-fsync@0", "journal-fsync@x", "disk@3", "")) {
+            assertThatThrownBy(() -> FaultInjectingStorage.Fault.parse(wrong))
+                    .as(wrong).isInstanceOf(IllegalArgumentException.class);
+        }
+    }
+
+    @Test
+    void aFailedFsyncStopsTheEngineAndARestartKeepsWhatWasAcknowledged() throws Exception {
+        failsStopThenRecovers(new FaultInjectingStorage.Fault(FaultInjectingStorage.Kind.JOURNAL_FSYNC, 6));
+    }
+
+    @Test
+    void aFailedWriteStopsTheEngineAndARestartKeepsWhatWasAcknowledged() throws Exception {
+        failsStopThenRecovers(new FaultInjectingStorage.Fault(FaultInjectingStorage.Kind.JOURNAL_WRITE, 6));
+    }
+
+    private void failsStopThenRecovers(FaultInjectingStorage.Fault fault) throws Exception {
+        Path data = temporary.resolve("data");
+        AtomicLong numbers = new AtomicLong(Limits.ACCOUNT_NUMBER_MIN);
+        EngineConfig plain = EngineConfig.defaults(data).withServerKey(KEY)
+                .withAccountNumbers(numbers::incrementAndGet).withSnapshots(0, 1, 1);
+        List<Long> acknowledged = new ArrayList<>();
+        List<LogRecord> logged = new CopyOnWriteArrayList<>();
+        Logger sequencerLog = Logger.getLogger(Sequencer.class.getName());
+        Handler handler = new Handler() {
+            @Override
+            public void publish(LogRecord record) {
+                logged.add(record);
+            }
+
+            @Override
+            public void flush() {}
+
+            @Override
+            public void close() {}
+        };
+        sequencerLog.addHandler(handler);
+        Outcome first;
+        try (Engine engine = Engine.start(plain.withStorage(new FaultInjectingStorage(new FileStorage(), fault),
+                true))) {
+            // One command at a time, so each is one batch with one write and one fsync.
+            first = null;
+            for (int i = 0; i < 20 && first == null; i++) {
+                Outcome outcome = engine.submit(new Command.OpenAccount(0, i + "@example.com", "hash", 100, null))
+                        .join();
+                if (outcome instanceof Outcome.Committed committed) {
+                    acknowledged.add(committed.seq());
+                } else {
+                    first = outcome;
+                }
+            }
+            assertThat(first).isEqualTo(unavailable(first, Outcome.Failure.COMMIT_OUTCOME_UNKNOWN));
+            Outcome later = engine.submit(new Command.OpenAccount(0, "late@example.com", "hash", 100, null)).join();
+            assertThat(later).isEqualTo(unavailable(later, Outcome.Failure.JOURNAL_FAILED));
+            assertThat(engine.health().writable()).isFalse();
+            assertThat(engine.health().problems()).anyMatch(problem -> problem.contains("injected fault " + fault));
+        } finally {
+            sequencerLog.removeHandler(handler);
+        }
+        // The failure is in the log once, as an error naming its cause (finding 1 of RELIABILITY.md).
+        assertThat(logged).filteredOn(record -> record.getLevel() == Level.SEVERE).singleElement()
+                .satisfies(record -> assertThat(record.getMessage()).startsWith("the journal failed")
+                        .contains("injected fault " + fault).contains("fail-stop"));
+        // The segment's first write and fsync are its header's, so the sixth is the fifth batch's.
+        assertThat(acknowledged).containsExactly(1L, 2L, 3L, 4L);
+        try (Engine engine = Engine.start(plain)) {
+            // A failed fsync leaves the bytes in the page cache, so the fifth may be there; a
+            // half-written batch is a torn tail, moved aside. Never anything else.
+            long head = engine.committedSeq();
+            if (fault.kind() == FaultInjectingStorage.Kind.JOURNAL_WRITE) {
+                assertThat(head).isEqualTo(4);
+                assertThat(engine.recovery().tornTail()).isNotNull();
+            } else {
+                assertThat(head).isBetween(4L, 5L);
+            }
+            Outcome next = engine.submit(new Command.OpenAccount(0, "after@example.com", "hash", 100, null)).join();
+            assertThat(next).isInstanceOf(Outcome.Committed.class);
+        }
+    }
+
+    private static Outcome unavailable(Outcome actual, Outcome.Failure failure) {
+        return actual instanceof Outcome.Unavailable unavailable && unavailable.failure() == failure ? actual
+                : new Outcome.Unavailable(failure, "(expected)");
+    }
+}
