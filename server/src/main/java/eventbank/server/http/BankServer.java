@@ -7,6 +7,7 @@ import eventbank.engine.Engine;
 import eventbank.engine.Outcome;
 import eventbank.engine.ServerKey;
 import eventbank.server.config.Config;
+import eventbank.server.mail.VerificationResender;
 import eventbank.server.metrics.BankMetrics;
 import eventbank.server.metrics.DiskSpace;
 import eventbank.server.openapi.ApiDocs;
@@ -40,11 +41,12 @@ public final class BankServer implements AutoCloseable {
 
     private final Javalin app;
 
-    public BankServer(Engine engine, ReadModels readModels, Config config) {
-        this(engine, readModels, config, Clock.systemUTC());
+    /** @param resender sends verification links again ({@code POST /api/verify/resend}) */
+    public BankServer(Engine engine, ReadModels readModels, VerificationResender resender, Config config) {
+        this(engine, readModels, resender, config, Clock.systemUTC());
     }
 
-    BankServer(Engine engine, ReadModels readModels, Config config, Clock clock) {
+    BankServer(Engine engine, ReadModels readModels, VerificationResender resender, Config config, Clock clock) {
         byte[] serverKey = serverKeyOf(engine);
         Tokens tokens = new Tokens(serverKey, config.tokenTtl(), clock);
         BankMetrics metrics = new BankMetrics(engine,
@@ -53,7 +55,9 @@ public final class BankServer implements AutoCloseable {
                 Keys.derive(serverKey, "eventbank idempotency fingerprint v1"), READ_WAIT, config.operatorKey());
         Passwords passwords = new Passwords(config.bcryptCost());
         AccountsController accounts = new AccountsController(api, passwords,
-                new OpenRateLimiter(config.openRatePerMinute(), clock));
+                new OpenRateLimiter(config.openRatePerMinute(), clock),
+                new OpenRateLimiter(config.openRatePerMinute(), clock),
+                new OpenRateLimiter(AccountsController.RESENDS_PER_ACCOUNT_PER_MINUTE, clock), resender);
         LoginController login = new LoginController(api, passwords, new LoginThrottle(clock));
         MoneyController money = new MoneyController(api);
         OperationsController operations = new OperationsController(api);
@@ -71,6 +75,7 @@ public final class BankServer implements AutoCloseable {
             javalin.routes.post("/api/account", accounts::open);
             javalin.routes.get("/api/account", accounts::show);
             javalin.routes.get("/api/verify", accounts::verify);
+            javalin.routes.post("/api/verify/resend", accounts::resend);
             javalin.routes.post("/api/login", login::login);
             javalin.routes.get("/api/account/transactions", accounts::transactions);
             javalin.routes.post("/api/money_transfer", money::transfer);
