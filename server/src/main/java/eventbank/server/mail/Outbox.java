@@ -38,10 +38,12 @@ import java.util.function.LongSupplier;
  * <p><b>Failures.</b> A temporary failure of the transport is retried with a pause doubling
  * from {@code backoffMillisMin} to {@code backoffMillisMax}, up to {@code sendAttemptsMax}
  * attempts. The outbox runs on its subscription's thread, so it never blocks the sequencer: it
- * falls behind. Beyond the limit, or on a permanent failure, it checkpoints the mails already
- * sent and stops its subscription with an {@link OutboxStoppedException}, which the engine's
- * health reports; the mail is sent after the next start. (Setting such a mail aside in a
- * dead-letter list and going on is a later issue.)
+ * falls behind. Beyond the limit it checkpoints the mails already sent and stops its
+ * subscription with an {@link OutboxStoppedException}, which the engine's health reports; the
+ * mail is sent after the next start. A permanent failure (the server refuses this mail: an
+ * address that does not exist) is not retried: the mail is set aside in {@link DeadLetters}
+ * and the outbox goes on, so one bad address does not hold back everybody's mail. Only when the
+ * dead letter cannot be written does the outbox stop.
  *
  * <p>Close the outbox before the engine: {@link #close()} ends a pause between attempts at once,
  * where the engine's own close would wait for the attempts to run out.
@@ -67,6 +69,7 @@ public final class Outbox implements Subscriber, AutoCloseable {
     private final MailTransport transport;
     private final VerificationCodes codes;
     private final OutboxCheckpoint checkpoint;
+    private final DeadLetters deadLetters;
     private final LongSupplier committedSeq;
     private final Map<Long, Account> accounts = new HashMap<>();
     /** The mails of the batch being handed over, in seq order; at most one per event. */
@@ -77,6 +80,7 @@ public final class Outbox implements Subscriber, AutoCloseable {
     private volatile long checkpointSeq;
     private volatile long mailsSent;
     private volatile long sendFailures;
+    private volatile long mailsSetAside;
     private volatile boolean closed;
 
     /**
@@ -87,6 +91,7 @@ public final class Outbox implements Subscriber, AutoCloseable {
                   OutboxSettings settings, LongSupplier committedSeq) {
         this.checkpoint = new OutboxCheckpoint(Objects.requireNonNull(storage, "storage"),
                 Objects.requireNonNull(directory, "directory"));
+        this.deadLetters = new DeadLetters(storage, directory);
         this.codes = Objects.requireNonNull(codes, "codes");
         this.transport = Objects.requireNonNull(transport, "transport");
         this.settings = Objects.requireNonNull(settings, "settings");
@@ -202,8 +207,8 @@ public final class Outbox implements Subscriber, AutoCloseable {
                 return;
             } catch (PermanentMailException e) {
                 sendFailures++;
-                throw new OutboxStoppedException("the outbox stopped: " + describe(mail)
-                        + " was refused for good (" + e.getMessage() + "); " + AFTER_RESTART, e);
+                setAside(mail, e);
+                return;
             } catch (IOException e) {
                 sendFailures++;
                 if (attempt >= settings.sendAttemptsMax()) {
@@ -218,6 +223,21 @@ public final class Outbox implements Subscriber, AutoCloseable {
                 pauseFor(millis, mail);
             }
         }
+    }
+
+    /** Writes the mail's dead letter; when even that fails, the outbox stops before the mail. */
+    private void setAside(OutgoingMail mail, PermanentMailException refusal) throws OutboxStoppedException {
+        try {
+            deadLetters.setAside(mail, refusal.getMessage());
+        } catch (IOException e) {
+            e.addSuppressed(refusal);
+            throw new OutboxStoppedException("the outbox stopped: " + describe(mail) + " was refused for good ("
+                    + refusal.getMessage() + ") and could not be set aside in " + deadLetters.directory() + " ("
+                    + e.getMessage() + "); " + AFTER_RESTART, e);
+        }
+        mailsSetAside++;
+        LOG.log(System.Logger.Level.WARNING, describe(mail) + " was refused for good and set aside in "
+                + deadLetters.directory().resolve(DeadLetters.fileName(mail)) + ": " + refusal.getMessage());
     }
 
     /** Waits before the next attempt; {@link #close()} ends the wait, and the outbox with it. */
@@ -288,6 +308,11 @@ public final class Outbox implements Subscriber, AutoCloseable {
     /** Mails handed to the transport successfully since the start (a resent one counts again). */
     public long mailsSent() {
         return mailsSent;
+    }
+
+    /** Mails refused for good and set aside in the dead letters since the start. */
+    public long mailsSetAside() {
+        return mailsSetAside;
     }
 
     /** Failed attempts since the start, retried or not. */

@@ -67,15 +67,7 @@ final class OutboxCheckpoint {
     void write(long seq) throws IOException {
         ByteBuffer bytes = ByteBuffer.allocate(BYTES).putInt(MAGIC).putInt(VERSION).putLong(seq);
         bytes.putInt(crcOf(bytes)).flip();
-        storage.createDirectories(directory);
-        Path temporary = directory.resolve(FILE_NAME + FileMailTransport.TEMPORARY_SUFFIX);
-        try (StorageFile file = storage.open(temporary, true)) {
-            file.truncate(0);
-            file.write(bytes, 0);
-            file.force();
-        }
-        storage.rename(temporary, path());
-        storage.syncDirectory(directory);
+        AtomicFiles.write(storage, directory, FILE_NAME, bytes);
     }
 
     private static int crcOf(ByteBuffer bytes) {

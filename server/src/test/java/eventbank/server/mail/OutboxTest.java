@@ -265,14 +265,56 @@ class OutboxTest {
     }
 
     @Test
-    void aMailRefusedForGoodIsNotRetried() throws Exception {
+    void aMailRefusedForGoodIsSetAsideOnceAndTheMailsAfterItGoOut() throws Exception {
         MailBank bank = new MailBank(data);
+        ScriptedTransport refusingFirst = new ScriptedTransport(bank.fileTransport(new MailBank.Console().stream),
+                ScriptedTransport.Step.DELIVER, ScriptedTransport.Step.REFUSE);
+        MailBank.Opened alice;
+        MailBank.Opened bob;
+        try (MailBank.Running running = bank.start(refusingFirst, MailBank.SETTINGS.withRetries(5, 1, 1))) {
+            alice = running.open("alice@example.com");
+            bob = running.open("bob@example.com");
+            running.awaitOutbox();
+            assertThat(running.outbox.checkpointSeq()).isEqualTo(bob.seq());
+            assertThat(running.outbox.mailsSetAside()).isEqualTo(1);
+            assertThat(running.outbox.mailsSent()).isEqualTo(1);
+            assertThat(running.subscription.failure()).isNull();
+        }
+        assertThat(refusingFirst.attempts()).as("the refused mail is not retried")
+                .extracting(OutgoingMail::seq).containsExactly(alice.seq(), bob.seq());
+        assertThat(MailFiles.names(bank.outboxDirectory))
+                .containsExactly(String.format("%020d-verification.eml", bob.seq()));
+        Path deadLetter = bank.outboxDirectory.resolve("dead-letters")
+                .resolve(String.format("%020d-verification.txt", alice.seq()));
+        assertThat(Files.readString(deadLetter)).isEqualTo("seq: " + alice.seq() + "\n"
+                + "kind: verification\n"
+                + "message_id: <eventbank." + alice.seq() + ".verification." + alice.number() + "@bank.example>\n"
+                + "to: alice@example.com\n"
+                + "subject: Confirm your eventbank account\n"
+                + "time: " + MailBank.START + "\n"
+                + "refused: simulated refusal\n");
+
+        ScriptedTransport afterRestart = new ScriptedTransport(bank.fileTransport(new MailBank.Console().stream),
+                ScriptedTransport.Step.DELIVER);
+        try (MailBank.Running running = bank.start(afterRestart)) {
+            running.awaitOutbox();
+        }
+        assertThat(afterRestart.attempts()).as("a mail set aside is not tried again after a restart").isEmpty();
+    }
+
+    @Test
+    void aRefusedMailThatCannotBeSetAsideStopsTheOutboxBeforeIt() throws Exception {
+        MailBank bank = new MailBank(data);
+        // A file where the dead-letter directory should be: setting the mail aside fails.
+        Files.createDirectories(bank.outboxDirectory);
+        Files.writeString(bank.outboxDirectory.resolve("dead-letters"), "in the way");
         ScriptedTransport refusing = new ScriptedTransport(bank.fileTransport(new MailBank.Console().stream),
                 ScriptedTransport.Step.REFUSE);
         try (MailBank.Running running = bank.start(refusing, MailBank.SETTINGS.withRetries(5, 1, 1))) {
             running.open("alice@example.com");
             assertThat(running.awaitStopped()).isInstanceOf(OutboxStoppedException.class)
-                    .hasMessageContaining("refused for good");
+                    .hasMessageContaining("refused for good").hasMessageContaining("could not be set aside");
+            assertThat(running.outbox.checkpointSeq()).isZero();
         }
         assertThat(refusing.attempts()).hasSize(1);
     }
