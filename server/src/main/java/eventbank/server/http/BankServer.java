@@ -7,6 +7,7 @@ import eventbank.engine.Engine;
 import eventbank.engine.Outcome;
 import eventbank.engine.ServerKey;
 import eventbank.server.config.Config;
+import eventbank.server.mail.Outbox;
 import eventbank.server.mail.VerificationResender;
 import eventbank.server.metrics.BankMetrics;
 import eventbank.server.metrics.DiskSpace;
@@ -41,16 +42,22 @@ public final class BankServer implements AutoCloseable {
 
     private final Javalin app;
 
-    /** @param resender sends verification links again ({@code POST /api/verify/resend}) */
-    public BankServer(Engine engine, ReadModels readModels, VerificationResender resender, Config config) {
-        this(engine, readModels, resender, config, Clock.systemUTC());
+    /**
+     * @param outbox   the mail outbox, for /metrics
+     * @param resender sends verification links again ({@code POST /api/verify/resend})
+     */
+    public BankServer(Engine engine, ReadModels readModels, Outbox outbox, VerificationResender resender,
+                      Config config) {
+        this(engine, readModels, outbox, resender, config, Clock.systemUTC());
     }
 
-    BankServer(Engine engine, ReadModels readModels, VerificationResender resender, Config config, Clock clock) {
+    BankServer(Engine engine, ReadModels readModels, Outbox outbox, VerificationResender resender, Config config,
+               Clock clock) {
         byte[] serverKey = serverKeyOf(engine);
         Tokens tokens = new Tokens(serverKey, config.tokenTtl(), clock);
         BankMetrics metrics = new BankMetrics(engine,
                 List.of(readModels.accounts(), readModels.statements(), readModels.operations()));
+        metrics.registerMail(outbox, resender);
         Api api = new Api(engine, readModels, tokens, metrics,
                 Keys.derive(serverKey, "eventbank idempotency fingerprint v1"), READ_WAIT, config.operatorKey());
         Passwords passwords = new Passwords(config.bcryptCost());

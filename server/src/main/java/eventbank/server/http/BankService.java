@@ -61,7 +61,7 @@ public final class BankService implements AutoCloseable {
             outbox = Outbox.of(engine, transport, mail);
             engine.subscribe(outbox);
             resender = new VerificationResender(transport, mail, engine.verificationCodes(), Clock.systemUTC());
-            BankServer server = new BankServer(engine, readModels, resender, config).start(host, port);
+            BankServer server = new BankServer(engine, readModels, outbox, resender, config).start(host, port);
             return new BankService(engine, readModels, transport, outbox, resender, server);
         } catch (RuntimeException e) {
             try {

@@ -49,6 +49,12 @@ class HttpResendTest {
             assertThat(text).as("the same link as the first mail").contains(firstLink);
             HttpApi.Response verified = server.http.get("/api/verify?" + firstLink, null);
             assertThat(verified.status()).as("the resent link is the first one, and it works").isEqualTo(200);
+
+            String metrics = server.http.get("/metrics", null).body();
+            assertThat(metrics).containsPattern("(?m)^eventbank_mail_sent_total\\{by=\"outbox\"\\} 1\\.0$")
+                    .containsPattern("(?m)^eventbank_mail_sent_total\\{by=\"resender\"\\} 1\\.0$")
+                    .containsPattern("(?m)^eventbank_mail_set_aside_total 0\\.0$")
+                    .containsPattern("(?m)^eventbank_mail_resends_dropped_total 0\\.0$");
         }
     }
 
