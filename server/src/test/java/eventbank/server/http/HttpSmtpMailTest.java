@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.icegreen.greenmail.configuration.GreenMailConfiguration;
 import com.icegreen.greenmail.util.GreenMail;
 import com.icegreen.greenmail.util.ServerSetup;
+import eventbank.server.mail.ScriptedSmtpServer;
 import jakarta.mail.internet.MimeMessage;
 import jakarta.mail.internet.MimeMultipart;
 import java.net.InetAddress;
@@ -58,11 +59,15 @@ class HttpSmtpMailTest {
     }
 
     private TestServer startBank() throws Exception {
+        return startBank(smtpPort);
+    }
+
+    private TestServer startBank(int port) throws Exception {
         return TestServer.start(temp.resolve("data"), Map.of(
                 "mail.transport", "smtp",
                 "mail.from", "Bank <noreply@bank.example>",
                 "mail.smtp.host", "127.0.0.1",
-                "mail.smtp.port", Integer.toString(smtpPort),
+                "mail.smtp.port", Integer.toString(port),
                 "mail.smtp.security", "none",
                 "public.url", "https://bank.example"));
     }
@@ -137,6 +142,37 @@ class HttpSmtpMailTest {
         }
         assertThat(mailsTo("alice@example.com")).as("the restart replayed the log and sent nothing again").hasSize(1);
         assertThat(smtp.getReceivedMessages()).hasSize(2);
+    }
+
+    @Test
+    void aMailboxThatDoesNotExistIsSetAsideAndEverybodyElseStillGetsMail() throws Exception {
+        try (ScriptedSmtpServer server = new ScriptedSmtpServer("250 ok", "550 5.1.1 no such mailbox", "250 ok",
+                "nobody@example.com");
+             TestServer bank = startBank(server.port())) {
+            String nobody = bank.open("nobody@example.com");
+            bank.open("alice@example.com");
+            Instant deadline = Instant.now().plus(Duration.ofSeconds(20));
+            while (bank.service.outbox().checkpointSeq() < bank.service.engine().committedSeq()
+                    && Instant.now().isBefore(deadline)) {
+                Thread.sleep(10);
+            }
+            assertThat(bank.service.outbox().checkpointSeq()).isEqualTo(bank.service.engine().committedSeq());
+            List<String> commands = server.commands();
+            int alice = commands.indexOf("RCPT TO:<alice@example.com>");
+            assertThat(alice).as(commands.toString()).isPositive();
+            assertThat(commands.subList(alice, commands.size())).contains("DATA");
+
+            long seq = bank.service.readModels().accounts().account(Long.parseLong(nobody)).orElseThrow().openedSeq();
+            Path deadLetter = temp.resolve("data").resolve("outbox").resolve("dead-letters")
+                    .resolve(String.format("%020d-verification.txt", seq));
+            assertThat(java.nio.file.Files.readString(deadLetter)).contains("to: nobody@example.com\n")
+                    .contains("no such mailbox").doesNotContain("code=");
+            HttpApi.Response health = bank.http.get("/health", null);
+            assertThat(health.json().path("status").asText()).as(health.toString()).isEqualTo("ok");
+            assertThat(bank.http.get("/metrics", null).body())
+                    .containsPattern("(?m)^eventbank_mail_set_aside_total 1\\.0$")
+                    .containsPattern("(?m)^eventbank_mail_sent_total\\{by=\"outbox\"\\} 1\\.0$");
+        }
     }
 
     private MimeMessage awaitMail(String to, String subject) throws Exception {

@@ -18,29 +18,38 @@ import java.util.Locale;
  * to: GreenMail accepts every sender and recipient, and a test of refusals needs a server that
  * refuses. It speaks just enough SMTP for jakarta.mail (EHLO, MAIL, RCPT, DATA, RSET, NOOP, QUIT).
  */
-final class ScriptedSmtpServer implements AutoCloseable {
+public final class ScriptedSmtpServer implements AutoCloseable {
     private final ServerSocket socket;
     private final String mailReply;
     private final String rcptReply;
+    /** RCPT TO lines holding this get {@link #rcptReply}; the others 250. Null: every one gets it. */
+    private final String refusedRecipient;
     private final String dataReply;
     private final List<String> commands = new ArrayList<>();
     private final Thread thread;
 
     /** Each reply is a whole SMTP reply line, such as {@code 550 5.1.1 no such user}. */
-    ScriptedSmtpServer(String mailReply, String rcptReply, String dataReply) throws IOException {
+    public ScriptedSmtpServer(String mailReply, String rcptReply, String dataReply) throws IOException {
+        this(mailReply, rcptReply, dataReply, null);
+    }
+
+    /** Answers {@code rcptReply} only to recipients whose RCPT TO line holds {@code refusedRecipient}. */
+    public ScriptedSmtpServer(String mailReply, String rcptReply, String dataReply, String refusedRecipient)
+            throws IOException {
         this.socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         this.mailReply = mailReply;
         this.rcptReply = rcptReply;
+        this.refusedRecipient = refusedRecipient;
         this.dataReply = dataReply;
         this.thread = Thread.ofPlatform().daemon().start(this::serve);
     }
 
-    int port() {
+    public int port() {
         return socket.getLocalPort();
     }
 
     /** The commands received so far, in order (the message itself left out). */
-    synchronized List<String> commands() {
+    public synchronized List<String> commands() {
         return List.copyOf(commands);
     }
 
@@ -66,7 +75,8 @@ final class ScriptedSmtpServer implements AutoCloseable {
             switch (verb) {
                 case "EHLO", "HELO" -> reply(out, "250 scripted");
                 case "MAIL" -> reply(out, mailReply);
-                case "RCPT" -> reply(out, rcptReply);
+                case "RCPT" -> reply(out, refusedRecipient == null || line.contains(refusedRecipient) ? rcptReply
+                        : "250 ok");
                 case "DATA" -> {
                     reply(out, "354 go ahead");
                     for (String data = in.readLine(); data != null && !data.equals("."); data = in.readLine()) {
