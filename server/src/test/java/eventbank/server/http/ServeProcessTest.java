@@ -23,9 +23,14 @@ class ServeProcessTest {
     @TempDir
     Path temp;
 
-    private record Child(Process process, HttpApi http, Path out) {}
+    record Child(Process process, HttpApi http, Path out) {}
 
     private Child serve(Path data) throws Exception {
+        return serve(temp, data, Map.of());
+    }
+
+    /** Starts {@code serve} in a child JVM on a free port, with these environment variables besides. */
+    static Child serve(Path temp, Path data, Map<String, String> environment) throws Exception {
         int port;
         try (ServerSocket socket = new ServerSocket(0)) {
             port = socket.getLocalPort();
@@ -37,6 +42,7 @@ class ServeProcessTest {
         ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(out.toFile())
                 .redirectError(ProcessBuilder.Redirect.DISCARD);
         builder.environment().put("EVENTBANK_AUTH_BCRYPT_COST", "4");
+        builder.environment().putAll(environment);
         Process process = builder.start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (!Files.readString(out).contains("serving on")) {
