@@ -34,7 +34,7 @@ class HttpStoryTest {
 
             // The link from the mail, as a browser and as a program would follow it.
             String queryA = server.verificationQuery(a);
-            assertThat(server.consoleText()).contains("/api/verify?" + queryA);
+            assertThat(server.awaitConsole("/api/verify?" + queryA)).contains("/api/verify?" + queryA);
             HttpApi.Response verifiedA = http.get("/api/verify?" + queryA, null);
             assertThat(verifiedA.status()).as(verifiedA.toString()).isEqualTo(200);
             assertThat(verifiedA.json().get("verified").asBoolean()).isTrue();

@@ -134,6 +134,18 @@ final class TestServer implements AutoCloseable {
         return console.toString(StandardCharsets.UTF_8);
     }
 
+    /**
+     * The console once it holds {@code expected}: the file transport prints a link just after its
+     * mail file appears, so a test that found the file may look at the console a moment too soon.
+     */
+    String awaitConsole(String expected) throws InterruptedException {
+        Instant deadline = Instant.now().plus(Duration.ofSeconds(10));
+        while (!consoleText().contains(expected) && Instant.now().isBefore(deadline)) {
+            Thread.sleep(10);
+        }
+        return consoleText();
+    }
+
     @Override
     public void close() throws Exception {
         service.close();
