@@ -128,12 +128,7 @@ class HttpSmtpMailTest {
             String query = linkIn(awaitMail("alice@example.com", "Confirm your eventbank account"));
             assertThat(query).startsWith("account_number=" + alice + "&");
             // Stopping between the send and its checkpoint would send the mail again, by design: not this test's.
-            deadline = Instant.now().plus(Duration.ofSeconds(10));
-            while (bank.service.outbox().checkpointSeq() < bank.service.engine().committedSeq()
-                    && Instant.now().isBefore(deadline)) {
-                Thread.sleep(10);
-            }
-            assertThat(bank.service.outbox().checkpointSeq()).isEqualTo(bank.service.engine().committedSeq());
+            awaitOutboxCaughtUp(bank);
         }
         try (TestServer bank = startBank()) {
             String bob = bank.open("bob@example.com");
@@ -151,12 +146,7 @@ class HttpSmtpMailTest {
              TestServer bank = startBank(server.port())) {
             String nobody = bank.open("nobody@example.com");
             bank.open("alice@example.com");
-            Instant deadline = Instant.now().plus(Duration.ofSeconds(20));
-            while (bank.service.outbox().checkpointSeq() < bank.service.engine().committedSeq()
-                    && Instant.now().isBefore(deadline)) {
-                Thread.sleep(10);
-            }
-            assertThat(bank.service.outbox().checkpointSeq()).isEqualTo(bank.service.engine().committedSeq());
+            awaitOutboxCaughtUp(bank);
             List<String> commands = server.commands();
             int alice = commands.indexOf("RCPT TO:<alice@example.com>");
             assertThat(alice).as(commands.toString()).isPositive();
@@ -173,6 +163,16 @@ class HttpSmtpMailTest {
                     .containsPattern("(?m)^eventbank_mail_set_aside_total 1\\.0$")
                     .containsPattern("(?m)^eventbank_mail_sent_total\\{by=\"outbox\"\\} 1\\.0$");
         }
+    }
+
+    /** Waits until the outbox has sent (or set aside) the mail of every committed event. */
+    private static void awaitOutboxCaughtUp(TestServer bank) throws InterruptedException {
+        Instant deadline = Instant.now().plus(Duration.ofSeconds(20));
+        while (bank.service.outbox().checkpointSeq() < bank.service.engine().committedSeq()
+                && Instant.now().isBefore(deadline)) {
+            Thread.sleep(10);
+        }
+        assertThat(bank.service.outbox().checkpointSeq()).isEqualTo(bank.service.engine().committedSeq());
     }
 
     private MimeMessage awaitMail(String to, String subject) throws Exception {
