@@ -46,6 +46,12 @@ public final class BankService implements AutoCloseable {
      * verification links to {@code console}.
      */
     public static BankService start(Config config, String host, int port, PrintStream console) throws IOException {
+        return start(config, host, port, console, Clock.systemUTC());
+    }
+
+    /** With the clock that rate limits, tokens and resent mails read (tests fix it). */
+    static BankService start(Config config, String host, int port, PrintStream console, Clock clock)
+            throws IOException {
         Engine engine = Engine.start(config.engineConfig());
         MailTransport transport = null;
         Outbox outbox = null;
@@ -60,8 +66,8 @@ public final class BankService implements AutoCloseable {
             OutboxSettings mail = OutboxSettings.of(config.publicUrl().toString(), config.mailFrom());
             outbox = Outbox.of(engine, transport, mail);
             engine.subscribe(outbox);
-            resender = new VerificationResender(transport, mail, engine.verificationCodes(), Clock.systemUTC());
-            BankServer server = new BankServer(engine, readModels, outbox, resender, config).start(host, port);
+            resender = new VerificationResender(transport, mail, engine.verificationCodes(), clock);
+            BankServer server = new BankServer(engine, readModels, outbox, resender, config, clock).start(host, port);
             return new BankService(engine, readModels, transport, outbox, resender, server);
         } catch (RuntimeException e) {
             try {
