@@ -60,13 +60,13 @@ class MailCrashProcessTest {
         smtp.start();
         ServeProcessTest.Child second = ServeProcessTest.serve(temp, data, environment);
         try {
-            assertThat(smtp.waitForIncomingEmail(30_000, ACCOUNTS)).as("every acknowledged account is mailed")
+            assertThat(smtp.waitForIncomingEmail(120_000, ACCOUNTS)).as("every acknowledged account is mailed")
                     .isTrue();
             // One more account after the restart: once its mail is in, nothing else is on its way.
             HttpApi.Response after = second.http().post("/api/account",
                     Map.of("email", "after@example.com", "password", "password-after"), null, null);
             assertThat(after.status()).isEqualTo(201);
-            assertThat(smtp.waitForIncomingEmail(30_000, ACCOUNTS + 1)).isTrue();
+            assertThat(smtp.waitForIncomingEmail(120_000, ACCOUNTS + 1)).isTrue();
             MimeMessage[] received = smtp.getReceivedMessages();
             assertThat(received).hasSize(ACCOUNTS + 1);
             List<String> recipients = new ArrayList<>();
