@@ -32,6 +32,7 @@ public enum ConfigKey {
     JOURNAL_SEGMENT_BYTES("journal.segment_bytes", "256MiB", false),
     MAIL_TRANSPORT("mail.transport", "file", false),
     MAIL_FROM("mail.from", "eventbank <noreply@localhost>", false),
+    MAIL_RETRY_BACKOFF_MAX("mail.retry_backoff_max", "PT1M", false),
     MAIL_SMTP_HOST("mail.smtp.host", null, false),
     MAIL_SMTP_PORT("mail.smtp.port", null, false),
     MAIL_SMTP_SECURITY("mail.smtp.security", "starttls", false),

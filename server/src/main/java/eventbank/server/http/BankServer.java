@@ -43,7 +43,7 @@ public final class BankServer implements AutoCloseable {
     private final Javalin app;
 
     /**
-     * @param outbox   the mail outbox, for /metrics
+     * @param outbox   the mail outbox, for /metrics and its dead letters
      * @param resender sends verification links again ({@code POST /api/verify/resend})
      */
     public BankServer(Engine engine, ReadModels readModels, Outbox outbox, VerificationResender resender,
@@ -69,6 +69,7 @@ public final class BankServer implements AutoCloseable {
         MoneyController money = new MoneyController(api);
         OperationsController operations = new OperationsController(api);
         AdminController admin = new AdminController(api);
+        MailAdminController mailAdmin = new MailAdminController(api, outbox);
         ObjectMapper mapper = JsonMapper.builder().build();
 
         this.app = Javalin.create(javalin -> {
@@ -90,6 +91,8 @@ public final class BankServer implements AutoCloseable {
             javalin.routes.post("/api/withdraw", money::withdraw);
             javalin.routes.get("/api/operations/{idempotency_key}", operations::show);
             javalin.routes.get("/api/admin/audit/head", admin::auditHead);
+            javalin.routes.get("/api/admin/mail/dead", mailAdmin::deadLetters);
+            javalin.routes.post("/api/admin/mail/dead/{seq}/retry", mailAdmin::retry);
             javalin.routes.get("/health", ctx -> health(ctx, engine, metrics));
             javalin.routes.get("/metrics", ctx -> ctx.contentType(BankMetrics.CONTENT_TYPE).result(metrics.scrape()));
             javalin.routes.get(ApiDocs.OPENAPI_PATH,

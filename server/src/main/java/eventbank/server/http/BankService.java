@@ -63,7 +63,8 @@ public final class BankService implements AutoCloseable {
             engine.subscribe(readModels.statements());
             engine.subscribe(readModels.operations());
             transport = transportOf(config, engine, console);
-            OutboxSettings mail = OutboxSettings.of(config.publicUrl().toString(), config.mailFrom());
+            OutboxSettings mail = OutboxSettings.of(config.publicUrl().toString(), config.mailFrom())
+                    .withBackoffMax(config.mailRetryBackoffMax().toMillis());
             outbox = Outbox.of(engine, transport, mail);
             engine.subscribe(outbox);
             resender = new VerificationResender(transport, mail, engine.verificationCodes(), clock);

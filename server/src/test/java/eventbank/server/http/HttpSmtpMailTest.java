@@ -63,13 +63,19 @@ class HttpSmtpMailTest {
     }
 
     private TestServer startBank(int port) throws Exception {
-        return TestServer.start(temp.resolve("data"), Map.of(
+        return startBank(port, Map.of());
+    }
+
+    private TestServer startBank(int port, Map<String, String> more) throws Exception {
+        Map<String, String> settings = new java.util.HashMap<>(Map.of(
                 "mail.transport", "smtp",
                 "mail.from", "Bank <noreply@bank.example>",
                 "mail.smtp.host", "127.0.0.1",
                 "mail.smtp.port", Integer.toString(port),
                 "mail.smtp.security", "none",
                 "public.url", "https://bank.example"));
+        settings.putAll(more);
+        return TestServer.start(temp.resolve("data"), settings);
     }
 
     @Test
@@ -139,6 +145,70 @@ class HttpSmtpMailTest {
         assertThat(smtp.getReceivedMessages()).hasSize(2);
     }
 
+    /**
+     * The outbox used to stop after ten failed attempts at one mail and wait for a restart; now
+     * it retries as long as the outage lasts, the pause capped by mail.retry_backoff_max.
+     */
+    @Test
+    void aLongOutageDelaysEveryMailUntilTheServerIsBackThenEachArrivesOnceAndTransfersGoOnMeanwhile()
+            throws Exception {
+        int oldAttemptsMax = 10;
+        startSmtp();
+        try (TestServer bank = startBank(smtpPort, Map.of("mail.retry_backoff_max", "PT1S"))) {
+            String alice = bank.open("alice@example.com");
+            String bob = bank.open("bob@example.com");
+            assertThat(bank.http.get("/api/verify?" + linkIn(awaitMail("alice@example.com",
+                    "Confirm your eventbank account")), null).status()).isEqualTo(200);
+            assertThat(bank.http.get("/api/verify?" + linkIn(awaitMail("bob@example.com",
+                    "Confirm your eventbank account")), null).status()).isEqualTo(200);
+            String token = bank.login(alice, "password-alice@example.com");
+            awaitOutboxHandledAll(bank);
+            smtp.stop();
+            smtp = null;
+
+            // The outage: withdrawals whose notices wait, and transfers, all answered at once.
+            for (int cents = 1; cents <= 3; cents++) {
+                assertThat(bank.http.post("/api/withdraw", Map.of("amount", cents * 100), token, null).status())
+                        .isEqualTo(200);
+            }
+            int transfers = 0;
+            Instant deadline = Instant.now().plus(Duration.ofSeconds(90));
+            while (bank.service.outbox().sendFailures() <= oldAttemptsMax && Instant.now().isBefore(deadline)) {
+                Instant before = Instant.now();
+                HttpApi.Response transfer = bank.http.post("/api/money_transfer",
+                        Map.of("to_account_number", bob, "amount", 1), token, null);
+                assertThat(transfer.status()).as(transfer.toString()).isEqualTo(200);
+                assertThat(Duration.between(before, Instant.now())).as("the reply does not wait for mail")
+                        .isLessThan(Duration.ofSeconds(5));
+                transfers++;
+            }
+            assertThat(bank.service.outbox().sendFailures()).as("more failed attempts than the old limit allowed")
+                    .isGreaterThan(oldAttemptsMax);
+            assertThat(transfers).isPositive();
+            HttpApi.Response health = bank.http.get("/health", null);
+            assertThat(health.json().path("status").asText()).as(health.toString()).isEqualTo("ok");
+            assertThat(bank.service.outbox().checkpointSeq()).isLessThan(bank.service.engine().committedSeq());
+
+            startSmtp();
+            for (int cents = 1; cents <= 3; cents++) {
+                awaitMail("alice@example.com", "Withdrawal of $" + cents + ".00 from your eventbank account");
+            }
+            awaitOutboxHandledAll(bank);
+            HttpApi.Response account = bank.http.get("/api/account", token);
+            assertThat(account.json().path("balance").asLong()).isEqualTo(1_000_00 - 6_00 - transfers);
+        }
+        MimeMessage[] received = smtp.getReceivedMessages();
+        assertThat(received).as("the three notices, each once, and nothing sent before the outage again")
+                .hasSize(3);
+        assertThat(Arrays.stream(received).map(m -> {
+            try {
+                return m.getMessageID();
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        })).doesNotHaveDuplicates();
+    }
+
     @Test
     void aMailboxThatDoesNotExistIsSetAsideAndEverybodyElseStillGetsMail() throws Exception {
         try (ScriptedSmtpServer server = new ScriptedSmtpServer("250 ok", "550 5.1.1 no such mailbox", "250 ok",
@@ -173,6 +243,14 @@ class HttpSmtpMailTest {
             Thread.sleep(10);
         }
         assertThat(bank.service.outbox().checkpointSeq()).isEqualTo(bank.service.engine().committedSeq());
+    }
+
+    /** Waits until the outbox has been handed every committed event (its checkpoint stops at the last mail). */
+    private static void awaitOutboxHandledAll(TestServer bank) throws InterruptedException {
+        long head = bank.service.engine().committedSeq();
+        eventbank.engine.Subscription outbox = bank.service.engine().subscriptions().stream()
+                .filter(s -> s.name().equals("outbox")).findFirst().orElseThrow();
+        assertThat(outbox.awaitDelivered(head, 30_000)).isTrue();
     }
 
     private MimeMessage awaitMail(String to, String subject) throws Exception {

@@ -36,7 +36,13 @@ public final class ScriptedSmtpServer implements AutoCloseable {
     /** Answers {@code rcptReply} only to recipients whose RCPT TO line holds {@code refusedRecipient}. */
     public ScriptedSmtpServer(String mailReply, String rcptReply, String dataReply, String refusedRecipient)
             throws IOException {
-        this.socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        this(0, mailReply, rcptReply, dataReply, refusedRecipient);
+    }
+
+    /** On this port of the loopback interface (0: any free one), so that another server can take it after. */
+    public ScriptedSmtpServer(int port, String mailReply, String rcptReply, String dataReply, String refusedRecipient)
+            throws IOException {
+        this.socket = new ServerSocket(port, 50, InetAddress.getLoopbackAddress());
         this.mailReply = mailReply;
         this.rcptReply = rcptReply;
         this.refusedRecipient = refusedRecipient;
