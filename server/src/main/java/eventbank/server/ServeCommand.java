@@ -24,7 +24,8 @@ import picocli.CommandLine.Spec;
  * finished and the journal closed, exit 0; exit 1 when the journal had failed (fail-stop).
  */
 @Command(name = "serve", sortOptions = false,
-        description = "Runs the bank's HTTP API (mail goes to DATA_DIR/outbox/ as .eml files).",
+        description = "Runs the bank's HTTP API (mail goes to DATA_DIR/outbox/ as .eml files unless mail.transport"
+                + " says smtp or mailgun).",
         footer = {"", "Exit codes: 0 stopped cleanly, 1 start failed or the journal had failed (fail-stop),",
                 "2 usage or configuration error, 3 data directory locked or unreadable."})
 final class ServeCommand implements Callable<Integer> {

@@ -37,6 +37,9 @@ public interface Storage {
     /** Makes the directory's entries (creations, renames, deletions) durable. */
     void syncDirectory(Path directory) throws IOException;
 
+    /** The suffix of a file {@link #replaceDurably} is writing; readers of a directory skip such files. */
+    String TEMPORARY_SUFFIX = ".tmp";
+
     /**
      * Replaces {@code file} with {@code bytes} (from their position to their limit) so that a
      * crash leaves the old content or the new, never a mix: written under the name plus
@@ -46,7 +49,7 @@ public interface Storage {
     default void replaceDurably(Path file, java.nio.ByteBuffer bytes) throws IOException {
         Path directory = file.getParent();
         createDirectories(directory);
-        Path temporary = directory.resolve(file.getFileName() + ".tmp");
+        Path temporary = directory.resolve(file.getFileName() + TEMPORARY_SUFFIX);
         try (StorageFile handle = open(temporary, true)) {
             handle.truncate(0);
             handle.write(bytes, 0);

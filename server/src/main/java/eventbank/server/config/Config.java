@@ -38,6 +38,7 @@ public final class Config {
     private final MailTransportKind mailTransport;
     private final String mailFrom;
     private final String mailFromAddress;
+    private final Duration mailRetryBackoffMax;
     private final SmtpSettings smtp;
     private final MailgunSettings mailgun;
     private final Path propertiesFile;
@@ -50,8 +51,8 @@ public final class Config {
            Path dataDirectory,
            String operatorKey, int bcryptCost, Duration tokenTtl, Duration idempotencyWindow,
            long snapshotEveryEvents, long journalSegmentBytesMax, long whatIfReplayEventsMax,
-           MailTransportKind mailTransport, String mailFrom,
-           String mailFromAddress, SmtpSettings smtp, MailgunSettings mailgun, Path propertiesFile,
+           MailTransportKind mailTransport, String mailFrom, String mailFromAddress, Duration mailRetryBackoffMax,
+           SmtpSettings smtp, MailgunSettings mailgun, Path propertiesFile,
            List<Shown> shown) {
         this.httpHost = httpHost;
         this.httpPort = httpPort;
@@ -69,6 +70,7 @@ public final class Config {
         this.mailTransport = mailTransport;
         this.mailFrom = mailFrom;
         this.mailFromAddress = mailFromAddress;
+        this.mailRetryBackoffMax = mailRetryBackoffMax;
         this.smtp = smtp;
         this.mailgun = mailgun;
         this.propertiesFile = propertiesFile;
@@ -163,6 +165,14 @@ public final class Config {
     /** The address alone of {@code mail.from}, for the SMTP envelope: {@code noreply@localhost}. */
     public String mailFromAddress() {
         return mailFromAddress;
+    }
+
+    /**
+     * {@code mail.retry_backoff_max}: the longest pause between two attempts at a mail while the
+     * mail server fails; the outbox retries without end, the pause doubling from 0.25 s to this.
+     */
+    public Duration mailRetryBackoffMax() {
+        return mailRetryBackoffMax;
     }
 
     /** The {@code mail.smtp.*} settings, present exactly when {@code mail.transport} is smtp. */

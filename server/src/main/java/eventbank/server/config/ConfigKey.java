@@ -33,6 +33,7 @@ public enum ConfigKey {
     WHATIF_REPLAY_EVENTS_MAX("whatif.replay_events_max", "2000000", false),
     MAIL_TRANSPORT("mail.transport", "file", false),
     MAIL_FROM("mail.from", "eventbank <noreply@localhost>", false),
+    MAIL_RETRY_BACKOFF_MAX("mail.retry_backoff_max", "PT1M", false),
     MAIL_SMTP_HOST("mail.smtp.host", null, false),
     MAIL_SMTP_PORT("mail.smtp.port", null, false),
     MAIL_SMTP_SECURITY("mail.smtp.security", "starttls", false),

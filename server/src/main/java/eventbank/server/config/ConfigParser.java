@@ -47,6 +47,12 @@ final class ConfigParser {
     static final int OPERATOR_KEY_LENGTH_MIN = 16;
     static final int SECRET_LENGTH_MAX = 256;
     static final int SMTP_USER_LENGTH_MAX = 256;
+    /**
+     * The longest pause between two attempts at a mail during an outage. Below a second, a dead
+     * server is hammered; above an hour, mail comes that long after the server is back.
+     */
+    static final Duration MAIL_RETRY_BACKOFF_MAX_MIN = Duration.ofSeconds(1);
+    static final Duration MAIL_RETRY_BACKOFF_MAX_MAX = Duration.ofHours(1);
 
     private final Map<ConfigKey, Setting> settings;
     private final Path workingDirectory;
@@ -102,19 +108,23 @@ final class ConfigParser {
         return new Config(httpHost, httpPort, publicUrl, requestBodyBytesMax, openRatePerMinute, dataDirectory,
                 operatorKey, bcryptCost, tokenTtl, idempotencyWindow, snapshotEveryEvents, journalSegmentBytes,
                 whatIfReplayEventsMax,
-                mail.transport, mail.from, mail.fromAddress, mail.smtp, mail.mailgun, propertiesFile,
+                mail.transport, mail.from, mail.fromAddress, mail.retryBackoffMax, mail.smtp, mail.mailgun,
+                propertiesFile,
                 List.copyOf(orderedShown()));
     }
 
     /** The mail keys, parsed together since which of them are needed depends on the transport. */
-    private record Mail(MailTransportKind transport, String from, String fromAddress, SmtpSettings smtp,
-                        MailgunSettings mailgun) {}
+    private record Mail(MailTransportKind transport, String from, String fromAddress, Duration retryBackoffMax,
+                        SmtpSettings smtp, MailgunSettings mailgun) {}
 
     private Mail parseMail() {
         MailTransportKind transport = parse(ConfigKey.MAIL_TRANSPORT,
                 text -> Values.choice(text, MailTransportKind.class), Values::name);
         String fromAddress = parse(ConfigKey.MAIL_FROM, Values::mailboxAddress, address -> text(ConfigKey.MAIL_FROM));
         String from = fromAddress == null ? null : text(ConfigKey.MAIL_FROM);
+        Duration retryBackoffMax = parse(ConfigKey.MAIL_RETRY_BACKOFF_MAX,
+                text -> Values.duration(text, MAIL_RETRY_BACKOFF_MAX_MIN, MAIL_RETRY_BACKOFF_MAX_MAX),
+                ConfigParser::showDuration);
         String smtpHost = parse(ConfigKey.MAIL_SMTP_HOST, Values::host, Function.identity());
         SmtpSecurity security = parse(ConfigKey.MAIL_SMTP_SECURITY,
                 text -> Values.choice(text, SmtpSecurity.class), Values::name);
@@ -156,7 +166,7 @@ final class ConfigParser {
                 mailgun = new MailgunSettings(mailgunDomain, mailgunApiKey, region);
             }
         }
-        return new Mail(transport, from, fromAddress, smtp, mailgun);
+        return new Mail(transport, from, fromAddress, retryBackoffMax, smtp, mailgun);
     }
 
     /** The transport chosen needs this key: a problem if it is not set. */

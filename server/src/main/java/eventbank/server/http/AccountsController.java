@@ -6,7 +6,9 @@ import eventbank.core.Idempotency;
 import eventbank.core.Limits;
 import eventbank.core.Recorded;
 import eventbank.engine.Outcome;
+import eventbank.server.mail.VerificationResender;
 import eventbank.server.readmodel.AccountView;
+import eventbank.server.readmodel.AccountsReadModel;
 import eventbank.server.readmodel.OperationsReadModel;
 import eventbank.server.readmodel.StatementEntry;
 import eventbank.server.readmodel.StatementPage;
@@ -16,20 +18,42 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
-/** Opening, verifying and reading an account: {@code /api/account}, {@code /api/verify}. */
+/**
+ * Opening, verifying and reading an account: {@code /api/account}, {@code /api/verify},
+ * {@code /api/verify/resend}.
+ */
 final class AccountsController {
     static final String OPEN_ROUTE = "POST /api/account";
+
+    /**
+     * How many links one account may be sent again a minute: one at once, then one a minute. A
+     * flood of resends for one address, from however many client addresses, mails it that often.
+     */
+    static final int RESENDS_PER_ACCOUNT_PER_MINUTE = 1;
 
     private final Api api;
     private final Passwords passwords;
     private final OpenRateLimiter openRateLimiter;
+    private final OpenRateLimiter resendRateLimiter;
+    private final OpenRateLimiter resendPerAccountLimiter;
+    private final VerificationResender resender;
 
-    AccountsController(Api api, Passwords passwords, OpenRateLimiter openRateLimiter) {
+    /**
+     * @param openRateLimiter   openings per client address
+     * @param resendRateLimiter resends per client address (as many as openings, counted apart)
+     */
+    AccountsController(Api api, Passwords passwords, OpenRateLimiter openRateLimiter,
+                       OpenRateLimiter resendRateLimiter, OpenRateLimiter resendPerAccountLimiter,
+                       VerificationResender resender) {
         this.api = api;
         this.passwords = passwords;
         this.openRateLimiter = openRateLimiter;
+        this.resendRateLimiter = resendRateLimiter;
+        this.resendPerAccountLimiter = resendPerAccountLimiter;
+        this.resender = resender;
     }
 
     /** {@code POST /api/account {email, password}} → 201 {account_number, seq}. */
@@ -40,11 +64,7 @@ final class AccountsController {
         Passwords.check(password);
         Idempotency idempotency = api.idempotency(ctx, OPEN_ROUTE, email + "\n" + password);
         // Counted once the request is well-formed, and before the hash: a flood costs no bcrypt and no mail.
-        long blocked = openRateLimiter.acquire(ctx.ip());
-        if (blocked > 0) {
-            throw new ApiException(429, "too_many_attempts", "Too many accounts opened from this address; try again in "
-                    + blocked + " seconds.", (int) Math.min(Integer.MAX_VALUE, blocked));
-        }
+        acquire(openRateLimiter, ctx, "Too many accounts opened from this address");
         // Hashed here, on the request's thread: the sequencer never waits for bcrypt.
         String hash = passwords.hash(password);
         Outcome outcome = api.submit(new Command.OpenAccount(0, email, hash, Limits.OPENING_BALANCE_DEFAULT,
@@ -89,6 +109,37 @@ final class AccountsController {
             case Outcome.Rejected rejected -> throw Errors.of(rejected.reason());
             case Outcome.Unavailable unavailable -> throw Errors.of(unavailable);
             case Outcome.Replayed replayed -> throw new IllegalStateException("a verification has no key");
+        }
+    }
+
+    /**
+     * {@code POST /api/verify/resend {email} or {account_number}} → 202 {}, whatever the account's
+     * state, so the answer tells nothing about it. Only an unverified account, within its own
+     * limit, gets its link again; the mail goes out on the resender's thread.
+     */
+    void resend(Context ctx) {
+        JsonBody body = api.body(ctx, Set.of("email", "account_number"));
+        boolean byEmail = body.has("email");
+        if (byEmail == body.has("account_number")) {
+            throw ApiException.invalidField("Send either email or account_number, not both.");
+        }
+        AccountsReadModel accounts = api.readModels.accounts();
+        Optional<AccountView> account = byEmail ? accounts.accountByEmail(body.string("email"))
+                : accounts.account(body.accountNumber("account_number"));
+        // Counted once the request is well-formed, whatever the account: a 429 tells nothing about it.
+        acquire(resendRateLimiter, ctx, "Too many resends asked for from this address");
+        account.filter(a -> !a.verified())
+                .filter(a -> resendPerAccountLimiter.acquire(Long.toString(a.accountNumber())) == 0)
+                .ifPresent(a -> resender.resend(a.accountNumber(), a.openedSeq(), a.email()));
+        ctx.status(202).json(Map.of());
+    }
+
+    /** Takes a token of the client address's bucket, or answers 429 with the seconds to wait. */
+    private static void acquire(OpenRateLimiter limiter, Context ctx, String tooMany) {
+        long blocked = limiter.acquire(ctx.ip());
+        if (blocked > 0) {
+            throw new ApiException(429, "too_many_attempts", tooMany + "; try again in " + blocked + " seconds.",
+                    (int) Math.min(Integer.MAX_VALUE, blocked));
         }
     }
 

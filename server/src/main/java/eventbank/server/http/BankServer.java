@@ -7,6 +7,8 @@ import eventbank.engine.Engine;
 import eventbank.engine.Outcome;
 import eventbank.engine.ServerKey;
 import eventbank.server.config.Config;
+import eventbank.server.mail.Outbox;
+import eventbank.server.mail.VerificationResender;
 import eventbank.server.metrics.BankMetrics;
 import eventbank.server.metrics.DiskSpace;
 import eventbank.server.openapi.ApiDocs;
@@ -62,19 +64,28 @@ public final class BankServer implements AutoCloseable {
         javalin.jetty.modifyHttpConfiguration(http -> http.setHeaderCacheSize(0));
     }
 
-    public BankServer(Engine engine, ReadModels readModels, Config config) {
-        this(engine, readModels, config, Clock.systemUTC());
+    /**
+     * @param outbox   the mail outbox, for /metrics and its dead letters
+     * @param resender sends verification links again ({@code POST /api/verify/resend})
+     */
+    public BankServer(Engine engine, ReadModels readModels, Outbox outbox, VerificationResender resender,
+                      Config config) {
+        this(engine, readModels, outbox, resender, config, Clock.systemUTC());
     }
 
-    BankServer(Engine engine, ReadModels readModels, Config config, Clock clock) {
+    BankServer(Engine engine, ReadModels readModels, Outbox outbox, VerificationResender resender, Config config,
+               Clock clock) {
         byte[] serverKey = serverKeyOf(engine);
         Tokens tokens = new Tokens(serverKey, config.tokenTtl(), clock);
         BankMetrics metrics = new BankMetrics(engine, readModels.all());
+        metrics.registerMail(outbox, resender);
         Api api = new Api(engine, readModels, tokens, metrics,
                 Keys.derive(serverKey, "eventbank idempotency fingerprint v1"), READ_WAIT, config.operatorKey());
         Passwords passwords = new Passwords(config.bcryptCost());
         AccountsController accounts = new AccountsController(api, passwords,
-                new OpenRateLimiter(config.openRatePerMinute(), clock));
+                new OpenRateLimiter(config.openRatePerMinute(), clock),
+                new OpenRateLimiter(config.openRatePerMinute(), clock),
+                new OpenRateLimiter(AccountsController.RESENDS_PER_ACCOUNT_PER_MINUTE, clock), resender);
         LoginController login = new LoginController(api, passwords, new LoginThrottle(clock));
         MoneyController money = new MoneyController(api);
         OperationsController operations = new OperationsController(api);
@@ -82,6 +93,7 @@ public final class BankServer implements AutoCloseable {
         ReportsController reports = new ReportsController(api, clock);
         ExplorerController explorer = new ExplorerController(api);
         WhatIfController whatIf = new WhatIfController(api, config.whatIfReplayEventsMax());
+        MailAdminController mailAdmin = new MailAdminController(api, outbox);
         ObjectMapper mapper = JsonMapper.builder(JsonBody.factory()).build();
 
         this.app = Javalin.create(javalin -> {
@@ -93,6 +105,7 @@ public final class BankServer implements AutoCloseable {
             javalin.routes.post("/api/account", accounts::open);
             javalin.routes.get("/api/account", accounts::show);
             javalin.routes.get("/api/verify", accounts::verify);
+            javalin.routes.post("/api/verify/resend", accounts::resend);
             javalin.routes.post("/api/login", login::login);
             javalin.routes.get("/api/account/transactions", accounts::transactions);
             javalin.routes.post("/api/money_transfer", money::transfer);
@@ -106,6 +119,8 @@ public final class BankServer implements AutoCloseable {
             javalin.routes.get("/api/admin/state", explorer::state);
             javalin.routes.get("/api/admin/accounts/{number}/history", explorer::history);
             javalin.routes.post("/api/admin/what-if", whatIf::whatIf);
+            javalin.routes.get("/api/admin/mail/dead", mailAdmin::deadLetters);
+            javalin.routes.post("/api/admin/mail/dead/{seq}/retry", mailAdmin::retry);
             javalin.routes.get("/health", ctx -> health(ctx, engine, metrics));
             javalin.routes.get("/metrics", ctx -> ctx.contentType(BankMetrics.CONTENT_TYPE).result(metrics.scrape()));
             javalin.routes.get(ApiDocs.OPENAPI_PATH,

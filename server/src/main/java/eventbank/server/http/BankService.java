@@ -4,41 +4,59 @@ import eventbank.engine.Engine;
 import eventbank.server.config.Config;
 import eventbank.server.mail.FileMailTransport;
 import eventbank.server.mail.MailTransport;
+import eventbank.server.mail.MailgunMailTransport;
 import eventbank.server.mail.Outbox;
 import eventbank.server.mail.OutboxSettings;
+import eventbank.server.mail.SmtpMailTransport;
+import eventbank.server.mail.VerificationResender;
 import eventbank.server.readmodel.AccountsReadModel;
 import eventbank.server.readmodel.OperationsReadModel;
 import eventbank.server.readmodel.ReportsReadModel;
 import eventbank.server.readmodel.StatementsReadModel;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.time.Clock;
 
 /**
- * Everything {@code serve} runs, started in order (engine, read models, outbox, HTTP) and closed
- * in reverse: HTTP stops taking requests, the outbox stops, the engine finishes the batch in
- * flight and releases the data directory.
+ * Everything {@code serve} runs, started in order (engine, read models, outbox and resender,
+ * HTTP) and closed in reverse: HTTP stops taking requests, the resender and the outbox stop, the
+ * engine finishes the batch in flight and releases the data directory, and the mail transport
+ * lets go of its connection.
  */
 public final class BankService implements AutoCloseable {
     private final Engine engine;
     private final ReadModels readModels;
+    private final MailTransport transport;
     private final Outbox outbox;
+    private final VerificationResender resender;
     private final BankServer server;
 
-    private BankService(Engine engine, ReadModels readModels, Outbox outbox, BankServer server) {
+    private BankService(Engine engine, ReadModels readModels, MailTransport transport, Outbox outbox,
+                        VerificationResender resender, BankServer server) {
         this.engine = engine;
         this.readModels = readModels;
+        this.transport = transport;
         this.outbox = outbox;
+        this.resender = resender;
         this.server = server;
     }
 
     /**
      * Starts the bank on {@code config}, listening on {@code port} (0: any free port; the
      * configuration's own http.port is at least 1). The file mail transport prints
-     * verification links to {@code console}. SMTP and Mailgun come with the mail issue.
+     * verification links to {@code console}.
      */
     public static BankService start(Config config, String host, int port, PrintStream console) throws IOException {
+        return start(config, host, port, console, Clock.systemUTC());
+    }
+
+    /** With the clock that rate limits, tokens and resent mails read (tests fix it). */
+    static BankService start(Config config, String host, int port, PrintStream console, Clock clock)
+            throws IOException {
         Engine engine = Engine.start(config.engineConfig());
+        MailTransport transport = null;
         Outbox outbox = null;
+        VerificationResender resender = null;
         try {
             ReadModels readModels = new ReadModels(new AccountsReadModel(), new StatementsReadModel(),
                     new OperationsReadModel(config.idempotencyWindowMicros()),
@@ -47,27 +65,49 @@ public final class BankService implements AutoCloseable {
             for (eventbank.server.readmodel.ReadModel model : readModels.all()) {
                 engine.subscribe(model);
             }
-            MailTransport transport = switch (config.mailTransport()) {
-                case FILE -> new FileMailTransport(Outbox.directoryOf(config.dataDirectory()),
-                        engine.config().storage(), console);
-                default -> throw new IllegalArgumentException("mail.transport=" + config.mailTransport()
-                        + " is not available yet; use file");
-            };
-            outbox = Outbox.of(engine, transport, OutboxSettings.of(config.publicUrl().toString(), config.mailFrom()));
+            transport = transportOf(config, engine, console);
+            OutboxSettings mail = OutboxSettings.of(config.publicUrl().toString(), config.mailFrom())
+                    .withBackoffMax(config.mailRetryBackoffMax().toMillis());
+            outbox = Outbox.of(engine, transport, mail);
             engine.subscribe(outbox);
-            BankServer server = new BankServer(engine, readModels, config).start(host, port);
-            return new BankService(engine, readModels, outbox, server);
+            resender = new VerificationResender(transport, mail, engine.verificationCodes(), clock);
+            BankServer server = new BankServer(engine, readModels, outbox, resender, config, clock).start(host, port);
+            return new BankService(engine, readModels, transport, outbox, resender, server);
         } catch (RuntimeException e) {
-            if (outbox != null) {
-                outbox.close();
-            }
             try {
+                stopMail(resender, outbox);
                 engine.close();
             } catch (InterruptedException interrupted) {
                 Thread.currentThread().interrupt();
+            } finally {
+                if (transport != null) {
+                    transport.close();
+                }
             }
             throw e;
         }
+    }
+
+    private static void stopMail(VerificationResender resender, Outbox outbox) throws InterruptedException {
+        try {
+            if (resender != null) {
+                resender.close();
+            }
+        } finally {
+            if (outbox != null) {
+                outbox.close();
+            }
+        }
+    }
+
+    /** The transport {@code mail.transport} names; the config holds its settings exactly then. */
+    private static MailTransport transportOf(Config config, Engine engine, PrintStream console) {
+        return switch (config.mailTransport()) {
+            case FILE -> new FileMailTransport(Outbox.directoryOf(config.dataDirectory()),
+                    engine.config().storage(), console);
+            case SMTP -> new SmtpMailTransport(config.smtp().orElseThrow(), config.mailFromAddress());
+            case MAILGUN -> new MailgunMailTransport(config.mailgun().orElseThrow());
+        };
     }
 
     public int port() {
@@ -82,13 +122,25 @@ public final class BankService implements AutoCloseable {
         return readModels;
     }
 
+    public Outbox outbox() {
+        return outbox;
+    }
+
+    public VerificationResender resender() {
+        return resender;
+    }
+
     @Override
     public void close() throws IOException, InterruptedException {
         try {
             server.close();
         } finally {
-            outbox.close();
-            engine.close();
+            try {
+                stopMail(resender, outbox);
+                engine.close();
+            } finally {
+                transport.close();
+            }
         }
     }
 }

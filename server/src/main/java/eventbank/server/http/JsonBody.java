@@ -81,6 +81,12 @@ final class JsonBody {
         return value;
     }
 
+    /** Whether the field is there, with a value other than null. */
+    boolean has(String name) {
+        JsonNode value = node.get(name);
+        return value != null && !value.isNull();
+    }
+
     String string(String name) {
         JsonNode value = required(name);
         if (!value.isTextual()) {

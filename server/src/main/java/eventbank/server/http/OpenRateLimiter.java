@@ -8,7 +8,9 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * How many accounts one client address may open ({@code http.open_rate_per_minute}): a token
+ * How many accounts one client address may open ({@code http.open_rate_per_minute}); instances
+ * of it also limit resent verification links per client address and per account (the key is
+ * then an account number). A token
  * bucket per address that holds {@code rate} tokens and gains one every {@code 60 / rate}
  * seconds, so a burst of {@code rate} openings, then one every {@code 60 / rate} seconds. A rate
  * of 0 limits nothing. In memory: a restart forgets it.

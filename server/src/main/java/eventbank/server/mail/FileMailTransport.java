@@ -2,7 +2,6 @@ package eventbank.server.mail;
 
 import eventbank.engine.storage.FileStorage;
 import eventbank.engine.storage.Storage;
-import eventbank.engine.storage.StorageFile;
 import jakarta.mail.Session;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -23,7 +22,7 @@ import java.util.Objects;
  */
 public final class FileMailTransport implements MailTransport {
     /** The suffix of a file being written; a reader of the outbox skips such files. */
-    public static final String TEMPORARY_SUFFIX = ".tmp";
+    public static final String TEMPORARY_SUFFIX = Storage.TEMPORARY_SUFFIX;
     private static final System.Logger LOG = System.getLogger(FileMailTransport.class.getName());
 
     private final Path directory;
@@ -59,20 +58,11 @@ public final class FileMailTransport implements MailTransport {
     public void send(OutgoingMail mail) throws IOException {
         byte[] message = MimeMails.bytes(MimeMails.build(session, mail), mail);
         String name = fileName(mail);
-        Path temporary = directory.resolve(name + TEMPORARY_SUFFIX);
-        storage.createDirectories(directory);
-        try (StorageFile file = storage.open(temporary, true)) {
-            // A crash may have left a longer file of the same name behind.
-            file.truncate(0);
-            file.write(ByteBuffer.wrap(message), 0);
-            file.force();
-        }
         // The link is printed before the file appears, so whoever sees the file sees the link.
         if (mail.link() != null) {
             console.println("eventbank: verification link for " + mail.to() + ": " + mail.link());
         }
-        storage.rename(temporary, directory.resolve(name));
-        storage.syncDirectory(directory);
+        storage.replaceDurably(directory.resolve(name), ByteBuffer.wrap(message));
         LOG.log(System.Logger.Level.DEBUG, () -> "wrote " + mail + " to " + directory.resolve(name));
     }
 }

@@ -3,6 +3,7 @@ package eventbank.server.mail;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.Locale;
 
 /**
@@ -15,6 +16,28 @@ final class MailTemplates {
 
     static OutgoingMail verification(OutboxSettings settings, long seq, Instant time, long accountNumber,
                                      String email, String code) {
+        return verification(settings, seq, OutgoingMail.Kind.VERIFICATION,
+                messageId(seq, OutgoingMail.Kind.VERIFICATION, accountNumber, settings.messageIdDomain()),
+                time, accountNumber, email, code);
+    }
+
+    /**
+     * The verification mail again, the same link (the code depends on the AccountOpened only).
+     * Each resend gets a Message-ID of its own, made unique by its time: a mailbox that has the
+     * earlier mail, deleted or filtered away, may drop a second mail carrying the same one.
+     */
+    static OutgoingMail verificationResent(OutboxSettings settings, long openedSeq, Instant time,
+                                           long accountNumber, String email, String code) {
+        OutgoingMail.Kind kind = OutgoingMail.Kind.VERIFICATION_RESENT;
+        String id = messageId(openedSeq, kind, accountNumber, settings.messageIdDomain());
+        long micros = ChronoUnit.MICROS.between(Instant.EPOCH, time);
+        String unique = id.substring(0, id.indexOf('@')) + "." + micros + id.substring(id.indexOf('@'));
+        return verification(settings, openedSeq, kind, unique, time, accountNumber, email, code);
+    }
+
+    private static OutgoingMail verification(OutboxSettings settings, long seq, OutgoingMail.Kind kind,
+                                             String messageId, Instant time, long accountNumber, String email,
+                                             String code) {
         String link = verificationLink(settings.publicUrl(), accountNumber, code);
         String text = """
                 Hello,
@@ -35,9 +58,8 @@ final class MailTemplates {
                 <p>If you did not open this account, ignore this mail:
                 nothing happens until the link is opened.</p>
                 """.formatted(escape(email), accountNumber, escape(link)));
-        return new OutgoingMail(seq, OutgoingMail.Kind.VERIFICATION,
-                messageId(seq, OutgoingMail.Kind.VERIFICATION, accountNumber, settings.messageIdDomain()),
-                settings.from(), email, "Confirm your eventbank account", time, text, html, link);
+        return new OutgoingMail(seq, kind, messageId, settings.from(), email, "Confirm your eventbank account", time,
+                text, html, link);
     }
 
     static OutgoingMail withdrawal(OutboxSettings settings, long seq, Instant time, long accountNumber,

@@ -15,6 +15,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 
 /**
@@ -35,22 +37,32 @@ import java.util.function.LongSupplier;
  * (the sequencer never waits for it), before the first new mail. Starting from the snapshotter's
  * snapshot instead is an optimization for later.
  *
- * <p><b>Failures.</b> A temporary failure of the transport is retried with a pause doubling
- * from {@code backoffMillisMin} to {@code backoffMillisMax}, up to {@code sendAttemptsMax}
- * attempts. The outbox runs on its subscription's thread, so it never blocks the sequencer: it
- * falls behind. Beyond the limit, or on a permanent failure, it checkpoints the mails already
- * sent and stops its subscription with an {@link OutboxStoppedException}, which the engine's
- * health reports; the mail is sent after the next start. (Setting such a mail aside in a
- * dead-letter list and going on is a later issue.)
+ * <p><b>Failures.</b> A temporary failure of the transport (the server is down, a 4xx) is
+ * retried with a pause doubling from {@code backoffMillisMin} up to the cap
+ * {@code backoffMillisMax} ({@code mail.retry_backoff_max}), for as long as it lasts: the number
+ * of attempts has no limit on purpose, since giving up would either lose the mail or need a
+ * restart to send it, and an outage of the mail server is neither the mail's fault nor the
+ * bank's. The pause is what is bounded. The outbox runs on its subscription's thread, which reads
+ * the journal on its own, so it never blocks the sequencer: it falls behind, and catches up when
+ * the server is back. A permanent failure (the server refuses this mail: an address that does
+ * not exist) is not retried: the mail is set aside in {@link DeadLetters} and the outbox goes on,
+ * so one bad address does not hold back everybody's mail; an operator lists and retries those
+ * ({@link #deadLetters}, {@link #retryDeadLetter}). Only when the dead letter cannot be written
+ * does the outbox stop.
  *
  * <p>Close the outbox before the engine: {@link #close()} ends a pause between attempts at once,
- * where the engine's own close would wait for the attempts to run out.
+ * where the engine's own close would wait for the outage to end.
  */
 public final class Outbox implements Subscriber, AutoCloseable {
     /** The directory of the outbox in the data directory: mails (file transport) and checkpoint. */
     public static final String DIRECTORY_NAME = "outbox";
+    /** The most dead letters one call of {@link #deadLetters} answers. */
+    public static final int DEAD_LETTERS_LIST_LIMIT_MAX = DeadLetters.LIST_LIMIT_MAX;
     private static final System.Logger LOG = System.getLogger(Outbox.class.getName());
     private static final String AFTER_RESTART = "it and the mails after it are sent after the next start";
+
+    /** A mail of the batch, with the facts a dead letter needs to make it again. */
+    private record Pending(OutgoingMail mail, long accountNumber, long amount, long balanceAfter) {}
 
     /** What the outbox knows of an account: where to write, and its balance now. */
     private static final class Account {
@@ -67,16 +79,20 @@ public final class Outbox implements Subscriber, AutoCloseable {
     private final MailTransport transport;
     private final VerificationCodes codes;
     private final OutboxCheckpoint checkpoint;
+    private final DeadLetters deadLetters;
     private final LongSupplier committedSeq;
     private final Map<Long, Account> accounts = new HashMap<>();
     /** The mails of the batch being handed over, in seq order; at most one per event. */
-    private final List<OutgoingMail> pending = new ArrayList<>();
+    private final List<Pending> pending = new ArrayList<>();
     private final Object pause = new Object();
+    /** One operator's retry at a time, so that two retries of one dead letter do not both send it. */
+    private final Object retrying = new Object();
     private Thread thread;
     /** Every event up to this seq has had its mail sent; durable in the checkpoint file. */
     private volatile long checkpointSeq;
-    private volatile long mailsSent;
-    private volatile long sendFailures;
+    private final AtomicLong mailsSent = new AtomicLong();
+    private final AtomicLong sendFailures = new AtomicLong();
+    private final AtomicLong mailsSetAside = new AtomicLong();
     private volatile boolean closed;
 
     /**
@@ -87,6 +103,7 @@ public final class Outbox implements Subscriber, AutoCloseable {
                   OutboxSettings settings, LongSupplier committedSeq) {
         this.checkpoint = new OutboxCheckpoint(Objects.requireNonNull(storage, "storage"),
                 Objects.requireNonNull(directory, "directory"));
+        this.deadLetters = new DeadLetters(storage, directory);
         this.codes = Objects.requireNonNull(codes, "codes");
         this.transport = Objects.requireNonNull(transport, "transport");
         this.settings = Objects.requireNonNull(settings, "settings");
@@ -141,8 +158,8 @@ public final class Outbox implements Subscriber, AutoCloseable {
                 accounts.put(e.accountNumber(), new Account(e.email(), e.openingBalance()));
                 if (send) {
                     String code = codes.codeFor(e.accountNumber(), recorded.seq());
-                    pending.add(MailTemplates.verification(settings, recorded.seq(), time, e.accountNumber(),
-                            e.email(), code));
+                    pending.add(new Pending(MailTemplates.verification(settings, recorded.seq(), time,
+                            e.accountNumber(), e.email(), code), e.accountNumber(), 0, 0));
                 }
             }
             case Event.AccountVerified e -> {
@@ -156,8 +173,9 @@ public final class Outbox implements Subscriber, AutoCloseable {
                 Account account = account(e.accountNumber(), recorded);
                 account.balance -= e.amount();
                 if (send) {
-                    pending.add(MailTemplates.withdrawal(settings, recorded.seq(), time, e.accountNumber(),
-                            account.email, e.amount(), account.balance));
+                    pending.add(new Pending(MailTemplates.withdrawal(settings, recorded.seq(), time,
+                            e.accountNumber(), account.email, e.amount(), account.balance), e.accountNumber(),
+                            e.amount(), account.balance));
                 }
             }
         }
@@ -178,12 +196,12 @@ public final class Outbox implements Subscriber, AutoCloseable {
             return;
         }
         try {
-            for (OutgoingMail mail : pending) {
+            for (Pending mail : pending) {
                 try {
                     sendWithRetries(mail);
                 } catch (Exception e) {
                     // Keep what was sent: the mails before this one are not sent again.
-                    saveProgress(mail.seq() - 1, e);
+                    saveProgress(mail.mail().seq() - 1, e);
                     throw e;
                 }
             }
@@ -194,30 +212,113 @@ public final class Outbox implements Subscriber, AutoCloseable {
         checkpointSeq = lastSeq;
     }
 
-    private void sendWithRetries(OutgoingMail mail) throws OutboxStoppedException, InterruptedException {
+    /** Sends the mail, retrying temporary failures until they end (or the outbox closes). */
+    private void sendWithRetries(Pending pending) throws OutboxStoppedException, InterruptedException {
+        OutgoingMail mail = pending.mail();
         for (int attempt = 1; ; attempt++) {
             try {
                 transport.send(mail);
-                mailsSent++;
+                mailsSent.incrementAndGet();
+                if (attempt > 1) {
+                    LOG.log(System.Logger.Level.INFO, "sent " + describe(mail) + " at attempt " + attempt);
+                }
                 return;
             } catch (PermanentMailException e) {
-                sendFailures++;
-                throw new OutboxStoppedException("the outbox stopped: " + describe(mail)
-                        + " was refused for good (" + e.getMessage() + "); " + AFTER_RESTART, e);
+                sendFailures.incrementAndGet();
+                setAside(pending, e);
+                return;
             } catch (IOException e) {
-                sendFailures++;
-                if (attempt >= settings.sendAttemptsMax()) {
-                    throw new OutboxStoppedException("the outbox stopped: sending " + describe(mail) + " failed "
-                            + attempt + (attempt == 1 ? " time" : " times") + ", as many as sendAttemptsMax allows,"
-                            + " the last with: " + e.getMessage() + "; " + AFTER_RESTART, e);
-                }
+                sendFailures.incrementAndGet();
                 long millis = settings.backoffMillisAfter(attempt);
                 LOG.log(System.Logger.Level.WARNING, "sending " + describe(mail) + " failed (attempt " + attempt
-                        + " of " + settings.sendAttemptsMax() + "): " + e.getMessage() + "; trying again in "
-                        + millis + " ms");
+                        + "): " + e.getMessage() + "; trying again in " + millis + " ms");
                 pauseFor(millis, mail);
             }
         }
+    }
+
+    /** Writes the mail's dead letter; when even that fails, the outbox stops before the mail. */
+    private void setAside(Pending pending, PermanentMailException refusal) throws OutboxStoppedException {
+        OutgoingMail mail = pending.mail();
+        try {
+            deadLetters.setAside(deadLetterOf(pending, refusal.getMessage()));
+        } catch (IOException e) {
+            e.addSuppressed(refusal);
+            throw new OutboxStoppedException("the outbox stopped: " + describe(mail) + " was refused for good ("
+                    + refusal.getMessage() + ") and could not be set aside in " + deadLetters.directory() + " ("
+                    + e.getMessage() + "); " + AFTER_RESTART, e);
+        }
+        mailsSetAside.incrementAndGet();
+        LOG.log(System.Logger.Level.WARNING, describe(mail) + " was refused for good and set aside in "
+                + deadLetters.directory().resolve(DeadLetters.fileName(mail.seq(), mail.kind())) + ": "
+                + refusal.getMessage());
+    }
+
+    private static DeadLetter deadLetterOf(Pending pending, String reason) {
+        OutgoingMail mail = pending.mail();
+        return new DeadLetter(mail.seq(), mail.kind(), mail.messageId(), mail.to(), mail.subject(), mail.time(),
+                pending.accountNumber(), pending.amount(), pending.balanceAfter(), reason, Instant.now());
+    }
+
+    /**
+     * Up to {@code limit} (at most {@link #DEAD_LETTERS_LIST_LIMIT_MAX}) mails set aside, with a
+     * seq above {@code afterSeq}, in seq order.
+     */
+    public List<DeadLetter> deadLetters(long afterSeq, int limit) throws IOException {
+        if (limit < 1 || limit > DEAD_LETTERS_LIST_LIMIT_MAX) {
+            throw new IllegalArgumentException("limit must be from 1 to " + DEAD_LETTERS_LIST_LIMIT_MAX);
+        }
+        return deadLetters.list(afterSeq, limit);
+    }
+
+    /**
+     * Sends the mail set aside for this seq again, now, on the caller's thread, once: the same
+     * mail, made again from the facts of its dead letter and the server key, with the Message-ID
+     * it had. Sent, its dead letter is deleted. Refused for good again, the dead letter stays with
+     * the new reason and the {@link PermanentMailException} is thrown; a temporary failure leaves
+     * it as it was and is thrown as it came. Empty when no mail of this seq is set aside.
+     */
+    public Optional<DeadLetter> retryDeadLetter(long seq) throws IOException {
+        synchronized (retrying) {
+            Optional<DeadLetter> found = deadLetters.find(seq);
+            if (found.isEmpty()) {
+                return found;
+            }
+            DeadLetter letter = found.get();
+            OutgoingMail mail = mailOf(letter);
+            try {
+                transport.send(mail);
+            } catch (PermanentMailException e) {
+                sendFailures.incrementAndGet();
+                deadLetters.setAside(new DeadLetter(letter.seq(), letter.kind(), letter.messageId(), letter.to(),
+                        letter.subject(), letter.time(), letter.accountNumber(), letter.amount(),
+                        letter.balanceAfter(), e.getMessage(), Instant.now()));
+                throw e;
+            } catch (IOException e) {
+                sendFailures.incrementAndGet();
+                throw e;
+            }
+            mailsSent.incrementAndGet();
+            deadLetters.remove(letter);
+            LOG.log(System.Logger.Level.INFO, "an operator's retry sent " + describe(mail)
+                    + "; its dead letter is deleted");
+            return found;
+        }
+    }
+
+    /** The mail a dead letter stands for, as the outbox first made it. */
+    private OutgoingMail mailOf(DeadLetter letter) {
+        OutgoingMail mail = switch (letter.kind()) {
+            case VERIFICATION -> MailTemplates.verification(settings, letter.seq(), letter.time(),
+                    letter.accountNumber(), letter.to(), codes.codeFor(letter.accountNumber(), letter.seq()));
+            case WITHDRAWAL -> MailTemplates.withdrawal(settings, letter.seq(), letter.time(), letter.accountNumber(),
+                    letter.to(), letter.amount(), letter.balanceAfter());
+            case VERIFICATION_RESENT -> throw new IllegalStateException(
+                    "the outbox sets aside no resent link, yet " + letter + " says so");
+        };
+        // The same mail keeps its Message-ID even if mail.from's domain changed since.
+        return new OutgoingMail(mail.seq(), mail.kind(), letter.messageId(), mail.from(), mail.to(), mail.subject(),
+                mail.time(), mail.textBody(), mail.htmlBody(), mail.link());
     }
 
     /** Waits before the next attempt; {@link #close()} ends the wait, and the outbox with it. */
@@ -285,13 +386,18 @@ public final class Outbox implements Subscriber, AutoCloseable {
         return checkpointSeq;
     }
 
-    /** Mails handed to the transport successfully since the start (a resent one counts again). */
+    /** Mails handed to the transport successfully since the start (a resent or retried one counts again). */
     public long mailsSent() {
-        return mailsSent;
+        return mailsSent.get();
+    }
+
+    /** Mails refused for good and set aside in the dead letters since the start. */
+    public long mailsSetAside() {
+        return mailsSetAside.get();
     }
 
     /** Failed attempts since the start, retried or not. */
     public long sendFailures() {
-        return sendFailures;
+        return sendFailures.get();
     }
 }

@@ -13,14 +13,13 @@ import java.util.regex.Pattern;
  *                        without a trailing slash; the verification link starts with it
  * @param from            the From address ({@code mail.from}), {@code name <address>} or a bare address
  * @param messageIdDomain the right-hand side of every Message-ID (by default the domain of {@code from})
- * @param sendAttemptsMax how many times one mail is tried before the outbox stops
  * @param backoffMillisMin the pause after the first failed attempt; each further pause doubles
- * @param backoffMillisMax the longest pause between two attempts
+ * @param backoffMillisMax the longest pause between two attempts ({@code mail.retry_backoff_max}):
+ *                         a temporary failure is retried without end, at least this often
  */
-public record OutboxSettings(String publicUrl, String from, String messageIdDomain, int sendAttemptsMax,
-                             long backoffMillisMin, long backoffMillisMax) {
-    /** With the defaults, one mail is tried for about two minutes (0.25 s doubling to 60 s). */
-    public static final int SEND_ATTEMPTS_MAX_DEFAULT = 10;
+public record OutboxSettings(String publicUrl, String from, String messageIdDomain, long backoffMillisMin,
+                             long backoffMillisMax) {
+    /** With the defaults, the pause goes 0.25 s, 0.5 s, 1 s, ... up to 60 s, then stays there. */
     public static final long BACKOFF_MILLIS_MIN_DEFAULT = 250;
     public static final long BACKOFF_MILLIS_MAX_DEFAULT = 60_000;
 
@@ -40,9 +39,6 @@ public record OutboxSettings(String publicUrl, String from, String messageIdDoma
         if (!DOMAIN.matcher(messageIdDomain).matches()) {
             throw new IllegalArgumentException("not a domain for Message-IDs: " + messageIdDomain);
         }
-        if (sendAttemptsMax < 1) {
-            throw new IllegalArgumentException("sendAttemptsMax must be at least 1");
-        }
         if (backoffMillisMin < 1 || backoffMillisMax < backoffMillisMin) {
             throw new IllegalArgumentException(
                     "backoff must satisfy 1 <= backoffMillisMin <= backoffMillisMax");
@@ -53,12 +49,17 @@ public record OutboxSettings(String publicUrl, String from, String messageIdDoma
     public static OutboxSettings of(String publicUrl, String from) {
         String address = parseFrom(from).getAddress();
         String domain = address.substring(address.lastIndexOf('@') + 1);
-        return new OutboxSettings(publicUrl, from, domain, SEND_ATTEMPTS_MAX_DEFAULT,
-                BACKOFF_MILLIS_MIN_DEFAULT, BACKOFF_MILLIS_MAX_DEFAULT);
+        return new OutboxSettings(publicUrl, from, domain, BACKOFF_MILLIS_MIN_DEFAULT, BACKOFF_MILLIS_MAX_DEFAULT);
     }
 
-    public OutboxSettings withRetries(int attemptsMax, long millisMin, long millisMax) {
-        return new OutboxSettings(publicUrl, from, messageIdDomain, attemptsMax, millisMin, millisMax);
+    /** These settings with pauses from {@code millisMin} doubling up to {@code millisMax}. */
+    public OutboxSettings withBackoff(long millisMin, long millisMax) {
+        return new OutboxSettings(publicUrl, from, messageIdDomain, millisMin, millisMax);
+    }
+
+    /** These settings with the cap {@code millisMax}; the first pause is the default or, below it, the cap. */
+    public OutboxSettings withBackoffMax(long millisMax) {
+        return withBackoff(Math.min(BACKOFF_MILLIS_MIN_DEFAULT, millisMax), millisMax);
     }
 
     /** The pause after failed attempt number {@code attempt} (from 1): doubling, capped. */

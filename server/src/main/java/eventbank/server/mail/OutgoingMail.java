@@ -8,7 +8,7 @@ import java.util.Objects;
  * one committed event (and of the server's key and settings), so the mail made again after a
  * restart is the same mail, with the same Message-ID.
  *
- * @param seq       the seq of the event the mail tells about
+ * @param seq       the seq of the event the mail tells about (for a resent link, the AccountOpened)
  * @param kind      what the mail is for; it names the file of the file transport
  * @param messageId the Message-ID header, angle brackets included
  * @param from      the From address, as configured ({@code mail.from})
@@ -21,17 +21,26 @@ public record OutgoingMail(long seq, Kind kind, String messageId, String from, S
 
     /** What a mail is for; {@link #label()} is the {@code {kind}} of {@code {seq:020}-{kind}.eml}. */
     public enum Kind {
-        VERIFICATION("verification"),
-        WITHDRAWAL("withdrawal");
+        VERIFICATION("verification", true),
+        /** The verification link again, asked for with POST /api/verify/resend: not from an event of its own. */
+        VERIFICATION_RESENT("verification-resent", true),
+        WITHDRAWAL("withdrawal", false);
 
         private final String label;
+        private final boolean carriesLink;
 
-        Kind(String label) {
+        Kind(String label, boolean carriesLink) {
             this.label = label;
+            this.carriesLink = carriesLink;
         }
 
         public String label() {
             return label;
+        }
+
+        /** Whether mails of this kind carry the verification link. */
+        public boolean carriesLink() {
+            return carriesLink;
         }
     }
 
@@ -47,7 +56,7 @@ public record OutgoingMail(long seq, Kind kind, String messageId, String from, S
         Objects.requireNonNull(time, "time");
         Objects.requireNonNull(textBody, "textBody");
         Objects.requireNonNull(htmlBody, "htmlBody");
-        if ((kind == Kind.VERIFICATION) != (link != null)) {
+        if (kind.carriesLink() != (link != null)) {
             throw new IllegalArgumentException("a verification mail, and only one, carries a link");
         }
     }

@@ -8,6 +8,8 @@ import eventbank.engine.SequencerStatistics;
 import eventbank.engine.Subscription;
 import eventbank.engine.journal.Journal;
 import eventbank.engine.journal.JournalFormat;
+import eventbank.server.mail.Outbox;
+import eventbank.server.mail.VerificationResender;
 import eventbank.server.readmodel.ReadModel;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -143,6 +145,32 @@ public final class BankMetrics {
         registry.getPrometheusRegistry().register((MultiCollector) () -> MetricSnapshots.of(
                 histogram("eventbank_fsync_seconds", "Time each commit's fsync took.", fsync, 1e-9),
                 histogram("eventbank_batch_events", "Events in each commit batch.", batches, 1)));
+    }
+
+    /**
+     * Counts the mail: sent and failed attempts of the outbox and of the resender, mails set
+     * aside for good, and resends dropped. The outbox's lag is the subscriber lag of "outbox".
+     */
+    public void registerMail(Outbox outbox, VerificationResender resender) {
+        mailCounter("eventbank.mail.sent", "outbox", outbox, Outbox::mailsSent,
+                "Mails handed to the mail transport (a mail sent again after a restart counts again).");
+        mailCounter("eventbank.mail.sent", "resender", resender, VerificationResender::sent,
+                "Mails handed to the mail transport (a mail sent again after a restart counts again).");
+        mailCounter("eventbank.mail.send.failures", "outbox", outbox, Outbox::sendFailures,
+                "Failed attempts to send a mail, retried or not.");
+        mailCounter("eventbank.mail.send.failures", "resender", resender, VerificationResender::failed,
+                "Failed attempts to send a mail, retried or not.");
+        FunctionCounter.builder("eventbank.mail.set.aside", outbox, Outbox::mailsSetAside)
+                .description("Mails refused for good and set aside in data/outbox/dead-letters/.")
+                .register(registry);
+        FunctionCounter.builder("eventbank.mail.resends.dropped", resender, VerificationResender::dropped)
+                .description("Resent verification links dropped: the resender's queue was full, or the server stopping.")
+                .register(registry);
+    }
+
+    private <T> void mailCounter(String name, String by, T source, java.util.function.ToDoubleFunction<T> count,
+                                 String description) {
+        FunctionCounter.builder(name, source, count).tag("by", by).description(description).register(registry);
     }
 
     /** Counts one reply to a command; the HTTP layer calls it once per command it answers. */

@@ -65,6 +65,15 @@ final class HttpApi {
         return send(request.build());
     }
 
+    /** A request without a body, with X-Operator-Key and a bearer token (each left out when null). */
+    Response operatorSend(String method, String path, String operatorKey, String token) throws Exception {
+        HttpRequest.Builder request = request(path, token).method(method, HttpRequest.BodyPublishers.noBody());
+        if (operatorKey != null) {
+            request.header("X-Operator-Key", operatorKey);
+        }
+        return send(request.build());
+    }
+
     Response post(String path, Object body, String token, String idempotencyKey) throws Exception {
         return postRaw(path, MAPPER.writeValueAsString(body), "application/json", token, idempotencyKey);
     }

@@ -34,12 +34,7 @@ class HttpStoryTest {
 
             // The link from the mail, as a browser and as a program would follow it.
             String queryA = server.verificationQuery(a);
-            // The file transport renames the .eml into place, then prints the link: wait for it.
-            java.time.Instant printedBy = java.time.Instant.now().plusSeconds(10);
-            while (!server.consoleText().contains("/api/verify?" + queryA) && java.time.Instant.now().isBefore(printedBy)) {
-                Thread.onSpinWait();
-            }
-            assertThat(server.consoleText()).contains("/api/verify?" + queryA);
+            assertThat(server.awaitConsole("/api/verify?" + queryA)).contains("/api/verify?" + queryA);
             HttpApi.Response verifiedA = http.get("/api/verify?" + queryA, null);
             assertThat(verifiedA.status()).as(verifiedA.toString()).isEqualTo(200);
             assertThat(verifiedA.json().get("verified").asBoolean()).isTrue();

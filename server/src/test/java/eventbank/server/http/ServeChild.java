@@ -21,6 +21,12 @@ record ServeChild(Process process, HttpApi http, Path out) {
      * @param faults the test-only {@code -Deventbank.faults} value, or null for none
      */
     static ServeChild start(Path temp, Path data, String faults) throws Exception {
+        return start(temp, data, faults, java.util.Map.of());
+    }
+
+    /** The same, with these environment variables besides. */
+    static ServeChild start(Path temp, Path data, String faults, java.util.Map<String, String> environment)
+            throws Exception {
         int port;
         try (ServerSocket socket = new ServerSocket(0)) {
             port = socket.getLocalPort();
@@ -35,8 +41,10 @@ record ServeChild(Process process, HttpApi http, Path out) {
                 "--data-dir", data.toString(), "--port", Integer.toString(port)));
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile());
         builder.environment().put("EVENTBANK_AUTH_BCRYPT_COST", "4");
+        builder.environment().putAll(environment);
         Process process = builder.start();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        // A bound, not a wait: a JVM starts in seconds, but the machine the suite runs on may be shared and loaded.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
         while (!Files.readString(out).contains("serving on")) {
             assertThat(process.isAlive()).as(Files.readString(out)).isTrue();
             assertThat(System.nanoTime()).as("the server did not start").isLessThan(deadline);

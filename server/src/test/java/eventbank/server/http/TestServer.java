@@ -12,6 +12,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
@@ -33,13 +34,17 @@ final class TestServer implements AutoCloseable {
     final ByteArrayOutputStream console = new ByteArrayOutputStream();
 
     private TestServer(Path dataDirectory, Map<String, String> settings) throws Exception {
+        this(dataDirectory, settings, Clock.systemUTC());
+    }
+
+    private TestServer(Path dataDirectory, Map<String, String> settings, Clock clock) throws Exception {
         this.dataDirectory = dataDirectory;
         Map<String, String> overrides = new HashMap<>(settings);
         overrides.put("data.dir", dataDirectory.toString());
         overrides.putIfAbsent("auth.bcrypt_cost", "4");
         this.config = new ConfigLoader(Map.of(), dataDirectory.getParent()).load(null, overrides);
         this.service = BankService.start(config, "127.0.0.1", 0,
-                new PrintStream(console, true, StandardCharsets.UTF_8));
+                new PrintStream(console, true, StandardCharsets.UTF_8), clock);
         this.http = new HttpApi("http://127.0.0.1:" + service.port());
     }
 
@@ -49,6 +54,11 @@ final class TestServer implements AutoCloseable {
 
     static TestServer start(Path dataDirectory, Map<String, String> settings) throws Exception {
         return new TestServer(dataDirectory, settings);
+    }
+
+    /** With the clock the HTTP layer reads (rate limits, tokens): a fixed one makes limits independent of speed. */
+    static TestServer start(Path dataDirectory, Map<String, String> settings, Clock clock) throws Exception {
+        return new TestServer(dataDirectory, settings, clock);
     }
 
     /** The query of the verification link mailed to this account, read from its .eml file. */
@@ -132,6 +142,18 @@ final class TestServer implements AutoCloseable {
 
     String consoleText() {
         return console.toString(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * The console once it holds {@code expected}: the file transport prints a link just after its
+     * mail file appears, so a test that found the file may look at the console a moment too soon.
+     */
+    String awaitConsole(String expected) throws InterruptedException {
+        Instant deadline = Instant.now().plus(Duration.ofSeconds(10));
+        while (!consoleText().contains(expected) && Instant.now().isBefore(deadline)) {
+            Thread.sleep(10);
+        }
+        return consoleText();
     }
 
     @Override

@@ -28,7 +28,7 @@ final class MailBank {
     static final Instant START = Instant.parse("2026-11-26T10:00:00.123456Z");
     /** Short pauses so retries take milliseconds. */
     static final OutboxSettings SETTINGS = OutboxSettings.of("http://localhost:8080/", "eventbank <noreply@bank.example>")
-            .withRetries(5, 1, 4);
+            .withBackoff(1, 4);
 
     final Path data;
     final Path outboxDirectory;

@@ -48,7 +48,7 @@ class MailTemplatesTest {
 
     @Test
     void backoffDoublesUpToItsCap() {
-        OutboxSettings settings = MailBank.SETTINGS.withRetries(100, 250, 60_000);
+        OutboxSettings settings = MailBank.SETTINGS.withBackoff(250, 60_000);
         assertThat(settings.backoffMillisAfter(1)).isEqualTo(250);
         assertThat(settings.backoffMillisAfter(2)).isEqualTo(500);
         assertThat(settings.backoffMillisAfter(3)).isEqualTo(1_000);
@@ -56,7 +56,7 @@ class MailTemplatesTest {
         assertThat(settings.backoffMillisAfter(9)).isEqualTo(60_000);
         assertThat(settings.backoffMillisAfter(64)).isEqualTo(60_000);
         assertThat(settings.backoffMillisAfter(Integer.MAX_VALUE)).isEqualTo(60_000);
-        OutboxSettings huge = MailBank.SETTINGS.withRetries(100, 3, Long.MAX_VALUE);
+        OutboxSettings huge = MailBank.SETTINGS.withBackoff(3, Long.MAX_VALUE);
         assertThat(huge.backoffMillisAfter(62)).isEqualTo(3L << 61);
         assertThat(huge.backoffMillisAfter(63)).as("no overflow").isEqualTo(Long.MAX_VALUE);
     }
@@ -67,8 +67,11 @@ class MailTemplatesTest {
                 .hasMessageContaining("public.url");
         assertThatThrownBy(() -> OutboxSettings.of("http://localhost", "not an address"))
                 .hasMessageContaining("mail.from");
-        assertThatThrownBy(() -> MailBank.SETTINGS.withRetries(0, 1, 1)).hasMessageContaining("sendAttemptsMax");
-        assertThatThrownBy(() -> MailBank.SETTINGS.withRetries(1, 10, 5)).hasMessageContaining("backoff");
+        assertThatThrownBy(() -> MailBank.SETTINGS.withBackoff(0, 1)).hasMessageContaining("backoff");
+        assertThatThrownBy(() -> MailBank.SETTINGS.withBackoff(10, 5)).hasMessageContaining("backoff");
+        // mail.retry_backoff_max alone: the first pause is the default, or the cap when that is lower.
+        assertThat(MailBank.SETTINGS.withBackoffMax(60_000).backoffMillisMin()).isEqualTo(250);
+        assertThat(MailBank.SETTINGS.withBackoffMax(100).backoffMillisMin()).isEqualTo(100);
         assertThat(OutboxSettings.of("http://localhost", "Bank <noreply@mail.bank.example>").messageIdDomain())
                 .isEqualTo("mail.bank.example");
         // The configuration's default mail.from.

@@ -142,7 +142,7 @@ class OutboxTest {
         ScriptedTransport down = new ScriptedTransport(bank.fileTransport(console.stream), ScriptedTransport.Step.FAIL);
         MailBank.Opened alice;
         MailBank.Opened bob;
-        try (MailBank.Running running = bank.start(down, MailBank.SETTINGS.withRetries(1_000_000, 1, 2))) {
+        try (MailBank.Running running = bank.start(down, MailBank.SETTINGS.withBackoff(1, 2))) {
             alice = running.open("alice@example.com");
             down.awaitAttempts(2);
             // The outbox retries on its own thread; the sequencer goes on committing.
@@ -172,15 +172,19 @@ class OutboxTest {
         MailBank bank = new MailBank(data);
         MailBank.Console console = new MailBank.Console();
         // Handed on, then the connection drops before the transport can say so: the outbox
-        // cannot know the mail went out, and with one attempt allowed it stops there.
+        // cannot know the mail went out. The server stays down, and the outbox is stopped while
+        // it waits to try again.
         ScriptedTransport dropping = new ScriptedTransport(bank.fileTransport(console.stream),
-                ScriptedTransport.Step.DELIVER_THEN_FAIL);
+                ScriptedTransport.Step.FAIL, ScriptedTransport.Step.DELIVER_THEN_FAIL);
         MailBank.Opened alice;
         String name;
         String firstMessageId;
-        try (MailBank.Running running = bank.start(dropping, MailBank.SETTINGS.withRetries(1, 1, 1))) {
+        try (MailBank.Running running = bank.start(dropping, MailBank.SETTINGS.withBackoff(1, 2))) {
             alice = running.open("alice@example.com");
-            assertThat(running.awaitStopped()).hasMessageContaining("failed 1 time, as many as sendAttemptsMax allows");
+            dropping.awaitAttempts(2);
+            running.outbox.close();
+            assertThat(running.awaitStopped()).hasMessageContaining("closed before the verification mail of seq "
+                    + alice.seq());
             assertThat(running.outbox.checkpointSeq()).isZero();
             name = String.format("%020d-verification.eml", alice.seq());
             firstMessageId = MailFiles.messageId(bank.outboxDirectory.resolve(name));
@@ -205,7 +209,7 @@ class OutboxTest {
         MailBank.Console console = new MailBank.Console();
         ScriptedTransport flaky = new ScriptedTransport(bank.fileTransport(console.stream),
                 ScriptedTransport.Step.DELIVER, ScriptedTransport.Step.FAIL, ScriptedTransport.Step.FAIL);
-        try (MailBank.Running running = bank.start(flaky, MailBank.SETTINGS.withRetries(3, 20, 40))) {
+        try (MailBank.Running running = bank.start(flaky, MailBank.SETTINGS.withBackoff(20, 40))) {
             MailBank.Opened alice = running.open("alice@example.com");
             running.awaitOutbox();
             assertThat(running.subscription.failure()).isNull();
@@ -224,55 +228,95 @@ class OutboxTest {
     }
 
     @Test
-    void aFailureBeyondTheCapStopsTheOutboxWithAClearErrorAndKeepsTheMailsSentBefore() throws Exception {
+    void anOutageOfAnyLengthIsRetriedUntilItEndsAndEveryMailGoesOutOnce() throws Exception {
         MailBank bank = new MailBank(data);
         MailBank.Console console = new MailBank.Console();
         ScriptedTransport transport = new ScriptedTransport(bank.fileTransport(console.stream),
                 ScriptedTransport.Step.DELIVER);
-        MailBank.Opened alice;
-        MailBank.Opened bob;
-        String code;
-        try (MailBank.Running running = bank.start(transport, MailBank.SETTINGS.withRetries(3, 1, 2))) {
-            alice = running.open("alice@example.com");
+        // Far more failures in a row than the ten attempts the outbox used to allow before it stopped.
+        int failures = 60;
+        try (MailBank.Running running = bank.start(transport, MailBank.SETTINGS.withBackoff(1, 4))) {
+            MailBank.Opened alice = running.open("alice@example.com");
             running.verify(alice);
             running.awaitOutbox();
             transport.otherwise(ScriptedTransport.Step.FAIL);
-            bob = running.open("bob@example.com");
-            code = running.engine.verificationCodes().codeFor(bob.number(), bob.seq());
-            Throwable failure = running.awaitStopped();
-            assertThat(failure).isInstanceOf(OutboxStoppedException.class)
-                    .hasMessageContaining("verification mail of seq " + bob.seq())
-                    .hasMessageContaining("failed 3 times, as many as sendAttemptsMax allows")
-                    .hasMessageContaining("simulated outage")
-                    .hasMessageNotContaining(code);
-            assertThat(running.engine.health().problems()).anySatisfy(problem ->
-                    assertThat(problem).contains("subscriber outbox stopped").doesNotContain(code));
-            // Every mail before bob's was sent, so the checkpoint moved up to the event before it.
-            assertThat(running.outbox.checkpointSeq()).isEqualTo(bob.seq() - 1);
-            // The engine still takes writes: the outbox only fell behind.
+            MailBank.Opened bob = running.open("bob@example.com");
+            transport.awaitAttempts(1 + failures);
+            // The engine takes writes all along: the outbox only falls behind.
+            long withdrawal = running.withdraw(alice, 1_00).seq();
+            running.verify(bob);
+            running.transfer(alice, bob, 2_00);
             assertThat(running.engine.health().writable()).isTrue();
-            running.withdraw(alice, 1_00);
-        }
-        assertThat(transport.attempts()).hasSize(1 + 3);
-
-        ScriptedTransport working = new ScriptedTransport(bank.fileTransport(console.stream),
-                ScriptedTransport.Step.DELIVER);
-        try (MailBank.Running running = bank.start(working)) {
+            assertThat(running.subscription.failure()).as("the outbox does not give up").isNull();
+            assertThat(running.outbox.checkpointSeq()).isLessThan(bob.seq());
+            transport.otherwise(ScriptedTransport.Step.DELIVER);
+            // Handled up to the head; the checkpoint stops at the last event that had a mail.
             running.awaitOutbox();
+            assertThat(running.outbox.checkpointSeq()).isEqualTo(withdrawal);
+            assertThat(running.outbox.sendFailures()).isGreaterThanOrEqualTo(failures);
         }
-        assertThat(working.delivered()).extracting(OutgoingMail::seq).containsExactly(bob.seq(), bob.seq() + 1);
+        assertThat(transport.delivered()).extracting(OutgoingMail::kind).containsExactly(
+                OutgoingMail.Kind.VERIFICATION, OutgoingMail.Kind.VERIFICATION, OutgoingMail.Kind.WITHDRAWAL);
+        assertThat(transport.delivered()).extracting(OutgoingMail::messageId).doesNotHaveDuplicates();
         assertThat(MailFiles.names(bank.outboxDirectory)).hasSize(3);
     }
 
     @Test
-    void aMailRefusedForGoodIsNotRetried() throws Exception {
+    void aMailRefusedForGoodIsSetAsideOnceAndTheMailsAfterItGoOut() throws Exception {
         MailBank bank = new MailBank(data);
+        ScriptedTransport refusingFirst = new ScriptedTransport(bank.fileTransport(new MailBank.Console().stream),
+                ScriptedTransport.Step.DELIVER, ScriptedTransport.Step.REFUSE);
+        MailBank.Opened alice;
+        MailBank.Opened bob;
+        try (MailBank.Running running = bank.start(refusingFirst, MailBank.SETTINGS.withBackoff(1, 1))) {
+            alice = running.open("alice@example.com");
+            bob = running.open("bob@example.com");
+            running.awaitOutbox();
+            assertThat(running.outbox.checkpointSeq()).isEqualTo(bob.seq());
+            assertThat(running.outbox.mailsSetAside()).isEqualTo(1);
+            assertThat(running.outbox.mailsSent()).isEqualTo(1);
+            assertThat(running.subscription.failure()).isNull();
+        }
+        assertThat(refusingFirst.attempts()).as("the refused mail is not retried")
+                .extracting(OutgoingMail::seq).containsExactly(alice.seq(), bob.seq());
+        assertThat(MailFiles.names(bank.outboxDirectory))
+                .containsExactly(String.format("%020d-verification.eml", bob.seq()));
+        Path deadLetter = bank.outboxDirectory.resolve("dead-letters")
+                .resolve(String.format("%020d-verification.txt", alice.seq()));
+        assertThat(Files.readString(deadLetter)).startsWith("seq: " + alice.seq() + "\n"
+                + "kind: verification\n"
+                + "message_id: <eventbank." + alice.seq() + ".verification." + alice.number() + "@bank.example>\n"
+                + "to: alice@example.com\n"
+                + "subject: Confirm your eventbank account\n"
+                + "time: " + MailBank.START + "\n"
+                + "account_number: " + alice.number() + "\n"
+                + "amount: 0\n"
+                + "balance_after: 0\n"
+                + "refused: simulated refusal\n"
+                + "set_aside_at: ")
+                .matches("(?s).*set_aside_at: \\d{4}-\\d\\d-\\d\\dT[0-9:.]+Z\n");
+
+        ScriptedTransport afterRestart = new ScriptedTransport(bank.fileTransport(new MailBank.Console().stream),
+                ScriptedTransport.Step.DELIVER);
+        try (MailBank.Running running = bank.start(afterRestart)) {
+            running.awaitOutbox();
+        }
+        assertThat(afterRestart.attempts()).as("a mail set aside is not tried again after a restart").isEmpty();
+    }
+
+    @Test
+    void aRefusedMailThatCannotBeSetAsideStopsTheOutboxBeforeIt() throws Exception {
+        MailBank bank = new MailBank(data);
+        // A file where the dead-letter directory should be: setting the mail aside fails.
+        Files.createDirectories(bank.outboxDirectory);
+        Files.writeString(bank.outboxDirectory.resolve("dead-letters"), "in the way");
         ScriptedTransport refusing = new ScriptedTransport(bank.fileTransport(new MailBank.Console().stream),
                 ScriptedTransport.Step.REFUSE);
-        try (MailBank.Running running = bank.start(refusing, MailBank.SETTINGS.withRetries(5, 1, 1))) {
+        try (MailBank.Running running = bank.start(refusing, MailBank.SETTINGS.withBackoff(1, 1))) {
             running.open("alice@example.com");
             assertThat(running.awaitStopped()).isInstanceOf(OutboxStoppedException.class)
-                    .hasMessageContaining("refused for good");
+                    .hasMessageContaining("refused for good").hasMessageContaining("could not be set aside");
+            assertThat(running.outbox.checkpointSeq()).isZero();
         }
         assertThat(refusing.attempts()).hasSize(1);
     }

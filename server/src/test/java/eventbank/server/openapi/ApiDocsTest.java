@@ -25,7 +25,10 @@ import org.junit.jupiter.params.provider.ValueSource;
 /** The API description against DESIGN.md's API contract, and the page that shows it. */
 class ApiDocsTest {
 
-    /** Every route of DESIGN.md's "API contract" table, as "METHOD path" in OpenAPI's path syntax. */
+    /**
+     * Every route of DESIGN.md's "API contract" table, as "METHOD path" in OpenAPI's path syntax,
+     * and the operator's dead-letter routes that issue 4 ("Email") adds beside it.
+     */
     static final List<String> CONTRACT_ROUTES = List.of(
             "POST /api/account",
             "GET /api/verify",
@@ -44,14 +47,15 @@ class ApiDocsTest {
             "GET /api/admin/accounts/{number}/history",
             "POST /api/admin/what-if",
             "GET /api/admin/audit/head",
+            "GET /api/admin/mail/dead",
+            "POST /api/admin/mail/dead/{seq}/retry",
             "GET /health",
             "GET /metrics",
             "GET /openapi.json",
             "GET /docs");
 
     /** The routes a later issue delivers: marked planned in the description. */
-    static final List<String> PLANNED_ROUTES = List.of(
-            "POST /api/verify/resend");
+    static final List<String> PLANNED_ROUTES = List.of();
 
     /** The routes that change state and so take an Idempotency-Key. */
     static final List<String> IDEMPOTENT_ROUTES = List.of(
@@ -74,6 +78,13 @@ class ApiDocsTest {
             Map.entry("busy", 503), Map.entry("journal_failed", 503),
             Map.entry("commit_outcome_unknown", 503), Map.entry("read_model_lagging", 503),
             Map.entry("starting", 503));
+
+    /**
+     * The codes of issue 4's dead-letter retry, which DESIGN.md's list does not hold (its
+     * statuses are from the list): the mail server refused the mail for good again, or could
+     * not take it now.
+     */
+    static final Map<String, Integer> ISSUE_ERROR_CODES = Map.of("mail_refused", 422, "mail_unavailable", 503);
 
     private static final Set<String> METHODS = Set.of("get", "put", "post", "delete", "options", "head", "patch", "trace");
     private static final Pattern CODE_IN_BACKTICKS = Pattern.compile("`([a-z_]+)`");
@@ -135,6 +146,7 @@ class ApiDocsTest {
         root.at("/components/schemas/ErrorCode/enum").forEach(code -> known.add(code.asText()));
         // DESIGN.md's codes, plus the 500 a bug in the server answers with.
         Set<String> expected = new HashSet<>(DESIGN_ERROR_CODES.keySet());
+        expected.addAll(ISSUE_ERROR_CODES.keySet());
         expected.add("internal_error");
         assertThat(known).containsExactlyInAnyOrderElementsOf(expected);
         operations().forEach((route, operation) -> operation.path("responses").properties().forEach(entry -> {
@@ -149,7 +161,8 @@ class ApiDocsTest {
             Set<String> described = codesOf(response);
             assertThat(described).as(route + " " + status + " lists its codes").isNotEmpty();
             for (String code : described) {
-                assertThat(DESIGN_ERROR_CODES).as(route + " " + status).containsEntry(code, status);
+                assertThat(ISSUE_ERROR_CODES.getOrDefault(code, DESIGN_ERROR_CODES.get(code)))
+                        .as(route + " " + status + " " + code).isEqualTo(status);
                 assertThat(media.path("examples").path(code).at("/value/error").asText())
                         .as(route + " " + status + " example of " + code).isEqualTo(code);
             }
@@ -318,7 +331,7 @@ class ApiDocsTest {
         Set<String> codes = new HashSet<>();
         Matcher matcher = CODE_IN_BACKTICKS.matcher(response.path("description").asText());
         while (matcher.find()) {
-            if (DESIGN_ERROR_CODES.containsKey(matcher.group(1))) {
+            if (DESIGN_ERROR_CODES.containsKey(matcher.group(1)) || ISSUE_ERROR_CODES.containsKey(matcher.group(1))) {
                 codes.add(matcher.group(1));
             }
         }

@@ -1,0 +1,99 @@
+package eventbank.server.http;
+
+import eventbank.server.mail.DeadLetter;
+import eventbank.server.mail.Outbox;
+import eventbank.server.mail.PermanentMailException;
+import io.javalin.http.Context;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The operator's view of the mails the outbox set aside (refused for good: a mailbox that does
+ * not exist), each behind {@link Api#operator(Context)}. Never the verification link or code.
+ *
+ * <ul>
+ *   <li>{@code GET /api/admin/mail/dead?after_seq=&limit=} → {@code {dead_letters: [...],
+ *       next_after_seq}}, in seq order.</li>
+ *   <li>{@code POST /api/admin/mail/dead/{seq}/retry} sends that mail again now, with its
+ *       Message-ID: 200 and the dead letter is gone; 404 not_found when no mail of that seq is
+ *       set aside; 422 mail_refused when the server refuses it for good again (it stays listed,
+ *       with the new reason); 503 mail_unavailable with Retry-After when the mail server cannot
+ *       take it now (it stays listed as it was).</li>
+ * </ul>
+ */
+final class MailAdminController {
+    static final int LIST_LIMIT_DEFAULT = 100;
+    /** Retry-After of a retry that met a mail server down: the operator tries again in a minute. */
+    static final int RETRY_AFTER_SECONDS = 60;
+    private static final Logger LOG = LoggerFactory.getLogger(MailAdminController.class);
+
+    private final Api api;
+    private final Outbox outbox;
+
+    MailAdminController(Api api, Outbox outbox) {
+        this.api = api;
+        this.outbox = outbox;
+    }
+
+    void deadLetters(Context ctx) {
+        api.operator(ctx);
+        String afterText = ctx.queryParam("after_seq");
+        long afterSeq = afterText == null ? 0 : Api.queryLong(afterText, "after_seq", 0, Long.MAX_VALUE);
+        String limitText = ctx.queryParam("limit");
+        int limit = limitText == null ? LIST_LIMIT_DEFAULT
+                : (int) Api.queryLong(limitText, "limit", 1, Outbox.DEAD_LETTERS_LIST_LIMIT_MAX);
+        List<DeadLetter> letters;
+        try {
+            letters = outbox.deadLetters(afterSeq, limit);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the dead letters", e);
+        }
+        List<Map<String, Object>> items = new ArrayList<>(letters.size());
+        for (DeadLetter letter : letters) {
+            items.add(itemOf(letter));
+        }
+        Object next = letters.size() < limit ? null : letters.getLast().seq();
+        ctx.json(Replies.map("dead_letters", items, "next_after_seq", next));
+    }
+
+    void retry(Context ctx) {
+        api.operator(ctx);
+        String seqText = ctx.pathParam("seq");
+        if (seqText.isEmpty() || seqText.length() > 19 || !seqText.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            throw notFound(seqText);
+        }
+        long seq = Long.parseLong(seqText);
+        Optional<DeadLetter> sent;
+        try {
+            sent = outbox.retryDeadLetter(seq);
+        } catch (PermanentMailException e) {
+            throw new ApiException(422, "mail_refused", "The mail server refused the mail of seq " + seq
+                    + " again, for good: " + e.getMessage() + ". It stays in the dead letters.");
+        } catch (IOException e) {
+            LOG.warn("retrying the dead letter of seq {} failed: {}", seq, e.getMessage());
+            throw new ApiException(503, "mail_unavailable", "The mail server could not take the mail of seq " + seq
+                    + " now: " + e.getMessage() + ". It stays in the dead letters; retry later.",
+                    RETRY_AFTER_SECONDS);
+        }
+        DeadLetter letter = sent.orElseThrow(() -> notFound(seqText));
+        ctx.json(Replies.map("seq", letter.seq(), "kind", letter.kind().label(), "recipient", letter.to(),
+                "message_id", letter.messageId(), "sent", true));
+    }
+
+    private static Map<String, Object> itemOf(DeadLetter letter) {
+        return Replies.map("seq", letter.seq(), "kind", letter.kind().label(), "recipient", letter.to(),
+                "subject", letter.subject(), "message_id", letter.messageId(), "reason", letter.reason(),
+                "time", letter.time().toString(), "set_aside_at", letter.setAsideAt().toString());
+    }
+
+    private static ApiException notFound(String seq) {
+        return new ApiException(404, "not_found", "No mail of seq " + JsonBody.sanitize(seq)
+                + " is in the dead letters.");
+    }
+}
