@@ -156,12 +156,6 @@ final class JsonBody {
         return items;
     }
 
-    /** Whether the field is there and not null. */
-    boolean has(String name) {
-        JsonNode value = node.get(name);
-        return value != null && !value.isNull();
-    }
-
     /** A JSON integer from {@code min} to {@code max}. */
     long wholeNumber(String name, long min, long max) {
         return wholeNumber(required(name), name, min, max);
