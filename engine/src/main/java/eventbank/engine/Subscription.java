@@ -124,7 +124,13 @@ public final class Subscription implements AutoCloseable {
             }
         } catch (Throwable t) {
             failure = t;
-            LOG.log(System.Logger.Level.ERROR, "subscriber " + subscriber.name() + " stopped", t);
+            SubscriberClosedException closed = t instanceof SubscriberClosedException c ? c
+                    : t.getCause() instanceof SubscriberClosedException c ? c : null;
+            if (closed != null) {
+                LOG.log(System.Logger.Level.INFO, "subscriber " + subscriber.name() + " closed: " + closed.getMessage());
+            } else {
+                LOG.log(System.Logger.Level.ERROR, "subscriber " + subscriber.name() + " stopped", t);
+            }
             synchronized (deliveredSignal) {
                 deliveredSignal.notifyAll();
             }

@@ -5,6 +5,7 @@ import eventbank.core.Recorded;
 import eventbank.core.VerificationCodes;
 import eventbank.engine.Engine;
 import eventbank.engine.Subscriber;
+import eventbank.engine.SubscriberClosedException;
 import eventbank.engine.storage.Storage;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -146,7 +147,7 @@ public final class Outbox implements Subscriber, AutoCloseable {
     }
 
     @Override
-    public void onEvent(Recorded recorded) throws OutboxStoppedException {
+    public void onEvent(Recorded recorded) throws OutboxStoppedException, SubscriberClosedException {
         assert Thread.currentThread() == thread : "the outbox runs on its subscription's thread only";
         if (closed) {
             throw closedBefore(checkpointSeq + 1, null);
@@ -213,7 +214,8 @@ public final class Outbox implements Subscriber, AutoCloseable {
     }
 
     /** Sends the mail, retrying temporary failures until they end (or the outbox closes). */
-    private void sendWithRetries(Pending pending) throws OutboxStoppedException, InterruptedException {
+    private void sendWithRetries(Pending pending)
+            throws OutboxStoppedException, SubscriberClosedException, InterruptedException {
         OutgoingMail mail = pending.mail();
         for (int attempt = 1; ; attempt++) {
             try {
@@ -323,7 +325,7 @@ public final class Outbox implements Subscriber, AutoCloseable {
 
     /** Waits before the next attempt; {@link #close()} ends the wait, and the outbox with it. */
     private void pauseFor(long millis, OutgoingMail mail)
-            throws OutboxStoppedException, InterruptedException {
+            throws OutboxStoppedException, SubscriberClosedException, InterruptedException {
         long deadline = System.nanoTime() + millis * 1_000_000;
         synchronized (pause) {
             long left = millis;
@@ -358,10 +360,9 @@ public final class Outbox implements Subscriber, AutoCloseable {
         return account;
     }
 
-    private static OutboxStoppedException closedBefore(long seq, OutgoingMail mail) {
+    private static SubscriberClosedException closedBefore(long seq, OutgoingMail mail) {
         String what = mail == null ? "the mails from seq " + seq + " on were" : describe(mail) + " was";
-        return new OutboxStoppedException("the outbox was closed before " + what + " sent; " + AFTER_RESTART,
-                null);
+        return new SubscriberClosedException("the outbox was closed before " + what + " sent; " + AFTER_RESTART);
     }
 
     /** Names a mail in logs and errors: kind, seq and Message-ID, never its link. */

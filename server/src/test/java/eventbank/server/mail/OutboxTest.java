@@ -149,7 +149,7 @@ class OutboxTest {
             bob = running.open("bob@example.com");
             assertThat(running.engine.committedSeq()).isEqualTo(bob.seq());
             running.outbox.close();
-            assertThat(running.awaitStopped()).isInstanceOf(OutboxStoppedException.class)
+            assertThat(running.awaitStopped()).isInstanceOf(eventbank.engine.SubscriberClosedException.class)
                     .hasMessageContaining("closed before the verification mail of seq " + alice.seq());
             assertThat(running.outbox.checkpointSeq()).isZero();
         }
