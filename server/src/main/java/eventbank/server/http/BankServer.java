@@ -39,6 +39,8 @@ public final class BankServer implements AutoCloseable {
     private static final Logger REQUESTS = LoggerFactory.getLogger("eventbank.http");
     private static final Logger LOG = LoggerFactory.getLogger(BankServer.class);
     private static final String ERROR_WRITTEN = "eventbank.error";
+    /** An error reply to a request whose body is longer than this closes the connection. */
+    private static final long UNREAD_BODY_BYTES_KEPT_ALIVE = 16 * 1024;
 
     private final Javalin app;
 
@@ -231,7 +233,20 @@ public final class BankServer implements AutoCloseable {
         if (e.retryAfterSeconds() != null) {
             ctx.header("Retry-After", Integer.toString(e.retryAfterSeconds()));
         }
+        if (mayLeaveBodyUnread(ctx, e)) {
+            // Jetty closes a connection whose request body was left unread past what it drains, after
+            // the reply; saying so in the reply keeps a keep-alive client from sending its next
+            // request on a connection about to close (it would get no reply at all).
+            ctx.header("Connection", "close");
+        }
         ctx.status(e.status()).json(Replies.map("error", e.code(), "message", e.getMessage()));
+    }
+
+    /** A body too large, or refused before it was read while longer than Jetty drains. */
+    private static boolean mayLeaveBodyUnread(Context ctx, ApiException e) {
+        long length = ctx.req().getContentLengthLong();
+        boolean chunked = length < 0 && ctx.header("Transfer-Encoding") != null;
+        return e.status() == 413 || chunked || length > UNREAD_BODY_BYTES_KEPT_ALIVE;
     }
 
     private static void writeIfBare(Context ctx, ApiException e) {

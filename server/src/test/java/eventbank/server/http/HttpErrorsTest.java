@@ -149,8 +149,16 @@ class HttpErrorsTest {
                 "unsupported_media_type");
         expect(http.postRaw("/api/withdraw", "{\"amount\":1}", null, alice.token(), null), 415,
                 "unsupported_media_type");
-        expect(http.postRaw("/api/account", "{\"email\":\"" + "x".repeat(5000) + "\"}", "application/json", null,
-                null), 413, "body_too_large");
+        HttpApi.Response tooLarge = http.postRaw("/api/account", "{\"email\":\"" + "x".repeat(5000) + "\"}",
+                "application/json", null, null);
+        expect(tooLarge, 413, "body_too_large");
+        // The rest of the body stays unread, so the server closes the connection: it says so, and a
+        // keep-alive client opens a new one for its next request instead of getting no reply.
+        assertThat(tooLarge.header("Connection")).isEqualToIgnoringCase("close");
+        HttpApi.Response refusedUnread = http.postRaw("/api/withdraw", "{\"amount\":1,\"pad\":\""
+                + "x".repeat(3000) + "\"}", "text/plain", alice.token(), null);
+        expect(refusedUnread, 415, "unsupported_media_type");
+        expect(http.get("/api/operations/unknown-key", alice.token()), 404, "not_found");
         expect(http.get("/api/operations/unknown-key", alice.token()), 404, "not_found");
     }
 

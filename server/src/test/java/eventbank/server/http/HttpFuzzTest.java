@@ -77,7 +77,13 @@ class HttpFuzzTest {
                     failures.add(pool.submit(() -> {
                         for (int i = 0; i < REQUESTS / 8; i++) {
                             HttpRequest request = request(random, server.http, a, b);
-                            HttpApi.Response response = server.http.send(request);
+                            HttpApi.Response response;
+                            try {
+                                response = server.http.send(request);
+                            } catch (java.io.IOException e) {
+                                return "seed " + seed + ": " + request.method() + " " + request.uri() + " "
+                                        + request.headers().map() + " → no reply: " + e;
+                            }
                             if (response.status() >= 500) {
                                 return "seed " + seed + ": " + request.method() + " " + request.uri() + " → "
                                         + response;
