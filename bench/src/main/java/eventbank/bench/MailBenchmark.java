@@ -33,7 +33,7 @@ import java.util.concurrent.atomic.LongAdder;
  *       verification mails and the outbox has checkpointed the last. The time includes the outbox reading the log and writing its
  *       checkpoint (one fsync per commit batch of 4,000 events).</li>
  *   <li>{@code drain-notices MAILS RUNS}: the same with withdrawal notices to 100 accounts,
- *       so that GreenMail keeps few mailboxes (see {@link #drainNotices}).</li>
+ *       so that GreenMail keeps few mailboxes (see {@link #drain}).</li>
  *   <li>{@code stalled SECONDS ROUNDS}: durable commands through the engine for SECONDS, with
  *       the outbox subscribed, once in front of GreenMail ("normal") and once in front of a
  *       server that accepts the connection and never answers ("stalled"), alternating, ROUNDS
@@ -68,7 +68,7 @@ public final class MailBenchmark {
             boolean notices = args[0].equals("drain-notices");
             double[] rates = new double[runs];
             for (int run = 0; run < runs; run++) {
-                rates[run] = notices ? drainNotices(size) : drain(size);
+                rates[run] = drain(size, notices);
                 int mails = notices ? size + NOTICE_ACCOUNTS : size;
                 System.out.printf(Locale.ROOT, "[%s] run %d: %,d mails in %.2f s = %,.0f mails/s%n", args[0], run + 1,
                         mails, mails / rates[run], rates[run]);
@@ -89,17 +89,31 @@ public final class MailBenchmark {
         }
     }
 
-    /** Mails per second from the outbox's start until GreenMail holds all {@code mails}. */
-    private static double drain(int mails) throws Exception {
+    /**
+     * Mails per second from the outbox's start until GreenMail holds every mail and the outbox
+     * has checkpointed the last. {@code count} verification mails to as many accounts; or, with
+     * {@code notices}, {@code count} withdrawal notices to {@link #NOTICE_ACCOUNTS} accounts (plus
+     * their verification mails): GreenMail looks a mailbox up by a linear search over all of them
+     * and creates one per new recipient, so N distinct recipients cost it O(N) each, where
+     * notices keep it at 100 mailboxes. The withdrawals are committed through the engine before
+     * the outbox is subscribed.
+     */
+    private static double drain(int count, boolean notices) throws Exception {
         Path directory = Fixtures.tempDirectory("eventbank-mail-drain-");
         int port = freePort();
         GreenMail smtp = new GreenMail(new ServerSetup(port, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
         smtp.start();
         try {
-            JournalBuilder.build(directory, mails, 0, 4_000, 1);
+            JournalBuilder.build(directory, notices ? NOTICE_ACCOUNTS : count, 0, 4_000, 1);
             try (Engine engine = Engine.start(EngineConfig.defaults(directory).withServerKey(Fixtures.SERVER_KEY));
                  SmtpMailTransport transport = transport(port);
                  Outbox outbox = Outbox.of(engine, transport, OutboxSettings.of("http://localhost:8080", FROM))) {
+                if (notices) {
+                    withdrawOneCentEach(engine, count);
+                }
+                // AccountOpened are seqs 1 to count; withdrawals come last.
+                long lastMailSeq = notices ? engine.committedSeq() : count;
+                int mails = notices ? NOTICE_ACCOUNTS + count : count;
                 long start = System.nanoTime();
                 engine.subscribe(outbox);
                 if (!smtp.waitForIncomingEmail(600_000, mails)) {
@@ -107,8 +121,8 @@ public final class MailBenchmark {
                             + " of " + mails + " mails in 10 minutes");
                 }
                 // The last mail is in GreenMail before the transport returns; the run ends when the
-                // outbox has checkpointed it (AccountOpened are seqs 1 to mails).
-                while (outbox.checkpointSeq() < mails) {
+                // outbox has checkpointed it.
+                while (outbox.checkpointSeq() < lastMailSeq) {
                     Thread.onSpinWait();
                 }
                 double seconds = (System.nanoTime() - start) / 1e9;
@@ -123,57 +137,20 @@ public final class MailBenchmark {
         }
     }
 
-    /**
-     * Like {@link #drain}, but the mails are withdrawal notices to {@link #NOTICE_ACCOUNTS}
-     * accounts: GreenMail looks a mailbox up by a linear search over all of them and creates one
-     * per new recipient, so N distinct recipients cost it O(N) each; here it keeps 100 mailboxes.
-     * The journal: 100 accounts (their 100 verification mails are counted too), then
-     * {@code notices} withdrawals of one cent, committed through the engine before the outbox
-     * is subscribed.
-     */
-    private static double drainNotices(int notices) throws Exception {
-        Path directory = Fixtures.tempDirectory("eventbank-mail-notices-");
-        int port = freePort();
-        GreenMail smtp = new GreenMail(new ServerSetup(port, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
-        smtp.start();
-        try {
-            JournalBuilder.build(directory, NOTICE_ACCOUNTS, 0, 4_000, 1);
-            try (Engine engine = Engine.start(EngineConfig.defaults(directory).withServerKey(Fixtures.SERVER_KEY));
-                 SmtpMailTransport transport = transport(port);
-                 Outbox outbox = Outbox.of(engine, transport, OutboxSettings.of("http://localhost:8080", FROM))) {
-                Semaphore permits = new Semaphore(IN_FLIGHT);
-                for (int i = 0; i < notices; i++) {
-                    permits.acquire();
-                    engine.submit(new Command.Withdraw(Fixtures.accountNumber(i % NOTICE_ACCOUNTS), 1, null))
-                            .whenComplete((outcome, failure) -> {
-                                if (!(outcome instanceof Outcome.Committed)) {
-                                    throw new IllegalStateException("a withdrawal was not committed: " + outcome);
-                                }
-                                permits.release();
-                            });
-                }
-                permits.acquire(IN_FLIGHT);
-                long head = engine.committedSeq();
-                int mails = NOTICE_ACCOUNTS + notices;
-                long start = System.nanoTime();
-                engine.subscribe(outbox);
-                if (!smtp.waitForIncomingEmail(600_000, mails)) {
-                    throw new IllegalStateException("GreenMail received " + smtp.getReceivedMessages().length
-                            + " of " + mails + " mails in 10 minutes");
-                }
-                while (outbox.checkpointSeq() < head) {
-                    Thread.onSpinWait();
-                }
-                double seconds = (System.nanoTime() - start) / 1e9;
-                if (outbox.mailsSent() != mails || outbox.sendFailures() != 0) {
-                    throw new IllegalStateException("sent " + outbox.mailsSent() + ", failed " + outbox.sendFailures());
-                }
-                return mails / seconds;
-            }
-        } finally {
-            smtp.stop();
-            Fixtures.deleteRecursively(directory);
+    /** Commits {@code count} withdrawals of one cent, round robin over the notice accounts. */
+    private static void withdrawOneCentEach(Engine engine, int count) throws InterruptedException {
+        Semaphore permits = new Semaphore(IN_FLIGHT);
+        for (int i = 0; i < count; i++) {
+            permits.acquire();
+            engine.submit(new Command.Withdraw(Fixtures.accountNumber(i % NOTICE_ACCOUNTS), 1, null))
+                    .whenComplete((outcome, failure) -> {
+                        if (!(outcome instanceof Outcome.Committed)) {
+                            throw new IllegalStateException("a withdrawal was not committed: " + outcome);
+                        }
+                        permits.release();
+                    });
         }
+        permits.acquire(IN_FLIGHT);
     }
 
     /** Committed commands per second for {@code seconds}, the outbox in front of a working or a stalled server. */
