@@ -32,6 +32,8 @@ import java.util.concurrent.atomic.LongAdder;
  *       SMTP transport; timed from the subscription until GreenMail has received all MAILS
  *       verification mails and the outbox has checkpointed the last. The time includes the outbox reading the log and writing its
  *       checkpoint (one fsync per commit batch of 4,000 events).</li>
+ *   <li>{@code drain-notices MAILS RUNS}: the same with withdrawal notices to 100 accounts,
+ *       so that GreenMail keeps few mailboxes (see {@link #drain}).</li>
  *   <li>{@code stalled SECONDS ROUNDS}: durable commands through the engine for SECONDS, with
  *       the outbox subscribed, once in front of GreenMail ("normal") and once in front of a
  *       server that accepts the connection and never answers ("stalled"), alternating, ROUNDS
@@ -48,26 +50,31 @@ import java.util.concurrent.atomic.LongAdder;
 public final class MailBenchmark {
     private static final String FROM = "eventbank <noreply@bank.example>";
     private static final int ACCOUNTS = 2_000;
+    private static final int NOTICE_ACCOUNTS = 100;
     private static final int IN_FLIGHT = 4_096;
     private static final int WITHDRAWAL_EVERY = 50;
 
     private MailBenchmark() {}
 
     public static void main(String[] args) throws Exception {
-        if (args.length != 3 || !List.of("drain", "stalled").contains(args[0])) {
-            System.err.println("usage: MailBenchmark drain MAILS RUNS | stalled SECONDS ROUNDS");
+        if (args.length != 3 || !List.of("drain", "drain-notices", "stalled").contains(args[0])) {
+            System.err.println("usage: MailBenchmark drain MAILS RUNS | drain-notices MAILS RUNS"
+                    + " | stalled SECONDS ROUNDS");
             System.exit(2);
         }
         int size = Integer.parseInt(args[1]);
         int runs = Integer.parseInt(args[2]);
-        if (args[0].equals("drain")) {
+        if (args[0].startsWith("drain")) {
+            boolean notices = args[0].equals("drain-notices");
             double[] rates = new double[runs];
             for (int run = 0; run < runs; run++) {
-                rates[run] = drain(size);
-                System.out.printf(Locale.ROOT, "[drain] run %d: %,d mails in %.2f s = %,.0f mails/s%n", run + 1,
-                        size, size / rates[run], rates[run]);
+                rates[run] = drain(size, notices);
+                int mails = notices ? size + NOTICE_ACCOUNTS : size;
+                System.out.printf(Locale.ROOT, "[%s] run %d: %,d mails in %.2f s = %,.0f mails/s%n", args[0], run + 1,
+                        mails, mails / rates[run], rates[run]);
             }
-            System.out.printf(Locale.ROOT, "[drain] median of %d runs: %,.0f mails/s%n", runs, Fixtures.median(rates));
+            System.out.printf(Locale.ROOT, "[%s] median of %d runs: %,.0f mails/s%n", args[0], runs,
+                    Fixtures.median(rates));
         } else {
             double[] normal = new double[runs];
             double[] stalled = new double[runs];
@@ -82,17 +89,31 @@ public final class MailBenchmark {
         }
     }
 
-    /** Mails per second from the outbox's start until GreenMail holds all {@code mails}. */
-    private static double drain(int mails) throws Exception {
+    /**
+     * Mails per second from the outbox's start until GreenMail holds every mail and the outbox
+     * has checkpointed the last. {@code count} verification mails to as many accounts; or, with
+     * {@code notices}, {@code count} withdrawal notices to {@link #NOTICE_ACCOUNTS} accounts (plus
+     * their verification mails): GreenMail looks a mailbox up by a linear search over all of them
+     * and creates one per new recipient, so N distinct recipients cost it O(N) each, where
+     * notices keep it at 100 mailboxes. The withdrawals are committed through the engine before
+     * the outbox is subscribed.
+     */
+    private static double drain(int count, boolean notices) throws Exception {
         Path directory = Fixtures.tempDirectory("eventbank-mail-drain-");
         int port = freePort();
         GreenMail smtp = new GreenMail(new ServerSetup(port, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
         smtp.start();
         try {
-            JournalBuilder.build(directory, mails, 0, 4_000, 1);
+            JournalBuilder.build(directory, notices ? NOTICE_ACCOUNTS : count, 0, 4_000, 1);
             try (Engine engine = Engine.start(EngineConfig.defaults(directory).withServerKey(Fixtures.SERVER_KEY));
                  SmtpMailTransport transport = transport(port);
                  Outbox outbox = Outbox.of(engine, transport, OutboxSettings.of("http://localhost:8080", FROM))) {
+                if (notices) {
+                    withdrawOneCentEach(engine, count);
+                }
+                // AccountOpened are seqs 1 to count; withdrawals come last.
+                long lastMailSeq = notices ? engine.committedSeq() : count;
+                int mails = notices ? NOTICE_ACCOUNTS + count : count;
                 long start = System.nanoTime();
                 engine.subscribe(outbox);
                 if (!smtp.waitForIncomingEmail(600_000, mails)) {
@@ -100,8 +121,8 @@ public final class MailBenchmark {
                             + " of " + mails + " mails in 10 minutes");
                 }
                 // The last mail is in GreenMail before the transport returns; the run ends when the
-                // outbox has checkpointed it (AccountOpened are seqs 1 to mails).
-                while (outbox.checkpointSeq() < mails) {
+                // outbox has checkpointed it.
+                while (outbox.checkpointSeq() < lastMailSeq) {
                     Thread.onSpinWait();
                 }
                 double seconds = (System.nanoTime() - start) / 1e9;
@@ -114,6 +135,22 @@ public final class MailBenchmark {
             smtp.stop();
             Fixtures.deleteRecursively(directory);
         }
+    }
+
+    /** Commits {@code count} withdrawals of one cent, round robin over the notice accounts. */
+    private static void withdrawOneCentEach(Engine engine, int count) throws InterruptedException {
+        Semaphore permits = new Semaphore(IN_FLIGHT);
+        for (int i = 0; i < count; i++) {
+            permits.acquire();
+            engine.submit(new Command.Withdraw(Fixtures.accountNumber(i % NOTICE_ACCOUNTS), 1, null))
+                    .whenComplete((outcome, failure) -> {
+                        if (!(outcome instanceof Outcome.Committed)) {
+                            throw new IllegalStateException("a withdrawal was not committed: " + outcome);
+                        }
+                        permits.release();
+                    });
+        }
+        permits.acquire(IN_FLIGHT);
     }
 
     /** Committed commands per second for {@code seconds}, the outbox in front of a working or a stalled server. */

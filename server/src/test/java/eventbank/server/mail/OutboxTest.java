@@ -1,12 +1,14 @@
 package eventbank.server.mail;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import eventbank.core.Command;
 import eventbank.engine.Outcome;
 import jakarta.mail.Message;
 import jakarta.mail.internet.InternetAddress;
 import jakarta.mail.internet.MimeMessage;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.temporal.ChronoUnit;
@@ -302,6 +304,57 @@ class OutboxTest {
             running.awaitOutbox();
         }
         assertThat(afterRestart.attempts()).as("a mail set aside is not tried again after a restart").isEmpty();
+    }
+
+    @Test
+    void aWithdrawalNoticeSetAsideIsMadeAgainWhole() throws Exception {
+        MailBank bank = new MailBank(data);
+        // Alice's verification goes out; her withdrawal notice is refused, then, retried by an
+        // operator, refused once more, then retried again when the server takes it.
+        ScriptedTransport transport = new ScriptedTransport(bank.fileTransport(new MailBank.Console().stream),
+                ScriptedTransport.Step.DELIVER, ScriptedTransport.Step.DELIVER, ScriptedTransport.Step.REFUSE,
+                ScriptedTransport.Step.REFUSE, ScriptedTransport.Step.FAIL);
+        try (MailBank.Running running = bank.start(transport)) {
+            MailBank.Opened alice = running.open("alice@example.com");
+            running.verify(alice);
+            long withdrawal = running.withdraw(alice, 123_45).seq();
+            running.awaitOutbox();
+            assertThat(running.outbox.mailsSetAside()).isEqualTo(1);
+            OutgoingMail first = transport.attempts().get(1);
+            assertThat(first.seq()).isEqualTo(withdrawal);
+
+            List<DeadLetter> listed = running.outbox.deadLetters(0, 10);
+            assertThat(listed).singleElement().satisfies(letter -> {
+                assertThat(letter.seq()).isEqualTo(withdrawal);
+                assertThat(letter.kind()).isEqualTo(OutgoingMail.Kind.WITHDRAWAL);
+                assertThat(letter.amount()).isEqualTo(123_45);
+                assertThat(letter.balanceAfter()).isEqualTo(1_000_00 - 123_45);
+                assertThat(letter.reason()).isEqualTo("simulated refusal");
+            });
+            assertThat(running.outbox.deadLetters(withdrawal, 10)).isEmpty();
+
+            assertThatThrownBy(() -> running.outbox.retryDeadLetter(withdrawal))
+                    .isInstanceOf(PermanentMailException.class);
+            assertThatThrownBy(() -> running.outbox.retryDeadLetter(withdrawal)).isInstanceOf(IOException.class)
+                    .isNotInstanceOf(PermanentMailException.class);
+            assertThat(running.outbox.deadLetters(0, 10)).hasSize(1);
+            assertThat(running.outbox.retryDeadLetter(withdrawal)).isPresent();
+            assertThat(running.outbox.deadLetters(0, 10)).isEmpty();
+            assertThat(running.outbox.retryDeadLetter(withdrawal)).isEmpty();
+            assertThat(running.outbox.retryDeadLetter(1)).as("a mail that went out is no dead letter").isEmpty();
+
+            // Each try is the mail first made: the same Message-ID, subject and bodies.
+            List<OutgoingMail> tries = transport.attempts().subList(1, 5);
+            assertThat(tries).allSatisfy(mail -> {
+                assertThat(mail.messageId()).isEqualTo(first.messageId());
+                assertThat(mail.subject()).isEqualTo(first.subject()).contains("$123.45");
+                assertThat(mail.textBody()).isEqualTo(first.textBody()).contains("$876.55");
+                assertThat(mail.htmlBody()).isEqualTo(first.htmlBody());
+                assertThat(mail.time()).isEqualTo(first.time());
+            });
+            assertThat(transport.delivered()).extracting(OutgoingMail::seq).containsExactly(alice.seq(), withdrawal);
+        }
+        assertThat(MailFiles.names(bank.outboxDirectory)).hasSize(2);
     }
 
     @Test
