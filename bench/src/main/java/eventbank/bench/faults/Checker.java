@@ -25,20 +25,47 @@ import java.util.concurrent.TimeUnit;
  * fault once every unanswered request has been retried with its key. It reads the journal and
  * the state through the command-line tools ({@code events}, {@code state}, {@code verify}, run
  * in this JVM, read-only as always), the balances and statements through the HTTP API, and the
- * mails as files in {@code data/outbox/}. Each check made is counted; each failure is a sentence.
+ * mails as files in {@code data/outbox/}, or, with the SMTP transport, as the {@link MailSink}
+ * received them. Each check made is counted; each failure is a sentence.
  */
 final class Checker {
     private static final long MAIL_WAIT_SECONDS_MAX = 60;
 
     private final BankClient client;
     private final Requests requests;
+    /** The run's SMTP server, or null for the file transport. */
+    private final MailSink mails;
+    /** A SIGKILL or an SMTP outage happened: a mail may have been sent twice (same Message-ID). */
+    private boolean resendsPossible;
+    private long mailsChecked;
+    private long mailsTwice;
     private long checks;
     private long lost;
     private final List<String> failures = new ArrayList<>();
 
     Checker(BankClient client, Requests requests) {
+        this(client, requests, null);
+    }
+
+    Checker(BankClient client, Requests requests, MailSink mails) {
         this.client = client;
         this.requests = requests;
+        this.mails = mails;
+    }
+
+    /** From now on a mail may arrive twice: the server was killed, or the SMTP server went away. */
+    void resendsPossible() {
+        resendsPossible = true;
+    }
+
+    /** Mails found in the SMTP server by the latest round (each round checks every mail again). */
+    long mailsChecked() {
+        return mailsChecked;
+    }
+
+    /** Of those, mails the SMTP server received more than once (the extra copies). */
+    long mailsTwice() {
+        return mailsTwice;
     }
 
     /** Individual checks made so far. */
@@ -81,7 +108,11 @@ final class Checker {
         checkVerify(dataDirectory);
         // Mail before HTTP: a verification link is printed once its mail is out, and the HTTP
         // checks log in with accounts that may have been opened just before the fault.
-        checkMail(ledger, dataDirectory);
+        if (mails != null) {
+            checkSmtpMail(ledger);
+        } else {
+            checkMail(ledger, dataDirectory);
+        }
         checkHttp(ledger, head, balances);
         if (expectHealthy) {
             checkHealth();
@@ -309,6 +340,63 @@ final class Checker {
         Set<String> unexpected = new TreeSet<>(present);
         unexpected.removeAll(expected.keySet());
         check(unexpected.isEmpty(), "mails for events that were not acknowledged: " + unexpected);
+    }
+
+    /**
+     * The same for the SMTP transport, from what the SMTP server received (across its outages):
+     * each acknowledged opening and withdrawal has a mail with the Message-ID of its seq, kind and
+     * account, sent to its holder, waited for (bounded) since the outbox catches up once the server
+     * is back; every mail received is one of these; a mail received twice only after a SIGKILL or an
+     * SMTP outage (the outbox sends it again, with the same Message-ID).
+     */
+    private void checkSmtpMail(Ledger ledger) throws Exception {
+        Map<String, Operation> expected = new TreeMap<>();
+        for (Operation operation : ledger.operations()) {
+            if (operation.state() == Operation.State.ACKNOWLEDGED && operation.kind != Operation.Kind.TRANSFER) {
+                String kind = operation.kind == Operation.Kind.OPEN ? "verification" : "withdrawal";
+                expected.put("eventbank." + operation.seq() + "." + kind + "." + operation.account.number(), operation);
+            }
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(MAIL_WAIT_SECONDS_MAX);
+        Map<String, List<MailSink.Mail>> received = receivedById(mails.received());
+        while (!received.keySet().containsAll(expected.keySet()) && System.nanoTime() < deadline) {
+            TimeUnit.MILLISECONDS.sleep(100); // polling the SMTP server, bounded by the deadline
+            received = receivedById(mails.received());
+        }
+        mailsChecked = 0;
+        mailsTwice = 0;
+        for (Map.Entry<String, Operation> mail : expected.entrySet()) {
+            Operation operation = mail.getValue();
+            List<MailSink.Mail> copies = received.get(mail.getKey());
+            if (copies == null) {
+                check(false, "no mail <" + mail.getKey() + "@...> for " + operation + " reached the SMTP server within "
+                        + MAIL_WAIT_SECONDS_MAX + " s");
+                continue;
+            }
+            mailsChecked++;
+            mailsTwice += copies.size() - 1;
+            for (MailSink.Mail copy : copies) {
+                check(copy.to().equals(List.of(operation.account.email)), "mail " + copy + " is not to the holder of "
+                        + operation);
+            }
+            check(copies.size() == 1 || resendsPossible, "mail " + mail.getKey() + " reached the SMTP server "
+                    + copies.size() + " times with neither a SIGKILL nor an SMTP outage before");
+        }
+        Set<String> unexpected = new TreeSet<>(received.keySet());
+        unexpected.removeAll(expected.keySet());
+        check(unexpected.isEmpty(), "mails in the SMTP server for events that were not acknowledged: " + unexpected);
+    }
+
+    /** The mails by their Message-ID's local part ({@code eventbank.{seq}.{kind}.{account}}). */
+    private static Map<String, List<MailSink.Mail>> receivedById(List<MailSink.Mail> mails) {
+        Map<String, List<MailSink.Mail>> byId = new HashMap<>();
+        for (MailSink.Mail mail : mails) {
+            String id = String.valueOf(mail.messageId());
+            int at = id.indexOf('@');
+            String local = id.startsWith("<") && at > 0 ? id.substring(1, at) : id;
+            byId.computeIfAbsent(local, k -> new ArrayList<>()).add(mail);
+        }
+        return byId;
     }
 
     private static Set<String> mailFiles(Path outbox) throws IOException {

@@ -10,22 +10,32 @@ import java.util.regex.Pattern;
 /**
  * The verification links the server printed on its console (the file transport prints each one
  * it mails), read from the run's console log as it grows. Only the query is kept: the server's
- * port changes at every restart, the link's code does not.
+ * port changes at every restart, the link's code does not. With the SMTP transport (which prints
+ * no link) they are read from the mails the {@link MailSink} received.
  */
 final class ConsoleLinks {
     private static final Pattern LINK =
             Pattern.compile("verification link for (\\S+): \\S*/api/verify\\?(account_number=\\d+&code=\\S+)");
 
     private final Path log;
+    private final MailSink mails;
     private final Map<String, String> queries = new ConcurrentHashMap<>();
     private long offset;
 
     ConsoleLinks(Path log) {
+        this(log, null);
+    }
+
+    ConsoleLinks(Path log, MailSink mails) {
         this.log = log;
+        this.mails = mails;
     }
 
     /** The query of the link mailed to {@code email}, or null when none was printed yet. */
     synchronized String queryFor(String email) throws IOException {
+        if (mails != null) {
+            return mails.queryFor(email);
+        }
         String query = queries.get(email);
         if (query != null) {
             return query;

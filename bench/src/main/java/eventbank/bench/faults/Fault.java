@@ -1,9 +1,8 @@
 package eventbank.bench.faults;
 
 /**
- * The faults the harness injects. {@code SMTP_DOWN} (the SMTP server going away and coming back)
- * is to come with the SMTP transport: it will start a GreenMail server, run the child with
- * {@code mail.transport=smtp}, and stop and restart GreenMail as its fault step.
+ * The faults the harness injects. A run whose faults include {@code SMTP_DOWN} sends its mail to
+ * a GreenMail server of its own ({@code mail.transport=smtp}, see {@link MailSink}).
  */
 public enum Fault {
     /** SIGKILL at a random moment under load, then a restart. */
@@ -17,7 +16,9 @@ public enum Fault {
     /** SIGKILL, the newest snapshot file damaged while the server is down, then a restart. */
     SNAPSHOT("snapshot"),
     /** The data directory's file system (a loop-mounted ext4 image) filled up; fail-stop; space back; restart. */
-    DISK_FULL("disk-full");
+    DISK_FULL("disk-full"),
+    /** The SMTP server (GreenMail) stopped under load for a while, then started again on its port. */
+    SMTP_DOWN("smtp-down");
 
     private final String label;
 
@@ -36,6 +37,6 @@ public enum Fault {
             }
         }
         throw new IllegalArgumentException("unknown fault " + label + "; known: sigkill, sigterm, journal-fsync, "
-                + "journal-write, snapshot, disk-full");
+                + "journal-write, snapshot, disk-full, smtp-down");
     }
 }

@@ -19,7 +19,7 @@ import java.util.SplittableRandom;
  * The fault harness (docs/RELIABILITY.md): runs the real server as a child process on a fresh
  * data directory, drives it over HTTP with concurrent clients, injects faults at random moments
  * (SIGKILL, SIGTERM, journal fsync and write failures through the test-only hook, a damaged
- * snapshot, a full disk), and after each one retries every request whose outcome is unknown with
+ * snapshot, a full disk, the SMTP server going away), and after each one retries every request whose outcome is unknown with
  * its Idempotency-Key and has the independent {@link Checker} compare the server with its own
  * record. The same seed makes the same choices (what the server is doing at each moment is up to
  * the scheduler).
@@ -70,7 +70,7 @@ public final class FaultHarness {
 
     /** What an invocation found; {@link #passed()} when every check held. */
     public record Result(Map<String, Integer> faults, long acknowledged, long lost, long checks, long checkRounds,
-                         List<String> failures, List<String> skipped, String table) {
+                         long mailsChecked, List<String> failures, List<String> skipped, String table) {
         public boolean passed() {
             return failures.isEmpty() && lost == 0;
         }
@@ -109,7 +109,8 @@ public final class FaultHarness {
             List<Fault> faults = onDisk ? diskSchedule(options) : schedule(options, random);
             Path directory = Files.createDirectories(work.resolve("run-" + run));
             List<String> failures = onDisk ? diskRun(options, run, random.nextLong(), directory, faults, tally, out)
-                    : new FaultRun(options, run, random.nextLong(), directory, null, tally, out).run(faults);
+                    : new FaultRun(options, run, random.nextLong(), directory, null, faults.contains(Fault.SMTP_DOWN), tally,
+                            out).run(faults);
             tally.runs++;
             tally.failures.addAll(failures);
             if (failures.isEmpty() && !options.keep()) {
@@ -124,7 +125,7 @@ public final class FaultHarness {
         }
         Map<String, Integer> faults = new java.util.TreeMap<>();
         tally.faults.forEach((fault, count) -> faults.put(fault.label(), count));
-        return new Result(faults, tally.acknowledged, tally.lost, tally.checks, tally.checkRounds,
+        return new Result(faults, tally.acknowledged, tally.lost, tally.checks, tally.checkRounds, tally.mailsChecked,
                 List.copyOf(tally.failures), List.copyOf(tally.skipped), tally.table(options.command()));
     }
 

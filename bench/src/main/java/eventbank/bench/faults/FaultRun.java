@@ -8,6 +8,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -25,6 +26,8 @@ final class FaultRun {
     private static final int REPLAYS_PER_ROUND = 8;
     /** The hook fails the 2nd to this many-th journal write or fsync after the start. */
     private static final int JOURNAL_FAULT_OCCURRENCE_MAX = 60;
+    /** The SMTP server stays away 1 s to this many ms, and at least until transfers were acknowledged. */
+    private static final int SMTP_OUTAGE_MILLIS_MAX = 3000;
 
     private final FaultHarness.Options options;
     private final int number;
@@ -32,6 +35,8 @@ final class FaultRun {
     private final Path dataDirectory;
     private final Path consoleLog;
     private final LoopDisk disk;
+    /** The run's SMTP server, or null when the run uses the file transport. */
+    private final MailSink mails;
     private final Tally tally;
     private final PrintStream out;
     private final Map<String, String> environment;
@@ -46,7 +51,13 @@ final class FaultRun {
     private long consoleOffset;
 
     FaultRun(FaultHarness.Options options, int number, long seed, Path directory, LoopDisk disk, Tally tally,
-             PrintStream out) {
+             PrintStream out) throws IOException {
+        this(options, number, seed, directory, disk, false, tally, out);
+    }
+
+    /** @param smtp send the mail to a GreenMail server of the run's own instead of {@code data/outbox/} */
+    FaultRun(FaultHarness.Options options, int number, long seed, Path directory, LoopDisk disk, boolean smtp,
+             Tally tally, PrintStream out) throws IOException {
         this.options = options;
         this.number = number;
         this.random = new SplittableRandom(seed);
@@ -55,13 +66,19 @@ final class FaultRun {
         this.disk = disk;
         this.tally = tally;
         this.out = out;
-        this.environment = Map.of("EVENTBANK_AUTH_BCRYPT_COST", "4", "EVENTBANK_HTTP_OPEN_RATE_PER_MINUTE", "0",
+        Map<String, String> variables = new HashMap<>(Map.of("EVENTBANK_AUTH_BCRYPT_COST", "4",
+                "EVENTBANK_HTTP_OPEN_RATE_PER_MINUTE", "0",
                 "EVENTBANK_SNAPSHOT_EVERY_EVENTS", Integer.toString(100 + random.nextInt(400)),
-                "EVENTBANK_JOURNAL_SEGMENT_BYTES", "1MiB");
+                "EVENTBANK_JOURNAL_SEGMENT_BYTES", "1MiB"));
+        this.mails = smtp ? new MailSink() : null;
+        if (mails != null) {
+            variables.putAll(mails.environment());
+        }
+        this.environment = Map.copyOf(variables);
         this.ledger = new Ledger("r" + number);
-        ConsoleLinks links = new ConsoleLinks(consoleLog);
+        ConsoleLinks links = new ConsoleLinks(consoleLog, mails);
         this.requests = new Requests(client, ledger, links);
-        this.checker = new Checker(client, requests);
+        this.checker = new Checker(client, requests, mails);
         this.workload = new Workload(ledger, requests, options.clients(), options.accountsMax(), random.split());
     }
 
@@ -93,6 +110,11 @@ final class FaultRun {
             tally.checks += checker.checks();
             tally.lost += checker.lost();
             tally.events += lastSeq();
+            tally.mailsChecked += checker.mailsChecked();
+            tally.mailsTwice += checker.mailsTwice();
+            if (mails != null) {
+                mails.close();
+            }
         }
         return failures;
     }
@@ -109,12 +131,18 @@ final class FaultRun {
 
     private String inject(Fault fault) throws Exception {
         tally.fault(fault);
+        if (fault == Fault.SIGKILL || fault == Fault.SNAPSHOT || fault == Fault.DISK_FULL
+                || fault == Fault.SMTP_DOWN) {
+            // A SIGKILL, or a dropped SMTP session: the outbox may send a mail again (same Message-ID).
+            checker.resendsPossible();
+        }
         return switch (fault) {
             case SIGKILL -> signal(true);
             case SIGTERM -> signal(false);
             case JOURNAL_FSYNC, JOURNAL_WRITE -> journalFault(fault);
             case SNAPSHOT -> snapshot();
             case DISK_FULL -> diskFull();
+            case SMTP_DOWN -> smtpDown();
         };
     }
 
@@ -144,6 +172,9 @@ final class FaultRun {
         String message = awaitFailStop("injected fault " + hook);
         workload.stop();
         boolean kill = random.nextBoolean();
+        if (kill) {
+            checker.resendsPossible();
+        }
         int status = kill ? server.kill() : server.terminate();
         // After fail-stop a SIGTERM ends the server with 1, never with the 0 of a healthy stop (finding 2).
         expect(status == (kill ? 137 : 1), "after fail-stop, " + (kill ? "SIGKILL" : "SIGTERM") + " ended the server"
@@ -262,6 +293,45 @@ final class FaultRun {
         disk.empty();
         start(null);
         return "filled to " + leave + " bytes free " + when + ": " + message + "; space given back, restarted";
+    }
+
+    /**
+     * Stops the SMTP server under load; the clients go on (transfers and withdrawals must still be
+     * acknowledged: the outbox works behind the journal); starts it again on the same port. The
+     * checker then waits for every mail.
+     */
+    private String smtpDown() throws Exception {
+        if (mails == null) {
+            throw new IllegalStateException("the smtp-down fault needs a run with the SMTP transport");
+        }
+        String when = loadUntilFaultPoint();
+        mails.stop();
+        long transfersBefore = acknowledgedTransfers();
+        long acknowledgedBefore = workload.acknowledged();
+        long millis = 1000 + random.nextInt(SMTP_OUTAGE_MILLIS_MAX - 999);
+        TimeUnit.MILLISECONDS.sleep(millis); // the outage itself, of a random length
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(FAULT_WAIT_SECONDS_MAX);
+        while (acknowledgedTransfers() == transfersBefore && System.nanoTime() < deadline) {
+            TimeUnit.MILLISECONDS.sleep(20); // polling the ledger, bounded by the deadline
+        }
+        long transfers = acknowledgedTransfers() - transfersBefore;
+        long acknowledged = workload.acknowledged() - acknowledgedBefore;
+        mails.start();
+        workload.stop();
+        expect(transfers > 0, "no transfer was acknowledged while the SMTP server was down ("
+                + acknowledged + " operations were)");
+        return "SMTP server down " + when + " for " + millis + " ms or more: " + acknowledged + " acknowledged"
+                + " meanwhile (" + transfers + " transfers), then back on port " + mails.port();
+    }
+
+    private long acknowledgedTransfers() {
+        long count = 0;
+        for (Operation operation : ledger.operations()) {
+            if (operation.kind == Operation.Kind.TRANSFER && operation.state() == Operation.State.ACKNOWLEDGED) {
+                count++;
+            }
+        }
+        return count;
     }
 
     // ---- Load, restarts, retries, checks ----

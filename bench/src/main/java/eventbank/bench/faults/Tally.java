@@ -22,6 +22,8 @@ final class Tally {
     long checkRounds;
     long checks;
     long lost;
+    long mailsChecked;
+    long mailsTwice;
     long events;
     final Map<String, Long> answers = new TreeMap<>();
     final List<String> failures = new ArrayList<>();
@@ -66,6 +68,10 @@ final class Tally {
         row(text, "highest acknowledged seq, summed over the runs", Long.toString(events));
         row(text, "check rounds (one after every fault)", Long.toString(checkRounds));
         row(text, "invariant checks made", Long.toString(checks));
+        row(text, "mails checked in the SMTP server (runs with smtp-down; each again after every later fault)",
+                Long.toString(mailsChecked));
+        row(text, "of those, received again (after a SIGKILL or an SMTP outage, same Message-ID)",
+                Long.toString(mailsTwice));
         row(text, "**acknowledged operations lost**", "**" + lost + "**");
         row(text, "failures", Integer.toString(failures.size()));
         row(text, "time", String.format("%.0f s", millis / 1000.0));

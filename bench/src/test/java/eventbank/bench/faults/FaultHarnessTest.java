@@ -15,6 +15,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The short run of the fault harness (docs/RELIABILITY.md), on every build: the real server as a
  * child process, clients under load, every kind of fault at least once, the checker after each.
+ * The ordinary run has an {@code smtp-down} fault, so its mail goes to GreenMail over SMTP; the
+ * full-disk run keeps the file transport.
  * {@code -Dfaults.seed=S} repeats a run's choices; the seed is printed first.
  */
 class FaultHarnessTest {
@@ -24,13 +26,14 @@ class FaultHarnessTest {
     Path temporary;
 
     @Test
-    void theServerSurvivesKillsStopsJournalFailuresAndADamagedSnapshot() throws Exception {
+    void theServerSurvivesKillsStopsJournalFailuresADamagedSnapshotAndTheSmtpServerGoingAway() throws Exception {
         Map<Fault, Integer> mix = new EnumMap<>(Fault.class);
         mix.put(Fault.SIGKILL, 4);
         mix.put(Fault.SIGTERM, 1);
         mix.put(Fault.JOURNAL_FSYNC, 1);
         mix.put(Fault.JOURNAL_WRITE, 1);
         mix.put(Fault.SNAPSHOT, 1);
+        mix.put(Fault.SMTP_DOWN, 1);
         FaultHarness.Options options = new FaultHarness.Options(SEED, 1, 6, mix, 0, 0, 6, 16, 300,
                 temporary.resolve("work"), false);
         FaultHarness.Result result = FaultHarness.run(options, System.out);
@@ -42,6 +45,7 @@ class FaultHarnessTest {
         }
         assertThat(result.checkRounds()).isEqualTo(6);
         assertThat(result.acknowledged()).isPositive();
+        assertThat(result.mailsChecked()).as("mails checked in the SMTP server").isPositive();
     }
 
     @Test
