@@ -204,6 +204,7 @@ public final class HttpLoad {
     record Result(double requestsPerSecond, long ok, long refused, long errors, long p50Micros, long p99Micros,
                   long p999Micros, long maxMicros) {}
 
+    private static final Pattern LAST_SEQ = Pattern.compile("\"last_seq\":(\\d+)");
     private static final Pattern WRK_SUMMARY = Pattern.compile("eventbank-wrk requests=(\\d+) seconds=([\\d.]+) "
             + "p50_us=(\\d+) p99_us=(\\d+) p999_us=(\\d+) max_us=(\\d+) errors=(\\d+)");
 
@@ -365,7 +366,7 @@ public final class HttpLoad {
     private static long lastSeq(HttpClient client, String base) throws Exception {
         String health = client.send(HttpRequest.newBuilder(URI.create(base + "/health")).GET().build(),
                 HttpResponse.BodyHandlers.ofString()).body();
-        Matcher m = Pattern.compile("\"last_seq\":(\\d+)").matcher(health);
+        Matcher m = LAST_SEQ.matcher(health);
         if (!m.find()) {
             throw new IllegalStateException("no last_seq in " + health);
         }

@@ -32,8 +32,8 @@ public final class Engine implements AutoCloseable {
     private final List<String> startWarnings;
     private final Sequencer sequencer;
     private final CopyOnWriteArrayList<Subscription> subscriptions = new CopyOnWriteArrayList<>();
-    /** Started with the engine; wakes the subscriptions after each commit. */
-    private final CommitNotifier notifier = new CommitNotifier();
+    /** Wakes the subscriptions after each commit; started with the sequencer. */
+    private final CommitNotifier notifier;
     private final Snapshotter snapshotter;
 
     private Engine(EngineConfig config, DataDirectoryLock lock, VerificationCodes codes, Journal journal,
@@ -50,6 +50,7 @@ public final class Engine implements AutoCloseable {
                 : new Snapshotter(new SnapshotStore(config.storage(), config.snapshotDirectory()),
                         startSnapshotSeq, config.snapshotEveryEvents(), config.snapshotsNewestKept(),
                         config.snapshotHistorySpanEvents(), config.idempotencyWindowMicros());
+        this.notifier = new CommitNotifier();
         this.sequencer = new Sequencer(bank, new Decider(codes), journal, config.clockMicros(),
                 config.accountNumbers(), config.sequencerLimits());
         sequencer.addCommitListener(notifier::committed);

@@ -63,7 +63,6 @@ public final class Sequencer implements AutoCloseable {
 
     private volatile boolean accepting = true;
     private volatile Throwable failure;
-    private volatile long committedSeq;
     /** The last durable seq with the chain hash after it, published together by the journal thread. */
     private volatile Head committedHead;
     /** The command the sequencer thread has taken and not yet put in a chunk; only that thread uses it. */
@@ -95,7 +94,6 @@ public final class Sequencer implements AutoCloseable {
         }
         this.batchBuffer = ByteBuffer.allocateDirect(JournalFormat.BATCH_HEADER_BYTES
                 + limits.chunksMax() * limits.chunkBytesMax());
-        this.committedSeq = journal.lastSeq();
         this.committedHead = new Head(journal.lastSeq(), journal.headHash());
         this.sequencerThread = new Thread(this::runSequencer, "eventbank-sequencer");
         this.journalThread = new Thread(this::runJournal, "eventbank-journal");
@@ -128,7 +126,7 @@ public final class Sequencer implements AutoCloseable {
 
     /** The seq of the last durable event. */
     public long committedSeq() {
-        return committedSeq;
+        return committedHead.seq();
     }
 
     /**
@@ -373,7 +371,6 @@ public final class Sequencer implements AutoCloseable {
                 journal.force();
                 statistics.recordCommit(count, batchBuffer.limit(), System.nanoTime() - started);
                 committedHead = new Head(journal.lastSeq(), journal.headHash());
-                committedSeq = journal.lastSeq();
             } catch (Throwable t) {
                 fail(t);
                 answerAll(group, new Outcome.Unavailable(Outcome.Failure.COMMIT_OUTCOME_UNKNOWN,
@@ -385,7 +382,7 @@ public final class Sequencer implements AutoCloseable {
         for (Chunk chunk : group) {
             chunk.answer();
         }
-        long seq = committedSeq;
+        long seq = committedHead.seq();
         for (LongConsumer listener : commitListeners) {
             listener.accept(seq);
         }

@@ -44,7 +44,7 @@ public final class Subscription implements AutoCloseable {
      * unpark, no monitor (a {@code notifyAll} here, then called on the journal thread, took 11%
      * of the server's samples under HTTP load).
      */
-    public void committed() {
+    void committed() {
         LockSupport.unpark(thread);
     }
 
