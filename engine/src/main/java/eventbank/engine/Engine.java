@@ -5,6 +5,7 @@ import eventbank.core.Command;
 import eventbank.core.Decider;
 import eventbank.core.HmacVerificationCodes;
 import eventbank.core.VerificationCodes;
+import eventbank.engine.journal.HighWaterMark;
 import eventbank.engine.journal.Journal;
 import eventbank.engine.journal.JournalReader;
 import eventbank.engine.journal.SnapshotMismatchException;
@@ -35,9 +36,12 @@ public final class Engine implements AutoCloseable {
     /** Wakes the subscriptions after each commit; started with the sequencer. */
     private final CommitNotifier notifier;
     private final Snapshotter snapshotter;
+    /** Writes the journal's high-water mark while the log grows, and at close. */
+    private final HighWaterMarker highWaterMarker;
 
     private Engine(EngineConfig config, DataDirectoryLock lock, VerificationCodes codes, Journal journal,
-                   Bank bank, long startSnapshotSeq, List<String> startWarnings) {
+                   Bank bank, long startSnapshotSeq, List<String> startWarnings, HighWaterMark mark,
+                   long markSeq) {
         this.config = config;
         this.lock = lock;
         this.codes = codes;
@@ -54,6 +58,9 @@ public final class Engine implements AutoCloseable {
         this.sequencer = new Sequencer(bank, new Decider(codes), journal, config.clockMicros(),
                 config.accountNumbers(), config.sequencerLimits());
         sequencer.addCommitListener(notifier::committed);
+        this.highWaterMarker = new HighWaterMarker(mark,
+                () -> sequencer.failure() == null ? sequencer.committedHead() : null, markSeq,
+                config.highWaterIntervalMillis()).start();
         if (snapshotter != null) {
             subscribe(snapshotter);
         }
@@ -66,6 +73,17 @@ public final class Engine implements AutoCloseable {
             config.storage().createDirectories(config.dataDirectory());
             byte[] key = config.serverKey() != null ? config.serverKey() : ServerKey.loadOrCreate(config.dataDirectory());
             List<String> warnings = new ArrayList<>();
+            // Read before the journal: it decides whether the journal's end may be cut.
+            DurableEvidence evidence = DurableEvidence.gather(config.storage(), config.dataDirectory(),
+                    config.evidence());
+            Journal.EndCheck endCheck = (lastSeq, headHash, torn) -> {
+                String refusal = evidence.refusal(lastSeq, torn);
+                if (refusal != null) {
+                    throw new RecoveryRefusedException("refusing to start, so that no acknowledged event is dropped"
+                            + " and no seq is handed out twice: " + refusal
+                            + ". Nothing was changed; see docs/OPERATIONS.md, \"When the start refuses\"");
+                }
+            };
             SnapshotStore snapshots = new SnapshotStore(config.storage(), config.snapshotDirectory());
             Journal journal = null;
             Bank bank = null;
@@ -80,13 +98,23 @@ public final class Engine implements AutoCloseable {
                     Bank candidate = loaded == null ? new Bank(config.idempotencyWindowMicros()) : loaded.bank();
                     journal = Journal.recover(config.storage(), config.journalDirectory(), config.segmentBytesMax(),
                             seq, loaded == null ? null : loaded.chainHash(),
-                            batch -> replay(candidate, batch));
+                            batch -> {
+                                evidence.observe(batch.header().firstSeq(), batch.header().lastSeq(),
+                                        batch.header().chainHash());
+                                replay(candidate, batch);
+                            }, endCheck);
                     bank = candidate;
                     snapshotSeq = seq;
                 } catch (SnapshotMismatchException | eventbank.engine.snapshot.SnapshotCorruptException e) {
                     warnings.add(e.getMessage());
                     LOG.log(System.Logger.Level.WARNING, e.getMessage() + "; trying an older snapshot");
                 }
+            }
+            for (String unreadable : evidence.unreadable()) {
+                String message = "evidence of committed events cannot be read (the journal ended cleanly, so it was"
+                        + " not needed): " + unreadable;
+                warnings.add(message);
+                LOG.log(System.Logger.Level.WARNING, message);
             }
             Journal.Recovery recovery = journal.recovery();
             if (recovery.tornTail() != null) {
@@ -100,10 +128,16 @@ public final class Engine implements AutoCloseable {
                 journal.close();
                 throw new IllegalStateException("the recovered state breaks the bank's invariant: " + broken);
             }
+            HighWaterMark mark = null;
             try {
-                return new Engine(config, lock, new HmacVerificationCodes(key), journal, bank, snapshotSeq, warnings);
-            } catch (RuntimeException e) {
+                mark = HighWaterMark.open(config.storage(), config.journalDirectory());
+                return new Engine(config, lock, new HmacVerificationCodes(key), journal, bank, snapshotSeq, warnings,
+                        mark, evidence.highWaterSeq());
+            } catch (IOException | RuntimeException e) {
                 journal.close();
+                if (mark != null) {
+                    mark.close();
+                }
                 throw e;
             }
         } catch (IOException | RuntimeException e) {
@@ -195,6 +229,10 @@ public final class Engine implements AutoCloseable {
                 problems.add("subscriber " + subscription.name() + " stopped: " + subscription.failure());
             }
         }
+        if (highWaterMarker.lastFailure() != null) {
+            problems.add("the journal's high-water mark cannot be written (the journal is intact; a damaged last"
+                    + " batch could not be told from a torn write): " + highWaterMarker.lastFailure());
+        }
         if (snapshotter != null && snapshotter.lastFailure() != null) {
             problems.add("the last snapshot failed (the journal is intact; starts replay more): "
                     + snapshotter.lastFailure());
@@ -211,6 +249,7 @@ public final class Engine implements AutoCloseable {
     public void close() throws IOException, InterruptedException {
         try {
             sequencer.close();
+            highWaterMarker.close(); // after the sequencer: the mark then proves every batch
             notifier.close();
             for (Subscription subscription : subscriptions) {
                 subscription.close();

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.List;
 import java.util.function.LongSupplier;
 
 /**
@@ -19,11 +20,17 @@ import java.util.function.LongSupplier;
  * @param snapshotEveryEvents       the snapshotter writes a snapshot after this many events; 0 = never
  * @param snapshotsNewestKept       how many of the newest snapshots are always kept
  * @param snapshotHistorySpanEvents of older snapshots, one is kept per span of this many events
+ * @param evidence                  where the server's subscribers leave durable proof of committed
+ *                                  seqs (checkpoints, mail files), besides the engine's own
+ * @param highWaterIntervalMillis   how often the journal's high-water mark is written while the
+ *                                  log grows: a batch older than this is provably committed; 0 =
+ *                                  at close only (tests that count fsyncs)
  */
 public record EngineConfig(Path dataDirectory, Storage storage, byte[] serverKey, boolean lockDataDirectory,
                            long segmentBytesMax, long snapshotEveryEvents, int snapshotsNewestKept,
                            long snapshotHistorySpanEvents, long idempotencyWindowMicros,
-                           SequencerLimits sequencerLimits, LongSupplier clockMicros, LongSupplier accountNumbers) {
+                           SequencerLimits sequencerLimits, LongSupplier clockMicros, LongSupplier accountNumbers,
+                           List<DurableEvidence.Source> evidence, long highWaterIntervalMillis) {
 
     public static final long SEGMENT_BYTES_MAX_DEFAULT = 256L << 20;
     public static final long SNAPSHOT_EVERY_EVENTS_DEFAULT = 1_000_000;
@@ -37,12 +44,20 @@ public record EngineConfig(Path dataDirectory, Storage storage, byte[] serverKey
      */
     public static final long SNAPSHOT_HISTORY_SPAN_EVENTS_DEFAULT = 1_000_000;
 
+    /**
+     * The high-water mark is written at most ten times a second: one small write and fsync per
+     * 100 ms beside the journal's own (BENCHMARKS.md measures what it costs), and a damaged last
+     * batch older than 100 ms is never cut as a torn write.
+     */
+    public static final long HIGH_WATER_INTERVAL_MILLIS_DEFAULT = 100;
+
     public static EngineConfig defaults(Path dataDirectory) {
         SecureRandom random = new SecureRandom();
         return new EngineConfig(dataDirectory, new FileStorage(), null, true, SEGMENT_BYTES_MAX_DEFAULT,
                 SNAPSHOT_EVERY_EVENTS_DEFAULT, SNAPSHOTS_NEWEST_KEPT_DEFAULT, SNAPSHOT_HISTORY_SPAN_EVENTS_DEFAULT,
                 Limits.IDEMPOTENCY_WINDOW_MICROS_DEFAULT, SequencerLimits.DEFAULT,
-                EngineConfig::wallClockMicros, () -> randomAccountNumber(random));
+                EngineConfig::wallClockMicros, () -> randomAccountNumber(random), List.of(),
+                HIGH_WATER_INTERVAL_MILLIS_DEFAULT);
     }
 
     public Path journalDirectory() {
@@ -56,49 +71,70 @@ public record EngineConfig(Path dataDirectory, Storage storage, byte[] serverKey
     public EngineConfig withStorage(Storage storage, boolean lockDataDirectory) {
         return new EngineConfig(dataDirectory, storage, serverKey, lockDataDirectory, segmentBytesMax,
                 snapshotEveryEvents, snapshotsNewestKept, snapshotHistorySpanEvents, idempotencyWindowMicros,
-                sequencerLimits, clockMicros, accountNumbers);
+                sequencerLimits, clockMicros, accountNumbers,
+                evidence, highWaterIntervalMillis);
     }
 
     public EngineConfig withServerKey(byte[] key) {
         return new EngineConfig(dataDirectory, storage, key, lockDataDirectory, segmentBytesMax,
                 snapshotEveryEvents, snapshotsNewestKept, snapshotHistorySpanEvents, idempotencyWindowMicros,
-                sequencerLimits, clockMicros, accountNumbers);
+                sequencerLimits, clockMicros, accountNumbers,
+                evidence, highWaterIntervalMillis);
     }
 
     public EngineConfig withSegmentBytesMax(long bytes) {
         return new EngineConfig(dataDirectory, storage, serverKey, lockDataDirectory, bytes,
                 snapshotEveryEvents, snapshotsNewestKept, snapshotHistorySpanEvents, idempotencyWindowMicros,
-                sequencerLimits, clockMicros, accountNumbers);
+                sequencerLimits, clockMicros, accountNumbers,
+                evidence, highWaterIntervalMillis);
     }
 
     public EngineConfig withSnapshots(long everyEvents, int newestKept, long historySpanEvents) {
         return new EngineConfig(dataDirectory, storage, serverKey, lockDataDirectory, segmentBytesMax,
                 everyEvents, newestKept, historySpanEvents, idempotencyWindowMicros,
-                sequencerLimits, clockMicros, accountNumbers);
+                sequencerLimits, clockMicros, accountNumbers,
+                evidence, highWaterIntervalMillis);
     }
 
     public EngineConfig withIdempotencyWindowMicros(long windowMicros) {
         return new EngineConfig(dataDirectory, storage, serverKey, lockDataDirectory, segmentBytesMax,
                 snapshotEveryEvents, snapshotsNewestKept, snapshotHistorySpanEvents, windowMicros,
-                sequencerLimits, clockMicros, accountNumbers);
+                sequencerLimits, clockMicros, accountNumbers,
+                evidence, highWaterIntervalMillis);
     }
 
     public EngineConfig withSequencerLimits(SequencerLimits limits) {
         return new EngineConfig(dataDirectory, storage, serverKey, lockDataDirectory, segmentBytesMax,
                 snapshotEveryEvents, snapshotsNewestKept, snapshotHistorySpanEvents, idempotencyWindowMicros,
-                limits, clockMicros, accountNumbers);
+                limits, clockMicros, accountNumbers,
+                evidence, highWaterIntervalMillis);
     }
 
     public EngineConfig withClock(LongSupplier clock) {
         return new EngineConfig(dataDirectory, storage, serverKey, lockDataDirectory, segmentBytesMax,
                 snapshotEveryEvents, snapshotsNewestKept, snapshotHistorySpanEvents, idempotencyWindowMicros,
-                sequencerLimits, clock, accountNumbers);
+                sequencerLimits, clock, accountNumbers,
+                evidence, highWaterIntervalMillis);
     }
 
     public EngineConfig withAccountNumbers(LongSupplier numbers) {
         return new EngineConfig(dataDirectory, storage, serverKey, lockDataDirectory, segmentBytesMax,
                 snapshotEveryEvents, snapshotsNewestKept, snapshotHistorySpanEvents, idempotencyWindowMicros,
-                sequencerLimits, clockMicros, numbers);
+                sequencerLimits, clockMicros, numbers,
+                evidence, highWaterIntervalMillis);
+    }
+
+    /** With {@code sources} of evidence besides the engine's own (the server's checkpoints and mail files). */
+    public EngineConfig withEvidence(List<DurableEvidence.Source> sources) {
+        return new EngineConfig(dataDirectory, storage, serverKey, lockDataDirectory, segmentBytesMax,
+                snapshotEveryEvents, snapshotsNewestKept, snapshotHistorySpanEvents, idempotencyWindowMicros,
+                sequencerLimits, clockMicros, accountNumbers, List.copyOf(sources), highWaterIntervalMillis);
+    }
+
+    public EngineConfig withHighWaterIntervalMillis(long millis) {
+        return new EngineConfig(dataDirectory, storage, serverKey, lockDataDirectory, segmentBytesMax,
+                snapshotEveryEvents, snapshotsNewestKept, snapshotHistorySpanEvents, idempotencyWindowMicros,
+                sequencerLimits, clockMicros, accountNumbers, evidence, millis);
     }
 
     public static long wallClockMicros() {

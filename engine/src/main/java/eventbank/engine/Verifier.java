@@ -40,6 +40,18 @@ public final class Verifier {
     private Verifier() {}
 
     public static Report verify(Storage storage, Path dataDirectory, long idempotencyWindowMicros) throws IOException {
+        return verify(storage, dataDirectory, idempotencyWindowMicros, List.of());
+    }
+
+    /**
+     * As above, judging the journal's end with the same {@link DurableEvidence} as a start
+     * does, {@code evidence} being the server's sources: a start refuses exactly when this
+     * finds a problem with the journal.
+     */
+    public static Report verify(Storage storage, Path dataDirectory, long idempotencyWindowMicros,
+                                List<DurableEvidence.Source> evidence) throws IOException {
+        // Read before the journal: beside a running server, nothing read here is newer than it.
+        DurableEvidence durable = DurableEvidence.gather(storage, dataDirectory, evidence);
         Path journalDirectory = dataDirectory.resolve("journal");
         SnapshotStore snapshots = new SnapshotStore(storage, dataDirectory.resolve("snapshots"));
         List<String> problems = new ArrayList<>();
@@ -56,6 +68,7 @@ public final class Verifier {
             reader.seek(0);
             JournalReader.Batch batch;
             while ((batch = reader.next(Long.MAX_VALUE)) != null) {
+                durable.observe(batch.header().firstSeq(), batch.header().lastSeq(), batch.header().chainHash());
                 batch.forEach(replayed::evolve);
                 events += batch.header().count();
                 batches++;
@@ -69,13 +82,22 @@ public final class Verifier {
             head = reader.chainHash();
             journalReadToItsEnd = true;
             JournalReader.TornTail torn = reader.tornTail();
-            if (torn != null) {
+            String refusal = durable.refusal(reader.nextSeq() - 1, torn);
+            if (refusal != null) {
+                problems.add(refusal + " (a start refuses this data directory)");
+            } else if (torn != null) {
                 warnings.add("the journal ends in bytes that are not a whole batch (a torn write, which the next "
                         + "start quarantines, or a batch being written right now): " + torn.length() + " bytes in "
                         + torn.file() + " at offset " + torn.offset() + ", " + torn.problem());
             }
         } catch (JournalCorruptException | MalformedRecordException | IllegalStateException e) {
             problems.add(e.getMessage());
+        }
+        for (String unreadable : durable.unreadable()) {
+            String warning = "evidence of committed events cannot be read: " + unreadable;
+            if (problems.stream().noneMatch(problem -> problem.contains(unreadable))) {
+                warnings.add(warning);
+            }
         }
         int checked = checkSnapshots(snapshots, snapshotSeqs, chainHashAt, digestAt, replayed, journalReadToItsEnd,
                 idempotencyWindowMicros, problems, warnings);

@@ -1,6 +1,7 @@
 package eventbank.server;
 
 import eventbank.engine.DataDirectoryLock;
+import eventbank.engine.RecoveryRefusedException;
 import eventbank.engine.journal.JournalCorruptException;
 import eventbank.engine.journal.MalformedRecordException;
 import eventbank.engine.snapshot.SnapshotCorruptException;
@@ -119,6 +120,7 @@ public final class Main implements Callable<Integer> {
         return switch (exception) {
             case CommandFailure e -> e.exitCode();
             case JournalCorruptException e -> ExitCodes.CHECK_FAILED;
+            case RecoveryRefusedException e -> ExitCodes.CHECK_FAILED;
             case MalformedRecordException e -> ExitCodes.CHECK_FAILED;
             case SnapshotCorruptException e -> ExitCodes.CHECK_FAILED;
             case DataDirectoryLock.DataDirectoryLockedException e -> ExitCodes.DATA_DIRECTORY;
@@ -133,6 +135,7 @@ public final class Main implements Callable<Integer> {
         return switch (exception) {
             case CommandFailure e -> e.getMessage();
             case JournalCorruptException e -> e.getMessage();
+            case RecoveryRefusedException e -> e.getMessage();
             case MalformedRecordException e -> "a journal record does not parse: " + e.getMessage();
             case SnapshotCorruptException e -> e.getMessage();
             case DataDirectoryLock.DataDirectoryLockedException e -> e.getMessage();

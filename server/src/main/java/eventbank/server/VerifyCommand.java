@@ -47,8 +47,9 @@ final class VerifyCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         Path directory = dataDirectory.existing(environment);
-        Verifier.Report report = Verifier.verify(new FileStorage(), directory,
-                replayConfig.idempotencyWindowMicros(environment));
+        FileStorage storage = new FileStorage();
+        Verifier.Report report = Verifier.verify(storage, directory, replayConfig.idempotencyWindowMicros(environment),
+                DataDirectoryEvidence.sources(storage, directory));
         PrintWriter out = spec.commandLine().getOut();
         printSummary(out, directory, report);
         out.flush();

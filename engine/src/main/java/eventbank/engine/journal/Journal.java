@@ -17,6 +17,7 @@ import java.util.Arrays;
  * write out of the way before anything new is appended.
  */
 public final class Journal implements Closeable {
+    private static final System.Logger LOG = System.getLogger(Journal.class.getName());
     public static final String QUARANTINE_DIRECTORY = "quarantine";
 
     /** What recovery found: the head of the log and, when there was one, the torn tail it moved. */
@@ -28,13 +29,33 @@ public final class Journal implements Closeable {
         void accept(JournalReader.Batch batch);
     }
 
+    /**
+     * Judges the end recovery found before anything is cut or written: it throws to refuse the
+     * start (durable evidence says the journal held more), and then the journal is left as it was.
+     */
+    @FunctionalInterface
+    public interface EndCheck {
+        void check(long lastSeq, byte[] headHash, TornTail tornTail) throws IOException;
+    }
+
+    /**
+     * The name of the file made ready to become the next segment. A rollover renames it, so it
+     * needs no new file descriptor: a process out of them (a flood of connections) must not fail
+     * the journal. Other names in the journal directory are ignored by readers.
+     */
+    public static final String NEXT_SEGMENT_FILE_NAME = "next-segment";
+
     private final Storage storage;
     private final Path directory;
     private final long segmentBytesMax;
     private final MessageDigest sha256 = JournalFormat.newSha256();
     private final Recovery recovery;
+    /** The journal directory, held open for the fsync that makes a new segment's name durable. */
+    private final Storage.Directory directoryHandle;
     private StorageFile current;
     private long currentSize;
+    /** The file that becomes the next segment; null until it could be made (see {@link #prepareNext}). */
+    private StorageFile next;
     private long lastSeq;
     private byte[] headHash;
 
@@ -46,9 +67,16 @@ public final class Journal implements Closeable {
         this.recovery = recovery;
         this.lastSeq = recovery.lastSeq();
         this.headHash = recovery.headHash();
-        if (currentPath != null) {
-            this.current = storage.open(currentPath, false);
-            this.currentSize = currentSize;
+        this.directoryHandle = storage.openDirectory(directory);
+        try {
+            if (currentPath != null) {
+                this.current = storage.open(currentPath, false);
+                this.currentSize = currentSize;
+            }
+            prepareNext();
+        } catch (IOException | RuntimeException e) {
+            close();
+            throw e;
         }
     }
 
@@ -61,6 +89,16 @@ public final class Journal implements Closeable {
      */
     public static Journal recover(Storage storage, Path directory, long segmentBytesMax, long afterSeq,
                                   byte[] expectedHash, BatchConsumer replay) throws IOException {
+        return recover(storage, directory, segmentBytesMax, afterSeq, expectedHash, replay, (last, hash, torn) -> { });
+    }
+
+    /**
+     * As above, with {@code endCheck} judging the end found before a torn tail is cut: a start
+     * it refuses leaves the journal untouched, for an operator to look at.
+     */
+    public static Journal recover(Storage storage, Path directory, long segmentBytesMax, long afterSeq,
+                                  byte[] expectedHash, BatchConsumer replay, EndCheck endCheck)
+            throws IOException {
         storage.createDirectories(directory);
         try (JournalReader reader = new JournalReader(storage, directory, true)) {
             reader.seek(afterSeq);
@@ -74,6 +112,7 @@ public final class Journal implements Closeable {
                 replay.accept(batch);
             }
             TornTail torn = reader.tornTail();
+            endCheck.check(reader.nextSeq() - 1, reader.chainHash(), torn);
             Path quarantined = torn == null ? null : quarantine(storage, directory, torn);
             Path currentPath = reader.segment();
             if (torn != null && torn.offset() == 0) {
@@ -127,26 +166,72 @@ public final class Journal implements Closeable {
 
     @Override
     public void close() throws IOException {
-        if (current != null) {
-            current.close();
-            current = null;
+        try (directoryHandle) {
+            if (current != null) {
+                current.close();
+                current = null;
+            }
+            if (next != null) {
+                next.close();
+                next = null;
+            }
         }
     }
 
-    /** A new segment is durable, name included, before any batch is written to it. */
+    /**
+     * A new segment is durable, name included, before any batch is written to it: its header is
+     * written and forced in the file made ready beforehand, which is then renamed and the
+     * directory fsynced through the handle held open. None of this opens a file.
+     *
+     * <p>When no file could be made ready (the process was out of file descriptors when the last
+     * segment started, and is still), the batch goes on into the current segment, which grows
+     * past its limit until a file can be made. Failing to create a file that does not exist yet
+     * harms nothing and may be tried again; a failed write, fsync or rename stays fail-stop.
+     */
     private void startSegment(long firstSeq) throws IOException {
-        if (current != null) {
-            current.force();
-            current.close();
+        if (current != null && !prepareNext()) {
+            return;
         }
-        Path path = directory.resolve(JournalFormat.segmentName(firstSeq));
-        StorageFile file = storage.open(path, true);
+        if (current == null) {
+            prepareNextOrThrow(); // the very first segment, or the first after a torn header
+        }
+        StorageFile file = next;
         file.truncate(0);
         file.write(JournalFormat.segmentHeader(firstSeq, headHash), 0);
         file.force();
-        storage.syncDirectory(directory);
+        if (current != null) {
+            current.force();
+        }
+        storage.rename(directory.resolve(NEXT_SEGMENT_FILE_NAME), directory.resolve(JournalFormat.segmentName(firstSeq)));
+        directoryHandle.sync();
+        next = null;
+        if (current != null) {
+            current.close();
+        }
         current = file;
         currentSize = JournalFormat.SEGMENT_HEADER_BYTES;
+        prepareNext();
+    }
+
+    /** Makes the next segment's file ready when it is not; false when it cannot be created now. */
+    private boolean prepareNext() {
+        if (next != null) {
+            return true;
+        }
+        try {
+            prepareNextOrThrow();
+            return true;
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "cannot create the journal's next segment file now ("
+                    + e + "); the current segment grows past its limit until it can");
+            return false;
+        }
+    }
+
+    private void prepareNextOrThrow() throws IOException {
+        if (next == null) {
+            next = storage.open(directory.resolve(NEXT_SEGMENT_FILE_NAME), true);
+        }
     }
 
     /** Copies a torn tail aside, durably, then cuts it off the segment. */

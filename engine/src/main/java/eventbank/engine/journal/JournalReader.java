@@ -150,7 +150,14 @@ public final class JournalReader implements Closeable {
             if (batch == null || batch.lastSeq() > afterSeq) {
                 return;
             }
-            offset += JournalFormat.BATCH_HEADER_BYTES + batch.bodyLength();
+            long end = offset + JournalFormat.BATCH_HEADER_BYTES + batch.bodyLength();
+            if (end > fileSize) {
+                // A header whose body the file does not hold (a truncated segment): stay on it,
+                // so that next() judges it as a torn write or as corruption, as a full read does.
+                // Skipping past the file's end made the next read ask for a negative length.
+                return;
+            }
+            offset = end;
             nextSeq = batch.lastSeq() + 1;
             previousHash = batch.chainHash();
         }
@@ -213,7 +220,7 @@ public final class JournalReader implements Closeable {
 
     /** Reads and checks the header at the current offset; null when the log ends there. */
     private BatchHeader readHeader() throws IOException {
-        if (offset == fileSize) {
+        if (offset >= fileSize) {
             return null;
         }
         ByteBuffer bytes = bytesAt(offset, JournalFormat.BATCH_HEADER_BYTES);

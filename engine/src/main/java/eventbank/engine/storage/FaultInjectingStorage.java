@@ -155,7 +155,9 @@ public final class FaultInjectingStorage implements Storage {
 
     private static boolean isSegment(Path file) {
         Path parent = file.getParent();
-        return file.getFileName().toString().endsWith(".seg") && parent != null
+        String name = file.getFileName().toString();
+        // The next segment is made ready under its own name and renamed when it starts.
+        return (name.endsWith(".seg") || name.equals("next-segment")) && parent != null
                 && parent.getFileName() != null && parent.getFileName().toString().equals("journal");
     }
 

@@ -73,6 +73,22 @@ public final class FileStorage implements Storage {
         }
     }
 
+    @Override
+    public Directory openDirectory(Path directory) throws IOException {
+        FileChannel channel = FileChannel.open(directory, StandardOpenOption.READ);
+        return new Directory() {
+            @Override
+            public void sync() throws IOException {
+                channel.force(true);
+            }
+
+            @Override
+            public void close() throws IOException {
+                channel.close();
+            }
+        };
+    }
+
     private record ChannelFile(FileChannel channel) implements StorageFile {
         @Override
         public long size() throws IOException {

@@ -37,6 +37,29 @@ public interface Storage {
     /** Makes the directory's entries (creations, renames, deletions) durable. */
     void syncDirectory(Path directory) throws IOException;
 
+    /** A directory held open, so that fsyncing it again needs no new file descriptor. */
+    interface Directory extends java.io.Closeable {
+        /** Makes the directory's entries durable, as {@link Storage#syncDirectory} does. */
+        void sync() throws IOException;
+    }
+
+    /**
+     * Opens a directory to fsync it later, again and again. The journal holds its directory
+     * this way: a process out of file descriptors (a flood of connections) must never fail the
+     * fsync that makes a new segment's name durable. By default each sync opens the directory.
+     */
+    default Directory openDirectory(Path directory) throws IOException {
+        return new Directory() {
+            @Override
+            public void sync() throws IOException {
+                syncDirectory(directory);
+            }
+
+            @Override
+            public void close() {}
+        };
+    }
+
     /** The suffix of a file {@link #replaceDurably} is writing; readers of a directory skip such files. */
     String TEMPORARY_SUFFIX = ".tmp";
 

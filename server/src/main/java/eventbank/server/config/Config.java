@@ -1,6 +1,7 @@
 package eventbank.server.config;
 
 import eventbank.engine.EngineConfig;
+import eventbank.server.DataDirectoryEvidence;
 import eventbank.engine.storage.FaultInjectingStorage;
 import java.net.URI;
 import java.nio.file.Path;
@@ -197,7 +198,8 @@ public final class Config {
 
     /**
      * The engine's configuration: {@link EngineConfig#defaults(Path)} for the data directory, with
-     * the journal's segment size, the snapshot interval and the idempotency window from here. With
+     * the journal's segment size, the snapshot interval and the idempotency window from here, and
+     * the server's evidence of committed seqs ({@link DataDirectoryEvidence}). With
      * the test-only system property {@value FaultInjectingStorage#PROPERTY} set, the storage is
      * a {@link FaultInjectingStorage} (announced loudly).
      */
@@ -209,7 +211,8 @@ public final class Config {
                 .withSegmentBytesMax(journalSegmentBytesMax)
                 .withSnapshots(snapshotEveryEvents, EngineConfig.SNAPSHOTS_NEWEST_KEPT_DEFAULT,
                         EngineConfig.SNAPSHOT_HISTORY_SPAN_EVENTS_DEFAULT)
-                .withIdempotencyWindowMicros(idempotencyWindowMicros());
+                .withIdempotencyWindowMicros(idempotencyWindowMicros())
+                .withEvidence(DataDirectoryEvidence.sources(defaults.storage(), dataDirectory));
     }
 
     /** The idempotency window in microseconds, the engine's unit. */

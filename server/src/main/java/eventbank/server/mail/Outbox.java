@@ -3,6 +3,7 @@ package eventbank.server.mail;
 import eventbank.core.Event;
 import eventbank.core.Recorded;
 import eventbank.core.VerificationCodes;
+import eventbank.engine.DurableEvidence;
 import eventbank.engine.Engine;
 import eventbank.engine.Subscriber;
 import eventbank.engine.SubscriberClosedException;
@@ -19,6 +20,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
+import java.util.regex.Pattern;
 
 /**
  * Sends the bank's mails as a subscriber of the committed log, never as a step of a command: an
@@ -118,6 +120,34 @@ public final class Outbox implements Subscriber, AutoCloseable {
     }
 
     /** {@code data/outbox}. */
+    /**
+     * Where the outbox leaves durable proof of committed seqs, for recovery to judge the
+     * journal's end by (see {@code DurableEvidence}): its checkpoint, its mail files ({@code
+     * {seq:020}-{kind}.eml}, file transport) and its dead letters. A mail is made only for a
+     * committed event, so a mail file past the journal's end proves the journal lost events.
+     */
+    public static List<DurableEvidence.Source> evidence(Storage storage, Path dataDirectory) {
+        Path directory = directoryOf(dataDirectory);
+        OutboxCheckpoint checkpoint = new OutboxCheckpoint(storage, directory);
+        return List.of(checkpoint::claim,
+                () -> newestFile(storage, directory, "a mail file"),
+                () -> newestFile(storage, directory.resolve(DeadLetters.DIRECTORY_NAME), "a dead letter"));
+    }
+
+    private static final Pattern SEQ_FILE_NAME = Pattern.compile("(\\d{20})-[a-z-]+\\.(eml|txt)");
+
+    private static Optional<DurableEvidence.Claim> newestFile(Storage storage, Path directory, String what)
+            throws IOException {
+        String newest = null;
+        for (String name : storage.list(directory)) {
+            if (SEQ_FILE_NAME.matcher(name).matches() && (newest == null || name.compareTo(newest) > 0)) {
+                newest = name;
+            }
+        }
+        return newest == null ? Optional.empty() : Optional.of(new DurableEvidence.Claim(
+                Long.parseLong(newest.substring(0, 20)), null, directory.resolve(newest), what));
+    }
+
     public static Path directoryOf(Path dataDirectory) {
         return dataDirectory.resolve(DIRECTORY_NAME);
     }

@@ -1,10 +1,12 @@
 package eventbank.server.mail;
 
+import eventbank.engine.DurableEvidence;
 import eventbank.engine.storage.Storage;
 import eventbank.engine.storage.StorageFile;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.zip.CRC32C;
 
 /**
@@ -61,6 +63,14 @@ final class OutboxCheckpoint {
             throw damaged(path, "its seq " + seq + " is negative");
         }
         return seq;
+    }
+
+    /** The checkpoint as evidence of a committed seq (see {@code DurableEvidence}); nothing when there is none. */
+    Optional<DurableEvidence.Claim> claim() throws IOException {
+        long seq = read();
+        return seq == 0 && !storage.exists(path()) ? Optional.empty()
+                : Optional.of(new DurableEvidence.Claim(seq, null, path(),
+                        "the outbox's checkpoint"));
     }
 
     /** Makes {@code seq} the checkpoint, durably. */

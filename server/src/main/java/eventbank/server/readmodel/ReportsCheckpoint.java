@@ -1,5 +1,6 @@
 package eventbank.server.readmodel;
 
+import eventbank.engine.DurableEvidence;
 import eventbank.engine.journal.JournalReader;
 import eventbank.engine.storage.Storage;
 import eventbank.engine.storage.StorageFile;
@@ -8,6 +9,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
+import java.util.Optional;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.zip.CRC32C;
@@ -100,6 +102,36 @@ final class ReportsCheckpoint {
         }
         checkAgainstJournal(path, seq, chainHash, committedSeq);
         return new Loaded(seq, centsByDay, numbers, times);
+    }
+
+    /**
+     * The checkpoint as evidence of a committed seq (see {@code DurableEvidence}): its seq and
+     * chain hash, read without looking at the journal; nothing when there is no checkpoint.
+     */
+    Optional<DurableEvidence.Claim> claim() throws IOException {
+        Path path = path();
+        if (!storage.exists(path)) {
+            return Optional.empty();
+        }
+        ByteBuffer bytes;
+        try (StorageFile file = storage.openReadOnly(path)) {
+            long size = file.size();
+            if (size < HEADER_BYTES + CRC_BYTES || size > Integer.MAX_VALUE) {
+                throw unusable(path, "it has " + size + " bytes");
+            }
+            bytes = ByteBuffer.allocate((int) size);
+            file.read(bytes, 0);
+        }
+        int crcAt = bytes.limit() - CRC_BYTES;
+        if (bytes.position() != bytes.limit() || bytes.getInt(crcAt) != crcOf(bytes, crcAt)
+                || bytes.getInt(0) != MAGIC || bytes.getInt(4) != VERSION) {
+            throw unusable(path, "it is incomplete, fails its CRC32C or is not a reports checkpoint of format version "
+                    + VERSION);
+        }
+        byte[] chainHash = new byte[HASH_BYTES];
+        bytes.get(16, chainHash);
+        return Optional.of(new DurableEvidence.Claim(bytes.getLong(8), chainHash, path,
+                "the reports read model's checkpoint"));
     }
 
     /** The checkpoint must lie within the journal, at the end of a batch with the same chain hash. */

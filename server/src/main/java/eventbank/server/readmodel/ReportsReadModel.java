@@ -2,6 +2,7 @@ package eventbank.server.readmodel;
 
 import eventbank.core.Event;
 import eventbank.core.Recorded;
+import eventbank.engine.DurableEvidence;
 import eventbank.engine.storage.Storage;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -246,6 +247,11 @@ public final class ReportsReadModel extends ReadModel {
      * day of the previous month, or its last day when it is shorter: March 31 gives February 28
      * or 29), at the same time of day, in microseconds since the epoch.
      */
+    /** The checkpoint as durable proof of a committed seq, for recovery (see {@code DurableEvidence}). */
+    public static DurableEvidence.Source evidence(Storage storage, Path dataDirectory) {
+        return new ReportsCheckpoint(storage, dataDirectory)::claim;
+    }
+
     public static long inactiveSinceMicros(Instant now) {
         Instant cutoff = now.atOffset(ZoneOffset.UTC).minusMonths(1).toInstant();
         return ChronoUnit.MICROS.between(Instant.EPOCH, cutoff);
