@@ -81,8 +81,8 @@ public final class Journal implements Closeable {
     }
 
     /**
-     * Opens the journal for writing. Reads it from {@code afterSeq} (a snapshot's seq, or 0) to
-     * the end, checking checksums and the hash chain and handing every batch to {@code replay};
+     * Opens the journal for writing. Reads it whole, checking checksums and the hash chain, and
+     * hands every batch after {@code afterSeq} (a snapshot's seq, or 0) to {@code replay};
      * when {@code expectedHash} is given it must be the chain hash as of {@code afterSeq}. A torn
      * tail is copied to a quarantine file and cut off; any other damage is a
      * {@link JournalCorruptException}.
@@ -101,17 +101,32 @@ public final class Journal implements Closeable {
             throws IOException {
         storage.createDirectories(directory);
         try (JournalReader reader = new JournalReader(storage, directory, true)) {
-            reader.seek(afterSeq);
-            if (expectedHash != null && (reader.nextSeq() != afterSeq + 1
-                    || !Arrays.equals(reader.chainHash(), expectedHash))) {
-                throw new SnapshotMismatchException("the journal's chain hash at seq " + afterSeq
-                        + " is not the one the snapshot recorded");
-            }
+            // Every batch is read and checked from seq 1, also those the snapshot covers (their
+            // records are not decoded): damage anywhere stops the start exactly as it fails
+            // verify, and the chain leading to the snapshot's seq is the snapshot's own.
+            reader.seek(0);
+            boolean pastSnapshot = afterSeq == 0;
             JournalReader.Batch batch;
             while ((batch = reader.next(Long.MAX_VALUE)) != null) {
-                replay.accept(batch);
+                if (pastSnapshot) {
+                    replay.accept(batch);
+                } else if (batch.header().lastSeq() >= afterSeq) {
+                    if (batch.header().lastSeq() != afterSeq
+                            || expectedHash != null && !Arrays.equals(batch.header().chainHash(), expectedHash)) {
+                        throw new SnapshotMismatchException("the journal's chain hash at seq " + afterSeq
+                                + " is not the one the snapshot recorded");
+                    }
+                    pastSnapshot = true;
+                }
             }
             TornTail torn = reader.tornTail();
+            if (!pastSnapshot) {
+                // The journal ends before the snapshot's seq: the snapshot proves that seq was
+                // committed, and the end check refuses; failing that, the start tries an older one.
+                endCheck.check(reader.nextSeq() - 1, reader.chainHash(), torn);
+                throw new SnapshotMismatchException("the journal ends at seq " + (reader.nextSeq() - 1)
+                        + ", before the snapshot's seq " + afterSeq);
+            }
             endCheck.check(reader.nextSeq() - 1, reader.chainHash(), torn);
             Path quarantined = torn == null ? null : quarantine(storage, directory, torn);
             Path currentPath = reader.segment();
