@@ -287,6 +287,13 @@ public final class JournalReader implements Closeable {
             if (!last) {
                 throw new JournalCorruptException(path, 0, "the segment header is damaged");
             }
+            // A header is forced before any batch is written after it: with a sound batch after
+            // it, the header was whole once, and its damage is no torn write.
+            long sound = findSoundHeaderAfter(0);
+            if (sound >= 0) {
+                throw new JournalCorruptException(path, 0, "the segment header is damaged, and a sound batch follows"
+                        + " at offset " + sound);
+            }
             tornTail = new TornTail(path, 0, fileSize, "the segment header is incomplete or damaged");
             return false;
         }
