@@ -98,6 +98,9 @@ class RecoveryDamageTest {
         for (int index = 0; index < CASES; index++) {
             long seed = SEED + index;
             runCase(seed, "case " + index + " (-Drecovery.damage.seed=" + seed + " -Drecovery.damage.cases=1)");
+            if ((index + 1) % 10_000 == 0) {
+                System.out.printf("RecoveryDamageTest: %d cases done%n", index + 1); // long bench runs
+            }
         }
         assertThat(OUTCOMES[0] + OUTCOMES[1]).as("some damaged directories start").isPositive();
         assertThat(OUTCOMES[1]).as("some starts cut a torn tail").isPositive();
