@@ -61,6 +61,7 @@ final class AccountsController {
         JsonBody body = api.body(ctx, Set.of("email", "password"));
         String email = body.string("email");
         String password = body.string("password");
+        EmailAddresses.check(email);
         Passwords.check(password);
         Idempotency idempotency = api.idempotency(ctx, OPEN_ROUTE, email + "\n" + password);
         // Counted once the request is well-formed, and before the hash: a flood costs no bcrypt and no mail.
@@ -123,8 +124,13 @@ final class AccountsController {
         if (byEmail == body.has("account_number")) {
             throw ApiException.invalidField("Send either email or account_number, not both.");
         }
+        String email = byEmail ? body.string("email") : null;
+        if (byEmail) {
+            // Checked like an opening's, so that a malformed address is 400 and not a silent 202.
+            EmailAddresses.check(email);
+        }
         AccountsReadModel accounts = api.readModels.accounts();
-        Optional<AccountView> account = byEmail ? accounts.accountByEmail(body.string("email"))
+        Optional<AccountView> account = byEmail ? accounts.accountByEmail(email)
                 : accounts.account(body.accountNumber("account_number"));
         // Counted once the request is well-formed, whatever the account: a 429 tells nothing about it.
         acquire(resendRateLimiter, ctx, "Too many resends asked for from this address");
