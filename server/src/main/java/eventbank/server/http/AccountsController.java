@@ -29,8 +29,6 @@ import java.util.Set;
  * {@code /api/verify/resend}.
  */
 final class AccountsController {
-    static final String OPEN_ROUTE = "POST /api/account";
-
     /**
      * How many links one account may be sent again a minute: one at once, then one a minute. A
      * flood of resends for one address, from however many client addresses, mails it that often.

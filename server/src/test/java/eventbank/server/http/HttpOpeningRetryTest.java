@@ -101,7 +101,7 @@ class HttpOpeningRetryTest {
         String lines = cliOut.toString();
 
         byte[] fingerprintKey = Keys.derive(ServerKey.loadOrCreate(data), "eventbank idempotency fingerprint v1");
-        String oldFingerprint = Keys.fingerprint(fingerprintKey, AccountsController.OPEN_ROUTE,
+        String oldFingerprint = Keys.fingerprint(fingerprintKey, "POST /api/account",
                 email + "\n" + password);
         byte[] raw = Base64.getUrlDecoder().decode(oldFingerprint);
         List<String> forms = List.of(oldFingerprint, HexFormat.of().formatHex(raw),
