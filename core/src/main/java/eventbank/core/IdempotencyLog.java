@@ -39,8 +39,14 @@ final class IdempotencyLog {
         return entry == null || isExpired(entry, nowMicros) ? null : entry;
     }
 
+    /**
+     * Remembers a key. An opening's is kept without its fingerprint whatever the event or snapshot
+     * carried: openings recorded before the fix carry an HMAC over email and password, and
+     * snapshots written from here on must not copy it (an opening's retry is compared by values).
+     */
     void remember(long scope, Idempotency idempotency, long seq, long timeMicros) {
-        Entry entry = new Entry(new ScopedKey(scope, idempotency.key()), idempotency.fingerprint(), seq, timeMicros);
+        String fingerprint = scope == SCOPE_OPENING ? Idempotency.NO_FINGERPRINT : idempotency.fingerprint();
+        Entry entry = new Entry(new ScopedKey(scope, idempotency.key()), fingerprint, seq, timeMicros);
         entries.put(entry.scopedKey(), entry);
         byAge.addLast(entry);
     }

@@ -74,7 +74,9 @@ final class ReferenceBank {
     }
 
     private Decision open(Command.OpenAccount c, long now) {
-        Decision earlier = earlierUse(openingKeys, c.idempotency(), now);
+        // An opening's key names its first use whatever the body: the server compares the values.
+        Decision earlier = c.idempotency() == null ? null
+                : earlierUse(openingKeys, c.idempotency().withoutFingerprint(), now);
         if (earlier != null) {
             return earlier;
         }
@@ -95,7 +97,7 @@ final class ReferenceBank {
             return rejected(Rejection.EMAIL_TAKEN);
         }
         return accepted(new Event.AccountOpened(c.accountNumber(), c.email(), c.passwordHash(),
-                c.openingBalance(), c.idempotency()));
+                c.openingBalance(), c.idempotency() == null ? null : c.idempotency().withoutFingerprint()));
     }
 
     private Decision verify(Command.VerifyAccount c) {

@@ -56,7 +56,7 @@ class EventLinesTest {
         assertThat(text.toString()).isEqualTo("{\"seq\":1,\"type\":\"AccountOpened\",\"version\":1,"
                 + "\"time\":\"1970-01-01T00:00:00.000000Z\",\"data\":{\"account_number\":\"1234567890123456\","
                 + "\"email\":\"\\\"quoted\\\"\\\\é@example.com\",\"opening_balance\":100000,"
-                + "\"idempotency_key\":\"key \\\"1\\\"\",\"request_fingerprint\":\"fingerprint\"}}\n");
+                + "\"idempotency_key\":\"key \\\"1\\\"\"}}\n");
     }
 
     @Test

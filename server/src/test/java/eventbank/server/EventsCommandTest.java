@@ -56,8 +56,9 @@ class EventsCommandTest {
             assertThat(line.get("time").asText()).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{6}Z");
         }
         JsonNode opened = lines.get(0).get("data");
+        // No request fingerprint for an opening: an old one is an HMAC over the password (issue 10, finding 5).
         assertThat(fieldNames(opened)).containsExactly("account_number", "email", "opening_balance",
-                "idempotency_key", "request_fingerprint");
+                "idempotency_key");
         assertThat(opened.get("account_number").isTextual()).isTrue();
         assertThat(opened.get("opening_balance").isIntegralNumber()).isTrue();
         assertThat(fieldNames(lines.get(1).get("data"))).containsExactly("account_number", "email", "opening_balance");

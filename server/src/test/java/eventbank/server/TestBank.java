@@ -33,7 +33,7 @@ final class TestBank implements AutoCloseable {
     static final String[] STORY_LINES = {
         "{\"seq\":1,\"type\":\"AccountOpened\",\"version\":1,\"time\":\"2026-11-26T10:00:00.123456Z\",\"data\":"
                 + "{\"account_number\":\"1000000000000001\",\"email\":\"alice@example.com\",\"opening_balance\":100000,"
-                + "\"idempotency_key\":\"open-alice\",\"request_fingerprint\":\"f-open-alice\"}}",
+                + "\"idempotency_key\":\"open-alice\"}}",
         "{\"seq\":2,\"type\":\"AccountOpened\",\"version\":1,\"time\":\"2026-11-26T10:00:01.123456Z\",\"data\":"
                 + "{\"account_number\":\"1000000000000002\",\"email\":\"bob@example.com\",\"opening_balance\":100000}}",
         "{\"seq\":3,\"type\":\"AccountVerified\",\"version\":1,\"time\":\"2026-11-26T10:00:02.123456Z\",\"data\":"

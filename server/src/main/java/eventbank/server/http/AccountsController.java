@@ -1,14 +1,17 @@
 package eventbank.server.http;
 
+import eventbank.core.Bank;
 import eventbank.core.Command;
 import eventbank.core.Event;
 import eventbank.core.Idempotency;
 import eventbank.core.Limits;
 import eventbank.core.Recorded;
+import eventbank.core.Rejection;
 import eventbank.engine.Outcome;
 import eventbank.server.mail.VerificationResender;
 import eventbank.server.readmodel.AccountView;
 import eventbank.server.readmodel.AccountsReadModel;
+import eventbank.server.readmodel.Operation;
 import eventbank.server.readmodel.OperationsReadModel;
 import eventbank.server.readmodel.StatementEntry;
 import eventbank.server.readmodel.StatementPage;
@@ -26,8 +29,6 @@ import java.util.Set;
  * {@code /api/verify/resend}.
  */
 final class AccountsController {
-    static final String OPEN_ROUTE = "POST /api/account";
-
     /**
      * How many links one account may be sent again a minute: one at once, then one a minute. A
      * flood of resends for one address, from however many client addresses, mails it that often.
@@ -61,14 +62,19 @@ final class AccountsController {
         JsonBody body = api.body(ctx, Set.of("email", "password"));
         String email = body.string("email");
         String password = body.string("password");
+        EmailAddresses.check(email);
         Passwords.check(password);
-        Idempotency idempotency = api.idempotency(ctx, OPEN_ROUTE, email + "\n" + password);
+        Idempotency idempotency = api.openingIdempotency(ctx);
         // Counted once the request is well-formed, and before the hash: a flood costs no bcrypt and no mail.
         acquire(openRateLimiter, ctx, "Too many accounts opened from this address");
         // Hashed here, on the request's thread: the sequencer never waits for bcrypt.
         String hash = passwords.hash(password);
         Outcome outcome = api.submit(new Command.OpenAccount(0, email, hash, Limits.OPENING_BALANCE_DEFAULT,
                 idempotency));
+        if (outcome instanceof Outcome.Replayed replayed) {
+            replayOpening(ctx, replayed.seq(), idempotency, email, password);
+            return;
+        }
         BankServer.reply(ctx, api, outcome, OperationsReadModel.SCOPE_ACCOUNT_OPENING, idempotency, committed -> {
             for (Recorded recorded : committed.events()) {
                 if (recorded.event() instanceof Event.AccountOpened opened) {
@@ -77,6 +83,37 @@ final class AccountsController {
             }
             throw new IllegalStateException("an accepted OpenAccount recorded no AccountOpened");
         });
+    }
+
+    /**
+     * A key used before for an opening: the same request when its email is the recorded one (as
+     * uniqueness compares them, without regard to case) and bcrypt says its password is the
+     * recorded one; then the first reply again, else 409 {@code idempotency_key_reused}. Compared
+     * here, by value, because the opening records no fingerprint of its body (see
+     * {@link Api#openingIdempotency}).
+     */
+    private void replayOpening(Context ctx, long seq, Idempotency idempotency, String email, String password) {
+        api.await(api.readModels.operations(), seq);
+        Operation operation = api.readModels.operations()
+                .replayed(OperationsReadModel.SCOPE_ACCOUNT_OPENING, idempotency.key(), seq)
+                .orElseThrow(Errors::readModelLagging);
+        if (!(operation instanceof Operation.AccountOpening opening)) {
+            throw new IllegalStateException("the opening key " + idempotency.key() + " names seq " + seq
+                    + ", which opened no account");
+        }
+        AccountsReadModel accounts = api.readModels.accounts();
+        api.await(accounts, seq);
+        AccountView account = accounts.account(opening.accountNumber()).orElseThrow(Errors::readModelLagging);
+        boolean sameEmail = Bank.normalizeEmail(account.email()).equals(Bank.normalizeEmail(email));
+        // bcrypt runs even when the email differs, so the answer takes as long either way.
+        boolean samePassword = passwords.matches(password, account.passwordHash());
+        if (!sameEmail || !samePassword) {
+            throw Errors.of(Rejection.IDEMPOTENCY_KEY_REUSED);
+        }
+        ctx.header(Api.REPLAYED_HEADER, "true");
+        Replies.Reply reply = Replies.of(opening);
+        ctx.attribute(Api.SEQ_ATTRIBUTE, seq);
+        ctx.status(reply.status()).json(reply.body());
     }
 
     /** {@code GET /api/verify?account_number=&code=} → 200 {account_number, verified, seq}, or a page. */
@@ -123,8 +160,13 @@ final class AccountsController {
         if (byEmail == body.has("account_number")) {
             throw ApiException.invalidField("Send either email or account_number, not both.");
         }
+        String email = byEmail ? body.string("email") : null;
+        if (byEmail) {
+            // Checked like an opening's, so that a malformed address is 400 and not a silent 202.
+            EmailAddresses.check(email);
+        }
         AccountsReadModel accounts = api.readModels.accounts();
-        Optional<AccountView> account = byEmail ? accounts.accountByEmail(body.string("email"))
+        Optional<AccountView> account = byEmail ? accounts.accountByEmail(email)
                 : accounts.account(body.accountNumber("account_number"));
         // Counted once the request is well-formed, whatever the account: a 429 tells nothing about it.
         acquire(resendRateLimiter, ctx, "Too many resends asked for from this address");

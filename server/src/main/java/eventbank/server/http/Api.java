@@ -92,14 +92,27 @@ final class Api {
 
     /** The Idempotency-Key with the fingerprint of this route and body, or null without the header. */
     Idempotency idempotency(Context ctx, String route, String canonicalBody) {
+        String key = idempotencyKey(ctx);
+        return key == null ? null : new Idempotency(key, Keys.fingerprint(fingerprintKey, route, canonicalBody));
+    }
+
+    /**
+     * An account opening's Idempotency-Key, without a fingerprint (or null without the header).
+     * A fingerprint over the email and the password, kept in the journal for good, would let
+     * anyone holding the server key test password guesses at HMAC speed rather than bcrypt's; a
+     * retry is compared with the recorded opening's values instead ({@code AccountsController}).
+     */
+    Idempotency openingIdempotency(Context ctx) {
+        String key = idempotencyKey(ctx);
+        return key == null ? null : new Idempotency(key, Idempotency.NO_FINGERPRINT);
+    }
+
+    private static String idempotencyKey(Context ctx) {
         String key = ctx.header(IDEMPOTENCY_KEY);
-        if (key == null) {
-            return null;
-        }
-        if (!Idempotency.isValidKey(key)) {
+        if (key != null && !Idempotency.isValidKey(key)) {
             throw ApiException.invalidField("The Idempotency-Key header must be 1 to 255 printable ASCII characters.");
         }
-        return new Idempotency(key, Keys.fingerprint(fingerprintKey, route, canonicalBody));
+        return key;
     }
 
     /** Submits and waits for the outcome; the engine answers every command. */

@@ -26,14 +26,14 @@ final class LoginController {
             passwords.burn(password); // as slow as a wrong password: no hint that the account is unknown
             throw invalidCredentials();
         }
-        long blocked = throttle.blockedForSeconds(number);
+        // Counted before the hash is checked, so that guesses sent in parallel cannot all pass.
+        long blocked = throttle.attempt(number);
         if (blocked > 0) {
             throw new ApiException(429, "too_many_attempts", "Too many failed logins for this account; try again in "
                     + blocked + " seconds.", (int) Math.min(Integer.MAX_VALUE, blocked));
         }
         if (!passwords.matches(password, account.passwordHash())) {
-            throttle.failed(number);
-            throw invalidCredentials();
+            throw invalidCredentials(); // the attempt was counted as a failure above
         }
         throttle.succeeded(number);
         Tokens.Issued issued = api.tokens.issue(number);

@@ -9,13 +9,23 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Tokens and logins: whose money a token moves, forged tokens, throttling. */
 class HttpSecurityTest {
+    private static final int PARALLEL_ROUNDS = 8;
+    private static final int PARALLEL_GUESSES = 50;
+
     @TempDir
     Path temp;
 
@@ -137,8 +147,63 @@ class HttpSecurityTest {
         }
     }
 
+    /**
+     * Fifty wrong guesses sent at once get five tries, not one per guess that arrived while the
+     * others were still hashing: the old throttle checked the count, hashed, then counted. On two
+     * cores one round lets the old throttle through only now and then (at most one guess more
+     * per round), so the test plays several rounds, each against an account of its own.
+     */
     @Test
-    void theThrottleWindowEnds() {
+    void parallelWrongPasswordsGetFiveTriesInAll() throws Exception {
+        try (TestServer server = TestServer.start(temp.resolve("data"))) {
+            for (int round = 0; round < PARALLEL_ROUNDS; round++) {
+                String email = "parallel" + round + "@example.com";
+                String number = server.open(email);
+                Map<String, Integer> replies = guessInParallel(server, number, PARALLEL_GUESSES);
+                assertThat(replies).as("round %d", round).isEqualTo(Map.of(
+                        "401 invalid_credentials", LoginThrottle.FAILURES_MAX,
+                        "429 too_many_attempts", PARALLEL_GUESSES - LoginThrottle.FAILURES_MAX));
+                // The holder waits too until the window ends: the right password is not even checked.
+                HttpApi.Response holder = server.http.post("/api/login",
+                        Map.of("account_number", number, "password", "password-" + email), null, null);
+                assertThat(holder.status()).isEqualTo(429);
+            }
+        }
+    }
+
+    /** Sends wrong passwords all at once, each on a connection opened beforehand: replies counted by status and error. */
+    private static Map<String, Integer> guessInParallel(TestServer server, String number, int guesses)
+            throws Exception {
+        CountDownLatch ready = new CountDownLatch(guesses);
+        CountDownLatch go = new CountDownLatch(1);
+        List<Future<HttpApi.Response>> replies = new ArrayList<>();
+        try (ExecutorService clients = Executors.newFixedThreadPool(guesses)) {
+            for (int i = 0; i < guesses; i++) {
+                String guess = "wrong password " + i;
+                replies.add(clients.submit(() -> {
+                    server.http.get("/health", null); // leaves an open connection in the client's pool
+                    ready.countDown();
+                    go.await();
+                    return server.http.post("/api/login", Map.of("account_number", number, "password", guess),
+                            null, null);
+                }));
+            }
+            ready.await();
+            go.countDown();
+            Map<String, Integer> counts = new TreeMap<>();
+            for (Future<HttpApi.Response> reply : replies) {
+                HttpApi.Response response = reply.get();
+                counts.merge(response.status() + " " + response.error(), 1, Integer::sum);
+                if (response.status() == 429) {
+                    assertThat(Long.parseLong(response.header("Retry-After"))).isBetween(1L, 15 * 60L + 1);
+                }
+            }
+            return counts;
+        }
+    }
+
+    @Test
+    void aRightPasswordClearsTheCountAndTheWindowEnds() {
         Instant[] now = {Instant.parse("2026-01-01T00:00:00Z")};
         Clock clock = new Clock() {
             @Override
@@ -157,13 +222,20 @@ class HttpSecurityTest {
             }
         };
         LoginThrottle throttle = new LoginThrottle(clock);
+        for (int i = 0; i < 4; i++) {
+            assertThat(throttle.attempt(7)).isZero();
+        }
+        assertThat(throttle.attempt(7)).as("the fifth attempt, which turns out right").isZero();
+        throttle.succeeded(7);
         for (int i = 0; i < 5; i++) {
-            throttle.failed(7);
+            assertThat(throttle.attempt(7)).as("attempt %d after the success", i + 1).isZero();
             now[0] = now[0].plusSeconds(60);
         }
-        assertThat(throttle.blockedForSeconds(7)).isPositive();
-        now[0] = Instant.parse("2026-01-01T00:15:00Z");
-        assertThat(throttle.blockedForSeconds(7)).isZero();
+        assertThat(throttle.attempt(7)).as("the sixth failure in 15 minutes").isEqualTo(10 * 60 + 1);
+        assertThat(throttle.attempt(8)).as("another account").isZero();
+        now[0] = now[0].plus(Duration.ofMinutes(10));
+        assertThat(throttle.attempt(7)).as("the first failure has left the window").isZero();
+        assertThat(throttle.attempt(7)).as("the next slot frees a minute later").isEqualTo(61);
     }
 
     @Test
