@@ -26,9 +26,10 @@ import org.junit.jupiter.api.io.TempDir;
  * connections, more than the process has file descriptors, so a server that accepted them all
  * would have none left for the journal. Meanwhile clients connected before them commit batches of
  * transfers across several journal segment rollovers (1 MiB segments): every batch is answered
- * 200, {@code /health} stays {@code ok}, the tricklers are closed by the header timeout, a new
- * client is served once the holders leave, and after a restart every acknowledged transfer is
- * in the balances.
+ * 200, {@code /health} stays {@code ok}, the process holds fewer descriptors than its limit, a
+ * new client is served once the holders leave, and after a restart every acknowledged transfer
+ * is in the balances. (That the header timeout closes a trickler is shown by
+ * {@link HeaderTimeoutTest}; here the tricklers are pressure.)
  */
 class ServeConnectionLimitTest {
     private static final int FILE_DESCRIPTORS_MAX = 256;
@@ -70,14 +71,14 @@ class ServeConnectionLimitTest {
         int batches = 0;
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
         try {
-            while (segments(data) < SEGMENTS_MIN || tricklersClosed.get() == 0) {
-                assertThat(System.nanoTime()).as("segments rolled over and tricklers closed").isLessThan(deadline);
+            while (segments(data) < SEGMENTS_MIN) {
+                assertThat(System.nanoTime()).as("segments rolled over").isLessThan(deadline);
                 int i = batches++ % SENDERS;
                 RawHttp.Reply reply = connections.get(i).exchange("POST", "/api/money_transfers",
                         Map.of("Authorization", "Bearer " + senders.get(i).token()),
                         batch);
                 assertThat(reply.status()).as(reply.toString()).isEqualTo(200);
-                reply.json().get("results").forEach(result -> assertThat(result.has("seq")).isTrue());
+                reply.json().get("results").forEach(result -> assertThat(result.has("seq")).as(result.toString()).isTrue());
                 acknowledged[i] += TRANSFERS_PER_BATCH;
                 RawHttp.Reply health = healthConnection.exchange("GET", "/health", Map.of(), null);
                 assertThat(health.status()).as(health.toString()).isEqualTo(200);
@@ -125,8 +126,10 @@ class ServeConnectionLimitTest {
      */
     private static void hold(int port, boolean trickles, AtomicBoolean holding, AtomicLong tricklersClosed) {
         while (holding.get()) {
+            boolean connected = false;
             try (Socket socket = new Socket()) {
                 socket.connect(new InetSocketAddress("127.0.0.1", port), 1_000);
+                connected = true;
                 socket.setSoTimeout(500);
                 OutputStream out = socket.getOutputStream();
                 if (trickles) {
@@ -149,7 +152,9 @@ class ServeConnectionLimitTest {
                     tricklersClosed.incrementAndGet();
                 }
             } catch (IOException closedOrQueued) {
-                if (trickles && holding.get()) {
+                // Only a connection the server had accepted can have been closed by it; a connect
+                // that timed out waited in the kernel's queue.
+                if (trickles && connected && holding.get()) {
                     tricklersClosed.incrementAndGet();
                 }
             }
