@@ -3,6 +3,7 @@ package eventbank.bench;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.crypto.MACVerifier;
 import com.nimbusds.jwt.SignedJWT;
+import eventbank.server.config.HttpLimits;
 import eventbank.server.http.BankServer;
 import io.javalin.Javalin;
 import java.io.IOException;
@@ -65,7 +66,7 @@ public final class BareDurableHandler {
         boolean useCache = cache;
 
         Javalin app = Javalin.create(cfg -> {
-            BankServer.configureHttpStack(cfg);
+            BankServer.configureHttpStack(cfg, HttpLimits.defaults());
             cfg.routes.post("/api/money_transfer", ctx -> {
                 String auth = ctx.header("Authorization");
                 if (auth == null || !auth.startsWith("Bearer ")) {

@@ -28,6 +28,7 @@ public final class Config {
     private final URI publicUrl;
     private final long requestBodyBytesMax;
     private final int openRatePerMinute;
+    private final HttpLimits httpLimits;
     private final Path dataDirectory;
     private final String operatorKey;
     private final int bcryptCost;
@@ -49,7 +50,7 @@ public final class Config {
     record Shown(ConfigKey key, String value, Source source) {}
 
     Config(String httpHost, int httpPort, URI publicUrl, long requestBodyBytesMax, int openRatePerMinute,
-           Path dataDirectory,
+           HttpLimits httpLimits, Path dataDirectory,
            String operatorKey, int bcryptCost, Duration tokenTtl, Duration idempotencyWindow,
            long snapshotEveryEvents, long journalSegmentBytesMax, long whatIfReplayEventsMax,
            MailTransportKind mailTransport, String mailFrom, String mailFromAddress, Duration mailRetryBackoffMax,
@@ -60,6 +61,7 @@ public final class Config {
         this.publicUrl = publicUrl;
         this.requestBodyBytesMax = requestBodyBytesMax;
         this.openRatePerMinute = openRatePerMinute;
+        this.httpLimits = httpLimits;
         this.dataDirectory = dataDirectory;
         this.operatorKey = operatorKey;
         this.bcryptCost = bcryptCost;
@@ -111,6 +113,11 @@ public final class Config {
      */
     public int openRatePerMinute() {
         return openRatePerMinute;
+    }
+
+    /** {@code http.connections_max}, {@code http.idle_timeout} and {@code http.header_timeout}. */
+    public HttpLimits httpLimits() {
+        return httpLimits;
     }
 
     /** {@code data.dir}: absolute and normalized (a relative value is relative to the working directory). */

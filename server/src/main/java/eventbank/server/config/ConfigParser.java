@@ -43,6 +43,22 @@ final class ConfigParser {
      * minute. 0 means no limit (load tests open 10,000 accounts from loopback).
      */
     static final int OPEN_RATE_PER_MINUTE_MAX = 1_000_000;
+    /**
+     * Each connection holds a file descriptor, and so do the journal, the snapshots and the outbox:
+     * a client that could open connections without end would leave the journal none (finding 4 of
+     * docs/RELIABILITY.md). Below 8, a handful of keep-alive clients would lock everyone else out.
+     */
+    static final int CONNECTIONS_MAX_MIN = 8;
+    static final int CONNECTIONS_MAX_MAX = 1_000_000;
+    /** A connection idle for this long is closed; below a second, keep-alive is worth nothing. */
+    static final Duration IDLE_TIMEOUT_MIN = Duration.ofSeconds(1);
+    static final Duration IDLE_TIMEOUT_MAX = Duration.ofHours(1);
+    /**
+     * A request's headers must arrive within this of its first byte. Any client sends them in one
+     * packet; minutes would let a trickling sender hold a connection that long.
+     */
+    static final Duration HEADER_TIMEOUT_MIN = Duration.ofSeconds(1);
+    static final Duration HEADER_TIMEOUT_MAX = Duration.ofMinutes(5);
     static final long WHATIF_REPLAY_EVENTS_MAX_MAX = 1_000_000_000L;
     static final int OPERATOR_KEY_LENGTH_MIN = 16;
     static final int SECRET_LENGTH_MAX = 256;
@@ -83,6 +99,12 @@ final class ConfigParser {
         Integer openRatePerMinute = parse(ConfigKey.HTTP_OPEN_RATE_PER_MINUTE, text -> (int) Values.wholeNumber(text,
                 0, OPEN_RATE_PER_MINUTE_MAX, "a number of accounts a minute from 1 to 1000000, or 0 for no limit"),
                 rate -> rate == 0 ? "0 (no limit)" : String.valueOf(rate));
+        Integer connectionsMax = parse(ConfigKey.HTTP_CONNECTIONS_MAX, text -> (int) Values.wholeNumber(text,
+                CONNECTIONS_MAX_MIN, CONNECTIONS_MAX_MAX, "a number of connections from 8 to 1000000"), String::valueOf);
+        Duration idleTimeout = parse(ConfigKey.HTTP_IDLE_TIMEOUT,
+                text -> Values.duration(text, IDLE_TIMEOUT_MIN, IDLE_TIMEOUT_MAX), ConfigParser::showDuration);
+        Duration headerTimeout = parse(ConfigKey.HTTP_HEADER_TIMEOUT,
+                text -> Values.duration(text, HEADER_TIMEOUT_MIN, HEADER_TIMEOUT_MAX), ConfigParser::showDuration);
         Path dataDirectory = parse(ConfigKey.DATA_DIR, text -> Values.path(text, workingDirectory), Path::toString);
         String operatorKey = parse(ConfigKey.OPERATOR_KEY, text -> Values.token(text, OPERATOR_KEY_LENGTH_MIN,
                 SECRET_LENGTH_MAX, " (make one with: openssl rand -hex 32)"), Function.identity());
@@ -105,7 +127,8 @@ final class ConfigParser {
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
         }
-        return new Config(httpHost, httpPort, publicUrl, requestBodyBytesMax, openRatePerMinute, dataDirectory,
+        return new Config(httpHost, httpPort, publicUrl, requestBodyBytesMax, openRatePerMinute,
+                new HttpLimits(connectionsMax, idleTimeout, headerTimeout), dataDirectory,
                 operatorKey, bcryptCost, tokenTtl, idempotencyWindow, snapshotEveryEvents, journalSegmentBytes,
                 whatIfReplayEventsMax,
                 mail.transport, mail.from, mail.fromAddress, mail.retryBackoffMax, mail.smtp, mail.mailgun,

@@ -2,11 +2,13 @@ package eventbank.server.http;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.sun.management.UnixOperatingSystemMXBean;
 import eventbank.core.Idempotency;
 import eventbank.engine.Engine;
 import eventbank.engine.Outcome;
 import eventbank.engine.ServerKey;
 import eventbank.server.config.Config;
+import eventbank.server.config.HttpLimits;
 import eventbank.server.mail.Outbox;
 import eventbank.server.mail.VerificationResender;
 import eventbank.server.metrics.BankMetrics;
@@ -19,12 +21,18 @@ import io.javalin.http.HttpResponseException;
 import io.javalin.json.JavalinJackson;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
+import org.eclipse.jetty.server.AbstractConnector;
+import org.eclipse.jetty.server.Connector;
+import org.eclipse.jetty.server.NetworkConnectionLimit;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.util.component.AbstractLifeCycle;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,6 +53,25 @@ public final class BankServer implements AutoCloseable {
     private final Javalin app;
 
     /**
+     * How long a stop waits for the requests under way: longer than the longest a request waits
+     * on purpose (a read's {@code min_seq}, {@link #READ_WAIT}), and short enough that the engine
+     * and the outbox still stop cleanly within the 10 seconds a container runtime gives by
+     * default between SIGTERM and SIGKILL.
+     */
+    public static final Duration STOP_TIMEOUT = READ_WAIT.plusSeconds(1);
+    /**
+     * Once {@code http.connections_max} is reached, a connection with nothing to read or write is
+     * closed after at most this long (Jetty's {@code NetworkConnectionLimit}), so that idle
+     * holders make room for clients waiting in the kernel's queue.
+     */
+    static final Duration IDLE_TIMEOUT_AT_CONNECTIONS_MAX = Duration.ofSeconds(5);
+    /**
+     * What the process needs besides its connections: the JVM's jars (about 100), the journal's
+     * segments and directory, snapshots, checkpoints and the outbox, with room to spare.
+     */
+    static final long FILE_DESCRIPTORS_RESERVED = 256;
+
+    /**
      * The HTTP stack as eventbank runs it, shared with the bench's bare handler so that the two
      * compare like with like. Two settings found by profiling under load (BENCHMARKS.md):
      * <ul>
@@ -57,13 +84,64 @@ public final class BankServer implements AutoCloseable {
      *       for many holders) misses every time and pays for adding and clearing it: 13% of the
      *       samples, for nothing. Off.</li>
      * </ul>
+     * And two for trust (docs/RELIABILITY.md): the connection limits of {@code limits} (finding
+     * 4), and a graceful stop (finding 11): on stop the connector stops accepting, the requests
+     * under way finish (up to {@link #STOP_TIMEOUT}), and a request that arrives meanwhile is
+     * answered 503 {@code stopping}; only then does Jetty close the connections.
      */
-    public static void configureHttpStack(io.javalin.config.JavalinConfig javalin) {
+    public static void configureHttpStack(io.javalin.config.JavalinConfig javalin, HttpLimits limits) {
         javalin.concurrency.useVirtualThreads = true;
         javalin.startup.showJavalinBanner = false;
         javalin.startup.showOldJavalinVersionWarning = false;
         javalin.http.responseBufferSize = 4096;
         javalin.jetty.modifyHttpConfiguration(http -> http.setHeaderCacheSize(0));
+        javalin.jetty.modifyServer(server -> {
+            server.setStopTimeout(STOP_TIMEOUT.toMillis());
+            // In front of everything, so that it counts every request the servlet context handles.
+            server.insertHandler(new GracefulStop());
+            NetworkConnectionLimit connectionLimit = new NetworkConnectionLimit(limits.connectionsMax(), server);
+            connectionLimit.setEndPointIdleTimeout(
+                    Math.min(limits.idleTimeout().toMillis(), IDLE_TIMEOUT_AT_CONNECTIONS_MAX.toMillis()));
+            server.addBean(connectionLimit);
+            server.addBean(new ConnectorTimeouts(server, limits));
+        });
+        warnIfFileDescriptorsShort(limits);
+    }
+
+    /**
+     * Sets the idle and header timeouts on the connectors, which Javalin makes only when it
+     * starts: a bean of the server starts after they are made and before they accept.
+     */
+    private static final class ConnectorTimeouts extends AbstractLifeCycle {
+        private final Server server;
+        private final HttpLimits limits;
+
+        ConnectorTimeouts(Server server, HttpLimits limits) {
+            this.server = server;
+            this.limits = limits;
+        }
+
+        @Override
+        protected void doStart() {
+            for (Connector connector : server.getConnectors()) {
+                if (connector instanceof AbstractConnector network) {
+                    network.setIdleTimeout(limits.idleTimeout().toMillis());
+                    network.addBean(new HeaderTimeout(network.getScheduler(), limits.headerTimeout()));
+                }
+            }
+        }
+    }
+
+    /** A limit above what the process may open protects nothing: say so where operators look. */
+    private static void warnIfFileDescriptorsShort(HttpLimits limits) {
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof UnixOperatingSystemMXBean system) {
+            long available = system.getMaxFileDescriptorCount();
+            if (limits.connectionsMax() + FILE_DESCRIPTORS_RESERVED > available) {
+                LOG.warn("http.connections_max={} leaves less than {} of the process's {} file descriptors (ulimit -n)"
+                        + " to the journal, snapshots and outbox: raise the limit (systemd LimitNOFILE=) or lower"
+                        + " http.connections_max", limits.connectionsMax(), FILE_DESCRIPTORS_RESERVED, available);
+            }
+        }
     }
 
     /**
@@ -99,7 +177,7 @@ public final class BankServer implements AutoCloseable {
         ObjectMapper mapper = JsonMapper.builder(JsonBody.factory()).build();
 
         this.app = Javalin.create(javalin -> {
-            configureHttpStack(javalin);
+            configureHttpStack(javalin, config.httpLimits());
             javalin.http.prefer405over404 = true;
             javalin.http.maxRequestSize = config.requestBodyBytesMax();
             javalin.jsonMapper(new JavalinJackson(mapper, true));
@@ -174,7 +252,11 @@ public final class BankServer implements AutoCloseable {
         return app.port();
     }
 
-    /** Stops taking requests; those under way finish first. */
+    /**
+     * Stops taking requests; those under way finish first (up to {@link #STOP_TIMEOUT}), and
+     * those that arrive meanwhile are answered 503 {@code stopping}. The engine must still run
+     * until this returns, or the requests under way would get no reply.
+     */
     @Override
     public void close() {
         app.stop();

@@ -61,6 +61,15 @@ class ConfigValidationTest {
         "http.open_rate_per_minute   | 1000001      | is not a number of accounts a minute from 1 to 1000000, or 0",
         "http.open_rate_per_minute   | 2.5          | is not a number of accounts a minute from 1 to 1000000, or 0",
         "http.open_rate_per_minute   | lots         | is not a number of accounts a minute from 1 to 1000000, or 0",
+        "http.connections_max        | 7            | is not a number of connections from 8 to 1000000",
+        "http.connections_max        | 1000001      | is not a number of connections from 8 to 1000000",
+        "http.connections_max        | many         | is not a number of connections from 8 to 1000000",
+        "http.idle_timeout           | 0            | is not a duration from 1 second to 1 hour",
+        "http.idle_timeout           | PT2H         | is not a duration from 1 second to 1 hour",
+        "http.idle_timeout           | 30s          | is not a duration: give an ISO-8601 duration",
+        "http.header_timeout         | 0            | is not a duration from 1 second to 5 minutes",
+        "http.header_timeout         | PT6M         | is not a duration from 1 second to 5 minutes",
+        "http.header_timeout         | PT0.5S       | is not a whole number of seconds",
         "auth.bcrypt_cost            | 3            | is not a bcrypt cost from 4 to 31",
         "auth.bcrypt_cost            | 32           | is not a bcrypt cost from 4 to 31",
         "auth.bcrypt_cost            | twelve       | is not a bcrypt cost from 4 to 31",
@@ -181,6 +190,20 @@ class ConfigValidationTest {
         assertThat(loadValue("http.open_rate_per_minute", "1_000").openRatePerMinute()).isEqualTo(1000);
         assertThat(load(Map.of("http.open_rate_per_minute", "0")).describe())
                 .contains("http.open_rate_per_minute   = 0 (no limit) (from the command line)");
+    }
+
+    @Test
+    void httpLimitsHaveDefaultsAndAreSetLikeEveryKey() {
+        HttpLimits defaults = load(Map.of()).httpLimits();
+        assertThat(defaults).isEqualTo(new HttpLimits(512, Duration.ofSeconds(30), Duration.ofSeconds(10)))
+                .isEqualTo(HttpLimits.defaults());
+        Config config = new ConfigLoader(Map.of("EVENTBANK_HTTP_CONNECTIONS_MAX", "64",
+                "EVENTBANK_HTTP_IDLE_TIMEOUT", "PT2M", "EVENTBANK_HTTP_HEADER_TIMEOUT", "3"), Path.of("/srv"))
+                .load(Map.of());
+        assertThat(config.httpLimits()).isEqualTo(new HttpLimits(64, Duration.ofMinutes(2), Duration.ofSeconds(3)));
+        assertThat(config.describe()).contains(
+                "http.connections_max        = 64 (from environment EVENTBANK_HTTP_CONNECTIONS_MAX)",
+                "http.header_timeout         = PT3S (3 seconds) (from environment EVENTBANK_HTTP_HEADER_TIMEOUT)");
     }
 
     @Test

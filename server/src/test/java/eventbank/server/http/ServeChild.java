@@ -27,12 +27,27 @@ record ServeChild(Process process, HttpApi http, Path out) {
     /** The same, with these environment variables besides. */
     static ServeChild start(Path temp, Path data, String faults, java.util.Map<String, String> environment)
             throws Exception {
+        return start(temp, data, faults, environment, 0);
+    }
+
+    /**
+     * The same, in a process that may open at most {@code fileDescriptorsMax} files and sockets
+     * ({@code ulimit -n}, set by bash before it becomes the JVM); 0 for the limit this process has.
+     */
+    static ServeChild start(Path temp, Path data, String faults, java.util.Map<String, String> environment,
+                            int fileDescriptorsMax) throws Exception {
         int port;
         try (ServerSocket socket = new ServerSocket(0)) {
             port = socket.getLocalPort();
         }
         Path out = Files.createTempFile(temp, "serve", ".out");
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+        List<String> command = new ArrayList<>();
+        if (fileDescriptorsMax > 0) {
+            // The limit is bash's $0 and the JVM's command line its "$@": nothing is quoted twice.
+            command.addAll(List.of("bash", "-c", "ulimit -n \"$0\" && exec \"$@\"",
+                    Integer.toString(fileDescriptorsMax)));
+        }
+        command.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
                 .toString()));
         if (faults != null) {
             command.add("-Deventbank.faults=" + faults);
@@ -51,5 +66,38 @@ record ServeChild(Process process, HttpApi http, Path out) {
             process.waitFor(50, TimeUnit.MILLISECONDS); // returns at once if it exits
         }
         return new ServeChild(process, new HttpApi("http://127.0.0.1:" + port), out);
+    }
+
+    int port() {
+        return java.net.URI.create(http.base()).getPort();
+    }
+
+    /** Opens an account, follows the verification link the server printed, and logs in. */
+    TestServer.Holder openVerifiedHolder(String email) throws Exception {
+        HttpApi.Response opened = http.post("/api/account", java.util.Map.of("email", email,
+                "password", "password-" + email), null, null);
+        assertThat(opened.status()).as(opened.toString()).isEqualTo(201);
+        String number = opened.json().get("account_number").asText();
+        String marker = "/api/verify?account_number=" + number;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        String link = Files.readString(out).lines().filter(line -> line.contains(marker)).findFirst()
+                .map(line -> line.substring(line.indexOf(marker))).orElse(null);
+        while (link == null) {
+            assertThat(System.nanoTime()).as("no verification link printed for " + number).isLessThan(deadline);
+            process.waitFor(20, TimeUnit.MILLISECONDS); // returns at once if it exits
+            link = Files.readString(out).lines().filter(line -> line.contains(marker)).findFirst()
+                    .map(line -> line.substring(line.indexOf(marker))).orElse(null);
+        }
+        assertThat(http.get(link, null).status()).isEqualTo(200);
+        HttpApi.Response login = http.post("/api/login", java.util.Map.of("account_number", number,
+                "password", "password-" + email), null, null);
+        return new TestServer.Holder(number, login.json().get("token").asText());
+    }
+
+    /** SIGTERM, and the exit code once the process has ended. */
+    int stop() throws Exception {
+        process.toHandle().destroy();
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("the server stopped").isTrue();
+        return process.exitValue();
     }
 }
