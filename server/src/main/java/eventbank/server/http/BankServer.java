@@ -89,7 +89,8 @@ public final class BankServer implements AutoCloseable {
                 new OpenRateLimiter(config.openRatePerMinute(), clock),
                 new OpenRateLimiter(AccountsController.RESENDS_PER_ACCOUNT_PER_MINUTE, clock), resender);
         LoginController login = new LoginController(api, passwords, new LoginThrottle(clock));
-        MoneyController money = new MoneyController(api);
+        MoneyController money = new MoneyController(api,
+                new OpenRateLimiter(config.moneyCommandsPerMinute(), clock));
         OperationsController operations = new OperationsController(api);
         AdminController admin = new AdminController(api);
         ReportsController reports = new ReportsController(api, clock);

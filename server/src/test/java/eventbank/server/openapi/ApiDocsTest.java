@@ -75,6 +75,7 @@ class ApiDocsTest {
             Map.entry("insufficient_funds", 422), Map.entry("account_not_verified", 422),
             Map.entry("recipient_not_verified", 422), Map.entry("same_account", 422),
             Map.entry("wrong_code", 422), Map.entry("too_many_attempts", 429),
+            Map.entry("too_many_requests", 429),
             Map.entry("busy", 503), Map.entry("journal_failed", 503),
             Map.entry("commit_outcome_unknown", 503), Map.entry("read_model_lagging", 503),
             Map.entry("starting", 503));
@@ -288,6 +289,22 @@ class ApiDocsTest {
             assertThat(root.at(refs.group(1)).isMissingNode()).as(refs.group(1)).isFalse();
         }
         assertThat(count).isPositive();
+    }
+
+    /** Every 429 says when to come back, and the money routes may answer too_many_requests. */
+    @Test
+    void tooManyRequestsIsDescribedOnTheMoneyRoutesWithRetryAfter() {
+        for (String route : List.of("POST /api/money_transfer", "POST /api/money_transfers", "POST /api/withdraw")) {
+            JsonNode tooMany = operations().get(route).path("responses").path("429");
+            assertThat(codesOf(tooMany)).as(route).contains("too_many_requests");
+            assertThat(tooMany.path("headers").has("Retry-After")).as(route).isTrue();
+        }
+        operations().forEach((route, operation) -> {
+            JsonNode tooMany = operation.path("responses").path("429");
+            if (!tooMany.isMissingNode()) {
+                assertThat(tooMany.path("headers").has("Retry-After")).as(route).isTrue();
+            }
+        });
     }
 
     @Test
