@@ -51,7 +51,9 @@ public final class Decider {
 
     private Decision verify(Bank bank, Command.VerifyAccount c) {
         if (!bank.exists(c.accountNumber())) {
-            return rejected(Rejection.ACCOUNT_NOT_FOUND);
+            // Alike for an unknown account and a wrong code: the link's page must not tell a
+            // stranger which account numbers exist.
+            return rejected(Rejection.WRONG_CODE);
         }
         if (!codes.matches(c.accountNumber(), bank.openedSeqOf(c.accountNumber()), c.code())) {
             return rejected(Rejection.WRONG_CODE);

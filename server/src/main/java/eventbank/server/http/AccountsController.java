@@ -96,6 +96,8 @@ final class AccountsController {
                 Api.seq(ctx, committed.seq());
                 boolean already = committed.events().isEmpty();
                 if (prefersHtml(ctx.header("Accept"))) {
+                    // The page's URL holds the code: no Referer, and nothing loaded or run.
+                    SecurityHeaders.html(ctx, SecurityHeaders.POLICY_NOTHING_LOADED);
                     ctx.status(200).html("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
                             + "<title>eventbank: email confirmed</title></head><body><h1>"
                             + (already ? "Already verified" : "Email address confirmed")
