@@ -51,9 +51,7 @@ public final class Decider {
 
     private Decision verify(Bank bank, Command.VerifyAccount c) {
         if (!bank.exists(c.accountNumber())) {
-            // Alike for an unknown account and a wrong code: the link's page must not tell a
-            // stranger which account numbers exist.
-            return rejected(Rejection.WRONG_CODE);
+            return rejected(Rejection.ACCOUNT_NOT_FOUND);
         }
         if (!codes.matches(c.accountNumber(), bank.openedSeqOf(c.accountNumber()), c.code())) {
             return rejected(Rejection.WRONG_CODE);

@@ -90,7 +90,7 @@ class ExampleAppTest {
     @Test
     void refusesToVerifyAnUnknownAccount() {
         Scenario scenario = threeAccountsOpened();
-        scenario.when(verify(NOBODY, scenario.codeOf(ALICE))).thenRejected(WRONG_CODE);
+        scenario.when(verify(NOBODY, scenario.codeOf(ALICE))).thenRejected(ACCOUNT_NOT_FOUND);
     }
 
     @Test

@@ -157,7 +157,7 @@ class RejectionTableTest {
         VerificationCodes otherServer = new HmacVerificationCodes(
                 "another-server-key-of-32-bytes!!".getBytes(StandardCharsets.US_ASCII));
         String carolsCode = Scenario.CODES.codeFor(CAROL, 3);
-        rows.add(row("verify an unknown account", verify(NOBODY, carolsCode), WRONG_CODE));
+        rows.add(row("verify an unknown account", verify(NOBODY, carolsCode), ACCOUNT_NOT_FOUND));
         rows.add(row("code of another account", verify(CAROL, Scenario.CODES.codeFor(BOB, 2)), WRONG_CODE));
         rows.add(row("code for another opening seq", verify(CAROL, Scenario.CODES.codeFor(CAROL, 4)), WRONG_CODE));
         rows.add(row("code of another server key", verify(CAROL, otherServer.codeFor(CAROL, 3)), WRONG_CODE));

@@ -5,6 +5,7 @@ import eventbank.core.Event;
 import eventbank.core.Idempotency;
 import eventbank.core.Limits;
 import eventbank.core.Recorded;
+import eventbank.core.Rejection;
 import eventbank.engine.Outcome;
 import eventbank.server.mail.VerificationResender;
 import eventbank.server.readmodel.AccountView;
@@ -108,7 +109,11 @@ final class AccountsController {
                             "seq", committed.seq()));
                 }
             }
-            case Outcome.Rejected rejected -> throw Errors.of(rejected.reason());
+            // An unknown account is answered as a wrong code: the link's reply must not tell a
+            // stranger which account numbers exist. The bank's rules still tell the two apart
+            // (a what-if that leaves out an opening reports its verification as account_not_found).
+            case Outcome.Rejected rejected -> throw Errors.of(rejected.reason() == Rejection.ACCOUNT_NOT_FOUND
+                    ? Rejection.WRONG_CODE : rejected.reason());
             case Outcome.Unavailable unavailable -> throw Errors.of(unavailable);
             case Outcome.Replayed replayed -> throw new IllegalStateException("a verification has no key");
         }
