@@ -81,8 +81,11 @@ final class MoneyController {
                 throw new ApiException(e.status(), e.code(), "transfers[" + index + "]: " + e.getMessage());
             }
         }
+        // The key is checked before the batch is counted: a malformed one is a malformed request.
+        Idempotency idempotency = atomic ? api.idempotency(ctx, TRANSFERS_ROUTE, canonical(transfers)) : null;
         count(holder, transfers.size());
-        Replies.Reply reply = atomic ? atomically(ctx, holder, transfers) : oneByOne(holder, transfers);
+        Replies.Reply reply = atomic ? atomically(ctx, holder, transfers, idempotency)
+                : oneByOne(holder, transfers);
         long lastSeq = 0;
         for (Object result : (List<?>) reply.body().get("results")) {
             if (result instanceof Replies.Recorded recorded) {
@@ -95,12 +98,17 @@ final class MoneyController {
         ctx.status(reply.status()).json(reply.body());
     }
 
-    private Replies.Reply atomically(Context ctx, long holder, List<Command.Transfer> transfers) {
+    /** The body of an all-or-none batch as its Idempotency-Key's fingerprint sees it. */
+    private static String canonical(List<Command.Transfer> transfers) {
         StringBuilder canonical = new StringBuilder("atomic");
         for (Command.Transfer transfer : transfers) {
             canonical.append('\n').append(transfer.toAccountNumber()).append(' ').append(transfer.amount());
         }
-        Idempotency idempotency = api.idempotency(ctx, TRANSFERS_ROUTE, canonical.toString());
+        return canonical.toString();
+    }
+
+    private Replies.Reply atomically(Context ctx, long holder, List<Command.Transfer> transfers,
+                                     Idempotency idempotency) {
         Outcome outcome = api.submit(new Command.TransferMoneyAtomically(holder, transfers, idempotency));
         return switch (outcome) {
             case Outcome.Committed committed -> {

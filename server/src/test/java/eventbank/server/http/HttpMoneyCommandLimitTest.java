@@ -62,6 +62,8 @@ class HttpMoneyCommandLimitTest {
                 Map.of("limits.money_commands_per_minute", "10"), clock)) {
             TestServer.Holder alice = server.openVerifiedHolder("alice@example.com");
             TestServer.Holder bob = server.openVerifiedHolder("bob@example.com");
+            HttpApi.Response badKey = batch(server, alice, bob, 10, true, "k".repeat(256));
+            assertThat(badKey.status()).as("a malformed request, not counted").isEqualTo(400);
             assertThat(batch(server, alice, bob, 8, true).status()).isEqualTo(200);
             long committed = server.service.engine().committedSeq();
 
@@ -118,12 +120,17 @@ class HttpMoneyCommandLimitTest {
 
     private static HttpApi.Response batch(TestServer server, TestServer.Holder from, TestServer.Holder to,
                                           int transfers, boolean atomic) throws Exception {
+        return batch(server, from, to, transfers, atomic, null);
+    }
+
+    private static HttpApi.Response batch(TestServer server, TestServer.Holder from, TestServer.Holder to,
+                                          int transfers, boolean atomic, String idempotencyKey) throws Exception {
         List<Map<String, Object>> items = new ArrayList<>();
         for (int i = 0; i < transfers; i++) {
             items.add(Map.of("to_account_number", to.number(), "amount", 1));
         }
         return server.http.post("/api/money_transfers", Map.of("transfers", items, "atomic", atomic), from.token(),
-                null);
+                idempotencyKey);
     }
 
     private static long balance(TestServer server, TestServer.Holder holder) throws Exception {
