@@ -53,8 +53,9 @@ import org.HdrHistogram.Histogram;
  * </pre>
  *
  * <p>eventbank: starts {@code java -jar eventbank.jar serve --data-dir TMP --port FREE} with
- * EVENTBANK_HTTP_OPEN_RATE_PER_MINUTE=0 and EVENTBANK_AUTH_BCRYPT_COST=4, opens the accounts over
- * HTTP, follows the verification links the server prints on its console, logs each in. bare:
+ * EVENTBANK_HTTP_OPEN_RATE_PER_MINUTE=0, EVENTBANK_LIMITS_MONEY_COMMANDS_PER_MINUTE=0 and
+ * EVENTBANK_AUTH_BCRYPT_COST=4, opens the accounts over HTTP, follows the verification links the
+ * server prints on its console, logs each in. bare:
  * starts {@link BareDurableHandler} with a random key and signs the tokens itself. Both children
  * are stopped and their data directories deleted at the end.
  */
@@ -103,6 +104,8 @@ public final class HttpLoad {
             pb = new ProcessBuilder(javaBin, "-jar", jar, "serve", "--data-dir", dir.resolve("data").toString(),
                     "--port", Integer.toString(port));
             pb.environment().put("EVENTBANK_HTTP_OPEN_RATE_PER_MINUTE", "0");
+            // A load test moves money as fast as it can from few accounts: no limit per account.
+            pb.environment().put("EVENTBANK_LIMITS_MONEY_COMMANDS_PER_MINUTE", "0");
             pb.environment().put("EVENTBANK_AUTH_BCRYPT_COST", "4");
             pb.environment().put("EVENTBANK_AUTH_TOKEN_TTL", "PT24H");
         } else {

@@ -1,16 +1,18 @@
 package eventbank.engine;
 
+import eventbank.engine.storage.OwnerOnly;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Set;
 
 /**
  * The writer's exclusive lock on a data directory ({@code data/LOCK}), held as long as the
- * engine runs; the operating system drops it when the process dies, even by SIGKILL.
+ * engine runs; the operating system drops it when the process dies, even by SIGKILL. The data
+ * directory is created 0700 and the lock file 0600 ({@link OwnerOnly}).
  */
 public final class DataDirectoryLock implements AutoCloseable {
     public static final String FILE_NAME = "LOCK";
@@ -25,9 +27,9 @@ public final class DataDirectoryLock implements AutoCloseable {
 
     /** Takes the lock, or throws {@link DataDirectoryLockedException} when another holds it. */
     public static DataDirectoryLock acquire(Path dataDirectory) throws IOException {
-        Files.createDirectories(dataDirectory);
-        FileChannel channel = FileChannel.open(dataDirectory.resolve(FILE_NAME),
-                StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        OwnerOnly.createDirectories(dataDirectory);
+        FileChannel channel = OwnerOnly.open(dataDirectory.resolve(FILE_NAME),
+                Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE));
         FileLock lock;
         try {
             lock = channel.tryLock();

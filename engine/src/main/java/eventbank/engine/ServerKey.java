@@ -1,12 +1,12 @@
 package eventbank.engine;
 
+import eventbank.engine.storage.OwnerOnly;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 
@@ -37,7 +37,7 @@ public final class ServerKey {
         new SecureRandom().nextBytes(key);
         Path temporary = dataDirectory.resolve(FILE_NAME + ".tmp");
         Files.deleteIfExists(temporary);
-        Files.createFile(temporary, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        OwnerOnly.createFile(temporary);
         Files.writeString(temporary, HexFormat.of().formatHex(key) + "\n");
         try (FileChannel channel = FileChannel.open(temporary, StandardOpenOption.WRITE)) {
             channel.force(true);

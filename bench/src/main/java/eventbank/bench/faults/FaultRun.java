@@ -67,7 +67,7 @@ final class FaultRun {
         this.tally = tally;
         this.out = out;
         Map<String, String> variables = new HashMap<>(Map.of("EVENTBANK_AUTH_BCRYPT_COST", "4",
-                "EVENTBANK_HTTP_OPEN_RATE_PER_MINUTE", "0",
+                "EVENTBANK_HTTP_OPEN_RATE_PER_MINUTE", "0", "EVENTBANK_LIMITS_MONEY_COMMANDS_PER_MINUTE", "0",
                 "EVENTBANK_SNAPSHOT_EVERY_EVENTS", Integer.toString(100 + random.nextInt(400)),
                 "EVENTBANK_JOURNAL_SEGMENT_BYTES", "1MiB"));
         this.mails = smtp ? new MailSink() : null;

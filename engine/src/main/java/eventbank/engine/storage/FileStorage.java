@@ -12,13 +12,17 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Set;
 
-/** The real file system, through {@link FileChannel}. */
+/**
+ * The real file system, through {@link FileChannel}. Files and directories it creates are its
+ * owner's only, 0600 and 0700 ({@link OwnerOnly}).
+ */
 public final class FileStorage implements Storage {
 
     @Override
     public void createDirectories(Path directory) throws IOException {
-        Files.createDirectories(directory);
+        OwnerOnly.createDirectories(directory);
     }
 
     @Override
@@ -44,8 +48,11 @@ public final class FileStorage implements Storage {
 
     @Override
     public StorageFile open(Path file, boolean create) throws IOException {
+        // Created 0600 by the call that creates it (OwnerOnly): journal segments, snapshots and
+        // checkpoints hold balances and account data.
         FileChannel channel = create
-                ? FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE, StandardOpenOption.CREATE)
+                ? OwnerOnly.open(file,
+                        Set.of(StandardOpenOption.READ, StandardOpenOption.WRITE, StandardOpenOption.CREATE))
                 : FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
         return new ChannelFile(channel);
     }

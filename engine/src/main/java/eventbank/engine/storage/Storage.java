@@ -15,7 +15,7 @@ import java.util.List;
  */
 public interface Storage {
 
-    /** Creates the directory and its parents when missing. */
+    /** Creates the directory and its parents when missing (the real file system: 0700). */
     void createDirectories(Path directory) throws IOException;
 
     /** The names of the regular files in a directory, sorted; empty when it does not exist. */
@@ -23,7 +23,7 @@ public interface Storage {
 
     boolean exists(Path file);
 
-    /** Opens a file to read and write, creating it when {@code create} is set. */
+    /** Opens a file to read and write, creating it when {@code create} is set (the real file system: 0600). */
     StorageFile open(Path file, boolean create) throws IOException;
 
     /** Opens an existing file for reading only. */

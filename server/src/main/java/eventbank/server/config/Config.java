@@ -37,6 +37,7 @@ public final class Config {
     private final long snapshotEveryEvents;
     private final long journalSegmentBytesMax;
     private final long whatIfReplayEventsMax;
+    private final int moneyCommandsPerMinute;
     private final MailTransportKind mailTransport;
     private final String mailFrom;
     private final String mailFromAddress;
@@ -53,6 +54,7 @@ public final class Config {
            HttpLimits httpLimits, Path dataDirectory,
            String operatorKey, int bcryptCost, Duration tokenTtl, Duration idempotencyWindow,
            long snapshotEveryEvents, long journalSegmentBytesMax, long whatIfReplayEventsMax,
+           int moneyCommandsPerMinute,
            MailTransportKind mailTransport, String mailFrom, String mailFromAddress, Duration mailRetryBackoffMax,
            SmtpSettings smtp, MailgunSettings mailgun, Path propertiesFile,
            List<Shown> shown) {
@@ -70,6 +72,7 @@ public final class Config {
         this.snapshotEveryEvents = snapshotEveryEvents;
         this.journalSegmentBytesMax = journalSegmentBytesMax;
         this.whatIfReplayEventsMax = whatIfReplayEventsMax;
+        this.moneyCommandsPerMinute = moneyCommandsPerMinute;
         this.mailTransport = mailTransport;
         this.mailFrom = mailFrom;
         this.mailFromAddress = mailFromAddress;
@@ -155,12 +158,21 @@ public final class Config {
         return journalSegmentBytesMax;
     }
 
-    /** {@code mail.transport}. */
     /** {@code whatif.replay_events_max}: the most events one what-if may decide again. */
     public long whatIfReplayEventsMax() {
         return whatIfReplayEventsMax;
     }
 
+    /**
+     * {@code limits.money_commands_per_minute}: how many transfers and withdrawals one account may
+     * ask for a minute (a burst of this many, then one every {@code 60 / rate} seconds; a batch
+     * counts each transfer); 0 for no limit.
+     */
+    public int moneyCommandsPerMinute() {
+        return moneyCommandsPerMinute;
+    }
+
+    /** {@code mail.transport}. */
     public MailTransportKind mailTransport() {
         return mailTransport;
     }

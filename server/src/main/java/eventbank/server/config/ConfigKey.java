@@ -34,6 +34,7 @@ public enum ConfigKey {
     SNAPSHOT_EVERY_EVENTS("snapshot.every_events", "1000000", false),
     JOURNAL_SEGMENT_BYTES("journal.segment_bytes", "256MiB", false),
     WHATIF_REPLAY_EVENTS_MAX("whatif.replay_events_max", "2000000", false),
+    LIMITS_MONEY_COMMANDS_PER_MINUTE("limits.money_commands_per_minute", "60", false),
     MAIL_TRANSPORT("mail.transport", "file", false),
     MAIL_FROM("mail.from", "eventbank <noreply@localhost>", false),
     MAIL_RETRY_BACKOFF_MAX("mail.retry_backoff_max", "PT1M", false),

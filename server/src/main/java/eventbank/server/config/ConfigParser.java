@@ -60,6 +60,8 @@ final class ConfigParser {
     static final Duration HEADER_TIMEOUT_MIN = Duration.ofSeconds(1);
     static final Duration HEADER_TIMEOUT_MAX = Duration.ofMinutes(5);
     static final long WHATIF_REPLAY_EVENTS_MAX_MAX = 1_000_000_000L;
+    /** A batch counts each of its up to 1,000 transfers; a million a minute is no limit a client meets. */
+    static final int MONEY_COMMANDS_PER_MINUTE_MAX = 1_000_000;
     static final int OPERATOR_KEY_LENGTH_MIN = 16;
     static final int SECRET_LENGTH_MAX = 256;
     static final int SMTP_USER_LENGTH_MAX = 256;
@@ -123,6 +125,10 @@ final class ConfigParser {
                 ConfigParser::showBytes);
         Long whatIfReplayEventsMax = parse(ConfigKey.WHATIF_REPLAY_EVENTS_MAX, text -> Values.wholeNumber(text, 1,
                 WHATIF_REPLAY_EVENTS_MAX_MAX, "a number of events from 1 to 10^9"), String::valueOf);
+        Integer moneyCommandsPerMinute = parse(ConfigKey.LIMITS_MONEY_COMMANDS_PER_MINUTE,
+                text -> (int) Values.wholeNumber(text, 0, MONEY_COMMANDS_PER_MINUTE_MAX,
+                        "a number of money commands a minute from 1 to 1000000, or 0 for no limit"),
+                rate -> rate == 0 ? "0 (no limit)" : String.valueOf(rate));
         Mail mail = parseMail();
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
@@ -130,7 +136,7 @@ final class ConfigParser {
         return new Config(httpHost, httpPort, publicUrl, requestBodyBytesMax, openRatePerMinute,
                 new HttpLimits(connectionsMax, idleTimeout, headerTimeout), dataDirectory,
                 operatorKey, bcryptCost, tokenTtl, idempotencyWindow, snapshotEveryEvents, journalSegmentBytes,
-                whatIfReplayEventsMax,
+                whatIfReplayEventsMax, moneyCommandsPerMinute,
                 mail.transport, mail.from, mail.fromAddress, mail.retryBackoffMax, mail.smtp, mail.mailgun,
                 propertiesFile,
                 List.copyOf(orderedShown()));

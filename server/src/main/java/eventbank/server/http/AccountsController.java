@@ -133,6 +133,8 @@ final class AccountsController {
                 Api.seq(ctx, committed.seq());
                 boolean already = committed.events().isEmpty();
                 if (prefersHtml(ctx.header("Accept"))) {
+                    // The page's URL holds the code: no Referer, and nothing loaded or run.
+                    SecurityHeaders.html(ctx, SecurityHeaders.POLICY_NOTHING_LOADED);
                     ctx.status(200).html("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
                             + "<title>eventbank: email confirmed</title></head><body><h1>"
                             + (already ? "Already verified" : "Email address confirmed")
@@ -143,7 +145,11 @@ final class AccountsController {
                             "seq", committed.seq()));
                 }
             }
-            case Outcome.Rejected rejected -> throw Errors.of(rejected.reason());
+            // An unknown account is answered as a wrong code: the link's reply must not tell a
+            // stranger which account numbers exist. The bank's rules still tell the two apart
+            // (a what-if that leaves out an opening reports its verification as account_not_found).
+            case Outcome.Rejected rejected -> throw Errors.of(rejected.reason() == Rejection.ACCOUNT_NOT_FOUND
+                    ? Rejection.WRONG_CODE : rejected.reason());
             case Outcome.Unavailable unavailable -> throw Errors.of(unavailable);
             case Outcome.Replayed replayed -> throw new IllegalStateException("a verification has no key");
         }

@@ -167,7 +167,8 @@ public final class BankServer implements AutoCloseable {
                 new OpenRateLimiter(config.openRatePerMinute(), clock),
                 new OpenRateLimiter(AccountsController.RESENDS_PER_ACCOUNT_PER_MINUTE, clock), resender);
         LoginController login = new LoginController(api, passwords, new LoginThrottle(clock));
-        MoneyController money = new MoneyController(api);
+        MoneyController money = new MoneyController(api,
+                new OpenRateLimiter(config.moneyCommandsPerMinute(), clock));
         OperationsController operations = new OperationsController(api);
         AdminController admin = new AdminController(api);
         ReportsController reports = new ReportsController(api, clock);
@@ -178,6 +179,7 @@ public final class BankServer implements AutoCloseable {
 
         this.app = Javalin.create(javalin -> {
             configureHttpStack(javalin, config.httpLimits());
+            javalin.jetty.modifyHttpConfiguration(http -> http.addCustomizer(new SecurityHeaders()));
             javalin.http.prefer405over404 = true;
             javalin.http.maxRequestSize = config.requestBodyBytesMax();
             javalin.jsonMapper(new JavalinJackson(mapper, true));
@@ -205,12 +207,21 @@ public final class BankServer implements AutoCloseable {
             javalin.routes.get("/metrics", ctx -> ctx.contentType(BankMetrics.CONTENT_TYPE).result(metrics.scrape()));
             javalin.routes.get(ApiDocs.OPENAPI_PATH,
                     ctx -> ctx.contentType(ApiDocs.OPENAPI_CONTENT_TYPE).result(ApiDocs.openapiJson()));
-            javalin.routes.get(ApiDocs.DOCS_PATH,
-                    ctx -> ctx.contentType(ApiDocs.DOCS_CONTENT_TYPE).result(ApiDocs.docsHtml()));
+            javalin.routes.get(ApiDocs.DOCS_PATH, ctx -> {
+                SecurityHeaders.html(ctx, SecurityHeaders.POLICY_DOCS);
+                ctx.contentType(ApiDocs.DOCS_CONTENT_TYPE).result(ApiDocs.docsHtml());
+            });
+            javalin.routes.get(ApiDocs.DOCS_SCRIPT_PATH,
+                    ctx -> ctx.contentType(ApiDocs.DOCS_SCRIPT_CONTENT_TYPE).result(ApiDocs.docsScript()));
             javalin.staticFiles.enableWebjars();
 
             javalin.routes.exception(ApiException.class, (e, ctx) -> writeError(ctx, e));
-            javalin.routes.exception(HttpResponseException.class, (e, ctx) -> writeError(ctx, fromJavalin(e)));
+            javalin.routes.exception(HttpResponseException.class, (e, ctx) -> {
+                if (e.getStatus() == 405) {
+                    ctx.header("Allow", allowedMethods(e));
+                }
+                writeError(ctx, fromJavalin(e));
+            });
             javalin.routes.exception(Exception.class, (e, ctx) -> {
                 LOG.error("unexpected failure on {} {}", ctx.method(), ctx.path(), e);
                 writeError(ctx, new ApiException(500, "internal_error",
@@ -346,6 +357,23 @@ public final class BankServer implements AutoCloseable {
             default -> new ApiException(e.getStatus() >= 500 ? 500 : 400,
                     e.getStatus() >= 500 ? "internal_error" : "invalid_field", JsonBody.sanitize(e.getMessage()));
         };
+    }
+
+    /**
+     * The methods the route takes, for the Allow header every 405 must carry (RFC 9110, 15.5.6):
+     * Javalin finds them, and hands them over as the one value of the 405's details, as
+     * {@code "GET, POST"}.
+     */
+    private static String allowedMethods(HttpResponseException e) {
+        List<String> methods = new ArrayList<>();
+        for (String value : e.getDetails().values()) {
+            for (String method : value.split(",")) {
+                if (!method.isBlank()) {
+                    methods.add(method.strip().toUpperCase(java.util.Locale.ROOT));
+                }
+            }
+        }
+        return String.join(", ", methods);
     }
 
     private static ApiException methodNotAllowed(Context ctx) {

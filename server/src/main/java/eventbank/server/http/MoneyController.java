@@ -12,8 +12,19 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Moving the holder's money: {@code POST /api/money_transfer} and {@code POST /api/withdraw}.
- * The account money leaves is always the token's: the body cannot name it.
+ * Moving the holder's money: {@code POST /api/money_transfer}, {@code POST /api/money_transfers}
+ * and {@code POST /api/withdraw}. The account money leaves is always the token's: the body cannot
+ * name it.
+ *
+ * <p>Each account may ask for {@code limits.money_commands_per_minute} money commands a minute
+ * (finding 9 of docs/RELIABILITY.md): two accounts could otherwise send each other a cent back
+ * and forth without end, and every transfer costs the bank a journal record, memory in the read
+ * models and a statement line for ever, every withdrawal a mail as well, while costing the two
+ * holders nothing. A request is counted once it is well-formed, whatever the bank then decides,
+ * so probing costs the same as moving money. A batch counts each of its transfers and is
+ * counted whole or not at all, like its all-or-none semantics: a batch larger than what is left
+ * of the minute is refused whole with 429 {@code too_many_requests} and the seconds until it
+ * fits; one larger than the whole minute's allowance could never fit, and is 400.
  */
 final class MoneyController {
     static final String TRANSFER_ROUTE = "POST /api/money_transfer";
@@ -21,9 +32,12 @@ final class MoneyController {
     static final String TRANSFERS_ROUTE = "POST /api/money_transfers";
 
     private final Api api;
+    private final OpenRateLimiter moneyCommandLimiter;
 
-    MoneyController(Api api) {
+    /** @param moneyCommandLimiter money commands per account ({@code limits.money_commands_per_minute}) */
+    MoneyController(Api api, OpenRateLimiter moneyCommandLimiter) {
         this.api = api;
+        this.moneyCommandLimiter = moneyCommandLimiter;
     }
 
     void transfer(Context ctx) {
@@ -32,6 +46,7 @@ final class MoneyController {
         long to = body.accountNumber("to_account_number");
         long amount = body.amount("amount");
         Idempotency idempotency = api.idempotency(ctx, TRANSFER_ROUTE, to + "\n" + amount);
+        count(holder, 1);
         Outcome outcome = api.submit(new Command.TransferMoney(holder, to, amount, idempotency));
         BankServer.reply(ctx, api, outcome, holder, idempotency,
                 committed -> Replies.transferred(committed.seq(), holder, to, amount, committed.balance()));
@@ -66,7 +81,11 @@ final class MoneyController {
                 throw new ApiException(e.status(), e.code(), "transfers[" + index + "]: " + e.getMessage());
             }
         }
-        Replies.Reply reply = atomic ? atomically(ctx, holder, transfers) : oneByOne(holder, transfers);
+        // The key is checked before the batch is counted: a malformed one is a malformed request.
+        Idempotency idempotency = atomic ? api.idempotency(ctx, TRANSFERS_ROUTE, canonical(transfers)) : null;
+        count(holder, transfers.size());
+        Replies.Reply reply = atomic ? atomically(ctx, holder, transfers, idempotency)
+                : oneByOne(holder, transfers);
         long lastSeq = 0;
         for (Object result : (List<?>) reply.body().get("results")) {
             if (result instanceof Replies.Recorded recorded) {
@@ -79,12 +98,17 @@ final class MoneyController {
         ctx.status(reply.status()).json(reply.body());
     }
 
-    private Replies.Reply atomically(Context ctx, long holder, List<Command.Transfer> transfers) {
+    /** The body of an all-or-none batch as its Idempotency-Key's fingerprint sees it. */
+    private static String canonical(List<Command.Transfer> transfers) {
         StringBuilder canonical = new StringBuilder("atomic");
         for (Command.Transfer transfer : transfers) {
             canonical.append('\n').append(transfer.toAccountNumber()).append(' ').append(transfer.amount());
         }
-        Idempotency idempotency = api.idempotency(ctx, TRANSFERS_ROUTE, canonical.toString());
+        return canonical.toString();
+    }
+
+    private Replies.Reply atomically(Context ctx, long holder, List<Command.Transfer> transfers,
+                                     Idempotency idempotency) {
         Outcome outcome = api.submit(new Command.TransferMoneyAtomically(holder, transfers, idempotency));
         return switch (outcome) {
             case Outcome.Committed committed -> {
@@ -167,11 +191,35 @@ final class MoneyController {
         return new Replies.Reply(200, Replies.map("results", results, "balance", balance));
     }
 
+    /**
+     * Counts {@code commands} money commands of the holder's account, all or none, or answers 429
+     * too_many_requests with the seconds until they fit (400 when they never can).
+     */
+    private void count(long holder, int commands) {
+        int perMinute = moneyCommandLimiter.ratePerMinute();
+        if (perMinute == 0) {
+            return;
+        }
+        if (commands > perMinute) {
+            throw ApiException.invalidField("This batch holds " + commands + " transfers, and an account may ask "
+                    + "for at most " + perMinute + " transfers and withdrawals a minute on this server "
+                    + "(limits.money_commands_per_minute): send at most " + perMinute + " per request.");
+        }
+        long blocked = moneyCommandLimiter.acquire(Long.toString(holder), commands);
+        if (blocked > 0) {
+            throw new ApiException(429, "too_many_requests", "An account may ask for " + perMinute + " transfers "
+                    + "and withdrawals a minute (a batch counts each transfer), and this request would go past that; "
+                    + "nothing was recorded. Try again in " + blocked + " seconds.",
+                    (int) Math.min(Integer.MAX_VALUE, blocked));
+        }
+    }
+
     void withdraw(Context ctx) {
         long holder = api.holder(ctx);
         JsonBody body = api.body(ctx, Set.of("amount"));
         long amount = body.amount("amount");
         Idempotency idempotency = api.idempotency(ctx, WITHDRAW_ROUTE, Long.toString(amount));
+        count(holder, 1);
         Outcome outcome = api.submit(new Command.Withdraw(holder, amount, idempotency));
         BankServer.reply(ctx, api, outcome, holder, idempotency,
                 committed -> Replies.withdrawn(committed.seq(), amount, committed.balance()));

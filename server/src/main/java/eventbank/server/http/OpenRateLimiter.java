@@ -9,8 +9,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * How many accounts one client address may open ({@code http.open_rate_per_minute}); instances
- * of it also limit resent verification links per client address and per account (the key is
- * then an account number). A token
+ * of it also limit resent verification links per client address and per account, and money
+ * commands per account ({@code limits.money_commands_per_minute}; the key is then an account
+ * number, and a batch takes a token per transfer). A token
  * bucket per address that holds {@code rate} tokens and gains one every {@code 60 / rate}
  * seconds, so a burst of {@code rate} openings, then one every {@code 60 / rate} seconds. A rate
  * of 0 limits nothing. In memory: a restart forgets it.
@@ -59,14 +60,26 @@ final class OpenRateLimiter {
      * else the seconds (at least 1) until the address may try again, and nothing is counted.
      */
     long acquire(String clientAddress) {
+        return acquire(clientAddress, 1);
+    }
+
+    /**
+     * Takes {@code tokens} tokens for this key at once, or none: 0 when they were taken, else the
+     * seconds (at least 1) until the bucket holds that many, and nothing is counted. More tokens
+     * than {@link #ratePerMinute()} never fit: the caller refuses such a request first.
+     */
+    long acquire(String clientAddress, int tokens) {
         if (ratePerMinute == 0) {
             return 0;
+        }
+        if (tokens < 1 || tokens > ratePerMinute) {
+            throw new IllegalArgumentException(tokens + " tokens from a bucket of " + ratePerMinute);
         }
         long now = nanos(clock.instant());
         synchronized (fullAt) {
             Long stored = fullAt.get(clientAddress);
             long start = stored == null ? now : Math.max(stored, now);
-            long next = start + intervalNanos;
+            long next = start + intervalNanos * tokens;
             if (next - now > WINDOW_NANOS) {
                 long waitNanos = next - WINDOW_NANOS - now;
                 return Math.max(1, (waitNanos + TimeUnit.SECONDS.toNanos(1) - 1) / TimeUnit.SECONDS.toNanos(1));
@@ -77,6 +90,11 @@ final class OpenRateLimiter {
             fullAt.put(clientAddress, next);
             return 0;
         }
+    }
+
+    /** The tokens a minute, and so the most a bucket holds; 0 for no limit. */
+    int ratePerMinute() {
+        return ratePerMinute;
     }
 
     /** How many client addresses are remembered now. */

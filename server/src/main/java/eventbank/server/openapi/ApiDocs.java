@@ -35,8 +35,15 @@ public final class ApiDocs {
     /** The route of the page. */
     public static final String DOCS_PATH = "/docs";
 
+    /**
+     * The route of the script that starts swagger-ui on the page: a file rather than an inline
+     * script, so that the page's Content-Security-Policy lets no inline script run.
+     */
+    public static final String DOCS_SCRIPT_PATH = "/docs/start.js";
+
     public static final String OPENAPI_CONTENT_TYPE = "application/json";
     public static final String DOCS_CONTENT_TYPE = "text/html; charset=utf-8";
+    public static final String DOCS_SCRIPT_CONTENT_TYPE = "text/javascript; charset=utf-8";
 
     /** The webjar's files the page needs. */
     public static final String SWAGGER_UI_BUNDLE = "swagger-ui-bundle.js";
@@ -44,6 +51,7 @@ public final class ApiDocs {
 
     private static final byte[] OPENAPI_JSON = load(OPENAPI_RESOURCE);
     private static final byte[] DOCS_HTML = buildDocsHtml().getBytes(StandardCharsets.UTF_8);
+    private static final byte[] DOCS_SCRIPT = buildDocsScript().getBytes(StandardCharsets.UTF_8);
 
     private ApiDocs() {}
 
@@ -57,16 +65,22 @@ public final class ApiDocs {
         return DOCS_HTML;
     }
 
+    /** The bytes of the page's start script, UTF-8; callers must not modify the array. */
+    public static byte[] docsScript() {
+        return DOCS_SCRIPT;
+    }
+
     /** The class-path prefix of the swagger-ui assets, e.g. {@code META-INF/resources/webjars/swagger-ui/5.34.1/}. */
     public static String swaggerUiResourcePrefix() {
         return SWAGGER_UI_RESOURCE_PREFIX;
     }
 
     /**
-     * The page: swagger-ui's stylesheet and bundle from this server, started inline on
-     * {@code /openapi.json}. The assets are referenced by absolute paths, so the page works
-     * whatever URL it is served at (with or without a trailing slash). No preset layout: the
-     * standalone preset adds a top bar with a URL box, which would invite loading other specs.
+     * The page: swagger-ui's stylesheet and bundle from this server, started by
+     * {@link #DOCS_SCRIPT_PATH} on {@code /openapi.json}. The assets are referenced by absolute
+     * paths, so the page works whatever URL it is served at (with or without a trailing slash).
+     * No inline script: the page is served with a Content-Security-Policy that runs scripts from
+     * this server only.
      */
     static String buildDocsHtml() {
         return """
@@ -82,22 +96,30 @@ public final class ApiDocs {
                 <body>
                   <div id="swagger-ui"></div>
                   <script src="%1$s%3$s" charset="utf-8"></script>
-                  <script>
-                    window.addEventListener("load", function () {
-                      window.ui = SwaggerUIBundle({
-                        url: "%4$s",
-                        dom_id: "#swagger-ui",
-                        deepLinking: true,
-                        tryItOutEnabled: false,
-                        validatorUrl: null,
-                        presets: [SwaggerUIBundle.presets.apis],
-                        layout: "BaseLayout"
-                      });
-                    });
-                  </script>
+                  <script src="%4$s" charset="utf-8"></script>
                 </body>
                 </html>
-                """.formatted(SWAGGER_UI_URL_PREFIX, SWAGGER_UI_CSS, SWAGGER_UI_BUNDLE, OPENAPI_PATH);
+                """.formatted(SWAGGER_UI_URL_PREFIX, SWAGGER_UI_CSS, SWAGGER_UI_BUNDLE, DOCS_SCRIPT_PATH);
+    }
+
+    /**
+     * Starts swagger-ui on {@code /openapi.json}. No preset layout: the standalone preset adds a
+     * top bar with a URL box, which would invite loading other specs.
+     */
+    static String buildDocsScript() {
+        return """
+                window.addEventListener("load", function () {
+                  window.ui = SwaggerUIBundle({
+                    url: "%s",
+                    dom_id: "#swagger-ui",
+                    deepLinking: true,
+                    tryItOutEnabled: false,
+                    validatorUrl: null,
+                    presets: [SwaggerUIBundle.presets.apis],
+                    layout: "BaseLayout"
+                  });
+                });
+                """.formatted(OPENAPI_PATH);
     }
 
     private static byte[] load(String resource) {

@@ -30,18 +30,18 @@ class ConfigDescribeTest {
         assertThat(described.lines().skip(1).map(line -> line.strip().split(" ")[0]))
                 .containsExactly(Arrays.stream(ConfigKey.values()).map(ConfigKey::key).toArray(String[]::new));
         assertThat(described).startsWith("configuration (properties file: " + file + ")\n")
-                .contains("  http.host                   = 0.0.0.0 (from file " + file + ")\n")
-                .contains("  http.port                   = 9090 (from environment EVENTBANK_HTTP_PORT)\n")
-                .contains("  public.url                  = http://localhost:9090 (default, follows http.port)\n")
-                .contains("  http.request_body_bytes_max = 1048576 (1 MiB) (default)\n")
-                .contains("  data.dir                    = " + workingDirectory.resolve("data") + " (default)\n")
-                .contains("  operator.key                = (not set)\n")
-                .contains("  auth.bcrypt_cost            = 4 (from the command line)\n")
-                .contains("  auth.token_ttl              = PT15M (15 minutes) (default)\n")
-                .contains("  idempotency.window          = PT24H (24 hours) (default)\n")
-                .contains("  journal.segment_bytes       = 268435456 (256 MiB) (default)\n")
-                .contains("  mail.transport              = file (default)\n")
-                .contains("  mail.smtp.port              = 587 "
+                .contains("  http.host                        = 0.0.0.0 (from file " + file + ")\n")
+                .contains("  http.port                        = 9090 (from environment EVENTBANK_HTTP_PORT)\n")
+                .contains("  public.url                       = http://localhost:9090 (default, follows http.port)\n")
+                .contains("  http.request_body_bytes_max      = 1048576 (1 MiB) (default)\n")
+                .contains("  data.dir                         = " + workingDirectory.resolve("data") + " (default)\n")
+                .contains("  operator.key                     = (not set)\n")
+                .contains("  auth.bcrypt_cost                 = 4 (from the command line)\n")
+                .contains("  auth.token_ttl                   = PT15M (15 minutes) (default)\n")
+                .contains("  idempotency.window               = PT24H (24 hours) (default)\n")
+                .contains("  journal.segment_bytes            = 268435456 (256 MiB) (default)\n")
+                .contains("  mail.transport                   = file (default)\n")
+                .contains("  mail.smtp.port                   = 587 "
                         + "(default, the usual port for mail.smtp.security=starttls)\n");
         assertThat(config.toString()).isEqualTo(described);
     }
@@ -56,10 +56,10 @@ class ConfigDescribeTest {
         assertThat(config.smtp().orElseThrow().password()).isEqualTo(SMTP_PASSWORD);
         String described = config.describe();
         assertThat(described).doesNotContain(OPERATOR_KEY).doesNotContain(SMTP_PASSWORD).doesNotContain(MAILGUN_API_KEY)
-                .contains("  operator.key                = *** (from environment EVENTBANK_OPERATOR_KEY)\n")
-                .contains("  mail.smtp.user              = bank (from the command line)\n")
-                .contains("  mail.smtp.password          = *** (from the command line)\n")
-                .contains("  mail.mailgun.api_key        = *** (from environment EVENTBANK_MAIL_MAILGUN_API_KEY)\n");
+                .contains("  operator.key                     = *** (from environment EVENTBANK_OPERATOR_KEY)\n")
+                .contains("  mail.smtp.user                   = bank (from the command line)\n")
+                .contains("  mail.smtp.password               = *** (from the command line)\n")
+                .contains("  mail.mailgun.api_key             = *** (from environment EVENTBANK_MAIL_MAILGUN_API_KEY)\n");
         assertThat(config.toString()).doesNotContain(OPERATOR_KEY).doesNotContain(SMTP_PASSWORD);
         assertThat(config.smtp().orElseThrow().toString()).doesNotContain(SMTP_PASSWORD).contains("password=***");
         MailgunSettings mailgun = new MailgunSettings("mg.bank.example", MAILGUN_API_KEY, MailgunRegion.US);
@@ -70,7 +70,7 @@ class ConfigDescribeTest {
     void describeSaysWhenNoFileWasRead() {
         Config config = new ConfigLoader(Map.of(), workingDirectory).load(Map.of("snapshot.every_events", "0"));
         assertThat(config.describe()).startsWith("configuration (no properties file)\n")
-                .contains("  snapshot.every_events       = 0 (never) (from the command line)\n");
+                .contains("  snapshot.every_events            = 0 (never) (from the command line)\n");
     }
 
     @Test

@@ -177,7 +177,7 @@ class ConfigLoaderTest {
         assertThat(fromFile.publicUrl()).isEqualTo(URI.create("http://localhost:9300"));
         assertThat(fromFile.sourceOf(ConfigKey.PUBLIC_URL)).contains(Source.derivedDefault("follows http.port"));
         assertThat(fromFile.describe())
-                .contains("public.url                  = http://localhost:9300 (default, follows http.port)");
+                .contains("public.url                       = http://localhost:9300 (default, follows http.port)");
     }
 
     @Test

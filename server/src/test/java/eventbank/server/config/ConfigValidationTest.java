@@ -88,6 +88,9 @@ class ConfigValidationTest {
         "journal.segment_bytes       | 256M         | has an unknown unit 'M'",
         "whatif.replay_events_max    | 0            | is not a number of events from 1 to 10^9",
         "whatif.replay_events_max    | 1000000001   | is not a number of events from 1 to 10^9",
+        "limits.money_commands_per_minute | -1      | is not a number of money commands a minute from 1 to 1000000, or 0",
+        "limits.money_commands_per_minute | 1000001 | is not a number of money commands a minute from 1 to 1000000, or 0",
+        "limits.money_commands_per_minute | 1.5     | is not a number of money commands a minute from 1 to 1000000, or 0",
         "mail.transport              | sendmail     | is not one of file, smtp, mailgun",
         "mail.from                   | noreply      | is not a mailbox such as",
         "mail.from                   | bank <noreply@> | is not a mailbox such as",
@@ -189,7 +192,16 @@ class ConfigValidationTest {
         assertThat(loadValue("http.open_rate_per_minute", "0").openRatePerMinute()).isZero();
         assertThat(loadValue("http.open_rate_per_minute", "1_000").openRatePerMinute()).isEqualTo(1000);
         assertThat(load(Map.of("http.open_rate_per_minute", "0")).describe())
-                .contains("http.open_rate_per_minute   = 0 (no limit) (from the command line)");
+                .contains("http.open_rate_per_minute        = 0 (no limit) (from the command line)");
+    }
+
+    @Test
+    void moneyCommandsPerMinuteWithZeroForNoLimit() {
+        assertThat(load(Map.of()).moneyCommandsPerMinute()).isEqualTo(60);
+        assertThat(loadValue("limits.money_commands_per_minute", "0").moneyCommandsPerMinute()).isZero();
+        assertThat(load(Map.of()).describe()).contains("limits.money_commands_per_minute = 60 (default)");
+        assertThat(new ConfigLoader(Map.of("EVENTBANK_LIMITS_MONEY_COMMANDS_PER_MINUTE", "0"), workingDirectory)
+                .load(Map.of()).moneyCommandsPerMinute()).as("the benchmarks turn it off so").isZero();
     }
 
     @Test

@@ -13,6 +13,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** {@code POST /api/money_transfers}: one by one, all or none, and the bodies it refuses. */
 class HttpBatchTransferTest {
+    /** Batches of up to 1,000 transfers from one account: no limit of money commands a minute. */
+    private static final Map<String, String> UNLIMITED = Map.of("limits.money_commands_per_minute", "0");
+
     private static final String ROUTE = "/api/money_transfers";
 
     @TempDir
@@ -44,7 +47,7 @@ class HttpBatchTransferTest {
 
     @Test
     void oneByOneEachTransferIsDecidedOnItsOwn() throws Exception {
-        try (TestServer server = TestServer.start(temp.resolve("data"))) {
+        try (TestServer server = TestServer.start(temp.resolve("data"), UNLIMITED)) {
             HttpApi http = server.http;
             TestServer.Holder alice = server.openVerifiedHolder("alice@example.com");
             TestServer.Holder bob = server.openVerifiedHolder("bob@example.com");
@@ -87,7 +90,7 @@ class HttpBatchTransferTest {
 
     @Test
     void allOrNoneRecordsNothingWhenOneIsRefusedAndEverythingOtherwise() throws Exception {
-        try (TestServer server = TestServer.start(temp.resolve("data"))) {
+        try (TestServer server = TestServer.start(temp.resolve("data"), UNLIMITED)) {
             HttpApi http = server.http;
             TestServer.Holder alice = server.openVerifiedHolder("alice@example.com");
             TestServer.Holder bob = server.openVerifiedHolder("bob@example.com");
@@ -134,7 +137,7 @@ class HttpBatchTransferTest {
 
     @Test
     void anAtomicBatchRetriedWithItsKeyIsAnsweredWithTheFirstReply() throws Exception {
-        try (TestServer server = TestServer.start(temp.resolve("data"))) {
+        try (TestServer server = TestServer.start(temp.resolve("data"), UNLIMITED)) {
             HttpApi http = server.http;
             TestServer.Holder alice = server.openVerifiedHolder("alice@example.com");
             TestServer.Holder bob = server.openVerifiedHolder("bob@example.com");
@@ -169,7 +172,7 @@ class HttpBatchTransferTest {
 
     @Test
     void badBatchesAreRefusedWhole() throws Exception {
-        try (TestServer server = TestServer.start(temp.resolve("data"))) {
+        try (TestServer server = TestServer.start(temp.resolve("data"), UNLIMITED)) {
             HttpApi http = server.http;
             TestServer.Holder alice = server.openVerifiedHolder("alice@example.com");
             TestServer.Holder bob = server.openVerifiedHolder("bob@example.com");

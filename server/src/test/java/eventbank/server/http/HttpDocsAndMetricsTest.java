@@ -27,7 +27,8 @@ class HttpDocsAndMetricsTest {
 
             HttpApi.Response page = server.http.get("/docs", null);
             assertThat(page.status()).isEqualTo(200);
-            assertThat(page.body()).contains("/openapi.json", ApiDocs.SWAGGER_UI_BUNDLE);
+            assertThat(page.body()).contains(ApiDocs.DOCS_SCRIPT_PATH, ApiDocs.SWAGGER_UI_BUNDLE);
+            assertThat(server.http.get(ApiDocs.DOCS_SCRIPT_PATH, null).body()).contains("/openapi.json");
             HttpApi.Response bundle = server.http.get(ApiDocs.SWAGGER_UI_URL_PREFIX + ApiDocs.SWAGGER_UI_BUNDLE, null);
             assertThat(bundle.status()).as("the page's script is served from the webjar").isEqualTo(200);
             assertThat(bundle.body()).hasSizeGreaterThan(100_000);

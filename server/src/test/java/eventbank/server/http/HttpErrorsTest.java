@@ -101,7 +101,7 @@ class HttpErrorsTest {
         expect(http.post("/api/account", Map.of("email", "not an email", "password", "12345678"), null, null),
                 400, "invalid_field");
         expect(http.get("/api/verify?account_number=" + unverified + "&code=wrong", null), 422, "wrong_code");
-        expect(http.get("/api/verify?account_number=1000000000000000&code=wrong", null), 404, "account_not_found");
+        expect(http.get("/api/verify?account_number=1000000000000000&code=wrong", null), 422, "wrong_code");
     }
 
     @Test

@@ -65,8 +65,10 @@ class HttpFuzzTest {
         // Every seq a 2xx reply of a state-changing request carried, with the route that answered it.
         Map<Long, String> accepted = new ConcurrentHashMap<>();
         long setupSeq;
-        // No limit on openings: thousands of them come from this one address.
-        try (TestServer server = TestServer.start(data, Map.of("http.open_rate_per_minute", "0"))) {
+        // No limit on openings: thousands of them come from this one address; none on money
+        // commands either: hundreds of well-formed ones come from two accounts.
+        try (TestServer server = TestServer.start(data, Map.of("http.open_rate_per_minute", "0",
+                "limits.money_commands_per_minute", "0"))) {
             TestServer.Holder a = server.openVerifiedHolder("a@example.com");
             TestServer.Holder b = server.openVerifiedHolder("b@example.com");
             setupSeq = server.service.engine().committedSeq();

@@ -75,6 +75,7 @@ class ApiDocsTest {
             Map.entry("insufficient_funds", 422), Map.entry("account_not_verified", 422),
             Map.entry("recipient_not_verified", 422), Map.entry("same_account", 422),
             Map.entry("wrong_code", 422), Map.entry("too_many_attempts", 429),
+            Map.entry("too_many_requests", 429),
             Map.entry("busy", 503), Map.entry("journal_failed", 503),
             Map.entry("commit_outcome_unknown", 503), Map.entry("read_model_lagging", 503),
             Map.entry("starting", 503));
@@ -290,6 +291,86 @@ class ApiDocsTest {
         assertThat(count).isPositive();
     }
 
+    /**
+     * JSON null for an optional field means absent, everywhere (finding 8 of
+     * docs/RELIABILITY.md): so every optional property of a request body must allow null, and a
+     * client generated from the description may send it.
+     */
+    @Test
+    void everyOptionalFieldOfARequestBodyIsNullable() {
+        List<String> notNullable = new java.util.ArrayList<>();
+        int optional = 0;
+        for (Map.Entry<String, JsonNode> operation : operations().entrySet()) {
+            JsonNode body = operation.getValue().path("requestBody").path("content").path("application/json")
+                    .path("schema");
+            if (!body.isMissingNode()) {
+                optional += collectOptional(body, operation.getKey(), notNullable, new java.util.HashSet<>());
+            }
+        }
+        assertThat(notNullable).isEmpty();
+        assertThat(optional).as("optional fields seen (atomic, what-if's, resend's)").isGreaterThanOrEqualTo(6);
+    }
+
+    /** Walks a request schema; adds each optional property that does not allow null; counts the optional ones. */
+    private static int collectOptional(JsonNode schema, String where, List<String> notNullable, Set<String> seen) {
+        if (schema.has("$ref")) {
+            String ref = schema.get("$ref").asText();
+            return seen.add(ref) ? collectOptional(root.at(ref.substring(1)), ref, notNullable, seen) : 0;
+        }
+        int optional = 0;
+        Set<String> required = new java.util.HashSet<>();
+        schema.path("required").forEach(name -> required.add(name.asText()));
+        for (Map.Entry<String, JsonNode> property : schema.path("properties").properties()) {
+            JsonNode type = resolved(property.getValue()).path("type");
+            if (!required.contains(property.getKey())) {
+                optional++;
+                boolean nullable = type.asText().equals("null")
+                        || (type.isArray() && type.toString().contains("\"null\""));
+                if (!nullable) {
+                    notNullable.add(where + " " + property.getKey() + " " + type);
+                }
+            }
+            optional += collectOptional(property.getValue(), where + "." + property.getKey(), notNullable, seen);
+        }
+        if (schema.has("items")) {
+            optional += collectOptional(schema.get("items"), where + "[]", notNullable, seen);
+        }
+        for (String combination : List.of("oneOf", "anyOf", "allOf")) {
+            for (JsonNode part : schema.path(combination)) {
+                optional += collectOptional(part, where, notNullable, seen);
+            }
+        }
+        return optional;
+    }
+
+    private static JsonNode resolved(JsonNode schema) {
+        return schema.has("$ref") ? root.at(schema.get("$ref").asText().substring(1)) : schema;
+    }
+
+    /** Every 429 says when to come back, and the money routes may answer too_many_requests. */
+    @Test
+    void tooManyRequestsIsDescribedOnTheMoneyRoutesWithRetryAfter() {
+        for (String route : List.of("POST /api/money_transfer", "POST /api/money_transfers", "POST /api/withdraw")) {
+            JsonNode tooMany = operations().get(route).path("responses").path("429");
+            assertThat(codesOf(tooMany)).as(route).contains("too_many_requests");
+            assertThat(tooMany.path("headers").has("Retry-After")).as(route).isTrue();
+        }
+        operations().forEach((route, operation) -> {
+            JsonNode tooMany = operation.path("responses").path("429");
+            if (!tooMany.isMissingNode()) {
+                assertThat(tooMany.path("headers").has("Retry-After")).as(route).isTrue();
+            }
+        });
+    }
+
+    /** An unknown account and a wrong code are answered alike: no 404 that tells them apart. */
+    @Test
+    void verifyingAnswersAnUnknownAccountAsAWrongCode() {
+        JsonNode responses = operations().get("GET /api/verify").path("responses");
+        assertThat(responses.has("404")).isFalse();
+        assertThat(codesOf(responses.path("422"))).contains("wrong_code");
+    }
+
     @Test
     void theOpenapiJsonIsLoadedOnce() {
         assertThat(ApiDocs.openapiJson()).isSameAs(ApiDocs.openapiJson());
@@ -299,7 +380,8 @@ class ApiDocsTest {
     void thePageLoadsTheDescriptionAndTheSwaggerAssetsFromThisServer() {
         String html = new String(ApiDocs.docsHtml(), StandardCharsets.UTF_8);
         assertThat(html).startsWith("<!doctype html>");
-        assertThat(html).contains("url: \"/openapi.json\"");
+        assertThat(new String(ApiDocs.docsScript(), StandardCharsets.UTF_8)).contains("url: \"/openapi.json\"");
+        assertThat(html).contains("src=\"/docs/start.js\"");
         assertThat(html).contains("src=\"/webjars/swagger-ui/5.34.1/swagger-ui-bundle.js\"");
         assertThat(html).contains("href=\"/webjars/swagger-ui/5.34.1/swagger-ui.css\"");
         assertThat(html).doesNotContain("http://", "https://", "//cdn", "unpkg");
