@@ -48,7 +48,8 @@ class ServeConnectionLimitTest {
         ServeChild server = ServeChild.start(temp, data, null, Map.of(
                 "EVENTBANK_HTTP_CONNECTIONS_MAX", Integer.toString(CONNECTIONS_MAX),
                 "EVENTBANK_HTTP_HEADER_TIMEOUT", "PT2S",
-                "EVENTBANK_JOURNAL_SEGMENT_BYTES", "1MiB"), FILE_DESCRIPTORS_MAX);
+                "EVENTBANK_JOURNAL_SEGMENT_BYTES", "1MiB",
+                "EVENTBANK_LIMITS_MONEY_COMMANDS_PER_MINUTE", "0"), FILE_DESCRIPTORS_MAX);
         TestServer.Holder recipient = server.openVerifiedHolder("recipient@example.com");
         List<TestServer.Holder> senders = new ArrayList<>();
         List<RawHttp> connections = new ArrayList<>();

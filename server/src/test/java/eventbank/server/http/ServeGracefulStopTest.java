@@ -48,7 +48,8 @@ class ServeGracefulStopTest {
     @Test
     void aStopUnderLoadLetsRequestsUnderWayFinishAndCutsNoReply() throws Exception {
         Path data = temp.resolve("data");
-        ServeChild server = ServeChild.start(temp, data, null);
+        // Transfers without a pause: no limit on money commands per account.
+        ServeChild server = ServeChild.start(temp, data, null, Map.of("EVENTBANK_LIMITS_MONEY_COMMANDS_PER_MINUTE", "0"));
         TestServer.Holder recipient = server.openVerifiedHolder("recipient@example.com");
         List<TestServer.Holder> senders = new ArrayList<>();
         for (int i = 0; i < CLIENTS; i++) {
