@@ -214,8 +214,8 @@ class ConfigValidationTest {
                 .load(Map.of());
         assertThat(config.httpLimits()).isEqualTo(new HttpLimits(64, Duration.ofMinutes(2), Duration.ofSeconds(3)));
         assertThat(config.describe()).contains(
-                "http.connections_max        = 64 (from environment EVENTBANK_HTTP_CONNECTIONS_MAX)",
-                "http.header_timeout         = PT3S (3 seconds) (from environment EVENTBANK_HTTP_HEADER_TIMEOUT)");
+                "http.connections_max             = 64 (from environment EVENTBANK_HTTP_CONNECTIONS_MAX)",
+                "http.header_timeout              = PT3S (3 seconds) (from environment EVENTBANK_HTTP_HEADER_TIMEOUT)");
     }
 
     @Test
