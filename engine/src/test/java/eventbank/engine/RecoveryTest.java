@@ -29,6 +29,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -510,10 +511,15 @@ class RecoveryTest {
                 .withClock(new HistoryClock(seed)).withSnapshots(5 + random.nextInt(40), 2, 100)
                 .withSegmentBytesMax(512 + random.nextInt(8_192))
                 .withSequencerLimits(new SequencerLimits(4_096, 1 + random.nextInt(40), 64 * 1024,
-                        2 + random.nextInt(8)));
+                        2 + random.nextInt(8)))
+                .withEvidence(List.of(() -> Checkpointer.read(simulated, data)))
+                .withHighWaterIntervalMillis(1 + random.nextInt(20));
         String where = "seed " + seed + (tear ? " (torn writes)" : "");
 
+        // With a subscriber's checkpoint and the high-water mark written as the log grows: evidence
+        // written after a commit must never make the start after a power loss refuse.
         Engine engine = Engine.start(config);
+        engine.subscribe(new Checkpointer(storage, data));
         long[] accounts = SequencerTest.openAccounts(engine, null, 10, 2);
         long setupSeq = engine.committedSeq();
         storage.crashAtMutation(1 + random.nextInt(150), random.nextBoolean(), () -> simulated.crash(seed, tear));
@@ -569,6 +575,45 @@ class RecoveryTest {
             retry(where, restarted, sent, replay);
         }
         assertThat(Verifier.verify(simulated, data, WINDOW).problems()).as(where).isEmpty();
+    }
+
+    /**
+     * A subscriber that checkpoints the seq of every batch it is handed, durably (temporary file,
+     * fsync, rename, directory fsync), as the server's read models and outbox do; its checkpoint
+     * is evidence of a committed seq.
+     */
+    private record Checkpointer(Storage storage, Path data) implements Subscriber {
+        static Optional<DurableEvidence.Claim> read(Storage storage, Path data) throws IOException {
+            Path file = data.resolve("test.checkpoint");
+            if (!storage.exists(file)) {
+                return Optional.empty();
+            }
+            ByteBuffer bytes = ByteBuffer.allocate(8);
+            try (var handle = storage.openReadOnly(file)) {
+                if (handle.read(bytes, 0) != 8) {
+                    throw new IOException("the test checkpoint " + file + " is damaged");
+                }
+            }
+            return Optional.of(new DurableEvidence.Claim(bytes.getLong(0), null, file, "the test checkpoint"));
+        }
+
+        @Override
+        public String name() {
+            return "checkpointer";
+        }
+
+        @Override
+        public long start() {
+            return 0;
+        }
+
+        @Override
+        public void onEvent(Recorded recorded) {}
+
+        @Override
+        public void onBatchEnd(long lastSeq, byte[] chainHash) throws IOException {
+            storage.replaceDurably(data.resolve("test.checkpoint"), ByteBuffer.allocate(8).putLong(0, lastSeq));
+        }
     }
 
     private static Command floodCommand(SplittableRandom random, long[] accounts, long seed, int n) {

@@ -2,11 +2,8 @@ package eventbank.server.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import org.junit.jupiter.api.Test;
 
 /** The token bucket per client address behind {@code http.open_rate_per_minute}, on a clock the test moves. */
@@ -117,33 +114,5 @@ class OpenRateLimiterTest {
             limiter.acquire("2001:db8::" + Integer.toHexString(i));
         }
         assertThat(limiter.clientAddresses()).isEqualTo(OpenRateLimiter.CLIENT_ADDRESSES_MAX);
-    }
-
-    /** A clock the test moves by hand. */
-    static final class MovableClock extends Clock {
-        private Instant now;
-
-        MovableClock(Instant now) {
-            this.now = now;
-        }
-
-        void advance(Duration duration) {
-            now = now.plus(duration);
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
     }
 }
