@@ -11,13 +11,13 @@ import java.nio.file.Path;
  * The journal's high-water mark, {@code journal/high-water}: a durable record that the journal
  * once held every event up to a seq, with the chain hash after it. It is what lets recovery tell
  * a torn write (a batch nobody was told about) from damage to a batch that was acknowledged:
- * a batch at or below the mark was committed, so recovery never cuts it (see {@link Evidence}).
+ * a batch at or below the mark was committed, so recovery never cuts it (see {@code DurableEvidence}).
  *
  * <p>Written off the commit path, at a fixed interval and at a clean close, by the engine's
  * {@code HighWaterMarker}; so any batch older than that interval is provably committed. The
- * file is two 64-byte slots overwritten in place, in turn, each forced before the next write:
- * a crash can tear only the slot being written, and the other still holds the mark before it
- * (TigerBeetle keeps redundant copies of its superblock for the same reason). The file is
+ * file is two 64-byte slots, 4 KiB apart, overwritten in place, in turn, each forced before
+ * the next write: a crash can tear only the slot being written, and the other still holds the
+ * mark before it (TigerBeetle keeps redundant copies of its superblock for the same reason). The file is
  * created once and kept open, so writing it needs no new file descriptor.
  *
  * <p>A slot, big-endian: the magic {@code EVHW}, the format version (1), the number of the
@@ -28,6 +28,12 @@ public final class HighWaterMark implements Closeable {
     public static final String FILE_NAME = "high-water";
     static final int SLOT_BYTES = 64;
     private static final int SLOTS = 2;
+    /**
+     * The slots are a disk block apart, so that no single sector or page write (a device that
+     * tears within one) can touch both.
+     */
+    private static final int SLOT_STRIDE = 4096;
+    private static final int FILE_BYTES = SLOT_STRIDE * SLOTS;
     private static final int MAGIC = 0x45564857; // "EVHW"
     private static final int VERSION = 1;
     private static final int CRC_AT = SLOT_BYTES - 4;
@@ -58,7 +64,7 @@ public final class HighWaterMark implements Closeable {
         if (!storage.exists(path)) {
             return null;
         }
-        ByteBuffer bytes = ByteBuffer.allocate(SLOT_BYTES * SLOTS);
+        ByteBuffer bytes = ByteBuffer.allocate(FILE_BYTES);
         long size;
         try (StorageFile file = storage.openReadOnly(path)) {
             size = file.size();
@@ -66,24 +72,24 @@ public final class HighWaterMark implements Closeable {
         }
         bytes.flip();
         Mark newest = null;
-        boolean damaged = false;
+        int damaged = 0;
         for (int slot = 0; slot < SLOTS; slot++) {
-            if (bytes.limit() < (slot + 1) * SLOT_BYTES) {
-                damaged |= bytes.limit() > slot * SLOT_BYTES;
-                continue;
-            }
-            ByteBuffer view = bytes.slice(slot * SLOT_BYTES, SLOT_BYTES);
+            int at = slot * SLOT_STRIDE;
+            ByteBuffer view = at >= bytes.limit() ? ByteBuffer.allocate(0)
+                    : bytes.slice(at, Math.min(SLOT_BYTES, bytes.limit() - at));
             if (isZero(view)) {
-                continue;
+                continue; // never written (or not yet, in a file whose creation a crash cut short)
             }
-            Mark mark = parse(view);
+            Mark mark = view.limit() == SLOT_BYTES ? parse(view) : null;
             if (mark == null) {
-                damaged = true;
+                damaged++;
             } else if (newest == null || mark.writeNumber() > newest.writeNumber()) {
                 newest = mark;
             }
         }
-        if (newest == null && (damaged || size > SLOT_BYTES * SLOTS)) {
+        // A crash tears at most the slot being written: one damaged slot beside one never written
+        // was the first write, which nobody relied on. Two damaged slots are damage.
+        if (newest == null && damaged == SLOTS) {
             throw new DamagedException(path, "neither of its two slots is sound (" + size + " bytes)");
         }
         return newest;
@@ -105,11 +111,12 @@ public final class HighWaterMark implements Closeable {
         boolean existed = storage.exists(path);
         StorageFile file = storage.open(path, true);
         try {
-            if (!existed || file.size() != SLOT_BYTES * SLOTS) {
+            if (!existed || file.size() != FILE_BYTES) {
                 file.truncate(0);
-                file.write(ByteBuffer.allocate(SLOT_BYTES * SLOTS), 0);
+                file.write(ByteBuffer.allocate(FILE_BYTES), 0);
                 if (newest != null) {
-                    file.write(slot(newest.seq(), newest.chainHash(), newest.writeNumber()), 0);
+                    file.write(slot(newest.seq(), newest.chainHash(), newest.writeNumber()),
+                            (newest.writeNumber() % SLOTS) * SLOT_STRIDE);
                 }
                 file.force();
                 storage.syncDirectory(journalDirectory);
@@ -128,7 +135,7 @@ public final class HighWaterMark implements Closeable {
     /** Records durably that the journal holds every event up to {@code seq}. */
     public void write(long seq, byte[] chainHash) throws IOException {
         long number = writeNumber + 1;
-        file.write(slot(seq, chainHash, number), (number % SLOTS) * SLOT_BYTES);
+        file.write(slot(seq, chainHash, number), (number % SLOTS) * SLOT_STRIDE);
         file.force();
         writeNumber = number;
     }
@@ -157,7 +164,7 @@ public final class HighWaterMark implements Closeable {
     }
 
     private static boolean isZero(ByteBuffer slot) {
-        for (int index = 0; index < SLOT_BYTES; index++) {
+        for (int index = 0; index < slot.limit(); index++) {
             if (slot.get(index) != 0) {
                 return false;
             }

@@ -102,8 +102,10 @@ public final class Journal implements Closeable {
         storage.createDirectories(directory);
         try (JournalReader reader = new JournalReader(storage, directory, true)) {
             // Every batch is read and checked from seq 1, also those the snapshot covers (their
-            // records are not decoded): damage anywhere stops the start exactly as it fails
-            // verify, and the chain leading to the snapshot's seq is the snapshot's own.
+            // records are not decoded, their chain hashes not recomputed): damage anywhere stops
+            // the start as it fails verify, and the chain leading to the snapshot's seq is the
+            // snapshot's own.
+            reader.recomputeChainAfter(afterSeq);
             reader.seek(0);
             boolean pastSnapshot = afterSeq == 0;
             JournalReader.Batch batch;
