@@ -293,6 +293,27 @@ class RecoveryTest {
                 .anySatisfy(problem -> assertThat(problem).contains(snapshot.toString()));
     }
 
+    /**
+     * A segment that is not the last cut to its header alone: the reader took its end for the
+     * end of the log (seq 0 here) instead of a gap before the next segment. Found by the long
+     * run of RecoveryDamageTest (seed 20264841).
+     */
+    @Test
+    void anEarlierSegmentCutToItsHeaderIsAGapNotTheEnd() throws Exception {
+        Path data = temporary.resolve("data");
+        EngineConfig config = files(data, SEED).withSegmentBytesMax(700);
+        try (Engine engine = Engine.start(config)) {
+            history(engine, 24);
+        }
+        List<Path> segments = batches(new FileStorage(), data).stream().map(BatchAt::file).distinct().toList();
+        assertThat(segments).hasSizeGreaterThanOrEqualTo(3);
+        truncate(segments.get(0), JournalFormat.SEGMENT_HEADER_BYTES);
+        assertThatThrownBy(() -> Engine.start(config)).isInstanceOf(JournalCorruptException.class)
+                .hasMessageContaining(segments.get(1).toString()).hasMessageContaining("are missing");
+        assertThat(Verifier.verify(new FileStorage(), data, WINDOW).problems()).anySatisfy(problem ->
+                assertThat(problem).contains("are missing"));
+    }
+
     // ---- Corruption before the end ----
 
     enum Damage { BODY_IN_AN_EARLIER_SEGMENT, HEADER_IN_AN_EARLIER_SEGMENT, BODY_BEFORE_THE_LAST_BATCH,

@@ -102,6 +102,9 @@ class RecoveryDamageTest {
                 System.out.printf("RecoveryDamageTest: %d cases done%n", index + 1); // long bench runs
             }
         }
+        if (CASES < 1_000) {
+            return; // one case repeated by its seed, say
+        }
         assertThat(OUTCOMES[0] + OUTCOMES[1]).as("some damaged directories start").isPositive();
         assertThat(OUTCOMES[1]).as("some starts cut a torn tail").isPositive();
         assertThat(OUTCOMES[2]).as("some starts refuse on evidence").isPositive();

@@ -260,11 +260,15 @@ public final class JournalReader implements Closeable {
     private boolean advanceSegment() throws IOException {
         // Listing the directory at every segment would make a long read quadratic in the
         // number of segments; the list seen last serves until it lacks the segment wanted.
-        if (knownSegments == null || Collections.binarySearch(knownSegments, nextSeq) < 0) {
+        // The segment being read ended without a batch (only its header): the next seq's
+        // segment is this one, and there is no other to go on to. At the end of the log that is
+        // a segment just started; with a later segment after it, the events between are missing.
+        boolean endedEmpty = file != null && segmentFirstSeq == nextSeq;
+        if (knownSegments == null || endedEmpty || Collections.binarySearch(knownSegments, nextSeq) < 0) {
             knownSegments = segmentFirstSeqs();
         }
         List<Long> segments = knownSegments;
-        if (Collections.binarySearch(segments, nextSeq) < 0) {
+        if (endedEmpty || Collections.binarySearch(segments, nextSeq) < 0) {
             Long later = segments.stream().filter(first -> first > nextSeq).findFirst().orElse(null);
             if (later != null) {
                 throw new JournalCorruptException(directory.resolve(JournalFormat.segmentName(later)), 0,
