@@ -295,11 +295,12 @@ class RecoveryTest {
 
     /**
      * A segment that is not the last cut to its header alone: the reader took its end for the
-     * end of the log (seq 0 here) instead of a gap before the next segment. Found by the long
-     * run of RecoveryDamageTest (seed 20264841).
+     * end of the log instead of a gap before the next segment. Found by the long run of
+     * RecoveryDamageTest (seeds 20264841, the first segment, and 20267935, a later one).
      */
-    @Test
-    void anEarlierSegmentCutToItsHeaderIsAGapNotTheEnd() throws Exception {
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(ints = {0, 1})
+    void anEarlierSegmentCutToItsHeaderIsAGapNotTheEnd(int segment) throws Exception {
         Path data = temporary.resolve("data");
         EngineConfig config = files(data, SEED).withSegmentBytesMax(700);
         try (Engine engine = Engine.start(config)) {
@@ -307,9 +308,9 @@ class RecoveryTest {
         }
         List<Path> segments = batches(new FileStorage(), data).stream().map(BatchAt::file).distinct().toList();
         assertThat(segments).hasSizeGreaterThanOrEqualTo(3);
-        truncate(segments.get(0), JournalFormat.SEGMENT_HEADER_BYTES);
+        truncate(segments.get(segment), JournalFormat.SEGMENT_HEADER_BYTES);
         assertThatThrownBy(() -> Engine.start(config)).isInstanceOf(JournalCorruptException.class)
-                .hasMessageContaining(segments.get(1).toString()).hasMessageContaining("are missing");
+                .hasMessageContaining(segments.get(segment + 1).toString()).hasMessageContaining("are missing");
         assertThat(Verifier.verify(new FileStorage(), data, WINDOW).problems()).anySatisfy(problem ->
                 assertThat(problem).contains("are missing"));
     }

@@ -201,6 +201,9 @@ public final class JournalReader implements Closeable {
         if ((file == null || offset == fileSize) && !advanceSegment()) {
             return null;
         }
+        if (offset == fileSize && !advanceSegment()) {
+            return null; // the segment just opened holds its header alone (see advanceSegment)
+        }
         long start = offset;
         BatchHeader batch = readHeader();
         if (batch == null) {
