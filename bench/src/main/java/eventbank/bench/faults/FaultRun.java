@@ -252,7 +252,12 @@ final class FaultRun {
         expect(console().contains(newest.getFileName().toString()), "the start did not warn about " + newest);
         // What docs/OPERATIONS.md tells an operator to do with a damaged snapshot: move it away.
         try {
-            Files.move(newest, dataDirectory.resolveSibling("damaged-" + newest.getFileName()));
+            // A snapshot of the same seq may be written again after a restart and damaged again.
+            Path aside = dataDirectory.resolveSibling("damaged-" + newest.getFileName());
+            for (int copy = 2; Files.exists(aside); copy++) {
+                aside = dataDirectory.resolveSibling("damaged-" + copy + "-" + newest.getFileName());
+            }
+            Files.move(newest, aside);
         } catch (NoSuchFileException prunedMeanwhile) {
             // The snapshotter's retention removed it first: as good.
         }
