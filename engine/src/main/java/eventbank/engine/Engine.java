@@ -9,6 +9,7 @@ import eventbank.engine.journal.HighWaterMark;
 import eventbank.engine.journal.Journal;
 import eventbank.engine.journal.JournalReader;
 import eventbank.engine.journal.SnapshotMismatchException;
+import eventbank.engine.snapshot.SnapshotCorruptException;
 import eventbank.engine.snapshot.SnapshotStore;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -76,54 +77,9 @@ public final class Engine implements AutoCloseable {
             // Read before the journal: it decides whether the journal's end may be cut.
             DurableEvidence evidence = DurableEvidence.gather(config.storage(), config.dataDirectory(),
                     config.evidence());
-            Journal.EndCheck endCheck = (lastSeq, headHash, torn) -> {
-                String refusal = evidence.refusal(lastSeq, torn);
-                if (refusal != null) {
-                    throw new RecoveryRefusedException("refusing to start, so that no acknowledged event is dropped"
-                            + " and no seq is handed out twice: " + refusal
-                            + ". Nothing was changed; see docs/OPERATIONS.md, \"When the start refuses\"");
-                }
-            };
-            SnapshotStore snapshots = new SnapshotStore(config.storage(), config.snapshotDirectory());
-            Journal journal = null;
-            Bank bank = null;
-            long snapshotSeq = 0;
-            // Newest snapshot first; one that is corrupt or does not match the journal is passed
-            // over for an older one, and with none left the whole journal is replayed.
-            List<Long> seqs = snapshots.seqs();
-            for (int i = seqs.size(); i >= 0 && journal == null; i--) {
-                long seq = i == 0 ? 0 : seqs.get(i - 1);
-                try {
-                    SnapshotStore.Loaded loaded = seq == 0 ? null : snapshots.read(seq, config.idempotencyWindowMicros());
-                    Bank candidate = loaded == null ? new Bank(config.idempotencyWindowMicros()) : loaded.bank();
-                    journal = Journal.recover(config.storage(), config.journalDirectory(), config.segmentBytesMax(),
-                            seq, loaded == null ? null : loaded.chainHash(),
-                            batch -> {
-                                evidence.observe(batch.header().firstSeq(), batch.header().lastSeq(),
-                                        batch.header().chainHash());
-                                replay(candidate, batch);
-                            }, endCheck);
-                    bank = candidate;
-                    snapshotSeq = seq;
-                } catch (SnapshotMismatchException | eventbank.engine.snapshot.SnapshotCorruptException e) {
-                    warnings.add(e.getMessage());
-                    LOG.log(System.Logger.Level.WARNING, e.getMessage() + "; trying an older snapshot");
-                }
-            }
-            for (String unreadable : evidence.unreadable()) {
-                String message = "evidence of committed events cannot be read (the journal ended cleanly, so it was"
-                        + " not needed): " + unreadable;
-                warnings.add(message);
-                LOG.log(System.Logger.Level.WARNING, message);
-            }
-            Journal.Recovery recovery = journal.recovery();
-            if (recovery.tornTail() != null) {
-                String message = "torn write at the end of the journal moved to " + recovery.quarantineFile()
-                        + ": " + recovery.tornTail();
-                warnings.add(message);
-                LOG.log(System.Logger.Level.WARNING, message);
-            }
-            String broken = bank.checkInvariant();
+            Recovered recovered = recover(config, evidence, warnings);
+            Journal journal = recovered.journal();
+            String broken = recovered.bank().checkInvariant();
             if (broken != null) {
                 journal.close();
                 throw new IllegalStateException("the recovered state breaks the bank's invariant: " + broken);
@@ -131,8 +87,8 @@ public final class Engine implements AutoCloseable {
             HighWaterMark mark = null;
             try {
                 mark = HighWaterMark.open(config.storage(), config.journalDirectory());
-                return new Engine(config, lock, new HmacVerificationCodes(key), journal, bank, snapshotSeq, warnings,
-                        mark, evidence.highWaterSeq());
+                return new Engine(config, lock, new HmacVerificationCodes(key), journal, recovered.bank(),
+                        recovered.snapshotSeq(), warnings, mark, evidence.highWaterSeq());
             } catch (IOException | RuntimeException e) {
                 journal.close();
                 if (mark != null) {
@@ -146,6 +102,62 @@ public final class Engine implements AutoCloseable {
             }
             throw e;
         }
+    }
+
+    /** The journal opened for writing, the state rebuilt, and the snapshot it started from. */
+    private record Recovered(Journal journal, Bank bank, long snapshotSeq) {}
+
+    /**
+     * Loads the newest snapshot that matches the journal and replays the journal after it;
+     * one that is corrupt or does not match is passed over for an older one, and with none
+     * left the whole journal is replayed. The journal's end is judged against {@code evidence}
+     * before a torn tail is cut. What was passed over or repaired goes to {@code warnings}.
+     */
+    private static Recovered recover(EngineConfig config, DurableEvidence evidence, List<String> warnings)
+            throws IOException {
+        Journal.EndCheck endCheck = (lastSeq, headHash, torn) -> {
+            String refusal = evidence.refusal(lastSeq, torn);
+            if (refusal != null) {
+                throw new RecoveryRefusedException("refusing to start, so that no acknowledged event is dropped"
+                        + " and no seq is handed out twice: " + refusal
+                        + ". Nothing was changed; see docs/OPERATIONS.md, \"When the start refuses\"");
+            }
+        };
+        SnapshotStore snapshots = new SnapshotStore(config.storage(), config.snapshotDirectory());
+        Recovered recovered = null;
+        List<Long> seqs = snapshots.seqs();
+        for (int i = seqs.size(); i >= 0 && recovered == null; i--) {
+            long seq = i == 0 ? 0 : seqs.get(i - 1);
+            try {
+                SnapshotStore.Loaded loaded = seq == 0 ? null : snapshots.read(seq, config.idempotencyWindowMicros());
+                Bank candidate = loaded == null ? new Bank(config.idempotencyWindowMicros()) : loaded.bank();
+                Journal journal = Journal.recover(config.storage(), config.journalDirectory(),
+                        config.segmentBytesMax(), seq, loaded == null ? null : loaded.chainHash(),
+                        batch -> {
+                            evidence.observe(batch.header().firstSeq(), batch.header().lastSeq(),
+                                    batch.header().chainHash());
+                            replay(candidate, batch);
+                        }, endCheck);
+                recovered = new Recovered(journal, candidate, seq);
+            } catch (SnapshotMismatchException | SnapshotCorruptException e) {
+                warnings.add(e.getMessage());
+                LOG.log(System.Logger.Level.WARNING, e.getMessage() + "; trying an older snapshot");
+            }
+        }
+        for (String unreadable : evidence.unreadable()) {
+            String message = "evidence of committed events cannot be read (the journal ended cleanly, so it was"
+                    + " not needed): " + unreadable;
+            warnings.add(message);
+            LOG.log(System.Logger.Level.WARNING, message);
+        }
+        Journal.Recovery recovery = recovered.journal().recovery();
+        if (recovery.tornTail() != null) {
+            String message = "torn write at the end of the journal moved to " + recovery.quarantineFile()
+                    + ": " + recovery.tornTail();
+            warnings.add(message);
+            LOG.log(System.Logger.Level.WARNING, message);
+        }
+        return recovered;
     }
 
     private static void replay(Bank bank, JournalReader.Batch batch) {
