@@ -63,34 +63,36 @@ public final class DurableEvidence {
     public static DurableEvidence gather(Storage storage, Path dataDirectory, List<Source> sources) {
         Path journalDirectory = dataDirectory.resolve("journal");
         SnapshotStore snapshots = new SnapshotStore(storage, dataDirectory.resolve("snapshots"));
-        List<Source> all = new ArrayList<>();
-        all.add(() -> Optional.ofNullable(HighWaterMark.read(storage, journalDirectory))
+        List<String> unreadable = new ArrayList<>();
+        Claim highWater = claimOf(() -> Optional.ofNullable(HighWaterMark.read(storage, journalDirectory))
                 .map(mark -> new Claim(mark.seq(), mark.chainHash(), HighWaterMark.pathIn(journalDirectory),
-                        "the journal's high-water mark")));
-        all.add(() -> {
+                        "the journal's high-water mark")), unreadable);
+        List<Source> others = new ArrayList<>();
+        others.add(() -> {
             List<Long> seqs = snapshots.seqs();
             // A snapshot's name is made durable only after the snapshotter saw its seq committed.
             return seqs.isEmpty() ? Optional.empty() : Optional.of(new Claim(seqs.get(seqs.size() - 1), null,
                     snapshots.pathOf(seqs.get(seqs.size() - 1)), "the snapshot"));
         });
-        all.addAll(sources);
-        Claim newest = null;
-        Claim highWater = null;
-        List<String> unreadable = new ArrayList<>();
-        for (int index = 0; index < all.size(); index++) {
-            try {
-                Claim claim = all.get(index).newest().orElse(null);
-                if (index == 0) {
-                    highWater = claim;
-                }
-                if (claim != null && (newest == null || claim.seq() > newest.seq())) {
-                    newest = claim;
-                }
-            } catch (IOException e) {
-                unreadable.add(e.getMessage());
+        others.addAll(sources);
+        Claim newest = highWater;
+        for (Source source : others) {
+            Claim claim = claimOf(source, unreadable);
+            if (claim != null && (newest == null || claim.seq() > newest.seq())) {
+                newest = claim;
             }
         }
         return new DurableEvidence(newest, highWater, unreadable);
+    }
+
+    /** The source's newest claim, or null; what cannot be read goes to {@code unreadable}. */
+    private static Claim claimOf(Source source, List<String> unreadable) {
+        try {
+            return source.newest().orElse(null);
+        } catch (IOException e) {
+            unreadable.add(e.getMessage());
+            return null;
+        }
     }
 
     /** The claim with the highest seq, or null. */

@@ -206,11 +206,10 @@ public final class Journal implements Closeable {
      * harms nothing and may be tried again; a failed write, fsync or rename stays fail-stop.
      */
     private void startSegment(long firstSeq) throws IOException {
-        if (current != null && !prepareNext()) {
-            return;
-        }
         if (current == null) {
             prepareNextOrThrow(); // the very first segment, or the first after a torn header
+        } else if (!prepareNext()) {
+            return;
         }
         StorageFile file = next;
         file.truncate(0);

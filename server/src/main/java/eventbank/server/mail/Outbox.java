@@ -119,7 +119,6 @@ public final class Outbox implements Subscriber, AutoCloseable {
                 engine.verificationCodes(), transport, settings, engine::committedSeq);
     }
 
-    /** {@code data/outbox}. */
     /**
      * Where the outbox leaves durable proof of committed seqs, for recovery to judge the
      * journal's end by (see {@code DurableEvidence}): its checkpoint, its mail files ({@code
@@ -148,6 +147,7 @@ public final class Outbox implements Subscriber, AutoCloseable {
                 Long.parseLong(newest.substring(0, 20)), null, directory.resolve(newest), what));
     }
 
+    /** {@code data/outbox}. */
     public static Path directoryOf(Path dataDirectory) {
         return dataDirectory.resolve(DIRECTORY_NAME);
     }

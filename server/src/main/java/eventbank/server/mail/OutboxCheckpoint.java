@@ -67,10 +67,9 @@ final class OutboxCheckpoint {
 
     /** The checkpoint as evidence of a committed seq (see {@code DurableEvidence}); nothing when there is none. */
     Optional<DurableEvidence.Claim> claim() throws IOException {
-        long seq = read();
-        return seq == 0 && !storage.exists(path()) ? Optional.empty()
-                : Optional.of(new DurableEvidence.Claim(seq, null, path(),
-                        "the outbox's checkpoint"));
+        return storage.exists(path())
+                ? Optional.of(new DurableEvidence.Claim(read(), null, path(), "the outbox's checkpoint"))
+                : Optional.empty();
     }
 
     /** Makes {@code seq} the checkpoint, durably. */

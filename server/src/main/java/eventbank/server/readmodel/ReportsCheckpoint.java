@@ -58,27 +58,9 @@ final class ReportsCheckpoint {
         if (!storage.exists(path)) {
             return null;
         }
-        ByteBuffer bytes;
-        try (StorageFile file = storage.openReadOnly(path)) {
-            long size = file.size();
-            if (size < HEADER_BYTES + 8 + CRC_BYTES || size > Integer.MAX_VALUE) {
-                throw unusable(path, "it has " + size + " bytes");
-            }
-            bytes = ByteBuffer.allocate((int) size);
-            while (bytes.hasRemaining()) {
-                if (file.read(bytes, bytes.position()) <= 0) {
-                    throw unusable(path, "it ended while being read");
-                }
-            }
-        }
-        bytes.flip();
+        ByteBuffer bytes = readChecked(path);
         int crcAt = bytes.limit() - CRC_BYTES;
-        if (bytes.getInt(crcAt) != crcOf(bytes, crcAt)) {
-            throw unusable(path, "it fails its CRC32C");
-        }
-        if (bytes.getInt() != MAGIC || bytes.getInt() != VERSION) {
-            throw unusable(path, "it is not a reports checkpoint of format version " + VERSION);
-        }
+        bytes.position(8); // past the magic and the version
         long seq = bytes.getLong();
         byte[] chainHash = new byte[HASH_BYTES];
         bytes.get(chainHash);
@@ -113,25 +95,37 @@ final class ReportsCheckpoint {
         if (!storage.exists(path)) {
             return Optional.empty();
         }
-        ByteBuffer bytes;
-        try (StorageFile file = storage.openReadOnly(path)) {
-            long size = file.size();
-            if (size < HEADER_BYTES + CRC_BYTES || size > Integer.MAX_VALUE) {
-                throw unusable(path, "it has " + size + " bytes");
-            }
-            bytes = ByteBuffer.allocate((int) size);
-            file.read(bytes, 0);
-        }
-        int crcAt = bytes.limit() - CRC_BYTES;
-        if (bytes.position() != bytes.limit() || bytes.getInt(crcAt) != crcOf(bytes, crcAt)
-                || bytes.getInt(0) != MAGIC || bytes.getInt(4) != VERSION) {
-            throw unusable(path, "it is incomplete, fails its CRC32C or is not a reports checkpoint of format version "
-                    + VERSION);
-        }
+        ByteBuffer bytes = readChecked(path);
         byte[] chainHash = new byte[HASH_BYTES];
         bytes.get(16, chainHash);
         return Optional.of(new DurableEvidence.Claim(bytes.getLong(8), chainHash, path,
                 "the reports read model's checkpoint"));
+    }
+
+    /** The whole file, its size, CRC32C, magic and version checked; from position 0 to its end. */
+    private ByteBuffer readChecked(Path path) throws IOException {
+        ByteBuffer bytes;
+        try (StorageFile file = storage.openReadOnly(path)) {
+            long size = file.size();
+            if (size < HEADER_BYTES + 8 + CRC_BYTES || size > Integer.MAX_VALUE) {
+                throw unusable(path, "it has " + size + " bytes");
+            }
+            bytes = ByteBuffer.allocate((int) size);
+            while (bytes.hasRemaining()) {
+                if (file.read(bytes, bytes.position()) <= 0) {
+                    throw unusable(path, "it ended while being read");
+                }
+            }
+        }
+        bytes.flip();
+        int crcAt = bytes.limit() - CRC_BYTES;
+        if (bytes.getInt(crcAt) != crcOf(bytes, crcAt)) {
+            throw unusable(path, "it fails its CRC32C");
+        }
+        if (bytes.getInt(0) != MAGIC || bytes.getInt(4) != VERSION) {
+            throw unusable(path, "it is not a reports checkpoint of format version " + VERSION);
+        }
+        return bytes;
     }
 
     /** The checkpoint must lie within the journal, at the end of a batch with the same chain hash. */
