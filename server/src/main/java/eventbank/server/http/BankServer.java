@@ -85,9 +85,9 @@ public final class BankServer implements AutoCloseable {
      *       samples, for nothing. Off.</li>
      * </ul>
      * And two for trust (docs/RELIABILITY.md): the connection limits of {@code limits} (finding
-     * 4), and a graceful stop (finding 11): on stop the connector stops accepting, the requests
-     * under way finish (up to {@link #STOP_TIMEOUT}), and a request that arrives meanwhile is
-     * answered 503 {@code stopping}; only then does Jetty close the connections.
+     * 4), and a graceful stop (finding 11): on stop ({@link #close}) a request that arrives is
+     * answered 503 {@code stopping}, the requests under way finish (up to {@link #STOP_TIMEOUT}),
+     * and only then does Jetty stop accepting and close the connections.
      */
     public static void configureHttpStack(io.javalin.config.JavalinConfig javalin, HttpLimits limits) {
         javalin.concurrency.useVirtualThreads = true;
@@ -270,6 +270,11 @@ public final class BankServer implements AutoCloseable {
      */
     @Override
     public void close() {
+        try {
+            GracefulStop.drain(app.jettyServer().server(), STOP_TIMEOUT);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         app.stop();
     }
 
