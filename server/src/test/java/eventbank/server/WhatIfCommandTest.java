@@ -2,9 +2,12 @@ package eventbank.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import eventbank.engine.journal.HighWaterMark;
+import eventbank.engine.storage.FileStorage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -39,12 +42,29 @@ class WhatIfCommandTest {
         try (TestBank bank = TestBank.start(data)) {
             bank.tellStory();
             bank.awaitSnapshots();
+            awaitHighWaterMark(bank, data);
             Map<String, String> before = DataFiles.contents(data);
             Cli.Run run = Cli.run(Map.of(), "what-if", "--file", request.toString(), "--data-dir", data.toString());
             assertThat(run.exitCode()).as(run.toString()).isZero();
             assertThat(run.out()).isEqualTo(WITHOUT_BOBS_VERIFICATION);
             assertThat(run.err()).isEmpty();
             assertThat(DataFiles.contents(data)).as("nothing written").containsExactlyInAnyOrderEntriesOf(before);
+        }
+    }
+
+    /**
+     * The running engine writes its high-water mark up to an interval after the last commit: wait
+     * until the mark holds that commit, so that the files compared before and after are settled.
+     */
+    private static void awaitHighWaterMark(TestBank bank, Path data) throws Exception {
+        Path journal = data.resolve("journal");
+        long committed = bank.engine.committedSeq();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        HighWaterMark.Mark mark = HighWaterMark.read(new FileStorage(), journal);
+        while (mark == null || mark.seq() != committed) {
+            assertThat(System.nanoTime()).as("the high-water mark reaches seq " + committed).isLessThan(deadline);
+            Thread.sleep(10);
+            mark = HighWaterMark.read(new FileStorage(), journal);
         }
     }
 

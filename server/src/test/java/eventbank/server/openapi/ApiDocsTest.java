@@ -324,9 +324,7 @@ class ApiDocsTest {
             JsonNode type = resolved(property.getValue()).path("type");
             if (!required.contains(property.getKey())) {
                 optional++;
-                boolean nullable = type.asText().equals("null")
-                        || (type.isArray() && type.toString().contains("\"null\""));
-                if (!nullable) {
+                if (!allowsNull(resolved(property.getValue()))) {
                     notNullable.add(where + " " + property.getKey() + " " + type);
                 }
             }
@@ -341,6 +339,22 @@ class ApiDocsTest {
             }
         }
         return optional;
+    }
+
+    /** {@code "type": "null"}, a type list holding "null", or a oneOf or anyOf with such a part. */
+    private static boolean allowsNull(JsonNode schema) {
+        JsonNode type = schema.path("type");
+        if (type.asText().equals("null") || (type.isArray() && type.toString().contains("\"null\""))) {
+            return true;
+        }
+        for (String combination : List.of("oneOf", "anyOf")) {
+            for (JsonNode part : schema.path(combination)) {
+                if (allowsNull(resolved(part))) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     private static JsonNode resolved(JsonNode schema) {
