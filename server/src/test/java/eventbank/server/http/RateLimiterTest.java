@@ -7,12 +7,12 @@ import java.time.Instant;
 import org.junit.jupiter.api.Test;
 
 /** The token bucket per client address behind {@code http.open_rate_per_minute}, on a clock the test moves. */
-class OpenRateLimiterTest {
+class RateLimiterTest {
     private final MovableClock clock = new MovableClock(Instant.parse("2026-11-26T10:00:00Z"));
 
     @Test
     void aBurstOfTheRateThenRefusedWithTheSecondsUntilTheNextToken() {
-        OpenRateLimiter limiter = new OpenRateLimiter(30, clock);
+        RateLimiter limiter = new RateLimiter(30, clock);
         for (int i = 0; i < 30; i++) {
             assertThat(limiter.acquire("10.0.0.1")).as("opening %d", i + 1).isZero();
         }
@@ -27,7 +27,7 @@ class OpenRateLimiterTest {
 
     @Test
     void aRefusalCountsNothing() {
-        OpenRateLimiter limiter = new OpenRateLimiter(1, clock);
+        RateLimiter limiter = new RateLimiter(1, clock);
         assertThat(limiter.acquire("::1")).isZero();
         for (int i = 0; i < 100; i++) {
             assertThat(limiter.acquire("::1")).isEqualTo(60);
@@ -40,7 +40,7 @@ class OpenRateLimiterTest {
 
     @Test
     void theBucketRefillsToTheRateAndNoFurther() {
-        OpenRateLimiter limiter = new OpenRateLimiter(6, clock);
+        RateLimiter limiter = new RateLimiter(6, clock);
         for (int i = 0; i < 6; i++) {
             assertThat(limiter.acquire("a")).isZero();
         }
@@ -59,7 +59,7 @@ class OpenRateLimiterTest {
 
     @Test
     void aClockThatGoesBackGivesNothingBack() {
-        OpenRateLimiter limiter = new OpenRateLimiter(2, clock);
+        RateLimiter limiter = new RateLimiter(2, clock);
         assertThat(limiter.acquire("a")).isZero();
         assertThat(limiter.acquire("a")).isZero();
         clock.advance(Duration.ofMinutes(-10));
@@ -68,7 +68,7 @@ class OpenRateLimiterTest {
 
     @Test
     void aRateOfZeroNeverLimitsAndRemembersNoAddress() {
-        OpenRateLimiter limiter = new OpenRateLimiter(0, clock);
+        RateLimiter limiter = new RateLimiter(0, clock);
         for (int i = 0; i < 10_000; i++) {
             assertThat(limiter.acquire("127.0.0.1")).isZero();
             assertThat(limiter.acquire("10.1." + (i >> 8) + "." + (i & 255))).isZero();
@@ -78,7 +78,7 @@ class OpenRateLimiterTest {
 
     @Test
     void aFloodOfAddressesIsBoundedAndIdleOnesGoFirst() {
-        OpenRateLimiter limiter = new OpenRateLimiter(3, 100, clock);
+        RateLimiter limiter = new RateLimiter(3, 100, clock);
         for (int i = 0; i < 3; i++) {
             assertThat(limiter.acquire("busy")).isZero();
         }
@@ -96,7 +96,7 @@ class OpenRateLimiterTest {
 
     @Test
     void whenNoAddressIsIdleTheLeastRecentlySeenGoesAndTheMapStaysBounded() {
-        OpenRateLimiter limiter = new OpenRateLimiter(1, 1000, clock);
+        RateLimiter limiter = new RateLimiter(1, 1000, clock);
         for (int i = 0; i < 50_000; i++) {
             assertThat(limiter.acquire("flood-" + i)).isZero();
             assertThat(limiter.clientAddresses()).isLessThanOrEqualTo(1000);
@@ -108,11 +108,11 @@ class OpenRateLimiterTest {
 
     @Test
     void theBoundIsNamed() {
-        assertThat(OpenRateLimiter.CLIENT_ADDRESSES_MAX).isEqualTo(100_000);
-        OpenRateLimiter limiter = new OpenRateLimiter(30, clock);
-        for (int i = 0; i < OpenRateLimiter.CLIENT_ADDRESSES_MAX + 1_000; i++) {
+        assertThat(RateLimiter.CLIENT_ADDRESSES_MAX).isEqualTo(100_000);
+        RateLimiter limiter = new RateLimiter(30, clock);
+        for (int i = 0; i < RateLimiter.CLIENT_ADDRESSES_MAX + 1_000; i++) {
             limiter.acquire("2001:db8::" + Integer.toHexString(i));
         }
-        assertThat(limiter.clientAddresses()).isEqualTo(OpenRateLimiter.CLIENT_ADDRESSES_MAX);
+        assertThat(limiter.clientAddresses()).isEqualTo(RateLimiter.CLIENT_ADDRESSES_MAX);
     }
 }

@@ -8,13 +8,11 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * How many accounts one client address may open ({@code http.open_rate_per_minute}); instances
- * of it also limit resent verification links per client address and per account, and money
- * commands per account ({@code limits.money_commands_per_minute}; the key is then an account
- * number, and a batch takes a token per transfer). A token
- * bucket per address that holds {@code rate} tokens and gains one every {@code 60 / rate}
- * seconds, so a burst of {@code rate} openings, then one every {@code 60 / rate} seconds. A rate
- * of 0 limits nothing. In memory: a restart forgets it.
+ * How many requests of one kind one key may make a minute: a token bucket per key (a client
+ * address, or an account number) that holds {@code rate} tokens and gains one every
+ * {@code 60 / rate} seconds, so a burst of {@code rate} requests, then one every
+ * {@code 60 / rate} seconds. A rate of 0 limits nothing. In memory: a restart forgets it. The
+ * server's limiters, each with its key, are named in {@link RateLimiters}.
  *
  * <p>Kept as the generic cell rate algorithm: per address one instant, the time at which its
  * bucket is full again ({@code fullAt}); a request takes a token by pushing it one interval
@@ -28,7 +26,7 @@ import java.util.concurrent.TimeUnit;
  * address that is not idle forgets what it used: under a flood of more than that many addresses
  * within a minute the limit per address weakens, but memory stays bounded.
  */
-final class OpenRateLimiter {
+final class RateLimiter {
     /** The most client addresses remembered at once: about 15 MB at worst. */
     static final int CLIENT_ADDRESSES_MAX = 100_000;
     private static final long WINDOW_NANOS = TimeUnit.MINUTES.toNanos(1);
@@ -41,11 +39,11 @@ final class OpenRateLimiter {
     private final LinkedHashMap<String, Long> fullAt = new LinkedHashMap<>(16, 0.75f, true);
 
     /** @param ratePerMinute openings a minute per address; 0 for no limit */
-    OpenRateLimiter(int ratePerMinute, Clock clock) {
+    RateLimiter(int ratePerMinute, Clock clock) {
         this(ratePerMinute, CLIENT_ADDRESSES_MAX, clock);
     }
 
-    OpenRateLimiter(int ratePerMinute, int clientAddressesMax, Clock clock) {
+    RateLimiter(int ratePerMinute, int clientAddressesMax, Clock clock) {
         if (ratePerMinute < 0 || clientAddressesMax < 1) {
             throw new IllegalArgumentException("rate " + ratePerMinute + ", addresses " + clientAddressesMax);
         }
