@@ -14,8 +14,6 @@ import eventbank.server.metrics.BankMetrics;
 import java.io.IOException;
 import java.lang.reflect.Proxy;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -29,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Before, it answered {@code busy} (which says nothing was recorded) with the flag set, and
  * Jetty's blocking write then failed into Jetty's own 500 page (finding 3 of RELIABILITY.md).
  */
-class ApiInterruptTest {
+class SubmitterInterruptTest {
     @TempDir
     Path temp;
 
@@ -42,14 +40,13 @@ class ApiInterruptTest {
         EngineConfig config = EngineConfig.defaults(temp.resolve("data")).withStorage(storage, true)
                 .withServerKey(new byte[32]).withSnapshots(0, 1, 1);
         try (Engine engine = Engine.start(config)) {
-            Api api = new Api(engine, null, null, new BankMetrics(engine), new byte[32], Duration.ofSeconds(1),
-                    Optional.empty());
+            Submitter submitter = new Submitter(engine, new BankMetrics(engine));
             stall.set(true);
             AtomicReference<ApiException> answer = new AtomicReference<>();
             AtomicReference<Boolean> interruptedAfter = new AtomicReference<>();
             Thread request = Thread.ofPlatform().start(() -> {
                 try {
-                    api.submit(new Command.OpenAccount(0, "a@example.com", "hash", 100_000,
+                    submitter.submit(new Command.OpenAccount(0, "a@example.com", "hash", 100_000,
                             new Idempotency("k-1", "fingerprint")));
                 } catch (ApiException e) {
                     answer.set(e);
