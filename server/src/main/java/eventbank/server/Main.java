@@ -1,55 +1,23 @@
 package eventbank.server;
 
-import eventbank.engine.DataDirectoryLock;
-import eventbank.engine.RecoveryRefusedException;
-import eventbank.engine.journal.JournalCorruptException;
-import eventbank.engine.journal.MalformedRecordException;
-import eventbank.engine.snapshot.SnapshotCorruptException;
+import eventbank.server.cli.EventbankCommand;
 import java.io.BufferedWriter;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
-import java.io.IOException;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.FileSystemException;
-import java.nio.file.NoSuchFileException;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.ParseResult;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.UnmatchedArgumentException;
 
 /**
- * The {@code eventbank} command line: {@code serve} (the HTTP API), {@code events} and
- * {@code verify} ({@code state} and {@code what-if} come with their issues).
- *
- * <p>Exit codes are the same for every subcommand ({@link ExitCodes}): 0 ok, 1 a check failed or
- * corruption was found, 2 usage error, 3 data directory missing, unreadable or locked. Every
- * error is one line on standard error, never a stack trace (set {@code EVENTBANK_DEBUG=1} to
- * get one as well).
+ * The entry point of the {@code eventbank} program: the command line of {@link EventbankCommand},
+ * whose {@code serve} starts a {@link BankService}. Scripts and tests launch this class by name.
  */
-@Command(name = "eventbank", synopsisSubcommandLabel = "COMMAND",
-        description = "An event-sourced bank server and its tools.",
-        footer = {"", "Run 'eventbank COMMAND --help' for a command's options.",
-                "Exit codes: 0 ok, 1 check failed or corruption found, 2 usage error,",
-                "3 data directory missing, unreadable or locked."})
-public final class Main implements Callable<Integer> {
-    static final String DEBUG_VARIABLE = "EVENTBANK_DEBUG";
+public final class Main {
     private static final int STANDARD_OUTPUT_BUFFER_BYTES = 1 << 16;
 
-    @Spec
-    private CommandSpec spec;
-
-    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Shows this help.")
-    private boolean help;
+    private Main() {}
 
     public static void main(String[] args) {
         // Standard output is buffered (event lines stream by the million) and flushed at the end;
@@ -66,85 +34,12 @@ public final class Main implements Callable<Integer> {
     }
 
     /**
-     * The command line with its subcommands and its error handling, reading defaults (such as
-     * {@code EVENTBANK_DATA_DIR}) from {@code environment}. Tests set its output streams.
+     * The command line, reading defaults (such as {@code EVENTBANK_DATA_DIR}) from
+     * {@code environment}, with {@code serve} starting the whole server. Tests set its output
+     * streams.
      */
     public static CommandLine commandLine(Map<String, String> environment) {
-        CommandLine commandLine = new CommandLine(new Main())
-                .addSubcommand(new ServeCommand(environment))
-                .addSubcommand(new EventsCommand(environment))
-                .addSubcommand(new StateCommand(environment))
-                .addSubcommand(new VerifyCommand(environment))
-                .addSubcommand(new WhatIfCommand(environment));
-        boolean debug = environment.get(DEBUG_VARIABLE) != null;
-        commandLine.setParameterExceptionHandler(Main::usageError);
-        commandLine.setExecutionExceptionHandler((exception, failed, parseResult) ->
-                failure(exception, failed, debug));
-        return commandLine;
-    }
-
-    /** {@code eventbank} alone: the usage, on standard error since nothing was done. */
-    @Override
-    public Integer call() {
-        PrintWriter err = spec.commandLine().getErr();
-        err.println("eventbank: a command is missing");
-        spec.commandLine().usage(err);
-        return ExitCodes.USAGE;
-    }
-
-    /** A wrong command line: one line that says what and where to look, exit code 2. */
-    private static int usageError(ParameterException exception, String[] args) {
-        CommandLine failed = exception.getCommandLine();
-        String name = failed.getCommandSpec().qualifiedName();
-        String hint = exception instanceof UnmatchedArgumentException unmatched && !unmatched.getSuggestions().isEmpty()
-                ? "; did you mean " + String.join(" or ", unmatched.getSuggestions()) + "?"
-                : "";
-        failed.getErr().println(name + ": " + exception.getMessage() + hint + " (see '" + name + " --help')");
-        return ExitCodes.USAGE;
-    }
-
-    /** What a subcommand threw, as one line and an exit code. */
-    private static int failure(Exception thrown, CommandLine failed, boolean debug) {
-        failed.getOut().flush(); // what was printed before the failure comes first
-        Exception exception = thrown instanceof UncheckedIOException unchecked ? unchecked.getCause() : thrown;
-        int exitCode = exitCodeOf(exception);
-        PrintWriter err = failed.getErr();
-        err.println(failed.getCommandSpec().qualifiedName() + ": " + messageOf(exception));
-        if (debug) {
-            exception.printStackTrace(err);
-        }
-        return exitCode;
-    }
-
-    static int exitCodeOf(Exception exception) {
-        return switch (exception) {
-            case CommandFailure e -> e.exitCode();
-            case JournalCorruptException e -> ExitCodes.CHECK_FAILED;
-            case RecoveryRefusedException e -> ExitCodes.CHECK_FAILED;
-            case MalformedRecordException e -> ExitCodes.CHECK_FAILED;
-            case SnapshotCorruptException e -> ExitCodes.CHECK_FAILED;
-            case DataDirectoryLock.DataDirectoryLockedException e -> ExitCodes.DATA_DIRECTORY;
-            // The data directory was checked before reading, so failing to read is about it.
-            case IOException e -> ExitCodes.DATA_DIRECTORY;
-            // Anything else is a bug, or a log whose events break the bank's rules on replay.
-            default -> ExitCodes.CHECK_FAILED;
-        };
-    }
-
-    private static String messageOf(Exception exception) {
-        return switch (exception) {
-            case CommandFailure e -> e.getMessage();
-            case JournalCorruptException e -> e.getMessage();
-            case RecoveryRefusedException e -> e.getMessage();
-            case MalformedRecordException e -> "a journal record does not parse: " + e.getMessage();
-            case SnapshotCorruptException e -> e.getMessage();
-            case DataDirectoryLock.DataDirectoryLockedException e -> e.getMessage();
-            case NoSuchFileException e -> "cannot read " + e.getFile() + ": it does not exist (any more)";
-            case AccessDeniedException e -> "cannot read " + e.getFile() + ": permission denied";
-            case FileSystemException e -> "cannot read " + e.getFile() + ": " + e.getReason();
-            case IOException e -> "cannot read the data directory: " + e.getMessage();
-            default -> "unexpected error (" + exception.getClass().getSimpleName() + "): " + exception.getMessage()
-                    + "; set " + DEBUG_VARIABLE + "=1 for the stack trace";
-        };
+        return EventbankCommand.commandLine(environment,
+                (config, console) -> BankService.start(config, config.http().host(), config.http().port(), console));
     }
 }

@@ -1,5 +1,9 @@
 package eventbank.server.config;
 
+import eventbank.server.mail.MailgunRegion;
+import eventbank.server.mail.MailgunSettings;
+import eventbank.server.mail.SmtpSecurity;
+import eventbank.server.mail.SmtpSettings;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -7,6 +11,7 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Function;
 
 /**
@@ -129,24 +134,21 @@ final class ConfigParser {
                 text -> (int) Values.wholeNumber(text, 0, MONEY_COMMANDS_PER_MINUTE_MAX,
                         "a number of money commands a minute from 1 to 1000000, or 0 for no limit"),
                 rate -> rate == 0 ? "0 (no limit)" : String.valueOf(rate));
-        Mail mail = parseMail();
+        Config.Mail mail = parseMail();
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
         }
-        return new Config(httpHost, httpPort, publicUrl, requestBodyBytesMax, openRatePerMinute,
-                new HttpLimits(connectionsMax, idleTimeout, headerTimeout), dataDirectory,
-                operatorKey, bcryptCost, tokenTtl, idempotencyWindow, snapshotEveryEvents, journalSegmentBytes,
-                whatIfReplayEventsMax, moneyCommandsPerMinute,
-                mail.transport, mail.from, mail.fromAddress, mail.retryBackoffMax, mail.smtp, mail.mailgun,
-                propertiesFile,
-                List.copyOf(orderedShown()));
+        return new Config(
+                new Config.Http(httpHost, httpPort, publicUrl, requestBodyBytesMax,
+                        new HttpLimits(connectionsMax, idleTimeout, headerTimeout)),
+                new Config.Auth(Optional.ofNullable(operatorKey), bcryptCost, tokenTtl),
+                new Config.Data(dataDirectory, idempotencyWindow, snapshotEveryEvents, journalSegmentBytes),
+                new Config.RequestLimits(openRatePerMinute, moneyCommandsPerMinute, whatIfReplayEventsMax),
+                mail, Optional.ofNullable(propertiesFile), orderedShown());
     }
 
     /** The mail keys, parsed together since which of them are needed depends on the transport. */
-    private record Mail(MailTransportKind transport, String from, String fromAddress, Duration retryBackoffMax,
-                        SmtpSettings smtp, MailgunSettings mailgun) {}
-
-    private Mail parseMail() {
+    private Config.Mail parseMail() {
         MailTransportKind transport = parse(ConfigKey.MAIL_TRANSPORT,
                 text -> Values.choice(text, MailTransportKind.class), Values::name);
         String fromAddress = parse(ConfigKey.MAIL_FROM, Values::mailboxAddress, address -> text(ConfigKey.MAIL_FROM));
@@ -195,7 +197,8 @@ final class ConfigParser {
                 mailgun = new MailgunSettings(mailgunDomain, mailgunApiKey, region);
             }
         }
-        return new Mail(transport, from, fromAddress, retryBackoffMax, smtp, mailgun);
+        return new Config.Mail(transport, from, fromAddress, retryBackoffMax, Optional.ofNullable(smtp),
+                Optional.ofNullable(mailgun));
     }
 
     /** The transport chosen needs this key: a problem if it is not set. */

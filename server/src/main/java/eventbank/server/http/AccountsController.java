@@ -8,11 +8,13 @@ import eventbank.core.Limits;
 import eventbank.core.Recorded;
 import eventbank.core.Rejection;
 import eventbank.engine.Outcome;
+import eventbank.server.json.JsonBody;
 import eventbank.server.mail.VerificationResender;
 import eventbank.server.readmodel.AccountView;
 import eventbank.server.readmodel.AccountsReadModel;
 import eventbank.server.readmodel.Operation;
 import eventbank.server.readmodel.OperationsReadModel;
+import eventbank.server.readmodel.ReadModels;
 import eventbank.server.readmodel.StatementEntry;
 import eventbank.server.readmodel.StatementPage;
 import eventbank.server.readmodel.StatementsReadModel;
@@ -29,60 +31,68 @@ import java.util.Set;
  * {@code /api/verify/resend}.
  */
 final class AccountsController {
-    /**
-     * How many links one account may be sent again a minute: one at once, then one a minute. A
-     * flood of resends for one address, from however many client addresses, mails it that often.
-     */
-    static final int RESENDS_PER_ACCOUNT_PER_MINUTE = 1;
-
-    private final Api api;
+    private final Authenticator authenticator;
+    private final IdempotencyKeys idempotencyKeys;
+    private final Submitter submitter;
+    private final Outcomes outcomes;
+    private final ReadWaits waits;
+    private final ReadModels readModels;
     private final Passwords passwords;
-    private final OpenRateLimiter openRateLimiter;
-    private final OpenRateLimiter resendRateLimiter;
-    private final OpenRateLimiter resendPerAccountLimiter;
+    private final RateLimiters limiters;
     private final VerificationResender resender;
 
-    /**
-     * @param openRateLimiter   openings per client address
-     * @param resendRateLimiter resends per client address (as many as openings, counted apart)
-     */
-    AccountsController(Api api, Passwords passwords, OpenRateLimiter openRateLimiter,
-                       OpenRateLimiter resendRateLimiter, OpenRateLimiter resendPerAccountLimiter,
-                       VerificationResender resender) {
-        this.api = api;
+    AccountsController(Authenticator authenticator, IdempotencyKeys idempotencyKeys, Submitter submitter,
+                       Outcomes outcomes, ReadWaits waits, ReadModels readModels, Passwords passwords,
+                       RateLimiters limiters, VerificationResender resender) {
+        this.authenticator = authenticator;
+        this.idempotencyKeys = idempotencyKeys;
+        this.submitter = submitter;
+        this.outcomes = outcomes;
+        this.waits = waits;
+        this.readModels = readModels;
         this.passwords = passwords;
-        this.openRateLimiter = openRateLimiter;
-        this.resendRateLimiter = resendRateLimiter;
-        this.resendPerAccountLimiter = resendPerAccountLimiter;
+        this.limiters = limiters;
         this.resender = resender;
     }
 
+    /** {@code GET /api/account}: the holder's profile and balance. */
+    record Profile(String accountNumber, String email, boolean verified, long balance, String openedAt) {}
+
+    /** {@code GET /api/verify} as JSON. */
+    record Verified(String accountNumber, boolean verified, long seq) {}
+
+    /** {@code GET /api/account/transactions}: one page, newest first. */
+    record Statement(List<StatementLine> transactions, Long nextBeforeSeq) {}
+
+    record StatementLine(long seq, String time, String type, long amount, String counterpartyAccountNumber,
+                         long balanceAfter) {}
+
     /** {@code POST /api/account {email, password}} → 201 {account_number, seq}. */
     void open(Context ctx) {
-        JsonBody body = api.body(ctx, Set.of("email", "password"));
+        JsonBody body = Requests.body(ctx, Set.of("email", "password"));
         String email = body.string("email");
         String password = body.string("password");
         EmailAddresses.check(email);
         Passwords.check(password);
-        Idempotency idempotency = api.openingIdempotency(ctx);
+        Idempotency idempotency = idempotencyKeys.ofOpening(ctx);
         // Counted once the request is well-formed, and before the hash: a flood costs no bcrypt and no mail.
-        acquire(openRateLimiter, ctx, "Too many accounts opened from this address");
+        acquire(limiters.openingsPerAddress(), ctx, "Too many accounts opened from this address");
         // Hashed here, on the request's thread: the sequencer never waits for bcrypt.
         String hash = passwords.hash(password);
-        Outcome outcome = api.submit(new Command.OpenAccount(0, email, hash, Limits.OPENING_BALANCE_DEFAULT,
+        Outcome outcome = submitter.submit(new Command.OpenAccount(0, email, hash, Limits.OPENING_BALANCE_DEFAULT,
                 idempotency));
         if (outcome instanceof Outcome.Replayed replayed) {
             replayOpening(ctx, replayed.seq(), idempotency, email, password);
             return;
         }
-        BankServer.reply(ctx, api, outcome, OperationsReadModel.SCOPE_ACCOUNT_OPENING, idempotency, committed -> {
+        outcomes.reply(outcome, OperationsReadModel.SCOPE_ACCOUNT_OPENING, idempotency, committed -> {
             for (Recorded recorded : committed.events()) {
                 if (recorded.event() instanceof Event.AccountOpened opened) {
-                    return Replies.opened(opened.accountNumber(), committed.seq());
+                    return new Replies.Opened(Long.toString(opened.accountNumber()), committed.seq());
                 }
             }
             throw new IllegalStateException("an accepted OpenAccount recorded no AccountOpened");
-        });
+        }).writeTo(ctx);
     }
 
     /**
@@ -90,19 +100,16 @@ final class AccountsController {
      * uniqueness compares them, without regard to case) and bcrypt says its password is the
      * recorded one; then the first reply again, else 409 {@code idempotency_key_reused}. Compared
      * here, by value, because the opening records no fingerprint of its body (see
-     * {@link Api#openingIdempotency}).
+     * {@link IdempotencyKeys#ofOpening}).
      */
     private void replayOpening(Context ctx, long seq, Idempotency idempotency, String email, String password) {
-        api.await(api.readModels.operations(), seq);
-        Operation operation = api.readModels.operations()
-                .replayed(OperationsReadModel.SCOPE_ACCOUNT_OPENING, idempotency.key(), seq)
-                .orElseThrow(Errors::readModelLagging);
+        Operation operation = outcomes.recorded(OperationsReadModel.SCOPE_ACCOUNT_OPENING, idempotency.key(), seq);
         if (!(operation instanceof Operation.AccountOpening opening)) {
             throw new IllegalStateException("the opening key " + idempotency.key() + " names seq " + seq
                     + ", which opened no account");
         }
-        AccountsReadModel accounts = api.readModels.accounts();
-        api.await(accounts, seq);
+        AccountsReadModel accounts = readModels.accounts();
+        waits.await(accounts, seq);
         AccountView account = accounts.account(opening.accountNumber()).orElseThrow(Errors::readModelLagging);
         boolean sameEmail = Bank.normalizeEmail(account.email()).equals(Bank.normalizeEmail(email));
         // bcrypt runs even when the email differs, so the answer takes as long either way.
@@ -110,10 +117,7 @@ final class AccountsController {
         if (!sameEmail || !samePassword) {
             throw Errors.of(Rejection.IDEMPOTENCY_KEY_REUSED);
         }
-        ctx.header(Api.REPLAYED_HEADER, "true");
-        Replies.Reply reply = Replies.of(opening);
-        ctx.attribute(Api.SEQ_ATTRIBUTE, seq);
-        ctx.status(reply.status()).json(reply.body());
+        Replies.Reply.replayed(Replies.of(opening)).writeTo(ctx);
     }
 
     /** {@code GET /api/verify?account_number=&code=} → 200 {account_number, verified, seq}, or a page. */
@@ -127,31 +131,19 @@ final class AccountsController {
         if (code == null || code.isEmpty() || code.length() > 256) {
             throw ApiException.invalidQuery("The query parameter code is missing; use the link from the mail.");
         }
-        Outcome outcome = api.submit(new Command.VerifyAccount(number, code));
-        switch (outcome) {
-            case Outcome.Committed committed -> {
-                Api.seq(ctx, committed.seq());
-                boolean already = committed.events().isEmpty();
-                if (prefersHtml(ctx.header("Accept"))) {
-                    // The page's URL holds the code: no Referer, and nothing loaded or run.
-                    SecurityHeaders.html(ctx, SecurityHeaders.POLICY_NOTHING_LOADED);
-                    ctx.status(200).html("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-                            + "<title>eventbank: email confirmed</title></head><body><h1>"
-                            + (already ? "Already verified" : "Email address confirmed")
-                            + "</h1><p>Account " + number + " is verified. You can log in and move money now.</p>"
-                            + "</body></html>");
-                } else {
-                    ctx.status(200).json(Replies.map("account_number", Long.toString(number), "verified", true,
-                            "seq", committed.seq()));
-                }
-            }
-            // An unknown account is answered as a wrong code: the link's reply must not tell a
-            // stranger which account numbers exist. The bank's rules still tell the two apart
-            // (a what-if that leaves out an opening reports its verification as account_not_found).
-            case Outcome.Rejected rejected -> throw Errors.of(rejected.reason() == Rejection.ACCOUNT_NOT_FOUND
-                    ? Rejection.WRONG_CODE : rejected.reason());
-            case Outcome.Unavailable unavailable -> throw Errors.of(unavailable);
-            case Outcome.Replayed replayed -> throw new IllegalStateException("a verification has no key");
+        Outcome.Committed committed = outcomes.verified(submitter.submit(new Command.VerifyAccount(number, code)));
+        Replies.seq(ctx, committed.seq());
+        boolean already = committed.events().isEmpty();
+        if (prefersHtml(ctx.header("Accept"))) {
+            // The page's URL holds the code: no Referer, and nothing loaded or run.
+            SecurityHeaders.html(ctx, SecurityHeaders.POLICY_NOTHING_LOADED);
+            ctx.status(200).html("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+                    + "<title>eventbank: email confirmed</title></head><body><h1>"
+                    + (already ? "Already verified" : "Email address confirmed")
+                    + "</h1><p>Account " + number + " is verified. You can log in and move money now.</p>"
+                    + "</body></html>");
+        } else {
+            ctx.status(200).json(new Verified(Long.toString(number), true, committed.seq()));
         }
     }
 
@@ -161,7 +153,7 @@ final class AccountsController {
      * limit, gets its link again; the mail goes out on the resender's thread.
      */
     void resend(Context ctx) {
-        JsonBody body = api.body(ctx, Set.of("email", "account_number"));
+        JsonBody body = Requests.body(ctx, Set.of("email", "account_number"));
         boolean byEmail = body.has("email");
         if (byEmail == body.has("account_number")) {
             throw ApiException.invalidField("Send either email or account_number, not both.");
@@ -171,19 +163,19 @@ final class AccountsController {
             // Checked like an opening's, so that a malformed address is 400 and not a silent 202.
             EmailAddresses.check(email);
         }
-        AccountsReadModel accounts = api.readModels.accounts();
+        AccountsReadModel accounts = readModels.accounts();
         Optional<AccountView> account = byEmail ? accounts.accountByEmail(email)
                 : accounts.account(body.accountNumber("account_number"));
         // Counted once the request is well-formed, whatever the account: a 429 tells nothing about it.
-        acquire(resendRateLimiter, ctx, "Too many resends asked for from this address");
+        acquire(limiters.resendsPerAddress(), ctx, "Too many resends asked for from this address");
         account.filter(a -> !a.verified())
-                .filter(a -> resendPerAccountLimiter.acquire(Long.toString(a.accountNumber())) == 0)
+                .filter(a -> limiters.resendsPerAccount().acquire(Long.toString(a.accountNumber())) == 0)
                 .ifPresent(a -> resender.resend(a.accountNumber(), a.openedSeq(), a.email()));
         ctx.status(202).json(Map.of());
     }
 
     /** Takes a token of the client address's bucket, or answers 429 with the seconds to wait. */
-    private static void acquire(OpenRateLimiter limiter, Context ctx, String tooMany) {
+    private static void acquire(RateLimiter limiter, Context ctx, String tooMany) {
         long blocked = limiter.acquire(ctx.ip());
         if (blocked > 0) {
             throw new ApiException(429, "too_many_attempts", tooMany + "; try again in " + blocked + " seconds.",
@@ -193,40 +185,41 @@ final class AccountsController {
 
     /** {@code GET /api/account} → the holder's profile and balance. */
     void show(Context ctx) {
-        long holder = api.holder(ctx);
-        api.awaitMinSeq(ctx, api.readModels.accounts());
-        AccountView account = api.readModels.accounts().account(holder).orElse(null);
+        long holder = authenticator.holder(ctx);
+        AccountsReadModel accounts = readModels.accounts();
+        waits.awaitMinSeq(ctx, accounts);
+        AccountView account = accounts.account(holder).orElse(null);
         if (account == null) {
             // Just opened: the read model may be a few events behind the journal.
-            api.awaitCommitted(api.readModels.accounts());
-            account = api.readModels.accounts().account(holder).orElseThrow(() ->
+            waits.awaitCommitted(accounts);
+            account = accounts.account(holder).orElseThrow(() ->
                     new ApiException(404, "account_not_found", "The account does not exist."));
         }
-        ctx.json(Replies.map("account_number", Long.toString(account.accountNumber()), "email", account.email(),
-                "verified", account.verified(), "balance", account.balance(),
-                "opened_at", Api.time(account.openedAtMicros())));
+        ctx.json(new Profile(Long.toString(account.accountNumber()), account.email(), account.verified(),
+                account.balance(), Replies.time(account.openedAtMicros())));
     }
 
     /** {@code GET /api/account/transactions?limit=&before_seq=} → one page, newest first. */
     void transactions(Context ctx) {
-        long holder = api.holder(ctx);
+        long holder = authenticator.holder(ctx);
         String limitText = ctx.queryParam("limit");
         int limit = limitText == null ? StatementsReadModel.PAGE_LIMIT_DEFAULT
-                : (int) Api.queryLong(limitText, "limit", StatementsReadModel.PAGE_LIMIT_MIN,
+                : (int) Requests.queryLong(limitText, "limit", StatementsReadModel.PAGE_LIMIT_MIN,
                 StatementsReadModel.PAGE_LIMIT_MAX);
         String beforeText = ctx.queryParam("before_seq");
-        Long beforeSeq = beforeText == null ? null : Api.queryLong(beforeText, "before_seq", 1, Long.MAX_VALUE);
-        api.awaitMinSeq(ctx, api.readModels.statements());
-        StatementPage page = api.readModels.statements().page(holder, limit, beforeSeq);
-        List<Map<String, Object>> lines = new ArrayList<>(page.entries().size());
+        Long beforeSeq = beforeText == null ? null
+                : Requests.queryLong(beforeText, "before_seq", 1, Long.MAX_VALUE);
+        StatementsReadModel statements = readModels.statements();
+        waits.awaitMinSeq(ctx, statements);
+        StatementPage page = statements.page(holder, limit, beforeSeq);
+        List<StatementLine> lines = new ArrayList<>(page.entries().size());
         for (StatementEntry entry : page.entries()) {
-            lines.add(Replies.map("seq", entry.seq(), "time", Api.time(entry.timeMicros()),
-                    "type", entry.type().code(), "amount", entry.amount(),
-                    "counterparty_account_number", entry.counterpartyAccountNumber() == null ? null
+            lines.add(new StatementLine(entry.seq(), Replies.time(entry.timeMicros()), entry.type().code(),
+                    entry.amount(), entry.counterpartyAccountNumber() == null ? null
                             : Long.toString(entry.counterpartyAccountNumber()),
-                    "balance_after", entry.balanceAfter()));
+                    entry.balanceAfter()));
         }
-        ctx.json(Replies.map("transactions", lines, "next_before_seq", page.nextBeforeSeq()));
+        ctx.json(new Statement(lines, page.nextBeforeSeq()));
     }
 
     /** Whether the Accept header ranks text/html above application/json (a browser following the link). */

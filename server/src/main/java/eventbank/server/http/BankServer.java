@@ -1,24 +1,25 @@
 package eventbank.server.http;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.sun.management.UnixOperatingSystemMXBean;
-import eventbank.core.Idempotency;
 import eventbank.engine.Engine;
-import eventbank.engine.Outcome;
 import eventbank.engine.ServerKey;
 import eventbank.server.config.Config;
 import eventbank.server.config.HttpLimits;
+import eventbank.server.json.InvalidJsonException;
+import eventbank.server.json.JsonBody;
 import eventbank.server.mail.Outbox;
 import eventbank.server.mail.VerificationResender;
 import eventbank.server.metrics.BankMetrics;
-import eventbank.server.metrics.DiskSpace;
 import eventbank.server.openapi.ApiDocs;
-import eventbank.server.readmodel.Operation;
+import eventbank.server.readmodel.ReadModels;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
 import io.javalin.json.JavalinJackson;
+import io.javalin.router.ParsedEndpoint;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
@@ -26,8 +27,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.function.Function;
 import org.eclipse.jetty.server.AbstractConnector;
 import org.eclipse.jetty.server.Connector;
 import org.eclipse.jetty.server.NetworkConnectionLimit;
@@ -147,75 +146,36 @@ public final class BankServer implements AutoCloseable {
     /**
      * @param outbox   the mail outbox, for /metrics and its dead letters
      * @param resender sends verification links again ({@code POST /api/verify/resend})
+     * @param clock    what rate limits, login throttles, tokens and reports read (tests fix it)
      */
     public BankServer(Engine engine, ReadModels readModels, Outbox outbox, VerificationResender resender,
-                      Config config) {
-        this(engine, readModels, outbox, resender, config, Clock.systemUTC());
-    }
-
-    BankServer(Engine engine, ReadModels readModels, Outbox outbox, VerificationResender resender, Config config,
-               Clock clock) {
+                      Config config, Clock clock) {
         byte[] serverKey = serverKeyOf(engine);
-        Tokens tokens = new Tokens(serverKey, config.tokenTtl(), clock);
+        Tokens tokens = new Tokens(serverKey, config.auth().tokenTtl(), clock);
         BankMetrics metrics = new BankMetrics(engine, readModels.all());
         metrics.registerMail(outbox, resender);
-        Api api = new Api(engine, readModels, tokens, metrics,
-                Keys.derive(serverKey, "eventbank idempotency fingerprint v1"), READ_WAIT, config.operatorKey());
-        Passwords passwords = new Passwords(config.bcryptCost());
-        AccountsController accounts = new AccountsController(api, passwords,
-                new OpenRateLimiter(config.openRatePerMinute(), clock),
-                new OpenRateLimiter(config.openRatePerMinute(), clock),
-                new OpenRateLimiter(AccountsController.RESENDS_PER_ACCOUNT_PER_MINUTE, clock), resender);
-        LoginController login = new LoginController(api, passwords, new LoginThrottle(clock));
-        MoneyController money = new MoneyController(api,
-                new OpenRateLimiter(config.moneyCommandsPerMinute(), clock));
-        OperationsController operations = new OperationsController(api);
-        AdminController admin = new AdminController(api);
-        ReportsController reports = new ReportsController(api, clock);
-        ExplorerController explorer = new ExplorerController(api);
-        WhatIfController whatIf = new WhatIfController(api, config.whatIfReplayEventsMax());
-        MailAdminController mailAdmin = new MailAdminController(api, outbox);
-        ObjectMapper mapper = JsonMapper.builder(JsonBody.factory()).build();
+        Route.Controllers controllers = controllers(engine, readModels, outbox, resender, config, clock, tokens,
+                IdempotencyKeys.derivedFrom(serverKey), metrics);
+        ObjectMapper mapper = JsonMapper.builder(JsonBody.factory())
+                // Reply records name their fields in camelCase; the API's are snake_case (DESIGN.md).
+                .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+                .build();
 
         this.app = Javalin.create(javalin -> {
-            configureHttpStack(javalin, config.httpLimits());
+            configureHttpStack(javalin, config.http().connections());
             javalin.jetty.modifyHttpConfiguration(http -> http.addCustomizer(new SecurityHeaders()));
             javalin.http.prefer405over404 = true;
-            javalin.http.maxRequestSize = config.requestBodyBytesMax();
+            javalin.http.maxRequestSize = config.http().requestBodyBytesMax();
             javalin.jsonMapper(new JavalinJackson(mapper, true));
 
-            javalin.routes.post("/api/account", accounts::open);
-            javalin.routes.get("/api/account", accounts::show);
-            javalin.routes.get("/api/verify", accounts::verify);
-            javalin.routes.post("/api/verify/resend", accounts::resend);
-            javalin.routes.post("/api/login", login::login);
-            javalin.routes.get("/api/account/transactions", accounts::transactions);
-            javalin.routes.post("/api/money_transfer", money::transfer);
-            javalin.routes.post("/api/money_transfers", money::transfers);
-            javalin.routes.post("/api/withdraw", money::withdraw);
-            javalin.routes.get("/api/operations/{idempotency_key}", operations::show);
-            javalin.routes.get("/api/admin/audit/head", admin::auditHead);
-            javalin.routes.get("/api/report/sum_transactions", reports::sumTransactions);
-            javalin.routes.get("/api/report/inactive_users", reports::inactiveUsers);
-            javalin.routes.get("/api/admin/events", explorer::events);
-            javalin.routes.get("/api/admin/state", explorer::state);
-            javalin.routes.get("/api/admin/accounts/{number}/history", explorer::history);
-            javalin.routes.post("/api/admin/what-if", whatIf::whatIf);
-            javalin.routes.get("/api/admin/mail/dead", mailAdmin::deadLetters);
-            javalin.routes.post("/api/admin/mail/dead/{seq}/retry", mailAdmin::retry);
-            javalin.routes.get("/health", ctx -> health(ctx, engine, metrics));
-            javalin.routes.get("/metrics", ctx -> ctx.contentType(BankMetrics.CONTENT_TYPE).result(metrics.scrape()));
-            javalin.routes.get(ApiDocs.OPENAPI_PATH,
-                    ctx -> ctx.contentType(ApiDocs.OPENAPI_CONTENT_TYPE).result(ApiDocs.openapiJson()));
-            javalin.routes.get(ApiDocs.DOCS_PATH, ctx -> {
-                SecurityHeaders.html(ctx, SecurityHeaders.POLICY_DOCS);
-                ctx.contentType(ApiDocs.DOCS_CONTENT_TYPE).result(ApiDocs.docsHtml());
-            });
-            javalin.routes.get(ApiDocs.DOCS_SCRIPT_PATH,
-                    ctx -> ctx.contentType(ApiDocs.DOCS_SCRIPT_CONTENT_TYPE).result(ApiDocs.docsScript()));
+            for (Route route : Route.values()) {
+                javalin.routes.addHttpHandler(route.method(), route.path(), route.handler(controllers));
+            }
             javalin.staticFiles.enableWebjars();
 
             javalin.routes.exception(ApiException.class, (e, ctx) -> writeError(ctx, e));
+            javalin.routes.exception(InvalidJsonException.class,
+                    (e, ctx) -> writeError(ctx, new ApiException(400, e.code(), e.getMessage())));
             javalin.routes.exception(HttpResponseException.class, (e, ctx) -> {
                 if (e.getStatus() == 405) {
                     ctx.header("Allow", allowedMethods(e));
@@ -235,7 +195,7 @@ public final class BankServer implements AutoCloseable {
                 if (!REQUESTS.isInfoEnabled()) {
                     return;
                 }
-                Object seq = ctx.attribute(Api.SEQ_ATTRIBUTE);
+                Object seq = ctx.attribute(Replies.SEQ_ATTRIBUTE);
                 // The path only: a verification code travels in the query string, a token in a header.
                 // Built by hand: String.format and the logger's {} formatting were most of its cost.
                 long tenths = Math.round(millis * 10.0);
@@ -248,7 +208,7 @@ public final class BankServer implements AutoCloseable {
                 REQUESTS.info(line.toString());
             });
         });
-        this.maxBody = config.requestBodyBytesMax();
+        this.maxBody = config.http().requestBodyBytesMax();
     }
 
     private final long maxBody;
@@ -282,48 +242,13 @@ public final class BankServer implements AutoCloseable {
         return maxBody;
     }
 
-    /**
-     * Answers an outcome of a state-changing command: the reply built from the committed outcome,
-     * the first reply again for a replay (from the operations read model, with
-     * {@code Idempotent-Replayed: true}), or the error of a refusal or failure.
-     */
-    static void reply(Context ctx, Api api, Outcome outcome, long scope, Idempotency idempotency,
-                      Function<Outcome.Committed, Replies.Reply> committedReply) {
-        Replies.Reply reply = switch (outcome) {
-            case Outcome.Committed committed -> committedReply.apply(committed);
-            case Outcome.Replayed replayed -> {
-                api.await(api.readModels.operations(), replayed.seq());
-                Operation operation = api.readModels.operations().replayed(scope, idempotency.key(), replayed.seq())
-                        .orElseThrow(Errors::readModelLagging);
-                ctx.header(Api.REPLAYED_HEADER, "true");
-                yield Replies.of(operation);
-            }
-            case Outcome.Rejected rejected -> throw Errors.of(rejected.reason());
-            case Outcome.Unavailable unavailable -> throw Errors.of(unavailable);
-        };
-        Object seq = reply.body().get("seq");
-        if (seq != null) {
-            ctx.attribute(Api.SEQ_ATTRIBUTE, seq);
+    /** The routes registered with Javalin, each as {@code METHOD path}. */
+    public List<String> registeredRoutes() {
+        List<String> routes = new ArrayList<>();
+        for (ParsedEndpoint registered : app.unsafe.internalRouter.allHttpHandlers()) {
+            routes.add(registered.endpoint.method.name() + " " + registered.endpoint.path);
         }
-        ctx.status(reply.status()).json(reply.body());
-    }
-
-    private static void health(Context ctx, Engine engine, BankMetrics metrics) {
-        Engine.Health health = engine.health();
-        List<String> problems = new ArrayList<>(health.problems());
-        if (metrics.diskSpace().isLow(DiskSpace.LOW_THRESHOLD_BYTES_DEFAULT)) {
-            problems.add("free disk space of the data directory is below "
-                    + DiskSpace.LOW_THRESHOLD_BYTES_DEFAULT + " bytes: " + metrics.diskSpace().freeBytes());
-        }
-        String status = !health.writable() ? "failed" : problems.isEmpty() ? "ok" : "degraded";
-        Map<String, Object> body = Replies.map("status", status, "last_seq", health.committedSeq());
-        if (!problems.isEmpty()) {
-            body.put("problems", problems);
-        }
-        if (!health.writable()) {
-            ctx.header("Retry-After", "60");
-        }
-        ctx.status(health.writable() ? 200 : 503).json(body);
+        return routes;
     }
 
     private static void writeError(Context ctx, ApiException e) {
@@ -337,7 +262,7 @@ public final class BankServer implements AutoCloseable {
             // request on a connection about to close (it would get no reply at all).
             ctx.header("Connection", "close");
         }
-        ctx.status(e.status()).json(Replies.map("error", e.code(), "message", e.getMessage()));
+        ctx.status(e.status()).json(new Errors.Body(e.code(), e.getMessage()));
     }
 
     /** A body too large, or refused before it was read while longer than Jetty drains. */
@@ -387,7 +312,33 @@ public final class BankServer implements AutoCloseable {
 
     private static ApiException bodyTooLarge(Config config) {
         return new ApiException(413, "body_too_large", "The body is larger than the limit of "
-                + config.requestBodyBytesMax() + " bytes.");
+                + config.http().requestBodyBytesMax() + " bytes.");
+    }
+
+    /** Every controller, each given the parts it needs and nothing more. */
+    private static Route.Controllers controllers(Engine engine, ReadModels readModels, Outbox outbox,
+                                                 VerificationResender resender, Config config, Clock clock,
+                                                 Tokens tokens, IdempotencyKeys idempotencyKeys, BankMetrics metrics) {
+        Authenticator authenticator = new Authenticator(tokens, config.auth().operatorKey());
+        Submitter submitter = new Submitter(engine, metrics);
+        ReadWaits waits = new ReadWaits(engine::committedSeq, READ_WAIT);
+        Outcomes outcomes = new Outcomes(readModels.operations(), waits);
+        Passwords passwords = new Passwords(config.auth().bcryptCost());
+        RateLimiters limiters = RateLimiters.of(config.limits(), clock);
+        return new Route.Controllers(
+                new AccountsController(authenticator, idempotencyKeys, submitter, outcomes, waits, readModels,
+                        passwords, limiters, resender),
+                new LoginController(tokens, readModels.accounts(), waits, passwords, new LoginThrottle(clock)),
+                new MoneyController(authenticator, idempotencyKeys, submitter, outcomes, waits, readModels.accounts(),
+                        limiters.moneyCommandsPerAccount()),
+                new OperationsController(authenticator, readModels.operations(), waits),
+                new AdminController(authenticator, engine),
+                new ReportsController(authenticator, readModels.reports(), waits, clock),
+                new ExplorerController(authenticator, engine, readModels.statements(), waits),
+                new WhatIfController(authenticator, engine, config.limits().whatIfReplayEventsMax()),
+                new MailAdminController(authenticator, outbox),
+                new HealthController(engine, metrics),
+                new DocsController());
     }
 
     private static byte[] serverKeyOf(Engine engine) {

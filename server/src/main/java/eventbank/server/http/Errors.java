@@ -7,6 +7,9 @@ import eventbank.engine.Outcome;
 final class Errors {
     private Errors() {}
 
+    /** An error reply's body: {@code {"error": code, "message": sentence}}. */
+    record Body(String error, String message) {}
+
     static int statusOf(Rejection rejection) {
         return switch (rejection) {
             case EMAIL_INVALID, OPENING_BALANCE_INVALID, PASSWORD_HASH_INVALID, AMOUNT_NOT_POSITIVE,

@@ -6,13 +6,16 @@ import com.fasterxml.jackson.core.StreamWriteFeature;
 import eventbank.core.Bank;
 import eventbank.core.Event;
 import eventbank.core.Recorded;
+import eventbank.engine.Engine;
 import eventbank.engine.TimeTravel;
 import eventbank.engine.journal.JournalFormat;
 import eventbank.engine.journal.JournalReader;
-import eventbank.server.EventFilter;
-import eventbank.server.EventLines;
-import eventbank.server.StateCommand;
+import eventbank.server.json.EventFilter;
+import eventbank.server.json.EventLines;
+import eventbank.server.json.JsonBody;
+import eventbank.server.json.StateJson;
 import eventbank.server.readmodel.HistoryItem;
+import eventbank.server.readmodel.StatementsReadModel;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.io.OutputStreamWriter;
@@ -23,12 +26,11 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
 
 /**
- * The operator's views of the history, each behind {@link Api#operator(Context)}:
+ * The operator's views of the history, each behind {@link Authenticator#operator(Context)}:
  * <ul>
  *   <li>{@code GET /api/admin/events}: a page of event lines straight from the journal (durable
  *       events only), with the filters of {@code eventbank events}.</li>
@@ -50,19 +52,30 @@ final class ExplorerController {
     static final long EVENTS_SCANNED_MAX = 1_000_000;
     private static final JsonFactory JSON = JsonFactory.builder().disable(StreamWriteFeature.AUTO_CLOSE_TARGET).build();
 
-    private final Api api;
+    private final Authenticator authenticator;
+    private final Engine engine;
+    private final StatementsReadModel statements;
+    private final ReadWaits waits;
 
-    ExplorerController(Api api) {
-        this.api = api;
+    ExplorerController(Authenticator authenticator, Engine engine, StatementsReadModel statements, ReadWaits waits) {
+        this.authenticator = authenticator;
+        this.engine = engine;
+        this.statements = statements;
+        this.waits = waits;
     }
 
+    /** {@code GET /api/admin/accounts/{number}/history}. */
+    record History(List<HistoryLine> items) {}
+
+    record HistoryLine(long seq, String time, String type, long delta, long balanceAfter) {}
+
     void events(Context ctx) throws IOException {
-        api.operator(ctx);
+        authenticator.operator(ctx);
         EventFilter filter = filter(ctx);
         String limitText = ctx.queryParam("limit");
         int limit = limitText == null ? EVENTS_LIMIT_DEFAULT
-                : (int) Api.queryLong(limitText, "limit", EVENTS_LIMIT_MIN, EVENTS_LIMIT_MAX);
-        long head = api.engine.committedSeq();
+                : (int) Requests.queryLong(limitText, "limit", EVENTS_LIMIT_MIN, EVENTS_LIMIT_MAX);
+        long head = engine.committedSeq();
         long until = Math.min(filter.untilSeq(), head);
         List<Recorded> page = new ArrayList<>(limit);
         long scannedTo = readPage(filter, until, limit, page);
@@ -96,8 +109,8 @@ final class ExplorerController {
         if (until <= filter.afterSeq() || noSegments()) {
             return last[0];
         }
-        try (JournalReader reader = new JournalReader(api.engine.config().storage(),
-                api.engine.config().journalDirectory(), false)) {
+        try (JournalReader reader = new JournalReader(engine.config().storage(),
+                engine.config().journalDirectory(), false)) {
             reader.seek(filter.afterSeq());
             JournalReader.Batch batch;
             while (page.size() < limit && last[0] < until && last[0] - filter.afterSeq() < EVENTS_SCANNED_MAX
@@ -117,7 +130,7 @@ final class ExplorerController {
     }
 
     private boolean noSegments() throws IOException {
-        return api.engine.config().storage().list(api.engine.config().journalDirectory()).stream()
+        return engine.config().storage().list(engine.config().journalDirectory()).stream()
                 .noneMatch(name -> JournalFormat.firstSeqOf(name) > 0);
     }
 
@@ -153,18 +166,18 @@ final class ExplorerController {
     }
 
     void state(Context ctx) throws IOException {
-        api.operator(ctx);
+        authenticator.operator(ctx);
         String atSeq = ctx.queryParam("at_seq");
         String atTime = ctx.queryParam("at_time");
         if (atSeq != null && atTime != null) {
             throw ApiException.invalidQuery("Give at_seq or at_time, not both.");
         }
-        long head = api.engine.committedSeq();
-        TimeTravel travel = new TimeTravel(api.engine.config().storage(), api.engine.config().dataDirectory(),
-                api.engine.config().idempotencyWindowMicros());
+        long head = engine.committedSeq();
+        TimeTravel travel = new TimeTravel(engine.config().storage(), engine.config().dataDirectory(),
+                engine.config().idempotencyWindowMicros());
         long seq;
         if (atSeq != null) {
-            seq = Api.queryLong(atSeq, "at_seq", 0, Long.MAX_VALUE);
+            seq = Requests.queryLong(atSeq, "at_seq", 0, Long.MAX_VALUE);
             if (seq > head) {
                 throw ApiException.invalidQuery("at_seq " + seq + " is past the last recorded event, seq " + head + ".");
             }
@@ -178,27 +191,27 @@ final class ExplorerController {
         Bank bank = travel.stateAt(seq);
         ctx.contentType("application/json");
         try (Writer writer = new OutputStreamWriter(ctx.outputStream(), StandardCharsets.UTF_8)) {
-            StateCommand.write(writer, bank);
+            StateJson.write(writer, bank);
         }
     }
 
     void history(Context ctx) {
-        api.operator(ctx);
+        authenticator.operator(ctx);
         String text = ctx.pathParam("number");
         long number = JsonBody.parseAccountNumber(text);
         if (number < 0) {
             throw ApiException.invalidQuery("The account number must be 16 digits, the first from 1 to 9.");
         }
-        api.awaitCommitted(api.readModels.statements());
-        List<HistoryItem> items = api.readModels.statements().history(number);
+        waits.awaitCommitted(statements);
+        List<HistoryItem> items = statements.history(number);
         if (items.isEmpty()) {
             throw new ApiException(404, "account_not_found", "The account does not exist.");
         }
-        List<Map<String, Object>> lines = new ArrayList<>(items.size());
+        List<HistoryLine> lines = new ArrayList<>(items.size());
         for (HistoryItem item : items) {
-            lines.add(Replies.map("seq", item.seq(), "time", EventLines.formatTime(item.timeMicros()),
-                    "type", item.type().code(), "delta", item.delta(), "balance_after", item.balanceAfter()));
+            lines.add(new HistoryLine(item.seq(), EventLines.formatTime(item.timeMicros()), item.type().code(),
+                    item.delta(), item.balanceAfter()));
         }
-        ctx.json(Replies.map("items", lines));
+        ctx.json(new History(lines));
     }
 }

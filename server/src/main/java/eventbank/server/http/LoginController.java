@@ -1,23 +1,32 @@
 package eventbank.server.http;
 
+import eventbank.server.json.JsonBody;
 import eventbank.server.readmodel.AccountView;
+import eventbank.server.readmodel.AccountsReadModel;
 import io.javalin.http.Context;
 import java.util.Set;
 
 /** {@code POST /api/login {account_number, password}} → 200 {token, expires_at}. */
 final class LoginController {
-    private final Api api;
+    private final Tokens tokens;
+    private final AccountsReadModel accounts;
+    private final ReadWaits waits;
     private final Passwords passwords;
     private final LoginThrottle throttle;
 
-    LoginController(Api api, Passwords passwords, LoginThrottle throttle) {
-        this.api = api;
+    LoginController(Tokens tokens, AccountsReadModel accounts, ReadWaits waits, Passwords passwords,
+                    LoginThrottle throttle) {
+        this.tokens = tokens;
+        this.accounts = accounts;
+        this.waits = waits;
         this.passwords = passwords;
         this.throttle = throttle;
     }
 
+    record Token(String token, String expiresAt) {}
+
     void login(Context ctx) {
-        JsonBody body = api.body(ctx, Set.of("account_number", "password"));
+        JsonBody body = Requests.body(ctx, Set.of("account_number", "password"));
         String numberText = body.string("account_number");
         String password = body.string("password");
         long number = JsonBody.parseAccountNumber(numberText);
@@ -36,15 +45,15 @@ final class LoginController {
             throw invalidCredentials(); // the attempt was counted as a failure above
         }
         throttle.succeeded(number);
-        Tokens.Issued issued = api.tokens.issue(number);
-        ctx.json(Replies.map("token", issued.token(), "expires_at", issued.expiresAt().toString()));
+        Tokens.Issued issued = tokens.issue(number);
+        ctx.json(new Token(issued.token(), issued.expiresAt().toString()));
     }
 
     private AccountView find(long number) {
-        AccountView account = api.readModels.accounts().account(number).orElse(null);
-        if (account == null && api.readModels.accounts().appliedSeq() < api.engine.committedSeq()) {
-            api.awaitCommitted(api.readModels.accounts()); // opened a moment ago
-            account = api.readModels.accounts().account(number).orElse(null);
+        AccountView account = accounts.account(number).orElse(null);
+        if (account == null && !waits.holdsCommitted(accounts)) {
+            waits.awaitCommitted(accounts); // opened a moment ago
+            account = accounts.account(number).orElse(null);
         }
         return account;
     }

@@ -1,5 +1,6 @@
 package eventbank.server.http;
 
+import eventbank.server.json.JsonBody;
 import eventbank.server.mail.DeadLetter;
 import eventbank.server.mail.Outbox;
 import eventbank.server.mail.PermanentMailException;
@@ -8,14 +9,13 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The operator's view of the mails the outbox set aside (refused for good: a mailbox that does
- * not exist), each behind {@link Api#operator(Context)}. Never the verification link or code.
+ * not exist), each behind {@link Authenticator#operator(Context)}. Never the verification link or code.
  *
  * <ul>
  *   <li>{@code GET /api/admin/mail/dead?after_seq=&limit=} → {@code {dead_letters: [...],
@@ -33,37 +33,47 @@ final class MailAdminController {
     static final int RETRY_AFTER_SECONDS = 60;
     private static final Logger LOG = LoggerFactory.getLogger(MailAdminController.class);
 
-    private final Api api;
+    private final Authenticator authenticator;
     private final Outbox outbox;
 
-    MailAdminController(Api api, Outbox outbox) {
-        this.api = api;
+    MailAdminController(Authenticator authenticator, Outbox outbox) {
+        this.authenticator = authenticator;
         this.outbox = outbox;
     }
 
+    /** {@code GET /api/admin/mail/dead}: a page of dead letters in seq order. */
+    record DeadLetters(List<Item> deadLetters, Long nextAfterSeq) {}
+
+    record Item(long seq, String kind, String recipient, String subject, String messageId, String reason,
+                String time, String setAsideAt) {}
+
+    /** {@code POST /api/admin/mail/dead/{seq}/retry}: the mail that went out. */
+    record Sent(long seq, String kind, String recipient, String messageId, boolean sent) {}
+
     void deadLetters(Context ctx) {
-        api.operator(ctx);
+        authenticator.operator(ctx);
         String afterText = ctx.queryParam("after_seq");
-        long afterSeq = afterText == null ? 0 : Api.queryLong(afterText, "after_seq", 0, Long.MAX_VALUE);
+        long afterSeq = afterText == null ? 0 : Requests.queryLong(afterText, "after_seq", 0, Long.MAX_VALUE);
         String limitText = ctx.queryParam("limit");
         int limit = limitText == null ? LIST_LIMIT_DEFAULT
-                : (int) Api.queryLong(limitText, "limit", 1, Outbox.DEAD_LETTERS_LIST_LIMIT_MAX);
+                : (int) Requests.queryLong(limitText, "limit", 1, Outbox.DEAD_LETTERS_LIST_LIMIT_MAX);
         List<DeadLetter> letters;
         try {
             letters = outbox.deadLetters(afterSeq, limit);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the dead letters", e);
         }
-        List<Map<String, Object>> items = new ArrayList<>(letters.size());
+        List<Item> items = new ArrayList<>(letters.size());
         for (DeadLetter letter : letters) {
-            items.add(itemOf(letter));
+            items.add(new Item(letter.seq(), letter.kind().label(), letter.to(), letter.subject(), letter.messageId(),
+                    letter.reason(), letter.time().toString(), letter.setAsideAt().toString()));
         }
-        Object next = letters.size() < limit ? null : letters.getLast().seq();
-        ctx.json(Replies.map("dead_letters", items, "next_after_seq", next));
+        Long next = letters.size() < limit ? null : letters.getLast().seq();
+        ctx.json(new DeadLetters(items, next));
     }
 
     void retry(Context ctx) {
-        api.operator(ctx);
+        authenticator.operator(ctx);
         String seqText = ctx.pathParam("seq");
         long seq = seqOf(seqText);
         Optional<DeadLetter> sent;
@@ -79,14 +89,7 @@ final class MailAdminController {
                     RETRY_AFTER_SECONDS);
         }
         DeadLetter letter = sent.orElseThrow(() -> notFound(seqText));
-        ctx.json(Replies.map("seq", letter.seq(), "kind", letter.kind().label(), "recipient", letter.to(),
-                "message_id", letter.messageId(), "sent", true));
-    }
-
-    private static Map<String, Object> itemOf(DeadLetter letter) {
-        return Replies.map("seq", letter.seq(), "kind", letter.kind().label(), "recipient", letter.to(),
-                "subject", letter.subject(), "message_id", letter.messageId(), "reason", letter.reason(),
-                "time", letter.time().toString(), "set_aside_at", letter.setAsideAt().toString());
+        ctx.json(new Sent(letter.seq(), letter.kind().label(), letter.to(), letter.messageId(), true));
     }
 
     /**

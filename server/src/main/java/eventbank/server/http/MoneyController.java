@@ -3,9 +3,12 @@ package eventbank.server.http;
 import eventbank.core.Command;
 import eventbank.core.Idempotency;
 import eventbank.core.Limits;
-import eventbank.core.Recorded;
 import eventbank.core.Rejection;
 import eventbank.engine.Outcome;
+import eventbank.server.json.InvalidJsonException;
+import eventbank.server.json.JsonBody;
+import eventbank.server.readmodel.AccountView;
+import eventbank.server.readmodel.AccountsReadModel;
 import io.javalin.http.Context;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,29 +30,36 @@ import java.util.Set;
  * fits; one larger than the whole minute's allowance could never fit, and is 400.
  */
 final class MoneyController {
-    static final String TRANSFER_ROUTE = "POST /api/money_transfer";
-    static final String WITHDRAW_ROUTE = "POST /api/withdraw";
-    static final String TRANSFERS_ROUTE = "POST /api/money_transfers";
-
-    private final Api api;
-    private final OpenRateLimiter moneyCommandLimiter;
+    private final Authenticator authenticator;
+    private final IdempotencyKeys idempotencyKeys;
+    private final Submitter submitter;
+    private final Outcomes outcomes;
+    private final ReadWaits waits;
+    private final AccountsReadModel accounts;
+    private final RateLimiter moneyCommandLimiter;
 
     /** @param moneyCommandLimiter money commands per account ({@code limits.money_commands_per_minute}) */
-    MoneyController(Api api, OpenRateLimiter moneyCommandLimiter) {
-        this.api = api;
+    MoneyController(Authenticator authenticator, IdempotencyKeys idempotencyKeys, Submitter submitter,
+                    Outcomes outcomes, ReadWaits waits, AccountsReadModel accounts, RateLimiter moneyCommandLimiter) {
+        this.authenticator = authenticator;
+        this.idempotencyKeys = idempotencyKeys;
+        this.submitter = submitter;
+        this.outcomes = outcomes;
+        this.waits = waits;
+        this.accounts = accounts;
         this.moneyCommandLimiter = moneyCommandLimiter;
     }
 
     void transfer(Context ctx) {
-        long holder = api.holder(ctx);
-        JsonBody body = api.body(ctx, Set.of("to_account_number", "amount"));
+        long holder = authenticator.holder(ctx);
+        JsonBody body = Requests.body(ctx, Set.of("to_account_number", "amount"));
         long to = body.accountNumber("to_account_number");
         long amount = body.amount("amount");
-        Idempotency idempotency = api.idempotency(ctx, TRANSFER_ROUTE, to + "\n" + amount);
+        Idempotency idempotency = idempotencyKeys.of(ctx, Route.TRANSFER, to + "\n" + amount);
         count(holder, 1);
-        Outcome outcome = api.submit(new Command.TransferMoney(holder, to, amount, idempotency));
-        BankServer.reply(ctx, api, outcome, holder, idempotency,
-                committed -> Replies.transferred(committed.seq(), holder, to, amount, committed.balance()));
+        Outcome outcome = submitter.submit(new Command.TransferMoney(holder, to, amount, idempotency));
+        outcomes.reply(outcome, holder, idempotency, committed -> new Replies.Transferred(committed.seq(),
+                Long.toString(holder), Long.toString(to), amount, committed.balance())).writeTo(ctx);
     }
 
     /**
@@ -63,10 +73,10 @@ final class MoneyController {
      * operations read model); with {@code atomic: false} it is refused with 400 rather than ignored.
      */
     void transfers(Context ctx) {
-        long holder = api.holder(ctx);
-        JsonBody body = api.body(ctx, Set.of("transfers", "atomic"));
+        long holder = authenticator.holder(ctx);
+        JsonBody body = Requests.body(ctx, Set.of("transfers", "atomic"));
         boolean atomic = body.bool("atomic", false);
-        if (!atomic && ctx.header(Api.IDEMPOTENCY_KEY) != null) {
+        if (!atomic && ctx.header(Requests.IDEMPOTENCY_KEY) != null) {
             throw ApiException.invalidField("An Idempotency-Key is taken with atomic: true only; send the batch "
                     + "as atomic, or without the key.");
         }
@@ -77,25 +87,25 @@ final class MoneyController {
             try {
                 JsonBody item = items.get(index);
                 transfers.add(new Command.Transfer(item.accountNumber("to_account_number"), item.amount("amount")));
-            } catch (ApiException e) {
-                throw new ApiException(e.status(), e.code(), "transfers[" + index + "]: " + e.getMessage());
+            } catch (InvalidJsonException e) {
+                throw e.at("transfers[" + index + "]");
             }
         }
         // The key is checked before the batch is counted: a malformed one is a malformed request.
-        Idempotency idempotency = atomic ? api.idempotency(ctx, TRANSFERS_ROUTE, canonical(transfers)) : null;
+        Idempotency idempotency = atomic ? idempotencyKeys.of(ctx, Route.TRANSFERS, canonical(transfers)) : null;
         count(holder, transfers.size());
-        Replies.Reply reply = atomic ? atomically(ctx, holder, transfers, idempotency)
-                : oneByOne(holder, transfers);
-        long lastSeq = 0;
-        for (Object result : (List<?>) reply.body().get("results")) {
-            if (result instanceof Replies.Recorded recorded) {
-                lastSeq = Math.max(lastSeq, recorded.seq());
+        Replies.Reply reply;
+        if (atomic) {
+            Outcome outcome = submitter.submit(new Command.TransferMoneyAtomically(holder, transfers, idempotency));
+            reply = outcomes.atomicBatch(outcome, holder, idempotency, transfers);
+        } else {
+            List<Command> commands = new ArrayList<>(transfers.size());
+            for (Command.Transfer transfer : transfers) {
+                commands.add(new Command.TransferMoney(holder, transfer.toAccountNumber(), transfer.amount(), null));
             }
+            reply = outcomes.oneByOne(submitter.submitAll(commands), () -> balanceNow(holder));
         }
-        if (lastSeq > 0) {
-            Api.seq(ctx, lastSeq); // for the request log: the last event recorded
-        }
-        ctx.status(reply.status()).json(reply.body());
+        reply.writeTo(ctx);
     }
 
     /** The body of an all-or-none batch as its Idempotency-Key's fingerprint sees it. */
@@ -107,88 +117,11 @@ final class MoneyController {
         return canonical.toString();
     }
 
-    private Replies.Reply atomically(Context ctx, long holder, List<Command.Transfer> transfers,
-                                     Idempotency idempotency) {
-        Outcome outcome = api.submit(new Command.TransferMoneyAtomically(holder, transfers, idempotency));
-        return switch (outcome) {
-            case Outcome.Committed committed -> {
-                List<Long> seqs = new ArrayList<>(committed.events().size());
-                for (Recorded recorded : committed.events()) {
-                    seqs.add(recorded.seq());
-                }
-                yield Replies.transferredAll(seqs, committed.balance());
-            }
-            case Outcome.Rejected rejected when rejected.index() >= 0 -> {
-                ApiException error = Errors.of(rejected.reason());
-                throw new ApiException(error.status(), error.code(), "transfers[" + rejected.index() + "]: "
-                        + error.getMessage());
-            }
-            case Outcome.Rejected rejected -> throw Errors.of(rejected.reason());
-            case Outcome.Unavailable unavailable -> throw Errors.of(unavailable);
-            case Outcome.Replayed replayed -> replayedBatch(ctx, holder, idempotency, replayed.seq(), transfers);
-        };
-    }
-
-    /**
-     * The first reply to an all-or-none batch again. Its events are contiguous from the first
-     * one's seq, which carries the key, and only the sender's balance went down between them
-     * (a transfer to oneself is refused): so the reply follows from the first transfer's
-     * operation and the amounts of the others, the same request by its fingerprint.
-     */
-    private Replies.Reply replayedBatch(Context ctx, long holder, Idempotency idempotency, long firstSeq,
-                                        List<Command.Transfer> transfers) {
-        api.await(api.readModels.operations(), firstSeq);
-        if (!(api.readModels.operations().replayed(holder, idempotency.key(), firstSeq).orElse(null)
-                instanceof eventbank.server.readmodel.Operation.Transfer first)) {
-            throw Errors.readModelLagging();
-        }
-        List<Long> seqs = new ArrayList<>(transfers.size());
-        long balance = first.fromBalanceAfter();
-        for (int index = 0; index < transfers.size(); index++) {
-            seqs.add(firstSeq + index);
-            if (index > 0) {
-                balance -= transfers.get(index).amount();
-            }
-        }
-        ctx.header(Api.REPLAYED_HEADER, "true");
-        return Replies.transferredAll(seqs, balance);
-    }
-
-    private Replies.Reply oneByOne(long holder, List<Command.Transfer> transfers) {
-        List<Command> commands = new ArrayList<>(transfers.size());
-        for (Command.Transfer transfer : transfers) {
-            commands.add(new Command.TransferMoney(holder, transfer.toAccountNumber(), transfer.amount(), null));
-        }
-        List<Outcome> outcomes = api.submitAll(commands);
-        List<Object> results = new ArrayList<>(outcomes.size());
-        Outcome.Committed last = null;
-        for (Outcome outcome : outcomes) {
-            results.add(switch (outcome) {
-                case Outcome.Committed committed -> {
-                    if (last == null || committed.seq() > last.seq()) {
-                        last = committed;
-                    }
-                    yield new Replies.Recorded(committed.seq());
-                }
-                case Outcome.Rejected rejected -> new Replies.Refused(rejected.reason().code(),
-                        rejected.reason().message());
-                case Outcome.Unavailable unavailable -> {
-                    ApiException error = Errors.of(unavailable);
-                    yield new Replies.Refused(error.code(), error.getMessage());
-                }
-                case Outcome.Replayed replayed -> throw new IllegalStateException("a transfer without a key was replayed");
-            });
-        }
-        long balance;
-        if (last != null) {
-            balance = last.balance();
-        } else {
-            // Nothing recorded: the balance as of everything committed now.
-            api.awaitCommitted(api.readModels.accounts());
-            balance = api.readModels.accounts().account(holder).map(account -> account.balance())
-                    .orElseThrow(() -> Errors.of(Rejection.ACCOUNT_NOT_FOUND));
-        }
-        return new Replies.Reply(200, Replies.map("results", results, "balance", balance));
+    /** The holder's balance as of everything committed now, for a batch that recorded nothing. */
+    private long balanceNow(long holder) {
+        waits.awaitCommitted(accounts);
+        return accounts.account(holder).map(AccountView::balance)
+                .orElseThrow(() -> Errors.of(Rejection.ACCOUNT_NOT_FOUND));
     }
 
     /**
@@ -215,13 +148,13 @@ final class MoneyController {
     }
 
     void withdraw(Context ctx) {
-        long holder = api.holder(ctx);
-        JsonBody body = api.body(ctx, Set.of("amount"));
+        long holder = authenticator.holder(ctx);
+        JsonBody body = Requests.body(ctx, Set.of("amount"));
         long amount = body.amount("amount");
-        Idempotency idempotency = api.idempotency(ctx, WITHDRAW_ROUTE, Long.toString(amount));
+        Idempotency idempotency = idempotencyKeys.of(ctx, Route.WITHDRAW, Long.toString(amount));
         count(holder, 1);
-        Outcome outcome = api.submit(new Command.Withdraw(holder, amount, idempotency));
-        BankServer.reply(ctx, api, outcome, holder, idempotency,
-                committed -> Replies.withdrawn(committed.seq(), amount, committed.balance()));
+        Outcome outcome = submitter.submit(new Command.Withdraw(holder, amount, idempotency));
+        outcomes.reply(outcome, holder, idempotency,
+                committed -> new Replies.Withdrawn(committed.seq(), amount, committed.balance())).writeTo(ctx);
     }
 }

@@ -4,6 +4,7 @@ import eventbank.core.Idempotency;
 import eventbank.server.readmodel.Operation;
 import eventbank.server.readmodel.OperationsReadModel;
 import io.javalin.http.Context;
+import java.time.Instant;
 import java.util.Optional;
 
 /**
@@ -12,21 +13,28 @@ import java.util.Optional;
  * the first reply's body; 404 not_found when the key is unknown or expired.
  */
 final class OperationsController {
-    private final Api api;
+    private final Authenticator authenticator;
+    private final OperationsReadModel operations;
+    private final ReadWaits waits;
 
-    OperationsController(Api api) {
-        this.api = api;
+    OperationsController(Authenticator authenticator, OperationsReadModel operations, ReadWaits waits) {
+        this.authenticator = authenticator;
+        this.operations = operations;
+        this.waits = waits;
     }
 
+    /** The operation, {@code response} being its first reply's body. */
+    record Found(String idempotencyKey, String route, int status, long seq, String time,
+                 Replies.CommandReply response) {}
+
     void show(Context ctx) {
-        long holder = api.holder(ctx);
+        long holder = authenticator.holder(ctx);
         String key = ctx.pathParam("idempotency_key");
         if (!Idempotency.isValidKey(key)) {
             throw ApiException.invalidField("An idempotency key is 1 to 255 printable ASCII characters.");
         }
-        OperationsReadModel operations = api.readModels.operations();
-        api.awaitMinSeq(ctx, operations);
-        long now = Api.nowMicros();
+        waits.awaitMinSeq(ctx, operations);
+        long now = nowMicros();
         Optional<Operation> found = operations.find(holder, key, now);
         if (found.isEmpty()) {
             // The key the holder opened the account with lives in the opening scope.
@@ -35,8 +43,13 @@ final class OperationsController {
         }
         Operation operation = found.orElseThrow(() -> new ApiException(404, "not_found",
                 "No operation with this Idempotency-Key is known for this account (keys are kept 24 hours)."));
-        Replies.Reply reply = Replies.of(operation);
-        ctx.json(Replies.map("idempotency_key", key, "route", Replies.route(operation), "status", reply.status(),
-                "seq", operation.seq(), "time", Api.time(operation.timeMicros()), "response", reply.body()));
+        Replies.CommandReply reply = Replies.of(operation);
+        ctx.json(new Found(key, Replies.route(operation).toString(), Replies.statusOf(reply), operation.seq(),
+                Replies.time(operation.timeMicros()), reply));
+    }
+
+    private static long nowMicros() {
+        Instant now = Instant.now();
+        return now.getEpochSecond() * 1_000_000L + now.getNano() / 1000;
     }
 }

@@ -1,72 +1,135 @@
 package eventbank.server.http;
 
 import eventbank.server.readmodel.Operation;
-import java.util.LinkedHashMap;
-import java.util.Map;
+import io.javalin.http.Context;
+import java.time.Instant;
+import java.util.List;
 
 /**
- * The success replies of the state-changing routes, built in one place both from a fresh
- * outcome and from a stored {@link Operation} (a retry's replay and {@code GET
- * /api/operations/{key}}), so the two are identical by construction.
+ * The success replies of the state-changing routes, as records that Jackson writes field by
+ * field in the order declared, names in snake_case ({@code accountNumber} →
+ * {@code account_number}; {@link BankServer} sets the naming). They are built in one place both
+ * from a fresh outcome ({@link Outcomes}) and from a stored {@link Operation} (a retry's replay
+ * and {@code GET /api/operations/{key}}), so the two are identical by construction.
  */
 final class Replies {
+    static final String REPLAYED_HEADER = "Idempotent-Replayed";
+    /** The request's last recorded seq, for the request log. */
+    static final String SEQ_ATTRIBUTE = "eventbank.seq";
+
     private Replies() {}
 
-    record Reply(int status, Map<String, Object> body) {}
+    /** A state-changing command's reply body. */
+    sealed interface CommandReply permits Opened, Transferred, Withdrawn, Batch {
+        /** The last seq the command recorded, for the request log; 0 for none. */
+        long lastSeq();
+    }
+
+    /** {@code POST /api/account}: 201. */
+    record Opened(String accountNumber, long seq) implements CommandReply {
+        @Override
+        public long lastSeq() {
+            return seq;
+        }
+    }
+
+    /** {@code POST /api/money_transfer}: the balance is the sender's after it. */
+    record Transferred(long seq, String fromAccountNumber, String toAccountNumber, long amount, long balance)
+            implements CommandReply {
+        @Override
+        public long lastSeq() {
+            return seq;
+        }
+    }
+
+    /** {@code POST /api/withdraw}. */
+    record Withdrawn(long seq, long amount, long balance) implements CommandReply {
+        @Override
+        public long lastSeq() {
+            return seq;
+        }
+    }
 
     /**
-     * One transfer's result in a batch reply, {@code {seq}} or {@code {error, message}}: records
-     * rather than maps, because a batch reply holds up to 1,000 of them and Jackson writes a
-     * record with a serializer it built once, a map entry by entry.
+     * {@code POST /api/money_transfers}: one result per transfer in the order sent, and the
+     * sender's balance after them.
      */
-    record Recorded(long seq) {}
-
-    record Refused(String error, String message) {}
-
-    static Reply opened(long accountNumber, long seq) {
-        return new Reply(201, map("account_number", Long.toString(accountNumber), "seq", seq));
-    }
-
-    static Reply transferred(long seq, long from, long to, long amount, long balance) {
-        return new Reply(200, map("seq", seq, "from_account_number", Long.toString(from),
-                "to_account_number", Long.toString(to), "amount", amount, "balance", balance));
-    }
-
-    /** An all-or-none batch: one {@code {seq}} per transfer and the balance after them. */
-    static Reply transferredAll(java.util.List<Long> seqs, long balance) {
-        java.util.List<Recorded> results = new java.util.ArrayList<>(seqs.size());
-        for (long seq : seqs) {
-            results.add(new Recorded(seq));
+    record Batch(List<? extends BatchResult> results, long balance) implements CommandReply {
+        @Override
+        public long lastSeq() {
+            long last = 0;
+            for (BatchResult result : results) {
+                if (result instanceof Recorded recorded) {
+                    last = Math.max(last, recorded.seq());
+                }
+            }
+            return last;
         }
-        return new Reply(200, map("results", results, "balance", balance));
     }
 
-    static Reply withdrawn(long seq, long amount, long balance) {
-        return new Reply(200, map("seq", seq, "amount", amount, "balance", balance));
+    /** One transfer's result in a batch reply, {@code {seq}} or {@code {error, message}}. */
+    sealed interface BatchResult permits Recorded, Refused {}
+
+    record Recorded(long seq) implements BatchResult {}
+
+    record Refused(String error, String message) implements BatchResult {}
+
+    /**
+     * A reply, and whether it is the first reply again (a retry under the same Idempotency-Key):
+     * then {@code Idempotent-Replayed: true}.
+     */
+    record Reply(CommandReply body, boolean replayed) {
+        static Reply fresh(CommandReply body) {
+            return new Reply(body, false);
+        }
+
+        static Reply replayed(CommandReply body) {
+            return new Reply(body, true);
+        }
+
+        void writeTo(Context ctx) {
+            if (replayed) {
+                ctx.header(REPLAYED_HEADER, "true");
+            }
+            long seq = body.lastSeq();
+            if (seq > 0) {
+                seq(ctx, seq);
+            }
+            ctx.status(statusOf(body)).json(body);
+        }
     }
 
-    static Reply of(Operation operation) {
+    static CommandReply of(Operation operation) {
         return switch (operation) {
-            case Operation.AccountOpening o -> opened(o.accountNumber(), o.seq());
-            case Operation.Transfer o -> transferred(o.seq(), o.fromAccountNumber(), o.toAccountNumber(), o.amount(),
-                    o.fromBalanceAfter());
-            case Operation.Withdrawal o -> withdrawn(o.seq(), o.amount(), o.balanceAfter());
+            case Operation.AccountOpening o -> new Opened(Long.toString(o.accountNumber()), o.seq());
+            case Operation.Transfer o -> new Transferred(o.seq(), Long.toString(o.fromAccountNumber()),
+                    Long.toString(o.toAccountNumber()), o.amount(), o.fromBalanceAfter());
+            case Operation.Withdrawal o -> new Withdrawn(o.seq(), o.amount(), o.balanceAfter());
         };
     }
 
-    static String route(Operation operation) {
+    /** 201 for an opening (a new resource), else 200. */
+    static int statusOf(CommandReply reply) {
+        return reply instanceof Opened ? 201 : 200;
+    }
+
+    /** The route that recorded an operation. */
+    static Route route(Operation operation) {
         return switch (operation) {
-            case Operation.AccountOpening o -> "POST /api/account";
-            case Operation.Transfer o -> "POST /api/money_transfer";
-            case Operation.Withdrawal o -> "POST /api/withdraw";
+            case Operation.AccountOpening o -> Route.OPEN_ACCOUNT;
+            case Operation.Transfer o -> Route.TRANSFER;
+            case Operation.Withdrawal o -> Route.WITHDRAW;
         };
     }
 
-    static Map<String, Object> map(Object... keysAndValues) {
-        Map<String, Object> map = new LinkedHashMap<>();
-        for (int i = 0; i < keysAndValues.length; i += 2) {
-            map.put((String) keysAndValues[i], keysAndValues[i + 1]);
-        }
-        return map;
+    /** Notes the request's last recorded seq for the request log. */
+    static void seq(Context ctx, long seq) {
+        ctx.attribute(SEQ_ATTRIBUTE, seq);
+    }
+
+    /** An instant in microseconds since the epoch as the replies write it, ISO-8601 in UTC. */
+    static String time(long micros) {
+        return Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1000L)
+                .toString();
     }
 }

@@ -22,16 +22,24 @@ final class ReportsController {
     static final int YEAR_MIN = 1970;
     static final int YEAR_MAX = 9999;
 
-    private final Api api;
+    private final Authenticator authenticator;
+    private final ReportsReadModel reports;
+    private final ReadWaits waits;
     private final Clock clock;
 
-    ReportsController(Api api, Clock clock) {
-        this.api = api;
+    ReportsController(Authenticator authenticator, ReportsReadModel reports, ReadWaits waits, Clock clock) {
+        this.authenticator = authenticator;
+        this.reports = reports;
+        this.waits = waits;
         this.clock = clock;
     }
 
+    record Sum(long sum) {}
+
+    record Total(long total) {}
+
     void sumTransactions(Context ctx) {
-        api.operator(ctx);
+        authenticator.operator(ctx);
         String yearText = ctx.queryParam("year");
         String monthText = ctx.queryParam("month");
         String dayText = ctx.queryParam("day");
@@ -41,24 +49,24 @@ final class ReportsController {
         if (dayText != null && monthText == null) {
             throw ApiException.invalidQuery("day needs month (and year).");
         }
-        ReportsReadModel reports = ready(ctx);
+        ready(ctx);
         if (yearText == null) {
-            ctx.json(Replies.map("sum", reports.sumAllTime()));
+            ctx.json(new Sum(reports.sumAllTime()));
             return;
         }
-        int year = (int) Api.queryLong(yearText, "year", YEAR_MIN, YEAR_MAX);
+        int year = (int) Requests.queryLong(yearText, "year", YEAR_MIN, YEAR_MAX);
         LocalDate from;
         LocalDate to;
         if (monthText == null) {
             from = LocalDate.of(year, 1, 1);
             to = from.plusYears(1);
         } else {
-            int month = (int) Api.queryLong(monthText, "month", 1, 12);
+            int month = (int) Requests.queryLong(monthText, "month", 1, 12);
             if (dayText == null) {
                 from = LocalDate.of(year, month, 1);
                 to = from.plusMonths(1);
             } else {
-                int day = (int) Api.queryLong(dayText, "day", 1, 31);
+                int day = (int) Requests.queryLong(dayText, "day", 1, 31);
                 try {
                     from = LocalDate.of(year, month, day);
                 } catch (DateTimeException e) {
@@ -68,24 +76,22 @@ final class ReportsController {
                 to = from.plusDays(1);
             }
         }
-        ctx.json(Replies.map("sum", reports.sum(from, to)));
+        ctx.json(new Sum(reports.sum(from, to)));
     }
 
     void inactiveUsers(Context ctx) {
-        api.operator(ctx);
-        ReportsReadModel reports = ready(ctx);
+        authenticator.operator(ctx);
+        ready(ctx);
         long since = ReportsReadModel.inactiveSinceMicros(clock.instant());
-        ctx.json(Replies.map("total", reports.inactiveCount(since)));
+        ctx.json(new Total(reports.inactiveCount(since)));
     }
 
-    /** The model once it holds min_seq when given, else every event committed by now. */
-    private ReportsReadModel ready(Context ctx) {
-        ReportsReadModel reports = api.readModels.reports();
+    /** Waits until the model holds min_seq when given, else every event committed by now. */
+    private void ready(Context ctx) {
         if (ctx.queryParam("min_seq") != null) {
-            api.awaitMinSeq(ctx, reports);
+            waits.awaitMinSeq(ctx, reports);
         } else {
-            api.awaitCommitted(reports);
+            waits.awaitCommitted(reports);
         }
-        return reports;
     }
 }

@@ -1,7 +1,9 @@
 package eventbank.server.http;
 
+import eventbank.engine.Engine;
 import eventbank.engine.TimeTravel;
 import eventbank.engine.WhatIf;
+import eventbank.server.json.WhatIfJson;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.io.OutputStreamWriter;
@@ -20,26 +22,28 @@ import java.util.concurrent.Semaphore;
 final class WhatIfController {
     static final int RETRY_AFTER_SECONDS = 1;
 
-    private final Api api;
+    private final Authenticator authenticator;
+    private final Engine engine;
     private final WhatIf whatIf;
     private final Semaphore running = new Semaphore(1);
 
-    WhatIfController(Api api, long replayEventsMax) {
-        this.api = api;
-        this.whatIf = new WhatIf(api.engine.config().storage(), api.engine.config().dataDirectory(),
-                api.engine.config().idempotencyWindowMicros(), replayEventsMax);
+    WhatIfController(Authenticator authenticator, Engine engine, long replayEventsMax) {
+        this.authenticator = authenticator;
+        this.engine = engine;
+        this.whatIf = new WhatIf(engine.config().storage(), engine.config().dataDirectory(),
+                engine.config().idempotencyWindowMicros(), replayEventsMax);
     }
 
     void whatIf(Context ctx) throws IOException {
-        api.operator(ctx);
-        WhatIf.Request request = WhatIfJson.parse(api.jsonBytes(ctx));
+        authenticator.operator(ctx);
+        WhatIf.Request request = WhatIfJson.parse(Requests.jsonBytes(ctx));
         if (!running.tryAcquire()) {
             throw new ApiException(429, "too_many_attempts", "Another what-if is running; one runs at a time. "
                     + "Retry in a moment.", RETRY_AFTER_SECONDS);
         }
         WhatIf.Result result;
         try {
-            result = whatIf.run(request, api.engine.committedSeq());
+            result = whatIf.run(request, engine.committedSeq());
         } catch (WhatIf.InvalidRequestException | TimeTravel.BeyondTheEndException e) {
             throw ApiException.invalidField(e.getMessage() + ".");
         } finally {

@@ -1,6 +1,5 @@
 package eventbank.server.mail;
 
-import eventbank.server.config.MailgunSettings;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.URI;

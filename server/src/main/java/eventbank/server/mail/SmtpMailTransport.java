@@ -1,7 +1,5 @@
 package eventbank.server.mail;
 
-import eventbank.server.config.SmtpSecurity;
-import eventbank.server.config.SmtpSettings;
 import jakarta.mail.MessagingException;
 import jakarta.mail.Session;
 import jakarta.mail.Transport;

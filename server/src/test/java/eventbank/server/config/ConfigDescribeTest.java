@@ -3,6 +3,8 @@ package eventbank.server.config;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import eventbank.engine.EngineConfig;
+import eventbank.server.mail.MailgunRegion;
+import eventbank.server.mail.MailgunSettings;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -52,8 +54,8 @@ class ConfigDescribeTest {
                 "EVENTBANK_MAIL_MAILGUN_API_KEY", MAILGUN_API_KEY), workingDirectory)
                 .load(Map.of("mail.transport", "smtp", "mail.smtp.host", "mail.bank.example", "mail.smtp.user", "bank",
                         "mail.smtp.password", SMTP_PASSWORD, "mail.mailgun.domain", "mg.bank.example"));
-        assertThat(config.operatorKey()).contains(OPERATOR_KEY);
-        assertThat(config.smtp().orElseThrow().password()).isEqualTo(SMTP_PASSWORD);
+        assertThat(config.auth().operatorKey()).contains(OPERATOR_KEY);
+        assertThat(config.mail().smtp().orElseThrow().password()).isEqualTo(SMTP_PASSWORD);
         String described = config.describe();
         assertThat(described).doesNotContain(OPERATOR_KEY).doesNotContain(SMTP_PASSWORD).doesNotContain(MAILGUN_API_KEY)
                 .contains("  operator.key                     = *** (from environment EVENTBANK_OPERATOR_KEY)\n")
@@ -61,7 +63,7 @@ class ConfigDescribeTest {
                 .contains("  mail.smtp.password               = *** (from the command line)\n")
                 .contains("  mail.mailgun.api_key             = *** (from environment EVENTBANK_MAIL_MAILGUN_API_KEY)\n");
         assertThat(config.toString()).doesNotContain(OPERATOR_KEY).doesNotContain(SMTP_PASSWORD);
-        assertThat(config.smtp().orElseThrow().toString()).doesNotContain(SMTP_PASSWORD).contains("password=***");
+        assertThat(config.mail().smtp().orElseThrow().toString()).doesNotContain(SMTP_PASSWORD).contains("password=***");
         MailgunSettings mailgun = new MailgunSettings("mg.bank.example", MAILGUN_API_KEY, MailgunRegion.US);
         assertThat(mailgun.toString()).doesNotContain(MAILGUN_API_KEY).contains("apiKey=***");
     }

@@ -34,22 +34,22 @@ class ConfigLoaderTest {
     @Test
     void withNothingSetEveryKeyHasItsDefault() {
         Config config = load(Map.of(), Map.of());
-        assertThat(config.httpHost()).isEqualTo("127.0.0.1");
-        assertThat(config.httpPort()).isEqualTo(8080);
-        assertThat(config.publicUrl()).isEqualTo(URI.create("http://localhost:8080"));
-        assertThat(config.requestBodyBytesMax()).isEqualTo(1L << 20);
-        assertThat(config.dataDirectory()).isEqualTo(workingDirectory.resolve("data"));
-        assertThat(config.operatorKey()).isEmpty();
-        assertThat(config.bcryptCost()).isEqualTo(12);
-        assertThat(config.tokenTtl()).isEqualTo(Duration.ofMinutes(15));
-        assertThat(config.idempotencyWindow()).isEqualTo(Duration.ofHours(24));
-        assertThat(config.snapshotEveryEvents()).isEqualTo(1_000_000);
-        assertThat(config.journalSegmentBytesMax()).isEqualTo(256L << 20);
-        assertThat(config.mailTransport()).isEqualTo(MailTransportKind.FILE);
-        assertThat(config.mailFrom()).isEqualTo("eventbank <noreply@localhost>");
-        assertThat(config.mailFromAddress()).isEqualTo("noreply@localhost");
-        assertThat(config.smtp()).isEmpty();
-        assertThat(config.mailgun()).isEmpty();
+        assertThat(config.http().host()).isEqualTo("127.0.0.1");
+        assertThat(config.http().port()).isEqualTo(8080);
+        assertThat(config.http().publicUrl()).isEqualTo(URI.create("http://localhost:8080"));
+        assertThat(config.http().requestBodyBytesMax()).isEqualTo(1L << 20);
+        assertThat(config.data().directory()).isEqualTo(workingDirectory.resolve("data"));
+        assertThat(config.auth().operatorKey()).isEmpty();
+        assertThat(config.auth().bcryptCost()).isEqualTo(12);
+        assertThat(config.auth().tokenTtl()).isEqualTo(Duration.ofMinutes(15));
+        assertThat(config.data().idempotencyWindow()).isEqualTo(Duration.ofHours(24));
+        assertThat(config.data().snapshotEveryEvents()).isEqualTo(1_000_000);
+        assertThat(config.data().journalSegmentBytesMax()).isEqualTo(256L << 20);
+        assertThat(config.mail().transport()).isEqualTo(MailTransportKind.FILE);
+        assertThat(config.mail().from()).isEqualTo("eventbank <noreply@localhost>");
+        assertThat(config.mail().fromAddress()).isEqualTo("noreply@localhost");
+        assertThat(config.mail().smtp()).isEmpty();
+        assertThat(config.mail().mailgun()).isEmpty();
         assertThat(config.propertiesFile()).isEmpty();
         assertThat(config.sourceOf(ConfigKey.HTTP_PORT)).contains(Source.defaultValue());
         assertThat(config.sourceOf(ConfigKey.OPERATOR_KEY)).isEmpty();
@@ -90,11 +90,11 @@ class ConfigLoaderTest {
     /** A key's typed value written back as the text the tests above set. */
     private String raw(Config config, ConfigKey key) {
         return switch (key) {
-            case HTTP_PORT -> String.valueOf(config.httpPort());
-            case AUTH_BCRYPT_COST -> String.valueOf(config.bcryptCost());
-            case MAIL_FROM -> config.mailFrom();
-            case DATA_DIR -> workingDirectory.relativize(config.dataDirectory()).toString();
-            case IDEMPOTENCY_WINDOW -> config.idempotencyWindow().toString();
+            case HTTP_PORT -> String.valueOf(config.http().port());
+            case AUTH_BCRYPT_COST -> String.valueOf(config.auth().bcryptCost());
+            case MAIL_FROM -> config.mail().from();
+            case DATA_DIR -> workingDirectory.relativize(config.data().directory()).toString();
+            case IDEMPOTENCY_WINDOW -> config.data().idempotencyWindow().toString();
             default -> throw new AssertionError(key);
         };
     }
@@ -104,10 +104,10 @@ class ConfigLoaderTest {
         Path file = writeDefaultFile("http.port=9001\nhttp.host=0.0.0.0\nauth.bcrypt_cost=10\n");
         Config config = load(Map.of("EVENTBANK_HTTP_PORT", "9002", "EVENTBANK_AUTH_TOKEN_TTL", "60"),
                 Map.of("auth.bcrypt_cost", "4"));
-        assertThat(config.httpPort()).isEqualTo(9002);
-        assertThat(config.httpHost()).isEqualTo("0.0.0.0");
-        assertThat(config.bcryptCost()).isEqualTo(4);
-        assertThat(config.tokenTtl()).isEqualTo(Duration.ofMinutes(1));
+        assertThat(config.http().port()).isEqualTo(9002);
+        assertThat(config.http().host()).isEqualTo("0.0.0.0");
+        assertThat(config.auth().bcryptCost()).isEqualTo(4);
+        assertThat(config.auth().tokenTtl()).isEqualTo(Duration.ofMinutes(1));
         assertThat(config.sourceOf(ConfigKey.HTTP_HOST)).contains(Source.file(file));
         assertThat(config.sourceOf(ConfigKey.AUTH_TOKEN_TTL)).contains(Source.environment("EVENTBANK_AUTH_TOKEN_TTL"));
         assertThat(config.propertiesFile()).contains(file);
@@ -133,7 +133,7 @@ class ConfigLoaderTest {
     @Test
     void theDataDirectoryVariableIsTheOneTheCommandLineToolsHonour() {
         Config config = load(Map.of("EVENTBANK_DATA_DIR", "/srv/bank"), Map.of());
-        assertThat(config.dataDirectory()).isEqualTo(Path.of("/srv/bank"));
+        assertThat(config.data().directory()).isEqualTo(Path.of("/srv/bank"));
         assertThat(config.sourceOf(ConfigKey.DATA_DIR)).contains(Source.environment("EVENTBANK_DATA_DIR"));
     }
 
@@ -141,17 +141,17 @@ class ConfigLoaderTest {
     void otherVariablesAreIgnoredEvenWithThePrefix() {
         Config config = load(Map.of("EVENTBANK_HTTP_PROT", "nonsense", "EVENTBANK_DEBUG", "1",
                 "HTTP_PORT", "1", "http.port", "2", "eventbank_http_port", "3", "PATH", "/usr/bin"), Map.of());
-        assertThat(config.httpPort()).isEqualTo(8080);
+        assertThat(config.http().port()).isEqualTo(8080);
     }
 
     @Test
     void blankValuesInTheEnvironmentAndTheFileCountAsNotSet() throws IOException {
         writeDefaultFile("operator.key=\nhttp.port =   \nauth.bcrypt_cost=  6  \n");
         Config config = load(Map.of("EVENTBANK_AUTH_BCRYPT_COST", " ", "EVENTBANK_DATA_DIR", ""), Map.of());
-        assertThat(config.operatorKey()).isEmpty();
-        assertThat(config.httpPort()).isEqualTo(8080);
-        assertThat(config.bcryptCost()).as("stripped of the spaces a properties file keeps").isEqualTo(6);
-        assertThat(config.dataDirectory()).isEqualTo(workingDirectory.resolve("data"));
+        assertThat(config.auth().operatorKey()).isEmpty();
+        assertThat(config.http().port()).isEqualTo(8080);
+        assertThat(config.auth().bcryptCost()).as("stripped of the spaces a properties file keeps").isEqualTo(6);
+        assertThat(config.data().directory()).isEqualTo(workingDirectory.resolve("data"));
     }
 
     @Test
@@ -168,13 +168,13 @@ class ConfigLoaderTest {
 
     @Test
     void publicUrlDefaultsToLocalhostOnTheEffectivePort() throws IOException {
-        assertThat(load(Map.of(), Map.of("http.port", "9100")).publicUrl())
+        assertThat(load(Map.of(), Map.of("http.port", "9100")).http().publicUrl())
                 .isEqualTo(URI.create("http://localhost:9100"));
-        assertThat(load(Map.of("EVENTBANK_HTTP_PORT", "9200"), Map.of()).publicUrl())
+        assertThat(load(Map.of("EVENTBANK_HTTP_PORT", "9200"), Map.of()).http().publicUrl())
                 .isEqualTo(URI.create("http://localhost:9200"));
         writeDefaultFile("http.port=9300\n");
         Config fromFile = load(Map.of(), Map.of());
-        assertThat(fromFile.publicUrl()).isEqualTo(URI.create("http://localhost:9300"));
+        assertThat(fromFile.http().publicUrl()).isEqualTo(URI.create("http://localhost:9300"));
         assertThat(fromFile.sourceOf(ConfigKey.PUBLIC_URL)).contains(Source.derivedDefault("follows http.port"));
         assertThat(fromFile.describe())
                 .contains("public.url                       = http://localhost:9300 (default, follows http.port)");
@@ -184,9 +184,9 @@ class ConfigLoaderTest {
     void aPublicUrlThatIsSetWinsOverThePort() {
         Config config = load(Map.of("EVENTBANK_PUBLIC_URL", "https://bank.example/eventbank/"),
                 Map.of("http.port", "9100"));
-        assertThat(config.publicUrl()).as("without the trailing slash")
+        assertThat(config.http().publicUrl()).as("without the trailing slash")
                 .isEqualTo(URI.create("https://bank.example/eventbank"));
-        assertThat(config.httpPort()).isEqualTo(9100);
+        assertThat(config.http().port()).isEqualTo(9100);
     }
 
     @Test
@@ -204,8 +204,8 @@ class ConfigLoaderTest {
         Files.createDirectories(workingDirectory.resolve("etc"));
         Path explicit = Files.writeString(workingDirectory.resolve("etc/bank.properties"), "http.port=9002\n");
         Config config = new ConfigLoader(Map.of(), workingDirectory).load(Path.of("etc/bank.properties"), Map.of());
-        assertThat(config.httpPort()).isEqualTo(9002);
-        assertThat(config.bcryptCost()).as("the other file is not read at all").isEqualTo(12);
+        assertThat(config.http().port()).isEqualTo(9002);
+        assertThat(config.auth().bcryptCost()).as("the other file is not read at all").isEqualTo(12);
         assertThat(config.propertiesFile()).contains(explicit);
         assertThat(config.sourceOf(ConfigKey.HTTP_PORT)).contains(Source.file(explicit));
     }
@@ -262,9 +262,9 @@ class ConfigLoaderTest {
                   bank
                 """);
         Config config = load(Map.of(), Map.of());
-        assertThat(config.mailFrom()).isEqualTo("Zoë's Bank <noreply@bank.example>");
-        assertThat(config.httpHost()).isEqualTo("localhost");
-        assertThat(config.dataDirectory()).isEqualTo(Path.of("/srv/bank"));
+        assertThat(config.mail().from()).isEqualTo("Zoë's Bank <noreply@bank.example>");
+        assertThat(config.http().host()).isEqualTo("localhost");
+        assertThat(config.data().directory()).isEqualTo(Path.of("/srv/bank"));
     }
 
     @Test
@@ -277,9 +277,9 @@ class ConfigLoaderTest {
 
     @Test
     void relativeDataDirectoriesAreRelativeToTheWorkingDirectory() {
-        assertThat(load(Map.of(), Map.of("data.dir", "../elsewhere/./data")).dataDirectory())
+        assertThat(load(Map.of(), Map.of("data.dir", "../elsewhere/./data")).data().directory())
                 .isEqualTo(workingDirectory.getParent().resolve("elsewhere/data"));
-        assertThat(load(Map.of(), Map.of("data.dir", "/var/lib/eventbank")).dataDirectory())
+        assertThat(load(Map.of(), Map.of("data.dir", "/var/lib/eventbank")).data().directory())
                 .isEqualTo(Path.of("/var/lib/eventbank"));
     }
 }

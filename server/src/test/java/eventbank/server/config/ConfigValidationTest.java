@@ -4,6 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import eventbank.server.mail.MailgunRegion;
+import eventbank.server.mail.MailgunSettings;
+import eventbank.server.mail.SmtpSecurity;
+import eventbank.server.mail.SmtpSettings;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -161,14 +165,14 @@ class ConfigValidationTest {
         "86_400   | 86400",
     })
     void durationsAreIso8601OrWholeSeconds(String text, long seconds) {
-        assertThat(loadValue("auth.token_ttl", text).tokenTtl()).isEqualTo(Duration.ofSeconds(seconds));
+        assertThat(loadValue("auth.token_ttl", text).auth().tokenTtl()).isEqualTo(Duration.ofSeconds(seconds));
     }
 
     @Test
     void idempotencyWindowsInBothForms() {
-        assertThat(loadValue("idempotency.window", "P30D").idempotencyWindow()).isEqualTo(Duration.ofDays(30));
-        assertThat(loadValue("idempotency.window", "120").idempotencyWindow()).isEqualTo(Duration.ofMinutes(2));
-        assertThat(loadValue("idempotency.window", "120").idempotencyWindowMicros()).isEqualTo(120_000_000L);
+        assertThat(loadValue("idempotency.window", "P30D").data().idempotencyWindow()).isEqualTo(Duration.ofDays(30));
+        assertThat(loadValue("idempotency.window", "120").data().idempotencyWindow()).isEqualTo(Duration.ofMinutes(2));
+        assertThat(loadValue("idempotency.window", "120").data().idempotencyWindowMicros()).isEqualTo(120_000_000L);
     }
 
     @ParameterizedTest(name = "{0} -> {1}")
@@ -183,36 +187,36 @@ class ConfigValidationTest {
         "64 MiB     | 67108864",
     })
     void sizesAreBytesOrBinaryUnits(String text, long bytes) {
-        assertThat(loadValue("http.request_body_bytes_max", text).requestBodyBytesMax()).isEqualTo(bytes);
+        assertThat(loadValue("http.request_body_bytes_max", text).http().requestBodyBytesMax()).isEqualTo(bytes);
     }
 
     @Test
     void openRatesPerMinuteWithZeroForNoLimit() {
-        assertThat(load(Map.of()).openRatePerMinute()).isEqualTo(30);
-        assertThat(loadValue("http.open_rate_per_minute", "0").openRatePerMinute()).isZero();
-        assertThat(loadValue("http.open_rate_per_minute", "1_000").openRatePerMinute()).isEqualTo(1000);
+        assertThat(load(Map.of()).limits().openRatePerMinute()).isEqualTo(30);
+        assertThat(loadValue("http.open_rate_per_minute", "0").limits().openRatePerMinute()).isZero();
+        assertThat(loadValue("http.open_rate_per_minute", "1_000").limits().openRatePerMinute()).isEqualTo(1000);
         assertThat(load(Map.of("http.open_rate_per_minute", "0")).describe())
                 .contains("http.open_rate_per_minute        = 0 (no limit) (from the command line)");
     }
 
     @Test
     void moneyCommandsPerMinuteWithZeroForNoLimit() {
-        assertThat(load(Map.of()).moneyCommandsPerMinute()).isEqualTo(60);
-        assertThat(loadValue("limits.money_commands_per_minute", "0").moneyCommandsPerMinute()).isZero();
+        assertThat(load(Map.of()).limits().moneyCommandsPerMinute()).isEqualTo(60);
+        assertThat(loadValue("limits.money_commands_per_minute", "0").limits().moneyCommandsPerMinute()).isZero();
         assertThat(load(Map.of()).describe()).contains("limits.money_commands_per_minute = 60 (default)");
         assertThat(new ConfigLoader(Map.of("EVENTBANK_LIMITS_MONEY_COMMANDS_PER_MINUTE", "0"), workingDirectory)
-                .load(Map.of()).moneyCommandsPerMinute()).as("the benchmarks turn it off so").isZero();
+                .load(Map.of()).limits().moneyCommandsPerMinute()).as("the benchmarks turn it off so").isZero();
     }
 
     @Test
     void httpLimitsHaveDefaultsAndAreSetLikeEveryKey() {
-        HttpLimits defaults = load(Map.of()).httpLimits();
+        HttpLimits defaults = load(Map.of()).http().connections();
         assertThat(defaults).isEqualTo(new HttpLimits(512, Duration.ofSeconds(30), Duration.ofSeconds(10)))
                 .isEqualTo(HttpLimits.defaults());
         Config config = new ConfigLoader(Map.of("EVENTBANK_HTTP_CONNECTIONS_MAX", "64",
                 "EVENTBANK_HTTP_IDLE_TIMEOUT", "PT2M", "EVENTBANK_HTTP_HEADER_TIMEOUT", "3"), Path.of("/srv"))
                 .load(Map.of());
-        assertThat(config.httpLimits()).isEqualTo(new HttpLimits(64, Duration.ofMinutes(2), Duration.ofSeconds(3)));
+        assertThat(config.http().connections()).isEqualTo(new HttpLimits(64, Duration.ofMinutes(2), Duration.ofSeconds(3)));
         assertThat(config.describe()).contains(
                 "http.connections_max             = 64 (from environment EVENTBANK_HTTP_CONNECTIONS_MAX)",
                 "http.header_timeout              = PT3S (3 seconds) (from environment EVENTBANK_HTTP_HEADER_TIMEOUT)");
@@ -221,10 +225,10 @@ class ConfigValidationTest {
     @Test
     void journalSegmentsAndSnapshots() {
         Config config = load(Map.of("journal.segment_bytes", "1GiB", "snapshot.every_events", "0"));
-        assertThat(config.journalSegmentBytesMax()).isEqualTo(1L << 30);
-        assertThat(config.snapshotEveryEvents()).isZero();
-        assertThat(loadValue("snapshot.every_events", "5").snapshotEveryEvents()).isEqualTo(5);
-        assertThat(loadValue("snapshot.every_events", "10_000_000").snapshotEveryEvents()).isEqualTo(10_000_000);
+        assertThat(config.data().journalSegmentBytesMax()).isEqualTo(1L << 30);
+        assertThat(config.data().snapshotEveryEvents()).isZero();
+        assertThat(loadValue("snapshot.every_events", "5").data().snapshotEveryEvents()).isEqualTo(5);
+        assertThat(loadValue("snapshot.every_events", "10_000_000").data().snapshotEveryEvents()).isEqualTo(10_000_000);
     }
 
     @ParameterizedTest(name = "{0} -> {1}")
@@ -239,13 +243,13 @@ class ConfigValidationTest {
         "fe80::1%eth0     | fe80::1%eth0",
     })
     void hostsAreNamesOrAddresses(String text, String host) {
-        assertThat(loadValue("http.host", text).httpHost()).isEqualTo(host);
+        assertThat(loadValue("http.host", text).http().host()).isEqualTo(host);
     }
 
     @Test
     void bcryptCostsFromFourToThirtyOne() {
-        assertThat(loadValue("auth.bcrypt_cost", "4").bcryptCost()).isEqualTo(4);
-        assertThat(loadValue("auth.bcrypt_cost", "31").bcryptCost()).isEqualTo(31);
+        assertThat(loadValue("auth.bcrypt_cost", "4").auth().bcryptCost()).isEqualTo(4);
+        assertThat(loadValue("auth.bcrypt_cost", "31").auth().bcryptCost()).isEqualTo(31);
     }
 
     @ParameterizedTest(name = "{0}")
@@ -256,7 +260,7 @@ class ConfigValidationTest {
         "https://[::1]:8443//           | https://[::1]:8443",
     })
     void publicUrlsAreHttpOrHttpsWithoutATrailingSlash(String text, String url) {
-        assertThat(loadValue("public.url", text).publicUrl()).isEqualTo(URI.create(url));
+        assertThat(loadValue("public.url", text).http().publicUrl()).isEqualTo(URI.create(url));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -268,13 +272,13 @@ class ConfigValidationTest {
     })
     void sendersAreMailboxes(String text, String address) {
         Config config = loadValue("mail.from", text);
-        assertThat(config.mailFrom()).isEqualTo(text);
-        assertThat(config.mailFromAddress()).isEqualTo(address);
+        assertThat(config.mail().from()).isEqualTo(text);
+        assertThat(config.mail().fromAddress()).isEqualTo(address);
     }
 
     @Test
     void anOperatorKeyOfSixteenPrintableCharactersOrMore() {
-        assertThat(loadValue("operator.key", "0123456789abcdef").operatorKey()).contains("0123456789abcdef");
+        assertThat(loadValue("operator.key", "0123456789abcdef").auth().operatorKey()).contains("0123456789abcdef");
     }
 
     @Test
@@ -284,26 +288,26 @@ class ConfigValidationTest {
                         + "set (set mail.smtp.host in the properties file or EVENTBANK_MAIL_SMTP_HOST in the "
                         + "environment)");
         Config config = load(Map.of("mail.transport", "SMTP", "mail.smtp.host", "mail.bank.example"));
-        assertThat(config.mailTransport()).isEqualTo(MailTransportKind.SMTP);
-        assertThat(config.smtp())
+        assertThat(config.mail().transport()).isEqualTo(MailTransportKind.SMTP);
+        assertThat(config.mail().smtp())
                 .contains(new SmtpSettings("mail.bank.example", 587, SmtpSecurity.STARTTLS, null, null));
-        assertThat(config.smtp().orElseThrow().hasLogin()).isFalse();
+        assertThat(config.mail().smtp().orElseThrow().hasLogin()).isFalse();
         assertThat(config.sourceOf(ConfigKey.MAIL_SMTP_PORT))
                 .contains(Source.derivedDefault("the usual port for mail.smtp.security=starttls"));
         assertThat(load(Map.of("mail.transport", "smtp", "mail.smtp.host", "m.test", "mail.smtp.security", "smtps"))
-                .smtp().orElseThrow().port()).isEqualTo(465);
+                .mail().smtp().orElseThrow().port()).isEqualTo(465);
         assertThat(load(Map.of("mail.transport", "smtp", "mail.smtp.host", "m.test", "mail.smtp.security", "none"))
-                .smtp().orElseThrow().port()).isEqualTo(25);
+                .mail().smtp().orElseThrow().port()).isEqualTo(25);
         assertThat(load(Map.of("mail.transport", "smtp", "mail.smtp.host", "m.test", "mail.smtp.security", "smtps",
-                "mail.smtp.port", "2465")).smtp().orElseThrow().port()).isEqualTo(2465);
+                "mail.smtp.port", "2465")).mail().smtp().orElseThrow().port()).isEqualTo(2465);
     }
 
     @Test
     void smtpTakesAUserWithAPasswordOrNeither() {
         Config config = load(Map.of("mail.transport", "smtp", "mail.smtp.host", "m.test",
                 "mail.smtp.user", "bank", "mail.smtp.password", "pa ss word"));
-        assertThat(config.smtp().orElseThrow().user()).isEqualTo("bank");
-        assertThat(config.smtp().orElseThrow().password()).isEqualTo("pa ss word");
+        assertThat(config.mail().smtp().orElseThrow().user()).isEqualTo("bank");
+        assertThat(config.mail().smtp().orElseThrow().password()).isEqualTo("pa ss word");
         assertThat(problemOf(Map.of("EVENTBANK_MAIL_SMTP_USER", "bank"),
                 Map.of("mail.transport", "smtp", "mail.smtp.host", "m.test"))).isEqualTo(
                 "mail.smtp.user=bank (from environment EVENTBANK_MAIL_SMTP_USER) is set but mail.smtp.password is "
@@ -323,14 +327,14 @@ class ConfigValidationTest {
                 + "line); use starttls or smtps");
         Map<String, String> local = new java.util.HashMap<>(clear);
         local.put("mail.smtp.host", "localhost");
-        assertThat(load(local).smtp().orElseThrow().security()).isEqualTo(SmtpSecurity.NONE);
+        assertThat(load(local).mail().smtp().orElseThrow().security()).isEqualTo(SmtpSecurity.NONE);
     }
 
     @Test
     void smtpSettingsAreCheckedButUnusedUnderAnotherTransport() {
         Config config = load(Map.of("mail.smtp.user", "bank", "mail.smtp.port", "2525"));
-        assertThat(config.mailTransport()).isEqualTo(MailTransportKind.FILE);
-        assertThat(config.smtp()).isEmpty();
+        assertThat(config.mail().transport()).isEqualTo(MailTransportKind.FILE);
+        assertThat(config.mail().smtp()).isEmpty();
         assertThatThrownBy(() -> load(Map.of("mail.smtp.port", "x"))).isInstanceOf(ConfigException.class);
     }
 
@@ -347,12 +351,12 @@ class ConfigValidationTest {
                         + "environment)");
         Config config = load(Map.of("mail.transport", "mailgun", "mail.mailgun.domain", "mg.bank.example",
                 "mail.mailgun.api_key", "key-0123456789", "mail.mailgun.region", "EU"));
-        MailgunSettings mailgun = config.mailgun().orElseThrow();
+        MailgunSettings mailgun = config.mail().mailgun().orElseThrow();
         assertThat(mailgun.region()).isEqualTo(MailgunRegion.EU);
         assertThat(mailgun.apiKey()).isEqualTo("key-0123456789");
         assertThat(mailgun.messagesUrl())
                 .isEqualTo(URI.create("https://api.eu.mailgun.net/v3/mg.bank.example/messages"));
         assertThat(load(Map.of("mail.transport", "mailgun", "mail.mailgun.domain", "mg.bank.example",
-                "mail.mailgun.api_key", "k")).mailgun().orElseThrow().region()).isEqualTo(MailgunRegion.US);
+                "mail.mailgun.api_key", "k")).mail().mailgun().orElseThrow().region()).isEqualTo(MailgunRegion.US);
     }
 }

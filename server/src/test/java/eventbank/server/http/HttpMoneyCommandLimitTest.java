@@ -23,7 +23,7 @@ class HttpMoneyCommandLimitTest {
     @Test
     void theSixtyFirstMoneyCommandOfAMinuteIsRefusedWithRetryAfterAndRecordsNothing() throws Exception {
         try (TestServer server = TestServer.start(temp.resolve("data"), Map.of(), new MovableClock())) {
-            assertThat(server.config.moneyCommandsPerMinute()).isEqualTo(60);
+            assertThat(server.config.limits().moneyCommandsPerMinute()).isEqualTo(60);
             TestServer.Holder alice = server.openVerifiedHolder("alice@example.com");
             TestServer.Holder bob = server.openVerifiedHolder("bob@example.com");
             for (int i = 0; i < 30; i++) {

@@ -24,7 +24,7 @@ class HttpOpenRateLimitTest {
     @Test
     void theOpeningPastTheDefaultLimitIsRefusedWithRetryAfterAndRecordsNothing() throws Exception {
         try (TestServer server = TestServer.start(temp.resolve("data"), Map.of(), STILL)) {
-            assertThat(server.config.openRatePerMinute()).isEqualTo(30);
+            assertThat(server.config.limits().openRatePerMinute()).isEqualTo(30);
             for (int i = 0; i < 30; i++) {
                 server.open("open-" + i + "@example.com");
             }

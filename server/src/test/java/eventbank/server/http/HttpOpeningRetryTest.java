@@ -40,14 +40,14 @@ class HttpOpeningRetryTest {
         try (TestServer server = TestServer.start(data)) {
             opened = server.http.post("/api/account", first, null, "open-ada");
             assertThat(opened.status()).as(opened.toString()).isEqualTo(201);
-            assertThat(opened.header(Api.REPLAYED_HEADER)).isNull();
+            assertThat(opened.header(Replies.REPLAYED_HEADER)).isNull();
             long lastSeq = server.service.engine().committedSeq();
 
             for (Map<String, Object> same : List.<Map<String, Object>>of(first,
                     Map.of("email", "ada@example.COM", "password", "correct horse 1"))) {
                 HttpApi.Response again = server.http.post("/api/account", same, null, "open-ada");
                 assertThat(again.status()).as("%s: %s", same, again).isEqualTo(201);
-                assertThat(again.header(Api.REPLAYED_HEADER)).isEqualTo("true");
+                assertThat(again.header(Replies.REPLAYED_HEADER)).isEqualTo("true");
                 assertThat(again.body()).isEqualTo(opened.body());
             }
             for (Map<String, Object> other : List.<Map<String, Object>>of(
@@ -57,7 +57,7 @@ class HttpOpeningRetryTest {
                 HttpApi.Response reused = server.http.post("/api/account", other, null, "open-ada");
                 assertThat(reused.status()).as("%s: %s", other, reused).isEqualTo(409);
                 assertThat(reused.error()).isEqualTo("idempotency_key_reused");
-                assertThat(reused.header(Api.REPLAYED_HEADER)).isNull();
+                assertThat(reused.header(Replies.REPLAYED_HEADER)).isNull();
             }
             assertThat(server.service.engine().committedSeq()).as("the retries recorded nothing").isEqualTo(lastSeq);
         }
@@ -65,7 +65,7 @@ class HttpOpeningRetryTest {
         try (TestServer server = TestServer.start(data)) {
             HttpApi.Response again = server.http.post("/api/account", first, null, "open-ada");
             assertThat(again.status()).as(again.toString()).isEqualTo(201);
-            assertThat(again.header(Api.REPLAYED_HEADER)).isEqualTo("true");
+            assertThat(again.header(Replies.REPLAYED_HEADER)).isEqualTo("true");
             assertThat(again.body()).isEqualTo(opened.body());
             HttpApi.Response reused = server.http.post("/api/account",
                     Map.of("email", "Ada@Example.com", "password", "correct horse 2"), null, "open-ada");

@@ -1,5 +1,6 @@
 package eventbank.server.http;
 
+import eventbank.server.BankService;
 import eventbank.server.config.Config;
 import eventbank.server.config.ConfigLoader;
 import jakarta.mail.BodyPart;

@@ -1,0 +1,159 @@
+package eventbank.server;
+
+import eventbank.engine.Engine;
+import eventbank.server.cli.ServeCommand;
+import eventbank.server.config.Config;
+import eventbank.server.http.BankServer;
+import eventbank.server.mail.FileMailTransport;
+import eventbank.server.mail.MailTransport;
+import eventbank.server.mail.MailgunMailTransport;
+import eventbank.server.mail.Outbox;
+import eventbank.server.mail.OutboxSettings;
+import eventbank.server.mail.SmtpMailTransport;
+import eventbank.server.mail.VerificationResender;
+import eventbank.server.readmodel.AccountsReadModel;
+import eventbank.server.readmodel.OperationsReadModel;
+import eventbank.server.readmodel.ReadModels;
+import eventbank.server.readmodel.ReportsReadModel;
+import eventbank.server.readmodel.StatementsReadModel;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.time.Clock;
+
+/**
+ * Everything {@code serve} runs, started in order (engine, read models, outbox and resender,
+ * HTTP) and closed in reverse: HTTP stops taking requests, the resender and the outbox stop, the
+ * engine finishes the batch in flight and releases the data directory, and the mail transport
+ * lets go of its connection.
+ */
+public final class BankService implements ServeCommand.Running {
+    private final Engine engine;
+    private final ReadModels readModels;
+    private final MailTransport transport;
+    private final Outbox outbox;
+    private final VerificationResender resender;
+    private final BankServer server;
+
+    private BankService(Engine engine, ReadModels readModels, MailTransport transport, Outbox outbox,
+                        VerificationResender resender, BankServer server) {
+        this.engine = engine;
+        this.readModels = readModels;
+        this.transport = transport;
+        this.outbox = outbox;
+        this.resender = resender;
+        this.server = server;
+    }
+
+    /**
+     * Starts the bank on {@code config}, listening on {@code port} (0: any free port; the
+     * configuration's own http.port is at least 1). The file mail transport prints
+     * verification links to {@code console}.
+     */
+    public static BankService start(Config config, String host, int port, PrintStream console) throws IOException {
+        return start(config, host, port, console, Clock.systemUTC());
+    }
+
+    /** With the clock that rate limits, tokens and resent mails read (tests fix it). */
+    public static BankService start(Config config, String host, int port, PrintStream console, Clock clock)
+            throws IOException {
+        Engine engine = Engine.start(config.engineConfig());
+        MailTransport transport = null;
+        Outbox outbox = null;
+        VerificationResender resender = null;
+        try {
+            ReadModels readModels = new ReadModels(new AccountsReadModel(), new StatementsReadModel(),
+                    new OperationsReadModel(config.data().idempotencyWindowMicros()),
+                    new ReportsReadModel(engine.config().storage(), config.data().directory(), engine::committedSeq,
+                            ReportsReadModel.CHECKPOINT_EVERY_EVENTS_DEFAULT));
+            for (eventbank.server.readmodel.ReadModel model : readModels.all()) {
+                engine.subscribe(model);
+            }
+            transport = transportOf(config, engine, console);
+            OutboxSettings mail = OutboxSettings.of(config.http().publicUrl().toString(), config.mail().from())
+                    .withBackoffMax(config.mail().retryBackoffMax().toMillis());
+            outbox = Outbox.of(engine, transport, mail);
+            engine.subscribe(outbox);
+            resender = new VerificationResender(transport, mail, engine.verificationCodes(), clock);
+            BankServer server = new BankServer(engine, readModels, outbox, resender, config, clock).start(host, port);
+            return new BankService(engine, readModels, transport, outbox, resender, server);
+        } catch (RuntimeException e) {
+            try {
+                stopMail(resender, outbox);
+                engine.close();
+            } catch (InterruptedException interrupted) {
+                Thread.currentThread().interrupt();
+            } finally {
+                if (transport != null) {
+                    transport.close();
+                }
+            }
+            throw e;
+        }
+    }
+
+    private static void stopMail(VerificationResender resender, Outbox outbox) throws InterruptedException {
+        try {
+            if (resender != null) {
+                resender.close();
+            }
+        } finally {
+            if (outbox != null) {
+                outbox.close();
+            }
+        }
+    }
+
+    /** The transport {@code mail.transport} names; the config holds its settings exactly then. */
+    private static MailTransport transportOf(Config config, Engine engine, PrintStream console) {
+        return switch (config.mail().transport()) {
+            case FILE -> new FileMailTransport(Outbox.directoryOf(config.data().directory()),
+                    engine.config().storage(), console);
+            case SMTP -> new SmtpMailTransport(config.mail().smtp().orElseThrow(), config.mail().fromAddress());
+            case MAILGUN -> new MailgunMailTransport(config.mail().mailgun().orElseThrow());
+        };
+    }
+
+    @Override
+    public int port() {
+        return server.port();
+    }
+
+    @Override
+    public Throwable journalFailure() {
+        return engine.sequencer().failure();
+    }
+
+    public Engine engine() {
+        return engine;
+    }
+
+    public BankServer httpServer() {
+        return server;
+    }
+
+    public ReadModels readModels() {
+        return readModels;
+    }
+
+    public Outbox outbox() {
+        return outbox;
+    }
+
+    public VerificationResender resender() {
+        return resender;
+    }
+
+    @Override
+    public void close() throws IOException, InterruptedException {
+        try {
+            server.close();
+        } finally {
+            try {
+                stopMail(resender, outbox);
+                engine.close();
+            } finally {
+                transport.close();
+            }
+        }
+    }
+}

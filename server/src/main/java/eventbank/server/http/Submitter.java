@@ -1,0 +1,71 @@
+package eventbank.server.http;
+
+import eventbank.core.Command;
+import eventbank.engine.Engine;
+import eventbank.engine.Outcome;
+import eventbank.server.metrics.BankMetrics;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+
+/** Hands commands to the engine and waits for their outcomes, counting each in the metrics. */
+final class Submitter {
+    private final Engine engine;
+    private final BankMetrics metrics;
+
+    Submitter(Engine engine, BankMetrics metrics) {
+        this.engine = engine;
+        this.metrics = metrics;
+    }
+
+    /** Submits and waits for the outcome; the engine answers every command. */
+    Outcome submit(Command command) {
+        try {
+            Outcome outcome = engine.submit(command).get();
+            metrics.record(outcome);
+            return outcome;
+        } catch (InterruptedException e) {
+            throw interruptedAfterSubmitting();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("the engine failed a command", e.getCause());
+        }
+    }
+
+    /**
+     * Submits every command before waiting for any, so that they share chunks and commit
+     * batches, then waits for each; the outcomes are in the order of the commands.
+     */
+    List<Outcome> submitAll(List<? extends Command> commands) {
+        List<CompletableFuture<Outcome>> futures = new ArrayList<>(commands.size());
+        for (Command command : commands) {
+            futures.add(engine.submit(command));
+        }
+        List<Outcome> outcomes = new ArrayList<>(commands.size());
+        try {
+            for (CompletableFuture<Outcome> future : futures) {
+                Outcome outcome = future.get();
+                metrics.record(outcome);
+                outcomes.add(outcome);
+            }
+        } catch (InterruptedException e) {
+            throw interruptedAfterSubmitting();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("the engine failed a command", e.getCause());
+        }
+        return outcomes;
+    }
+
+    /**
+     * The answer when the wait for a submitted command is interrupted (the HTTP server stopping
+     * under a request). The command is in the engine and may still commit, so the outcome is
+     * unknown: not {@code busy}, which tells a client that nothing was recorded. The interrupt is
+     * not set again, on purpose: this thread's last work is to write that reply, and with the
+     * flag set Jetty's blocking write fails, which turned the reply into Jetty's own 500 page
+     * (finding 3 of docs/RELIABILITY.md). The thread ends with the request anyway.
+     */
+    private static ApiException interruptedAfterSubmitting() {
+        return new ApiException(503, "commit_outcome_unknown", "The server is stopping, and the change may or may"
+                + " not have been recorded; retry with the same Idempotency-Key in a moment.", 1);
+    }
+}

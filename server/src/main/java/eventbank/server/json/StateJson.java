@@ -1,0 +1,87 @@
+package eventbank.server.json;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.StreamWriteFeature;
+import eventbank.core.Bank;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+
+/**
+ * The JSON of the bank's state as of a seq, which {@code eventbank state} prints and
+ * {@code GET /api/admin/state} answers:
+ *
+ * <pre>
+ * {"seq":8,"time":"2026-11-26T10:00:07.123456Z","accounts":[{"account_number":"1000000000000001",
+ *  "balance":92500,"verified":true},...],"totals":{"accounts":3,"balance":295000,"opened":300000,
+ *  "withdrawn":5000}}
+ * </pre>
+ *
+ * Accounts come in the order they were opened; {@code time} is the time of event {@code seq},
+ * null for seq 0.
+ */
+public final class StateJson {
+    private static final JsonFactory JSON = JsonFactory.builder().disable(StreamWriteFeature.AUTO_CLOSE_TARGET).build();
+
+    private StateJson() {}
+
+    /** Writes the state as one JSON object (no newline), streaming the accounts. */
+    public static void write(Writer writer, Bank bank) throws IOException {
+        try (JsonGenerator generator = JSON.createGenerator(writer)) {
+            write(generator, bank);
+        }
+    }
+
+    private static void write(JsonGenerator generator, Bank bank) throws IOException {
+        generator.writeStartObject();
+        generator.writeNumberField("seq", bank.lastSeq());
+        if (bank.lastSeq() == 0) {
+            generator.writeNullField("time");
+        } else {
+            generator.writeStringField("time", EventLines.formatTime(bank.lastTimeMicros()));
+        }
+        generator.writeArrayFieldStart("accounts");
+        long[] balance = {0};
+        try {
+            writeAccounts(generator, bank, balance);
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+        generator.writeEndArray();
+        generator.writeObjectFieldStart("totals");
+        generator.writeNumberField("accounts", bank.accountCount());
+        generator.writeNumberField("balance", balance[0]);
+        generator.writeNumberField("opened", bank.openedTotal());
+        generator.writeNumberField("withdrawn", bank.withdrawnTotal());
+        generator.writeEndObject();
+        generator.writeEndObject();
+    }
+
+    /** Writes each account in opening order and adds its balance to {@code balance[0]}. */
+    private static void writeAccounts(JsonGenerator generator, Bank bank, long[] balance) {
+        bank.exportTo(new Bank.Exporter() {
+            @Override
+            public void counters(long lastSeq, long lastTimeMicros, long openedTotal, long withdrawnTotal,
+                                 int accountCount, int idempotencyCount) {}
+
+            @Override
+            public void account(long number, long accountBalance, boolean verified, long openedSeq,
+                                long emailDigestHigh, long emailDigestLow) {
+                try {
+                    generator.writeStartObject();
+                    generator.writeStringField("account_number", Long.toString(number));
+                    generator.writeNumberField("balance", accountBalance);
+                    generator.writeBooleanField("verified", verified);
+                    generator.writeEndObject();
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+                balance[0] = Math.addExact(balance[0], accountBalance);
+            }
+
+            @Override
+            public void idempotency(long scope, String key, String fingerprint, long seq, long timeMicros) {}
+        });
+    }
+}
