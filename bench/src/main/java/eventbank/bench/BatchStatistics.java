@@ -1,6 +1,6 @@
 package eventbank.bench;
 
-import eventbank.engine.SequencerStatistics;
+import eventbank.engine.write.SequencerStatistics;
 
 /** A reading of the sequencer's counters, to print what happened between two readings. */
 record BatchStatistics(long commits, long events, long bytes, long fsyncNanos, long busy, long nanoTime) {

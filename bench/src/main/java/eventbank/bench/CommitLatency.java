@@ -3,7 +3,7 @@ package eventbank.bench;
 import eventbank.core.Command;
 import eventbank.engine.Engine;
 import eventbank.engine.EngineConfig;
-import eventbank.engine.Outcome;
+import eventbank.engine.write.Outcome;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Semaphore;

@@ -3,7 +3,7 @@ package eventbank.bench;
 import eventbank.core.Command;
 import eventbank.engine.Engine;
 import eventbank.engine.EngineConfig;
-import eventbank.engine.Outcome;
+import eventbank.engine.write.Outcome;
 import eventbank.server.readmodel.AccountsReadModel;
 import eventbank.server.readmodel.OperationsReadModel;
 import eventbank.server.readmodel.ReadModel;

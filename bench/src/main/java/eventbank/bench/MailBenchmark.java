@@ -5,7 +5,7 @@ import com.icegreen.greenmail.util.ServerSetup;
 import eventbank.core.Command;
 import eventbank.engine.Engine;
 import eventbank.engine.EngineConfig;
-import eventbank.engine.Outcome;
+import eventbank.engine.write.Outcome;
 import eventbank.server.mail.SmtpSecurity;
 import eventbank.server.mail.SmtpSettings;
 import eventbank.server.mail.Outbox;

@@ -9,8 +9,17 @@ import eventbank.engine.journal.HighWaterMark;
 import eventbank.engine.journal.Journal;
 import eventbank.engine.journal.JournalReader;
 import eventbank.engine.journal.SnapshotMismatchException;
+import eventbank.engine.recovery.DurableEvidence;
+import eventbank.engine.recovery.RecoveryRefusedException;
 import eventbank.engine.snapshot.SnapshotCorruptException;
 import eventbank.engine.snapshot.SnapshotStore;
+import eventbank.engine.snapshot.Snapshotter;
+import eventbank.engine.subscription.Subscriber;
+import eventbank.engine.subscription.Subscription;
+import eventbank.engine.write.CommitNotifier;
+import eventbank.engine.write.HighWaterMarker;
+import eventbank.engine.write.Outcome;
+import eventbank.engine.write.Sequencer;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -219,7 +228,7 @@ public final class Engine implements AutoCloseable {
         Subscription subscription = new Subscription(subscriber, config.storage(), config.journalDirectory(),
                 sequencer::committedSeq);
         subscriptions.add(subscription);
-        notifier.add(subscription);
+        notifier.add(subscription::committed);
         return subscription.start();
     }
 

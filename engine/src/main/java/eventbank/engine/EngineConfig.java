@@ -1,8 +1,10 @@
 package eventbank.engine;
 
 import eventbank.core.Limits;
+import eventbank.engine.recovery.DurableEvidence;
 import eventbank.engine.storage.FileStorage;
 import eventbank.engine.storage.Storage;
+import eventbank.engine.write.SequencerLimits;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Instant;

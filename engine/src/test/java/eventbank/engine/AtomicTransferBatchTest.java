@@ -1,7 +1,5 @@
 package eventbank.engine;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import eventbank.core.Command;
 import eventbank.core.Event;
 import eventbank.core.Idempotency;
@@ -12,6 +10,8 @@ import eventbank.engine.journal.EventCodec;
 import eventbank.engine.journal.JournalReader;
 import eventbank.engine.storage.SimulatedStorage;
 import eventbank.engine.storage.Storage;
+import eventbank.engine.write.Outcome;
+import eventbank.engine.write.SequencerLimits;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -21,6 +21,8 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import static org.assertj.core.api.Assertions.assertThat;
+
 
 /**
  * All-or-none batches through the engine: every event of one command lands in one chunk, hence

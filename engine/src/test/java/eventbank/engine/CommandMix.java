@@ -7,6 +7,7 @@ import eventbank.core.Idempotency;
 import eventbank.core.Limits;
 import eventbank.core.Recorded;
 import eventbank.core.VerificationCodes;
+import eventbank.engine.write.Outcome;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;

@@ -1,14 +1,15 @@
 package eventbank.engine;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import eventbank.core.Command;
 import eventbank.core.Limits;
 import eventbank.core.Rejection;
+import eventbank.engine.write.Outcome;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import static org.assertj.core.api.Assertions.assertThat;
+
 
 /** The whole story through the engine on real files, then a restart that finds it all again. */
 class EngineSmokeTest {

@@ -1,13 +1,15 @@
 package eventbank.engine;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import eventbank.core.Command;
 import eventbank.core.Limits;
 import eventbank.engine.storage.SimulatedStorage;
+import eventbank.engine.subscription.Subscription;
+import eventbank.engine.write.Outcome;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
+import static org.assertj.core.api.Assertions.assertThat;
+
 
 /** What Engine.health tells an operator after a failed snapshot and after a failed fsync. */
 class HealthTest {

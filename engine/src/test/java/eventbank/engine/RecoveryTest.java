@@ -1,23 +1,26 @@
 package eventbank.engine;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.assertj.core.api.Assertions.fail;
-
 import eventbank.core.Command;
 import eventbank.core.Event;
 import eventbank.core.HmacVerificationCodes;
 import eventbank.core.Idempotency;
 import eventbank.core.Limits;
 import eventbank.core.Recorded;
+import eventbank.engine.history.Verifier;
 import eventbank.engine.journal.HighWaterMark;
 import eventbank.engine.journal.JournalCorruptException;
 import eventbank.engine.journal.JournalFormat;
 import eventbank.engine.journal.JournalReader;
+import eventbank.engine.recovery.DurableEvidence;
+import eventbank.engine.recovery.RecoveryRefusedException;
 import eventbank.engine.snapshot.SnapshotStore;
 import eventbank.engine.storage.FileStorage;
 import eventbank.engine.storage.SimulatedStorage;
 import eventbank.engine.storage.Storage;
+import eventbank.engine.subscription.Subscriber;
+import eventbank.engine.subscription.Subscription;
+import eventbank.engine.write.Outcome;
+import eventbank.engine.write.SequencerLimits;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -45,6 +48,10 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.fail;
+
 
 /**
  * What the engine finds when it starts: a torn last write moved aside, corruption anywhere else

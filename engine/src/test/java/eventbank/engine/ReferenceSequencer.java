@@ -7,6 +7,7 @@ import eventbank.core.Decision;
 import eventbank.core.Event;
 import eventbank.core.HmacVerificationCodes;
 import eventbank.core.Recorded;
+import eventbank.engine.write.Outcome;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.LongSupplier;

@@ -1,16 +1,16 @@
 package eventbank.engine;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import eventbank.core.Bank;
 import eventbank.core.Command;
 import eventbank.core.HmacVerificationCodes;
 import eventbank.core.Limits;
 import eventbank.core.Recorded;
+import eventbank.engine.history.Verifier;
 import eventbank.engine.snapshot.SnapshotStore;
 import eventbank.engine.storage.FileStorage;
 import eventbank.engine.storage.SimulatedStorage;
 import eventbank.engine.storage.Storage;
+import eventbank.engine.write.Outcome;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -24,6 +24,8 @@ import java.util.stream.LongStream;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import static org.assertj.core.api.Assertions.assertThat;
+
 
 /**
  * Over random histories, the state the engine lives with, the state a full replay of the journal

@@ -1,8 +1,5 @@
 package eventbank.engine;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.fail;
-
 import eventbank.core.Command;
 import eventbank.core.Event;
 import eventbank.core.Idempotency;
@@ -13,6 +10,8 @@ import eventbank.engine.journal.EventCodec;
 import eventbank.engine.storage.FileStorage;
 import eventbank.engine.storage.SimulatedStorage;
 import eventbank.engine.storage.Storage;
+import eventbank.engine.write.Outcome;
+import eventbank.engine.write.SequencerLimits;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,6 +24,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+
 
 /**
  * The sequencer through the engine: replies in log order with many submitters, rejections

@@ -1,17 +1,20 @@
 package eventbank.engine;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import eventbank.core.Command;
 import eventbank.core.Limits;
 import eventbank.core.Recorded;
 import eventbank.engine.storage.SimulatedStorage;
+import eventbank.engine.subscription.Subscriber;
+import eventbank.engine.subscription.Subscription;
+import eventbank.engine.write.Outcome;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import static org.assertj.core.api.Assertions.assertThat;
+
 
 /** Subscribers follow the committed log whatever the journal is doing when they start. */
 class SubscriptionTest {

@@ -1,18 +1,19 @@
 package eventbank.engine;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import eventbank.core.Bank;
 import eventbank.core.Command;
 import eventbank.core.HmacVerificationCodes;
 import eventbank.core.Limits;
 import eventbank.core.Recorded;
+import eventbank.engine.history.TimeTravel;
+import eventbank.engine.history.Verifier;
+import eventbank.engine.history.WhatIf;
 import eventbank.engine.snapshot.SnapshotStore;
 import eventbank.engine.storage.FileStorage;
 import eventbank.engine.storage.SimulatedStorage;
 import eventbank.engine.storage.Storage;
 import eventbank.engine.storage.StorageFile;
+import eventbank.engine.write.Outcome;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -31,6 +32,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 
 /**
  * {@link TimeTravel} over random histories written through a real {@link Engine}: the state as

@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.fail;
 import eventbank.core.Event;
 import eventbank.core.Idempotency;
 import eventbank.core.Recorded;
-import eventbank.engine.Verifier;
+import eventbank.engine.history.Verifier;
 import eventbank.engine.journal.Journal;
 import eventbank.engine.journal.JournalReader;
 import eventbank.engine.storage.FileStorage;

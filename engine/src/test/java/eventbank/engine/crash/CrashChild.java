@@ -7,7 +7,7 @@ import eventbank.core.Limits;
 import eventbank.core.Recorded;
 import eventbank.engine.Engine;
 import eventbank.engine.EngineConfig;
-import eventbank.engine.Outcome;
+import eventbank.engine.write.Outcome;
 import eventbank.engine.journal.JournalReader;
 import eventbank.engine.storage.FileStorage;
 import java.io.BufferedOutputStream;

@@ -1,7 +1,7 @@
 package eventbank.server.cli;
 
 import eventbank.engine.DataDirectoryLock;
-import eventbank.engine.RecoveryRefusedException;
+import eventbank.engine.recovery.RecoveryRefusedException;
 import eventbank.engine.journal.JournalCorruptException;
 import eventbank.engine.journal.MalformedRecordException;
 import eventbank.engine.snapshot.SnapshotCorruptException;

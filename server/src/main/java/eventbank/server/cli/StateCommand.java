@@ -1,7 +1,7 @@
 package eventbank.server.cli;
 
 import eventbank.core.Bank;
-import eventbank.engine.TimeTravel;
+import eventbank.engine.history.TimeTravel;
 import eventbank.engine.storage.FileStorage;
 import eventbank.server.json.EventFilter;
 import eventbank.server.json.StateJson;

@@ -1,6 +1,6 @@
 package eventbank.server.cli;
 
-import eventbank.engine.Verifier;
+import eventbank.engine.history.Verifier;
 import eventbank.engine.storage.FileStorage;
 import eventbank.server.config.DataDirectoryEvidence;
 import java.io.IOException;

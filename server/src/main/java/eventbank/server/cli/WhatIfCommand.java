@@ -1,7 +1,7 @@
 package eventbank.server.cli;
 
-import eventbank.engine.TimeTravel;
-import eventbank.engine.WhatIf;
+import eventbank.engine.history.TimeTravel;
+import eventbank.engine.history.WhatIf;
 import eventbank.engine.journal.JournalFormat;
 import eventbank.engine.journal.JournalReader;
 import eventbank.engine.storage.FileStorage;

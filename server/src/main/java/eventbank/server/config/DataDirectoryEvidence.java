@@ -1,6 +1,6 @@
 package eventbank.server.config;
 
-import eventbank.engine.DurableEvidence;
+import eventbank.engine.recovery.DurableEvidence;
 import eventbank.engine.storage.Storage;
 import eventbank.server.mail.Outbox;
 import eventbank.server.readmodel.ReportsReadModel;

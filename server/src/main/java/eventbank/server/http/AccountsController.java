@@ -7,7 +7,7 @@ import eventbank.core.Idempotency;
 import eventbank.core.Limits;
 import eventbank.core.Recorded;
 import eventbank.core.Rejection;
-import eventbank.engine.Outcome;
+import eventbank.engine.write.Outcome;
 import eventbank.server.json.JsonBody;
 import eventbank.server.mail.VerificationResender;
 import eventbank.server.readmodel.AccountView;

@@ -1,7 +1,7 @@
 package eventbank.server.http;
 
 import eventbank.engine.Engine;
-import eventbank.engine.Sequencer;
+import eventbank.engine.write.Sequencer;
 import io.javalin.http.Context;
 
 /**

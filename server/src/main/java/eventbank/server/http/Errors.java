@@ -1,7 +1,7 @@
 package eventbank.server.http;
 
 import eventbank.core.Rejection;
-import eventbank.engine.Outcome;
+import eventbank.engine.write.Outcome;
 
 /** The one table from the bank's refusals and the engine's failures to HTTP statuses. */
 final class Errors {

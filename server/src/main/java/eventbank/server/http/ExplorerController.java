@@ -7,7 +7,7 @@ import eventbank.core.Bank;
 import eventbank.core.Event;
 import eventbank.core.Recorded;
 import eventbank.engine.Engine;
-import eventbank.engine.TimeTravel;
+import eventbank.engine.history.TimeTravel;
 import eventbank.engine.journal.JournalFormat;
 import eventbank.engine.journal.JournalReader;
 import eventbank.server.json.EventFilter;

@@ -4,7 +4,7 @@ import eventbank.core.Command;
 import eventbank.core.Idempotency;
 import eventbank.core.Limits;
 import eventbank.core.Rejection;
-import eventbank.engine.Outcome;
+import eventbank.engine.write.Outcome;
 import eventbank.server.json.InvalidJsonException;
 import eventbank.server.json.JsonBody;
 import eventbank.server.readmodel.AccountView;

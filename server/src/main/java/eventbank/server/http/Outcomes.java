@@ -4,7 +4,7 @@ import eventbank.core.Command;
 import eventbank.core.Idempotency;
 import eventbank.core.Recorded;
 import eventbank.core.Rejection;
-import eventbank.engine.Outcome;
+import eventbank.engine.write.Outcome;
 import eventbank.server.http.Replies.BatchResult;
 import eventbank.server.http.Replies.CommandReply;
 import eventbank.server.http.Replies.Reply;

@@ -2,7 +2,7 @@ package eventbank.server.http;
 
 import eventbank.core.Command;
 import eventbank.engine.Engine;
-import eventbank.engine.Outcome;
+import eventbank.engine.write.Outcome;
 import eventbank.server.metrics.BankMetrics;
 import java.util.ArrayList;
 import java.util.List;

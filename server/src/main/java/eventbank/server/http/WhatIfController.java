@@ -1,8 +1,8 @@
 package eventbank.server.http;
 
 import eventbank.engine.Engine;
-import eventbank.engine.TimeTravel;
-import eventbank.engine.WhatIf;
+import eventbank.engine.history.TimeTravel;
+import eventbank.engine.history.WhatIf;
 import eventbank.server.json.WhatIfJson;
 import io.javalin.http.Context;
 import java.io.IOException;

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.StreamWriteFeature;
 import eventbank.core.Command;
 import eventbank.core.Limits;
-import eventbank.engine.WhatIf;
+import eventbank.engine.history.WhatIf;
 import java.io.IOException;
 import java.io.Writer;
 import java.util.HashSet;

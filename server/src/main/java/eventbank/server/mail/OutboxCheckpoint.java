@@ -1,6 +1,6 @@
 package eventbank.server.mail;
 
-import eventbank.engine.DurableEvidence;
+import eventbank.engine.recovery.DurableEvidence;
 import eventbank.engine.storage.Storage;
 import eventbank.engine.storage.StorageFile;
 import java.io.IOException;

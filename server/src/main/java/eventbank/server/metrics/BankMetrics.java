@@ -2,10 +2,10 @@ package eventbank.server.metrics;
 
 import eventbank.core.Rejection;
 import eventbank.engine.Engine;
-import eventbank.engine.FixedBucketHistogram;
-import eventbank.engine.Outcome;
-import eventbank.engine.SequencerStatistics;
-import eventbank.engine.Subscription;
+import eventbank.engine.write.FixedBucketHistogram;
+import eventbank.engine.write.Outcome;
+import eventbank.engine.write.SequencerStatistics;
+import eventbank.engine.subscription.Subscription;
 import eventbank.engine.journal.Journal;
 import eventbank.engine.journal.JournalFormat;
 import eventbank.server.mail.Outbox;

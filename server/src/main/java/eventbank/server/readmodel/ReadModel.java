@@ -1,6 +1,6 @@
 package eventbank.server.readmodel;
 
-import eventbank.engine.Subscriber;
+import eventbank.engine.subscription.Subscriber;
 import java.time.Duration;
 
 /**

@@ -1,6 +1,6 @@
 package eventbank.server.readmodel;
 
-import eventbank.engine.DurableEvidence;
+import eventbank.engine.recovery.DurableEvidence;
 import eventbank.engine.journal.JournalReader;
 import eventbank.engine.storage.Storage;
 import eventbank.engine.storage.StorageFile;

@@ -2,7 +2,7 @@ package eventbank.server.readmodel;
 
 import eventbank.core.Event;
 import eventbank.core.Recorded;
-import eventbank.engine.DurableEvidence;
+import eventbank.engine.recovery.DurableEvidence;
 import eventbank.engine.storage.Storage;
 import java.io.IOException;
 import java.nio.file.Path;

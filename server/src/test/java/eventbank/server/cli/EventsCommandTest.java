@@ -230,7 +230,7 @@ class EventsCommandTest {
                             i % 2 == 0 ? TestBank.ALICE : TestBank.BOB, i % 2 == 0 ? TestBank.BOB : TestBank.ALICE,
                             1, null)))
                     .toList();
-            futures.forEach(future -> assertThat(future.join()).isInstanceOf(eventbank.engine.Outcome.Committed.class));
+            futures.forEach(future -> assertThat(future.join()).isInstanceOf(eventbank.engine.write.Outcome.Committed.class));
         }
         Cli.Run run = Cli.run("events", "--data-dir", data.toString(), "--after-seq", "8", "--type", "MoneyTransferred");
         assertThat(run.exitCode()).as(run.err()).isZero();

@@ -3,7 +3,7 @@ package eventbank.server.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import eventbank.core.Command;
-import eventbank.engine.Outcome;
+import eventbank.engine.write.Outcome;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

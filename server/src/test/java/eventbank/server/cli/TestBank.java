@@ -8,7 +8,7 @@ import eventbank.core.Idempotency;
 import eventbank.core.Limits;
 import eventbank.engine.Engine;
 import eventbank.engine.EngineConfig;
-import eventbank.engine.Outcome;
+import eventbank.engine.write.Outcome;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Instant;

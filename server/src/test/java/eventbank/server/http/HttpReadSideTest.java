@@ -3,7 +3,7 @@ package eventbank.server.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import eventbank.engine.Subscription;
+import eventbank.engine.subscription.Subscription;
 import eventbank.engine.journal.HighWaterMark;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -117,7 +117,7 @@ class HttpSecurityTest {
             hash = head.json().get("hash").asText();
         }
         // The head is the one verify computes from the journal's bytes.
-        assertThat(eventbank.engine.Verifier.verify(new eventbank.engine.storage.FileStorage(), temp.resolve("data"),
+        assertThat(eventbank.engine.history.Verifier.verify(new eventbank.engine.storage.FileStorage(), temp.resolve("data"),
                 eventbank.core.Limits.IDEMPOTENCY_WINDOW_MICROS_DEFAULT).headHash()).isEqualTo(hash);
         try (TestServer server = TestServer.start(temp.resolve("data"))) {
             HttpApi.Response off = server.http.operatorGet("/api/admin/audit/head", operatorKey);

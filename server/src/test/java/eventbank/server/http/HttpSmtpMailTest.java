@@ -359,7 +359,7 @@ class HttpSmtpMailTest {
     /** Waits until the outbox has been handed every committed event (its checkpoint stops at the last mail). */
     private static void awaitOutboxHandledAll(TestServer bank) throws InterruptedException {
         long head = bank.service.engine().committedSeq();
-        eventbank.engine.Subscription outbox = bank.service.engine().subscriptions().stream()
+        eventbank.engine.subscription.Subscription outbox = bank.service.engine().subscriptions().stream()
                 .filter(s -> s.name().equals("outbox")).findFirst().orElseThrow();
         assertThat(outbox.awaitDelivered(head, 30_000)).isTrue();
     }

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import eventbank.core.Command;
-import eventbank.engine.Outcome;
+import eventbank.engine.write.Outcome;
 import jakarta.mail.Message;
 import jakarta.mail.internet.InternetAddress;
 import jakarta.mail.internet.MimeMessage;
@@ -151,7 +151,7 @@ class OutboxTest {
             bob = running.open("bob@example.com");
             assertThat(running.engine.committedSeq()).isEqualTo(bob.seq());
             running.outbox.close();
-            assertThat(running.awaitStopped()).isInstanceOf(eventbank.engine.SubscriberClosedException.class)
+            assertThat(running.awaitStopped()).isInstanceOf(eventbank.engine.subscription.SubscriberClosedException.class)
                     .hasMessageContaining("closed before the verification mail of seq " + alice.seq());
             assertThat(running.outbox.checkpointSeq()).isZero();
         }

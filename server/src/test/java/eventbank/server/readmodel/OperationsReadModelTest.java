@@ -9,7 +9,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import eventbank.core.Command;
 import eventbank.core.Idempotency;
 import eventbank.core.Limits;
-import eventbank.engine.Outcome;
+import eventbank.engine.write.Outcome;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;

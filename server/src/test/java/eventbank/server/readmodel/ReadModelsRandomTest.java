@@ -11,7 +11,7 @@ import eventbank.core.Idempotency;
 import eventbank.core.Limits;
 import eventbank.core.Recorded;
 import eventbank.core.VerificationCodes;
-import eventbank.engine.Outcome;
+import eventbank.engine.write.Outcome;
 import eventbank.engine.journal.JournalReader;
 import eventbank.engine.storage.FileStorage;
 import java.nio.file.Path;

@@ -9,7 +9,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import eventbank.core.Limits;
-import eventbank.engine.Outcome;
+import eventbank.engine.write.Outcome;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,4 +1,4 @@
-package eventbank.engine;
+package eventbank.engine.write;
 
 import eventbank.engine.journal.HighWaterMark;
 import java.io.IOException;
@@ -17,7 +17,7 @@ import java.util.function.Supplier;
  * <p>A failure to write the mark is no journal failure (the journal is intact; only the proof
  * lags): it is reported in the engine's health and tried again at the next interval.
  */
-final class HighWaterMarker implements AutoCloseable {
+public final class HighWaterMarker implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(HighWaterMarker.class.getName());
 
     private final HighWaterMark mark;
@@ -30,7 +30,7 @@ final class HighWaterMarker implements AutoCloseable {
     /** The seq written last; only the marker's thread (then close) touches it. */
     private long writtenSeq;
 
-    HighWaterMarker(HighWaterMark mark, Supplier<Sequencer.Head> committedHead, long writtenSeq,
+    public HighWaterMarker(HighWaterMark mark, Supplier<Sequencer.Head> committedHead, long writtenSeq,
                     long intervalMillis) {
         this.mark = mark;
         this.committedHead = committedHead;
@@ -40,13 +40,13 @@ final class HighWaterMarker implements AutoCloseable {
         thread.setDaemon(true);
     }
 
-    HighWaterMarker start() {
+    public HighWaterMarker start() {
         thread.start();
         return this;
     }
 
     /** The error of the last write, or null when it succeeded. */
-    Throwable lastFailure() {
+    public Throwable lastFailure() {
         return lastFailure;
     }
 

@@ -1,4 +1,4 @@
-package eventbank.engine;
+package eventbank.engine.subscription;
 
 /**
  * Thrown by a subscriber that was closed while events were still due to it (the mail outbox

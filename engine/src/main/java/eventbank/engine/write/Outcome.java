@@ -1,4 +1,4 @@
-package eventbank.engine;
+package eventbank.engine.write;
 
 import eventbank.core.Recorded;
 import eventbank.core.Rejection;

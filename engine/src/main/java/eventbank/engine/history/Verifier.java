@@ -1,9 +1,10 @@
-package eventbank.engine;
+package eventbank.engine.history;
 
 import eventbank.core.Bank;
 import eventbank.engine.journal.JournalCorruptException;
 import eventbank.engine.journal.JournalReader;
 import eventbank.engine.journal.MalformedRecordException;
+import eventbank.engine.recovery.DurableEvidence;
 import eventbank.engine.snapshot.SnapshotCorruptException;
 import eventbank.engine.snapshot.SnapshotStore;
 import eventbank.engine.storage.Storage;

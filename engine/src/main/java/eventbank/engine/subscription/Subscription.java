@@ -1,4 +1,4 @@
-package eventbank.engine;
+package eventbank.engine.subscription;
 
 import eventbank.engine.journal.JournalReader;
 import eventbank.engine.storage.Storage;
@@ -40,11 +40,11 @@ public final class Subscription implements AutoCloseable {
     }
 
     /**
-     * Wakes the subscription after a commit (called by the engine's {@link CommitNotifier}): an
-     * unpark, no monitor (a {@code notifyAll} here, then called on the journal thread, took 11%
-     * of the server's samples under HTTP load).
+     * Wakes the subscription after a commit (called by the engine's {@link
+     * eventbank.engine.write.CommitNotifier}): an unpark, no monitor (a {@code notifyAll} here,
+     * then called on the journal thread, took 11% of the server's samples under HTTP load).
      */
-    void committed() {
+    public void committed() {
         LockSupport.unpark(thread);
     }
 

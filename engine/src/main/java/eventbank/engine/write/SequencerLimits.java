@@ -1,4 +1,4 @@
-package eventbank.engine;
+package eventbank.engine.write;
 
 /**
  * The sequencer's bounds, kept together. Memory in flight is at most

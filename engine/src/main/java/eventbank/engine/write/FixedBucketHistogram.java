@@ -1,4 +1,4 @@
-package eventbank.engine;
+package eventbank.engine.write;
 
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;

@@ -1,4 +1,4 @@
-package eventbank.engine;
+package eventbank.engine.write;
 
 import eventbank.core.Bank;
 import eventbank.core.Command;

@@ -1,4 +1,4 @@
-package eventbank.engine;
+package eventbank.engine.recovery;
 
 import eventbank.engine.journal.HighWaterMark;
 import eventbank.engine.journal.JournalReader.TornTail;
@@ -18,11 +18,12 @@ import java.util.Optional;
  * written after a commit and names its seq is such proof: the journal's own {@link
  * HighWaterMark}, a snapshot, a subscriber's checkpoint, a mail file. The engine knows its own
  * (the mark and the snapshots); the server adds its subscribers' through {@link
- * EngineConfig#evidence()}.
+ * eventbank.engine.EngineConfig#evidence()}.
  *
- * <p>The start ({@link Engine#start}) and the checker ({@link Verifier}) judge with this one
- * class, so they never disagree: the journal must reach the newest evidence, and a torn tail is
- * cut only when every piece of evidence could be read.
+ * <p>The start ({@link eventbank.engine.Engine#start}) and the checker ({@link
+ * eventbank.engine.history.Verifier}) judge with this one class, so they never disagree: the
+ * journal must reach the newest evidence, and a torn tail is cut only when every piece of
+ * evidence could be read.
  */
 public final class DurableEvidence {
 

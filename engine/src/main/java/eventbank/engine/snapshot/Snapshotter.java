@@ -1,8 +1,8 @@
-package eventbank.engine;
+package eventbank.engine.snapshot;
 
 import eventbank.core.Bank;
 import eventbank.core.Recorded;
-import eventbank.engine.snapshot.SnapshotStore;
+import eventbank.engine.subscription.Subscriber;
 import java.io.IOException;
 
 /**

@@ -1,4 +1,4 @@
-package eventbank.engine;
+package eventbank.engine.recovery;
 
 /**
  * The start refuses: the journal's end is not one the engine may go on from without dropping

@@ -1,4 +1,4 @@
-package eventbank.engine;
+package eventbank.engine.subscription;
 
 import eventbank.core.Recorded;
 
