@@ -4,6 +4,7 @@ import eventbank.core.Bank;
 import eventbank.core.Event;
 import eventbank.engine.EngineConfig;
 import eventbank.engine.journal.EventCodec;
+import eventbank.engine.journal.FileJournal;
 import eventbank.engine.journal.Journal;
 import eventbank.engine.journal.JournalFormat;
 import eventbank.engine.storage.FileStorage;
@@ -28,7 +29,7 @@ final class JournalBuilder {
     static Built build(Path dataDirectory, int accounts, long transfers, int batchEvents, long seed) throws IOException {
         Path journalDirectory = dataDirectory.resolve("journal");
         Bank bank = new Bank();
-        try (Journal journal = Journal.recover(new FileStorage(), journalDirectory,
+        try (Journal journal = FileJournal.recover(new FileStorage(), journalDirectory,
                 EngineConfig.SEGMENT_BYTES_MAX_DEFAULT, 0, null, batch -> { })) {
             Writer writer = new Writer(journal, bank, batchEvents);
             for (int i = 0; i < accounts; i++) {

@@ -6,6 +6,7 @@ import eventbank.core.Decider;
 import eventbank.core.HmacVerificationCodes;
 import eventbank.core.VerificationCodes;
 import eventbank.engine.journal.HighWaterMark;
+import eventbank.engine.journal.FileJournal;
 import eventbank.engine.journal.Journal;
 import eventbank.engine.journal.JournalReader;
 import eventbank.engine.journal.SnapshotMismatchException;
@@ -39,6 +40,8 @@ public final class Engine implements AutoCloseable {
     private final DataDirectoryLock lock;
     private final VerificationCodes codes;
     private final Journal.Recovery recovery;
+    /** Written by the sequencer's journal thread only; the engine makes the subscriptions' readers with it. */
+    private final Journal journal;
     private final long startSnapshotSeq;
     private final List<String> startWarnings;
     private final Sequencer sequencer;
@@ -56,6 +59,7 @@ public final class Engine implements AutoCloseable {
         this.lock = lock;
         this.codes = codes;
         this.recovery = journal.recovery();
+        this.journal = journal;
         this.startSnapshotSeq = startSnapshotSeq;
         this.startWarnings = List.copyOf(startWarnings);
         // The snapshotter first: it checks its settings, and a refusal must come before the
@@ -140,7 +144,7 @@ public final class Engine implements AutoCloseable {
             try {
                 SnapshotStore.Loaded loaded = seq == 0 ? null : snapshots.read(seq, config.idempotencyWindowMicros());
                 Bank candidate = loaded == null ? new Bank(config.idempotencyWindowMicros()) : loaded.bank();
-                Journal journal = Journal.recover(config.storage(), config.journalDirectory(),
+                Journal journal = FileJournal.recover(config.storage(), config.journalDirectory(),
                         config.segmentBytesMax(), seq, loaded == null ? null : loaded.chainHash(),
                         batch -> {
                             evidence.observe(batch.header().firstSeq(), batch.header().lastSeq(),
@@ -225,8 +229,7 @@ public final class Engine implements AutoCloseable {
 
     /** Starts a subscriber on its own thread, following the committed log from its checkpoint. */
     public Subscription subscribe(Subscriber subscriber) {
-        Subscription subscription = new Subscription(subscriber, config.storage(), config.journalDirectory(),
-                sequencer::committedSeq);
+        Subscription subscription = new Subscription(subscriber, journal.newReader(), sequencer::committedSeq);
         subscriptions.add(subscription);
         notifier.add(subscription::committed);
         return subscription.start();

@@ -5,7 +5,6 @@ import eventbank.engine.journal.JournalFormat.BatchHeader;
 import eventbank.engine.journal.JournalFormat.SegmentHeader;
 import eventbank.engine.storage.Storage;
 import eventbank.engine.storage.StorageFile;
-import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -24,7 +23,7 @@ import java.util.function.Consumer;
  * it), since only the last write can be torn by a crash. Anything else is corruption, and
  * reading stops with a {@link JournalCorruptException} that names the file and the offset.
  */
-public final class JournalReader implements Closeable {
+public final class JournalReader implements Journal.Reader {
     private static final int READ_AHEAD_BYTES = 1 << 20;
 
     /** One batch as read: its header, its body (valid until the next read) and where it was. */
@@ -94,6 +93,7 @@ public final class JournalReader implements Closeable {
     }
 
     /** The seq of the first event not read yet. */
+    @Override
     public long nextSeq() {
         return nextSeq;
     }
@@ -104,6 +104,7 @@ public final class JournalReader implements Closeable {
     }
 
     /** Where the log ends in bytes that are not a whole batch, or null. */
+    @Override
     public TornTail tornTail() {
         return tornTail;
     }
@@ -129,6 +130,7 @@ public final class JournalReader implements Closeable {
      * seek straight into a following segment whose header is torn would leave the reader with
      * no position and no chain hash (recovery then reported seq 0).
      */
+    @Override
     public void seek(long afterSeq) throws IOException {
         closeFile();
         tornTail = null;
@@ -182,6 +184,7 @@ public final class JournalReader implements Closeable {
      * The next batch, or null at the end of the log (see {@link #tornTail()}) or when its first
      * seq would be past {@code seqLimit} (a live journal's committed seq).
      */
+    @Override
     public Batch next(long seqLimit) throws IOException {
         Batch batch = readBatch(seqLimit);
         while (batch == null && lookAgain) {

@@ -1,8 +1,7 @@
 package eventbank.engine.subscription;
 
+import eventbank.engine.journal.Journal;
 import eventbank.engine.journal.JournalReader;
-import eventbank.engine.storage.Storage;
-import java.nio.file.Path;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
 
@@ -15,8 +14,8 @@ public final class Subscription implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Subscription.class.getName());
 
     private final Subscriber subscriber;
-    private final Storage storage;
-    private final Path journalDirectory;
+    /** Used by this subscription's thread only, and closed when it ends. */
+    private final Journal.Reader reader;
     private final LongSupplier committedSeq;
     /** Signals {@link #awaitDelivered} waiters; the journal thread never touches it. */
     private final Object deliveredSignal = new Object();
@@ -25,10 +24,13 @@ public final class Subscription implements AutoCloseable {
     private volatile long deliveredSeq = -1;
     private volatile Throwable failure;
 
-    public Subscription(Subscriber subscriber, Storage storage, Path journalDirectory, LongSupplier committedSeq) {
+    /**
+     * @param reader       a reader of the journal of its own ({@link Journal#newReader})
+     * @param committedSeq the journal's committed seq: the subscriber reads no further
+     */
+    public Subscription(Subscriber subscriber, Journal.Reader reader, LongSupplier committedSeq) {
         this.subscriber = subscriber;
-        this.storage = storage;
-        this.journalDirectory = journalDirectory;
+        this.reader = reader;
         this.committedSeq = committedSeq;
         this.thread = new Thread(this::run, "eventbank-subscriber-" + subscriber.name());
         thread.setDaemon(true);
@@ -88,7 +90,7 @@ public final class Subscription implements AutoCloseable {
     }
 
     private void run() {
-        try (JournalReader reader = new JournalReader(storage, journalDirectory, false)) {
+        try (reader) {
             long checkpoint = subscriber.start();
             deliveredSeq = checkpoint;
             // Look at the journal only once an event after the checkpoint is committed. Before

@@ -7,7 +7,7 @@ import eventbank.core.Event;
 import eventbank.core.Idempotency;
 import eventbank.core.Recorded;
 import eventbank.engine.history.Verifier;
-import eventbank.engine.journal.Journal;
+import eventbank.engine.journal.FileJournal;
 import eventbank.engine.journal.JournalReader;
 import eventbank.engine.storage.FileStorage;
 import java.io.BufferedReader;
@@ -209,7 +209,7 @@ class ChildProcessCrashTest {
     }
 
     private static long quarantined(Path data) throws IOException {
-        Path quarantine = data.resolve("journal").resolve(Journal.QUARANTINE_DIRECTORY);
+        Path quarantine = data.resolve("journal").resolve(FileJournal.QUARANTINE_DIRECTORY);
         if (!Files.isDirectory(quarantine)) {
             return 0;
         }

@@ -92,7 +92,7 @@ class JournalPowerLossTest {
     private Journal recoverAndCheck(SimulatedStorage storage, long segmentBytesMax, History history, long seed,
                                            String when) throws IOException {
         List<Recorded> events = new ArrayList<>();
-        Journal journal = Journal.recover(storage, DIRECTORY, segmentBytesMax, 0, null,
+        Journal journal = FileJournal.recover(storage, DIRECTORY, segmentBytesMax, 0, null,
                 batch -> batch.forEach(events::add));
         String context = "seed " + seed + ", " + when;
         long lastSeq = journal.lastSeq();
@@ -110,7 +110,7 @@ class JournalPowerLossTest {
                 .isEqualTo(lastSeq == 0 ? JournalFormat.HASH_ZERO : history.hashAtSeq.get((int) lastSeq - 1));
         Journal.Recovery recovery = journal.recovery();
         if (recovery.tornTail() != null) {
-            assertThat(storage.durableNames(DIRECTORY.resolve(Journal.QUARANTINE_DIRECTORY)))
+            assertThat(storage.durableNames(DIRECTORY.resolve(FileJournal.QUARANTINE_DIRECTORY)))
                     .as("%s: the quarantine file is durable", context)
                     .contains(recovery.quarantineFile().getFileName().toString());
             assertThat(storage.durableBytes(recovery.quarantineFile())).as("%s: the quarantined bytes", context)

@@ -6,6 +6,7 @@ import eventbank.engine.write.FixedBucketHistogram;
 import eventbank.engine.write.Outcome;
 import eventbank.engine.write.SequencerStatistics;
 import eventbank.engine.subscription.Subscription;
+import eventbank.engine.journal.FileJournal;
 import eventbank.engine.journal.Journal;
 import eventbank.engine.journal.JournalFormat;
 import eventbank.server.mail.Outbox;
@@ -223,7 +224,7 @@ public final class BankMetrics {
 
     private long quarantineFiles() {
         try (DirectoryStream<Path> files = Files.newDirectoryStream(
-                journalDirectory.resolve(Journal.QUARANTINE_DIRECTORY))) {
+                journalDirectory.resolve(FileJournal.QUARANTINE_DIRECTORY))) {
             long count = 0;
             for (Path ignored : files) {
                 count++;

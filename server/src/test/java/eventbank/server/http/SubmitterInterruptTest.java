@@ -6,7 +6,7 @@ import eventbank.core.Command;
 import eventbank.core.Idempotency;
 import eventbank.engine.Engine;
 import eventbank.engine.EngineConfig;
-import eventbank.engine.journal.Journal;
+import eventbank.engine.journal.FileJournal;
 import eventbank.engine.storage.FileStorage;
 import eventbank.engine.storage.Storage;
 import eventbank.engine.storage.StorageFile;
@@ -81,7 +81,7 @@ class SubmitterInterruptTest {
                     Object result = invoke(real, method, arguments);
                     String name = method.getName().equals("open") ? ((Path) arguments[0]).getFileName().toString() : "";
                     // A segment is opened under the name it will have, or made ready as next-segment.
-                    if (name.endsWith(".seg") || name.equals(Journal.NEXT_SEGMENT_FILE_NAME)) {
+                    if (name.endsWith(".seg") || name.equals(FileJournal.NEXT_SEGMENT_FILE_NAME)) {
                         StorageFile file = (StorageFile) result;
                         return Proxy.newProxyInstance(StorageFile.class.getClassLoader(),
                                 new Class<?>[] {StorageFile.class}, (fileProxy, fileMethod, fileArguments) -> {

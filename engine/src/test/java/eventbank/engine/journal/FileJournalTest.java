@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The journal on real files: appending, reading back, rollover, seeking, torn tails, damage. */
-class JournalTest {
+class FileJournalTest {
 
     private static final long SEGMENT_BYTES_LARGE = 64L << 20;
     private static final long SEGMENT_BYTES_SMALL = 2048;
@@ -174,7 +174,7 @@ class JournalTest {
         long snapshotSeq = batchEnds.get(batchEnds.size() / 2);
 
         List<Recorded> events = new ArrayList<>();
-        try (Journal journal = Journal.recover(storage, directory, SEGMENT_BYTES_SMALL, snapshotSeq,
+        try (Journal journal = FileJournal.recover(storage, directory, SEGMENT_BYTES_SMALL, snapshotSeq,
                 hashAtSeq.get(snapshotSeq), batch -> batch.forEach(events::add))) {
             assertThat(journal.lastSeq()).isEqualTo(lastSeq);
             assertThat(journal.headHash()).isEqualTo(hashAtSeq.get(lastSeq));
@@ -196,7 +196,7 @@ class JournalTest {
         }
         long lastSeq = batchEnds.get(batchEnds.size() - 1);
         List<Recorded> events = new ArrayList<>();
-        try (Journal journal = Journal.recover(storage, directory, SEGMENT_BYTES_SMALL, lastSeq,
+        try (Journal journal = FileJournal.recover(storage, directory, SEGMENT_BYTES_SMALL, lastSeq,
                 hashAtSeq.get(lastSeq), batch -> batch.forEach(events::add))) {
             assertThat(journal.lastSeq()).isEqualTo(lastSeq);
         }
@@ -212,12 +212,12 @@ class JournalTest {
         byte[] wrong = hashAtSeq.get(snapshotSeq).clone();
         wrong[0] ^= 1;
 
-        assertThatThrownBy(() -> Journal.recover(storage, directory, SEGMENT_BYTES_SMALL, snapshotSeq, wrong,
+        assertThatThrownBy(() -> FileJournal.recover(storage, directory, SEGMENT_BYTES_SMALL, snapshotSeq, wrong,
                 batch -> {}))
                 .isInstanceOf(SnapshotMismatchException.class)
                 .hasMessageContaining("seq " + snapshotSeq);
         // The hash of another seq is just as wrong.
-        assertThatThrownBy(() -> Journal.recover(storage, directory, SEGMENT_BYTES_SMALL, snapshotSeq,
+        assertThatThrownBy(() -> FileJournal.recover(storage, directory, SEGMENT_BYTES_SMALL, snapshotSeq,
                 hashAtSeq.get(batchEnds.get(9)), batch -> {}))
                 .isInstanceOf(SnapshotMismatchException.class);
     }
@@ -227,7 +227,7 @@ class JournalTest {
         try (Journal journal = open(SEGMENT_BYTES_LARGE, new ArrayList<>())) {
             appendBatches(journal, 1, 5, 5);
         }
-        assertThatThrownBy(() -> Journal.recover(storage, directory, SEGMENT_BYTES_LARGE, 15, hashAtSeq.get(10L),
+        assertThatThrownBy(() -> FileJournal.recover(storage, directory, SEGMENT_BYTES_LARGE, 15, hashAtSeq.get(10L),
                 batch -> {}))
                 .isInstanceOf(SnapshotMismatchException.class);
     }
@@ -255,7 +255,7 @@ class JournalTest {
                 assertThat(recovery.tornTail().file()).isEqualTo(segment);
                 assertThat(recovery.tornTail().offset()).isEqualTo(lastBatch);
                 assertThat(recovery.tornTail().length()).isEqualTo(cut - lastBatch);
-                Path quarantined = directory.resolve(Journal.QUARANTINE_DIRECTORY)
+                Path quarantined = directory.resolve(FileJournal.QUARANTINE_DIRECTORY)
                         .resolve(JournalFormat.segmentName(1) + "@" + lastBatch + ".torn");
                 assertThat(recovery.quarantineFile()).isEqualTo(quarantined);
                 assertThat(Files.readAllBytes(quarantined))
@@ -314,7 +314,7 @@ class JournalTest {
             assertThat(journal.recovery().tornTail().length()).isEqualTo(100);
         }
         assertThat(events).isEqualTo(expected(1, 10));
-        assertThat(storage.list(directory.resolve(Journal.QUARANTINE_DIRECTORY))).hasSize(2);
+        assertThat(storage.list(directory.resolve(FileJournal.QUARANTINE_DIRECTORY))).hasSize(2);
     }
 
     @Test
@@ -357,7 +357,7 @@ class JournalTest {
         // A snapshot taken at the end of the segment before the torn one.
         long snapshotSeq = lastFirstSeq - 1;
         List<Recorded> events = new ArrayList<>();
-        try (Journal journal = Journal.recover(storage, directory, SEGMENT_BYTES_SMALL, snapshotSeq,
+        try (Journal journal = FileJournal.recover(storage, directory, SEGMENT_BYTES_SMALL, snapshotSeq,
                 hashAtSeq.get(snapshotSeq), batch -> batch.forEach(events::add))) {
             assertThat(journal.lastSeq()).isEqualTo(snapshotSeq);
             assertThat(journal.headHash()).isEqualTo(hashAtSeq.get(snapshotSeq));
@@ -448,7 +448,7 @@ class JournalTest {
                 })
                 .hasMessageContaining("format version " + (JournalFormat.FORMAT_VERSION + 1));
         assertThat(Files.readAllBytes(segment)).isEqualTo(bytes);
-        assertThat(directory.resolve(Journal.QUARANTINE_DIRECTORY)).doesNotExist();
+        assertThat(directory.resolve(FileJournal.QUARANTINE_DIRECTORY)).doesNotExist();
     }
 
     @Test
@@ -535,7 +535,7 @@ class JournalTest {
     // ---- Helpers ----
 
     private Journal open(long segmentBytesMax, List<Recorded> events) throws IOException {
-        return Journal.recover(storage, directory, segmentBytesMax, 0, null, batch -> batch.forEach(events::add));
+        return FileJournal.recover(storage, directory, segmentBytesMax, 0, null, batch -> batch.forEach(events::add));
     }
 
     private void assertCorruptAt(Path file, long offset) {
@@ -545,7 +545,7 @@ class JournalTest {
                     assertThat(corrupt.offset()).isEqualTo(offset);
                     assertThat(corrupt.getMessage()).contains(file.toString()).contains("offset " + offset);
                 });
-        assertThat(directory.resolve(Journal.QUARANTINE_DIRECTORY)).doesNotExist();
+        assertThat(directory.resolve(FileJournal.QUARANTINE_DIRECTORY)).doesNotExist();
     }
 
     private void appendBatches(Journal journal, long firstSeq, int... counts) throws IOException {
@@ -653,7 +653,7 @@ class JournalTest {
     }
 
     private void deleteQuarantine() throws IOException {
-        Path quarantine = directory.resolve(Journal.QUARANTINE_DIRECTORY);
+        Path quarantine = directory.resolve(FileJournal.QUARANTINE_DIRECTORY);
         if (Files.exists(quarantine)) {
             try (Stream<Path> files = Files.list(quarantine)) {
                 for (Path file : files.toList()) {
