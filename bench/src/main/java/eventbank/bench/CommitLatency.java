@@ -65,9 +65,9 @@ public final class CommitLatency {
         Path directory = Fixtures.tempDirectory("eventbank-latency-");
         try {
             JournalBuilder.build(directory, ACCOUNTS, 0, 4_000, 1);
-            EngineConfig config = EngineConfig.defaults(directory).withServerKey(Fixtures.SERVER_KEY);
+            EngineConfig config = EngineConfig.builder(directory).serverKey(Fixtures.SERVER_KEY).build();
             if (!snapshotter) {
-                config = config.withSnapshots(0, 1, 1);
+                config = config.toBuilder().snapshots(0, 1, 1).build();
             }
             try (Engine engine = Engine.start(config)) {
                 CommitLatency run = new CommitLatency(engine);

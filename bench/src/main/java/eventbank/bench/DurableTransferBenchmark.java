@@ -101,9 +101,9 @@ public class DurableTransferBenchmark {
     public void setUp() throws Exception {
         directory = Fixtures.tempDirectory("eventbank-durable-");
         JournalBuilder.build(directory, accounts, 0, 4_000, 1);
-        EngineConfig config = EngineConfig.defaults(directory).withServerKey(Fixtures.SERVER_KEY);
+        EngineConfig config = EngineConfig.builder(directory).serverKey(Fixtures.SERVER_KEY).build();
         if (snapshotter.equals("off")) {
-            config = config.withSnapshots(0, 1, 1);
+            config = config.toBuilder().snapshots(0, 1, 1).build();
         }
         engine = Engine.start(config);
         if (readModels.equals("all")) {

@@ -105,7 +105,8 @@ public final class MailBenchmark {
         smtp.start();
         try {
             JournalBuilder.build(directory, notices ? NOTICE_ACCOUNTS : count, 0, 4_000, 1);
-            try (Engine engine = Engine.start(EngineConfig.defaults(directory).withServerKey(Fixtures.SERVER_KEY));
+            EngineConfig config = EngineConfig.builder(directory).serverKey(Fixtures.SERVER_KEY).build();
+            try (Engine engine = Engine.start(config);
                  SmtpMailTransport transport = transport(port);
                  Outbox outbox = Outbox.of(engine, transport, OutboxSettings.of("http://localhost:8080", FROM))) {
                 if (notices) {
@@ -167,7 +168,8 @@ public final class MailBenchmark {
         }
         try {
             JournalBuilder.build(directory, ACCOUNTS, 0, 4_000, 1);
-            Engine engine = Engine.start(EngineConfig.defaults(directory).withServerKey(Fixtures.SERVER_KEY));
+            EngineConfig config = EngineConfig.builder(directory).serverKey(Fixtures.SERVER_KEY).build();
+            Engine engine = Engine.start(config);
             SmtpMailTransport transport = transport(port);
             Outbox outbox = Outbox.of(engine, transport, OutboxSettings.of("http://localhost:8080", FROM));
             try {

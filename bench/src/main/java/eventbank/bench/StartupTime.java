@@ -110,7 +110,7 @@ public final class StartupTime {
     private static EngineConfig config(Path directory, boolean snapshot) {
         EngineConfig config = EngineConfig.defaults(directory);
         // Without the snapshot the snapshotter is off too, or it would write a new one.
-        return snapshot ? config : config.withSnapshots(0, 1, 1);
+        return snapshot ? config : config.toBuilder().snapshots(0, 1, 1).build();
     }
 
     private static double[] timeStarts(Path directory, boolean snapshot, int runs, long lastSeq) throws Exception {

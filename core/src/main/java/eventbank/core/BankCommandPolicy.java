@@ -26,7 +26,8 @@ public final class BankCommandPolicy implements CommandPolicy {
      */
     public BankCommandPolicy(LongSupplier accountNumbers, int recordBytesMax, int keylessTransferRecordBytes) {
         if (keylessTransferRecordBytes < 1 || recordBytesMax < keylessTransferRecordBytes) {
-            throw new IllegalArgumentException("record sizes must be positive, the largest at least the keyless one");
+            throw new IllegalArgumentException("record sizes must be positive, the largest no smaller than the"
+                    + " keyless one");
         }
         this.accountNumbers = accountNumbers;
         this.recordBytesMax = recordBytesMax;

@@ -11,7 +11,7 @@ import java.util.SplittableRandom;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
 
-/** What the bank tells its single writer: the number stamped on an opening, the room a command needs, whose balance. */
+/** What the bank tells its single writer: the number an opening gets, the room a command needs, whose balance. */
 class BankCommandPolicyTest {
     private static final long ALICE = 4_111_2222_3333_4444L;
     private static final long BOB = 5_222_3333_4444_5555L;
@@ -70,11 +70,13 @@ class BankCommandPolicyTest {
     @Test
     void theBatchesThatFitAreTheOnesWhoseRecordsFit() {
         BankCommandPolicy policy = policy();
-        for (int bytes : new int[] {LARGEST, LARGEST + KEYLESS - 1, LARGEST + KEYLESS, 48 * 1024, 128 * 1024}) {
+        int[] rooms = {LARGEST, LARGEST + KEYLESS - 1, LARGEST + KEYLESS, 48 * 1024, 128 * 1024};
+        for (int bytes : rooms) {
             int fits = policy.batchTransfersMax(bytes);
             assertThat(policy.recordBytesMax(batchOf(fits))).as("%d bytes", bytes).isLessThanOrEqualTo(bytes);
             if (fits < Limits.BATCH_TRANSFERS_MAX) {
-                assertThat(policy.recordBytesMax(batchOf(fits + 1))).as("%d bytes", bytes).isGreaterThan(bytes);
+                assertThat(policy.recordBytesMax(batchOf(fits + 1))).as("%d bytes", bytes)
+                        .isGreaterThan(bytes);
             }
         }
         assertThat(policy.batchTransfersMax(LARGEST)).isEqualTo(1);
@@ -84,7 +86,8 @@ class BankCommandPolicyTest {
     @Test
     void theReplyReportsTheAccountThatActed() {
         BankCommandPolicy policy = policy();
-        assertThat(policy.subjectOf(new Command.OpenAccount(ALICE, "a@example.com", "hash", 0, null))).isEqualTo(ALICE);
+        Command opening = new Command.OpenAccount(ALICE, "a@example.com", "hash", 0, null);
+        assertThat(policy.subjectOf(opening)).isEqualTo(ALICE);
         assertThat(policy.subjectOf(new Command.VerifyAccount(ALICE, "code"))).isEqualTo(ALICE);
         assertThat(policy.subjectOf(new Command.TransferMoney(ALICE, BOB, 1, null))).isEqualTo(ALICE);
         assertThat(policy.subjectOf(batchOf(2))).isEqualTo(ALICE);

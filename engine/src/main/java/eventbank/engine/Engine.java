@@ -69,8 +69,8 @@ public final class Engine implements AutoCloseable {
                         startSnapshotSeq, config.snapshotEveryEvents(), config.snapshotsNewestKept(),
                         config.snapshotHistorySpanEvents(), config.idempotencyWindowMicros());
         this.notifier = new CommitNotifier();
-        this.sequencer = new Sequencer(bank, new Decider(codes), journal, config.clockMicros(),
-                config.accountNumbers(), config.sequencerLimits());
+        this.sequencer = new Sequencer(bank, new Decider(codes), config.commandPolicy(), journal,
+                config.clockMicros(), config.sequencerLimits());
         sequencer.addCommitListener(notifier::committed);
         this.highWaterMarker = new HighWaterMarker(mark,
                 () -> sequencer.failure() == null ? sequencer.committedHead() : null, markSeq,

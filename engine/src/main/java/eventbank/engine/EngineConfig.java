@@ -1,6 +1,8 @@
 package eventbank.engine;
 
+import eventbank.core.BankCommandPolicy;
 import eventbank.core.Limits;
+import eventbank.engine.journal.EventCodec;
 import eventbank.engine.recovery.DurableEvidence;
 import eventbank.engine.storage.FileStorage;
 import eventbank.engine.storage.Storage;
@@ -14,7 +16,8 @@ import java.util.function.LongSupplier;
 
 /**
  * Everything the engine is started with. {@link #defaults(Path)} is what a real server uses;
- * tests replace the storage, the clock, the random source and the snapshot interval.
+ * {@link #builder(Path)} starts from it, and tests replace the storage, the clock, the random
+ * source and the snapshot interval.
  *
  * @param serverKey                 the server's secret, or null to load (or create) {@code data/server.key}
  * @param lockDataDirectory         take the exclusive lock on the data directory (real files only)
@@ -53,13 +56,28 @@ public record EngineConfig(Path dataDirectory, Storage storage, byte[] serverKey
      */
     public static final long HIGH_WATER_INTERVAL_MILLIS_DEFAULT = 100;
 
+    /** What a real server uses: every default, real files, a random source of account numbers. */
     public static EngineConfig defaults(Path dataDirectory) {
         SecureRandom random = new SecureRandom();
         return new EngineConfig(dataDirectory, new FileStorage(), null, true, SEGMENT_BYTES_MAX_DEFAULT,
                 SNAPSHOT_EVERY_EVENTS_DEFAULT, SNAPSHOTS_NEWEST_KEPT_DEFAULT, SNAPSHOT_HISTORY_SPAN_EVENTS_DEFAULT,
                 Limits.IDEMPOTENCY_WINDOW_MICROS_DEFAULT, SequencerLimits.DEFAULT,
-                EngineConfig::wallClockMicros, () -> randomAccountNumber(random), List.of(),
+                EngineConfig::wallClockMicros, () -> BankCommandPolicy.randomAccountNumber(random), List.of(),
                 HIGH_WATER_INTERVAL_MILLIS_DEFAULT);
+    }
+
+    /** The {@link #defaults} of {@code dataDirectory}, to change some of. */
+    public static Builder builder(Path dataDirectory) {
+        return defaults(dataDirectory).toBuilder();
+    }
+
+    /** This configuration, to change some of. */
+    public Builder toBuilder() {
+        return new Builder(this);
+    }
+
+    public EngineConfig {
+        evidence = List.copyOf(evidence);
     }
 
     public Path journalDirectory() {
@@ -70,81 +88,114 @@ public record EngineConfig(Path dataDirectory, Storage storage, byte[] serverKey
         return dataDirectory.resolve("snapshots");
     }
 
-    public EngineConfig withStorage(Storage storage, boolean lockDataDirectory) {
-        return new EngineConfig(dataDirectory, storage, serverKey, lockDataDirectory, segmentBytesMax,
-                snapshotEveryEvents, snapshotsNewestKept, snapshotHistorySpanEvents, idempotencyWindowMicros,
-                sequencerLimits, clockMicros, accountNumbers,
-                evidence, highWaterIntervalMillis);
+    /**
+     * The bank's command policy for the sequencer: account numbers from {@link #accountNumbers},
+     * room for a command's events by the journal's record sizes.
+     */
+    public BankCommandPolicy commandPolicy() {
+        return new BankCommandPolicy(accountNumbers, EventCodec.RECORD_BYTES_MAX,
+                EventCodec.KEYLESS_TRANSFER_RECORD_BYTES);
     }
 
-    public EngineConfig withServerKey(byte[] key) {
-        return new EngineConfig(dataDirectory, storage, key, lockDataDirectory, segmentBytesMax,
-                snapshotEveryEvents, snapshotsNewestKept, snapshotHistorySpanEvents, idempotencyWindowMicros,
-                sequencerLimits, clockMicros, accountNumbers,
-                evidence, highWaterIntervalMillis);
-    }
+    /** An {@link EngineConfig} under construction; each setter is named for the components it sets. */
+    public static final class Builder {
+        private final Path dataDirectory;
+        private Storage storage;
+        private byte[] serverKey;
+        private boolean lockDataDirectory;
+        private long segmentBytesMax;
+        private long snapshotEveryEvents;
+        private int snapshotsNewestKept;
+        private long snapshotHistorySpanEvents;
+        private long idempotencyWindowMicros;
+        private SequencerLimits sequencerLimits;
+        private LongSupplier clockMicros;
+        private LongSupplier accountNumbers;
+        private List<DurableEvidence.Source> evidence;
+        private long highWaterIntervalMillis;
 
-    public EngineConfig withSegmentBytesMax(long bytes) {
-        return new EngineConfig(dataDirectory, storage, serverKey, lockDataDirectory, bytes,
-                snapshotEveryEvents, snapshotsNewestKept, snapshotHistorySpanEvents, idempotencyWindowMicros,
-                sequencerLimits, clockMicros, accountNumbers,
-                evidence, highWaterIntervalMillis);
-    }
+        private Builder(EngineConfig from) {
+            dataDirectory = from.dataDirectory;
+            storage = from.storage;
+            serverKey = from.serverKey;
+            lockDataDirectory = from.lockDataDirectory;
+            segmentBytesMax = from.segmentBytesMax;
+            snapshotEveryEvents = from.snapshotEveryEvents;
+            snapshotsNewestKept = from.snapshotsNewestKept;
+            snapshotHistorySpanEvents = from.snapshotHistorySpanEvents;
+            idempotencyWindowMicros = from.idempotencyWindowMicros;
+            sequencerLimits = from.sequencerLimits;
+            clockMicros = from.clockMicros;
+            accountNumbers = from.accountNumbers;
+            evidence = from.evidence;
+            highWaterIntervalMillis = from.highWaterIntervalMillis;
+        }
 
-    public EngineConfig withSnapshots(long everyEvents, int newestKept, long historySpanEvents) {
-        return new EngineConfig(dataDirectory, storage, serverKey, lockDataDirectory, segmentBytesMax,
-                everyEvents, newestKept, historySpanEvents, idempotencyWindowMicros,
-                sequencerLimits, clockMicros, accountNumbers,
-                evidence, highWaterIntervalMillis);
-    }
+        /** The storage, and whether to lock the data directory (real files only). */
+        public Builder storage(Storage storage, boolean lockDataDirectory) {
+            this.storage = storage;
+            this.lockDataDirectory = lockDataDirectory;
+            return this;
+        }
 
-    public EngineConfig withIdempotencyWindowMicros(long windowMicros) {
-        return new EngineConfig(dataDirectory, storage, serverKey, lockDataDirectory, segmentBytesMax,
-                snapshotEveryEvents, snapshotsNewestKept, snapshotHistorySpanEvents, windowMicros,
-                sequencerLimits, clockMicros, accountNumbers,
-                evidence, highWaterIntervalMillis);
-    }
+        public Builder serverKey(byte[] key) {
+            this.serverKey = key;
+            return this;
+        }
 
-    public EngineConfig withSequencerLimits(SequencerLimits limits) {
-        return new EngineConfig(dataDirectory, storage, serverKey, lockDataDirectory, segmentBytesMax,
-                snapshotEveryEvents, snapshotsNewestKept, snapshotHistorySpanEvents, idempotencyWindowMicros,
-                limits, clockMicros, accountNumbers,
-                evidence, highWaterIntervalMillis);
-    }
+        public Builder segmentBytesMax(long bytes) {
+            this.segmentBytesMax = bytes;
+            return this;
+        }
 
-    public EngineConfig withClock(LongSupplier clock) {
-        return new EngineConfig(dataDirectory, storage, serverKey, lockDataDirectory, segmentBytesMax,
-                snapshotEveryEvents, snapshotsNewestKept, snapshotHistorySpanEvents, idempotencyWindowMicros,
-                sequencerLimits, clock, accountNumbers,
-                evidence, highWaterIntervalMillis);
-    }
+        /** When snapshots are written (0: never) and which are kept; see the record's components. */
+        public Builder snapshots(long everyEvents, int newestKept, long historySpanEvents) {
+            this.snapshotEveryEvents = everyEvents;
+            this.snapshotsNewestKept = newestKept;
+            this.snapshotHistorySpanEvents = historySpanEvents;
+            return this;
+        }
 
-    public EngineConfig withAccountNumbers(LongSupplier numbers) {
-        return new EngineConfig(dataDirectory, storage, serverKey, lockDataDirectory, segmentBytesMax,
-                snapshotEveryEvents, snapshotsNewestKept, snapshotHistorySpanEvents, idempotencyWindowMicros,
-                sequencerLimits, clockMicros, numbers,
-                evidence, highWaterIntervalMillis);
-    }
+        public Builder idempotencyWindowMicros(long windowMicros) {
+            this.idempotencyWindowMicros = windowMicros;
+            return this;
+        }
 
-    /** With {@code sources} of evidence besides the engine's own (the server's checkpoints and mail files). */
-    public EngineConfig withEvidence(List<DurableEvidence.Source> sources) {
-        return new EngineConfig(dataDirectory, storage, serverKey, lockDataDirectory, segmentBytesMax,
-                snapshotEveryEvents, snapshotsNewestKept, snapshotHistorySpanEvents, idempotencyWindowMicros,
-                sequencerLimits, clockMicros, accountNumbers, List.copyOf(sources), highWaterIntervalMillis);
-    }
+        public Builder sequencerLimits(SequencerLimits limits) {
+            this.sequencerLimits = limits;
+            return this;
+        }
 
-    public EngineConfig withHighWaterIntervalMillis(long millis) {
-        return new EngineConfig(dataDirectory, storage, serverKey, lockDataDirectory, segmentBytesMax,
-                snapshotEveryEvents, snapshotsNewestKept, snapshotHistorySpanEvents, idempotencyWindowMicros,
-                sequencerLimits, clockMicros, accountNumbers, evidence, millis);
+        /** The wall clock in microseconds that the sequencer stamps. */
+        public Builder clock(LongSupplier clockMicros) {
+            this.clockMicros = clockMicros;
+            return this;
+        }
+
+        public Builder accountNumbers(LongSupplier numbers) {
+            this.accountNumbers = numbers;
+            return this;
+        }
+
+        /** Sources of evidence besides the engine's own (the server's checkpoints and mail files). */
+        public Builder evidence(List<DurableEvidence.Source> sources) {
+            this.evidence = sources;
+            return this;
+        }
+
+        public Builder highWaterIntervalMillis(long millis) {
+            this.highWaterIntervalMillis = millis;
+            return this;
+        }
+
+        public EngineConfig build() {
+            return new EngineConfig(dataDirectory, storage, serverKey, lockDataDirectory, segmentBytesMax,
+                    snapshotEveryEvents, snapshotsNewestKept, snapshotHistorySpanEvents, idempotencyWindowMicros,
+                    sequencerLimits, clockMicros, accountNumbers, evidence, highWaterIntervalMillis);
+        }
     }
 
     public static long wallClockMicros() {
         return ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now());
-    }
-
-    /** A uniformly random 16-digit number whose first digit is 1 to 9. */
-    public static long randomAccountNumber(java.util.random.RandomGenerator random) {
-        return random.nextLong(Limits.ACCOUNT_NUMBER_MIN, Limits.ACCOUNT_NUMBER_MAX + 1);
     }
 }

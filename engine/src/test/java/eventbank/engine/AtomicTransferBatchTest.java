@@ -1,5 +1,6 @@
 package eventbank.engine;
 
+import eventbank.core.BankCommandPolicy;
 import eventbank.core.Command;
 import eventbank.core.Event;
 import eventbank.core.Idempotency;
@@ -35,8 +36,8 @@ class AtomicTransferBatchTest {
     private static final long SEED = 77L;
 
     private static EngineConfig config(Storage storage, SequencerLimits limits) {
-        return EngineConfig.defaults(DATA).withStorage(storage, false).withServerKey(SERVER_KEY)
-                .withClock(new HistoryClock(SEED)).withSnapshots(0, 1, 1).withSequencerLimits(limits);
+        return EngineConfig.builder(DATA).storage(storage, false).serverKey(SERVER_KEY)
+                .clock(new HistoryClock(SEED)).snapshots(0, 1, 1).sequencerLimits(limits).build();
     }
 
     @Test
@@ -45,8 +46,10 @@ class AtomicTransferBatchTest {
         EventCodec.encode(buffer, 1, new Event.MoneyTransferred(Limits.ACCOUNT_NUMBER_MAX, Limits.ACCOUNT_NUMBER_MIN,
                 Limits.AMOUNT_MAX, null));
         assertThat(buffer.position()).isEqualTo(EventCodec.KEYLESS_TRANSFER_RECORD_BYTES);
-        assertThat(SequencerLimits.DEFAULT.batchTransfersMax()).isEqualTo(Limits.BATCH_TRANSFERS_MAX);
-        assertThat(SequencerLimits.recordBytesMax(batch(1, Limits.BATCH_TRANSFERS_MAX)))
+        BankCommandPolicy policy = EngineConfig.defaults(DATA).commandPolicy();
+        assertThat(policy.batchTransfersMax(SequencerLimits.DEFAULT.chunkBytesMax()))
+                .isEqualTo(Limits.BATCH_TRANSFERS_MAX);
+        assertThat(policy.recordBytesMax(batch(1, Limits.BATCH_TRANSFERS_MAX)))
                 .isLessThanOrEqualTo(SequencerLimits.DEFAULT.chunkBytesMax());
     }
 
@@ -146,7 +149,7 @@ class AtomicTransferBatchTest {
         SequencerLimits limits = new SequencerLimits(1_024, 16, EventCodec.RECORD_BYTES_MAX * 2, 2);
         try (Engine engine = Engine.start(config(storage, limits))) {
             long[] accounts = SequencerTest.openAccounts(engine, null, 3, 0);
-            int fits = limits.batchTransfersMax();
+            int fits = engine.config().commandPolicy().batchTransfersMax(limits.chunkBytesMax());
             Command tooLarge = new Command.TransferMoneyAtomically(accounts[0], transfersTo(new long[] {accounts[1]},
                     fits + 1), null);
             assertThat(engine.submit(tooLarge).get(20, TimeUnit.SECONDS))

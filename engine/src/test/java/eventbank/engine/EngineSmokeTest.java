@@ -19,8 +19,8 @@ class EngineSmokeTest {
     @Test
     void openVerifyTransferWithdrawSurvivesRestart() throws Exception {
         AtomicLong numbers = new AtomicLong(Limits.ACCOUNT_NUMBER_MIN);
-        EngineConfig config = EngineConfig.defaults(data).withAccountNumbers(numbers::incrementAndGet)
-                .withSnapshots(3, 2, 10);
+        EngineConfig config = EngineConfig.builder(data).accountNumbers(numbers::incrementAndGet)
+                .snapshots(3, 2, 10).build();
         long alice;
         long bob;
         try (Engine engine = Engine.start(config)) {

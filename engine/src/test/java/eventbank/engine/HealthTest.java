@@ -20,8 +20,8 @@ class HealthTest {
         SimulatedStorage storage = new SimulatedStorage();
         Path data = Path.of("/data");
         AtomicLong numbers = new AtomicLong(Limits.ACCOUNT_NUMBER_MIN);
-        EngineConfig config = EngineConfig.defaults(data).withStorage(storage, false).withServerKey(KEY)
-                .withAccountNumbers(numbers::incrementAndGet).withSnapshots(2, 2, 100);
+        EngineConfig config = EngineConfig.builder(data).storage(storage, false).serverKey(KEY)
+                .accountNumbers(numbers::incrementAndGet).snapshots(2, 2, 100).build();
         try (Engine engine = Engine.start(config)) {
             assertThat(engine.health()).isEqualTo(new Engine.Health(true, 0, java.util.List.of()));
             // Two commands are durable; then every write fails.
@@ -46,8 +46,8 @@ class HealthTest {
         SimulatedStorage storage = new SimulatedStorage();
         Path data = Path.of("/data");
         AtomicLong numbers = new AtomicLong(Limits.ACCOUNT_NUMBER_MIN);
-        EngineConfig config = EngineConfig.defaults(data).withStorage(storage, false).withServerKey(KEY)
-                .withAccountNumbers(numbers::incrementAndGet).withSnapshots(2, 2, 100);
+        EngineConfig config = EngineConfig.builder(data).storage(storage, false).serverKey(KEY)
+                .accountNumbers(numbers::incrementAndGet).snapshots(2, 2, 100).build();
         // The snapshot directory is a file: every snapshot write fails, the journal's do not.
         storage.createDirectories(data);
         storage.putBytes(config.snapshotDirectory(), new byte[0]);

@@ -93,8 +93,8 @@ class RecoveryTest {
     }
 
     private EngineConfig files(Path data, long seed) {
-        return EngineConfig.defaults(data).withServerKey(SERVER_KEY).withClock(new HistoryClock(seed))
-                .withSnapshots(0, 1, 1);
+        return EngineConfig.builder(data).serverKey(SERVER_KEY).clock(new HistoryClock(seed))
+                .snapshots(0, 1, 1).build();
     }
 
     /** One batch of the journal: where it is and what it holds. */
@@ -271,7 +271,7 @@ class RecoveryTest {
     void aJournalShorterThanItsNewestSnapshotStopsTheStartNamingTheSnapshot(Shortened damage) throws Exception {
         Path data = temporary.resolve("data");
         // A snapshot after every batch, so the newest is at the last seq, in the last segment.
-        EngineConfig config = files(data, SEED).withSegmentBytesMax(700).withSnapshots(1, 3, 1_000);
+        EngineConfig config = files(data, SEED).toBuilder().segmentBytesMax(700).snapshots(1, 3, 1_000).build();
         try (Engine engine = Engine.start(config)) {
             history(engine, 24);
             assertThat(engine.subscriptions().get(0).awaitDelivered(engine.committedSeq(), 20_000)).isTrue();
@@ -309,7 +309,7 @@ class RecoveryTest {
     @org.junit.jupiter.params.provider.ValueSource(ints = {0, 1})
     void anEarlierSegmentCutToItsHeaderIsAGapNotTheEnd(int segment) throws Exception {
         Path data = temporary.resolve("data");
-        EngineConfig config = files(data, SEED).withSegmentBytesMax(700);
+        EngineConfig config = files(data, SEED).toBuilder().segmentBytesMax(700).build();
         try (Engine engine = Engine.start(config)) {
             history(engine, 24);
         }
@@ -331,7 +331,7 @@ class RecoveryTest {
     @EnumSource(Damage.class)
     void aFlippedBitBeforeTheLastBatchStopsTheStartNamingTheFileAndTheOffset(Damage damage) throws Exception {
         Path data = temporary.resolve("data");
-        EngineConfig config = files(data, SEED).withSegmentBytesMax(700);
+        EngineConfig config = files(data, SEED).toBuilder().segmentBytesMax(700).build();
         try (Engine engine = Engine.start(config)) {
             history(engine, 24);
         }
@@ -383,9 +383,9 @@ class RecoveryTest {
         long seed = SEED + bad.ordinal();
         SimulatedStorage storage = new SimulatedStorage();
         Path data = Path.of("/simulated/snapshots-" + bad);
-        EngineConfig config = EngineConfig.defaults(data).withStorage(storage, false).withServerKey(SERVER_KEY)
-                .withClock(new HistoryClock(seed)).withAccountNumbers(CommandMix.accountNumbers(seed))
-                .withSnapshots(5, 3, 10_000);
+        EngineConfig config = EngineConfig.builder(data).storage(storage, false).serverKey(SERVER_KEY)
+                .clock(new HistoryClock(seed)).accountNumbers(CommandMix.accountNumbers(seed))
+                .snapshots(5, 3, 10_000).build();
         ReferenceSequencer reference = new ReferenceSequencer(SERVER_KEY, WINDOW, new HistoryClock(seed),
                 CommandMix.accountNumbers(seed));
         CommandMix mix = new CommandMix(seed, new HmacVerificationCodes(SERVER_KEY));
@@ -500,10 +500,10 @@ class RecoveryTest {
     void aStartRefusedForItsConfigurationLeavesNoThreadsAndNoLock() throws Exception {
         Path data = temporary.resolve("data");
         long before = engineThreads();
-        assertThatThrownBy(() -> Engine.start(files(data, SEED).withSnapshots(5, 0, 10)))
+        assertThatThrownBy(() -> Engine.start(files(data, SEED).toBuilder().snapshots(5, 0, 10).build()))
                 .isInstanceOf(IllegalArgumentException.class);
         assertThat(engineThreads()).as("sequencer and journal threads left running").isEqualTo(before);
-        try (Engine engine = Engine.start(files(data, SEED).withSnapshots(5, 1, 10))) {
+        try (Engine engine = Engine.start(files(data, SEED).toBuilder().snapshots(5, 1, 10).build())) {
             assertThat(engine.committedSeq()).isZero();
         }
     }
@@ -536,13 +536,13 @@ class RecoveryTest {
         ControlledStorage storage = new ControlledStorage(simulated);
         Path data = Path.of("/simulated/power-loss-" + seed);
         boolean tear = random.nextInt(4) != 0;
-        EngineConfig config = EngineConfig.defaults(data).withStorage(storage, false).withServerKey(SERVER_KEY)
-                .withClock(new HistoryClock(seed)).withSnapshots(5 + random.nextInt(40), 2, 100)
-                .withSegmentBytesMax(512 + random.nextInt(8_192))
-                .withSequencerLimits(new SequencerLimits(4_096, 1 + random.nextInt(40), 64 * 1024,
+        EngineConfig config = EngineConfig.builder(data).storage(storage, false).serverKey(SERVER_KEY)
+                .clock(new HistoryClock(seed)).snapshots(5 + random.nextInt(40), 2, 100)
+                .segmentBytesMax(512 + random.nextInt(8_192))
+                .sequencerLimits(new SequencerLimits(4_096, 1 + random.nextInt(40), 64 * 1024,
                         2 + random.nextInt(8)))
-                .withEvidence(List.of(() -> Checkpointer.read(simulated, data)))
-                .withHighWaterIntervalMillis(1 + random.nextInt(20));
+                .evidence(List.of(() -> Checkpointer.read(simulated, data)))
+                .highWaterIntervalMillis(1 + random.nextInt(20)).build();
         String where = "seed " + seed + (tear ? " (torn writes)" : "");
 
         // With a subscriber's checkpoint and the high-water mark written as the log grows: evidence
@@ -581,7 +581,7 @@ class RecoveryTest {
         long newestSnapshot = snapshotSeqs.isEmpty() ? 0 : snapshotSeqs.get(snapshotSeqs.size() - 1);
         String newestPlusTail = newestSnapshot == 0 ? null
                 : JournalContents.snapshotPlusTail(simulated, data, newestSnapshot, WINDOW).stateDigest();
-        EngineConfig restart = config.withStorage(simulated, false);
+        EngineConfig restart = config.toBuilder().storage(simulated, false).build();
         try (Engine restarted = Engine.start(restart)) {
             assertThat(restarted.startSnapshotSeq()).as(where).isEqualTo(newestSnapshot);
             assertThat(restarted.startWarnings()).as(where).allSatisfy(w -> assertThat(w).contains("torn"));

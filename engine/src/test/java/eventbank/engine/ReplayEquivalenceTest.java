@@ -65,10 +65,10 @@ class ReplayEquivalenceTest {
         long every = seed % 2 == 0 ? 5 : 1000;
         long span = every == 5 ? 40 : 3_000;
         int commands = realFiles ? 300 + random.nextInt(300) : 300 + random.nextInt(2_700);
-        EngineConfig config = EngineConfig.defaults(data).withStorage(storage, realFiles).withServerKey(SERVER_KEY)
-                .withClock(new HistoryClock(seed)).withAccountNumbers(CommandMix.accountNumbers(seed))
-                .withSnapshots(every, SNAPSHOTS_NEWEST_KEPT, span)
-                .withSegmentBytesMax(2_048 + random.nextInt(64 * 1024));
+        EngineConfig config = EngineConfig.builder(data).storage(storage, realFiles).serverKey(SERVER_KEY)
+                .clock(new HistoryClock(seed)).accountNumbers(CommandMix.accountNumbers(seed))
+                .snapshots(every, SNAPSHOTS_NEWEST_KEPT, span)
+                .segmentBytesMax(2_048 + random.nextInt(64 * 1024)).build();
         History history = new History(seed, random, new ReferenceSequencer(SERVER_KEY, WINDOW, new HistoryClock(seed),
                 CommandMix.accountNumbers(seed)), new CommandMix(seed, new HmacVerificationCodes(SERVER_KEY)));
         SnapshotStore snapshots = JournalContents.snapshots(storage, data);

@@ -52,8 +52,8 @@ class SequencerTest {
 
     private static EngineConfig config(Storage storage, LongSupplier clock) {
         // The high-water mark at close only: these tests count and fail fsyncs one by one.
-        return EngineConfig.defaults(DATA).withStorage(storage, false).withServerKey(SERVER_KEY).withClock(clock)
-                .withSnapshots(0, 1, 1).withHighWaterIntervalMillis(0);
+        return EngineConfig.builder(DATA).storage(storage, false).serverKey(SERVER_KEY).clock(clock)
+                .snapshots(0, 1, 1).highWaterIntervalMillis(0).build();
     }
 
     /** One reply as it arrived: the command, its outcome, and the thread that completed it. */
@@ -306,7 +306,8 @@ class SequencerTest {
         ControlledStorage storage = new ControlledStorage(new SimulatedStorage());
         int queue = 8;
         SequencerLimits limits = new SequencerLimits(queue, 1, EventCodec.RECORD_BYTES_MAX, 2);
-        try (Engine engine = Engine.start(config(storage, new HistoryClock(SEED)).withSequencerLimits(limits))) {
+        EngineConfig config = config(storage, new HistoryClock(SEED)).toBuilder().sequencerLimits(limits).build();
+        try (Engine engine = Engine.start(config)) {
             long[] accounts = openAccounts(engine, null, 2, 0);
             storage.holdNextForce(DATA.resolve("journal"));
             List<CompletableFuture<Outcome>> accepted = new ArrayList<>();
@@ -382,7 +383,7 @@ class SequencerTest {
         long zSeq;
         long forcesAfterFailure;
         long writesAfterFailure;
-        try (Engine engine = Engine.start(config(storage, clock).withSequencerLimits(limits))) {
+        try (Engine engine = Engine.start(config(storage, clock).toBuilder().sequencerLimits(limits).build())) {
             long[] accounts = openAccounts(engine, null, 2, 0);
             storage.holdNextForce(DATA.resolve("journal"));
             CompletableFuture<Outcome> z = engine.submit(oneCent(accounts[0], accounts[1]));
@@ -575,9 +576,9 @@ class SequencerTest {
     void aKeyUsedTwiceRecordsOnceAndIsRememberedAfterRestartsFromTheJournalAndFromASnapshot() throws Exception {
         Path data = temporary.resolve("data");
         HistoryClock clock = new HistoryClock(SEED);
-        EngineConfig journalOnly = EngineConfig.defaults(data).withServerKey(SERVER_KEY).withClock(clock)
-                .withSnapshots(0, 1, 1);
-        EngineConfig withSnapshots = journalOnly.withSnapshots(1, 2, 100);
+        EngineConfig journalOnly = EngineConfig.builder(data).serverKey(SERVER_KEY).clock(clock)
+                .snapshots(0, 1, 1).build();
+        EngineConfig withSnapshots = journalOnly.toBuilder().snapshots(1, 2, 100).build();
         Command transfer;
         Command withdraw;
         Command open;

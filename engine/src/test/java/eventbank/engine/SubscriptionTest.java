@@ -52,8 +52,8 @@ class SubscriptionTest {
     @Test
     void aSubscriberStartingWhileTheFirstSegmentIsBeingCreatedKeepsFollowing() throws Exception {
         ControlledStorage storage = new ControlledStorage(new SimulatedStorage());
-        EngineConfig config = EngineConfig.defaults(DATA).withStorage(storage, false).withServerKey(SERVER_KEY)
-                .withSnapshots(0, 1, 1);
+        EngineConfig config = EngineConfig.builder(DATA).storage(storage, false).serverKey(SERVER_KEY)
+                .snapshots(0, 1, 1).build();
         ControlledStorage.Gate header = storage.hold(ControlledStorage.Call.WRITE, DATA.resolve("journal"),
                 "eventbank-journal");
         try (Engine engine = Engine.start(config)) {

@@ -299,9 +299,9 @@ class TimeTravelTest {
     @Test
     void worksOnRealFilesBesideARunningEngine() throws Exception {
         Path data = temporary.resolve("live");
-        EngineConfig config = EngineConfig.defaults(data).withServerKey(SERVER_KEY)
-                .withClock(new SteppingClock(3)).withAccountNumbers(CommandMix.accountNumbers(3))
-                .withSnapshots(5, 3, 40).withSegmentBytesMax(4_096);
+        EngineConfig config = EngineConfig.builder(data).serverKey(SERVER_KEY)
+                .clock(new SteppingClock(3)).accountNumbers(CommandMix.accountNumbers(3))
+                .snapshots(5, 3, 40).segmentBytesMax(4_096).build();
         SplittableRandom random = new SplittableRandom(3);
         try (Engine engine = Engine.start(config)) {
             Driver driver = new Driver(engine, 3, random);
@@ -346,10 +346,10 @@ class TimeTravelTest {
         Storage storage = realFiles ? new FileStorage() : new SimulatedStorage();
         Path data = realFiles ? temporary.resolve("data-" + seed) : Path.of("/simulated/travel-" + seed);
         long every = seed % 2 == 0 ? 5 : 1000;
-        EngineConfig config = EngineConfig.defaults(data).withStorage(storage, realFiles).withServerKey(SERVER_KEY)
-                .withClock(new SteppingClock(seed)).withAccountNumbers(CommandMix.accountNumbers(seed))
-                .withSnapshots(every, 3, every == 5 ? 40 : 3_000)
-                .withSegmentBytesMax(2_048 + random.nextInt(16 * 1024));
+        EngineConfig config = EngineConfig.builder(data).storage(storage, realFiles).serverKey(SERVER_KEY)
+                .clock(new SteppingClock(seed)).accountNumbers(CommandMix.accountNumbers(seed))
+                .snapshots(every, 3, every == 5 ? 40 : 3_000)
+                .segmentBytesMax(2_048 + random.nextInt(16 * 1024)).build();
         TreeMap<Long, Recorded> committed;
         try (Engine engine = Engine.start(config)) {
             Driver driver = new Driver(engine, seed, random);

@@ -67,7 +67,7 @@ public interface Journal extends Closeable {
         /** The seq of the first event not read yet. */
         long nextSeq();
 
-        /** The bytes at the end of the log that are not a whole, sound batch, where reading stopped; or null. */
+        /** The bytes at the end of the log that are not a whole, sound batch (reading stops there), or null. */
         TornTail tornTail();
     }
 
@@ -77,7 +77,7 @@ public interface Journal extends Closeable {
     /** The seq of the last event appended, durable or not yet; 0 for an empty log. */
     long lastSeq();
 
-    /** The chain hash after the last batch appended (a copy); {@link JournalFormat#HASH_ZERO} for an empty log. */
+    /** The chain hash after the last batch appended (a copy); all zeros for an empty log. */
     byte[] headHash();
 
     /**
@@ -94,7 +94,7 @@ public interface Journal extends Closeable {
     /** A reader of this log for another thread, positioned nowhere until it seeks. */
     Reader newReader();
 
-    /** Lets go of what the journal holds open; every batch was forced already, so nothing durable depends on it. */
+    /** Lets go of what the journal holds open; nothing durable depends on it, every batch was forced. */
     @Override
     void close() throws IOException;
 }

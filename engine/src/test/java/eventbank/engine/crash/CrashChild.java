@@ -87,10 +87,10 @@ public final class CrashChild {
     }
 
     static EngineConfig config(Path dataDirectory) {
-        return EngineConfig.defaults(dataDirectory).withServerKey(serverKey())
-                .withSegmentBytesMax(SEGMENT_BYTES_MAX)
-                .withSnapshots(SNAPSHOT_EVERY_EVENTS, SNAPSHOTS_NEWEST_KEPT, SNAPSHOT_HISTORY_SPAN_EVENTS)
-                .withIdempotencyWindowMicros(IDEMPOTENCY_WINDOW_MICROS);
+        return EngineConfig.builder(dataDirectory).serverKey(serverKey())
+                .segmentBytesMax(SEGMENT_BYTES_MAX)
+                .snapshots(SNAPSHOT_EVERY_EVENTS, SNAPSHOTS_NEWEST_KEPT, SNAPSHOT_HISTORY_SPAN_EVENTS)
+                .idempotencyWindowMicros(IDEMPOTENCY_WINDOW_MICROS).build();
     }
 
     static String email(int index) {

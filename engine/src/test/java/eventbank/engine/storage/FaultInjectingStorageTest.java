@@ -57,8 +57,8 @@ class FaultInjectingStorageTest {
     private void failsStopThenRecovers(FaultInjectingStorage.Fault fault) throws Exception {
         Path data = temporary.resolve("data");
         AtomicLong numbers = new AtomicLong(Limits.ACCOUNT_NUMBER_MIN);
-        EngineConfig plain = EngineConfig.defaults(data).withServerKey(KEY)
-                .withAccountNumbers(numbers::incrementAndGet).withSnapshots(0, 1, 1);
+        EngineConfig plain = EngineConfig.builder(data).serverKey(KEY)
+                .accountNumbers(numbers::incrementAndGet).snapshots(0, 1, 1).build();
         List<Long> acknowledged = new ArrayList<>();
         List<LogRecord> logged = new CopyOnWriteArrayList<>();
         Logger sequencerLog = Logger.getLogger(Sequencer.class.getName());
@@ -76,8 +76,8 @@ class FaultInjectingStorageTest {
         };
         sequencerLog.addHandler(handler);
         Outcome first;
-        try (Engine engine = Engine.start(plain.withStorage(new FaultInjectingStorage(new FileStorage(), fault),
-                true))) {
+        try (Engine engine = Engine.start(plain.toBuilder().storage(new FaultInjectingStorage(new FileStorage(), fault),
+                true).build())) {
             // One command at a time, so each is one batch with one write and one fsync.
             first = null;
             for (int i = 0; i < 20 && first == null; i++) {

@@ -136,13 +136,13 @@ public record Config(Http http, Auth auth, Data data, RequestLimits limits, Mail
         Path dataDirectory = data.directory();
         EngineConfig defaults = EngineConfig.defaults(dataDirectory);
         // Test only: -Deventbank.faults=... makes the journal fail on purpose (docs/RELIABILITY.md).
-        return defaults.withStorage(FaultInjectingStorage.fromSystemProperty(defaults.storage()),
+        return defaults.toBuilder().storage(FaultInjectingStorage.fromSystemProperty(defaults.storage()),
                         defaults.lockDataDirectory())
-                .withSegmentBytesMax(data.journalSegmentBytesMax())
-                .withSnapshots(data.snapshotEveryEvents(), EngineConfig.SNAPSHOTS_NEWEST_KEPT_DEFAULT,
+                .segmentBytesMax(data.journalSegmentBytesMax())
+                .snapshots(data.snapshotEveryEvents(), EngineConfig.SNAPSHOTS_NEWEST_KEPT_DEFAULT,
                         EngineConfig.SNAPSHOT_HISTORY_SPAN_EVENTS_DEFAULT)
-                .withIdempotencyWindowMicros(data.idempotencyWindowMicros())
-                .withEvidence(DataDirectoryEvidence.sources(defaults.storage(), dataDirectory));
+                .idempotencyWindowMicros(data.idempotencyWindowMicros())
+                .evidence(DataDirectoryEvidence.sources(defaults.storage(), dataDirectory)).build();
     }
 
     /**

@@ -279,9 +279,9 @@ class RecoveryDamageTest {
         Path data = temporary.resolve("base-" + name);
         AtomicLong numbers = new AtomicLong(Limits.ACCOUNT_NUMBER_MIN);
         AtomicLong clock = new AtomicLong(1_796_000_000_000_000L);
-        EngineConfig config = engineConfig(data).withSegmentBytesMax(segmentBytesMax)
-                .withSnapshots(20, 3, 1_000).withAccountNumbers(numbers::incrementAndGet)
-                .withClock(() -> clock.addAndGet(1_000)).withHighWaterIntervalMillis(0);
+        EngineConfig config = engineConfig(data).toBuilder().segmentBytesMax(segmentBytesMax)
+                .snapshots(20, 3, 1_000).accountNumbers(numbers::incrementAndGet)
+                .clock(() -> clock.addAndGet(1_000)).highWaterIntervalMillis(0).build();
         long[] accounts = new long[6];
         try (Engine engine = Engine.start(config)) {
             FileMailTransport transport = new FileMailTransport(Outbox.directoryOf(data), engine.config().storage(),
@@ -306,7 +306,7 @@ class RecoveryDamageTest {
         // The mark as the clean stop left it; the batches after it are not covered when it is put back.
         Path mark = HighWaterMark.pathIn(data.resolve("journal"));
         byte[] markBeforeTheEnd = Files.readAllBytes(mark);
-        try (Engine engine = Engine.start(config.withSnapshots(0, 3, 1_000))) {
+        try (Engine engine = Engine.start(config.toBuilder().snapshots(0, 3, 1_000).build())) {
             Outbox outbox = Outbox.of(engine, new FileMailTransport(Outbox.directoryOf(data), engine.config().storage(),
                     QUIET), OutboxSettings.of("http://localhost:8080", "bank@example.com"));
             engine.subscribe(outbox);
@@ -375,9 +375,9 @@ class RecoveryDamageTest {
 
     /** The engine configuration {@code serve} uses, evidence included, on this data directory. */
     private static EngineConfig engineConfig(Path data) {
-        return EngineConfig.defaults(data).withServerKey(SERVER_KEY).withSnapshots(0, 3, 1_000)
-                .withIdempotencyWindowMicros(WINDOW)
-                .withEvidence(DataDirectoryEvidence.sources(new FileStorage(), data));
+        return EngineConfig.builder(data).serverKey(SERVER_KEY).snapshots(0, 3, 1_000)
+                .idempotencyWindowMicros(WINDOW)
+                .evidence(DataDirectoryEvidence.sources(new FileStorage(), data)).build();
     }
 
     // ---- Files ----

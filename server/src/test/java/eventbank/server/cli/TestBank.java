@@ -67,12 +67,12 @@ public final class TestBank implements AutoCloseable {
     private TestBank(Path data, long segmentBytesMax, long snapshotEveryEvents, long idempotencyWindowMicros,
                      long stepMicros) throws IOException {
         AtomicLong numbers = new AtomicLong(Limits.ACCOUNT_NUMBER_MIN);
-        EngineConfig config = EngineConfig.defaults(data)
-                .withAccountNumbers(numbers::incrementAndGet)
-                .withClock(clock::get)
-                .withSegmentBytesMax(segmentBytesMax)
-                .withSnapshots(snapshotEveryEvents, 2, 10 * snapshotEveryEvents)
-                .withIdempotencyWindowMicros(idempotencyWindowMicros);
+        EngineConfig config = EngineConfig.builder(data)
+                .accountNumbers(numbers::incrementAndGet)
+                .clock(clock::get)
+                .segmentBytesMax(segmentBytesMax)
+                .snapshots(snapshotEveryEvents, 2, 10 * snapshotEveryEvents)
+                .idempotencyWindowMicros(idempotencyWindowMicros).build();
         this.stepMicros = stepMicros;
         engine = Engine.start(config);
     }

@@ -37,8 +37,8 @@ class SubmitterInterruptTest {
         CountDownLatch forceRelease = new CountDownLatch(1);
         AtomicReference<Boolean> stall = new AtomicReference<>(false);
         Storage storage = stallingJournalFsyncs(new FileStorage(), stall, forceReached, forceRelease);
-        EngineConfig config = EngineConfig.defaults(temp.resolve("data")).withStorage(storage, true)
-                .withServerKey(new byte[32]).withSnapshots(0, 1, 1);
+        EngineConfig config = EngineConfig.builder(temp.resolve("data")).storage(storage, true)
+                .serverKey(new byte[32]).snapshots(0, 1, 1).build();
         try (Engine engine = Engine.start(config)) {
             Submitter submitter = new Submitter(engine, new BankMetrics(engine));
             stall.set(true);

@@ -51,8 +51,8 @@ final class MailBank {
 
     /** Starts the engine on the data directory and subscribes a new outbox to it. */
     Running start(MailTransport transport, OutboxSettings settings) throws IOException {
-        EngineConfig config = EngineConfig.defaults(data).withServerKey(SERVER_KEY)
-                .withAccountNumbers(numbers::incrementAndGet).withClock(clock::get).withSnapshots(0, 1, 1);
+        EngineConfig config = EngineConfig.builder(data).serverKey(SERVER_KEY)
+                .accountNumbers(numbers::incrementAndGet).clock(clock::get).snapshots(0, 1, 1).build();
         Engine engine = Engine.start(config);
         Outbox outbox = Outbox.of(engine, transport, settings);
         return new Running(engine, outbox, engine.subscribe(outbox));

@@ -40,8 +40,8 @@ class BankMetricsTest {
     private final AtomicLong numbers = new AtomicLong(Limits.ACCOUNT_NUMBER_MIN);
 
     private EngineConfig config() {
-        return EngineConfig.defaults(data).withServerKey(KEY).withAccountNumbers(numbers::incrementAndGet)
-                .withSegmentBytesMax(600);
+        return EngineConfig.builder(data).serverKey(KEY).accountNumbers(numbers::incrementAndGet)
+                .segmentBytesMax(600).build();
     }
 
     @Test

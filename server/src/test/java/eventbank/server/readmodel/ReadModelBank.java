@@ -63,12 +63,12 @@ final class ReadModelBank implements AutoCloseable {
     /** Small segments and frequent snapshots, so that the read models rebuild across segments. */
     static ReadModelBank start(Path data, AtomicLong clock) throws IOException {
         AtomicLong numbers = new AtomicLong(Limits.ACCOUNT_NUMBER_MIN);
-        EngineConfig config = EngineConfig.defaults(data)
-                .withServerKey(SERVER_KEY)
-                .withClock(clock::get)
-                .withAccountNumbers(numbers::incrementAndGet)
-                .withSegmentBytesMax(64 * 1024)
-                .withSnapshots(100, 2, 1_000);
+        EngineConfig config = EngineConfig.builder(data)
+                .serverKey(SERVER_KEY)
+                .clock(clock::get)
+                .accountNumbers(numbers::incrementAndGet)
+                .segmentBytesMax(64 * 1024)
+                .snapshots(100, 2, 1_000).build();
         return new ReadModelBank(config, clock);
     }
 

@@ -1,0 +1,131 @@
+package eventbank.engine.write;
+
+import eventbank.engine.journal.Journal;
+import eventbank.engine.journal.JournalFormat;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.LongConsumer;
+
+/**
+ * The journal thread's loop: takes every chunk waiting for it, writes them as one batch and
+ * forces it once (group commit), then answers the callers in log order, publishes the committed
+ * head and tells the commit listeners. While it waits for the disk, the sequencer thread decides
+ * the next chunks. Only this thread writes to the {@link Journal}.
+ *
+ * <p>Fail-stop: when a write or fsync fails, the commands of that batch are answered
+ * {@code commit_outcome_unknown} and every later one {@code journal_failed}; the fsync is never
+ * retried (after a failed fsync the page cache can no longer be trusted).
+ */
+final class JournalWriter {
+    private final Journal journal;
+    private final ArrayBlockingQueue<Chunk> freeChunks;
+    private final ArrayBlockingQueue<Chunk> writtenChunks;
+    private final int chunksMax;
+    private final ByteBuffer batchBuffer;
+    private final SequencerStatistics statistics;
+    private final FailStop failStop;
+    private final CopyOnWriteArrayList<LongConsumer> commitListeners = new CopyOnWriteArrayList<>();
+    private final Thread thread;
+    /** The last durable seq with the chain hash after it, published together by this thread. */
+    private volatile Sequencer.Head committedHead;
+
+    JournalWriter(Journal journal, SequencerLimits limits, ArrayBlockingQueue<Chunk> freeChunks,
+                  ArrayBlockingQueue<Chunk> writtenChunks, SequencerStatistics statistics, FailStop failStop) {
+        this.journal = journal;
+        this.freeChunks = freeChunks;
+        this.writtenChunks = writtenChunks;
+        this.chunksMax = limits.chunksMax();
+        this.batchBuffer = ByteBuffer.allocateDirect(JournalFormat.BATCH_HEADER_BYTES
+                + limits.chunksMax() * limits.chunkBytesMax());
+        this.statistics = statistics;
+        this.failStop = failStop;
+        this.committedHead = new Sequencer.Head(journal.lastSeq(), journal.headHash());
+        this.thread = new Thread(this::run, "eventbank-journal");
+    }
+
+    Thread thread() {
+        return thread;
+    }
+
+    Sequencer.Head committedHead() {
+        return committedHead;
+    }
+
+    void addCommitListener(LongConsumer listener) {
+        commitListeners.add(listener);
+    }
+
+    private void run() {
+        List<Chunk> group = new ArrayList<>(chunksMax);
+        boolean last = false;
+        while (!last) {
+            try {
+                group.add(writtenChunks.take());
+            } catch (InterruptedException e) {
+                failStop.fail(e);
+                continue;
+            }
+            writtenChunks.drainTo(group);
+            for (Chunk chunk : group) {
+                last |= chunk.last;
+            }
+            commit(group);
+            for (Chunk chunk : group) {
+                chunk.clearReplies();
+                freeChunks.add(chunk);
+            }
+            group.clear();
+        }
+    }
+
+    /** Writes the group as one batch, forces it, and answers its callers in order. */
+    private void commit(List<Chunk> group) {
+        assert Thread.currentThread() == thread : "only the journal thread writes";
+        if (failStop.failed()) {
+            answerAll(group, failStop.journalFailed());
+            return;
+        }
+        batchBuffer.clear().position(JournalFormat.BATCH_HEADER_BYTES);
+        long firstSeq = 0;
+        int count = 0;
+        for (Chunk chunk : group) {
+            if (chunk.eventCount > 0) {
+                firstSeq = count == 0 ? chunk.firstSeq : firstSeq;
+                count += chunk.eventCount;
+                batchBuffer.put(chunk.records.flip());
+            }
+        }
+        if (count > 0) {
+            try {
+                batchBuffer.flip();
+                journal.append(batchBuffer, firstSeq, count);
+                long started = System.nanoTime();
+                journal.force();
+                statistics.recordCommit(count, batchBuffer.limit(), System.nanoTime() - started);
+                committedHead = new Sequencer.Head(journal.lastSeq(), journal.headHash());
+            } catch (Throwable t) {
+                failStop.fail(t);
+                answerAll(group, new Outcome.Unavailable(Outcome.Failure.COMMIT_OUTCOME_UNKNOWN,
+                        "The journal failed while writing this command; it may or may not be recorded. "
+                                + "Retry with the same Idempotency-Key after the server restarts."));
+                return;
+            }
+        }
+        for (Chunk chunk : group) {
+            chunk.answer();
+        }
+        long seq = committedHead.seq();
+        for (LongConsumer listener : commitListeners) {
+            listener.accept(seq);
+        }
+    }
+
+    private static void answerAll(List<Chunk> group, Outcome outcome) {
+        for (Chunk chunk : group) {
+            chunk.answerAll(outcome);
+        }
+    }
+}
