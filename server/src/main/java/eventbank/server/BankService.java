@@ -1,6 +1,7 @@
 package eventbank.server;
 
 import eventbank.engine.Engine;
+import eventbank.engine.EngineConfig;
 import eventbank.server.cli.ServeCommand;
 import eventbank.server.config.Config;
 import eventbank.server.http.BankServer;
@@ -56,7 +57,13 @@ public final class BankService implements ServeCommand.Running {
     /** With the clock that rate limits, tokens and resent mails read (tests fix it). */
     public static BankService start(Config config, String host, int port, PrintStream console, Clock clock)
             throws IOException {
-        Engine engine = Engine.start(config.engineConfig());
+        return start(config, config.engineConfig(), host, port, console, clock);
+    }
+
+    /** With {@code engineConfig} for the engine instead of {@code config}'s own (the testkit's faults). */
+    public static BankService start(Config config, EngineConfig engineConfig, String host, int port,
+                                    PrintStream console, Clock clock) throws IOException {
+        Engine engine = Engine.start(engineConfig);
         MailTransport transport = null;
         Outbox outbox = null;
         VerificationResender resender = null;

@@ -20,13 +20,21 @@ public final class Main {
     private Main() {}
 
     public static void main(String[] args) {
+        run(commandLine(System.getenv()), args);
+    }
+
+    /**
+     * Runs {@code commandLine} as the program does, on this process's standard streams, and ends
+     * the JVM with its exit code. The testkit's {@code FaultInjectingMain} runs its own this way.
+     */
+    public static void run(CommandLine commandLine, String[] args) {
         // Standard output is buffered (event lines stream by the million) and flushed at the end;
         // both streams are UTF-8 whatever the platform's default, since event lines are JSON.
         PrintWriter out = new PrintWriter(new BufferedWriter(new OutputStreamWriter(
                 new FileOutputStream(FileDescriptor.out), StandardCharsets.UTF_8), STANDARD_OUTPUT_BUFFER_BYTES));
         PrintWriter err = new PrintWriter(new OutputStreamWriter(
                 new FileOutputStream(FileDescriptor.err), StandardCharsets.UTF_8), true);
-        CommandLine commandLine = commandLine(System.getenv()).setOut(out).setErr(err);
+        commandLine.setOut(out).setErr(err);
         int exitCode = commandLine.execute(args);
         out.flush();
         err.flush();

@@ -1,5 +1,7 @@
 package eventbank.bench.faults;
 
+import eventbank.server.Main;
+import eventbank.testkit.FaultInjectingMain;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.net.ServerSocket;
@@ -13,8 +15,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One {@code eventbank serve} child process: the real server, started with the harness's own
- * class path ({@code java -cp ... eventbank.server.Main serve}), its standard output and error
- * appended to the run's console log. A SIGKILL goes through {@link ProcessHandle#destroyForcibly()}
+ * class path ({@code java -cp ... eventbank.server.Main serve}, or the testkit's {@link
+ * FaultInjectingMain} when the journal is to fail), its standard output and error appended to
+ * the run's console log. A SIGKILL goes through {@link ProcessHandle#destroyForcibly()}
  * and a SIGTERM through {@link ProcessHandle#destroy()}; both wait for the exit status.
  */
 final class ServerProcess {
@@ -48,8 +51,9 @@ final class ServerProcess {
             command.add("-Deventbank.faults=" + faults);
         }
         // C1 only: the child starts many times and is never run long enough to profit from C2.
+        String main = faults == null ? Main.class.getName() : FaultInjectingMain.class.getName();
         command.addAll(List.of("-ea", "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
-                "eventbank.server.Main", "serve", "--data-dir", dataDirectory.toString(),
+                main, "serve", "--data-dir", dataDirectory.toString(),
                 "--port", Integer.toString(port)));
         long offset = Files.exists(consoleLog) ? Files.size(consoleLog) : 0;
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)

@@ -1,7 +1,6 @@
 package eventbank.server.config;
 
 import eventbank.engine.EngineConfig;
-import eventbank.engine.storage.FaultInjectingStorage;
 import eventbank.server.mail.MailgunSettings;
 import eventbank.server.mail.SmtpSettings;
 import java.net.URI;
@@ -128,21 +127,18 @@ public record Config(Http http, Auth auth, Data data, RequestLimits limits, Mail
     /**
      * The engine's configuration: {@link EngineConfig#defaults(Path)} for the data directory, with
      * the journal's segment size, the snapshot interval and the idempotency window from here, and
-     * the server's evidence of committed seqs ({@link DataDirectoryEvidence}). With
-     * the test-only system property {@value FaultInjectingStorage#PROPERTY} set, the storage is
-     * a {@link FaultInjectingStorage} (announced loudly).
+     * the server's evidence of committed seqs ({@link DataDirectoryEvidence}).
      */
     public EngineConfig engineConfig() {
         Path dataDirectory = data.directory();
         EngineConfig defaults = EngineConfig.defaults(dataDirectory);
-        // Test only: -Deventbank.faults=... makes the journal fail on purpose (docs/RELIABILITY.md).
-        return defaults.toBuilder().storage(FaultInjectingStorage.fromSystemProperty(defaults.storage()),
-                        defaults.lockDataDirectory())
+        return defaults.toBuilder()
                 .segmentBytesMax(data.journalSegmentBytesMax())
                 .snapshots(data.snapshotEveryEvents(), EngineConfig.SNAPSHOTS_NEWEST_KEPT_DEFAULT,
                         EngineConfig.SNAPSHOT_HISTORY_SPAN_EVENTS_DEFAULT)
                 .idempotencyWindowMicros(data.idempotencyWindowMicros())
-                .evidence(DataDirectoryEvidence.sources(defaults.storage(), dataDirectory)).build();
+                .evidence(DataDirectoryEvidence.sources(defaults.storage(), dataDirectory))
+                .build();
     }
 
     /**

@@ -18,7 +18,9 @@ record ServeChild(Process process, HttpApi http, Path out) {
     /**
      * Starts a server on {@code data} and waits until it serves.
      *
-     * @param faults the test-only {@code -Deventbank.faults} value, or null for none
+     * @param faults the test-only {@code -Deventbank.faults} value, or null for none; a fault runs the
+     *               server through the testkit's {@code FaultInjectingMain}, so only the testkit's
+     *               tests, which have it on their class path, may give one
      */
     static ServeChild start(Path temp, Path data, String faults) throws Exception {
         return start(temp, data, faults, java.util.Map.of());
@@ -52,7 +54,8 @@ record ServeChild(Process process, HttpApi http, Path out) {
         if (faults != null) {
             command.add("-Deventbank.faults=" + faults);
         }
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), "eventbank.server.Main", "serve",
+        String main = faults == null ? "eventbank.server.Main" : "eventbank.testkit.FaultInjectingMain";
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), main, "serve",
                 "--data-dir", data.toString(), "--port", Integer.toString(port)));
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile());
         builder.environment().put("EVENTBANK_AUTH_BCRYPT_COST", "4");

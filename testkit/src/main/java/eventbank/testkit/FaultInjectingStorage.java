@@ -1,5 +1,7 @@
-package eventbank.engine.storage;
+package eventbank.testkit;
 
+import eventbank.engine.storage.Storage;
+import eventbank.engine.storage.StorageFile;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -10,8 +12,9 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * <b>Test only.</b> A {@link Storage} that makes the journal's writes or fsyncs fail at a chosen
  * moment, so that the fault harness (bench, docs/RELIABILITY.md) can show the engine failing stop
- * on a real server process. It is installed only when the JVM is started with the system
- * property {@value #PROPERTY}, and says so loudly on standard error and in the log.
+ * on a real server process. It lives in this test-support module, never in the server's jar: a
+ * server runs with it only when started through {@link FaultInjectingMain} with the system
+ * property {@value #PROPERTY}, and then says so loudly on standard error and in the log.
  *
  * <p>The property names one fault, {@code KIND@N}:
  * <ul>

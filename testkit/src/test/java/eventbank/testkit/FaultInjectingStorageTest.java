@@ -1,25 +1,26 @@
-package eventbank.engine.storage;
+package eventbank.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import eventbank.core.Command;
 import eventbank.core.Limits;
 import eventbank.engine.Engine;
 import eventbank.engine.EngineConfig;
+import eventbank.engine.storage.FileStorage;
 import eventbank.engine.write.Outcome;
 import eventbank.engine.write.Sequencer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.logging.Handler;
-import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /**
  * The test-only fault hook on real files: a failed journal write or fsync stops the engine
@@ -60,24 +61,15 @@ class FaultInjectingStorageTest {
         EngineConfig plain = EngineConfig.builder(data).serverKey(KEY)
                 .accountNumbers(numbers::incrementAndGet).snapshots(0, 1, 1).build();
         List<Long> acknowledged = new ArrayList<>();
-        List<LogRecord> logged = new CopyOnWriteArrayList<>();
-        Logger sequencerLog = Logger.getLogger(Sequencer.class.getName());
-        Handler handler = new Handler() {
-            @Override
-            public void publish(LogRecord record) {
-                logged.add(record);
-            }
-
-            @Override
-            public void flush() {}
-
-            @Override
-            public void close() {}
-        };
-        sequencerLog.addHandler(handler);
+        // The engine logs through System.Logger, which the server's class path here routes to logback.
+        Logger sequencerLog = (Logger) LoggerFactory.getLogger(Sequencer.class.getName());
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        sequencerLog.addAppender(logged);
         Outcome first;
-        try (Engine engine = Engine.start(plain.toBuilder().storage(new FaultInjectingStorage(new FileStorage(), fault),
-                true).build())) {
+        EngineConfig faulty = plain.toBuilder().storage(new FaultInjectingStorage(new FileStorage(), fault), true)
+                .build();
+        try (Engine engine = Engine.start(faulty)) {
             // One command at a time, so each is one batch with one write and one fsync.
             first = null;
             for (int i = 0; i < 20 && first == null; i++) {
@@ -95,11 +87,11 @@ class FaultInjectingStorageTest {
             assertThat(engine.health().writable()).isFalse();
             assertThat(engine.health().problems()).anyMatch(problem -> problem.contains("injected fault " + fault));
         } finally {
-            sequencerLog.removeHandler(handler);
+            sequencerLog.detachAppender(logged);
         }
         // The failure is in the log once, as an error naming its cause (finding 1 of RELIABILITY.md).
-        assertThat(logged).filteredOn(record -> record.getLevel() == Level.SEVERE).singleElement()
-                .satisfies(record -> assertThat(record.getMessage()).startsWith("the journal failed")
+        assertThat(List.copyOf(logged.list)).filteredOn(event -> event.getLevel() == Level.ERROR).singleElement()
+                .satisfies(event -> assertThat(event.getFormattedMessage()).startsWith("the journal failed")
                         .contains("injected fault " + fault).contains("fail-stop"));
         // The segment's first write and fsync are its header's, so the sixth is the fifth batch's.
         assertThat(acknowledged).containsExactly(1L, 2L, 3L, 4L);

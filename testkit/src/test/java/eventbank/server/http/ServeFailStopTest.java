@@ -10,11 +10,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code eventbank serve} with the test-only fault hook: a failed journal fsync stops the bank
- * (503 {@code commit_outcome_unknown}, then {@code journal_failed}, {@code /health} 503), the log
- * says so once as an error, and SIGTERM then ends the process with exit code 1, not with the
- * exit 0 and "stopped cleanly" of a healthy stop (finding 2 of docs/RELIABILITY.md). A start
- * without the hook has everything acknowledged.
+ * {@code eventbank serve} with the test-only fault hook (the testkit's {@code FaultInjectingMain}):
+ * a failed journal fsync stops the bank (503 {@code commit_outcome_unknown}, then {@code
+ * journal_failed}, {@code /health} 503), the log says so once as an error, and SIGTERM then ends
+ * the process with exit code 1, not with the exit 0 and "stopped cleanly" of a healthy stop
+ * (finding 2 of docs/RELIABILITY.md). A start without the hook has everything acknowledged.
+ *
+ * <p>It lives in the testkit, in the package of the server tests' {@link ServeChild}, since only
+ * the testkit has the hook on its class path.
  */
 class ServeFailStopTest {
     @TempDir
