@@ -5,8 +5,8 @@ import eventbank.core.Command;
 import eventbank.core.Decider;
 import eventbank.core.HmacVerificationCodes;
 import eventbank.core.VerificationCodes;
-import eventbank.engine.journal.HighWaterMark;
 import eventbank.engine.journal.FileJournal;
+import eventbank.engine.journal.HighWaterMark;
 import eventbank.engine.journal.Journal;
 import eventbank.engine.journal.JournalReader;
 import eventbank.engine.journal.SnapshotMismatchException;
@@ -40,7 +40,7 @@ public final class Engine implements AutoCloseable {
     private final DataDirectoryLock lock;
     private final VerificationCodes codes;
     private final Journal.Recovery recovery;
-    /** Written by the sequencer's journal thread only; the engine makes the subscriptions' readers with it. */
+    /** Written by the sequencer's journal thread only; here it makes the subscriptions' readers. */
     private final Journal journal;
     private final long startSnapshotSeq;
     private final List<String> startWarnings;
