@@ -56,6 +56,10 @@ public record EngineConfig(Path dataDirectory, Storage storage, byte[] serverKey
      */
     public static final long HIGH_WATER_INTERVAL_MILLIS_DEFAULT = 100;
 
+    public EngineConfig {
+        evidence = List.copyOf(evidence);
+    }
+
     /** What a real server uses: every default, real files, a random source of account numbers. */
     public static EngineConfig defaults(Path dataDirectory) {
         SecureRandom random = new SecureRandom();
@@ -74,10 +78,6 @@ public record EngineConfig(Path dataDirectory, Storage storage, byte[] serverKey
     /** This configuration, to change some of. */
     public Builder toBuilder() {
         return new Builder(this);
-    }
-
-    public EngineConfig {
-        evidence = List.copyOf(evidence);
     }
 
     public Path journalDirectory() {
