@@ -16,6 +16,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -107,7 +108,8 @@ public final class MailBenchmark {
             JournalBuilder.build(directory, notices ? NOTICE_ACCOUNTS : count, 0, 4_000, 1);
             try (Engine engine = Engine.start(EngineConfig.defaults(directory).withServerKey(Fixtures.SERVER_KEY));
                  SmtpMailTransport transport = transport(port);
-                 Outbox outbox = Outbox.of(engine, transport, OutboxSettings.of("http://localhost:8080", FROM))) {
+                 Outbox outbox = Outbox.of(engine, transport, OutboxSettings.of("http://localhost:8080", FROM),
+                         Clock.systemUTC())) {
                 if (notices) {
                     withdrawOneCentEach(engine, count);
                 }
@@ -169,7 +171,8 @@ public final class MailBenchmark {
             JournalBuilder.build(directory, ACCOUNTS, 0, 4_000, 1);
             Engine engine = Engine.start(EngineConfig.defaults(directory).withServerKey(Fixtures.SERVER_KEY));
             SmtpMailTransport transport = transport(port);
-            Outbox outbox = Outbox.of(engine, transport, OutboxSettings.of("http://localhost:8080", FROM));
+            Outbox outbox = Outbox.of(engine, transport, OutboxSettings.of("http://localhost:8080", FROM),
+                    Clock.systemUTC());
             try {
                 engine.subscribe(outbox);
                 if (stalledServer) {

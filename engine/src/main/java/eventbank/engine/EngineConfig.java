@@ -1,20 +1,23 @@
 package eventbank.engine;
 
+import eventbank.core.EpochMicros;
 import eventbank.core.Limits;
 import eventbank.engine.storage.FileStorage;
 import eventbank.engine.storage.Storage;
 import java.nio.file.Path;
 import java.security.SecureRandom;
-import java.time.Instant;
-import java.time.temporal.ChronoUnit;
+import java.time.Clock;
 import java.util.List;
 import java.util.function.LongSupplier;
 
 /**
- * Everything the engine is started with. {@link #defaults(Path)} is what a real server uses;
- * tests replace the storage, the clock, the random source and the snapshot interval.
+ * Everything the engine is started with. {@link #defaults(Path)} is what a real server uses,
+ * with the server's clock; tests replace the storage, the clock, the random source and the
+ * snapshot interval.
  *
  * @param serverKey                 the server's secret, or null to load (or create) {@code data/server.key}
+ * @param clockMicros               the sequencer stamps events with this time ({@link EpochMicros});
+ *                                  the system's clock by default
  * @param lockDataDirectory         take the exclusive lock on the data directory (real files only)
  * @param segmentBytesMax           a journal segment is closed once it would grow past this
  * @param snapshotEveryEvents       the snapshotter writes a snapshot after this many events; 0 = never
@@ -56,7 +59,7 @@ public record EngineConfig(Path dataDirectory, Storage storage, byte[] serverKey
         return new EngineConfig(dataDirectory, new FileStorage(), null, true, SEGMENT_BYTES_MAX_DEFAULT,
                 SNAPSHOT_EVERY_EVENTS_DEFAULT, SNAPSHOTS_NEWEST_KEPT_DEFAULT, SNAPSHOT_HISTORY_SPAN_EVENTS_DEFAULT,
                 Limits.IDEMPOTENCY_WINDOW_MICROS_DEFAULT, SequencerLimits.DEFAULT,
-                EngineConfig::wallClockMicros, () -> randomAccountNumber(random), List.of(),
+                clockMicrosOf(Clock.systemUTC()), () -> randomAccountNumber(random), List.of(),
                 HIGH_WATER_INTERVAL_MILLIS_DEFAULT);
     }
 
@@ -117,6 +120,11 @@ public record EngineConfig(Path dataDirectory, Storage storage, byte[] serverKey
                 evidence, highWaterIntervalMillis);
     }
 
+    /** With the clock the rest of the server reads too. */
+    public EngineConfig withClock(Clock clock) {
+        return withClock(clockMicrosOf(clock));
+    }
+
     public EngineConfig withAccountNumbers(LongSupplier numbers) {
         return new EngineConfig(dataDirectory, storage, serverKey, lockDataDirectory, segmentBytesMax,
                 snapshotEveryEvents, snapshotsNewestKept, snapshotHistorySpanEvents, idempotencyWindowMicros,
@@ -137,8 +145,8 @@ public record EngineConfig(Path dataDirectory, Storage storage, byte[] serverKey
                 sequencerLimits, clockMicros, accountNumbers, evidence, millis);
     }
 
-    public static long wallClockMicros() {
-        return ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now());
+    private static LongSupplier clockMicrosOf(Clock clock) {
+        return () -> EpochMicros.of(clock.instant());
     }
 
     /** A uniformly random 16-digit number whose first digit is 1 to 9. */

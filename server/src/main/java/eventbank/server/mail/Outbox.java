@@ -1,5 +1,6 @@
 package eventbank.server.mail;
 
+import eventbank.core.EpochMicros;
 import eventbank.core.Event;
 import eventbank.core.Recorded;
 import eventbank.core.VerificationCodes;
@@ -10,8 +11,8 @@ import eventbank.engine.SubscriberClosedException;
 import eventbank.engine.storage.Storage;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -84,6 +85,8 @@ public final class Outbox implements Subscriber, AutoCloseable {
     private final OutboxCheckpoint checkpoint;
     private final DeadLetters deadLetters;
     private final LongSupplier committedSeq;
+    /** When a mail is set aside; the server's clock. */
+    private final Clock clock;
     private final Map<Long, Account> accounts = new HashMap<>();
     /** The mails of the batch being handed over, in seq order; at most one per event. */
     private final List<Pending> pending = new ArrayList<>();
@@ -101,9 +104,10 @@ public final class Outbox implements Subscriber, AutoCloseable {
     /**
      * @param directory    the outbox directory ({@code data/outbox}), where the checkpoint lives
      * @param committedSeq the journal's head, to refuse a checkpoint past it
+     * @param clock        the server's clock, for when a mail was set aside
      */
     public Outbox(Path directory, Storage storage, VerificationCodes codes, MailTransport transport,
-                  OutboxSettings settings, LongSupplier committedSeq) {
+                  OutboxSettings settings, LongSupplier committedSeq, Clock clock) {
         this.checkpoint = new OutboxCheckpoint(Objects.requireNonNull(storage, "storage"),
                 Objects.requireNonNull(directory, "directory"));
         this.deadLetters = new DeadLetters(storage, directory);
@@ -111,12 +115,13 @@ public final class Outbox implements Subscriber, AutoCloseable {
         this.transport = Objects.requireNonNull(transport, "transport");
         this.settings = Objects.requireNonNull(settings, "settings");
         this.committedSeq = Objects.requireNonNull(committedSeq, "committedSeq");
+        this.clock = Objects.requireNonNull(clock, "clock");
     }
 
     /** An outbox for this engine's data directory, storage and server key; subscribe it next. */
-    public static Outbox of(Engine engine, MailTransport transport, OutboxSettings settings) {
+    public static Outbox of(Engine engine, MailTransport transport, OutboxSettings settings, Clock clock) {
         return new Outbox(directoryOf(engine.config().dataDirectory()), engine.config().storage(),
-                engine.verificationCodes(), transport, settings, engine::committedSeq);
+                engine.verificationCodes(), transport, settings, engine::committedSeq, clock);
     }
 
     /**
@@ -183,7 +188,7 @@ public final class Outbox implements Subscriber, AutoCloseable {
             throw closedBefore(checkpointSeq + 1, null);
         }
         boolean send = recorded.seq() > checkpointSeq;
-        Instant time = Instant.EPOCH.plus(recorded.timeMicros(), ChronoUnit.MICROS);
+        Instant time = EpochMicros.toInstant(recorded.timeMicros());
         switch (recorded.event()) {
             case Event.AccountOpened e -> {
                 accounts.put(e.accountNumber(), new Account(e.email(), e.openingBalance()));
@@ -286,10 +291,10 @@ public final class Outbox implements Subscriber, AutoCloseable {
                 + refusal.getMessage());
     }
 
-    private static DeadLetter deadLetterOf(Pending pending, String reason) {
+    private DeadLetter deadLetterOf(Pending pending, String reason) {
         OutgoingMail mail = pending.mail();
         return new DeadLetter(mail.seq(), mail.kind(), mail.messageId(), mail.to(), mail.subject(), mail.time(),
-                pending.accountNumber(), pending.amount(), pending.balanceAfter(), reason, Instant.now());
+                pending.accountNumber(), pending.amount(), pending.balanceAfter(), reason, clock.instant());
     }
 
     /**
@@ -324,7 +329,7 @@ public final class Outbox implements Subscriber, AutoCloseable {
                 sendFailures.incrementAndGet();
                 deadLetters.setAside(new DeadLetter(letter.seq(), letter.kind(), letter.messageId(), letter.to(),
                         letter.subject(), letter.time(), letter.accountNumber(), letter.amount(),
-                        letter.balanceAfter(), e.getMessage(), Instant.now()));
+                        letter.balanceAfter(), e.getMessage(), clock.instant()));
                 throw e;
             } catch (IOException e) {
                 sendFailures.incrementAndGet();

@@ -1,5 +1,6 @@
 package eventbank.server.readmodel;
 
+import eventbank.core.EpochMicros;
 import eventbank.core.Event;
 import eventbank.core.Recorded;
 import eventbank.engine.DurableEvidence;
@@ -9,7 +10,6 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
-import java.time.temporal.ChronoUnit;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.TreeMap;
@@ -242,19 +242,18 @@ public final class ReportsReadModel extends ReadModel {
         }
     }
 
-    /**
-     * The inactive-users cut-off for {@code now}: one calendar month earlier in UTC (the same
-     * day of the previous month, or its last day when it is shorter: March 31 gives February 28
-     * or 29), at the same time of day, in microseconds since the epoch.
-     */
     /** The checkpoint as durable proof of a committed seq, for recovery (see {@code DurableEvidence}). */
     public static DurableEvidence.Source evidence(Storage storage, Path dataDirectory) {
         return new ReportsCheckpoint(storage, dataDirectory)::claim;
     }
 
+    /**
+     * The inactive-users cut-off for {@code now}: one calendar month earlier in UTC (the same
+     * day of the previous month, or its last day when it is shorter: March 31 gives February 28
+     * or 29), at the same time of day, in microseconds since the epoch.
+     */
     public static long inactiveSinceMicros(Instant now) {
-        Instant cutoff = now.atOffset(ZoneOffset.UTC).minusMonths(1).toInstant();
-        return ChronoUnit.MICROS.between(Instant.EPOCH, cutoff);
+        return EpochMicros.of(now.atOffset(ZoneOffset.UTC).minusMonths(1).toInstant());
     }
 
     /** The seq of the checkpoint this model started from; 0 when it was rebuilt from the whole journal. */
