@@ -2,6 +2,7 @@ package eventbank.server.mail;
 
 import eventbank.core.EpochMicros;
 import eventbank.core.Event;
+import eventbank.core.Movements;
 import eventbank.core.Recorded;
 import eventbank.core.VerificationCodes;
 import eventbank.engine.DurableEvidence;
@@ -88,6 +89,8 @@ public final class Outbox implements Subscriber, AutoCloseable {
     /** When a mail is set aside; the server's clock. */
     private final Clock clock;
     private final Map<Long, Account> accounts = new HashMap<>();
+    /** Used on the subscription's thread only. */
+    private final Applier applier = new Applier();
     /** The mails of the batch being handed over, in seq order; at most one per event. */
     private final List<Pending> pending = new ArrayList<>();
     private final Object pause = new Object();
@@ -187,33 +190,59 @@ public final class Outbox implements Subscriber, AutoCloseable {
         if (closed) {
             throw closedBefore(checkpointSeq + 1, null);
         }
-        boolean send = recorded.seq() > checkpointSeq;
-        Instant time = EpochMicros.toInstant(recorded.timeMicros());
-        switch (recorded.event()) {
-            case Event.AccountOpened e -> {
-                accounts.put(e.accountNumber(), new Account(e.email(), e.openingBalance()));
-                if (send) {
-                    String code = codes.codeFor(e.accountNumber(), recorded.seq());
-                    pending.add(new Pending(MailTemplates.verification(settings, recorded.seq(), time,
-                            e.accountNumber(), e.email(), code), e.accountNumber(), 0, 0));
+        applier.recorded = recorded;
+        applier.send = recorded.seq() > checkpointSeq;
+        Movements.of(recorded.event(), applier);
+    }
+
+    /**
+     * Follows each account's email and balance, and makes the mail of an event after the
+     * checkpoint: the verification link for an opening, the notice of a withdrawal.
+     */
+    private final class Applier implements Movements.Sink {
+        Recorded recorded;
+        /** The event is past the checkpoint: its mail, if any, has not been sent. */
+        boolean send;
+
+        @Override
+        public void opened(Event.AccountOpened e) {
+            accounts.put(e.accountNumber(), new Account(e.email(), e.openingBalance()));
+            if (send) {
+                String code = codes.codeFor(e.accountNumber(), recorded.seq());
+                pending.add(new Pending(MailTemplates.verification(settings, recorded.seq(), time(),
+                        e.accountNumber(), e.email(), code), e.accountNumber(), 0, 0));
+            }
+        }
+
+        @Override
+        public void verified(Event.AccountVerified e) {
+            // Nothing to tell: the person just followed the link.
+        }
+
+        @Override
+        public void moved(Movements.Kind kind, long debitAccount, long creditAccount, long amount) {
+            Account from = account(debitAccount, recorded.seq());
+            Account to = creditAccount == Movements.OUTSIDE ? null : account(creditAccount, recorded.seq());
+            from.balance -= amount;
+            if (to != null) {
+                to.balance += amount;
+            }
+            switch (kind) {
+                case TRANSFER -> {
+                    // No mail for transfers.
+                }
+                case WITHDRAWAL -> {
+                    if (send) {
+                        pending.add(new Pending(MailTemplates.withdrawal(settings, recorded.seq(), time(),
+                                debitAccount, from.email, amount, from.balance), debitAccount, amount,
+                                from.balance));
+                    }
                 }
             }
-            case Event.AccountVerified e -> {
-                // Nothing to tell: the person just followed the link.
-            }
-            case Event.MoneyTransferred e -> {
-                account(e.fromAccountNumber(), recorded).balance -= e.amount();
-                account(e.toAccountNumber(), recorded).balance += e.amount();
-            }
-            case Event.MoneyWithdrawn e -> {
-                Account account = account(e.accountNumber(), recorded);
-                account.balance -= e.amount();
-                if (send) {
-                    pending.add(new Pending(MailTemplates.withdrawal(settings, recorded.seq(), time,
-                            e.accountNumber(), account.email, e.amount(), account.balance), e.accountNumber(),
-                            e.amount(), account.balance));
-                }
-            }
+        }
+
+        private Instant time() {
+            return EpochMicros.toInstant(recorded.timeMicros());
         }
     }
 
@@ -386,11 +415,10 @@ public final class Outbox implements Subscriber, AutoCloseable {
         }
     }
 
-    private Account account(long number, Recorded recorded) {
+    private Account account(long number, long seq) {
         Account account = accounts.get(number);
         if (account == null) {
-            throw new IllegalStateException("seq " + recorded.seq() + " names account " + number
-                    + ", which no earlier AccountOpened opened");
+            throw Movements.unknownAccount(number, seq);
         }
         return account;
     }

@@ -2,6 +2,7 @@ package eventbank.server.readmodel;
 
 import eventbank.core.EpochMicros;
 import eventbank.core.Event;
+import eventbank.core.Movements;
 import eventbank.core.Recorded;
 import eventbank.engine.DurableEvidence;
 import eventbank.engine.storage.Storage;
@@ -62,6 +63,8 @@ public final class ReportsReadModel extends ReadModel {
     private int accountCount;
     /** Only the subscription thread reads it: account number to index in the arrays. */
     private final Map<Long, Integer> indexByAccount = new HashMap<>();
+    /** Written by the subscription thread only. */
+    private final Applier applier = new Applier();
 
     private volatile long restoredSeq;
     private volatile String restoreProblem;
@@ -123,53 +126,60 @@ public final class ReportsReadModel extends ReadModel {
         applied.requireNext(seq);
         lock.writeLock().lock();
         try {
-            apply(seq, recorded.timeMicros(), recorded.event());
+            applier.seq = seq;
+            applier.timeMicros = recorded.timeMicros();
+            Movements.of(recorded.event(), applier);
             applied.advance(seq);
         } finally {
             lock.writeLock().unlock();
         }
     }
 
-    private void apply(long seq, long timeMicros, Event event) {
-        switch (event) {
-            case Event.AccountOpened e -> {
-                if (indexByAccount.putIfAbsent(e.accountNumber(), accountCount) != null) {
-                    throw new IllegalStateException("account " + e.accountNumber() + " opened twice, at seq " + seq);
-                }
-                if (accountCount == accountNumbers.length) {
-                    int grown = accountCount + (accountCount >> 1);
-                    accountNumbers = java.util.Arrays.copyOf(accountNumbers, grown);
-                    lastActivityMicros = java.util.Arrays.copyOf(lastActivityMicros, grown);
-                }
-                accountNumbers[accountCount] = e.accountNumber();
-                lastActivityMicros[accountCount] = NO_ACTIVITY;
-                accountCount++;
-            }
-            case Event.AccountVerified e -> existing(e.accountNumber(), seq);
-            case Event.MoneyTransferred e -> {
-                lastActivityMicros[existing(e.fromAccountNumber(), seq)] = timeMicros;
-                lastActivityMicros[existing(e.toAccountNumber(), seq)] = timeMicros;
-                moved(timeMicros, e.amount(), seq);
-            }
-            case Event.MoneyWithdrawn e -> {
-                lastActivityMicros[existing(e.accountNumber(), seq)] = timeMicros;
-                moved(timeMicros, e.amount(), seq);
-            }
-        }
-    }
+    /**
+     * Applies one event, under the write lock: a movement is activity for the accounts on both
+     * sides (not the outside) and counts once in the day's sum.
+     */
+    private final class Applier implements Movements.Sink {
+        long seq;
+        long timeMicros;
 
-    private void moved(long timeMicros, long amount, long seq) {
-        if (amount <= 0) {
-            throw new IllegalStateException("seq " + seq + " moves a non-positive amount");
+        @Override
+        public void opened(Event.AccountOpened e) {
+            if (indexByAccount.putIfAbsent(e.accountNumber(), accountCount) != null) {
+                throw new IllegalStateException("account " + e.accountNumber() + " opened twice, at seq " + seq);
+            }
+            if (accountCount == accountNumbers.length) {
+                int grown = accountCount + (accountCount >> 1);
+                accountNumbers = java.util.Arrays.copyOf(accountNumbers, grown);
+                lastActivityMicros = java.util.Arrays.copyOf(lastActivityMicros, grown);
+            }
+            accountNumbers[accountCount] = e.accountNumber();
+            lastActivityMicros[accountCount] = NO_ACTIVITY;
+            accountCount++;
         }
-        centsByDay.merge(Math.floorDiv(timeMicros, DAY_MICROS), amount, Math::addExact);
-        centsTotal = Math.addExact(centsTotal, amount);
+
+        @Override
+        public void verified(Event.AccountVerified e) {
+            existing(e.accountNumber(), seq);
+        }
+
+        @Override
+        public void moved(Movements.Kind kind, long debitAccount, long creditAccount, long amount) {
+            int from = existing(debitAccount, seq);
+            int to = creditAccount == Movements.OUTSIDE ? -1 : existing(creditAccount, seq);
+            lastActivityMicros[from] = timeMicros;
+            if (to >= 0) {
+                lastActivityMicros[to] = timeMicros;
+            }
+            centsByDay.merge(Math.floorDiv(timeMicros, DAY_MICROS), amount, Math::addExact);
+            centsTotal = Math.addExact(centsTotal, amount);
+        }
     }
 
     private int existing(long accountNumber, long seq) {
         Integer index = indexByAccount.get(accountNumber);
         if (index == null) {
-            throw new IllegalStateException("account " + accountNumber + " does not exist at seq " + seq);
+            throw Movements.unknownAccount(accountNumber, seq);
         }
         return index;
     }
