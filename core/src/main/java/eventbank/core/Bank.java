@@ -49,8 +49,7 @@ public final class Bank {
         if (timeMicros < lastTimeMicros) {
             throw new IllegalStateException("time went backwards at seq " + seq);
         }
-        applier.seq = seq;
-        Movements.of(event, applier);
+        Movements.of(seq, timeMicros, event, applier);
         lastSeq = seq;
         lastTimeMicros = timeMicros;
         idempotency.expire(timeMicros);
@@ -255,11 +254,8 @@ public final class Bank {
      * the bank as it was.
      */
     private final class Applier implements Movements.Sink {
-        /** The seq of the event being applied, for the messages of a broken log. */
-        long seq;
-
         @Override
-        public void opened(Event.AccountOpened opened) {
+        public void opened(long seq, long timeMicros, Event.AccountOpened opened) {
             long[] digest = emailDigest(opened.email());
             if (accounts.indexOf(opened.accountNumber()) >= 0 || accounts.containsEmail(digest[0], digest[1])) {
                 throw new IllegalStateException("account opened twice at seq " + seq);
@@ -269,12 +265,13 @@ public final class Bank {
         }
 
         @Override
-        public void verified(Event.AccountVerified verified) {
+        public void verified(long seq, long timeMicros, Event.AccountVerified verified) {
             accounts.setVerified(existing(verified.accountNumber(), seq));
         }
 
         @Override
-        public void moved(Movements.Kind kind, long debitAccount, long creditAccount, long amount) {
+        public void moved(long seq, long timeMicros, Movements.Kind kind, long debitAccount, long creditAccount,
+                          long amount) {
             int from = existing(debitAccount, seq);
             long fromBalance = debited(from, amount, seq);
             if (creditAccount == Movements.OUTSIDE) {

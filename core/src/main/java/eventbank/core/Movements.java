@@ -13,8 +13,9 @@ package eventbank.core;
  * account at zero, a state the log never had. The bank's invariant follows: the balances add up
  * to the opening bonuses minus what was moved to {@link #OUTSIDE}.
  *
- * <p>The sink gets primitive arguments and nothing is allocated: {@link Bank#evolve} runs
- * millions of times a second in replay and on the sequencer's thread.
+ * <p>The sink gets primitive arguments, the event's seq and time among them, and nothing is
+ * allocated: {@link Bank#evolve} runs millions of times a second in replay and on the
+ * sequencer's thread.
  */
 public final class Movements {
     /** The account on the other side of money that leaves the bank; account numbers are never 0. */
@@ -36,50 +37,79 @@ public final class Movements {
      */
     public interface Sink {
         /** An account comes into being, unverified, holding {@code opened.openingBalance()} (at least 0). */
-        void opened(Event.AccountOpened opened);
+        void opened(long seq, long timeMicros, Event.AccountOpened opened);
 
-        void verified(Event.AccountVerified verified);
+        void verified(long seq, long timeMicros, Event.AccountVerified verified);
 
         /**
          * {@code amount} cents (at least 1) leave {@code debitAccount} and reach
          * {@code creditAccount}, two different accounts. The debit is always an account of the
          * bank; the credit is {@link #OUTSIDE} when the money leaves the bank.
          */
-        void moved(Kind kind, long debitAccount, long creditAccount, long amount);
+        void moved(long seq, long timeMicros, Kind kind, long debitAccount, long creditAccount, long amount);
     }
 
     private Movements() {}
 
     /**
-     * Tells the sink what the event does to the accounts. An event that cannot be a fact of the
-     * bank (a negative opening bonus, an amount below one cent, a transfer to the account it
-     * comes from) means the log or the code is broken: an {@link IllegalStateException}, and the
-     * sink hears nothing of it.
+     * Tells the sink what the event recorded at {@code seq} and {@code timeMicros} does to the
+     * accounts. An event that cannot be a fact of the bank (a negative opening bonus, an amount
+     * below one cent, a transfer to the account it comes from) means the log or the code is
+     * broken: an {@link IllegalStateException}, and the sink hears nothing of it.
      */
-    public static void of(Event event, Sink sink) {
+    public static void of(long seq, long timeMicros, Event event, Sink sink) {
+        // Small on purpose, with one call of moved: the JIT inlines it into each caller, and with
+        // it the caller's sink (of a final class there), only while the method is small and the
+        // call is hot. The checks' messages are built elsewhere.
+        Kind kind;
+        long debitAccount;
+        long creditAccount;
+        long amount;
         switch (event) {
             case Event.AccountOpened e -> {
-                if (e.openingBalance() < 0) {
-                    throw broken("an opening bonus of " + e.openingBalance() + " cents for account "
-                            + e.accountNumber());
-                }
-                sink.opened(e);
+                sink.opened(seq, timeMicros, checked(e));
+                return;
             }
-            case Event.AccountVerified e -> sink.verified(e);
+            case Event.AccountVerified e -> {
+                sink.verified(seq, timeMicros, e);
+                return;
+            }
             case Event.MoneyTransferred e -> {
-                if (e.amount() < Limits.AMOUNT_MIN || e.fromAccountNumber() == e.toAccountNumber()) {
-                    throw broken("a transfer of " + e.amount() + " cents from account " + e.fromAccountNumber()
-                            + " to account " + e.toAccountNumber());
-                }
-                sink.moved(Kind.TRANSFER, e.fromAccountNumber(), e.toAccountNumber(), e.amount());
+                kind = Kind.TRANSFER;
+                debitAccount = e.fromAccountNumber();
+                creditAccount = e.toAccountNumber();
+                amount = amountOf(e);
             }
             case Event.MoneyWithdrawn e -> {
-                if (e.amount() < Limits.AMOUNT_MIN) {
-                    throw broken("a withdrawal of " + e.amount() + " cents from account " + e.accountNumber());
-                }
-                sink.moved(Kind.WITHDRAWAL, e.accountNumber(), OUTSIDE, e.amount());
+                kind = Kind.WITHDRAWAL;
+                debitAccount = e.accountNumber();
+                creditAccount = OUTSIDE;
+                amount = amountOf(e);
             }
         }
+        sink.moved(seq, timeMicros, kind, debitAccount, creditAccount, amount);
+    }
+
+    private static Event.AccountOpened checked(Event.AccountOpened e) {
+        if (e.openingBalance() < 0) {
+            throw broken("an opening bonus of " + e.openingBalance() + " cents for account " + e.accountNumber());
+        }
+        return e;
+    }
+
+    private static long amountOf(Event.MoneyTransferred e) {
+        if (e.amount() < Limits.AMOUNT_MIN || e.fromAccountNumber() == e.toAccountNumber()) {
+            throw broken("a transfer of " + e.amount() + " cents from account " + e.fromAccountNumber()
+                    + " to account " + e.toAccountNumber());
+        }
+        return e.amount();
+    }
+
+    private static long amountOf(Event.MoneyWithdrawn e) {
+        if (e.amount() < Limits.AMOUNT_MIN) {
+            throw broken("a withdrawal of " + e.amount() + " cents from account " + e.accountNumber());
+        }
+        return e.amount();
     }
 
     /** For a sink: the event names an account that no earlier AccountOpened opened. */

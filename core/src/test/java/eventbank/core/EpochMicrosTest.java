@@ -12,7 +12,8 @@ class EpochMicrosTest {
     @Test
     void microsecondsBecomeInstants() {
         assertThat(EpochMicros.toInstant(0)).isEqualTo(Instant.EPOCH);
-        assertThat(EpochMicros.toInstant(1_795_687_200_123_456L)).isEqualTo(Instant.parse("2026-11-26T10:00:00.123456Z"));
+        assertThat(EpochMicros.toInstant(1_795_687_200_123_456L))
+                .isEqualTo(Instant.parse("2026-11-26T10:00:00.123456Z"));
         assertThat(EpochMicros.toInstant(-1)).isEqualTo(Instant.parse("1969-12-31T23:59:59.999999Z"));
         assertThat(EpochMicros.toInstant(Long.MAX_VALUE)).isEqualTo(Instant.parse("+294247-01-10T04:00:54.775807Z"));
         assertThat(EpochMicros.toInstant(Long.MIN_VALUE)).isEqualTo(Instant.parse("-290308-12-21T19:59:05.224192Z"));

@@ -31,34 +31,40 @@ class MovementsTest {
     /** One call the sink heard. */
     private sealed interface Heard {}
 
-    private record Opened(Event.AccountOpened event) implements Heard {}
+    private record Opened(long seq, long timeMicros, Event.AccountOpened event) implements Heard {}
 
-    private record Verified(Event.AccountVerified event) implements Heard {}
+    private record Verified(long seq, long timeMicros, Event.AccountVerified event) implements Heard {}
 
-    private record Moved(Movements.Kind kind, long debitAccount, long creditAccount, long amount) implements Heard {}
+    private record Moved(long seq, long timeMicros, Movements.Kind kind, long debitAccount, long creditAccount,
+                         long amount) implements Heard {}
+
+    private static final long SEQ = 42;
+    private static final long TIME = Scenario.START_MICROS;
 
     private static final class Recording implements Movements.Sink {
         final List<Heard> heard = new ArrayList<>();
 
         @Override
-        public void opened(Event.AccountOpened opened) {
-            heard.add(new Opened(opened));
+        public void opened(long seq, long timeMicros, Event.AccountOpened opened) {
+            heard.add(new Opened(seq, timeMicros, opened));
         }
 
         @Override
-        public void verified(Event.AccountVerified verified) {
-            heard.add(new Verified(verified));
+        public void verified(long seq, long timeMicros, Event.AccountVerified verified) {
+            heard.add(new Verified(seq, timeMicros, verified));
         }
 
         @Override
-        public void moved(Movements.Kind kind, long debitAccount, long creditAccount, long amount) {
-            heard.add(new Moved(kind, debitAccount, creditAccount, amount));
+        public void moved(long seq, long timeMicros, Movements.Kind kind, long debitAccount, long creditAccount,
+                          long amount) {
+            heard.add(new Moved(seq, timeMicros, kind, debitAccount, creditAccount, amount));
         }
     }
 
+    /** What a sink hears of the event, recorded at {@link #SEQ} and {@link #TIME}. */
     private static List<Heard> heard(Event event) {
         Recording sink = new Recording();
-        Movements.of(event, sink);
+        Movements.of(SEQ, TIME, event, sink);
         return sink.heard;
     }
 
@@ -68,31 +74,31 @@ class MovementsTest {
     void anOpeningBringsTheAccountWithItsBonusAndMovesNothing() {
         Event.AccountOpened opening = opened(ALICE, "alice@example.com", key("open-alice", "fp-1"));
         assertThat(opening.openingBalance()).isEqualTo(Limits.OPENING_BALANCE_DEFAULT);
-        assertThat(heard(opening)).containsExactly(new Opened(opening));
+        assertThat(heard(opening)).containsExactly(new Opened(SEQ, TIME, opening));
     }
 
     @Test
     void anOpeningWithoutBonusIsAFactToo() {
         Event.AccountOpened opening = new Event.AccountOpened(ALICE, "alice@example.com", Scenario.PASSWORD_HASH,
                 0, null);
-        assertThat(heard(opening)).containsExactly(new Opened(opening));
+        assertThat(heard(opening)).containsExactly(new Opened(SEQ, TIME, opening));
     }
 
     @Test
     void aVerificationMovesNothing() {
-        assertThat(heard(verified(ALICE))).containsExactly(new Verified(verified(ALICE)));
+        assertThat(heard(verified(ALICE))).containsExactly(new Verified(SEQ, TIME, verified(ALICE)));
     }
 
     @Test
     void aTransferDebitsTheSenderAndCreditsTheRecipient() {
         assertThat(heard(transferred(ALICE, BOB, 250_00, key("k1", "fp-2"))))
-                .containsExactly(new Moved(Movements.Kind.TRANSFER, ALICE, BOB, 250_00));
+                .containsExactly(new Moved(SEQ, TIME, Movements.Kind.TRANSFER, ALICE, BOB, 250_00));
     }
 
     @Test
     void aWithdrawalDebitsTheAccountAndCreditsTheOutside() {
         assertThat(heard(withdrawn(BOB, 75_00)))
-                .containsExactly(new Moved(Movements.Kind.WITHDRAWAL, BOB, Movements.OUTSIDE, 75_00));
+                .containsExactly(new Moved(SEQ, TIME, Movements.Kind.WITHDRAWAL, BOB, Movements.OUTSIDE, 75_00));
         assertThat(Limits.isAccountNumber(Movements.OUTSIDE)).as("no account is the outside").isFalse();
     }
 
@@ -122,7 +128,7 @@ class MovementsTest {
     @MethodSource("impossible")
     void anEventThatCannotBeAFactIsRefusedBeforeTheSinkHearsOfIt(Event event) {
         Recording sink = new Recording();
-        assertThatIllegalStateException().isThrownBy(() -> Movements.of(event, sink))
+        assertThatIllegalStateException().isThrownBy(() -> Movements.of(SEQ, TIME, event, sink))
                 .withMessageContaining("the log or the code is broken");
         assertThat(sink.heard).isEmpty();
     }
@@ -150,7 +156,7 @@ class MovementsTest {
                 if (model.decide(command, now) instanceof Decision.Accepted accepted) {
                     for (Event event : accepted.events()) {
                         model.apply(++seq, now, event);
-                        Movements.of(event, balances);
+                        Movements.of(seq, now, event, balances);
                     }
                 }
             }
@@ -168,17 +174,18 @@ class MovementsTest {
         long movedOut;
 
         @Override
-        public void opened(Event.AccountOpened opened) {
+        public void opened(long seq, long timeMicros, Event.AccountOpened opened) {
             assertThat(byAccount.put(opened.accountNumber(), opened.openingBalance())).isNull();
         }
 
         @Override
-        public void verified(Event.AccountVerified verified) {
+        public void verified(long seq, long timeMicros, Event.AccountVerified verified) {
             assertThat(byAccount).containsKey(verified.accountNumber());
         }
 
         @Override
-        public void moved(Movements.Kind kind, long debitAccount, long creditAccount, long amount) {
+        public void moved(long seq, long timeMicros, Movements.Kind kind, long debitAccount, long creditAccount,
+                          long amount) {
             assertThat(debitAccount).isNotEqualTo(Movements.OUTSIDE).isNotEqualTo(creditAccount);
             assertThat(amount).isPositive();
             byAccount.merge(debitAccount, -amount, Long::sum);

@@ -13,7 +13,6 @@ import eventbank.engine.storage.Storage;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -89,7 +88,7 @@ public final class Outbox implements Subscriber, AutoCloseable {
     /** When a mail is set aside; the server's clock. */
     private final Clock clock;
     private final Map<Long, Account> accounts = new HashMap<>();
-    /** Used on the subscription's thread only. */
+    /** Of its exact type, so that the JIT can inline its calls in {@link Movements#of}. */
     private final Applier applier = new Applier();
     /** The mails of the batch being handed over, in seq order; at most one per event. */
     private final List<Pending> pending = new ArrayList<>();
@@ -190,9 +189,7 @@ public final class Outbox implements Subscriber, AutoCloseable {
         if (closed) {
             throw closedBefore(checkpointSeq + 1, null);
         }
-        applier.recorded = recorded;
-        applier.send = recorded.seq() > checkpointSeq;
-        Movements.of(recorded.event(), applier);
+        Movements.of(recorded.seq(), recorded.timeMicros(), recorded.event(), applier);
     }
 
     /**
@@ -200,29 +197,27 @@ public final class Outbox implements Subscriber, AutoCloseable {
      * checkpoint: the verification link for an opening, the notice of a withdrawal.
      */
     private final class Applier implements Movements.Sink {
-        Recorded recorded;
-        /** The event is past the checkpoint: its mail, if any, has not been sent. */
-        boolean send;
-
         @Override
-        public void opened(Event.AccountOpened e) {
+        public void opened(long seq, long timeMicros, Event.AccountOpened e) {
             accounts.put(e.accountNumber(), new Account(e.email(), e.openingBalance()));
-            if (send) {
-                String code = codes.codeFor(e.accountNumber(), recorded.seq());
-                pending.add(new Pending(MailTemplates.verification(settings, recorded.seq(), time(),
-                        e.accountNumber(), e.email(), code), e.accountNumber(), 0, 0));
+            if (seq > checkpointSeq) {
+                String code = codes.codeFor(e.accountNumber(), seq);
+                OutgoingMail mail = MailTemplates.verification(settings, seq, EpochMicros.toInstant(timeMicros),
+                        e.accountNumber(), e.email(), code);
+                pending.add(new Pending(mail, e.accountNumber(), 0, 0));
             }
         }
 
         @Override
-        public void verified(Event.AccountVerified e) {
+        public void verified(long seq, long timeMicros, Event.AccountVerified e) {
             // Nothing to tell: the person just followed the link.
         }
 
         @Override
-        public void moved(Movements.Kind kind, long debitAccount, long creditAccount, long amount) {
-            Account from = account(debitAccount, recorded.seq());
-            Account to = creditAccount == Movements.OUTSIDE ? null : account(creditAccount, recorded.seq());
+        public void moved(long seq, long timeMicros, Movements.Kind kind, long debitAccount,
+                          long creditAccount, long amount) {
+            Account from = account(debitAccount, seq);
+            Account to = creditAccount == Movements.OUTSIDE ? null : account(creditAccount, seq);
             from.balance -= amount;
             if (to != null) {
                 to.balance += amount;
@@ -232,17 +227,13 @@ public final class Outbox implements Subscriber, AutoCloseable {
                     // No mail for transfers.
                 }
                 case WITHDRAWAL -> {
-                    if (send) {
-                        pending.add(new Pending(MailTemplates.withdrawal(settings, recorded.seq(), time(),
-                                debitAccount, from.email, amount, from.balance), debitAccount, amount,
-                                from.balance));
+                    if (seq > checkpointSeq) {
+                        OutgoingMail mail = MailTemplates.withdrawal(settings, seq, EpochMicros.toInstant(timeMicros),
+                                debitAccount, from.email, amount, from.balance);
+                        pending.add(new Pending(mail, debitAccount, amount, from.balance));
                     }
                 }
             }
-        }
-
-        private Instant time() {
-            return EpochMicros.toInstant(recorded.timeMicros());
         }
     }
 

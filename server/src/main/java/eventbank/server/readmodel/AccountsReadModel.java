@@ -75,7 +75,7 @@ public final class AccountsReadModel extends ReadModel {
     /** Guarded by {@link #lock}, like every change to the maps. */
     private long openedTotal;
     private long withdrawnTotal;
-    /** Written by the subscription thread only. */
+    /** Of its exact type, so that the JIT can inline its calls in {@link Movements#of}. */
     private final Applier applier = new Applier();
 
     @Override
@@ -88,9 +88,7 @@ public final class AccountsReadModel extends ReadModel {
         applied.requireNext(recorded.seq());
         lock.writeLock().lock();
         try {
-            applier.seq = recorded.seq();
-            applier.timeMicros = recorded.timeMicros();
-            Movements.of(recorded.event(), applier);
+            Movements.of(recorded.seq(), recorded.timeMicros(), recorded.event(), applier);
             applied.advance(recorded.seq());
         } finally {
             lock.writeLock().unlock();
@@ -99,11 +97,8 @@ public final class AccountsReadModel extends ReadModel {
 
     /** Applies one event, under the write lock; both accounts of a movement are found before either changes. */
     private final class Applier implements Movements.Sink {
-        long seq;
-        long timeMicros;
-
         @Override
-        public void opened(Event.AccountOpened e) {
+        public void opened(long seq, long timeMicros, Event.AccountOpened e) {
             AccountView opened = new AccountView(e.accountNumber(), e.email(), e.passwordHash(), false,
                     e.openingBalance(), seq, timeMicros, AccountView.NO_ACTIVITY);
             if (byNumber.putIfAbsent(e.accountNumber(), new Slot(opened)) != null) {
@@ -117,13 +112,14 @@ public final class AccountsReadModel extends ReadModel {
         }
 
         @Override
-        public void verified(Event.AccountVerified e) {
+        public void verified(long seq, long timeMicros, Event.AccountVerified e) {
             Slot account = existing(e.accountNumber(), seq);
             account.view = account.view.verifiedNow();
         }
 
         @Override
-        public void moved(Movements.Kind kind, long debitAccount, long creditAccount, long amount) {
+        public void moved(long seq, long timeMicros, Movements.Kind kind, long debitAccount,
+                          long creditAccount, long amount) {
             Slot from = existing(debitAccount, seq);
             Slot to = creditAccount == Movements.OUTSIDE ? null : existing(creditAccount, seq);
             from.view = from.view.moved(from.view.balance() - amount, timeMicros);

@@ -51,7 +51,7 @@ public final class OperationsReadModel extends ReadModel {
     /** Oldest first; seq order is time order, since the sequencer's clock never goes back. */
     private final ArrayDeque<Operation> byAge = new ArrayDeque<>();
     private final Balances balances = new Balances();
-    /** Written by the subscription thread only. */
+    /** The subscription thread's only; of its exact type, so that the JIT can inline its calls. */
     private final Applier applier = new Applier();
 
     /** With the default window of 24 hours, {@link Limits#IDEMPOTENCY_WINDOW_MICROS_DEFAULT}. */
@@ -77,11 +77,9 @@ public final class OperationsReadModel extends ReadModel {
         long seq = recorded.seq();
         applied.requireNext(seq);
         Idempotency idempotency = Event.idempotencyOf(recorded.event());
-        applier.seq = seq;
-        applier.timeMicros = recorded.timeMicros();
         applier.key = idempotency == null ? null : idempotency.key();
         applier.operation = null;
-        Movements.of(recorded.event(), applier);
+        Movements.of(seq, recorded.timeMicros(), recorded.event(), applier);
         expire(recorded.timeMicros());
         Operation operation = applier.operation;
         if (operation != null) {
@@ -98,15 +96,13 @@ public final class OperationsReadModel extends ReadModel {
      * after the movement.
      */
     private final class Applier implements Movements.Sink {
-        long seq;
-        long timeMicros;
         /** The event's idempotency key, or null. */
         String key;
         /** The operation made for the event, or null. */
         Operation operation;
 
         @Override
-        public void opened(Event.AccountOpened e) {
+        public void opened(long seq, long timeMicros, Event.AccountOpened e) {
             if (balances.contains(e.accountNumber())) {
                 throw new IllegalStateException("account " + e.accountNumber() + " opened twice, at seq " + seq);
             }
@@ -117,15 +113,16 @@ public final class OperationsReadModel extends ReadModel {
         }
 
         @Override
-        public void verified(Event.AccountVerified e) {
+        public void verified(long seq, long timeMicros, Event.AccountVerified e) {
             // No balance changes, and a verification takes no key.
         }
 
         @Override
-        public void moved(Movements.Kind kind, long debitAccount, long creditAccount, long amount) {
-            long from = balanceOf(debitAccount) - amount;
+        public void moved(long seq, long timeMicros, Movements.Kind kind, long debitAccount,
+                          long creditAccount, long amount) {
+            long from = balanceOf(debitAccount, seq) - amount;
             if (creditAccount != Movements.OUTSIDE) {
-                balances.put(creditAccount, Math.addExact(balanceOf(creditAccount), amount));
+                balances.put(creditAccount, Math.addExact(balanceOf(creditAccount, seq), amount));
             }
             balances.put(debitAccount, from);
             if (key != null) {
@@ -137,7 +134,7 @@ public final class OperationsReadModel extends ReadModel {
             }
         }
 
-        private long balanceOf(long accountNumber) {
+        private long balanceOf(long accountNumber, long seq) {
             if (!balances.contains(accountNumber)) {
                 throw Movements.unknownAccount(accountNumber, seq);
             }

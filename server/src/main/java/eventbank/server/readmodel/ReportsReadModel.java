@@ -63,7 +63,7 @@ public final class ReportsReadModel extends ReadModel {
     private int accountCount;
     /** Only the subscription thread reads it: account number to index in the arrays. */
     private final Map<Long, Integer> indexByAccount = new HashMap<>();
-    /** Written by the subscription thread only. */
+    /** Of its exact type, so that the JIT can inline its calls in {@link Movements#of}. */
     private final Applier applier = new Applier();
 
     private volatile long restoredSeq;
@@ -126,9 +126,7 @@ public final class ReportsReadModel extends ReadModel {
         applied.requireNext(seq);
         lock.writeLock().lock();
         try {
-            applier.seq = seq;
-            applier.timeMicros = recorded.timeMicros();
-            Movements.of(recorded.event(), applier);
+            Movements.of(seq, recorded.timeMicros(), recorded.event(), applier);
             applied.advance(seq);
         } finally {
             lock.writeLock().unlock();
@@ -140,11 +138,8 @@ public final class ReportsReadModel extends ReadModel {
      * sides (not the outside) and counts once in the day's sum.
      */
     private final class Applier implements Movements.Sink {
-        long seq;
-        long timeMicros;
-
         @Override
-        public void opened(Event.AccountOpened e) {
+        public void opened(long seq, long timeMicros, Event.AccountOpened e) {
             if (indexByAccount.putIfAbsent(e.accountNumber(), accountCount) != null) {
                 throw new IllegalStateException("account " + e.accountNumber() + " opened twice, at seq " + seq);
             }
@@ -159,12 +154,13 @@ public final class ReportsReadModel extends ReadModel {
         }
 
         @Override
-        public void verified(Event.AccountVerified e) {
+        public void verified(long seq, long timeMicros, Event.AccountVerified e) {
             existing(e.accountNumber(), seq);
         }
 
         @Override
-        public void moved(Movements.Kind kind, long debitAccount, long creditAccount, long amount) {
+        public void moved(long seq, long timeMicros, Movements.Kind kind, long debitAccount,
+                          long creditAccount, long amount) {
             int from = existing(debitAccount, seq);
             int to = creditAccount == Movements.OUTSIDE ? -1 : existing(creditAccount, seq);
             lastActivityMicros[from] = timeMicros;

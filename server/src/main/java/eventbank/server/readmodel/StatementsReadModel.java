@@ -112,7 +112,7 @@ public final class StatementsReadModel extends ReadModel {
     }
 
     private final ConcurrentHashMap<Long, Statement> statements = new ConcurrentHashMap<>();
-    /** Written by the subscription thread only. */
+    /** Of its exact type, so that the JIT can inline its calls in {@link Movements#of}. */
     private final Applier applier = new Applier();
 
     @Override
@@ -123,19 +123,14 @@ public final class StatementsReadModel extends ReadModel {
     @Override
     public void onEvent(Recorded recorded) {
         applied.requireNext(recorded.seq());
-        applier.seq = recorded.seq();
-        applier.timeMicros = recorded.timeMicros();
-        Movements.of(recorded.event(), applier);
+        Movements.of(recorded.seq(), recorded.timeMicros(), recorded.event(), applier);
         applied.advance(recorded.seq());
     }
 
     /** Applies one event: an entry for each account a movement debits or credits, but the outside. */
     private final class Applier implements Movements.Sink {
-        long seq;
-        long timeMicros;
-
         @Override
-        public void opened(Event.AccountOpened e) {
+        public void opened(long seq, long timeMicros, Event.AccountOpened e) {
             Statement opened = new Statement(e.openingBalance(), seq, timeMicros);
             if (statements.putIfAbsent(e.accountNumber(), opened) != null) {
                 throw new IllegalStateException("account " + e.accountNumber() + " opened twice, at seq " + seq);
@@ -143,7 +138,7 @@ public final class StatementsReadModel extends ReadModel {
         }
 
         @Override
-        public void verified(Event.AccountVerified e) {
+        public void verified(long seq, long timeMicros, Event.AccountVerified e) {
             Statement statement = existing(e.accountNumber(), seq);
             if (statement.verifiedSeq != 0) {
                 throw new IllegalStateException("account " + e.accountNumber() + " verified twice, at seq " + seq);
@@ -154,7 +149,8 @@ public final class StatementsReadModel extends ReadModel {
 
         /** Amounts are recovered from consecutive balances: {@link Movements#of} saw that they are positive. */
         @Override
-        public void moved(Movements.Kind kind, long debitAccount, long creditAccount, long amount) {
+        public void moved(long seq, long timeMicros, Movements.Kind kind, long debitAccount,
+                          long creditAccount, long amount) {
             Statement from = existing(debitAccount, seq);
             switch (kind) {
                 case TRANSFER -> {
