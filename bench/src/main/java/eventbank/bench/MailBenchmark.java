@@ -16,6 +16,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -108,7 +109,8 @@ public final class MailBenchmark {
             EngineConfig config = EngineConfig.builder(directory).serverKey(Fixtures.SERVER_KEY).build();
             try (Engine engine = Engine.start(config);
                  SmtpMailTransport transport = transport(port);
-                 Outbox outbox = Outbox.of(engine, transport, OutboxSettings.of("http://localhost:8080", FROM))) {
+                 Outbox outbox = Outbox.of(engine, transport, OutboxSettings.of("http://localhost:8080", FROM),
+                         Clock.systemUTC())) {
                 if (notices) {
                     withdrawOneCentEach(engine, count);
                 }
@@ -171,7 +173,8 @@ public final class MailBenchmark {
             EngineConfig config = EngineConfig.builder(directory).serverKey(Fixtures.SERVER_KEY).build();
             Engine engine = Engine.start(config);
             SmtpMailTransport transport = transport(port);
-            Outbox outbox = Outbox.of(engine, transport, OutboxSettings.of("http://localhost:8080", FROM));
+            Outbox outbox = Outbox.of(engine, transport, OutboxSettings.of("http://localhost:8080", FROM),
+                    Clock.systemUTC());
             try {
                 engine.subscribe(outbox);
                 if (stalledServer) {

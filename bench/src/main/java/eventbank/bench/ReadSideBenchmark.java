@@ -1,6 +1,7 @@
 package eventbank.bench;
 
 import eventbank.core.Bank;
+import eventbank.core.EpochMicros;
 import eventbank.core.Event;
 import eventbank.core.Limits;
 import eventbank.core.Recorded;
@@ -140,7 +141,7 @@ public final class ReadSideBenchmark {
         }
         long start = System.nanoTime();
         long atTime = new TimeTravel(new FileStorage(), data, WINDOW)
-                .seqAtTime(Instant.EPOCH.plusNanos((Fixtures.EPOCH_MICROS + lastSeq / 2) * 1_000));
+                .seqAtTime(EpochMicros.toInstant(Fixtures.EPOCH_MICROS + lastSeq / 2));
         long seqAtTimeMicros = (System.nanoTime() - start) / 1_000;
         millis.sort(null);
         System.out.printf("time travel (%s): %d random seqs x %d rounds: median %d ms, p90 %d ms, max %d ms; "
@@ -169,7 +170,7 @@ public final class ReadSideBenchmark {
     private static void reports(Path data, int runs) throws IOException {
         int accounts = 1_000_000;
         long movements = 9_000_000;
-        long base = Instant.parse("2024-01-01T00:00:00Z").getEpochSecond() * 1_000_000L;
+        long base = EpochMicros.of(Instant.parse("2024-01-01T00:00:00Z"));
         long step = 10_000_000L;
         ReportsReadModel model = new ReportsReadModel(new FileStorage(), data, () -> 0, Long.MAX_VALUE);
         model.start();
@@ -191,8 +192,8 @@ public final class ReadSideBenchmark {
         double applySeconds = (System.nanoTime() - start) / 1e9;
         long end = base + seq * step;
         System.out.printf("reports: %,d events applied in %.1f s (%,.0f events/s), history from 2024-01-01 to %s%n",
-                seq, applySeconds, seq / applySeconds, Instant.ofEpochSecond(end / 1_000_000));
-        Instant now = Instant.ofEpochSecond(end / 1_000_000);
+                seq, applySeconds, seq / applySeconds, EpochMicros.toInstant(end));
+        Instant now = EpochMicros.toInstant(end);
         LocalDate day = LocalDate.of(2025, 6, 15);
         query("sum_transactions (all time)", runs, model::sumAllTime);
         LocalDate year = LocalDate.of(2025, 1, 1);

@@ -1,6 +1,7 @@
 package eventbank.engine;
 
 import eventbank.core.BankCommandPolicy;
+import eventbank.core.EpochMicros;
 import eventbank.core.Limits;
 import eventbank.engine.journal.EventCodec;
 import eventbank.engine.recovery.DurableEvidence;
@@ -9,17 +10,17 @@ import eventbank.engine.storage.Storage;
 import eventbank.engine.write.SequencerLimits;
 import java.nio.file.Path;
 import java.security.SecureRandom;
-import java.time.Instant;
-import java.time.temporal.ChronoUnit;
+import java.time.Clock;
 import java.util.List;
 import java.util.function.LongSupplier;
 
 /**
- * Everything the engine is started with. {@link #defaults(Path)} is what a real server uses;
- * {@link #builder(Path)} starts from it, and tests replace the storage, the clock, the random
- * source and the snapshot interval.
+ * Everything the engine is started with. {@link #defaults(Path)} is what a real server uses,
+ * with the system's clock; {@link #builder(Path)} starts from it, and the server sets its own
+ * clock while tests replace the storage, the clock, the random source and the snapshot interval.
  *
  * @param serverKey                 the server's secret, or null to load (or create) {@code data/server.key}
+ * @param clockMicros               the sequencer stamps events with this time ({@link EpochMicros})
  * @param lockDataDirectory         take the exclusive lock on the data directory (real files only)
  * @param segmentBytesMax           a journal segment is closed once it would grow past this
  * @param snapshotEveryEvents       the snapshotter writes a snapshot after this many events; 0 = never
@@ -66,7 +67,7 @@ public record EngineConfig(Path dataDirectory, Storage storage, byte[] serverKey
         return new EngineConfig(dataDirectory, new FileStorage(), null, true, SEGMENT_BYTES_MAX_DEFAULT,
                 SNAPSHOT_EVERY_EVENTS_DEFAULT, SNAPSHOTS_NEWEST_KEPT_DEFAULT, SNAPSHOT_HISTORY_SPAN_EVENTS_DEFAULT,
                 Limits.IDEMPOTENCY_WINDOW_MICROS_DEFAULT, SequencerLimits.DEFAULT,
-                EngineConfig::wallClockMicros, () -> BankCommandPolicy.randomAccountNumber(random), List.of(),
+                clockMicrosOf(Clock.systemUTC()), () -> BankCommandPolicy.randomAccountNumber(random), List.of(),
                 HIGH_WATER_INTERVAL_MILLIS_DEFAULT);
     }
 
@@ -172,6 +173,11 @@ public record EngineConfig(Path dataDirectory, Storage storage, byte[] serverKey
             return this;
         }
 
+        /** The clock the rest of the server reads too. */
+        public Builder clock(Clock clock) {
+            return clock(clockMicrosOf(clock));
+        }
+
         public Builder accountNumbers(LongSupplier numbers) {
             this.accountNumbers = numbers;
             return this;
@@ -195,7 +201,7 @@ public record EngineConfig(Path dataDirectory, Storage storage, byte[] serverKey
         }
     }
 
-    public static long wallClockMicros() {
-        return ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now());
+    private static LongSupplier clockMicrosOf(Clock clock) {
+        return () -> EpochMicros.of(clock.instant());
     }
 }

@@ -2,6 +2,7 @@ package eventbank.engine;
 
 import eventbank.core.Bank;
 import eventbank.core.Command;
+import eventbank.core.EpochMicros;
 import eventbank.core.HmacVerificationCodes;
 import eventbank.core.Limits;
 import eventbank.core.Recorded;
@@ -143,7 +144,7 @@ class TimeTravelTest {
             assertThat(travel.seqAtTimeMicros(instant)).as("%s: seq at %d", where, instant).isEqualTo(expected);
         }
         // Instants with nanoseconds round down to the event's microsecond.
-        Instant exact = Instant.EPOCH.plusNanos(Math.multiplyExact(first, 1_000L));
+        Instant exact = EpochMicros.toInstant(first);
         assertThat(travel.seqAtTime(exact.plusNanos(999))).isEqualTo(travel.seqAtTimeMicros(first));
         assertThat(travel.seqAtTime(exact.minusNanos(1))).isEqualTo(travel.seqAtTimeMicros(first - 1));
         assertThat(travel.seqAtTime(Instant.MAX)).isEqualTo(events.size());

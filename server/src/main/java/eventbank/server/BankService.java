@@ -47,14 +47,17 @@ public final class BankService implements ServeCommand.Running {
 
     /**
      * Starts the bank on {@code config}, listening on {@code port} (0: any free port; the
-     * configuration's own http.port is at least 1). The file mail transport prints
-     * verification links to {@code console}.
+     * configuration's own http.port is at least 1), on the system's clock in UTC. The file mail
+     * transport prints verification links to {@code console}.
      */
     public static BankService start(Config config, String host, int port, PrintStream console) throws IOException {
         return start(config, host, port, console, Clock.systemUTC());
     }
 
-    /** With the clock that rate limits, tokens and resent mails read (tests fix it). */
+    /**
+     * With the one clock everything reads: the engine stamps events with it; rate limits, tokens,
+     * key expiry, reports and mails read it (tests fix it or move it).
+     */
     public static BankService start(Config config, String host, int port, PrintStream console, Clock clock)
             throws IOException {
         return start(config, config.engineConfig(), host, port, console, clock);
@@ -63,7 +66,7 @@ public final class BankService implements ServeCommand.Running {
     /** With {@code engineConfig} for the engine instead of {@code config}'s own (the testkit's faults). */
     public static BankService start(Config config, EngineConfig engineConfig, String host, int port,
                                     PrintStream console, Clock clock) throws IOException {
-        Engine engine = Engine.start(engineConfig);
+        Engine engine = Engine.start(engineConfig.toBuilder().clock(clock).build());
         MailTransport transport = null;
         Outbox outbox = null;
         VerificationResender resender = null;
@@ -78,7 +81,7 @@ public final class BankService implements ServeCommand.Running {
             transport = transportOf(config, engine, console);
             OutboxSettings mail = OutboxSettings.of(config.http().publicUrl().toString(), config.mail().from())
                     .withBackoffMax(config.mail().retryBackoffMax().toMillis());
-            outbox = Outbox.of(engine, transport, mail);
+            outbox = Outbox.of(engine, transport, mail, clock);
             engine.subscribe(outbox);
             resender = new VerificationResender(transport, mail, engine.verificationCodes(), clock);
             BankServer server = new BankServer(engine, readModels, outbox, resender, config, clock).start(host, port);

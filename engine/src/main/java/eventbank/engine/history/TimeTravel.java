@@ -1,6 +1,7 @@
 package eventbank.engine.history;
 
 import eventbank.core.Bank;
+import eventbank.core.EpochMicros;
 import eventbank.core.Recorded;
 import eventbank.engine.journal.EventCodec;
 import eventbank.engine.journal.JournalCorruptException;
@@ -157,7 +158,7 @@ public final class TimeTravel {
      * "as it was at" that instant.
      */
     public long seqAtTime(Instant instant) throws IOException {
-        return seqAtTimeMicros(floorMicros(instant));
+        return seqAtTimeMicros(EpochMicros.of(instant));
     }
 
     /** {@link #seqAtTime} for a time in microseconds since the epoch. */
@@ -250,14 +251,5 @@ public final class TimeTravel {
     private List<Long> segmentFirstSeqs() throws IOException {
         return storage.list(journalDirectory).stream().map(JournalFormat::firstSeqOf).filter(first -> first > 0)
                 .sorted().toList();
-    }
-
-    /** An instant as whole microseconds since the epoch, rounded down; clamped far from the epoch. */
-    static long floorMicros(Instant instant) {
-        try {
-            return Math.addExact(Math.multiplyExact(instant.getEpochSecond(), 1_000_000L), instant.getNano() / 1_000);
-        } catch (ArithmeticException e) {
-            return instant.getEpochSecond() > 0 ? Long.MAX_VALUE : Long.MIN_VALUE;
-        }
     }
 }

@@ -1,5 +1,6 @@
 package eventbank.server.cli;
 
+import eventbank.core.EpochMicros;
 import eventbank.core.Event;
 import eventbank.engine.journal.JournalFormat;
 import eventbank.engine.journal.JournalReader;
@@ -143,9 +144,9 @@ final class EventsCommand implements Callable<Integer> {
         long after = afterSeq == null ? 0 : parse("--after-seq", () -> EventFilter.parseSeq(afterSeq));
         long until = untilSeq == null ? Long.MAX_VALUE : parse("--until-seq", () -> EventFilter.parseSeq(untilSeq));
         long fromMicros = from == null ? Long.MIN_VALUE
-                : parse("--from", () -> EventFilter.ceilMicros(EventFilter.parseInstant(from)));
+                : parse("--from", () -> EpochMicros.ceilingOf(EventFilter.parseInstant(from)));
         long toMicros = to == null ? Long.MAX_VALUE
-                : parse("--to", () -> EventFilter.ceilMicros(EventFilter.parseInstant(to)));
+                : parse("--to", () -> EpochMicros.ceilingOf(EventFilter.parseInstant(to)));
         if (until < after) {
             throw usage("--until-seq " + until + " is before --after-seq " + after + ": no event can match");
         }

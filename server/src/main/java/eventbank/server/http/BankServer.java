@@ -146,7 +146,7 @@ public final class BankServer implements AutoCloseable {
     /**
      * @param outbox   the mail outbox, for /metrics and its dead letters
      * @param resender sends verification links again ({@code POST /api/verify/resend})
-     * @param clock    what rate limits, login throttles, tokens and reports read (tests fix it)
+     * @param clock    the server's one clock, which the engine, the outbox and the resender read too
      */
     public BankServer(Engine engine, ReadModels readModels, Outbox outbox, VerificationResender resender,
                       Config config, Clock clock) {
@@ -331,7 +331,7 @@ public final class BankServer implements AutoCloseable {
                 new LoginController(tokens, readModels.accounts(), waits, passwords, new LoginThrottle(clock)),
                 new MoneyController(authenticator, idempotencyKeys, submitter, outcomes, waits, readModels.accounts(),
                         limiters.moneyCommandsPerAccount()),
-                new OperationsController(authenticator, readModels.operations(), waits),
+                new OperationsController(authenticator, readModels.operations(), waits, clock),
                 new AdminController(authenticator, engine),
                 new ReportsController(authenticator, readModels.reports(), waits, clock),
                 new ExplorerController(authenticator, engine, readModels.statements(), waits),

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.StreamWriteFeature;
 import eventbank.core.Bank;
+import eventbank.core.EpochMicros;
 import eventbank.core.Event;
 import eventbank.core.Recorded;
 import eventbank.engine.Engine;
@@ -151,8 +152,8 @@ final class ExplorerController {
                 account == null ? EventFilter.ANY_ACCOUNT : parse("account", () -> EventFilter.parseAccount(account)),
                 after == null ? 0 : parse("after_seq", () -> EventFilter.parseSeq(after)),
                 until == null ? Long.MAX_VALUE : parse("until_seq", () -> EventFilter.parseSeq(until)),
-                from == null ? Long.MIN_VALUE : parse("from", () -> EventFilter.ceilMicros(EventFilter.parseInstant(from))),
-                to == null ? Long.MAX_VALUE : parse("to", () -> EventFilter.ceilMicros(EventFilter.parseInstant(to)))));
+                from == null ? Long.MIN_VALUE : parse("from", () -> EpochMicros.ceilingOf(EventFilter.parseInstant(from))),
+                to == null ? Long.MAX_VALUE : parse("to", () -> EpochMicros.ceilingOf(EventFilter.parseInstant(to)))));
     }
 
     private static <T> T parse(String parameter, Supplier<T> parser) {

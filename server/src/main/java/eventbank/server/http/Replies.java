@@ -1,8 +1,8 @@
 package eventbank.server.http;
 
+import eventbank.core.EpochMicros;
 import eventbank.server.readmodel.Operation;
 import io.javalin.http.Context;
-import java.time.Instant;
 import java.util.List;
 
 /**
@@ -129,7 +129,6 @@ final class Replies {
 
     /** An instant in microseconds since the epoch as the replies write it, ISO-8601 in UTC. */
     static String time(long micros) {
-        return Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1000L)
-                .toString();
+        return EpochMicros.toInstant(micros).toString();
     }
 }

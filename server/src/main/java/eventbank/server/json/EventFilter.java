@@ -125,20 +125,6 @@ public record EventFilter(Set<Class<? extends Event>> types, long account, long 
         }
     }
 
-    /**
-     * The first whole microsecond at or after an instant, saturating far outside the clock's
-     * range. Both bounds use it: an event at {@code t} is at or after {@code from} exactly when
-     * {@code t >= ceil(from)}, and before {@code to} exactly when {@code t < ceil(to)}.
-     */
-    public static long ceilMicros(Instant instant) {
-        try {
-            long micros = Math.multiplyExact(instant.getEpochSecond(), 1_000_000L);
-            return Math.addExact(micros, (instant.getNano() + 999) / 1_000);
-        } catch (ArithmeticException e) {
-            return instant.getEpochSecond() < 0 ? Long.MIN_VALUE : Long.MAX_VALUE;
-        }
-    }
-
     @SuppressWarnings("unchecked")
     private static Map<String, Class<? extends Event>> typesByName() {
         return Arrays.stream(Event.class.getPermittedSubclasses())

@@ -3,6 +3,7 @@ package eventbank.server.json;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.StreamWriteFeature;
+import eventbank.core.EpochMicros;
 import eventbank.core.Event;
 import eventbank.core.Idempotency;
 import eventbank.core.Recorded;
@@ -119,9 +120,7 @@ public final class EventLines implements Closeable, Flushable {
      * costs several times more per event, and a full log goes through here.
      */
     public static String formatTime(long timeMicros) {
-        long seconds = Math.floorDiv(timeMicros, 1_000_000L);
-        int micros = (int) Math.floorMod(timeMicros, 1_000_000L);
-        LocalDateTime time = LocalDateTime.ofEpochSecond(seconds, 0, ZoneOffset.UTC);
+        LocalDateTime time = LocalDateTime.ofInstant(EpochMicros.toInstant(timeMicros), ZoneOffset.UTC);
         StringBuilder text = new StringBuilder(27);
         digits(text, time.getYear(), 4).append('-');
         digits(text, time.getMonthValue(), 2).append('-');
@@ -129,7 +128,7 @@ public final class EventLines implements Closeable, Flushable {
         digits(text, time.getHour(), 2).append(':');
         digits(text, time.getMinute(), 2).append(':');
         digits(text, time.getSecond(), 2).append('.');
-        digits(text, micros, 6).append('Z');
+        digits(text, time.getNano() / 1_000, 6).append('Z');
         return text.toString();
     }
 

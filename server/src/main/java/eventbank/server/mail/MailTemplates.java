@@ -1,9 +1,9 @@
 package eventbank.server.mail;
 
+import eventbank.core.EpochMicros;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.Locale;
 
 /**
@@ -30,7 +30,7 @@ final class MailTemplates {
                                            long accountNumber, String email, String code) {
         OutgoingMail.Kind kind = OutgoingMail.Kind.VERIFICATION_RESENT;
         String id = messageId(openedSeq, kind, accountNumber, settings.messageIdDomain());
-        long micros = ChronoUnit.MICROS.between(Instant.EPOCH, time);
+        long micros = EpochMicros.of(time);
         String unique = id.substring(0, id.indexOf('@')) + "." + micros + id.substring(id.indexOf('@'));
         return verification(settings, openedSeq, kind, unique, time, accountNumber, email, code);
     }

@@ -1,6 +1,8 @@
 package eventbank.server.mail;
 
+import eventbank.core.EpochMicros;
 import eventbank.core.Event;
+import eventbank.core.Movements;
 import eventbank.core.Recorded;
 import eventbank.core.VerificationCodes;
 import eventbank.engine.recovery.DurableEvidence;
@@ -10,8 +12,7 @@ import eventbank.engine.subscription.SubscriberClosedException;
 import eventbank.engine.storage.Storage;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.time.Instant;
-import java.time.temporal.ChronoUnit;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -84,7 +85,11 @@ public final class Outbox implements Subscriber, AutoCloseable {
     private final OutboxCheckpoint checkpoint;
     private final DeadLetters deadLetters;
     private final LongSupplier committedSeq;
+    /** When a mail is set aside; the server's clock. */
+    private final Clock clock;
     private final Map<Long, Account> accounts = new HashMap<>();
+    /** Of its exact type, so that the JIT can inline its calls in {@link Movements#of}. */
+    private final Applier applier = new Applier();
     /** The mails of the batch being handed over, in seq order; at most one per event. */
     private final List<Pending> pending = new ArrayList<>();
     private final Object pause = new Object();
@@ -101,9 +106,10 @@ public final class Outbox implements Subscriber, AutoCloseable {
     /**
      * @param directory    the outbox directory ({@code data/outbox}), where the checkpoint lives
      * @param committedSeq the journal's head, to refuse a checkpoint past it
+     * @param clock        the server's clock, for when a mail was set aside
      */
     public Outbox(Path directory, Storage storage, VerificationCodes codes, MailTransport transport,
-                  OutboxSettings settings, LongSupplier committedSeq) {
+                  OutboxSettings settings, LongSupplier committedSeq, Clock clock) {
         this.checkpoint = new OutboxCheckpoint(Objects.requireNonNull(storage, "storage"),
                 Objects.requireNonNull(directory, "directory"));
         this.deadLetters = new DeadLetters(storage, directory);
@@ -111,12 +117,13 @@ public final class Outbox implements Subscriber, AutoCloseable {
         this.transport = Objects.requireNonNull(transport, "transport");
         this.settings = Objects.requireNonNull(settings, "settings");
         this.committedSeq = Objects.requireNonNull(committedSeq, "committedSeq");
+        this.clock = Objects.requireNonNull(clock, "clock");
     }
 
     /** An outbox for this engine's data directory, storage and server key; subscribe it next. */
-    public static Outbox of(Engine engine, MailTransport transport, OutboxSettings settings) {
+    public static Outbox of(Engine engine, MailTransport transport, OutboxSettings settings, Clock clock) {
         return new Outbox(directoryOf(engine.config().dataDirectory()), engine.config().storage(),
-                engine.verificationCodes(), transport, settings, engine::committedSeq);
+                engine.verificationCodes(), transport, settings, engine::committedSeq, clock);
     }
 
     /**
@@ -182,31 +189,49 @@ public final class Outbox implements Subscriber, AutoCloseable {
         if (closed) {
             throw closedBefore(checkpointSeq + 1, null);
         }
-        boolean send = recorded.seq() > checkpointSeq;
-        Instant time = Instant.EPOCH.plus(recorded.timeMicros(), ChronoUnit.MICROS);
-        switch (recorded.event()) {
-            case Event.AccountOpened e -> {
-                accounts.put(e.accountNumber(), new Account(e.email(), e.openingBalance()));
-                if (send) {
-                    String code = codes.codeFor(e.accountNumber(), recorded.seq());
-                    pending.add(new Pending(MailTemplates.verification(settings, recorded.seq(), time,
-                            e.accountNumber(), e.email(), code), e.accountNumber(), 0, 0));
+        Movements.of(recorded.seq(), recorded.timeMicros(), recorded.event(), applier);
+    }
+
+    /**
+     * Follows each account's email and balance, and makes the mail of an event after the
+     * checkpoint: the verification link for an opening, the notice of a withdrawal.
+     */
+    private final class Applier implements Movements.Sink {
+        @Override
+        public void opened(long seq, long timeMicros, Event.AccountOpened e) {
+            accounts.put(e.accountNumber(), new Account(e.email(), e.openingBalance()));
+            if (seq > checkpointSeq) {
+                String code = codes.codeFor(e.accountNumber(), seq);
+                OutgoingMail mail = MailTemplates.verification(settings, seq, EpochMicros.toInstant(timeMicros),
+                        e.accountNumber(), e.email(), code);
+                pending.add(new Pending(mail, e.accountNumber(), 0, 0));
+            }
+        }
+
+        @Override
+        public void verified(long seq, long timeMicros, Event.AccountVerified e) {
+            // Nothing to tell: the person just followed the link.
+        }
+
+        @Override
+        public void moved(long seq, long timeMicros, Movements.Kind kind, long debitAccount,
+                          long creditAccount, long amount) {
+            Account from = account(debitAccount, seq);
+            Account to = creditAccount == Movements.OUTSIDE ? null : account(creditAccount, seq);
+            from.balance -= amount;
+            if (to != null) {
+                to.balance += amount;
+            }
+            switch (kind) {
+                case TRANSFER -> {
+                    // No mail for transfers.
                 }
-            }
-            case Event.AccountVerified e -> {
-                // Nothing to tell: the person just followed the link.
-            }
-            case Event.MoneyTransferred e -> {
-                account(e.fromAccountNumber(), recorded).balance -= e.amount();
-                account(e.toAccountNumber(), recorded).balance += e.amount();
-            }
-            case Event.MoneyWithdrawn e -> {
-                Account account = account(e.accountNumber(), recorded);
-                account.balance -= e.amount();
-                if (send) {
-                    pending.add(new Pending(MailTemplates.withdrawal(settings, recorded.seq(), time,
-                            e.accountNumber(), account.email, e.amount(), account.balance), e.accountNumber(),
-                            e.amount(), account.balance));
+                case WITHDRAWAL -> {
+                    if (seq > checkpointSeq) {
+                        OutgoingMail mail = MailTemplates.withdrawal(settings, seq, EpochMicros.toInstant(timeMicros),
+                                debitAccount, from.email, amount, from.balance);
+                        pending.add(new Pending(mail, debitAccount, amount, from.balance));
+                    }
                 }
             }
         }
@@ -286,10 +311,10 @@ public final class Outbox implements Subscriber, AutoCloseable {
                 + refusal.getMessage());
     }
 
-    private static DeadLetter deadLetterOf(Pending pending, String reason) {
+    private DeadLetter deadLetterOf(Pending pending, String reason) {
         OutgoingMail mail = pending.mail();
         return new DeadLetter(mail.seq(), mail.kind(), mail.messageId(), mail.to(), mail.subject(), mail.time(),
-                pending.accountNumber(), pending.amount(), pending.balanceAfter(), reason, Instant.now());
+                pending.accountNumber(), pending.amount(), pending.balanceAfter(), reason, clock.instant());
     }
 
     /**
@@ -324,7 +349,7 @@ public final class Outbox implements Subscriber, AutoCloseable {
                 sendFailures.incrementAndGet();
                 deadLetters.setAside(new DeadLetter(letter.seq(), letter.kind(), letter.messageId(), letter.to(),
                         letter.subject(), letter.time(), letter.accountNumber(), letter.amount(),
-                        letter.balanceAfter(), e.getMessage(), Instant.now()));
+                        letter.balanceAfter(), e.getMessage(), clock.instant()));
                 throw e;
             } catch (IOException e) {
                 sendFailures.incrementAndGet();
@@ -381,11 +406,10 @@ public final class Outbox implements Subscriber, AutoCloseable {
         }
     }
 
-    private Account account(long number, Recorded recorded) {
+    private Account account(long number, long seq) {
         Account account = accounts.get(number);
         if (account == null) {
-            throw new IllegalStateException("seq " + recorded.seq() + " names account " + number
-                    + ", which no earlier AccountOpened opened");
+            throw Movements.unknownAccount(number, seq);
         }
         return account;
     }

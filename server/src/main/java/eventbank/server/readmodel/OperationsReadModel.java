@@ -3,6 +3,7 @@ package eventbank.server.readmodel;
 import eventbank.core.Event;
 import eventbank.core.Idempotency;
 import eventbank.core.Limits;
+import eventbank.core.Movements;
 import eventbank.core.Recorded;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -10,7 +11,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Function;
 
 /**
  * The operations accepted under an Idempotency-Key, by scope and key: for
@@ -51,6 +51,8 @@ public final class OperationsReadModel extends ReadModel {
     /** Oldest first; seq order is time order, since the sequencer's clock never goes back. */
     private final ArrayDeque<Operation> byAge = new ArrayDeque<>();
     private final Balances balances = new Balances();
+    /** The subscription thread's only; of its exact type, so that the JIT can inline its calls. */
+    private final Applier applier = new Applier();
 
     /** With the default window of 24 hours, {@link Limits#IDEMPOTENCY_WINDOW_MICROS_DEFAULT}. */
     public OperationsReadModel() {
@@ -74,30 +76,12 @@ public final class OperationsReadModel extends ReadModel {
     public void onEvent(Recorded recorded) {
         long seq = recorded.seq();
         applied.requireNext(seq);
-        long time = recorded.timeMicros();
-        Operation operation = switch (recorded.event()) {
-            case Event.AccountOpened e -> {
-                if (balances.contains(e.accountNumber())) {
-                    throw new IllegalStateException("account " + e.accountNumber() + " opened twice, at seq " + seq);
-                }
-                balances.put(e.accountNumber(), e.openingBalance());
-                yield keyed(e.idempotency(), key -> new Operation.AccountOpening(seq, time, key, e.accountNumber(),
-                        e.openingBalance()));
-            }
-            case Event.AccountVerified e -> null;
-            case Event.MoneyTransferred e -> {
-                long from = moved(e.fromAccountNumber(), -e.amount(), seq);
-                moved(e.toAccountNumber(), e.amount(), seq);
-                yield keyed(e.idempotency(), key -> new Operation.Transfer(seq, time, key, e.fromAccountNumber(),
-                        e.toAccountNumber(), e.amount(), from));
-            }
-            case Event.MoneyWithdrawn e -> {
-                long balance = moved(e.accountNumber(), -e.amount(), seq);
-                yield keyed(e.idempotency(), key -> new Operation.Withdrawal(seq, time, key, e.accountNumber(),
-                        e.amount(), balance));
-            }
-        };
-        expire(time);
+        Idempotency idempotency = Event.idempotencyOf(recorded.event());
+        applier.key = idempotency == null ? null : idempotency.key();
+        applier.operation = null;
+        Movements.of(seq, recorded.timeMicros(), recorded.event(), applier);
+        expire(recorded.timeMicros());
+        Operation operation = applier.operation;
         if (operation != null) {
             // A key reused after it expired maps to the newer operation.
             byKey.put(new ScopedKey(operation.scope(), operation.idempotencyKey()), operation);
@@ -106,22 +90,56 @@ public final class OperationsReadModel extends ReadModel {
         applied.advance(seq);
     }
 
-    private static Operation keyed(Idempotency idempotency, Function<String, Operation> operation) {
-        return idempotency == null ? null : operation.apply(idempotency.key());
-    }
+    /**
+     * Applies one event to the balances and, when the event has a key, makes its operation with
+     * the balance its first reply carried: the opening balance, or the debited account's balance
+     * after the movement.
+     */
+    private final class Applier implements Movements.Sink {
+        /** The event's idempotency key, or null. */
+        String key;
+        /** The operation made for the event, or null. */
+        Operation operation;
 
-    /** Applies a change of balance and answers the new balance. */
-    private long moved(long accountNumber, long delta, long seq) {
-        if (!balances.contains(accountNumber)) {
-            throw new IllegalStateException("account " + accountNumber + " does not exist at seq " + seq);
+        @Override
+        public void opened(long seq, long timeMicros, Event.AccountOpened e) {
+            if (balances.contains(e.accountNumber())) {
+                throw new IllegalStateException("account " + e.accountNumber() + " opened twice, at seq " + seq);
+            }
+            balances.put(e.accountNumber(), e.openingBalance());
+            if (key != null) {
+                operation = new Operation.AccountOpening(seq, timeMicros, key, e.accountNumber(), e.openingBalance());
+            }
         }
-        long balance = Math.addExact(balances.get(accountNumber), delta);
-        if (delta == 0 || balance < 0) {
-            throw new IllegalStateException("seq " + seq + " takes account " + accountNumber
-                    + " below zero or moves nothing");
+
+        @Override
+        public void verified(long seq, long timeMicros, Event.AccountVerified e) {
+            // No balance changes, and a verification takes no key.
         }
-        balances.put(accountNumber, balance);
-        return balance;
+
+        @Override
+        public void moved(long seq, long timeMicros, Movements.Kind kind, long debitAccount,
+                          long creditAccount, long amount) {
+            long from = balanceOf(debitAccount, seq) - amount;
+            if (creditAccount != Movements.OUTSIDE) {
+                balances.put(creditAccount, Math.addExact(balanceOf(creditAccount, seq), amount));
+            }
+            balances.put(debitAccount, from);
+            if (key != null) {
+                operation = switch (kind) {
+                    case TRANSFER -> new Operation.Transfer(seq, timeMicros, key, debitAccount, creditAccount,
+                            amount, from);
+                    case WITHDRAWAL -> new Operation.Withdrawal(seq, timeMicros, key, debitAccount, amount, from);
+                };
+            }
+        }
+
+        private long balanceOf(long accountNumber, long seq) {
+            if (!balances.contains(accountNumber)) {
+                throw Movements.unknownAccount(accountNumber, seq);
+            }
+            return balances.get(accountNumber);
+        }
     }
 
     /** Forgets what is older than the window and the margin, by the newest event's time. */

@@ -1,6 +1,8 @@
 package eventbank.server.readmodel;
 
+import eventbank.core.EpochMicros;
 import eventbank.core.Event;
+import eventbank.core.Movements;
 import eventbank.core.Recorded;
 import eventbank.engine.recovery.DurableEvidence;
 import eventbank.engine.storage.Storage;
@@ -9,7 +11,6 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
-import java.time.temporal.ChronoUnit;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.TreeMap;
@@ -62,6 +63,8 @@ public final class ReportsReadModel extends ReadModel {
     private int accountCount;
     /** Only the subscription thread reads it: account number to index in the arrays. */
     private final Map<Long, Integer> indexByAccount = new HashMap<>();
+    /** Of its exact type, so that the JIT can inline its calls in {@link Movements#of}. */
+    private final Applier applier = new Applier();
 
     private volatile long restoredSeq;
     private volatile String restoreProblem;
@@ -123,53 +126,56 @@ public final class ReportsReadModel extends ReadModel {
         applied.requireNext(seq);
         lock.writeLock().lock();
         try {
-            apply(seq, recorded.timeMicros(), recorded.event());
+            Movements.of(seq, recorded.timeMicros(), recorded.event(), applier);
             applied.advance(seq);
         } finally {
             lock.writeLock().unlock();
         }
     }
 
-    private void apply(long seq, long timeMicros, Event event) {
-        switch (event) {
-            case Event.AccountOpened e -> {
-                if (indexByAccount.putIfAbsent(e.accountNumber(), accountCount) != null) {
-                    throw new IllegalStateException("account " + e.accountNumber() + " opened twice, at seq " + seq);
-                }
-                if (accountCount == accountNumbers.length) {
-                    int grown = accountCount + (accountCount >> 1);
-                    accountNumbers = java.util.Arrays.copyOf(accountNumbers, grown);
-                    lastActivityMicros = java.util.Arrays.copyOf(lastActivityMicros, grown);
-                }
-                accountNumbers[accountCount] = e.accountNumber();
-                lastActivityMicros[accountCount] = NO_ACTIVITY;
-                accountCount++;
+    /**
+     * Applies one event, under the write lock: a movement is activity for the accounts on both
+     * sides (not the outside) and counts once in the day's sum.
+     */
+    private final class Applier implements Movements.Sink {
+        @Override
+        public void opened(long seq, long timeMicros, Event.AccountOpened e) {
+            if (indexByAccount.putIfAbsent(e.accountNumber(), accountCount) != null) {
+                throw new IllegalStateException("account " + e.accountNumber() + " opened twice, at seq " + seq);
             }
-            case Event.AccountVerified e -> existing(e.accountNumber(), seq);
-            case Event.MoneyTransferred e -> {
-                lastActivityMicros[existing(e.fromAccountNumber(), seq)] = timeMicros;
-                lastActivityMicros[existing(e.toAccountNumber(), seq)] = timeMicros;
-                moved(timeMicros, e.amount(), seq);
+            if (accountCount == accountNumbers.length) {
+                int grown = accountCount + (accountCount >> 1);
+                accountNumbers = java.util.Arrays.copyOf(accountNumbers, grown);
+                lastActivityMicros = java.util.Arrays.copyOf(lastActivityMicros, grown);
             }
-            case Event.MoneyWithdrawn e -> {
-                lastActivityMicros[existing(e.accountNumber(), seq)] = timeMicros;
-                moved(timeMicros, e.amount(), seq);
-            }
+            accountNumbers[accountCount] = e.accountNumber();
+            lastActivityMicros[accountCount] = NO_ACTIVITY;
+            accountCount++;
         }
-    }
 
-    private void moved(long timeMicros, long amount, long seq) {
-        if (amount <= 0) {
-            throw new IllegalStateException("seq " + seq + " moves a non-positive amount");
+        @Override
+        public void verified(long seq, long timeMicros, Event.AccountVerified e) {
+            existing(e.accountNumber(), seq);
         }
-        centsByDay.merge(Math.floorDiv(timeMicros, DAY_MICROS), amount, Math::addExact);
-        centsTotal = Math.addExact(centsTotal, amount);
+
+        @Override
+        public void moved(long seq, long timeMicros, Movements.Kind kind, long debitAccount,
+                          long creditAccount, long amount) {
+            int from = existing(debitAccount, seq);
+            int to = creditAccount == Movements.OUTSIDE ? -1 : existing(creditAccount, seq);
+            lastActivityMicros[from] = timeMicros;
+            if (to >= 0) {
+                lastActivityMicros[to] = timeMicros;
+            }
+            centsByDay.merge(Math.floorDiv(timeMicros, DAY_MICROS), amount, Math::addExact);
+            centsTotal = Math.addExact(centsTotal, amount);
+        }
     }
 
     private int existing(long accountNumber, long seq) {
         Integer index = indexByAccount.get(accountNumber);
         if (index == null) {
-            throw new IllegalStateException("account " + accountNumber + " does not exist at seq " + seq);
+            throw Movements.unknownAccount(accountNumber, seq);
         }
         return index;
     }
@@ -242,19 +248,18 @@ public final class ReportsReadModel extends ReadModel {
         }
     }
 
-    /**
-     * The inactive-users cut-off for {@code now}: one calendar month earlier in UTC (the same
-     * day of the previous month, or its last day when it is shorter: March 31 gives February 28
-     * or 29), at the same time of day, in microseconds since the epoch.
-     */
     /** The checkpoint as durable proof of a committed seq, for recovery (see {@code DurableEvidence}). */
     public static DurableEvidence.Source evidence(Storage storage, Path dataDirectory) {
         return new ReportsCheckpoint(storage, dataDirectory)::claim;
     }
 
+    /**
+     * The inactive-users cut-off for {@code now}: one calendar month earlier in UTC (the same
+     * day of the previous month, or its last day when it is shorter: March 31 gives February 28
+     * or 29), at the same time of day, in microseconds since the epoch.
+     */
     public static long inactiveSinceMicros(Instant now) {
-        Instant cutoff = now.atOffset(ZoneOffset.UTC).minusMonths(1).toInstant();
-        return ChronoUnit.MICROS.between(Instant.EPOCH, cutoff);
+        return EpochMicros.of(now.atOffset(ZoneOffset.UTC).minusMonths(1).toInstant());
     }
 
     /** The seq of the checkpoint this model started from; 0 when it was rebuilt from the whole journal. */

@@ -1,6 +1,7 @@
 package eventbank.server.readmodel;
 
 import eventbank.core.Event;
+import eventbank.core.Movements;
 import eventbank.core.Recorded;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -111,6 +112,8 @@ public final class StatementsReadModel extends ReadModel {
     }
 
     private final ConcurrentHashMap<Long, Statement> statements = new ConcurrentHashMap<>();
+    /** Of its exact type, so that the JIT can inline its calls in {@link Movements#of}. */
+    private final Applier applier = new Applier();
 
     @Override
     public String name() {
@@ -119,65 +122,56 @@ public final class StatementsReadModel extends ReadModel {
 
     @Override
     public void onEvent(Recorded recorded) {
-        long seq = recorded.seq();
-        applied.requireNext(seq);
-        long time = recorded.timeMicros();
-        switch (recorded.event()) {
-            case Event.AccountOpened e -> {
-                if (statements.putIfAbsent(e.accountNumber(), new Statement(e.openingBalance(), seq, time)) != null) {
-                    throw new IllegalStateException("account " + e.accountNumber() + " opened twice, at seq " + seq);
-                }
-            }
-            case Event.AccountVerified e -> {
-                Statement statement = existing(e.accountNumber(), seq);
-                if (statement.verifiedSeq != 0) {
-                    throw new IllegalStateException("account " + e.accountNumber() + " verified twice, at seq " + seq);
-                }
-                statement.verifiedMicros = time;
-                statement.verifiedSeq = seq; // publishes the time written before it
-            }
-            case Event.MoneyTransferred e -> {
-                Statement from = existing(e.fromAccountNumber(), seq);
-                Statement to = existing(e.toAccountNumber(), seq);
-                if (from == to) {
-                    throw new IllegalStateException("a transfer to the account it comes from, at seq " + seq);
-                }
-                from.append(seq, time, StatementEntry.Type.TRANSFER_OUT, e.toAccountNumber(),
-                        debited(from, e.amount(), seq));
-                to.append(seq, time, StatementEntry.Type.TRANSFER_IN, e.fromAccountNumber(),
-                        credited(to, e.amount(), seq));
-            }
-            case Event.MoneyWithdrawn e -> {
-                Statement account = existing(e.accountNumber(), seq);
-                account.append(seq, time, StatementEntry.Type.WITHDRAWAL, 0, debited(account, e.amount(), seq));
+        applied.requireNext(recorded.seq());
+        Movements.of(recorded.seq(), recorded.timeMicros(), recorded.event(), applier);
+        applied.advance(recorded.seq());
+    }
+
+    /** Applies one event: an entry for each account a movement debits or credits, but the outside. */
+    private final class Applier implements Movements.Sink {
+        @Override
+        public void opened(long seq, long timeMicros, Event.AccountOpened e) {
+            Statement opened = new Statement(e.openingBalance(), seq, timeMicros);
+            if (statements.putIfAbsent(e.accountNumber(), opened) != null) {
+                throw new IllegalStateException("account " + e.accountNumber() + " opened twice, at seq " + seq);
             }
         }
-        applied.advance(seq);
+
+        @Override
+        public void verified(long seq, long timeMicros, Event.AccountVerified e) {
+            Statement statement = existing(e.accountNumber(), seq);
+            if (statement.verifiedSeq != 0) {
+                throw new IllegalStateException("account " + e.accountNumber() + " verified twice, at seq " + seq);
+            }
+            statement.verifiedMicros = timeMicros;
+            statement.verifiedSeq = seq; // publishes the time written before it
+        }
+
+        /** Amounts are recovered from consecutive balances: {@link Movements#of} saw that they are positive. */
+        @Override
+        public void moved(long seq, long timeMicros, Movements.Kind kind, long debitAccount,
+                          long creditAccount, long amount) {
+            Statement from = existing(debitAccount, seq);
+            switch (kind) {
+                case TRANSFER -> {
+                    Statement to = existing(creditAccount, seq); // before either entry
+                    from.append(seq, timeMicros, StatementEntry.Type.TRANSFER_OUT, creditAccount,
+                            from.balance() - amount);
+                    to.append(seq, timeMicros, StatementEntry.Type.TRANSFER_IN, debitAccount,
+                            Math.addExact(to.balance(), amount));
+                }
+                case WITHDRAWAL -> from.append(seq, timeMicros, StatementEntry.Type.WITHDRAWAL, 0,
+                        from.balance() - amount);
+            }
+        }
     }
 
     private Statement existing(long accountNumber, long seq) {
         Statement statement = statements.get(accountNumber);
         if (statement == null) {
-            throw new IllegalStateException("account " + accountNumber + " does not exist at seq " + seq);
+            throw Movements.unknownAccount(accountNumber, seq);
         }
         return statement;
-    }
-
-    /** The amount is recovered from consecutive balances, so it must be positive to be stored. */
-    private static long debited(Statement statement, long amount, long seq) {
-        long balance = statement.balance() - amount;
-        if (amount <= 0 || balance < 0) {
-            throw new IllegalStateException("seq " + seq
-                    + " takes an account below zero or moves a non-positive amount");
-        }
-        return balance;
-    }
-
-    private static long credited(Statement statement, long amount, long seq) {
-        if (amount <= 0) {
-            throw new IllegalStateException("seq " + seq + " moves a non-positive amount");
-        }
-        return Math.addExact(statement.balance(), amount);
     }
 
     // ---- Queries, from any thread ----

@@ -26,6 +26,7 @@ import java.io.PrintStream;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
@@ -286,7 +287,8 @@ class RecoveryDamageTest {
         try (Engine engine = Engine.start(config)) {
             FileMailTransport transport = new FileMailTransport(Outbox.directoryOf(data), engine.config().storage(),
                     QUIET);
-            Outbox outbox = Outbox.of(engine, transport, OutboxSettings.of("http://localhost:8080", "bank@example.com"));
+            Outbox outbox = Outbox.of(engine, transport, OutboxSettings.of("http://localhost:8080", "bank@example.com"),
+                    Clock.systemUTC());
             engine.subscribe(outbox);
             ReportsReadModel reports = new ReportsReadModel(engine.config().storage(), data, engine::committedSeq, 25);
             engine.subscribe(reports);
@@ -308,7 +310,7 @@ class RecoveryDamageTest {
         byte[] markBeforeTheEnd = Files.readAllBytes(mark);
         try (Engine engine = Engine.start(config.toBuilder().snapshots(0, 3, 1_000).build())) {
             Outbox outbox = Outbox.of(engine, new FileMailTransport(Outbox.directoryOf(data), engine.config().storage(),
-                    QUIET), OutboxSettings.of("http://localhost:8080", "bank@example.com"));
+                    QUIET), OutboxSettings.of("http://localhost:8080", "bank@example.com"), Clock.systemUTC());
             engine.subscribe(outbox);
             SplittableRandom random = new SplittableRandom(name.hashCode() + 1);
             for (int index = 0; index < 4; index++) {

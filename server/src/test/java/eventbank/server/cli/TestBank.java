@@ -3,6 +3,7 @@ package eventbank.server.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import eventbank.core.Command;
+import eventbank.core.EpochMicros;
 import eventbank.core.Event;
 import eventbank.core.Idempotency;
 import eventbank.core.Limits;
@@ -12,7 +13,6 @@ import eventbank.engine.write.Outcome;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
@@ -54,7 +54,7 @@ public final class TestBank implements AutoCloseable {
     };
 
     final Engine engine;
-    private final AtomicLong clock = new AtomicLong(micros(START));
+    private final AtomicLong clock = new AtomicLong(EpochMicros.of(START));
     private final Map<Long, Long> openedSeqs = new HashMap<>();
 
     /** How far the clock moves after each command. */
@@ -144,10 +144,6 @@ public final class TestBank implements AutoCloseable {
     /** Waits until the snapshotter has seen every committed event (and so written its snapshots). */
     void awaitSnapshots() throws InterruptedException {
         assertThat(engine.subscriptions().get(0).awaitDelivered(engine.committedSeq(), 10_000)).isTrue();
-    }
-
-    public static long micros(Instant instant) {
-        return ChronoUnit.MICROS.between(Instant.EPOCH, instant);
     }
 
     @Override

@@ -3,6 +3,8 @@ package eventbank.server.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -59,6 +61,27 @@ class HttpIdempotencyTest {
             HttpApi.Response bUses = server.http.post("/api/withdraw", Map.of("amount", 5), b.token(), "key-1");
             assertThat(bUses.status()).isEqualTo(200);
             assertThat(bUses.header("Idempotent-Replayed")).isNull();
+        }
+    }
+
+    /** One clock: the engine stamps events with the server's clock, and the lookup ages keys by it too. */
+    @Test
+    void theServerStampsAndExpiresKeysByItsOneClock() throws Exception {
+        MovableClock clock = new MovableClock(Instant.parse("2031-05-04T12:00:00.123456Z"));
+        try (TestServer server = TestServer.start(temp.resolve("data"), Map.of(), clock)) {
+            TestServer.Holder a = server.openVerifiedHolder("a@example.com");
+            assertThat(server.http.post("/api/withdraw", Map.of("amount", 5), a.token(), "w-1").status())
+                    .isEqualTo(200);
+            HttpApi.Response operation = server.http.get("/api/operations/w-1", a.token());
+            assertThat(operation.status()).as(operation.toString()).isEqualTo(200);
+            assertThat(operation.json().get("time").asText()).isEqualTo("2031-05-04T12:00:00.123456Z");
+            assertThat(server.http.get("/api/account", a.token()).json().get("opened_at").asText())
+                    .isEqualTo("2031-05-04T12:00:00.123456Z");
+
+            clock.advance(Duration.ofHours(24).plusSeconds(1));
+            String token = server.login(a.number(), "password-a@example.com");
+            assertThat(server.http.get("/api/operations/w-1", token).status()).as("expired by the server's clock")
+                    .isEqualTo(404);
         }
     }
 

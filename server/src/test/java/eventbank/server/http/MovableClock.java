@@ -6,20 +6,23 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 
-/** A clock that stands still until the test moves it, for limits that must not depend on speed. */
-final class MovableClock extends Clock {
+/**
+ * A clock that stands still until the test moves it, for limits that must not depend on speed,
+ * and for a server whose engine, outbox and HTTP layer must all read one controlled time.
+ */
+public final class MovableClock extends Clock {
     private volatile Instant now;
 
-    MovableClock(Instant now) {
+    public MovableClock(Instant now) {
         this.now = now;
     }
 
     /** Stands at the time it was made. */
-    MovableClock() {
+    public MovableClock() {
         this(Instant.now());
     }
 
-    void advance(Duration duration) {
+    public void advance(Duration duration) {
         now = now.plus(duration);
     }
 

@@ -9,19 +9,20 @@ import eventbank.engine.Engine;
 import eventbank.engine.EngineConfig;
 import eventbank.engine.write.Outcome;
 import eventbank.engine.subscription.Subscription;
+import eventbank.server.http.MovableClock;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A data directory on real files, started and stopped as often as a test likes: a real engine
- * with a fixed server key, a clock and account numbers the test controls (they go on counting
- * across restarts), and an outbox subscribed to it.
+ * with a fixed server key, one clock for the engine and the outbox and account numbers the test
+ * controls (they go on counting across restarts), and an outbox subscribed to it.
  */
 final class MailBank {
     static final byte[] SERVER_KEY = "outbox-test-server-key-0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
@@ -33,7 +34,7 @@ final class MailBank {
     final Path data;
     final Path outboxDirectory;
     private final AtomicLong numbers = new AtomicLong(Limits.ACCOUNT_NUMBER_MIN);
-    private final AtomicLong clock = new AtomicLong(ChronoUnit.MICROS.between(Instant.EPOCH, START));
+    final MovableClock clock = new MovableClock(START);
 
     MailBank(Path data) {
         this.data = data;
@@ -52,9 +53,9 @@ final class MailBank {
     /** Starts the engine on the data directory and subscribes a new outbox to it. */
     Running start(MailTransport transport, OutboxSettings settings) throws IOException {
         EngineConfig config = EngineConfig.builder(data).serverKey(SERVER_KEY)
-                .accountNumbers(numbers::incrementAndGet).clock(clock::get).snapshots(0, 1, 1).build();
+                .accountNumbers(numbers::incrementAndGet).clock(clock).snapshots(0, 1, 1).build();
         Engine engine = Engine.start(config);
-        Outbox outbox = Outbox.of(engine, transport, settings);
+        Outbox outbox = Outbox.of(engine, transport, settings, clock);
         return new Running(engine, outbox, engine.subscribe(outbox));
     }
 
@@ -105,7 +106,7 @@ final class MailBank {
         Outcome.Committed committed(Command command) {
             Outcome outcome = engine.submit(command).join();
             assertThat(outcome).isInstanceOf(Outcome.Committed.class);
-            clock.addAndGet(1_000_000);
+            clock.advance(Duration.ofSeconds(1));
             return (Outcome.Committed) outcome;
         }
 

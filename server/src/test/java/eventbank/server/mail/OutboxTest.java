@@ -11,6 +11,7 @@ import jakarta.mail.internet.MimeMessage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
@@ -330,11 +331,17 @@ class OutboxTest {
                 assertThat(letter.amount()).isEqualTo(123_45);
                 assertThat(letter.balanceAfter()).isEqualTo(1_000_00 - 123_45);
                 assertThat(letter.reason()).isEqualTo("simulated refusal");
+                assertThat(letter.setAsideAt()).as("set aside by the server's clock")
+                        .isBetween(MailBank.START, bank.clock.instant());
             });
             assertThat(running.outbox.deadLetters(withdrawal, 10)).isEmpty();
 
+            bank.clock.advance(Duration.ofHours(1));
             assertThatThrownBy(() -> running.outbox.retryDeadLetter(withdrawal))
                     .isInstanceOf(PermanentMailException.class);
+            assertThat(running.outbox.deadLetters(0, 10)).singleElement()
+                    .as("refused again, set aside again now").extracting(DeadLetter::setAsideAt)
+                    .isEqualTo(bank.clock.instant());
             assertThatThrownBy(() -> running.outbox.retryDeadLetter(withdrawal)).isInstanceOf(IOException.class)
                     .isNotInstanceOf(PermanentMailException.class);
             assertThat(running.outbox.deadLetters(0, 10)).hasSize(1);

@@ -3,6 +3,7 @@ package eventbank.server.readmodel;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import eventbank.core.Command;
+import eventbank.core.EpochMicros;
 import eventbank.core.Event;
 import eventbank.core.Idempotency;
 import eventbank.core.Limits;
@@ -14,7 +15,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -30,7 +30,7 @@ import java.util.concurrent.atomic.AtomicLong;
 final class ReadModelBank implements AutoCloseable {
     static final byte[] SERVER_KEY = "readmodel-test-server-key-0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
     /** The time of the first event. */
-    static final long START_MICROS = ChronoUnit.MICROS.between(Instant.EPOCH, Instant.parse("2026-11-26T10:00:00Z"));
+    static final long START_MICROS = EpochMicros.of(Instant.parse("2026-11-26T10:00:00Z"));
     static final long SECOND_MICROS = 1_000_000;
     static final String PASSWORD_HASH = "$2a$04$read-model-test-password-hash";
     static final Duration CATCH_UP = Duration.ofSeconds(20);

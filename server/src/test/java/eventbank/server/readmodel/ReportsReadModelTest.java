@@ -2,12 +2,12 @@ package eventbank.server.readmodel;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import eventbank.core.EpochMicros;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.LocalDate;
-import java.time.temporal.ChronoUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -22,7 +22,7 @@ class ReportsReadModelTest {
     Path data;
 
     private static long micros(String instant) {
-        return ChronoUnit.MICROS.between(Instant.EPOCH, Instant.parse(instant));
+        return EpochMicros.of(Instant.parse(instant));
     }
 
     /** Alice, Bob and Carol, verified on 2025-12-30; Dave opened then and never active. */
