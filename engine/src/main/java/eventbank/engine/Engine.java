@@ -5,7 +5,6 @@ import eventbank.core.Command;
 import eventbank.core.Decider;
 import eventbank.core.HmacVerificationCodes;
 import eventbank.core.VerificationCodes;
-import eventbank.engine.journal.FileJournal;
 import eventbank.engine.journal.HighWaterMark;
 import eventbank.engine.journal.Journal;
 import eventbank.engine.journal.JournalReader;
@@ -99,6 +98,9 @@ public final class Engine implements AutoCloseable {
             }
             HighWaterMark mark = null;
             try {
+                // A journal kept elsewhere (a database) makes no journal directory; the mark is
+                // kept there all the same.
+                config.storage().createDirectories(config.journalDirectory());
                 mark = HighWaterMark.open(config.storage(), config.journalDirectory());
                 return new Engine(config, lock, new HmacVerificationCodes(key), journal, recovered.bank(),
                         recovered.snapshotSeq(), warnings, mark, evidence.highWaterSeq());
@@ -144,8 +146,7 @@ public final class Engine implements AutoCloseable {
             try {
                 SnapshotStore.Loaded loaded = seq == 0 ? null : snapshots.read(seq, config.idempotencyWindowMicros());
                 Bank candidate = loaded == null ? new Bank(config.idempotencyWindowMicros()) : loaded.bank();
-                Journal journal = FileJournal.recover(config.storage(), config.journalDirectory(),
-                        config.segmentBytesMax(), seq, loaded == null ? null : loaded.chainHash(),
+                Journal journal = config.openJournal(seq, loaded == null ? null : loaded.chainHash(),
                         batch -> {
                             evidence.observe(batch.header().firstSeq(), batch.header().lastSeq(),
                                     batch.header().chainHash());

@@ -4,10 +4,13 @@ import eventbank.core.BankCommandPolicy;
 import eventbank.core.EpochMicros;
 import eventbank.core.Limits;
 import eventbank.engine.journal.EventCodec;
+import eventbank.engine.journal.FileJournal;
+import eventbank.engine.journal.Journal;
 import eventbank.engine.recovery.DurableEvidence;
 import eventbank.engine.storage.FileStorage;
 import eventbank.engine.storage.Storage;
 import eventbank.engine.write.SequencerLimits;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -31,12 +34,15 @@ import java.util.function.LongSupplier;
  * @param highWaterIntervalMillis   how often the journal's high-water mark is written while the
  *                                  log grows: a batch older than this is provably committed; 0 =
  *                                  at close only (tests that count fsyncs)
+ * @param journalOpener             opens a journal kept elsewhere (a database); null = the file
+ *                                  journal in {@link #journalDirectory()}, the default
  */
 public record EngineConfig(Path dataDirectory, Storage storage, byte[] serverKey, boolean lockDataDirectory,
                            long segmentBytesMax, long snapshotEveryEvents, int snapshotsNewestKept,
                            long snapshotHistorySpanEvents, long idempotencyWindowMicros,
                            SequencerLimits sequencerLimits, LongSupplier clockMicros, LongSupplier accountNumbers,
-                           List<DurableEvidence.Source> evidence, long highWaterIntervalMillis) {
+                           List<DurableEvidence.Source> evidence, long highWaterIntervalMillis,
+                           Journal.Opener journalOpener) {
 
     public static final long SEGMENT_BYTES_MAX_DEFAULT = 256L << 20;
     public static final long SNAPSHOT_EVERY_EVENTS_DEFAULT = 1_000_000;
@@ -68,7 +74,7 @@ public record EngineConfig(Path dataDirectory, Storage storage, byte[] serverKey
                 SNAPSHOT_EVERY_EVENTS_DEFAULT, SNAPSHOTS_NEWEST_KEPT_DEFAULT, SNAPSHOT_HISTORY_SPAN_EVENTS_DEFAULT,
                 Limits.IDEMPOTENCY_WINDOW_MICROS_DEFAULT, SequencerLimits.DEFAULT,
                 clockMicrosOf(Clock.systemUTC()), () -> BankCommandPolicy.randomAccountNumber(random), List.of(),
-                HIGH_WATER_INTERVAL_MILLIS_DEFAULT);
+                HIGH_WATER_INTERVAL_MILLIS_DEFAULT, null);
     }
 
     /** The {@link #defaults} of {@code dataDirectory}, to change some of. */
@@ -87,6 +93,19 @@ public record EngineConfig(Path dataDirectory, Storage storage, byte[] serverKey
 
     public Path snapshotDirectory() {
         return dataDirectory.resolve("snapshots");
+    }
+
+    /**
+     * Opens the journal for writing, as {@link FileJournal#recover} does: the file journal in
+     * {@link #journalDirectory()}, or the one {@link #journalOpener} opens.
+     */
+    public Journal openJournal(long afterSeq, byte[] expectedHash, Journal.BatchConsumer replay,
+                               Journal.EndCheck endCheck) throws IOException {
+        if (journalOpener != null) {
+            return journalOpener.open(afterSeq, expectedHash, replay, endCheck);
+        }
+        return FileJournal.recover(storage, journalDirectory(), segmentBytesMax, afterSeq, expectedHash, replay,
+                endCheck);
     }
 
     /**
@@ -114,6 +133,7 @@ public record EngineConfig(Path dataDirectory, Storage storage, byte[] serverKey
         private LongSupplier accountNumbers;
         private List<DurableEvidence.Source> evidence;
         private long highWaterIntervalMillis;
+        private Journal.Opener journalOpener;
 
         private Builder(EngineConfig from) {
             dataDirectory = from.dataDirectory;
@@ -130,6 +150,7 @@ public record EngineConfig(Path dataDirectory, Storage storage, byte[] serverKey
             accountNumbers = from.accountNumbers;
             evidence = from.evidence;
             highWaterIntervalMillis = from.highWaterIntervalMillis;
+            journalOpener = from.journalOpener;
         }
 
         /** The storage, and whether to lock the data directory (real files only). */
@@ -194,10 +215,16 @@ public record EngineConfig(Path dataDirectory, Storage storage, byte[] serverKey
             return this;
         }
 
+        /** A journal kept elsewhere than in files (a database), opened by {@code opener}; null = files. */
+        public Builder journal(Journal.Opener opener) {
+            this.journalOpener = opener;
+            return this;
+        }
+
         public EngineConfig build() {
             return new EngineConfig(dataDirectory, storage, serverKey, lockDataDirectory, segmentBytesMax,
                     snapshotEveryEvents, snapshotsNewestKept, snapshotHistorySpanEvents, idempotencyWindowMicros,
-                    sequencerLimits, clockMicros, accountNumbers, evidence, highWaterIntervalMillis);
+                    sequencerLimits, clockMicros, accountNumbers, evidence, highWaterIntervalMillis, journalOpener);
         }
     }
 

@@ -18,8 +18,10 @@ import java.nio.file.Path;
  * journal in a database, for one, keeps one row per commit batch holding those bytes, keyed by
  * its first seq: {@link #append} inserts the row in an open transaction and {@link #force}
  * commits it. A writer that is no longer the only one is fenced out by an epoch checked in that
- * same transaction: its commit fails, {@link #force} throws, and the engine fails stop as it
- * does on a failed fsync (it never retries, and answers the batch "outcome unknown").
+ * same transaction: {@link #append} throws {@link JournalFencedException} (or, when the new
+ * writer ended its session, {@link #force} throws {@link CommitOutcomeUnknownException}), and the
+ * engine fails stop as it does on a failed fsync (it never retries, and answers the batch
+ * "outcome unknown").
  *
  * <p>Threads: one thread writes ({@link #append}, {@link #force}, {@link #lastSeq}, {@link
  * #headHash}, {@link #close}); {@link #newReader} may be called from any thread, and each
@@ -29,6 +31,19 @@ public interface Journal extends Closeable {
 
     /** What opening the journal found: its head and, when there was one, the torn tail it moved aside. */
     record Recovery(long lastSeq, byte[] headHash, TornTail tornTail, Path quarantineFile) {}
+
+    /**
+     * Opens a journal for writing as {@link FileJournal#recover} does: reads it, checking every
+     * batch and the hash chain, hands every batch after {@code afterSeq} (a snapshot's seq, or 0)
+     * to {@code replay}, throws {@link SnapshotMismatchException} when the chain hash as of
+     * {@code afterSeq} is not {@code expectedHash} (when given), and lets {@code endCheck} judge
+     * the end it found before it changes anything. The engine opens a journal kept elsewhere
+     * than in files through one ({@code EngineConfig.Builder.journal}).
+     */
+    @FunctionalInterface
+    interface Opener {
+        Journal open(long afterSeq, byte[] expectedHash, BatchConsumer replay, EndCheck endCheck) throws IOException;
+    }
 
     /** Receives each batch read while the journal is opened, to rebuild the state. */
     @FunctionalInterface

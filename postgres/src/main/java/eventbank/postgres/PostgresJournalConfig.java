@@ -1,0 +1,44 @@
+package eventbank.postgres;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Where the journal's database is and who this writer is.
+ *
+ * @param url                  a pgjdbc URL, {@code jdbc:postgresql://host[:port][,host2...]/database}
+ * @param user                 the database user, or null to leave it to the URL
+ * @param password             its password, or null
+ * @param nodeName             this node's name: the writer session's {@code application_name}, by
+ *                             which a new writer finds this one's sessions to end them
+ * @param nodeUrl              how other nodes and clients reach this node, recorded in the head; may be null
+ * @param lease                how long the head says this writer leads after each batch or takeover;
+ *                             a writer's session ends itself when idle in a transaction for half of it
+ * @param takeoverLockTimeout  how long a takeover waits for the head's lock before it ends the
+ *                             sessions of the leader the head names, and tries once more
+ */
+public record PostgresJournalConfig(String url, String user, String password, String nodeName, String nodeUrl,
+                                    Duration lease, Duration takeoverLockTimeout) {
+
+    public static final Duration LEASE_DEFAULT = Duration.ofSeconds(2);
+    public static final Duration TAKEOVER_LOCK_TIMEOUT_DEFAULT = Duration.ofSeconds(1);
+
+    public PostgresJournalConfig {
+        Objects.requireNonNull(url, "url");
+        Objects.requireNonNull(nodeName, "nodeName");
+        if (lease.toMillis() < 2 || takeoverLockTimeout.toMillis() < 1) {
+            throw new IllegalArgumentException("the lease and the takeover's lock timeout must be positive");
+        }
+    }
+
+    /** A writer named {@code nodeName} with the default lease and takeover lock timeout. */
+    public static PostgresJournalConfig of(String url, String user, String password, String nodeName) {
+        return new PostgresJournalConfig(url, user, password, nodeName, null, LEASE_DEFAULT,
+                TAKEOVER_LOCK_TIMEOUT_DEFAULT);
+    }
+
+    /** This configuration with another lease and takeover lock timeout. */
+    public PostgresJournalConfig withLease(Duration newLease, Duration newTakeoverLockTimeout) {
+        return new PostgresJournalConfig(url, user, password, nodeName, nodeUrl, newLease, newTakeoverLockTimeout);
+    }
+}

@@ -1,0 +1,73 @@
+package eventbank.postgres;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Properties;
+
+/** Opens the journal's database sessions, each with the settings its role needs (DESIGN.md, "Cluster mode"). */
+final class Sessions {
+    /** The server's TCP keepalives on a writer's session: probes one second apart, three unanswered end it. */
+    private static final int KEEPALIVE_INTERVAL_SECONDS = 1;
+    private static final int KEEPALIVE_COUNT = 3;
+
+    private Sessions() {}
+
+    /**
+     * The writer's session, out of autocommit: every commit waits for the WAL to be flushed
+     * ({@code synchronous_commit=on}, whatever the server's default); named for the node, so a
+     * new writer can end it; ended by the server when idle in a transaction for half the lease,
+     * so that a writer stopped mid-batch does not hold the head's lock for long; TCP keepalives
+     * on both ends, so that a dead peer is noticed within about a lease.
+     */
+    static Connection writer(PostgresJournalConfig config) throws SQLException {
+        Properties properties = properties(config, config.nodeName());
+        Connection connection = DriverManager.getConnection(config.url(), properties);
+        try (Statement statement = connection.createStatement()) {
+            long leaseMillis = config.lease().toMillis();
+            long keepaliveIdleSeconds = Math.max(1, config.lease().toSeconds() / 2);
+            statement.execute("SET synchronous_commit = on");
+            statement.execute("SET idle_in_transaction_session_timeout = " + Math.max(1, leaseMillis / 2));
+            statement.execute("SET tcp_keepalives_idle = " + keepaliveIdleSeconds);
+            statement.execute("SET tcp_keepalives_interval = " + KEEPALIVE_INTERVAL_SECONDS);
+            statement.execute("SET tcp_keepalives_count = " + KEEPALIVE_COUNT);
+            connection.setAutoCommit(false);
+            return connection;
+        } catch (SQLException | RuntimeException e) {
+            connection.close();
+            throw e;
+        }
+    }
+
+    /**
+     * A reader's session: read-only, out of autocommit so that a read streams its rows a few at
+     * a time instead of holding the whole journal in memory. Named apart from the writer's, so a
+     * takeover leaves it alone.
+     */
+    static Connection reader(PostgresJournalConfig config) throws SQLException {
+        Properties properties = properties(config, config.nodeName() + " reader");
+        Connection connection = DriverManager.getConnection(config.url(), properties);
+        try {
+            connection.setAutoCommit(false);
+            connection.setReadOnly(true);
+            return connection;
+        } catch (SQLException | RuntimeException e) {
+            connection.close();
+            throw e;
+        }
+    }
+
+    private static Properties properties(PostgresJournalConfig config, String applicationName) {
+        Properties properties = new Properties();
+        if (config.user() != null) {
+            properties.setProperty("user", config.user());
+        }
+        if (config.password() != null) {
+            properties.setProperty("password", config.password());
+        }
+        properties.setProperty("ApplicationName", applicationName);
+        properties.setProperty("tcpKeepAlive", "true");
+        return properties;
+    }
+}
