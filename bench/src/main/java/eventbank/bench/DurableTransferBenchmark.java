@@ -3,7 +3,10 @@ package eventbank.bench;
 import eventbank.core.Command;
 import eventbank.engine.Engine;
 import eventbank.engine.EngineConfig;
+import eventbank.engine.journal.Journal;
 import eventbank.engine.write.Outcome;
+import eventbank.postgres.PostgresJournal;
+import eventbank.postgres.PostgresJournalConfig;
 import eventbank.server.readmodel.AccountsReadModel;
 import eventbank.server.readmodel.OperationsReadModel;
 import eventbank.server.readmodel.ReadModel;
@@ -44,6 +47,13 @@ import org.openjdk.jmh.annotations.Warmup;
  * take from the sequencer and journal threads on the same cores, and their lag is printed.
  * Disk: about 40 bytes per transfer, so about 1 GB for a whole run; deleted at the end of each
  * trial.
+ *
+ * <p>With {@code -p journal=postgres} the journal is the one in PostgreSQL ({@link
+ * PostgresJournal}): a PostgreSQL started from the embedded binaries in the trial's directory,
+ * {@code fsync} and {@code synchronous_commit} on (its settings are printed), the accounts
+ * written into it beforehand as into the files; a reply then means the batch's transaction
+ * committed. {@code -p journal=file,postgres} compares the two in one run. The database and its
+ * write-ahead log take about as much disk again as the journal's files, deleted likewise.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -68,7 +78,12 @@ public class DurableTransferBenchmark {
     @Param({"none"})
     String readModels;
 
+    /** {@code file}: the segment files; {@code postgres}: the journal in PostgreSQL. */
+    @Param({"file"})
+    String journal;
+
     private Path directory;
+    private BenchPostgres postgres;
     private Engine engine;
     private List<ReadModel> models = List.of();
     private Command.TransferMoney[] commands;
@@ -100,8 +115,8 @@ public class DurableTransferBenchmark {
     @Setup(Level.Trial)
     public void setUp() throws Exception {
         directory = Fixtures.tempDirectory("eventbank-durable-");
-        JournalBuilder.build(directory, accounts, 0, 4_000, 1);
-        EngineConfig config = EngineConfig.builder(directory).serverKey(Fixtures.SERVER_KEY).build();
+        EngineConfig config = EngineConfig.builder(directory).serverKey(Fixtures.SERVER_KEY)
+                .journal(buildJournal()).build();
         if (snapshotter.equals("off")) {
             config = config.toBuilder().snapshots(0, 1, 1).build();
         }
@@ -117,6 +132,25 @@ public class DurableTransferBenchmark {
         }
         commands = Fixtures.transfers(COMMANDS, accounts, 100, 7);
         window = new Window(inFlight);
+    }
+
+    /** Writes the accounts into the journal chosen, and answers how the engine opens it (null: the files). */
+    private Journal.Opener buildJournal() throws Exception {
+        switch (journal) {
+            case "file" -> {
+                JournalBuilder.build(directory, accounts, 0, 4_000, 1);
+                return null;
+            }
+            case "postgres" -> {
+                postgres = BenchPostgres.start(directory);
+                PostgresJournalConfig database = PostgresJournalConfig.of(postgres.url(), null, null, "bench");
+                try (Journal built = PostgresJournal.open(database, 0, null, batch -> { }, (last, hash, torn) -> { })) {
+                    JournalBuilder.build(built, accounts, 0, 4_000, 1);
+                }
+                return PostgresJournal.opener(database);
+            }
+            default -> throw new IllegalArgumentException("journal is file or postgres, not " + journal);
+        }
     }
 
     @Setup(Level.Iteration)
@@ -144,8 +178,12 @@ public class DurableTransferBenchmark {
     @TearDown(Level.Trial)
     public void tearDown() throws Exception {
         long committed = engine.committedSeq();
-        long bytes = Fixtures.bytesUnder(directory);
         engine.close();
+        long bytes = Fixtures.bytesUnder(directory);
+        if (postgres != null) {
+            System.out.printf("[postgres] database %,.0f MB%n", postgres.databaseBytes() / 1e6);
+            postgres.close();
+        }
         Fixtures.deleteRecursively(directory);
         System.out.printf("[trial] committed seq %,d, %,.0f MB on disk (deleted), replies not committed: %,d%s%n",
                 committed, bytes / 1e6, window.notCommitted.sum(),

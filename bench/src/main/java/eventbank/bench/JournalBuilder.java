@@ -28,36 +28,45 @@ final class JournalBuilder {
 
     static Built build(Path dataDirectory, int accounts, long transfers, int batchEvents, long seed) throws IOException {
         Path journalDirectory = dataDirectory.resolve("journal");
-        Bank bank = new Bank();
         try (Journal journal = FileJournal.recover(new FileStorage(), journalDirectory,
                 EngineConfig.SEGMENT_BYTES_MAX_DEFAULT, 0, null, batch -> { })) {
-            Writer writer = new Writer(journal, bank, batchEvents);
-            for (int i = 0; i < accounts; i++) {
-                writer.add(Fixtures.opened(i));
-            }
-            for (int i = 0; i < accounts; i++) {
-                writer.add(new Event.AccountVerified(Fixtures.accountNumber(i)));
-            }
-            SplittableRandom random = new SplittableRandom(seed);
-            for (long t = 0; t < transfers; ) {
-                int from = random.nextInt(accounts);
-                int to = random.nextInt(accounts - 1);
-                if (to >= from) {
-                    to++;
-                }
-                long amount = 1 + random.nextInt(100);
-                long fromNumber = Fixtures.accountNumber(from);
-                if (bank.balanceOf(fromNumber) < amount) {
-                    continue;
-                }
-                writer.add(new Event.MoneyTransferred(fromNumber, Fixtures.accountNumber(to), amount, null));
-                t++;
-            }
-            writer.flush();
-            journal.force();
-            return new Built(bank, journal.headHash(), journal.lastSeq(), writer.batches,
+            Built built = build(journal, accounts, transfers, batchEvents, seed);
+            return new Built(built.bank(), built.headHash(), built.lastSeq(), built.batches(),
                     Fixtures.bytesUnder(journalDirectory));
         }
+    }
+
+    /**
+     * The same events through a journal the caller opened, empty, and closes (one in a
+     * database, say); the bytes of the result are 0, since where it keeps them is its own.
+     */
+    static Built build(Journal journal, int accounts, long transfers, int batchEvents, long seed) throws IOException {
+        Bank bank = new Bank();
+        Writer writer = new Writer(journal, bank, batchEvents);
+        for (int i = 0; i < accounts; i++) {
+            writer.add(Fixtures.opened(i));
+        }
+        for (int i = 0; i < accounts; i++) {
+            writer.add(new Event.AccountVerified(Fixtures.accountNumber(i)));
+        }
+        SplittableRandom random = new SplittableRandom(seed);
+        for (long t = 0; t < transfers; ) {
+            int from = random.nextInt(accounts);
+            int to = random.nextInt(accounts - 1);
+            if (to >= from) {
+                to++;
+            }
+            long amount = 1 + random.nextInt(100);
+            long fromNumber = Fixtures.accountNumber(from);
+            if (bank.balanceOf(fromNumber) < amount) {
+                continue;
+            }
+            writer.add(new Event.MoneyTransferred(fromNumber, Fixtures.accountNumber(to), amount, null));
+            t++;
+        }
+        writer.flush();
+        journal.force();
+        return new Built(bank, journal.headHash(), journal.lastSeq(), writer.batches, 0);
     }
 
     private static final class Writer {
