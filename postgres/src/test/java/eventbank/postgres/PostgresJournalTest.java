@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import eventbank.engine.journal.CommitOutcomeUnknownException;
 import eventbank.engine.journal.FileJournal;
 import eventbank.engine.journal.Journal;
+import eventbank.engine.journal.JournalCorruptException;
 import eventbank.engine.journal.JournalFencedException;
 import eventbank.engine.journal.JournalFormat;
 import eventbank.engine.journal.JournalReader;
@@ -126,6 +127,29 @@ class PostgresJournalTest {
         assertThatThrownBy(() -> PostgresJournal.open(postgres.config("node-b"), 0, null, batch -> { }, refuse))
                 .isInstanceOf(RecoveryRefusedException.class);
         assertThat(head()).isEqualTo(before);
+    }
+
+    @Test
+    void aDamagedOrMissingRowStopsTheOpeningAndIsNamed() throws Exception {
+        try (PostgresJournal database = open("node-a")) {
+            batches.append(2, database);
+            batches.append(3, database);
+            batches.append(1, database);
+        }
+        try (Connection connection = postgres.connect(); Statement statement = connection.createStatement()) {
+            // A byte of the second batch's body flipped: its body CRC fails.
+            statement.execute("UPDATE eventbank_batches SET batch = set_byte(batch, 70, 255 - get_byte(batch, 70))"
+                    + " WHERE first_seq = 3");
+            assertThatThrownBy(() -> open("node-a")).isInstanceOf(JournalCorruptException.class)
+                    .hasMessageContaining("eventbank_batches").hasMessageContaining("row of seq 3")
+                    .hasMessageContaining("CRC32C");
+            statement.execute("UPDATE eventbank_batches SET batch = set_byte(batch, 70, 255 - get_byte(batch, 70))"
+                    + " WHERE first_seq = 3");
+            statement.execute("DELETE FROM eventbank_batches WHERE first_seq = 3");
+            assertThatThrownBy(() -> open("node-a")).isInstanceOf(JournalCorruptException.class)
+                    .hasMessageContaining("expected a batch starting at seq 3, found seq 6");
+        }
+        assertThat(head()).startsWith("epoch 1, seq 6,");
     }
 
     @Test
