@@ -6,7 +6,7 @@ import eventbank.engine.journal.JournalCorruptException;
 import eventbank.engine.journal.JournalFencedException;
 import eventbank.engine.journal.JournalFormat;
 import eventbank.engine.journal.JournalReader.Batch;
-import eventbank.engine.journal.SnapshotMismatchException;
+import eventbank.engine.journal.SnapshotReplay;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -342,44 +342,6 @@ public final class PostgresJournal implements Journal {
             connection.close();
         } catch (SQLException e) {
             cause.addSuppressed(e);
-        }
-    }
-
-    /**
-     * Hands on the batches after a snapshot's seq, as {@link eventbank.engine.journal.FileJournal#recover}
-     * does: the batch that ends at the snapshot's seq must carry the snapshot's chain hash.
-     */
-    private static final class SnapshotReplay {
-        private final long afterSeq;
-        private final byte[] expectedHash;
-        private final BatchConsumer replay;
-        private boolean pastSnapshot;
-
-        SnapshotReplay(long afterSeq, byte[] expectedHash, BatchConsumer replay) {
-            this.afterSeq = afterSeq;
-            this.expectedHash = expectedHash;
-            this.replay = replay;
-            this.pastSnapshot = afterSeq == 0;
-        }
-
-        void accept(Batch batch) {
-            if (pastSnapshot) {
-                replay.accept(batch);
-            } else if (batch.header().lastSeq() >= afterSeq) {
-                if (batch.header().lastSeq() != afterSeq
-                        || expectedHash != null && !Arrays.equals(batch.header().chainHash(), expectedHash)) {
-                    throw new SnapshotMismatchException("the journal's chain hash at seq " + afterSeq
-                            + " is not the one the snapshot recorded");
-                }
-                pastSnapshot = true;
-            }
-        }
-
-        void requirePast(long lastSeq) {
-            if (!pastSnapshot) {
-                throw new SnapshotMismatchException("the journal ends at seq " + lastSeq
-                        + ", before the snapshot's seq " + afterSeq);
-            }
         }
     }
 }

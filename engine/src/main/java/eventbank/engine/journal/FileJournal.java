@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.util.Arrays;
 
 /**
  * The {@link Journal} in segment files: appends sealed batches to the newest segment and forces
@@ -88,29 +87,14 @@ public final class FileJournal implements Journal {
             // snapshot's own.
             reader.recomputeChainAfter(afterSeq);
             reader.seek(0);
-            boolean pastSnapshot = afterSeq == 0;
+            SnapshotReplay snapshotReplay = new SnapshotReplay(afterSeq, expectedHash, replay);
             JournalReader.Batch batch;
             while ((batch = reader.next(Long.MAX_VALUE)) != null) {
-                if (pastSnapshot) {
-                    replay.accept(batch);
-                } else if (batch.header().lastSeq() >= afterSeq) {
-                    if (batch.header().lastSeq() != afterSeq
-                            || expectedHash != null && !Arrays.equals(batch.header().chainHash(), expectedHash)) {
-                        throw new SnapshotMismatchException("the journal's chain hash at seq " + afterSeq
-                                + " is not the one the snapshot recorded");
-                    }
-                    pastSnapshot = true;
-                }
+                snapshotReplay.accept(batch);
             }
             TornTail torn = reader.tornTail();
-            if (!pastSnapshot) {
-                // The journal ends before the snapshot's seq: the snapshot proves that seq was
-                // committed, and the end check refuses; failing that, the start tries an older one.
-                endCheck.check(reader.nextSeq() - 1, reader.chainHash(), torn);
-                throw new SnapshotMismatchException("the journal ends at seq " + (reader.nextSeq() - 1)
-                        + ", before the snapshot's seq " + afterSeq);
-            }
             endCheck.check(reader.nextSeq() - 1, reader.chainHash(), torn);
+            snapshotReplay.requirePast(reader.nextSeq() - 1);
             Path quarantined = torn == null ? null : quarantine(storage, directory, torn);
             Path currentPath = reader.segment();
             if (torn != null && torn.offset() == 0) {
