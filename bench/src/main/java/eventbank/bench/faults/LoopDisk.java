@@ -19,6 +19,8 @@ import java.util.concurrent.TimeUnit;
 final class LoopDisk implements AutoCloseable {
     private static final long COMMAND_SECONDS_MAX = 60;
     private static final String FILLER = "filler";
+    private static final int FILL_ATTEMPTS = 4;
+    private static final long FILL_STEP_BYTES = 1 << 20;
 
     private final Path image;
     private final Path mountPoint;
@@ -63,15 +65,24 @@ final class LoopDisk implements AutoCloseable {
 
     /** Fills the file system until about {@code leaveBytes} are free. */
     void fill(long leaveBytes) throws IOException, InterruptedException {
-        long size = freeBytes() - leaveBytes;
-        if (size <= 0) {
-            return;
+        // The server writes meanwhile (and the file system needs blocks of its own for the
+        // filler), so a filler of exactly the free space less leaveBytes may not fit: a run saw
+        // ENOSPC. Each refusal leaves another MiB more free, a few times.
+        String filled = null;
+        for (int attempt = 0; attempt < FILL_ATTEMPTS; attempt++) {
+            long size = freeBytes() - leaveBytes - attempt * FILL_STEP_BYTES;
+            if (size <= 0) {
+                return;
+            }
+            filled = run("fallocate", "-l", Long.toString(size), mountPoint.resolve(FILLER).toString());
+            if (filled == null) {
+                return;
+            }
+            Files.deleteIfExists(mountPoint.resolve(FILLER));
         }
-        String filled = run("fallocate", "-l", Long.toString(size), mountPoint.resolve(FILLER).toString());
-        if (filled != null) {
-            throw new IOException("fallocate failed: " + filled);
-        }
+        throw new IOException("fallocate failed: " + filled);
     }
+
 
     /** Gives the space back. */
     void empty() throws IOException {
