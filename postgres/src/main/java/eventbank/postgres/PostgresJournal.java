@@ -174,9 +174,7 @@ public final class PostgresJournal implements Journal {
      */
     @Override
     public void append(ByteBuffer batch, long firstSeq, int count) throws IOException {
-        if (firstSeq != lastSeq + 1 || count <= 0) {
-            throw new IllegalStateException("batch at seq " + firstSeq + " does not follow seq " + lastSeq);
-        }
+        Journal.requireFollows(lastSeq, firstSeq, count);
         byte[] hash = JournalFormat.sealBatch(batch, firstSeq, count, headHash, sha256);
         byte[] bytes = new byte[batch.limit()];
         batch.get(0, bytes);

@@ -124,9 +124,7 @@ public final class FileJournal implements Journal {
     /** Seals the batch and writes it at the end of the newest segment, starting a new one when it is full. */
     @Override
     public void append(ByteBuffer batch, long firstSeq, int count) throws IOException {
-        if (firstSeq != lastSeq + 1 || count <= 0) {
-            throw new IllegalStateException("batch at seq " + firstSeq + " does not follow seq " + lastSeq);
-        }
+        Journal.requireFollows(lastSeq, firstSeq, count);
         long bytes = batch.limit();
         if (current == null || currentSize > JournalFormat.SEGMENT_HEADER_BYTES && currentSize + bytes > segmentBytesMax) {
             startSegment(firstSeq);

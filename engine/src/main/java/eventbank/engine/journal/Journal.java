@@ -29,6 +29,13 @@ import java.nio.file.Path;
  */
 public interface Journal extends Closeable {
 
+    /** Refuses a batch that does not follow {@code lastSeq} at once, or holds no event. */
+    static void requireFollows(long lastSeq, long firstSeq, int count) {
+        if (firstSeq != lastSeq + 1 || count <= 0) {
+            throw new IllegalStateException("batch at seq " + firstSeq + " does not follow seq " + lastSeq);
+        }
+    }
+
     /** What opening the journal found: its head and, when there was one, the torn tail it moved aside. */
     record Recovery(long lastSeq, byte[] headHash, TornTail tornTail, Path quarantineFile) {}
 
