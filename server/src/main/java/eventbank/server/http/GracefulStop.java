@@ -140,7 +140,12 @@ final class GracefulStop extends Handler.Wrapper implements Graceful {
 
     @Override
     public CompletableFuture<Void> shutdown() {
+        // Called twice in a stop (by drain, then by Jetty): one watcher is enough.
+        boolean first = !shutdown.isShutdown();
         CompletableFuture<Void> done = shutdown.shutdown();
+        if (!first) {
+            return done;
+        }
         // Nothing else looks again once the last request has finished and the quiet time passes.
         Thread.ofVirtual().name("eventbank-graceful-stop").start(() -> {
             while (!done.isDone() && !isStopped()) {
