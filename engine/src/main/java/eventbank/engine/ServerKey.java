@@ -25,7 +25,17 @@ public final class ServerKey {
         if (!Files.exists(file)) {
             create(dataDirectory, file);
         }
-        byte[] key = HexFormat.of().parseHex(Files.readString(file).strip());
+        return read(file);
+    }
+
+    /** Reads a key file as this class writes one: hex, at least 32 bytes. */
+    public static byte[] read(Path file) throws IOException {
+        byte[] key;
+        try {
+            key = HexFormat.of().parseHex(Files.readString(file).strip());
+        } catch (IllegalArgumentException e) {
+            throw new IOException(file + " does not hold a key in hex");
+        }
         if (key.length < KEY_BYTES) {
             throw new IOException(file + " holds fewer than " + KEY_BYTES + " bytes");
         }

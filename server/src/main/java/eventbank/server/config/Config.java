@@ -24,12 +24,13 @@ import java.util.concurrent.TimeUnit;
  * @param data           the data directory and what the engine keeps in it
  * @param limits         how much one client or one request may ask for
  * @param mail           how mail goes out
+ * @param cluster        where the journal is (files, or PostgreSQL) and this node's part in a cluster
  * @param propertiesFile the properties file read: the {@code --config} file, else
  *                       {@code ./eventbank.properties} if present
  * @param shown          every key as the start-up log shows it, in {@link ConfigKey}'s order
  */
-public record Config(Http http, Auth auth, Data data, RequestLimits limits, Mail mail, Optional<Path> propertiesFile,
-                     List<Shown> shown) {
+public record Config(Http http, Auth auth, Data data, RequestLimits limits, Mail mail, Cluster cluster,
+                     Optional<Path> propertiesFile, List<Shown> shown) {
     /** How a secret is shown. */
     public static final String MASK = "***";
 
@@ -63,13 +64,77 @@ public record Config(Http http, Auth auth, Data data, RequestLimits limits, Mail
      *                    routes answer 403
      * @param bcryptCost  {@code auth.bcrypt_cost}: 4 to 31 (each step doubles the work; tests use 4)
      * @param tokenTtl    {@code auth.token_ttl}: how long a login token is valid; whole seconds
+     * @param serverKey   the server key (tokens, verification links, fingerprints) from {@code server.key}
+     *                    (base64) or the file {@code server.key_file} (hex, as {@code data/server.key});
+     *                    empty when neither is set, and then it is {@code data/server.key}, or in
+     *                    cluster mode the one the first writer kept in PostgreSQL
      */
-    public record Auth(Optional<String> operatorKey, int bcryptCost, Duration tokenTtl) {
+    public record Auth(Optional<String> operatorKey, int bcryptCost, Duration tokenTtl, Optional<ServerKeySource> serverKey) {
         @Override
         public String toString() {
             return "Auth[operatorKey=" + operatorKey.map(key -> MASK) + ", bcryptCost=" + bcryptCost
-                    + ", tokenTtl=" + tokenTtl + "]";
+                    + ", tokenTtl=" + tokenTtl + ", serverKey=" + serverKey + "]";
         }
+    }
+
+    /** Where the server key comes from when it is configured: {@code server.key} or {@code server.key_file}. */
+    public sealed interface ServerKeySource {
+        /** {@code server.key}: the key's bytes, given in base64. */
+        record Given(byte[] key) implements ServerKeySource {
+            @Override
+            public String toString() {
+                return "Given[" + MASK + "]";
+            }
+        }
+
+        /** {@code server.key_file}: a file holding the key in hex, as read at start. */
+        record File(Path path, byte[] key) implements ServerKeySource {
+            @Override
+            public String toString() {
+                return "File[" + path + "]";
+            }
+        }
+    }
+
+    /**
+     * @param journalUrl         {@code journal.url}: empty for the file journal in {@code data.dir};
+     *                           a {@code jdbc:postgresql://} URL selects the journal in PostgreSQL
+     * @param journalUser        {@code journal.user}
+     * @param journalPassword    {@code journal.password}
+     * @param pollInterval       {@code journal.poll_interval}: how often a node that does not lead
+     *                           reads the journal's head when no notification woke it sooner
+     * @param requireSyncStandby {@code journal.require_sync_standby}: lead only while PostgreSQL has
+     *                           a synchronous standby
+     * @param mode               {@code node.mode}: a writer leads or stands by; a reader never writes
+     * @param nodeName           {@code node.name}: this node's name in the journal's head and in
+     *                           PostgreSQL's sessions; by default {@code hostname:http.port}
+     * @param nodeUrl            {@code node.url}: how other nodes and clients reach this node; by
+     *                           default {@code public.url}
+     * @param lease              {@code node.lease}: how long a leader leads without renewing
+     */
+    public record Cluster(Optional<String> journalUrl, Optional<String> journalUser, Optional<String> journalPassword,
+                          Duration pollInterval, boolean requireSyncStandby, NodeMode mode, String nodeName,
+                          URI nodeUrl, Duration lease) {
+        /** Whether the journal is in PostgreSQL. */
+        public boolean enabled() {
+            return journalUrl.isPresent();
+        }
+
+        @Override
+        public String toString() {
+            return "Cluster[journalUrl=" + journalUrl + ", journalUser=" + journalUser + ", journalPassword="
+                    + journalPassword.map(password -> MASK) + ", pollInterval=" + pollInterval
+                    + ", requireSyncStandby=" + requireSyncStandby + ", mode=" + mode + ", nodeName=" + nodeName
+                    + ", nodeUrl=" + nodeUrl + ", lease=" + lease + "]";
+        }
+    }
+
+    /** {@code node.mode}. */
+    public enum NodeMode {
+        /** Leads when no other writer does, else stands by to take over. */
+        WRITER,
+        /** Follows the journal and serves reads; never writes. */
+        READER
     }
 
     /**
@@ -132,7 +197,13 @@ public record Config(Http http, Auth auth, Data data, RequestLimits limits, Mail
     public EngineConfig engineConfig() {
         Path dataDirectory = data.directory();
         EngineConfig defaults = EngineConfig.defaults(dataDirectory);
-        return defaults.toBuilder()
+        EngineConfig.Builder builder = defaults.toBuilder();
+        switch (auth.serverKey().orElse(null)) {
+            case ServerKeySource.Given given -> builder.serverKey(given.key());
+            case ServerKeySource.File file -> builder.serverKey(file.key());
+            case null -> { }
+        }
+        return builder
                 .segmentBytesMax(data.journalSegmentBytesMax())
                 .snapshots(data.snapshotEveryEvents(), EngineConfig.SNAPSHOTS_NEWEST_KEPT_DEFAULT,
                         EngineConfig.SNAPSHOT_HISTORY_SPAN_EVENTS_DEFAULT)

@@ -77,6 +77,19 @@ final class ConfigParser {
     static final Duration MAIL_RETRY_BACKOFF_MAX_MIN = Duration.ofSeconds(1);
     static final Duration MAIL_RETRY_BACKOFF_MAX_MAX = Duration.ofHours(1);
 
+    /** Below 10 ms, idle nodes keep the database busy; above a minute, a node's reads fall that far behind. */
+    static final Duration POLL_INTERVAL_MIN = Duration.ofMillis(10);
+    static final Duration POLL_INTERVAL_MAX = Duration.ofMinutes(1);
+    /**
+     * A lease shorter than half a second would lapse on a garbage-collection pause or a slow
+     * commit, and leaders would change for nothing; longer than a minute, a dead leader's bank
+     * takes commands again only that much later.
+     */
+    static final Duration LEASE_MIN = Duration.ofMillis(500);
+    static final Duration LEASE_MAX = Duration.ofMinutes(1);
+    /** PostgreSQL keeps 63 bytes of an application_name. */
+    static final int NODE_NAME_LENGTH_MAX = 63;
+
     private final Map<ConfigKey, Setting> settings;
     private final Path workingDirectory;
     private final List<String> problems;
@@ -135,16 +148,58 @@ final class ConfigParser {
                         "a number of money commands a minute from 1 to 1000000, or 0 for no limit"),
                 rate -> rate == 0 ? "0 (no limit)" : String.valueOf(rate));
         Config.Mail mail = parseMail();
+        Config.ServerKeySource serverKey = parseServerKey();
+        Config.Cluster cluster = parseCluster(httpPort, publicUrl);
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
         }
         return new Config(
                 new Config.Http(httpHost, httpPort, publicUrl, requestBodyBytesMax,
                         new HttpLimits(connectionsMax, idleTimeout, headerTimeout)),
-                new Config.Auth(Optional.ofNullable(operatorKey), bcryptCost, tokenTtl),
+                new Config.Auth(Optional.ofNullable(operatorKey), bcryptCost, tokenTtl, Optional.ofNullable(serverKey)),
                 new Config.Data(dataDirectory, idempotencyWindow, snapshotEveryEvents, journalSegmentBytes),
                 new Config.RequestLimits(openRatePerMinute, moneyCommandsPerMinute, whatIfReplayEventsMax),
-                mail, Optional.ofNullable(propertiesFile), orderedShown());
+                mail, cluster, Optional.ofNullable(propertiesFile), orderedShown());
+    }
+
+    /** {@code server.key} or {@code server.key_file}, not both. */
+    private Config.ServerKeySource parseServerKey() {
+        byte[] given = parse(ConfigKey.SERVER_KEY, Values::serverKey, key -> Config.MASK);
+        Config.ServerKeySource.File file = parse(ConfigKey.SERVER_KEY_FILE,
+                text -> Values.serverKeyFile(Values.path(text, workingDirectory)), found -> found.path().toString());
+        if (given != null && file != null) {
+            problems.add(settings.get(ConfigKey.SERVER_KEY).described() + " and "
+                    + settings.get(ConfigKey.SERVER_KEY_FILE).described() + " are both set; set one of them");
+            return null;
+        }
+        return given != null ? new Config.ServerKeySource.Given(given)
+                : file;
+    }
+
+    /** The journal's place and this node's part in a cluster; the node keys only matter with journal.url. */
+    private Config.Cluster parseCluster(Integer httpPort, URI publicUrl) {
+        String url = parse(ConfigKey.JOURNAL_URL, Values::journalUrl, Function.identity());
+        String user = parse(ConfigKey.JOURNAL_USER, text -> Values.line(text, SECRET_LENGTH_MAX), Function.identity());
+        String password = parse(ConfigKey.JOURNAL_PASSWORD, text -> Values.line(text, SECRET_LENGTH_MAX),
+                Function.identity());
+        Duration pollInterval = parse(ConfigKey.JOURNAL_POLL_INTERVAL,
+                text -> Values.durationMillis(text, POLL_INTERVAL_MIN, POLL_INTERVAL_MAX), ConfigParser::showDuration);
+        Boolean requireSyncStandby = parse(ConfigKey.JOURNAL_REQUIRE_SYNC_STANDBY, Values::bool, String::valueOf);
+        Config.NodeMode mode = parse(ConfigKey.NODE_MODE, text -> Values.choice(text, Config.NodeMode.class),
+                Values::name);
+        if (httpPort != null && !settings.containsKey(ConfigKey.NODE_NAME)) {
+            derive(ConfigKey.NODE_NAME, Values.hostName() + ":" + httpPort, "this machine's name and http.port");
+        }
+        String nodeName = parse(ConfigKey.NODE_NAME, text -> Values.line(text, NODE_NAME_LENGTH_MAX),
+                Function.identity());
+        if (publicUrl != null && !settings.containsKey(ConfigKey.NODE_URL)) {
+            derive(ConfigKey.NODE_URL, publicUrl.toString(), "follows public.url");
+        }
+        URI nodeUrl = parse(ConfigKey.NODE_URL, Values::publicUrl, URI::toString);
+        Duration lease = parse(ConfigKey.NODE_LEASE, text -> Values.durationMillis(text, LEASE_MIN, LEASE_MAX),
+                ConfigParser::showDuration);
+        return new Config.Cluster(Optional.ofNullable(url), Optional.ofNullable(user), Optional.ofNullable(password),
+                pollInterval, requireSyncStandby != null && requireSyncStandby, mode, nodeName, nodeUrl, lease);
     }
 
     /** The mail keys, parsed together since which of them are needed depends on the transport. */

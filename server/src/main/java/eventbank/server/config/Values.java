@@ -65,21 +65,36 @@ final class Values {
      * {@code min} to {@code max}.
      */
     static Duration duration(String text, Duration min, Duration max) {
-        Duration duration;
-        if (WHOLE_NUMBER.matcher(text).matches()) {
-            duration = Duration.ofSeconds(wholeNumber(text, 0, Long.MAX_VALUE / 1_000_000_000L,
-                    "a duration from " + human(min) + " to " + human(max)));
-        } else {
-            try {
-                duration = Duration.parse(text.toUpperCase(Locale.ROOT));
-            } catch (DateTimeParseException e) {
-                throw new InvalidValue("is not a duration: give an ISO-8601 duration such as PT15M, PT24H or P1D, "
-                        + "or a whole number of seconds such as 900");
-            }
-        }
+        Duration duration = anyDuration(text, min, max);
         if (duration.getNano() != 0) {
             throw new InvalidValue("is not a whole number of seconds");
         }
+        return checkedRange(duration, min, max);
+    }
+
+    /** As {@link #duration}, in whole milliseconds: {@code PT0.1S}, {@code PT2S}. */
+    static Duration durationMillis(String text, Duration min, Duration max) {
+        Duration duration = anyDuration(text, min, max);
+        if (duration.getNano() % 1_000_000 != 0) {
+            throw new InvalidValue("is not a whole number of milliseconds");
+        }
+        return checkedRange(duration, min, max);
+    }
+
+    private static Duration anyDuration(String text, Duration min, Duration max) {
+        if (WHOLE_NUMBER.matcher(text).matches()) {
+            return Duration.ofSeconds(wholeNumber(text, 0, Long.MAX_VALUE / 1_000_000_000L,
+                    "a duration from " + human(min) + " to " + human(max)));
+        }
+        try {
+            return Duration.parse(text.toUpperCase(Locale.ROOT));
+        } catch (DateTimeParseException e) {
+            throw new InvalidValue("is not a duration: give an ISO-8601 duration such as PT15M, PT24H or P1D, "
+                    + "or a whole number of seconds such as 900");
+        }
+    }
+
+    private static Duration checkedRange(Duration duration, Duration min, Duration max) {
         if (duration.compareTo(min) < 0 || duration.compareTo(max) > 0) {
             throw new InvalidValue("is not a duration from " + human(min) + " to " + human(max));
         }
@@ -274,6 +289,9 @@ final class Values {
 
     /** A duration as people say it: "15 minutes", "24 hours", "30 days", "90 seconds". */
     static String human(Duration duration) {
+        if (duration.getNano() != 0) {
+            return plural(duration.toMillis(), "millisecond");
+        }
         long seconds = duration.getSeconds();
         if (seconds != 0 && seconds % 86_400 == 0 && seconds / 86_400 != 1) {
             return plural(seconds / 86_400, "day");
@@ -303,5 +321,58 @@ final class Values {
 
     private static String plural(long count, String unit) {
         return count + " " + unit + (count == 1 ? "" : "s");
+    }
+
+    /** A pgjdbc URL for the journal: {@code jdbc:postgresql://host[:port][,host2...]/database}. */
+    static String journalUrl(String text) {
+        if (!text.startsWith("jdbc:postgresql://") || text.length() == "jdbc:postgresql://".length()) {
+            throw new InvalidValue("is not a PostgreSQL JDBC URL such as jdbc:postgresql://db.example:5432/bank");
+        }
+        if (text.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+            throw new InvalidValue("holds a control character");
+        }
+        return text;
+    }
+
+    /** {@code true} or {@code false}. */
+    static boolean bool(String text) {
+        return switch (text.strip().toLowerCase(Locale.ROOT)) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw new InvalidValue("is neither true nor false");
+        };
+    }
+
+    /** The server key in base64: at least 32 bytes. */
+    static byte[] serverKey(String text) {
+        byte[] key;
+        try {
+            key = java.util.Base64.getDecoder().decode(text.strip());
+        } catch (IllegalArgumentException e) {
+            throw new InvalidValue("is not base64 (make a key with: openssl rand -base64 32)");
+        }
+        if (key.length < 32) {
+            throw new InvalidValue("holds " + key.length + " bytes; a server key has at least 32"
+                    + " (make one with: openssl rand -base64 32)");
+        }
+        return key;
+    }
+
+    /** The server key in a file, hex, as {@code data/server.key} holds it. */
+    static Config.ServerKeySource.File serverKeyFile(Path file) {
+        try {
+            return new Config.ServerKeySource.File(file, eventbank.engine.ServerKey.read(file));
+        } catch (java.io.IOException e) {
+            throw new InvalidValue("cannot be read as a server key: " + e.getMessage());
+        }
+    }
+
+    /** This machine's name, for a node's default name; {@code localhost} when it has none. */
+    static String hostName() {
+        try {
+            return java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.net.UnknownHostException e) {
+            return "localhost";
+        }
     }
 }
