@@ -5,6 +5,8 @@ import eventbank.core.Command;
 import eventbank.core.Decider;
 import eventbank.core.HmacVerificationCodes;
 import eventbank.core.VerificationCodes;
+import eventbank.engine.cluster.ClusterNode;
+import eventbank.engine.cluster.Leadership;
 import eventbank.engine.journal.HighWaterMark;
 import eventbank.engine.journal.Journal;
 import eventbank.engine.journal.JournalReader;
@@ -20,17 +22,24 @@ import eventbank.engine.write.CommitNotifier;
 import eventbank.engine.write.HighWaterMarker;
 import eventbank.engine.write.Outcome;
 import eventbank.engine.write.Sequencer;
+import eventbank.engine.write.SequencerStatistics;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Supplier;
 
 /**
  * The engine assembled: lock the data directory, load the newest snapshot that matches the
  * journal, replay the journal's tail into the write model (moving a torn last write aside),
  * then start the sequencer and the subscribers. Replay only evolves state: it never calls
  * {@code decide}, never mails, never writes.
+ *
+ * <p>With a journal that several nodes share ({@link EngineConfig#cluster()}), a {@link
+ * ClusterNode} does the rebuilding and follows the journal, and the engine has a sequencer only
+ * while the node leads: commands answer {@code not_leader} otherwise, and the committed seq the
+ * subscriptions follow is the node's.
  */
 public final class Engine implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Engine.class.getName());
@@ -39,16 +48,21 @@ public final class Engine implements AutoCloseable {
     private final DataDirectoryLock lock;
     private final VerificationCodes codes;
     private final Journal.Recovery recovery;
-    /** Written by the sequencer's journal thread only; here it makes the subscriptions' readers. */
-    private final Journal journal;
+    /** Makes the subscriptions' readers: of this node's journal, or of the shared one. */
+    private final Supplier<Journal.Reader> readers;
     private final long startSnapshotSeq;
     private final List<String> startWarnings;
-    private final Sequencer sequencer;
+    /** Every term's counts, whichever sequencer wrote them. */
+    private final SequencerStatistics statistics = new SequencerStatistics();
+    /** With a journal of this node's own: its sequencer for life. Null in a cluster (see {@link #node}). */
+    private final Sequencer ownSequencer;
+    /** In a cluster: the node, whose sequencer takes the commands while it leads. Else null. */
+    private final ClusterNode node;
     private final CopyOnWriteArrayList<Subscription> subscriptions = new CopyOnWriteArrayList<>();
     /** Wakes the subscriptions after each commit; started with the sequencer. */
     private final CommitNotifier notifier;
     private final Snapshotter snapshotter;
-    /** Writes the journal's high-water mark while the log grows, and at close. */
+    /** Writes the journal's high-water mark while the log grows, and at close; null in a cluster. */
     private final HighWaterMarker highWaterMarker;
 
     private Engine(EngineConfig config, DataDirectoryLock lock, VerificationCodes codes, Journal journal,
@@ -58,24 +72,88 @@ public final class Engine implements AutoCloseable {
         this.lock = lock;
         this.codes = codes;
         this.recovery = journal.recovery();
-        this.journal = journal;
+        this.readers = journal::newReader;
         this.startSnapshotSeq = startSnapshotSeq;
         this.startWarnings = List.copyOf(startWarnings);
         // The snapshotter first: it checks its settings, and a refusal must come before the
         // sequencer's threads start (they are not daemons and would keep the JVM alive).
-        this.snapshotter = config.snapshotEveryEvents() <= 0 ? null
-                : new Snapshotter(new SnapshotStore(config.storage(), config.snapshotDirectory()),
-                        startSnapshotSeq, config.snapshotEveryEvents(), config.snapshotsNewestKept(),
-                        config.snapshotHistorySpanEvents(), config.idempotencyWindowMicros());
+        this.snapshotter = snapshotterOf(config, startSnapshotSeq);
         this.notifier = new CommitNotifier();
-        this.sequencer = new Sequencer(bank, new Decider(codes), config.commandPolicy(), journal,
-                config.clockMicros(), config.sequencerLimits());
-        sequencer.addCommitListener(notifier::committed);
+        this.node = null;
+        Sequencer sequencer = newSequencer(bank, journal);
+        this.ownSequencer = sequencer;
         this.highWaterMarker = new HighWaterMarker(mark,
                 () -> sequencer.failure() == null ? sequencer.committedHead() : null, markSeq,
                 config.highWaterIntervalMillis()).start();
         if (snapshotter != null) {
             subscribe(snapshotter);
+        }
+    }
+
+    /** A node of a cluster: the node rebuilds the state and follows the journal; it leads when it may. */
+    private Engine(EngineConfig config, DataDirectoryLock lock, VerificationCodes codes) throws IOException {
+        this.config = config;
+        this.lock = lock;
+        this.codes = codes;
+        EngineConfig.Cluster cluster = config.cluster();
+        this.readers = cluster.journal()::newReader;
+        this.startWarnings = List.of();
+        this.ownSequencer = null;
+        this.highWaterMarker = null;
+        this.notifier = new CommitNotifier();
+        SnapshotStore snapshots = new SnapshotStore(config.storage(), config.snapshotDirectory());
+        try {
+            this.node = ClusterNode.start(cluster.journal(), snapshots, cluster.node(), new ClusterNode.Host() {
+                @Override
+                public Sequencer lead(Bank bank, Journal journal) {
+                    return newSequencer(bank, journal);
+                }
+
+                @Override
+                public void followed(long seq) {
+                    notifier.committed(seq);
+                }
+            });
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(notifier);
+            throw e;
+        }
+        Sequencer.Head head = node.committedHead();
+        this.recovery = new Journal.Recovery(head.seq(), head.hash(), null, null);
+        // The snapshots continue from the newest at or below what the node rebuilt.
+        long newestSnapshot = 0;
+        for (long seq : snapshots.seqs()) {
+            if (seq <= head.seq()) {
+                newestSnapshot = seq;
+            }
+        }
+        this.startSnapshotSeq = newestSnapshot;
+        this.snapshotter = snapshotterOf(config, newestSnapshot);
+        if (snapshotter != null) {
+            subscribe(snapshotter);
+        }
+    }
+
+    private static Snapshotter snapshotterOf(EngineConfig config, long startSnapshotSeq) {
+        return config.snapshotEveryEvents() <= 0 ? null
+                : new Snapshotter(new SnapshotStore(config.storage(), config.snapshotDirectory()),
+                        startSnapshotSeq, config.snapshotEveryEvents(), config.snapshotsNewestKept(),
+                        config.snapshotHistorySpanEvents(), config.idempotencyWindowMicros());
+    }
+
+    /** A sequencer on {@code bank} and {@code journal}, whose commits wake the subscriptions. */
+    private Sequencer newSequencer(Bank bank, Journal journal) {
+        Sequencer sequencer = new Sequencer(bank, new Decider(codes), config.commandPolicy(), journal,
+                config.clockMicros(), config.sequencerLimits(), statistics);
+        sequencer.addCommitListener(notifier::committed);
+        return sequencer;
+    }
+
+    private static void closeQuietly(CommitNotifier notifier) {
+        try {
+            notifier.close();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -85,6 +163,9 @@ public final class Engine implements AutoCloseable {
         try {
             config.storage().createDirectories(config.dataDirectory());
             byte[] key = config.serverKey() != null ? config.serverKey() : ServerKey.loadOrCreate(config.dataDirectory());
+            if (config.cluster() != null) {
+                return new Engine(config, lock, new HmacVerificationCodes(key));
+            }
             List<String> warnings = new ArrayList<>();
             // Read before the journal: it decides whether the journal's end may be cut.
             DurableEvidence evidence = DurableEvidence.gather(config.storage(), config.dataDirectory(),
@@ -183,22 +264,55 @@ public final class Engine implements AutoCloseable {
         });
     }
 
+    /**
+     * Hands the command to the sequencer; in a cluster, on a node that does not lead, answers
+     * at once {@code not_leader}.
+     */
     public CompletableFuture<Outcome> submit(Command command) {
+        Sequencer sequencer = sequencer();
+        if (sequencer == null) {
+            return CompletableFuture.completedFuture(new Outcome.Unavailable(Outcome.Failure.NOT_LEADER,
+                    "This node does not lead; send commands to the leader."));
+        }
         return sequencer.submit(command);
     }
 
-    /** The seq of the last durable event. */
+    /** The seq of the last durable event: in a cluster, the last this node may show. */
     public long committedSeq() {
-        return sequencer.committedSeq();
+        return node != null ? node.committedSeq() : ownSequencer.committedSeq();
     }
 
     /** The last durable seq and the chain hash after it. */
     public Sequencer.Head committedHead() {
-        return sequencer.committedHead();
+        return node != null ? node.committedHead() : ownSequencer.committedHead();
     }
 
+    /** The sequencer taking commands; in a cluster, null while this node does not lead. */
     public Sequencer sequencer() {
-        return sequencer;
+        return node != null ? node.sequencer() : ownSequencer;
+    }
+
+    /** The counts of every sequencer this engine ran. */
+    public SequencerStatistics statistics() {
+        return statistics;
+    }
+
+    /** This node of a cluster, or null with a journal of its own. */
+    public ClusterNode node() {
+        return node;
+    }
+
+    /** Whether this node leads, for the outbox: always with a journal of its own. */
+    public Leadership leadership() {
+        return node != null ? node : Leadership.ALONE;
+    }
+
+    /**
+     * What stopped the engine for good: the journal's failure (fail-stop) with a journal of its
+     * own; in a cluster, only what stopped the node (a leader fenced out steps down instead).
+     */
+    public Throwable failure() {
+        return node != null ? node.failure() : ownSequencer.failure();
     }
 
     public EngineConfig config() {
@@ -230,7 +344,7 @@ public final class Engine implements AutoCloseable {
 
     /** Starts a subscriber on its own thread, following the committed log from its checkpoint. */
     public Subscription subscribe(Subscriber subscriber) {
-        Subscription subscription = new Subscription(subscriber, journal.newReader(), sequencer::committedSeq);
+        Subscription subscription = new Subscription(subscriber, readers.get(), this::committedSeq);
         subscriptions.add(subscription);
         notifier.add(subscription::committed);
         return subscription.start();
@@ -245,16 +359,20 @@ public final class Engine implements AutoCloseable {
 
     public Health health() {
         List<String> problems = new ArrayList<>();
-        Throwable failure = sequencer.failure();
+        Throwable failure = failure();
         if (failure != null) {
-            problems.add("the journal failed and the engine takes no more writes until it restarts: " + failure);
+            problems.add(node != null ? "the node stopped following the journal: " + failure
+                    : "the journal failed and the engine takes no more writes until it restarts: " + failure);
+        }
+        if (node != null && node.status().problem() != null && failure == null) {
+            problems.add(node.status().problem());
         }
         for (Subscription subscription : subscriptions) {
             if (subscription.failure() != null) {
                 problems.add("subscriber " + subscription.name() + " stopped: " + subscription.failure());
             }
         }
-        if (highWaterMarker.lastFailure() != null) {
+        if (highWaterMarker != null && highWaterMarker.lastFailure() != null) {
             problems.add("the journal's high-water mark cannot be written (the journal is intact; a damaged last"
                     + " batch could not be told from a torn write): " + highWaterMarker.lastFailure());
         }
@@ -262,7 +380,7 @@ public final class Engine implements AutoCloseable {
             problems.add("the last snapshot failed (the journal is intact; starts replay more): "
                     + snapshotter.lastFailure());
         }
-        return new Health(failure == null, sequencer.committedSeq(), List.copyOf(problems));
+        return new Health(failure == null, committedSeq(), List.copyOf(problems));
     }
 
     public List<Subscription> subscriptions() {
@@ -273,8 +391,12 @@ public final class Engine implements AutoCloseable {
     @Override
     public void close() throws IOException, InterruptedException {
         try {
-            sequencer.close();
-            highWaterMarker.close(); // after the sequencer: the mark then proves every batch
+            if (node != null) {
+                node.close();
+            } else {
+                ownSequencer.close();
+                highWaterMarker.close(); // after the sequencer: the mark then proves every batch
+            }
             notifier.close();
             for (Subscription subscription : subscriptions) {
                 subscription.close();

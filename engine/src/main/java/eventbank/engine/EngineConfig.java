@@ -3,6 +3,8 @@ package eventbank.engine;
 import eventbank.core.BankCommandPolicy;
 import eventbank.core.EpochMicros;
 import eventbank.core.Limits;
+import eventbank.engine.cluster.ClusterNode;
+import eventbank.engine.cluster.SharedJournal;
 import eventbank.engine.journal.EventCodec;
 import eventbank.engine.journal.FileJournal;
 import eventbank.engine.journal.Journal;
@@ -36,13 +38,19 @@ import java.util.function.LongSupplier;
  *                                  at close only (tests that count fsyncs)
  * @param journalOpener             opens a journal kept elsewhere (a database); null = the file
  *                                  journal in {@link #journalDirectory()}, the default
+ * @param cluster                   a journal that several nodes share, which this node follows and
+ *                                  leads when it may ({@link ClusterNode}); null = a journal of
+ *                                  this node's own
  */
 public record EngineConfig(Path dataDirectory, Storage storage, byte[] serverKey, boolean lockDataDirectory,
                            long segmentBytesMax, long snapshotEveryEvents, int snapshotsNewestKept,
                            long snapshotHistorySpanEvents, long idempotencyWindowMicros,
                            SequencerLimits sequencerLimits, LongSupplier clockMicros, LongSupplier accountNumbers,
                            List<DurableEvidence.Source> evidence, long highWaterIntervalMillis,
-                           Journal.Opener journalOpener) {
+                           Journal.Opener journalOpener, Cluster cluster) {
+
+    /** A journal shared by a cluster's nodes, and this node's part in it. */
+    public record Cluster(SharedJournal journal, ClusterNode.Settings node) {}
 
     public static final long SEGMENT_BYTES_MAX_DEFAULT = 256L << 20;
     public static final long SNAPSHOT_EVERY_EVENTS_DEFAULT = 1_000_000;
@@ -74,7 +82,7 @@ public record EngineConfig(Path dataDirectory, Storage storage, byte[] serverKey
                 SNAPSHOT_EVERY_EVENTS_DEFAULT, SNAPSHOTS_NEWEST_KEPT_DEFAULT, SNAPSHOT_HISTORY_SPAN_EVENTS_DEFAULT,
                 Limits.IDEMPOTENCY_WINDOW_MICROS_DEFAULT, SequencerLimits.DEFAULT,
                 clockMicrosOf(Clock.systemUTC()), () -> BankCommandPolicy.randomAccountNumber(random), List.of(),
-                HIGH_WATER_INTERVAL_MILLIS_DEFAULT, null);
+                HIGH_WATER_INTERVAL_MILLIS_DEFAULT, null, null);
     }
 
     /** The {@link #defaults} of {@code dataDirectory}, to change some of. */
@@ -134,6 +142,7 @@ public record EngineConfig(Path dataDirectory, Storage storage, byte[] serverKey
         private List<DurableEvidence.Source> evidence;
         private long highWaterIntervalMillis;
         private Journal.Opener journalOpener;
+        private Cluster cluster;
 
         private Builder(EngineConfig from) {
             dataDirectory = from.dataDirectory;
@@ -151,6 +160,7 @@ public record EngineConfig(Path dataDirectory, Storage storage, byte[] serverKey
             evidence = from.evidence;
             highWaterIntervalMillis = from.highWaterIntervalMillis;
             journalOpener = from.journalOpener;
+            cluster = from.cluster;
         }
 
         /** The storage, and whether to lock the data directory (real files only). */
@@ -221,10 +231,17 @@ public record EngineConfig(Path dataDirectory, Storage storage, byte[] serverKey
             return this;
         }
 
+        /** A journal several nodes share (null: this node's own), which this node follows and may lead. */
+        public Builder cluster(Cluster shared) {
+            this.cluster = shared;
+            return this;
+        }
+
         public EngineConfig build() {
             return new EngineConfig(dataDirectory, storage, serverKey, lockDataDirectory, segmentBytesMax,
                     snapshotEveryEvents, snapshotsNewestKept, snapshotHistorySpanEvents, idempotencyWindowMicros,
-                    sequencerLimits, clockMicros, accountNumbers, evidence, highWaterIntervalMillis, journalOpener);
+                    sequencerLimits, clockMicros, accountNumbers, evidence, highWaterIntervalMillis, journalOpener,
+                    cluster);
         }
     }
 

@@ -71,6 +71,7 @@ public final class PostgresJournal implements Journal {
                SET epoch = epoch + 1, durable_seq = last_seq, leader_name = ?, leader_url = ?,
                    lease_expires_at = clock_timestamp() + ? * interval '1 millisecond', format_version = ?
              WHERE format_version <= ?
+               AND (? OR leader_name IS NULL OR lease_expires_at IS NULL OR lease_expires_at < clock_timestamp())
             RETURNING epoch, last_seq, chain_hash""";
 
     /** Ends the sessions of the leader the head names (but this one), waiting up to the given milliseconds for each. */
@@ -127,8 +128,56 @@ public final class PostgresJournal implements Journal {
             readToEnd(reader, snapshotReplay);
             endCheck.check(reader.nextSeq() - 1, reader.chainHash(), null);
             snapshotReplay.requirePast(reader.nextSeq() - 1);
-            Head head = takeOver(connection, config);
+            Head head = takeOver(connection, config, true);
             readToEnd(reader, snapshotReplay);
+            if (reader.nextSeq() - 1 != head.lastSeq() || !Arrays.equals(reader.chainHash(), head.chainHash())) {
+                throw new JournalCorruptException(BATCHES_TABLE, reader.nextSeq(), "the batches end at seq "
+                        + (reader.nextSeq() - 1) + ", the head says seq " + head.lastSeq() + " with hash "
+                        + HexFormat.of().formatHex(head.chainHash()));
+            }
+            LOG.log(System.Logger.Level.INFO, "took the journal over at epoch " + head.epoch() + ", seq "
+                    + head.lastSeq() + ", as " + config.nodeName());
+            return new PostgresJournal(config, connection, head.epoch(),
+                    new Recovery(head.lastSeq(), head.chainHash(), null, null));
+        } catch (SQLException e) {
+            closeQuietly(connection, e);
+            throw new IOException("taking the journal over failed: " + e.getMessage(), e);
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(connection, e);
+            throw e;
+        }
+    }
+
+    /**
+     * Takes the journal over from a node that follows it, as {@link
+     * eventbank.engine.cluster.SharedJournal#takeOver} says: only when no writer's lease holds;
+     * reads the batches after {@code afterSeq} (where this node's chain hash must be the
+     * journal's {@code afterHash}) into {@code replay}. Returns null, with nothing changed,
+     * when another writer's lease still holds.
+     */
+    static PostgresJournal takeOverAfter(PostgresJournalConfig config, long afterSeq, byte[] afterHash,
+                                         BatchConsumer replay) throws IOException {
+        Connection connection;
+        try {
+            connection = Sessions.writer(config);
+        } catch (SQLException e) {
+            throw new IOException("cannot open a writer's session on " + config.url() + ": " + e.getMessage(), e);
+        }
+        try (PostgresJournalReader reader = new PostgresJournalReader(config, true)) {
+            Head head = takeOver(connection, config, false);
+            if (head == null) {
+                connection.close();
+                return null;
+            }
+            reader.seek(afterSeq);
+            if (reader.nextSeq() != afterSeq + 1 || !Arrays.equals(reader.chainHash(), afterHash)) {
+                throw new JournalCorruptException(BATCHES_TABLE, afterSeq, "this node holds seq " + afterSeq
+                        + " with chain hash " + HexFormat.of().formatHex(afterHash) + ", which the journal does not");
+            }
+            Batch batch;
+            while ((batch = reader.next(head.lastSeq())) != null) {
+                replay.accept(batch);
+            }
             if (reader.nextSeq() - 1 != head.lastSeq() || !Arrays.equals(reader.chainHash(), head.chainHash())) {
                 throw new JournalCorruptException(BATCHES_TABLE, reader.nextSeq(), "the batches end at seq "
                         + (reader.nextSeq() - 1) + ", the head says seq " + head.lastSeq() + " with hash "
@@ -254,9 +303,10 @@ public final class PostgresJournal implements Journal {
      * middle of a batch) past the lock timeout, its sessions are ended and the update is tried
      * once more: the old leader's open batch is rolled back, and its commit fails.
      */
-    private static Head takeOver(Connection connection, PostgresJournalConfig config) throws SQLException, IOException {
+    private static Head takeOver(Connection connection, PostgresJournalConfig config, boolean evenUnderLease)
+            throws SQLException, IOException {
         try {
-            return raiseEpoch(connection, config);
+            return raiseEpoch(connection, config, evenUnderLease);
         } catch (SQLException e) {
             connection.rollback();
             if (!LOCK_NOT_AVAILABLE.equals(e.getSQLState())) {
@@ -275,10 +325,11 @@ public final class PostgresJournal implements Journal {
         LOG.log(System.Logger.Level.WARNING, "the journal's head stayed locked for "
                 + config.takeoverLockTimeout().toMillis() + " ms; ended " + ended
                 + " session(s) of the leader it names, and takes it over now");
-        return raiseEpoch(connection, config);
+        return raiseEpoch(connection, config, evenUnderLease);
     }
 
-    private static Head raiseEpoch(Connection connection, PostgresJournalConfig config)
+    /** The head after raising its epoch, or null (nothing changed) when a lease holds and {@code evenUnderLease} is false. */
+    private static Head raiseEpoch(Connection connection, PostgresJournalConfig config, boolean evenUnderLease)
             throws SQLException, IOException {
         try (Statement statement = connection.createStatement()) {
             statement.execute("SET LOCAL lock_timeout = " + config.takeoverLockTimeout().toMillis());
@@ -290,8 +341,13 @@ public final class PostgresJournal implements Journal {
             update.setLong(3, config.lease().toMillis());
             update.setInt(4, JournalFormat.FORMAT_VERSION);
             update.setInt(5, JournalFormat.FORMAT_VERSION);
+            update.setBoolean(6, evenUnderLease);
             try (ResultSet row = update.executeQuery()) {
                 if (!row.next()) {
+                    if (!evenUnderLease) {
+                        connection.rollback(); // a lease holds (or the format is newer: the caller checks the head)
+                        return null;
+                    }
                     throw new IOException("the journal's head is missing or written in a newer format version than "
                             + JournalFormat.FORMAT_VERSION + ", which this build writes");
                 }

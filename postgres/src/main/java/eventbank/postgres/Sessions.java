@@ -58,6 +58,23 @@ final class Sessions {
         }
     }
 
+    /**
+     * A node's control session (its head reads, lease renewals and wake-ups), in autocommit.
+     * Named apart from the writer's, so a takeover leaves it alone; a renewal waits for the head's
+     * lock at most a quarter of the lease, so a lease that cannot be renewed is noticed in time.
+     */
+    static Connection control(PostgresJournalConfig config) throws SQLException {
+        Properties properties = properties(config, config.nodeName() + " control");
+        Connection connection = DriverManager.getConnection(config.url(), properties);
+        try (Statement statement = connection.createStatement()) {
+            statement.execute("SET lock_timeout = " + Math.max(1, config.lease().toMillis() / 4));
+            return connection;
+        } catch (SQLException | RuntimeException e) {
+            connection.close();
+            throw e;
+        }
+    }
+
     private static Properties properties(PostgresJournalConfig config, String applicationName) {
         Properties properties = new Properties();
         if (config.user() != null) {

@@ -2,6 +2,9 @@ package eventbank.server;
 
 import eventbank.engine.Engine;
 import eventbank.engine.EngineConfig;
+import eventbank.engine.cluster.ClusterNode;
+import eventbank.postgres.PostgresJournalConfig;
+import eventbank.postgres.PostgresSharedJournal;
 import eventbank.server.cli.ServeCommand;
 import eventbank.server.config.Config;
 import eventbank.server.http.BankServer;
@@ -20,6 +23,7 @@ import eventbank.server.readmodel.StatementsReadModel;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Clock;
+import java.time.Duration;
 
 /**
  * Everything {@code serve} runs, started in order (engine, read models, outbox and resender,
@@ -66,7 +70,7 @@ public final class BankService implements ServeCommand.Running {
     /** With {@code engineConfig} for the engine instead of {@code config}'s own (the testkit's faults). */
     public static BankService start(Config config, EngineConfig engineConfig, String host, int port,
                                     PrintStream console, Clock clock) throws IOException {
-        Engine engine = Engine.start(engineConfig.toBuilder().clock(clock).build());
+        Engine engine = Engine.start(clustered(config, engineConfig.toBuilder().clock(clock)).build());
         MailTransport transport = null;
         Outbox outbox = null;
         VerificationResender resender = null;
@@ -101,6 +105,42 @@ public final class BankService implements ServeCommand.Running {
         }
     }
 
+    /**
+     * With {@code journal.url} set, the engine as a node of a cluster on that PostgreSQL journal
+     * (its tables created or migrated first); else {@code builder} as it is.
+     */
+    private static EngineConfig.Builder clustered(Config config, EngineConfig.Builder builder) throws IOException {
+        Config.Cluster cluster = config.cluster();
+        if (!cluster.enabled()) {
+            return builder;
+        }
+        EngineConfig partial = builder.build();
+        if (partial.serverKey() == null) {
+            throw new IOException("in cluster mode every node needs the same server key: set server.key or"
+                    + " server.key_file");
+        }
+        Duration lease = cluster.lease();
+        PostgresJournalConfig journal = new PostgresJournalConfig(cluster.journalUrl().orElseThrow(),
+                cluster.journalUser().orElse(null), cluster.journalPassword().orElse(null), cluster.nodeName(),
+                cluster.nodeUrl().toString(), lease, takeoverLockTimeoutOf(lease));
+        PostgresSharedJournal shared = new PostgresSharedJournal(journal, cluster.requireSyncStandby());
+        shared.migrate();
+        return builder.cluster(new EngineConfig.Cluster(shared, new ClusterNode.Settings(cluster.nodeName(),
+                cluster.nodeUrl().toString(), cluster.mode() == Config.NodeMode.WRITER, lease,
+                cluster.pollInterval(), partial.idempotencyWindowMicros())));
+    }
+
+    /**
+     * How long a takeover waits for the head's lock before it ends the old leader's sessions:
+     * half the lease, at most the default, so that a new leader writes within the lease after the
+     * old one's lapsed.
+     */
+    private static Duration takeoverLockTimeoutOf(Duration lease) {
+        Duration half = lease.dividedBy(2);
+        return half.compareTo(PostgresJournalConfig.TAKEOVER_LOCK_TIMEOUT_DEFAULT) < 0 ? half
+                : PostgresJournalConfig.TAKEOVER_LOCK_TIMEOUT_DEFAULT;
+    }
+
     private static void stopMail(VerificationResender resender, Outbox outbox) throws InterruptedException {
         try {
             if (resender != null) {
@@ -130,7 +170,7 @@ public final class BankService implements ServeCommand.Running {
 
     @Override
     public Throwable journalFailure() {
-        return engine.sequencer().failure();
+        return engine.failure();
     }
 
     public Engine engine() {

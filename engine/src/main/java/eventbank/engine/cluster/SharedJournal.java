@@ -32,13 +32,22 @@ public interface SharedJournal extends Closeable {
     Journal.Reader newReader();
 
     /**
+     * The chain hash after the batch that ends at {@code seq} (all zeros for 0), or null when no
+     * batch ends there: how a node checks that what it holds is still the journal's history.
+     */
+    byte[] chainHashAt(long seq) throws IOException;
+
+    /** The journal taken over: open for writing at {@code epoch}. */
+    record Taken(Journal journal, long epoch) {}
+
+    /**
      * Takes the journal over when no other writer's lease holds: raises the epoch and hands every
      * batch after {@code afterSeq} to {@code replay}; {@code afterHash} is the chain hash this
      * node holds at {@code afterSeq}, checked against the journal's. Returns the journal open
      * for writing at the new epoch, or null when another writer's lease still holds (nothing
      * changed).
      */
-    Journal takeOver(long afterSeq, byte[] afterHash, Journal.BatchConsumer replay) throws IOException;
+    Taken takeOver(long afterSeq, byte[] afterHash, Journal.BatchConsumer replay) throws IOException;
 
     /**
      * Renews this leader's lease and records {@code durableSeq} (the last seq it knows committed

@@ -40,7 +40,9 @@ public sealed interface Outcome
         /** The batch holding this command failed to write or fsync: it may or may not be on disk. */
         COMMIT_OUTCOME_UNKNOWN("commit_outcome_unknown"),
         /** The engine is shutting down or has not started. */
-        STOPPED("busy");
+        STOPPED("busy"),
+        /** In a cluster, this node does not lead: the leader takes commands. */
+        NOT_LEADER("not_leader");
 
         private final String code;
 

@@ -44,8 +44,8 @@ import java.util.function.LongSupplier;
 public final class Sequencer implements AutoCloseable {
     private final Journal journal;
     private final ArrayBlockingQueue<Submission> commands;
-    private final SequencerStatistics statistics = new SequencerStatistics();
-    private final FailStop failStop = new FailStop(statistics);
+    private final SequencerStatistics statistics;
+    private final FailStop failStop;
     private final CommandProcessor processor;
     private final JournalWriter writer;
     private final AtomicInteger submittersInside = new AtomicInteger();
@@ -61,6 +61,18 @@ public final class Sequencer implements AutoCloseable {
      */
     public Sequencer(Bank bank, Decider decider, CommandPolicy policy, Journal journal,
                      LongSupplier clockMicros, SequencerLimits limits) {
+        this(bank, decider, policy, journal, clockMicros, limits, new SequencerStatistics());
+    }
+
+    /**
+     * With {@code statistics} to count in: a node that leads several times over its life counts
+     * every term's commits in one place.
+     */
+    public Sequencer(Bank bank, Decider decider, CommandPolicy policy, Journal journal,
+                     LongSupplier clockMicros, SequencerLimits limits, SequencerStatistics statistics) {
+        this.statistics = statistics;
+        statistics.failed = false; // a new term starts sound, whatever ended the last one
+        this.failStop = new FailStop(statistics);
         if (bank.lastSeq() != journal.lastSeq()) {
             throw new IllegalArgumentException("the bank is at seq " + bank.lastSeq() + ", the journal at " + journal.lastSeq());
         }

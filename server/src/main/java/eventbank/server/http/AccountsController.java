@@ -131,6 +131,12 @@ final class AccountsController {
         if (code == null || code.isEmpty() || code.length() > 256) {
             throw ApiException.invalidQuery("The query parameter code is missing; use the link from the mail.");
         }
+        String leaderUrl = submitter.leaderElsewhere();
+        if (leaderUrl != null) {
+            // A link clicked in a mail reaches whichever node the balancer chose: on to the leader.
+            ctx.redirect(leaderUrl + "/api/verify?" + ctx.queryString(), io.javalin.http.HttpStatus.TEMPORARY_REDIRECT);
+            return;
+        }
         Outcome.Committed committed = outcomes.verified(submitter.submit(new Command.VerifyAccount(number, code)));
         Replies.seq(ctx, committed.seq());
         boolean already = committed.events().isEmpty();

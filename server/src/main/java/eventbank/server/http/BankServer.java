@@ -262,7 +262,7 @@ public final class BankServer implements AutoCloseable {
             // request on a connection about to close (it would get no reply at all).
             ctx.header("Connection", "close");
         }
-        ctx.status(e.status()).json(new Errors.Body(e.code(), e.getMessage()));
+        ctx.status(e.status()).json(new Errors.Body(e.code(), e.getMessage(), e.leaderUrl()));
     }
 
     /** A body too large, or refused before it was read while longer than Jetty drains. */
@@ -321,7 +321,8 @@ public final class BankServer implements AutoCloseable {
                                                  Tokens tokens, IdempotencyKeys idempotencyKeys, BankMetrics metrics) {
         Authenticator authenticator = new Authenticator(tokens, config.auth().operatorKey());
         Submitter submitter = new Submitter(engine, metrics);
-        ReadWaits waits = new ReadWaits(engine::committedSeq, READ_WAIT);
+        ReadWaits waits = new ReadWaits(engine::committedSeq,
+                () -> engine.node() != null && engine.sequencer() == null, READ_WAIT);
         Outcomes outcomes = new Outcomes(readModels.operations(), waits);
         Passwords passwords = new Passwords(config.auth().bcryptCost());
         RateLimiters limiters = RateLimiters.of(config.limits(), clock);
@@ -337,7 +338,7 @@ public final class BankServer implements AutoCloseable {
                 new ExplorerController(authenticator, engine, readModels.statements(), waits),
                 new WhatIfController(authenticator, engine, config.limits().whatIfReplayEventsMax()),
                 new MailAdminController(authenticator, outbox),
-                new HealthController(engine, metrics),
+                new HealthController(engine, metrics, config.cluster().nodeUrl().toString()),
                 new DocsController());
     }
 

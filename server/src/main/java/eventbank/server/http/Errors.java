@@ -7,8 +7,13 @@ import eventbank.engine.write.Outcome;
 final class Errors {
     private Errors() {}
 
-    /** An error reply's body: {@code {"error": code, "message": sentence}}. */
-    record Body(String error, String message) {}
+    /**
+     * An error reply's body: {@code {"error": code, "message": sentence}}, and the leader's URL
+     * when the error is {@code not_leader}.
+     */
+    record Body(String error, String message,
+                @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+                String leaderUrl) {}
 
     static int statusOf(Rejection rejection) {
         return switch (rejection) {
@@ -31,6 +36,7 @@ final class Errors {
             case COMMIT_OUTCOME_UNKNOWN -> "The change may or may not have been recorded; retry with the same "
                     + "Idempotency-Key after the server restarts.";
             case STOPPED -> "The server is stopping; retry in a moment.";
+            case NOT_LEADER -> "This node does not lead; send commands to the leader.";
         };
         return new ApiException(503, unavailable.failure().code(), message, 1);
     }

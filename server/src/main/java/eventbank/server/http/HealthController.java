@@ -2,6 +2,7 @@ package eventbank.server.http;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import eventbank.engine.Engine;
+import eventbank.engine.cluster.ClusterNode;
 import eventbank.server.metrics.BankMetrics;
 import eventbank.server.metrics.DiskSpace;
 import io.javalin.http.Context;
@@ -9,23 +10,65 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * What operators and their tools watch: {@code GET /health} (200 {@code ok} or
- * {@code degraded} with the problems listed, 503 {@code failed} once the journal failed) and
- * {@code GET /metrics} (Prometheus' text format).
+ * What operators, their tools and load balancers watch: {@code GET /health} (200 {@code ok} or
+ * {@code degraded} with the problems listed, 503 {@code failed} once the journal failed or the
+ * node stopped), {@code GET /health/leader} (200 only on the node that takes commands),
+ * {@code GET /health/replica} (200 only on a node that follows the journal and is not behind),
+ * and {@code GET /metrics} (Prometheus' text format).
  */
 final class HealthController {
     private final Engine engine;
     private final BankMetrics metrics;
+    /** A node with a journal of its own leads; {@code leader_url} is then its own {@code node.url}. */
+    private final String ownUrl;
 
-    HealthController(Engine engine, BankMetrics metrics) {
+    HealthController(Engine engine, BankMetrics metrics, String ownUrl) {
         this.engine = engine;
         this.metrics = metrics;
+        this.ownUrl = ownUrl;
     }
 
-    /** {@code problems} only when there are any. */
-    record Health(String status, long lastSeq, @JsonInclude(JsonInclude.Include.NON_NULL) List<String> problems) {}
+    /**
+     * {@code problems} only when there are any; {@code leader_url} only when a leader is known.
+     *
+     * @param role      {@code leader}, {@code standby} or {@code reader}
+     * @param epoch     the journal's epoch (0 with a journal of this node's own)
+     * @param lagEvents events between this node and the journal's durable seq at a head read at
+     *                  most a lease old; -1 when there is no such read
+     */
+    record Health(String status, long lastSeq, String role, long epoch,
+                  @JsonInclude(JsonInclude.Include.NON_NULL) String leaderUrl, long lagEvents,
+                  @JsonInclude(JsonInclude.Include.NON_NULL) List<String> problems) {}
 
     void health(Context ctx) {
+        Health health = current();
+        if (health.status().equals("failed")) {
+            ctx.header("Retry-After", "60");
+        }
+        ctx.status(health.status().equals("failed") ? 503 : 200).json(health);
+    }
+
+    /** 200 only on the leader that is sound: where a load balancer sends commands. */
+    void leader(Context ctx) {
+        Health health = current();
+        boolean leads = health.role().equals("leader") && !health.status().equals("failed")
+                && engine.leadership().leading();
+        ctx.status(leads ? 200 : 503).json(health);
+    }
+
+    /** 200 only on a standby or reader that is sound and not behind: where a load balancer sends reads. */
+    void replica(Context ctx) {
+        Health health = current();
+        boolean replica = !health.role().equals("leader") && !health.status().equals("failed")
+                && health.lagEvents() == 0;
+        ctx.status(replica ? 200 : 503).json(health);
+    }
+
+    void metrics(Context ctx) {
+        ctx.contentType(BankMetrics.CONTENT_TYPE).result(metrics.scrape());
+    }
+
+    private Health current() {
         Engine.Health health = engine.health();
         List<String> problems = new ArrayList<>(health.problems());
         if (metrics.diskSpace().isLow(DiskSpace.LOW_THRESHOLD_BYTES_DEFAULT)) {
@@ -33,14 +76,13 @@ final class HealthController {
                     + DiskSpace.LOW_THRESHOLD_BYTES_DEFAULT + " bytes: " + metrics.diskSpace().freeBytes());
         }
         String status = !health.writable() ? "failed" : problems.isEmpty() ? "ok" : "degraded";
-        if (!health.writable()) {
-            ctx.header("Retry-After", "60");
+        List<String> shown = problems.isEmpty() ? null : problems;
+        ClusterNode node = engine.node();
+        if (node == null) {
+            return new Health(status, health.committedSeq(), "leader", 0, ownUrl, 0, shown);
         }
-        ctx.status(health.writable() ? 200 : 503)
-                .json(new Health(status, health.committedSeq(), problems.isEmpty() ? null : problems));
-    }
-
-    void metrics(Context ctx) {
-        ctx.contentType(BankMetrics.CONTENT_TYPE).result(metrics.scrape());
+        ClusterNode.Status cluster = node.status();
+        return new Health(status, health.committedSeq(), cluster.role().name().toLowerCase(java.util.Locale.ROOT),
+                cluster.epoch(), cluster.leaderUrl(), cluster.lagEvents(), shown);
     }
 }

@@ -3,6 +3,7 @@ package eventbank.server.http;
 import eventbank.server.readmodel.ReadModel;
 import io.javalin.http.Context;
 import java.time.Duration;
+import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 
 /**
@@ -12,11 +13,21 @@ import java.util.function.LongSupplier;
  */
 final class ReadWaits {
     private final LongSupplier committedSeq;
+    private final BooleanSupplier following;
     private final Duration readWait;
 
     /** @param committedSeq the engine's last committed seq */
     ReadWaits(LongSupplier committedSeq, Duration readWait) {
+        this(committedSeq, () -> false, readWait);
+    }
+
+    /**
+     * @param following whether this node follows a leader (a standby or reader of a cluster):
+     *                  a seq beyond what it has seen may be the leader's, and is waited for
+     */
+    ReadWaits(LongSupplier committedSeq, BooleanSupplier following, Duration readWait) {
         this.committedSeq = committedSeq;
+        this.following = following;
         this.readWait = readWait;
     }
 
@@ -52,7 +63,7 @@ final class ReadWaits {
             return;
         }
         long minSeq = Requests.queryLong(text, "min_seq", 0, Long.MAX_VALUE);
-        if (minSeq > committedSeq.getAsLong()) {
+        if (minSeq > committedSeq.getAsLong() && !following.getAsBoolean()) {
             throw ApiException.invalidQuery("min_seq " + minSeq + " is beyond the last recorded event.");
         }
         await(model, minSeq);

@@ -33,6 +33,8 @@ enum Route {
     DEAD_LETTERS(HandlerType.GET, "/api/admin/mail/dead", c -> c.mailAdmin()::deadLetters),
     RETRY_DEAD_LETTER(HandlerType.POST, "/api/admin/mail/dead/{seq}/retry", c -> c.mailAdmin()::retry),
     HEALTH(HandlerType.GET, "/health", c -> c.health()::health),
+    HEALTH_LEADER(HandlerType.GET, "/health/leader", c -> c.health()::leader),
+    HEALTH_REPLICA(HandlerType.GET, "/health/replica", c -> c.health()::replica),
     METRICS(HandlerType.GET, "/metrics", c -> c.health()::metrics),
     OPENAPI(HandlerType.GET, ApiDocs.OPENAPI_PATH, c -> c.docs()::openapi),
     DOCS(HandlerType.GET, ApiDocs.DOCS_PATH, c -> c.docs()::page),

@@ -2,6 +2,7 @@ package eventbank.server.http;
 
 import eventbank.core.Command;
 import eventbank.engine.Engine;
+import eventbank.engine.cluster.ClusterNode;
 import eventbank.engine.write.Outcome;
 import eventbank.server.metrics.BankMetrics;
 import java.util.ArrayList;
@@ -19,10 +20,27 @@ final class Submitter {
         this.metrics = metrics;
     }
 
+    /**
+     * In a cluster, the leader's URL while this node does not lead (null while no node leads);
+     * null on the leader and with a journal of this node's own. Throws {@code not_leader} when
+     * this node does not lead and none does.
+     */
+    String leaderElsewhere() {
+        ClusterNode node = engine.node();
+        if (node == null || node.sequencer() != null) {
+            return null;
+        }
+        String leaderUrl = node.leaderUrl();
+        if (leaderUrl == null) {
+            throw ApiException.notLeader(null);
+        }
+        return leaderUrl;
+    }
+
     /** Submits and waits for the outcome; the engine answers every command. */
     Outcome submit(Command command) {
         try {
-            Outcome outcome = engine.submit(command).get();
+            Outcome outcome = notLeaderChecked(engine.submit(command).get());
             metrics.record(outcome);
             return outcome;
         } catch (InterruptedException e) {
@@ -38,13 +56,16 @@ final class Submitter {
      */
     List<Outcome> submitAll(List<? extends Command> commands) {
         List<CompletableFuture<Outcome>> futures = new ArrayList<>(commands.size());
+        if (engine.sequencer() == null) {
+            throw notLeader(); // none would be taken
+        }
         for (Command command : commands) {
             futures.add(engine.submit(command));
         }
         List<Outcome> outcomes = new ArrayList<>(commands.size());
         try {
             for (CompletableFuture<Outcome> future : futures) {
-                Outcome outcome = future.get();
+                Outcome outcome = notLeaderChecked(future.get());
                 metrics.record(outcome);
                 outcomes.add(outcome);
             }
@@ -54,6 +75,21 @@ final class Submitter {
             throw new IllegalStateException("the engine failed a command", e.getCause());
         }
         return outcomes;
+    }
+
+    /** The outcome, unless it is {@code not_leader}: that is answered with the leader's URL. */
+    private Outcome notLeaderChecked(Outcome outcome) {
+        if (outcome instanceof Outcome.Unavailable unavailable
+                && unavailable.failure() == Outcome.Failure.NOT_LEADER) {
+            metrics.record(outcome);
+            throw notLeader();
+        }
+        return outcome;
+    }
+
+    private ApiException notLeader() {
+        ClusterNode node = engine.node();
+        return ApiException.notLeader(node == null ? null : node.leaderUrl());
     }
 
     /**

@@ -101,7 +101,7 @@ public final class BankMetrics {
             unavailableByFailure[failure.ordinal()] = commands("unavailable", failure.code());
         }
 
-        SequencerStatistics statistics = engine.sequencer().statistics();
+        SequencerStatistics statistics = engine.statistics();
         gauge("eventbank.committed.seq", null, "The seq of the last durable event.", engine::committedSeq);
         FunctionCounter.builder("eventbank.commits", statistics, SequencerStatistics::commits)
                 .description("Commit batches written and forced to disk (one fsync each) since the start.")
@@ -118,7 +118,16 @@ public final class BankMetrics {
                 .register(registry);
         gauge("eventbank.engine.writable", null,
                 "1 while the engine takes writes; 0 once the journal failed (fail-stop) until a restart.",
-                () -> engine.sequencer().failure() == null ? 1 : 0);
+                () -> engine.failure() == null ? 1 : 0);
+        gauge("eventbank.node.leader", null,
+                "1 while this node leads (takes commands, sends mail); 0 on a standby or reader.",
+                () -> engine.leadership().leading() ? 1 : 0);
+        gauge("eventbank.node.epoch", null,
+                "The journal's epoch: it goes up by one at each change of leader (0 with the file journal).",
+                () -> engine.node() == null ? 0 : engine.node().status().epoch());
+        gauge("eventbank.node.lag.events", null,
+                "Events this node is behind the journal's durable seq (-1: the head was not read within a lease).",
+                () -> engine.node() == null ? 0 : engine.node().status().lagEvents());
         gauge("eventbank.journal", "bytes", "Size of the journal's segment files on disk.", this::journalBytes);
         gauge("eventbank.disk.free", "bytes",
                 "Usable space of the file system holding the data directory; -1 when it cannot be read.",
