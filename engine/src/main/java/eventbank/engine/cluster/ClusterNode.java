@@ -42,6 +42,8 @@ public final class ClusterNode implements Leadership, AutoCloseable {
     private static final System.Logger LOG = System.getLogger(ClusterNode.class.getName());
     /** How often a leader looks at its sequencer and its lease. */
     private static final long LEADER_TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+    /** How often a leader checks that PostgreSQL is still durable (fsync, a synchronous standby when required). */
+    private static final long DURABILITY_CHECK_NANOS = TimeUnit.SECONDS.toNanos(5);
     /** The longest pause between two attempts while the database cannot be reached. */
     private static final long RETRY_PAUSE_MAX_MILLIS = 1_000;
 
@@ -110,6 +112,7 @@ public final class ClusterNode implements Leadership, AutoCloseable {
     private byte[] bankHash;
     private Journal.Reader reader;
     private long lastRenewNanos;
+    private long lastDurabilityCheckNanos;
     private long lastRenewedSeq = -1;
     private long seqAtLastTick = -1;
     private long retryPauseMillis;
@@ -372,6 +375,7 @@ public final class ClusterNode implements Leadership, AutoCloseable {
         epoch = taken.epoch();
         leaseUntilNanos = before + settings.lease().toNanos();
         lastRenewNanos = before;
+        lastDurabilityCheckNanos = before;
         lastRenewedSeq = -1;
         closeReader();
         Bank leading = bank;
@@ -395,6 +399,15 @@ public final class ClusterNode implements Leadership, AutoCloseable {
             return;
         }
         long now = System.nanoTime();
+        if (now - lastDurabilityCheckNanos >= DURABILITY_CHECK_NANOS) {
+            lastDurabilityCheckNanos = now;
+            String durability = shared.durabilityProblem();
+            if (durability != null) {
+                problem = durability;
+                stepDown("PostgreSQL is no longer durable: " + durability);
+                return;
+            }
+        }
         long committed = leading.committedSeq();
         boolean quiet = committed == seqAtLastTick && committed != lastRenewedSeq;
         seqAtLastTick = committed;
