@@ -77,10 +77,15 @@ final class Submitter {
         return outcomes;
     }
 
-    /** The outcome, unless it is {@code not_leader}: that is answered with the leader's URL. */
+    /**
+     * The outcome, unless it is {@code not_leader}: that is answered with the leader's URL. In a
+     * cluster, {@code journal_failed} is too: a leader that was deposed answers the commands
+     * queued behind its fenced batch so, and none of them was recorded.
+     */
     private Outcome notLeaderChecked(Outcome outcome) {
         if (outcome instanceof Outcome.Unavailable unavailable
-                && unavailable.failure() == Outcome.Failure.NOT_LEADER) {
+                && (unavailable.failure() == Outcome.Failure.NOT_LEADER
+                    || unavailable.failure() == Outcome.Failure.JOURNAL_FAILED && engine.node() != null)) {
             metrics.record(outcome);
             throw notLeader();
         }
