@@ -342,6 +342,11 @@ public final class Engine implements AutoCloseable {
         return snapshotter;
     }
 
+    /** A reader of the log this engine follows (its own files, or the shared journal), positioned nowhere. */
+    public Journal.Reader newReader() {
+        return readers.get();
+    }
+
     /** Starts a subscriber on its own thread, following the committed log from its checkpoint. */
     public Subscription subscribe(Subscriber subscriber) {
         Subscription subscription = new Subscription(subscriber, readers.get(), this::committedSeq);

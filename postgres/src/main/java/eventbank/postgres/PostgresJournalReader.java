@@ -54,7 +54,8 @@ final class PostgresJournalReader implements Journal.Reader {
     }
 
     /** The chain hash of the last batch read or skipped: the journal's head hash at its end. */
-    byte[] chainHash() {
+    @Override
+    public byte[] chainHash() {
         return previousHash.clone();
     }
 

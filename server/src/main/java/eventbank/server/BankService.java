@@ -77,7 +77,8 @@ public final class BankService implements ServeCommand.Running {
         try {
             ReadModels readModels = new ReadModels(new AccountsReadModel(), new StatementsReadModel(),
                     new OperationsReadModel(config.data().idempotencyWindowMicros()),
-                    new ReportsReadModel(engine.config().storage(), config.data().directory(), engine::committedSeq,
+                    new ReportsReadModel(engine.config().storage(), config.data().directory(), engine::newReader,
+                            engine::committedSeq,
                             ReportsReadModel.CHECKPOINT_EVERY_EVENTS_DEFAULT));
             for (eventbank.server.readmodel.ReadModel model : readModels.all()) {
                 engine.subscribe(model);

@@ -89,6 +89,9 @@ public interface Journal extends Closeable {
         /** The seq of the first event not read yet. */
         long nextSeq();
 
+        /** The chain hash after the last batch read, or before {@link #nextSeq()} after a seek. */
+        byte[] chainHash();
+
         /** The bytes at the end of the log that are not a whole, sound batch (reading stops there), or null. */
         TornTail tornTail();
     }

@@ -1,12 +1,14 @@
 package eventbank.server.readmodel;
 
 import eventbank.engine.recovery.DurableEvidence;
+import eventbank.engine.journal.Journal;
 import eventbank.engine.journal.JournalReader;
 import eventbank.engine.storage.Storage;
 import eventbank.engine.storage.StorageFile;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.function.Supplier;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Optional;
@@ -40,12 +42,19 @@ final class ReportsCheckpoint {
 
     private final Storage storage;
     private final Path directory;
-    private final Path journalDirectory;
+    /** Reads the journal the checkpoint is checked against. */
+    private final Supplier<Journal.Reader> journal;
 
+    /** A checkpoint in {@code dataDirectory}, checked against the file journal there. */
     ReportsCheckpoint(Storage storage, Path dataDirectory) {
+        this(storage, dataDirectory, () -> new JournalReader(storage, dataDirectory.resolve("journal"), false));
+    }
+
+    /** A checkpoint in {@code dataDirectory}, checked against the journal {@code journal} reads (a shared one). */
+    ReportsCheckpoint(Storage storage, Path dataDirectory, Supplier<Journal.Reader> journal) {
         this.storage = storage;
         this.directory = dataDirectory.resolve(DIRECTORY);
-        this.journalDirectory = dataDirectory.resolve("journal");
+        this.journal = journal;
     }
 
     Path path() {
@@ -133,7 +142,7 @@ final class ReportsCheckpoint {
         if (seq < 1 || seq > committedSeq) {
             throw unusable(path, "its seq " + seq + " is not within the journal, which ends at seq " + committedSeq);
         }
-        try (JournalReader reader = new JournalReader(storage, journalDirectory, false)) {
+        try (Journal.Reader reader = journal.get()) {
             reader.seek(seq);
             if (reader.nextSeq() != seq + 1 || !Arrays.equals(reader.chainHash(), chainHash)) {
                 throw unusable(path, "its chain hash at seq " + seq + " is not the journal's (made for another "

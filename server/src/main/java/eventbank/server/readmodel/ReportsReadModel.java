@@ -4,6 +4,7 @@ import eventbank.core.EpochMicros;
 import eventbank.core.Event;
 import eventbank.core.Movements;
 import eventbank.core.Recorded;
+import eventbank.engine.journal.Journal;
 import eventbank.engine.recovery.DurableEvidence;
 import eventbank.engine.storage.Storage;
 import java.io.IOException;
@@ -16,6 +17,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -78,10 +80,23 @@ public final class ReportsReadModel extends ReadModel {
      */
     public ReportsReadModel(Storage storage, Path dataDirectory, LongSupplier committedSeq,
                             long checkpointEveryEvents) {
+        this(new ReportsCheckpoint(storage, dataDirectory), committedSeq, checkpointEveryEvents);
+    }
+
+    /**
+     * A model that checkpoints into {@code dataDirectory/readmodels/} and checks its checkpoint
+     * against the journal that {@code journal} reads (in a cluster, the shared one).
+     */
+    public ReportsReadModel(Storage storage, Path dataDirectory, Supplier<Journal.Reader> journal,
+                            LongSupplier committedSeq, long checkpointEveryEvents) {
+        this(new ReportsCheckpoint(storage, dataDirectory, journal), committedSeq, checkpointEveryEvents);
+    }
+
+    private ReportsReadModel(ReportsCheckpoint checkpoint, LongSupplier committedSeq, long checkpointEveryEvents) {
         if (checkpointEveryEvents < 1) {
             throw new IllegalArgumentException("checkpointEveryEvents must be at least 1, not " + checkpointEveryEvents);
         }
-        this.checkpoint = new ReportsCheckpoint(storage, dataDirectory);
+        this.checkpoint = checkpoint;
         this.committedSeq = committedSeq;
         this.checkpointEveryEvents = checkpointEveryEvents;
     }
