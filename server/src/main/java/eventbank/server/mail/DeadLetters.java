@@ -142,7 +142,8 @@ final class DeadLetters {
         return value;
     }
 
-    private static OutgoingMail.Kind kindOf(String label) throws IOException {
+    /** The kind a dead letter names by its label. */
+    static OutgoingMail.Kind kindOf(String label) throws IOException {
         for (OutgoingMail.Kind kind : OutgoingMail.Kind.values()) {
             if (kind.label().equals(label)) {
                 return kind;

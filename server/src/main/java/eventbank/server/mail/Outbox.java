@@ -5,22 +5,24 @@ import eventbank.core.Event;
 import eventbank.core.Movements;
 import eventbank.core.Recorded;
 import eventbank.core.VerificationCodes;
-import eventbank.engine.recovery.DurableEvidence;
 import eventbank.engine.Engine;
+import eventbank.engine.cluster.Leadership;
+import eventbank.engine.recovery.DurableEvidence;
+import eventbank.engine.storage.Storage;
 import eventbank.engine.subscription.Subscriber;
 import eventbank.engine.subscription.SubscriberClosedException;
-import eventbank.engine.storage.Storage;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.util.ArrayList;
+import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.LongSupplier;
 import java.util.regex.Pattern;
 
 /**
@@ -49,24 +51,50 @@ import java.util.regex.Pattern;
  * bank's. The pause is what is bounded. The outbox runs on its subscription's thread, which reads
  * the journal on its own, so it never blocks the sequencer: it falls behind, and catches up when
  * the server is back. A permanent failure (the server refuses this mail: an address that does
- * not exist) is not retried: the mail is set aside in {@link DeadLetters} and the outbox goes on,
+ * not exist) is not retried: the mail is set aside as a dead letter and the outbox goes on,
  * so one bad address does not hold back everybody's mail; an operator lists and retries those
  * ({@link #deadLetters}, {@link #retryDeadLetter}). Only when the dead letter cannot be written
  * does the outbox stop.
  *
- * <p>Close the outbox before the engine: {@link #close()} ends a pause between attempts at once,
- * where the engine's own close would wait for the outage to end.
+ * <p><b>Leadership.</b> The checkpoint and the dead letters live in an {@link OutboxStore}: files
+ * for a node alone ({@link Leadership#ALONE}, which always leads), PostgreSQL in a cluster, where
+ * every node runs an outbox and only the leader's sends. Before each attempt at a mail the
+ * outbox asks {@link Leadership#leading()}; a node that leads at a new epoch first {@link
+ * OutboxStore#claim claims} the store, which answers the checkpoint the last leader left, and
+ * sends every mail after it. An outbox that does not lead, or whose write to the store was
+ * fenced (another node took over), sends nothing and moves no checkpoint: it goes on following
+ * the log, and at each batch with mail past the store's checkpoint it waits, reading the
+ * checkpoint again every {@code standbyPollMillis}, until the leader's checkpoint passes the
+ * batch's mails (the leader sent them) or this node leads (it sends those the checkpoint has not
+ * passed). It never stops for want of leadership: a standby's outbox is ready to take over with
+ * its balances current, and a deposed leader's becomes a standby's. A mail sent by a leader that
+ * lost its lease before checkpointing it is sent again by the next, with the same Message-ID.
+ *
+ * <p>Close the outbox before the engine: {@link #close()} ends a pause between attempts, or a
+ * standby's wait, at once, where the engine's own close would wait for the outage to end.
  */
 public final class Outbox implements Subscriber, AutoCloseable {
     /** The directory of the outbox in the data directory: mails (file transport) and checkpoint. */
     public static final String DIRECTORY_NAME = "outbox";
     /** The most dead letters one call of {@link #deadLetters} answers. */
     public static final int DEAD_LETTERS_LIST_LIMIT_MAX = DeadLetters.LIST_LIMIT_MAX;
+    /** How often an outbox that does not lead reads the store's checkpoint while it waits, by default. */
+    public static final Duration STANDBY_POLL_DEFAULT = Duration.ofMillis(250);
     private static final System.Logger LOG = System.getLogger(Outbox.class.getName());
     private static final String AFTER_RESTART = "it and the mails after it are sent after the next start";
+    /** {@link #claimedEpoch} when the outbox holds the store at no epoch. */
+    private static final long NOT_CLAIMED = -1;
 
     /** A mail of the batch, with the facts a dead letter needs to make it again. */
     private record Pending(OutgoingMail mail, long accountNumber, long amount, long balanceAfter) {}
+
+    /** What became of one mail of the batch. */
+    private enum Delivery {
+        /** Sent, or set aside as a dead letter: done with. */
+        HANDLED,
+        /** Not sent: this node stopped leading, or the store fenced it out. */
+        NOT_LEADING
+    }
 
     /** What the outbox knows of an account: where to write, and its balance now. */
     private static final class Account {
@@ -79,24 +107,34 @@ public final class Outbox implements Subscriber, AutoCloseable {
         }
     }
 
+    private final OutboxStore store;
+    private final Leadership leadership;
     private final OutboxSettings settings;
     private final MailTransport transport;
     private final VerificationCodes codes;
-    private final OutboxCheckpoint checkpoint;
-    private final DeadLetters deadLetters;
-    private final LongSupplier committedSeq;
+    private final long standbyPollMillis;
     /** When a mail is set aside; the server's clock. */
     private final Clock clock;
     private final Map<Long, Account> accounts = new HashMap<>();
     /** Of its exact type, so that the JIT can inline its calls in {@link Movements#of}. */
     private final Applier applier = new Applier();
     /** The mails of the batch being handed over, in seq order; at most one per event. */
-    private final List<Pending> pending = new ArrayList<>();
+    private final ArrayDeque<Pending> pending = new ArrayDeque<>();
+    /** Guards {@link #wakeUp}; waited on in a pause between attempts and in a standby's wait. */
     private final Object pause = new Object();
+    /** Set by {@link #leadershipChanged()}: a wait ends early, to ask the leadership again. */
+    private boolean wakeUp;
     /** One operator's retry at a time, so that two retries of one dead letter do not both send it. */
     private final Object retrying = new Object();
     private Thread thread;
-    /** Every event up to this seq has had its mail sent; durable in the checkpoint file. */
+    /**
+     * The epoch at which this outbox claimed the store and may send, or {@link #NOT_CLAIMED};
+     * the outbox's thread only.
+     */
+    private long claimedEpoch = NOT_CLAIMED;
+    /** The last epoch a fenced claim or write was logged for, so that a standby's polls log it once. */
+    private long fencedEpochLogged = NOT_CLAIMED;
+    /** Every event up to this seq has had its mail sent; durable in the store. */
     private volatile long checkpointSeq;
     private final AtomicLong mailsSent = new AtomicLong();
     private final AtomicLong sendFailures = new AtomicLong();
@@ -104,28 +142,36 @@ public final class Outbox implements Subscriber, AutoCloseable {
     private volatile boolean closed;
 
     /**
-     * @param directory    the outbox directory ({@code data/outbox}), where the checkpoint lives
-     * @param committedSeq the journal's head, to refuse a checkpoint past it
-     * @param clock        the server's clock, for when a mail was set aside
+     * @param store       where the checkpoint and the dead letters are kept
+     * @param leadership  asked before each attempt at a mail; {@link Leadership#ALONE} for a node alone
+     * @param clock       the server's clock, for when a mail was set aside
+     * @param standbyPoll how often an outbox that does not lead reads the store's checkpoint
+     *                    while it waits for the leader to send a batch's mails
      */
-    public Outbox(Path directory, Storage storage, VerificationCodes codes, MailTransport transport,
-                  OutboxSettings settings, LongSupplier committedSeq, Clock clock) {
-        this.checkpoint = new OutboxCheckpoint(Objects.requireNonNull(storage, "storage"),
-                Objects.requireNonNull(directory, "directory"));
-        this.deadLetters = new DeadLetters(storage, directory);
+    public Outbox(OutboxStore store, Leadership leadership, VerificationCodes codes, MailTransport transport,
+                  OutboxSettings settings, Clock clock, Duration standbyPoll) {
+        this.store = Objects.requireNonNull(store, "store");
+        this.leadership = Objects.requireNonNull(leadership, "leadership");
         this.codes = Objects.requireNonNull(codes, "codes");
         this.transport = Objects.requireNonNull(transport, "transport");
         this.settings = Objects.requireNonNull(settings, "settings");
-        this.committedSeq = Objects.requireNonNull(committedSeq, "committedSeq");
         this.clock = Objects.requireNonNull(clock, "clock");
+        this.standbyPollMillis = standbyPoll.toMillis();
+        if (standbyPollMillis < 1) {
+            throw new IllegalArgumentException("the standby's poll must be at least a millisecond: " + standbyPoll);
+        }
     }
 
-    /** An outbox for this engine's data directory, storage and server key; subscribe it next. */
+    /**
+     * An outbox for this engine's data directory, storage and server key, on a node alone; subscribe
+     * it next.
+     */
     public static Outbox of(Engine engine, MailTransport transport, OutboxSettings settings, Clock clock) {
-        return new Outbox(directoryOf(engine.config().dataDirectory()), engine.config().storage(),
-                engine.verificationCodes(), transport, settings, engine::committedSeq, clock);
+        OutboxStore store = new FileOutboxStore(engine.config().storage(),
+                directoryOf(engine.config().dataDirectory()), engine::committedSeq);
+        return new Outbox(store, Leadership.ALONE, engine.verificationCodes(), transport, settings, clock,
+                STANDBY_POLL_DEFAULT);
     }
-
     /**
      * Where the outbox leaves durable proof of committed seqs, for recovery to judge the
      * journal's end by (see {@code DurableEvidence}): its checkpoint, its mail files ({@code
@@ -164,20 +210,17 @@ public final class Outbox implements Subscriber, AutoCloseable {
         return "outbox";
     }
 
-    /** Reads the checkpoint and answers 0: the outbox rebuilds its balances from the whole log. */
+    /**
+     * Reads the store's checkpoint and answers 0: the outbox rebuilds its balances from the whole
+     * log. It holds the store at no epoch yet: it claims it before its first mail.
+     */
     @Override
     public long start() throws IOException {
         thread = Thread.currentThread();
         accounts.clear();
         pending.clear();
-        long seq = checkpoint.read();
-        long head = committedSeq.getAsLong();
-        if (seq > head) {
-            // The mails of the events the journal will number seq+1 and on would never be sent.
-            throw new IllegalStateException("the outbox checkpoint " + checkpoint.path() + " is at seq " + seq
-                    + ", past the journal's head " + head
-                    + ": the outbox and the journal do not belong together");
-        }
+        claimedEpoch = NOT_CLAIMED;
+        long seq = store.checkpoint();
         checkpointSeq = seq;
         LOG.log(System.Logger.Level.INFO, "outbox starts; mails up to seq " + seq + " are sent");
         return 0;
@@ -204,7 +247,7 @@ public final class Outbox implements Subscriber, AutoCloseable {
                 String code = codes.codeFor(e.accountNumber(), seq);
                 OutgoingMail mail = MailTemplates.verification(settings, seq, EpochMicros.toInstant(timeMicros),
                         e.accountNumber(), e.email(), code);
-                pending.add(new Pending(mail, e.accountNumber(), 0, 0));
+                pending.addLast(new Pending(mail, e.accountNumber(), 0, 0));
             }
         }
 
@@ -230,7 +273,7 @@ public final class Outbox implements Subscriber, AutoCloseable {
                     if (seq > checkpointSeq) {
                         OutgoingMail mail = MailTemplates.withdrawal(settings, seq, EpochMicros.toInstant(timeMicros),
                                 debitAccount, from.email, amount, from.balance);
-                        pending.add(new Pending(mail, debitAccount, amount, from.balance));
+                        pending.addLast(new Pending(mail, debitAccount, amount, from.balance));
                     }
                 }
             }
@@ -240,7 +283,8 @@ public final class Outbox implements Subscriber, AutoCloseable {
     /**
      * Sends the batch's mails, then checkpoints the batch. A batch without mail moves no
      * checkpoint: its events, read again after a restart, send nothing either, and the fsyncs
-     * are saved.
+     * are saved. While this node does not lead, the outbox waits here for the leader to send the
+     * batch's mails, or for this node to lead (see the class comment).
      */
     @Override
     public void onBatchEnd(long lastSeq, byte[] chainHash) throws Exception {
@@ -248,42 +292,114 @@ public final class Outbox implements Subscriber, AutoCloseable {
         if (closed) {
             throw closedBefore(checkpointSeq + 1, null);
         }
-        if (pending.isEmpty()) {
-            return;
-        }
         try {
-            for (Pending mail : pending) {
-                try {
-                    sendWithRetries(mail);
-                } catch (Exception e) {
-                    // Keep what was sent: the mails before this one are not sent again.
-                    saveProgress(mail.mail().seq() - 1, e);
-                    throw e;
+            while (!pending.isEmpty()) {
+                boolean holds = holdsStore();
+                if (!holds) {
+                    readCheckpoint();
+                }
+                // Sent already: by the leader, or by this node before a failover.
+                pending.removeIf(mail -> mail.mail().seq() <= checkpointSeq);
+                if (pending.isEmpty()) {
+                    return;
+                }
+                if (!holds) {
+                    pauseFor(standbyPollMillis, pending.getFirst().mail());
+                } else if (sendPending()) {
+                    moveCheckpoint(lastSeq);
+                    return;
                 }
             }
         } finally {
             pending.clear();
         }
-        checkpoint.write(lastSeq);
-        checkpointSeq = lastSeq;
     }
 
-    /** Sends the mail, retrying temporary failures until they end (or the outbox closes). */
-    private void sendWithRetries(Pending pending)
+    /**
+     * Whether this node leads and its outbox holds the store at the node's epoch. When the node
+     * leads at an epoch the outbox has not claimed, it claims the store first, and the checkpoint
+     * becomes the one the last leader left.
+     */
+    private boolean holdsStore() throws IOException {
+        if (!leadership.leading()) {
+            return false;
+        }
+        long epoch = leadership.epoch();
+        if (epoch == claimedEpoch) {
+            return true;
+        }
+        OptionalLong claimed = store.claim(epoch);
+        if (claimed.isEmpty()) {
+            fencedOut(epoch, "claiming the outbox's store");
+            return false;
+        }
+        claimedEpoch = epoch;
+        checkpointSeq = claimed.getAsLong();
+        LOG.log(System.Logger.Level.INFO, "the outbox sends at epoch " + epoch + "; mails up to seq "
+                + checkpointSeq + " are sent");
+        return true;
+    }
+
+    /** Whether this node still leads at the epoch the outbox claimed the store at: asked before each attempt. */
+    private boolean stillHoldsStore() {
+        return leadership.leading() && leadership.epoch() == claimedEpoch;
+    }
+
+    /**
+     * Not leading: the store's checkpoint, which the leader moves, tells which pending mails went
+     * out. A failed read is tried again at the next poll: nothing was sent, nothing is lost.
+     */
+    private void readCheckpoint() {
+        try {
+            checkpointSeq = Math.max(checkpointSeq, store.checkpoint());
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "reading the outbox's checkpoint failed: " + e.getMessage()
+                    + "; trying again in " + standbyPollMillis + " ms");
+        }
+    }
+
+    /** Sends the pending mails in seq order; false when this node stopped leading before the last went out. */
+    private boolean sendPending() throws Exception {
+        while (!pending.isEmpty()) {
+            Pending mail = pending.getFirst();
+            Delivery delivery;
+            try {
+                delivery = sendWithRetries(mail);
+            } catch (Exception e) {
+                // Keep what was sent: the mails before this one are not sent again.
+                saveProgress(mail.mail().seq() - 1, e);
+                throw e;
+            }
+            if (delivery == Delivery.NOT_LEADING) {
+                moveCheckpoint(mail.mail().seq() - 1);
+                return false;
+            }
+            pending.removeFirst();
+        }
+        return true;
+    }
+
+    /**
+     * Sends the mail, retrying temporary failures until they end, the outbox closes or this node
+     * stops leading.
+     */
+    private Delivery sendWithRetries(Pending pending)
             throws OutboxStoppedException, SubscriberClosedException, InterruptedException {
         OutgoingMail mail = pending.mail();
         for (int attempt = 1; ; attempt++) {
+            if (!stillHoldsStore()) {
+                return Delivery.NOT_LEADING;
+            }
             try {
                 transport.send(mail);
                 mailsSent.incrementAndGet();
                 if (attempt > 1) {
                     LOG.log(System.Logger.Level.INFO, "sent " + describe(mail) + " at attempt " + attempt);
                 }
-                return;
+                return Delivery.HANDLED;
             } catch (PermanentMailException e) {
                 sendFailures.incrementAndGet();
-                setAside(pending, e);
-                return;
+                return setAside(pending, e);
             } catch (IOException e) {
                 sendFailures.incrementAndGet();
                 long millis = settings.backoffMillisAfter(attempt);
@@ -294,21 +410,30 @@ public final class Outbox implements Subscriber, AutoCloseable {
         }
     }
 
-    /** Writes the mail's dead letter; when even that fails, the outbox stops before the mail. */
-    private void setAside(Pending pending, PermanentMailException refusal) throws OutboxStoppedException {
+    /**
+     * Writes the mail's dead letter; when even that fails, the outbox stops before the mail. Fenced
+     * out, the mail is left to the leader.
+     */
+    private Delivery setAside(Pending pending, PermanentMailException refusal) throws OutboxStoppedException {
         OutgoingMail mail = pending.mail();
+        String place = store.placeOf(mail.seq(), mail.kind());
+        boolean written;
         try {
-            deadLetters.setAside(deadLetterOf(pending, refusal.getMessage()));
+            written = store.setAside(deadLetterOf(pending, refusal.getMessage()), claimedEpoch);
         } catch (IOException e) {
             e.addSuppressed(refusal);
             throw new OutboxStoppedException("the outbox stopped: " + describe(mail) + " was refused for good ("
-                    + refusal.getMessage() + ") and could not be set aside in " + deadLetters.directory() + " ("
+                    + refusal.getMessage() + ") and could not be set aside in " + place + " ("
                     + e.getMessage() + "); " + AFTER_RESTART, e);
         }
+        if (!written) {
+            fencedOut(claimedEpoch, "setting " + describe(mail) + " aside");
+            return Delivery.NOT_LEADING;
+        }
         mailsSetAside.incrementAndGet();
-        LOG.log(System.Logger.Level.WARNING, describe(mail) + " was refused for good and set aside in "
-                + deadLetters.directory().resolve(DeadLetters.fileName(mail.seq(), mail.kind())) + ": "
-                + refusal.getMessage());
+        LOG.log(System.Logger.Level.WARNING, describe(mail) + " was refused for good and set aside in " + place
+                + ": " + refusal.getMessage());
+        return Delivery.HANDLED;
     }
 
     private DeadLetter deadLetterOf(Pending pending, String reason) {
@@ -319,13 +444,13 @@ public final class Outbox implements Subscriber, AutoCloseable {
 
     /**
      * Up to {@code limit} (at most {@link #DEAD_LETTERS_LIST_LIMIT_MAX}) mails set aside, with a
-     * seq above {@code afterSeq}, in seq order.
+     * seq above {@code afterSeq}, in seq order; on any node.
      */
     public List<DeadLetter> deadLetters(long afterSeq, int limit) throws IOException {
         if (limit < 1 || limit > DEAD_LETTERS_LIST_LIMIT_MAX) {
             throw new IllegalArgumentException("limit must be from 1 to " + DEAD_LETTERS_LIST_LIMIT_MAX);
         }
-        return deadLetters.list(afterSeq, limit);
+        return store.deadLetters(afterSeq, limit);
     }
 
     /**
@@ -333,11 +458,18 @@ public final class Outbox implements Subscriber, AutoCloseable {
      * mail, made again from the facts of its dead letter and the server key, with the Message-ID
      * it had. Sent, its dead letter is deleted. Refused for good again, the dead letter stays with
      * the new reason and the {@link PermanentMailException} is thrown; a temporary failure leaves
-     * it as it was and is thrown as it came. Empty when no mail of this seq is set aside.
+     * it as it was and is thrown as it came. Empty when no mail of this seq is set aside. Only the
+     * leader retries: elsewhere it is an {@link OutboxNotLeadingException}, and nothing is sent.
      */
     public Optional<DeadLetter> retryDeadLetter(long seq) throws IOException {
         synchronized (retrying) {
-            Optional<DeadLetter> found = deadLetters.find(seq);
+            // The epoch first: should the node lead again at a later one in between, the store refuses the writes.
+            long epoch = leadership.epoch();
+            if (!leadership.leading()) {
+                throw new OutboxNotLeadingException("this node does not lead the cluster: retry the dead letter of seq "
+                        + seq + " on the leader");
+            }
+            Optional<DeadLetter> found = store.deadLetter(seq);
             if (found.isEmpty()) {
                 return found;
             }
@@ -347,18 +479,27 @@ public final class Outbox implements Subscriber, AutoCloseable {
                 transport.send(mail);
             } catch (PermanentMailException e) {
                 sendFailures.incrementAndGet();
-                deadLetters.setAside(new DeadLetter(letter.seq(), letter.kind(), letter.messageId(), letter.to(),
+                DeadLetter again = new DeadLetter(letter.seq(), letter.kind(), letter.messageId(), letter.to(),
                         letter.subject(), letter.time(), letter.accountNumber(), letter.amount(),
-                        letter.balanceAfter(), e.getMessage(), clock.instant()));
+                        letter.balanceAfter(), e.getMessage(), clock.instant());
+                if (!store.setAside(again, epoch)) {
+                    LOG.log(System.Logger.Level.WARNING, "an operator's retry of " + describe(mail) + " was refused"
+                            + " again, and this node no longer leads: the dead letter keeps its earlier reason");
+                }
                 throw e;
             } catch (IOException e) {
                 sendFailures.incrementAndGet();
                 throw e;
             }
             mailsSent.incrementAndGet();
-            deadLetters.remove(letter);
-            LOG.log(System.Logger.Level.INFO, "an operator's retry sent " + describe(mail)
-                    + "; its dead letter is deleted");
+            if (store.remove(letter, epoch)) {
+                LOG.log(System.Logger.Level.INFO, "an operator's retry sent " + describe(mail)
+                        + "; its dead letter is deleted");
+            } else {
+                LOG.log(System.Logger.Level.WARNING, "an operator's retry sent " + describe(mail) + ", but this node"
+                        + " stopped leading before it deleted the dead letter: it stays listed, and a retry on the"
+                        + " leader sends it again with the same Message-ID");
+            }
             return found;
         }
     }
@@ -378,32 +519,62 @@ public final class Outbox implements Subscriber, AutoCloseable {
                 mail.time(), mail.textBody(), mail.htmlBody(), mail.link());
     }
 
-    /** Waits before the next attempt; {@link #close()} ends the wait, and the outbox with it. */
-    private void pauseFor(long millis, OutgoingMail mail)
-            throws OutboxStoppedException, SubscriberClosedException, InterruptedException {
+    /**
+     * Waits before the next attempt, or a standby's next look at the checkpoint; {@link #close()}
+     * ends the wait, and the outbox with it; {@link #leadershipChanged()} ends the wait.
+     */
+    private void pauseFor(long millis, OutgoingMail mail) throws SubscriberClosedException, InterruptedException {
         long deadline = System.nanoTime() + millis * 1_000_000;
         synchronized (pause) {
             long left = millis;
-            while (!closed && left > 0) {
+            while (!closed && !wakeUp && left > 0) {
                 pause.wait(left);
                 left = (deadline - System.nanoTime()) / 1_000_000;
             }
+            wakeUp = false;
         }
         if (closed) {
             throw closedBefore(mail.seq(), mail);
         }
     }
 
-    private void saveProgress(long sentSeq, Exception failure) {
-        if (sentSeq <= checkpointSeq) {
+    /**
+     * Moves the checkpoint to {@code sentSeq} when it is ahead, if the store still takes this
+     * outbox's writes; fenced out, the checkpoint stays where the store has it.
+     */
+    private void moveCheckpoint(long sentSeq) throws IOException {
+        if (sentSeq <= checkpointSeq || claimedEpoch == NOT_CLAIMED) {
             return;
         }
-        try {
-            checkpoint.write(sentSeq);
+        if (store.writeCheckpoint(sentSeq, claimedEpoch)) {
             checkpointSeq = sentSeq;
+        } else {
+            fencedOut(claimedEpoch, "moving the checkpoint to seq " + sentSeq);
+        }
+    }
+
+    private void saveProgress(long sentSeq, Exception failure) {
+        try {
+            moveCheckpoint(sentSeq);
         } catch (IOException e) {
             failure.addSuppressed(e);
         }
+    }
+
+    /**
+     * The store refused a claim or a write at {@code epoch}: another node leads the journal. The
+     * outbox holds the store no more, and logs it once for the epoch.
+     */
+    private void fencedOut(long epoch, String what) {
+        claimedEpoch = NOT_CLAIMED;
+        if (fencedEpochLogged == epoch) {
+            return;
+        }
+        fencedEpochLogged = epoch;
+        LOG.log(System.Logger.Level.WARNING, "the outbox was fenced out at epoch " + epoch + " (" + what
+                + "): another node leads the journal. This node sends no mail and moves no checkpoint until it"
+                + " leads again; the leader sends the mails after seq " + checkpointSeq
+                + " (any this node sent since, again, with the same Message-ID)");
     }
 
     private Account account(long number, long seq) {
@@ -422,6 +593,19 @@ public final class Outbox implements Subscriber, AutoCloseable {
     /** Names a mail in logs and errors: kind, seq and Message-ID, never its link. */
     private static String describe(OutgoingMail mail) {
         return "the " + mail.kind().label() + " mail of seq " + mail.seq() + " " + mail.messageId();
+    }
+
+    /**
+     * Tells the outbox that its node's leadership may have changed (it leads now, or no longer):
+     * a standby's wait, or a pause between attempts, ends at once, and the outbox asks {@link
+     * Leadership} again. Without it the outbox notices within {@code standbyPoll}, or at its next
+     * attempt. Any thread may call it.
+     */
+    public void leadershipChanged() {
+        synchronized (pause) {
+            wakeUp = true;
+            pause.notifyAll();
+        }
     }
 
     /**
