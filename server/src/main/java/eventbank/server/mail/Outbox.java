@@ -173,6 +173,19 @@ public final class Outbox implements Subscriber, AutoCloseable {
                 STANDBY_POLL_DEFAULT);
     }
     /**
+     * An outbox for a node of a cluster: its checkpoint and dead letters in {@code store} (a
+     * {@link PostgresOutboxStore} on the journal's database), sending only while the engine's
+     * node leads ({@link Engine#leadership()}); subscribe it next, on every node. A node that
+     * does not lead reads the store's checkpoint every {@code standbyPoll} ({@code
+     * journal.poll_interval}) while it waits. Close the outbox before the engine, the store after.
+     */
+    public static Outbox of(Engine engine, OutboxStore store, MailTransport transport, OutboxSettings settings,
+                            Clock clock, Duration standbyPoll) {
+        return new Outbox(store, engine.leadership(), engine.verificationCodes(), transport, settings, clock,
+                standbyPoll);
+    }
+
+    /**
      * Where the outbox leaves durable proof of committed seqs, for recovery to judge the
      * journal's end by (see {@code DurableEvidence}): its checkpoint, its mail files ({@code
      * {seq:020}-{kind}.eml}, file transport) and its dead letters. A mail is made only for a
