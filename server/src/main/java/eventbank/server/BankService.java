@@ -13,6 +13,7 @@ import eventbank.server.mail.MailTransport;
 import eventbank.server.mail.MailgunMailTransport;
 import eventbank.server.mail.Outbox;
 import eventbank.server.mail.OutboxSettings;
+import eventbank.server.mail.PostgresOutboxStore;
 import eventbank.server.mail.SmtpMailTransport;
 import eventbank.server.mail.VerificationResender;
 import eventbank.server.readmodel.AccountsReadModel;
@@ -38,10 +39,13 @@ public final class BankService implements ServeCommand.Running {
     private final Outbox outbox;
     private final VerificationResender resender;
     private final BankServer server;
+    /** In a cluster, the outbox's checkpoint and dead letters in PostgreSQL; else null. */
+    private final PostgresOutboxStore outboxStore;
 
     private BankService(Engine engine, ReadModels readModels, MailTransport transport, Outbox outbox,
-                        VerificationResender resender, BankServer server) {
+                        VerificationResender resender, BankServer server, PostgresOutboxStore outboxStore) {
         this.engine = engine;
+        this.outboxStore = outboxStore;
         this.readModels = readModels;
         this.transport = transport;
         this.outbox = outbox;
@@ -74,6 +78,7 @@ public final class BankService implements ServeCommand.Running {
         MailTransport transport = null;
         Outbox outbox = null;
         VerificationResender resender = null;
+        PostgresOutboxStore outboxStore = null;
         try {
             ReadModels readModels = new ReadModels(new AccountsReadModel(), new StatementsReadModel(),
                     new OperationsReadModel(config.data().idempotencyWindowMicros()),
@@ -86,11 +91,17 @@ public final class BankService implements ServeCommand.Running {
             transport = transportOf(config, engine, console);
             OutboxSettings mail = OutboxSettings.of(config.http().publicUrl().toString(), config.mail().from())
                     .withBackoffMax(config.mail().retryBackoffMax().toMillis());
-            outbox = Outbox.of(engine, transport, mail, clock);
+            if (config.cluster().enabled()) {
+                // Every node follows the log; only the leader sends, from the checkpoint in PostgreSQL.
+                outboxStore = new PostgresOutboxStore(journalConfigOf(config.cluster()));
+                outbox = Outbox.of(engine, outboxStore, transport, mail, clock, config.cluster().pollInterval());
+            } else {
+                outbox = Outbox.of(engine, transport, mail, clock);
+            }
             engine.subscribe(outbox);
             resender = new VerificationResender(transport, mail, engine.verificationCodes(), clock);
             BankServer server = new BankServer(engine, readModels, outbox, resender, config, clock).start(host, port);
-            return new BankService(engine, readModels, transport, outbox, resender, server);
+            return new BankService(engine, readModels, transport, outbox, resender, server, outboxStore);
         } catch (RuntimeException e) {
             try {
                 stopMail(resender, outbox);
@@ -100,6 +111,9 @@ public final class BankService implements ServeCommand.Running {
             } finally {
                 if (transport != null) {
                     transport.close();
+                }
+                if (outboxStore != null) {
+                    outboxStore.close();
                 }
             }
             throw e;
@@ -121,14 +135,18 @@ public final class BankService implements ServeCommand.Running {
                     + " server.key_file");
         }
         Duration lease = cluster.lease();
-        PostgresJournalConfig journal = new PostgresJournalConfig(cluster.journalUrl().orElseThrow(),
-                cluster.journalUser().orElse(null), cluster.journalPassword().orElse(null), cluster.nodeName(),
-                cluster.nodeUrl().toString(), lease, takeoverLockTimeoutOf(lease));
-        PostgresSharedJournal shared = new PostgresSharedJournal(journal, cluster.requireSyncStandby());
+        PostgresSharedJournal shared = new PostgresSharedJournal(journalConfigOf(cluster), cluster.requireSyncStandby());
         shared.migrate();
         return builder.cluster(new EngineConfig.Cluster(shared, new ClusterNode.Settings(cluster.nodeName(),
                 cluster.nodeUrl().toString(), cluster.mode() == Config.NodeMode.WRITER, lease,
                 cluster.pollInterval(), partial.idempotencyWindowMicros())));
+    }
+
+    /** The journal's database and this node, as {@code journal.*} and {@code node.*} say. */
+    private static PostgresJournalConfig journalConfigOf(Config.Cluster cluster) {
+        return new PostgresJournalConfig(cluster.journalUrl().orElseThrow(), cluster.journalUser().orElse(null),
+                cluster.journalPassword().orElse(null), cluster.nodeName(), cluster.nodeUrl().toString(),
+                cluster.lease(), takeoverLockTimeoutOf(cluster.lease()));
     }
 
     /**
@@ -203,7 +221,13 @@ public final class BankService implements ServeCommand.Running {
                 stopMail(resender, outbox);
                 engine.close();
             } finally {
-                transport.close();
+                try {
+                    transport.close();
+                } finally {
+                    if (outboxStore != null) {
+                        outboxStore.close();
+                    }
+                }
             }
         }
     }

@@ -337,7 +337,8 @@ public final class BankServer implements AutoCloseable {
                 new ReportsController(authenticator, readModels.reports(), waits, clock),
                 new ExplorerController(authenticator, engine, readModels.statements(), waits),
                 new WhatIfController(authenticator, engine, config.limits().whatIfReplayEventsMax()),
-                new MailAdminController(authenticator, outbox),
+                new MailAdminController(authenticator, outbox,
+                        () -> engine.node() == null ? null : engine.node().leaderUrl()),
                 new HealthController(engine, metrics, config.cluster().nodeUrl().toString()),
                 new DocsController());
     }

@@ -5,6 +5,7 @@ import eventbank.server.mail.DeadLetter;
 import eventbank.server.mail.Outbox;
 import eventbank.server.mail.PermanentMailException;
 import io.javalin.http.Context;
+import eventbank.server.mail.OutboxNotLeadingException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -36,7 +37,11 @@ final class MailAdminController {
     private final Authenticator authenticator;
     private final Outbox outbox;
 
-    MailAdminController(Authenticator authenticator, Outbox outbox) {
+    /** @param leaderUrl in a cluster, the leader's URL (null while none leads), where a retry must go */
+    private final java.util.function.Supplier<String> leaderUrl;
+
+    MailAdminController(Authenticator authenticator, Outbox outbox, java.util.function.Supplier<String> leaderUrl) {
+        this.leaderUrl = leaderUrl;
         this.authenticator = authenticator;
         this.outbox = outbox;
     }
@@ -82,6 +87,8 @@ final class MailAdminController {
         } catch (PermanentMailException e) {
             throw new ApiException(422, "mail_refused", "The mail server refused the mail of seq " + seq
                     + " again, for good: " + e.getMessage() + ". It stays in the dead letters.");
+        } catch (OutboxNotLeadingException e) {
+            throw ApiException.notLeader(leaderUrl.get());
         } catch (IOException e) {
             LOG.warn("retrying the dead letter of seq {} failed: {}", seq, e.getMessage());
             throw new ApiException(503, "mail_unavailable", "The mail server could not take the mail of seq " + seq
