@@ -37,6 +37,12 @@ public record PostgresJournalConfig(String url, String user, String password, St
                 TAKEOVER_LOCK_TIMEOUT_DEFAULT);
     }
 
+    /** The URL as messages show it: without its query, where a password may be given. */
+    public String shownUrl() {
+        int query = url.indexOf('?');
+        return query < 0 ? url : url.substring(0, query);
+    }
+
     /** This configuration with another lease and takeover lock timeout. */
     public PostgresJournalConfig withLease(Duration newLease, Duration newTakeoverLockTimeout) {
         return new PostgresJournalConfig(url, user, password, nodeName, nodeUrl, newLease, newTakeoverLockTimeout);

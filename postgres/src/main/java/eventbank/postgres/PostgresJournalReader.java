@@ -206,13 +206,13 @@ final class PostgresJournalReader implements Journal.Reader {
     }
 
     /** A failed read; the session is dropped, and the next read opens another. */
-    private IOException failed(String what, SQLException e) {
+    private JournalDatabaseException failed(String what, SQLException e) {
         try {
             close();
         } catch (IOException closing) {
             e.addSuppressed(closing);
         }
-        return new IOException("the journal's database failed " + what + ": " + e.getMessage(), e);
+        return JournalDatabaseException.failed(what, e);
     }
 
     private static JournalCorruptException corrupt(long firstSeq, String problem) {

@@ -1,6 +1,7 @@
 package eventbank.postgres;
 
 import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.FlywayException;
 
 /**
  * Creates the journal's tables, or brings them up to this build's version, with Flyway's
@@ -12,12 +13,20 @@ final class Schema {
 
     private Schema() {}
 
-    static void migrate(PostgresJournalConfig config) {
-        Flyway.configure()
-                .dataSource(config.url(), config.user(), config.password())
-                .locations("classpath:eventbank/postgres/migration")
-                .table(HISTORY_TABLE)
-                .load()
-                .migrate();
+    /** Migrates; a database that cannot be reached, or a migration that fails, is a {@link JournalDatabaseException}. */
+    static void migrate(PostgresJournalConfig config) throws JournalDatabaseException {
+        try {
+            Flyway.configure()
+                    .dataSource(config.url(), config.user(), config.password())
+                    .locations("classpath:eventbank/postgres/migration")
+                    .table(HISTORY_TABLE)
+                    .load()
+                    .migrate();
+        } catch (FlywayException e) {
+            // Flyway's messages go on over several lines of details (SQL state, error code).
+            String message = String.valueOf(e.getMessage()).lines().findFirst().orElse("");
+            throw new JournalDatabaseException("creating or migrating the journal's tables in " + config.shownUrl()
+                    + " failed: " + message, e);
+        }
     }
 }

@@ -1,8 +1,12 @@
 package eventbank.engine.history;
 
 import eventbank.core.Bank;
+import eventbank.engine.journal.FileJournalSource;
+import eventbank.engine.journal.Journal;
 import eventbank.engine.journal.JournalCorruptException;
+import eventbank.engine.journal.JournalFormat;
 import eventbank.engine.journal.JournalReader;
+import eventbank.engine.journal.JournalSource;
 import eventbank.engine.journal.MalformedRecordException;
 import eventbank.engine.recovery.DurableEvidence;
 import eventbank.engine.snapshot.SnapshotCorruptException;
@@ -23,6 +27,11 @@ import java.util.Map;
  * from the first event, a replay from scratch, every snapshot against the replay at its seq,
  * the newest snapshot plus the journal's tail against the full replay, and the money
  * invariant. Safe beside a running server: it reads only what is there and writes nothing.
+ *
+ * <p>A journal kept elsewhere than in the data directory (PostgreSQL, a {@link JournalSource})
+ * is checked the same way, batch by batch, and so are the snapshots of the data directory
+ * beside it; besides, the head the journal records apart from its batches must be where its
+ * batches lead, with the same chain hash.
  */
 public final class Verifier {
 
@@ -53,8 +62,26 @@ public final class Verifier {
                                 List<DurableEvidence.Source> evidence) throws IOException {
         // Read before the journal: beside a running server, nothing read here is newer than it.
         DurableEvidence durable = DurableEvidence.gather(storage, dataDirectory, evidence);
-        Path journalDirectory = dataDirectory.resolve("journal");
-        SnapshotStore snapshots = new SnapshotStore(storage, dataDirectory.resolve("snapshots"));
+        return verify(new FileJournalSource(storage, dataDirectory.resolve("journal")),
+                new SnapshotStore(storage, dataDirectory.resolve("snapshots")), idempotencyWindowMicros, durable);
+    }
+
+    /**
+     * Checks {@code journal} and the snapshots in {@code snapshots} (an absent directory holds
+     * none). The durable evidence of a data directory is a rule of the file journal, whose end a
+     * start may cut; a journal kept elsewhere is the truth (DESIGN.md, "Cluster mode"), and a
+     * node sets aside local data that runs ahead of it. So none is judged here, and a snapshot
+     * that does not match the journal is a problem as it is with files.
+     */
+    public static Report verify(JournalSource journal, SnapshotStore snapshots, long idempotencyWindowMicros)
+            throws IOException {
+        return verify(journal, snapshots, idempotencyWindowMicros, DurableEvidence.none());
+    }
+
+    private static Report verify(JournalSource journal, SnapshotStore snapshots, long idempotencyWindowMicros,
+                                 DurableEvidence durable) throws IOException {
+        // Read before the batches: they may only have gone on since, never fallen behind.
+        JournalSource.Head recorded = journal.recordedHead();
         List<String> problems = new ArrayList<>();
         List<String> warnings = new ArrayList<>();
         List<Long> snapshotSeqs = snapshots.seqs();
@@ -63,13 +90,18 @@ public final class Verifier {
         Bank replayed = new Bank(idempotencyWindowMicros);
         long events = 0;
         long batches = 0;
-        byte[] head = eventbank.engine.journal.JournalFormat.HASH_ZERO;
+        byte[] head = JournalFormat.HASH_ZERO;
         boolean journalReadToItsEnd = false;
-        try (JournalReader reader = new JournalReader(storage, journalDirectory, true)) {
+        boolean recordedHeadReached = recorded == null || recorded.lastSeq() == 0;
+        try (Journal.Reader reader = journal.newReader(true)) {
             reader.seek(0);
             JournalReader.Batch batch;
             while ((batch = reader.next(Long.MAX_VALUE)) != null) {
                 durable.observe(batch.header().firstSeq(), batch.header().lastSeq(), batch.header().chainHash());
+                if (recorded != null && batch.header().lastSeq() == recorded.lastSeq()) {
+                    recordedHeadReached = true;
+                    checkRecordedHead(recorded, batch.header().chainHash(), problems);
+                }
                 batch.forEach(replayed::evolve);
                 events += batch.header().count();
                 batches++;
@@ -82,6 +114,12 @@ public final class Verifier {
             }
             head = reader.chainHash();
             journalReadToItsEnd = true;
+            if (!recordedHeadReached) {
+                problems.add("the journal's head says seq " + recorded.lastSeq() + ", but no batch ends there: the "
+                        + "batches end at seq " + (reader.nextSeq() - 1));
+            } else if (recorded != null && recorded.lastSeq() == 0) {
+                checkRecordedHead(recorded, JournalFormat.HASH_ZERO, problems);
+            }
             JournalReader.TornTail torn = reader.tornTail();
             String refusal = durable.refusal(reader.nextSeq() - 1, torn);
             if (refusal != null) {
@@ -102,8 +140,7 @@ public final class Verifier {
         }
         int checked = checkSnapshots(snapshots, snapshotSeqs, chainHashAt, digestAt, replayed, journalReadToItsEnd,
                 idempotencyWindowMicros, problems, warnings);
-        checkNewestPlusTail(storage, journalDirectory, snapshots, snapshotSeqs, replayed, idempotencyWindowMicros,
-                problems, warnings);
+        checkNewestPlusTail(journal, snapshots, snapshotSeqs, replayed, idempotencyWindowMicros, problems, warnings);
         String broken = replayed.checkInvariant();
         if (broken != null) {
             problems.add("the money invariant is broken: " + broken);
@@ -150,9 +187,18 @@ public final class Verifier {
         return checked;
     }
 
+    /** The head the journal records must hold the chain hash of the batch that ends at its seq. */
+    private static void checkRecordedHead(JournalSource.Head recorded, byte[] chainHash, List<String> problems) {
+        if (!Arrays.equals(recorded.chainHash(), chainHash)) {
+            problems.add("the journal's head says seq " + recorded.lastSeq() + " with chain hash "
+                    + HexFormat.of().formatHex(recorded.chainHash()) + ", but the batches have "
+                    + HexFormat.of().formatHex(chainHash) + " there");
+        }
+    }
+
     /** What a start does, the newest snapshot plus the tail, must equal the replay from scratch. */
-    private static void checkNewestPlusTail(Storage storage, Path journalDirectory, SnapshotStore snapshots,
-                                            List<Long> seqs, Bank replayed, long window, List<String> problems,
+    private static void checkNewestPlusTail(JournalSource journal, SnapshotStore snapshots, List<Long> seqs,
+                                            Bank replayed, long window, List<String> problems,
                                             List<String> warnings) throws IOException {
         if (seqs.isEmpty() || !problems.isEmpty()) {
             return;
@@ -168,7 +214,7 @@ public final class Verifier {
             return;
         }
         long after = bank.lastSeq();
-        try (JournalReader reader = new JournalReader(storage, journalDirectory, false)) {
+        try (Journal.Reader reader = journal.newReader(false)) {
             reader.seek(after);
             JournalReader.Batch batch;
             while ((batch = reader.next(replayed.lastSeq())) != null) {

@@ -9,7 +9,11 @@ import eventbank.core.Recorded;
 import eventbank.core.Rejection;
 import eventbank.core.VerificationCodes;
 import eventbank.engine.journal.EventCodec;
+import eventbank.engine.journal.FileJournalSource;
+import eventbank.engine.journal.Journal;
 import eventbank.engine.journal.JournalReader;
+import eventbank.engine.journal.JournalSource;
+import eventbank.engine.snapshot.SnapshotStore;
 import eventbank.engine.storage.Storage;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -115,19 +119,25 @@ public final class WhatIf {
         }
     };
 
-    private final Storage storage;
-    private final Path journalDirectory;
+    private final JournalSource journal;
     private final TimeTravel timeTravel;
     private final long replayEventsMax;
     private final Decider decider = new Decider(ANY_CODE);
 
+    /** Over a data directory: its journal's segments and its snapshots. */
     public WhatIf(Storage storage, Path dataDirectory, long idempotencyWindowMicros, long replayEventsMax) {
+        this(new FileJournalSource(storage, dataDirectory.resolve("journal")),
+                new SnapshotStore(storage, dataDirectory.resolve("snapshots")), idempotencyWindowMicros,
+                replayEventsMax);
+    }
+
+    /** Over any journal, with the snapshots of {@code snapshots}, as {@link TimeTravel} uses them. */
+    public WhatIf(JournalSource journal, SnapshotStore snapshots, long idempotencyWindowMicros, long replayEventsMax) {
         if (replayEventsMax < 1) {
             throw new IllegalArgumentException("replayEventsMax must be at least 1, not " + replayEventsMax);
         }
-        this.storage = storage;
-        this.journalDirectory = dataDirectory.resolve("journal");
-        this.timeTravel = new TimeTravel(storage, dataDirectory, idempotencyWindowMicros);
+        this.journal = journal;
+        this.timeTravel = new TimeTravel(journal, snapshots, idempotencyWindowMicros);
         this.replayEventsMax = replayEventsMax;
     }
 
@@ -200,7 +210,7 @@ public final class WhatIf {
         Result replay() throws IOException {
             runCommandsAfter(branch);
             if (until > branch) {
-                try (JournalReader reader = new JournalReader(storage, journalDirectory, false)) {
+                try (Journal.Reader reader = journal.newReader(false)) {
                     reader.seek(branch);
                     JournalReader.Batch batch;
                     while (real.lastSeq() < until && (batch = reader.next(until)) != null) {

@@ -99,6 +99,7 @@ public final class JournalReader implements Journal.Reader {
     }
 
     /** The chain hash of the last batch read or skipped: the journal's head hash at the end. */
+    @Override
     public byte[] chainHash() {
         return previousHash.clone();
     }

@@ -86,6 +86,11 @@ public final class DurableEvidence {
         return new DurableEvidence(newest, highWater, unreadable);
     }
 
+    /** No evidence at all: for a journal that is the truth on its own (kept in PostgreSQL). */
+    public static DurableEvidence none() {
+        return new DurableEvidence(null, null, List.of());
+    }
+
     /** The source's newest claim, or null; what cannot be read goes to {@code unreadable}. */
     private static Claim claimOf(Source source, List<String> unreadable) {
         try {
