@@ -75,6 +75,24 @@ final class Sessions {
         }
     }
 
+    /**
+     * A session for the tools that write outside a writer's role ({@code eventbank migrate}, the
+     * server key): out of autocommit, every commit waiting for the WAL to be flushed, named for
+     * {@code config}'s node. Without a writer's idle timeout, since a copy reads files between
+     * its statements.
+     */
+    static Connection migration(PostgresJournalConfig config) throws SQLException {
+        Connection connection = DriverManager.getConnection(config.url(), properties(config, config.nodeName()));
+        try (Statement statement = connection.createStatement()) {
+            statement.execute("SET synchronous_commit = on");
+            connection.setAutoCommit(false);
+            return connection;
+        } catch (SQLException | RuntimeException e) {
+            connection.close();
+            throw e;
+        }
+    }
+
     private static Properties properties(PostgresJournalConfig config, String applicationName) {
         Properties properties = new Properties();
         if (config.user() != null) {
