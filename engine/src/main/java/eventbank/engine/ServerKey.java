@@ -45,6 +45,22 @@ public final class ServerKey {
     private static void create(Path dataDirectory, Path file) throws IOException {
         byte[] key = new byte[KEY_BYTES];
         new SecureRandom().nextBytes(key);
+        write(dataDirectory, file, key);
+    }
+
+    /**
+     * Writes {@code key} as {@code data/server.key}, as a first start would have made it (hex,
+     * mode 0600, forced to disk with its name); for {@code eventbank migrate}, which brings a
+     * cluster's key into a data directory.
+     */
+    public static void store(Path dataDirectory, byte[] key) throws IOException {
+        if (key.length < KEY_BYTES) {
+            throw new IllegalArgumentException("a server key has at least " + KEY_BYTES + " bytes, not " + key.length);
+        }
+        write(dataDirectory, dataDirectory.resolve(FILE_NAME), key);
+    }
+
+    private static void write(Path dataDirectory, Path file, byte[] key) throws IOException {
         Path temporary = dataDirectory.resolve(FILE_NAME + ".tmp");
         Files.deleteIfExists(temporary);
         OwnerOnly.createFile(temporary);
