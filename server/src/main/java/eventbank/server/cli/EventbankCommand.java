@@ -5,6 +5,7 @@ import eventbank.engine.recovery.RecoveryRefusedException;
 import eventbank.engine.journal.JournalCorruptException;
 import eventbank.engine.journal.MalformedRecordException;
 import eventbank.engine.snapshot.SnapshotCorruptException;
+import eventbank.postgres.JournalDatabaseException;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -24,11 +25,13 @@ import picocli.CommandLine.UnmatchedArgumentException;
 
 /**
  * The {@code eventbank} command line: {@code serve} (the HTTP API), {@code events}, {@code state},
- * {@code verify} and {@code what-if}. {@code eventbank.server.Main} starts it with the server's
- * assembly for {@code serve}.
+ * {@code verify} and {@code what-if}, {@code migrate} (a journal between files and PostgreSQL) and
+ * {@code postgres} (a local PostgreSQL to try cluster mode on). {@code eventbank.server.Main}
+ * starts it with the server's assembly for {@code serve}.
  *
  * <p>Exit codes are the same for every subcommand ({@link ExitCodes}): 0 ok, 1 a check failed or
- * corruption was found, 2 usage error, 3 data directory missing, unreadable or locked. Every
+ * corruption was found, 2 usage error, 3 data directory missing, unreadable or locked (or the
+ * journal's database unreachable). Every
  * error is one line on standard error, never a stack trace (set {@code EVENTBANK_DEBUG=1} to
  * get one as well).
  */
@@ -36,7 +39,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
         description = "An event-sourced bank server and its tools.",
         footer = {"", "Run 'eventbank COMMAND --help' for a command's options.",
                 "Exit codes: 0 ok, 1 check failed or corruption found, 2 usage error,",
-                "3 data directory missing, unreadable or locked."})
+                "3 data directory missing, unreadable or locked, or the journal's database",
+                "unreachable."})
 public final class EventbankCommand implements Callable<Integer> {
     static final String DEBUG_VARIABLE = "EVENTBANK_DEBUG";
 
@@ -57,7 +61,8 @@ public final class EventbankCommand implements Callable<Integer> {
                 .addSubcommand(new EventsCommand(environment))
                 .addSubcommand(new StateCommand(environment))
                 .addSubcommand(new VerifyCommand(environment))
-                .addSubcommand(new WhatIfCommand(environment));
+                .addSubcommand(new WhatIfCommand(environment))
+                .addSubcommand(new MigrateCommand(environment));
         boolean debug = environment.get(DEBUG_VARIABLE) != null;
         commandLine.setParameterExceptionHandler(EventbankCommand::usageError);
         commandLine.setExecutionExceptionHandler((exception, failed, parseResult) ->
@@ -121,6 +126,7 @@ public final class EventbankCommand implements Callable<Integer> {
             case MalformedRecordException e -> "a journal record does not parse: " + e.getMessage();
             case SnapshotCorruptException e -> e.getMessage();
             case DataDirectoryLock.DataDirectoryLockedException e -> e.getMessage();
+            case JournalDatabaseException e -> e.getMessage();
             case NoSuchFileException e -> "cannot read " + e.getFile() + ": it does not exist (any more)";
             case AccessDeniedException e -> "cannot read " + e.getFile() + ": permission denied";
             case FileSystemException e -> "cannot read " + e.getFile() + ": " + e.getReason();

@@ -2,16 +2,14 @@ package eventbank.server.cli;
 
 import eventbank.core.EpochMicros;
 import eventbank.core.Event;
-import eventbank.engine.journal.JournalFormat;
+import eventbank.engine.journal.Journal;
 import eventbank.engine.journal.JournalReader;
-import eventbank.engine.storage.FileStorage;
-import eventbank.engine.storage.Storage;
+import eventbank.engine.journal.JournalSource;
 import eventbank.server.json.EventFilter;
 import eventbank.server.json.EventLines;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
-import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -33,7 +31,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "events", sortOptions = false,
         description = {"Prints the journal's events as JSON lines, oldest first.",
                 "Read-only: takes no lock, writes nothing, works beside a running server."},
-        footer = {"", "Exit codes: 0 ok, 1 corruption found, 2 usage error, 3 data directory missing or unreadable.",
+        footer = {"", "Exit codes: 0 ok, 1 corruption found, 2 usage error, 3 data directory missing or",
+                "unreadable, or the journal's database unreachable.",
                 "", "Example: eventbank events --type MoneyTransferred --account 4929123456781234",
                 "                         --from 2026-11-01T00:00:00Z"})
 final class EventsCommand implements Callable<Integer> {
@@ -46,7 +45,7 @@ final class EventsCommand implements Callable<Integer> {
     private CommandSpec spec;
 
     @Mixin
-    private DataDirectoryOption dataDirectory;
+    private JournalOptions journal;
 
     @Option(names = "--type", split = ",", paramLabel = "TYPE",
             description = "Only events of these types (AccountOpened, AccountVerified, MoneyTransferred, "
@@ -80,9 +79,9 @@ final class EventsCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         EventFilter filter = filter();
-        Path directory = dataDirectory.existing(environment);
+        JournalSource source = journal.open(environment, spec.name()).journal();
         PrintWriter out = spec.commandLine().getOut();
-        JournalReader.TornTail torn = print(new FileStorage(), directory.resolve("journal"), filter, out);
+        JournalReader.TornTail torn = print(source, filter, out);
         out.flush();
         if (torn != null) {
             spec.commandLine().getErr().println(spec.qualifiedName() + ": warning: " + describe(torn));
@@ -94,12 +93,12 @@ final class EventsCommand implements Callable<Integer> {
      * Streams the matching events to {@code out}, stopping past the until seq or when the output
      * is closed. Answers the torn tail the journal ends in, or null.
      */
-    static JournalReader.TornTail print(Storage storage, Path journal, EventFilter filter, PrintWriter out)
+    static JournalReader.TornTail print(JournalSource journal, EventFilter filter, PrintWriter out)
             throws IOException {
-        if (storage.list(journal).stream().noneMatch(name -> JournalFormat.firstSeqOf(name) > 0)) {
+        if (journal.isEmpty()) {
             return null; // a server that has committed nothing yet
         }
-        try (JournalReader reader = new JournalReader(storage, journal, true);
+        try (Journal.Reader reader = journal.newReader(true);
              EventLines lines = new EventLines(out)) {
             reader.seek(filter.afterSeq());
             long[] written = {0};

@@ -8,7 +8,7 @@ public final class ExitCodes {
     public static final int CHECK_FAILED = 1;
     /** The command line itself is wrong: an unknown option, a bad value, a missing subcommand. */
     public static final int USAGE = 2;
-    /** The data directory is missing, unreadable or locked. */
+    /** The data directory is missing, unreadable or locked; or the journal's database cannot be reached. */
     public static final int DATA_DIRECTORY = 3;
 
     private ExitCodes() {}

@@ -2,12 +2,10 @@ package eventbank.server.cli;
 
 import eventbank.core.Bank;
 import eventbank.engine.history.TimeTravel;
-import eventbank.engine.storage.FileStorage;
 import eventbank.server.json.EventFilter;
 import eventbank.server.json.StateJson;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -39,7 +37,7 @@ import picocli.CommandLine.Spec;
                 "Rebuilt from the nearest snapshot at or before that point plus the journal.",
                 "Read-only: takes no lock, writes nothing, works beside a running server."},
         footer = {"", "Exit codes: 0 ok, 1 past the journal's end or corruption found, 2 usage error,",
-                "3 data directory missing or unreadable.",
+                "3 data directory missing or unreadable, or the journal's database unreachable.",
                 "", "Examples: eventbank state --at 42", "          eventbank state --at 2026-11-26T10:00:00Z"})
 final class StateCommand implements Callable<Integer> {
     private final Map<String, String> environment;
@@ -80,8 +78,8 @@ final class StateCommand implements Callable<Integer> {
                         + "nor an RFC 3339 instant with an offset, such as 2026-11-26T10:00:00Z");
             }
         }
-        Path directory = replay.existingDataDirectory(environment);
-        TimeTravel travel = new TimeTravel(new FileStorage(), directory,
+        JournalOptions.History history = replay.open(environment, spec.name());
+        TimeTravel travel = new TimeTravel(history.journal(), history.snapshots(),
                 replay.idempotencyWindowMicros(environment));
         Bank bank;
         try {

@@ -17,14 +17,17 @@ import picocli.CommandLine.Spec;
  * {@code eventbank verify}: checks a data directory end to end with {@link Verifier} (every
  * batch's checksums, the hash chain from seq 1, a full replay, every snapshot, the money
  * invariant) and prints a summary ending in the head {@code {seq, hash}} to record elsewhere.
- * Read-only, like {@code events}.
+ * With the journal in PostgreSQL, it checks every row the same way, the data directory's
+ * snapshots (if any) against it, and that the journal's head row is where the rows end, and
+ * prints the same head. Read-only, like {@code events}.
  */
 @Command(name = "verify", sortOptions = false,
         description = {"Checks a data directory end to end and prints its head {seq, hash}.",
                 "Checks every batch's checksums and the hash chain from seq 1, replays the journal,",
                 "compares every snapshot with the replay and checks the money invariant.",
                 "Read-only: takes no lock, writes nothing, works beside a running server."},
-        footer = {"", "Exit codes: 0 ok, 1 a check failed, 2 usage error, 3 data directory missing or unreadable."})
+        footer = {"", "Exit codes: 0 ok, 1 a check failed, 2 usage error, 3 data directory missing or",
+                "unreadable, or the journal's database unreachable."})
 final class VerifyCommand implements Callable<Integer> {
     private final Map<String, String> environment;
 
@@ -43,12 +46,18 @@ final class VerifyCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        Path directory = replay.existingDataDirectory(environment);
-        FileStorage storage = new FileStorage();
-        Verifier.Report report = Verifier.verify(storage, directory, replay.idempotencyWindowMicros(environment),
-                DataDirectoryEvidence.sources(storage, directory));
+        JournalOptions.History history = replay.open(environment, spec.name());
+        long window = replay.idempotencyWindowMicros(environment);
+        Verifier.Report report;
+        if (history.postgres().isEmpty()) {
+            Path directory = history.dataDirectory().orElseThrow();
+            FileStorage storage = new FileStorage();
+            report = Verifier.verify(storage, directory, window, DataDirectoryEvidence.sources(storage, directory));
+        } else {
+            report = Verifier.verify(history.journal(), history.snapshots(), window);
+        }
         PrintWriter out = spec.commandLine().getOut();
-        printSummary(out, directory, report);
+        printSummary(out, history.describe(), report);
         out.flush();
         if (!report.ok()) {
             int more = report.problems().size() - 1;
@@ -59,8 +68,9 @@ final class VerifyCommand implements Callable<Integer> {
         return ExitCodes.OK;
     }
 
-    static void printSummary(PrintWriter out, Path directory, Verifier.Report report) {
-        out.println("data directory: " + directory.toAbsolutePath().normalize());
+    /** The summary, after {@code where}: the lines that say where the journal and the snapshots are. */
+    static void printSummary(PrintWriter out, String where, Verifier.Report report) {
+        out.println(where);
         out.println("events: " + report.events() + " in " + report.batches() + " batches");
         out.println("accounts: " + report.accounts());
         out.println("snapshots checked: " + report.snapshotsChecked());

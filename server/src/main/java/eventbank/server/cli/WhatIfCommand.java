@@ -2,10 +2,6 @@ package eventbank.server.cli;
 
 import eventbank.engine.history.TimeTravel;
 import eventbank.engine.history.WhatIf;
-import eventbank.engine.journal.JournalFormat;
-import eventbank.engine.journal.JournalReader;
-import eventbank.engine.storage.FileStorage;
-import eventbank.engine.storage.Storage;
 import eventbank.server.config.ConfigKey;
 import eventbank.server.json.InvalidJsonException;
 import eventbank.server.json.WhatIfJson;
@@ -39,7 +35,7 @@ import picocli.CommandLine.Spec;
                 "   \"commands\": [{\"after_seq\": 7, \"type\": \"withdraw\", \"account_number\": \"4929123456781234\","
                         + " \"amount\": 500}]}",
                 "", "Exit codes: 0 ok, 1 past the journal's end or corruption found, 2 usage error or bad request,",
-                "3 data directory missing or unreadable."})
+                "3 data directory missing or unreadable, or the journal's database unreachable."})
 final class WhatIfCommand implements Callable<Integer> {
     private final Map<String, String> environment;
 
@@ -82,13 +78,12 @@ final class WhatIfCommand implements Callable<Integer> {
         } catch (InvalidJsonException e) {
             throw new ParameterException(spec.commandLine(), "--file: " + e.code() + ": " + e.getMessage());
         }
-        Path directory = replay.existingDataDirectory(environment);
-        Storage storage = new FileStorage();
-        WhatIf whatIf = new WhatIf(storage, directory, replay.idempotencyWindowMicros(environment),
+        JournalOptions.History history = replay.open(environment, spec.name());
+        WhatIf whatIf = new WhatIf(history.journal(), history.snapshots(), replay.idempotencyWindowMicros(environment),
                 replayEventsMax);
         WhatIf.Result result;
         try {
-            result = whatIf.run(request, lastSeq(storage, directory.resolve("journal")));
+            result = whatIf.run(request, history.journal().lastSeq());
         } catch (WhatIf.InvalidRequestException | TimeTravel.BeyondTheEndException e) {
             throw new CommandFailure(ExitCodes.CHECK_FAILED, e.getMessage());
         }
@@ -97,16 +92,5 @@ final class WhatIfCommand implements Callable<Integer> {
         out.println();
         out.flush();
         return ExitCodes.OK;
-    }
-
-    /** The seq of the journal's last whole batch as it is now; 0 for none. */
-    private static long lastSeq(Storage storage, Path journal) throws IOException {
-        if (storage.list(journal).stream().noneMatch(name -> JournalFormat.firstSeqOf(name) > 0)) {
-            return 0;
-        }
-        try (JournalReader reader = new JournalReader(storage, journal, false)) {
-            reader.seek(Long.MAX_VALUE);
-            return reader.nextSeq() - 1;
-        }
     }
 }

@@ -1,8 +1,10 @@
 package eventbank.server.cli;
 
 import eventbank.server.Main;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.ServerSocket;
 import java.util.List;
 import java.util.Map;
 import picocli.CommandLine;
@@ -22,6 +24,13 @@ final class Cli {
     }
 
     private Cli() {}
+
+    /** A port nothing listens on now: for a URL that reaches nothing, or a server to start. */
+    static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
 
     static Run run(String... args) {
         return run(Map.of(), args);

@@ -1,0 +1,113 @@
+package eventbank.server.cli;
+
+import eventbank.engine.journal.FileJournalSource;
+import eventbank.engine.journal.JournalSource;
+import eventbank.engine.snapshot.SnapshotStore;
+import eventbank.engine.storage.FileStorage;
+import eventbank.engine.storage.Storage;
+import eventbank.postgres.JournalDatabaseException;
+import eventbank.postgres.PostgresJournalConfig;
+import eventbank.postgres.PostgresJournalSource;
+import eventbank.server.config.Config;
+import eventbank.server.config.ConfigException;
+import eventbank.server.config.ConfigLoader;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * Where the tools find the journal: the data directory's segment files, or, when {@code
+ * journal.url} is set, the journal in PostgreSQL (DESIGN.md, "Cluster mode"), with the data
+ * directory then lending only its snapshots, when it has any. {@code journal.url}, {@code
+ * journal.user} and {@code journal.password} are read as {@code serve} reads them: {@code
+ * --journal-url} over {@code EVENTBANK_JOURNAL_URL} (and so on) over the properties file ({@code
+ * --config}, else {@code ./eventbank.properties} when present). The data directory is {@code
+ * --data-dir} over {@code EVENTBANK_DATA_DIR} over {@code ./data}, as before.
+ */
+final class JournalOptions {
+    @Mixin
+    private DataDirectoryOption dataDirectory;
+
+    @Option(names = "--journal-url", paramLabel = "URL",
+            description = "journal.url: the journal in PostgreSQL, a jdbc:postgresql:// URL (default: "
+                    + "$EVENTBANK_JOURNAL_URL, else the properties file; none: the data directory's journal). "
+                    + "journal.user and journal.password come from the environment or the properties file.")
+    private String journalUrl;
+
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "The server's properties file, for its idempotency.window and journal.* keys "
+                    + "(default: ./eventbank.properties when present; EVENTBANK_* variables apply).")
+    private Path configFile;
+
+    private Config config;
+
+    /** The journal to read, and the snapshots to start from. */
+    record History(JournalSource journal, SnapshotStore snapshots, Optional<Path> dataDirectory,
+                   Optional<PostgresJournalConfig> postgres) {
+        /** The first lines of a summary: where the journal and the snapshots are. */
+        String describe() {
+            String directory = dataDirectory.map(path -> "data directory: " + path.toAbsolutePath().normalize())
+                    .orElse("data directory: none (no snapshots)");
+            return postgres.map(database -> "journal: " + database.shownUrl() + " (PostgreSQL)\n" + directory)
+                    .orElse(directory);
+        }
+    }
+
+    /**
+     * The configuration as {@code serve} reads it but for its flags, with {@code --journal-url}
+     * over the rest; a configuration error is a usage error (exit 2).
+     */
+    Config config(Map<String, String> environment) {
+        if (config == null) {
+            Map<String, String> overrides = journalUrl == null ? Map.of() : Map.of("journal.url", journalUrl);
+            try {
+                config = new ConfigLoader(environment, Path.of("").toAbsolutePath()).load(configFile, overrides);
+            } catch (ConfigException e) {
+                throw new CommandFailure(ExitCodes.USAGE, e.getMessage());
+            }
+        }
+        return config;
+    }
+
+    /** The data directory option itself, for the tools that create one ({@code migrate --to-files}). */
+    DataDirectoryOption dataDirectory() {
+        return dataDirectory;
+    }
+
+    /**
+     * The journal in PostgreSQL when {@code journal.url} is set, as a reader named {@code
+     * "eventbank " + tool}; empty for the file journal.
+     */
+    Optional<PostgresJournalConfig> postgres(Map<String, String> environment, String tool) {
+        Config.Cluster cluster = config(environment).cluster();
+        return cluster.journalUrl().map(url -> PostgresJournalConfig.of(url, cluster.journalUser().orElse(null),
+                cluster.journalPassword().orElse(null), "eventbank " + tool));
+    }
+
+    /**
+     * The journal to read: the data directory's (which must exist, with a journal in it), or the
+     * one in PostgreSQL, reached once to see that it answers (else exit 3, as for a data
+     * directory that cannot be read).
+     */
+    History open(Map<String, String> environment, String tool) {
+        Storage storage = new FileStorage();
+        Optional<PostgresJournalConfig> postgres = postgres(environment, tool);
+        if (postgres.isEmpty()) {
+            Path directory = dataDirectory.existing(environment);
+            return new History(new FileJournalSource(storage, directory.resolve("journal")),
+                    new SnapshotStore(storage, directory.resolve("snapshots")), Optional.of(directory), postgres);
+        }
+        Optional<Path> directory = dataDirectory.besideJournalElsewhere(environment);
+        JournalSource journal;
+        try {
+            journal = PostgresJournalSource.connect(postgres.get());
+        } catch (JournalDatabaseException e) {
+            throw new CommandFailure(ExitCodes.DATA_DIRECTORY, e.getMessage());
+        }
+        // Without a data directory, a directory that does not exist: it lists no snapshot.
+        Path snapshots = directory.orElse(Path.of(DataDirectoryOption.DEFAULT)).resolve("snapshots");
+        return new History(journal, new SnapshotStore(storage, snapshots), directory, postgres);
+    }
+}
