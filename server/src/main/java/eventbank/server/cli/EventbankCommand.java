@@ -62,7 +62,8 @@ public final class EventbankCommand implements Callable<Integer> {
                 .addSubcommand(new StateCommand(environment))
                 .addSubcommand(new VerifyCommand(environment))
                 .addSubcommand(new WhatIfCommand(environment))
-                .addSubcommand(new MigrateCommand(environment));
+                .addSubcommand(new MigrateCommand(environment))
+                .addSubcommand(new PostgresCommand());
         boolean debug = environment.get(DEBUG_VARIABLE) != null;
         commandLine.setParameterExceptionHandler(EventbankCommand::usageError);
         commandLine.setExecutionExceptionHandler((exception, failed, parseResult) ->
