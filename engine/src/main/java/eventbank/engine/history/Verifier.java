@@ -114,12 +114,7 @@ public final class Verifier {
             }
             head = reader.chainHash();
             journalReadToItsEnd = true;
-            if (!recordedHeadReached) {
-                problems.add("the journal's head says seq " + recorded.lastSeq() + ", but no batch ends there: the "
-                        + "batches end at seq " + (reader.nextSeq() - 1));
-            } else if (recorded != null && recorded.lastSeq() == 0) {
-                checkRecordedHead(recorded, JournalFormat.HASH_ZERO, problems);
-            }
+            checkRecordedHeadReached(recorded, recordedHeadReached, reader.nextSeq() - 1, problems);
             JournalReader.TornTail torn = reader.tornTail();
             String refusal = durable.refusal(reader.nextSeq() - 1, torn);
             if (refusal != null) {
@@ -185,6 +180,23 @@ public final class Verifier {
             }
         }
         return checked;
+    }
+
+    /**
+     * Once the batches are read to their end (at {@code lastSeq}): a batch must have ended at the
+     * recorded head's seq, or the head be at seq 0 with the zero hash.
+     */
+    private static void checkRecordedHeadReached(JournalSource.Head recorded, boolean reached, long lastSeq,
+                                                 List<String> problems) {
+        if (recorded == null) {
+            return;
+        }
+        if (!reached) {
+            problems.add("the journal's head says seq " + recorded.lastSeq() + ", but no batch ends there: the "
+                    + "batches end at seq " + lastSeq);
+        } else if (recorded.lastSeq() == 0) {
+            checkRecordedHead(recorded, JournalFormat.HASH_ZERO, problems);
+        }
     }
 
     /** The head the journal records must hold the chain hash of the batch that ends at its seq. */
