@@ -7,7 +7,9 @@ import eventbank.core.HmacVerificationCodes;
 import eventbank.core.VerificationCodes;
 import eventbank.engine.cluster.ClusterNode;
 import eventbank.engine.cluster.Leadership;
+import eventbank.engine.journal.FileJournalSource;
 import eventbank.engine.journal.HighWaterMark;
+import eventbank.engine.journal.JournalSource;
 import eventbank.engine.journal.Journal;
 import eventbank.engine.journal.JournalReader;
 import eventbank.engine.journal.SnapshotMismatchException;
@@ -340,6 +342,12 @@ public final class Engine implements AutoCloseable {
 
     public Snapshotter snapshotter() {
         return snapshotter;
+    }
+
+    /** The log as the history tools read it: this engine's files, or the shared journal. */
+    public JournalSource journalSource() {
+        return node != null ? config.cluster().journal().source()
+                : new FileJournalSource(config.storage(), config.journalDirectory());
     }
 
     /** A reader of the log this engine follows (its own files, or the shared journal), positioned nowhere. */

@@ -31,6 +31,11 @@ public final class PostgresJournalSource implements JournalSource {
         this.config = config;
     }
 
+    /** The journal in the database {@code config} names, whose tables a node has made sure of already. */
+    static PostgresJournalSource of(PostgresJournalConfig config) {
+        return new PostgresJournalSource(config);
+    }
+
     /**
      * The journal in the database {@code config} names, once a session there has shown that the
      * database answers and holds the journal's tables; a {@link JournalDatabaseException} that

@@ -2,6 +2,7 @@ package eventbank.postgres;
 
 import eventbank.engine.cluster.SharedJournal;
 import eventbank.engine.journal.Journal;
+import eventbank.engine.journal.JournalSource;
 import eventbank.engine.journal.JournalFormat;
 import java.io.IOException;
 import java.sql.Connection;
@@ -79,6 +80,11 @@ public final class PostgresSharedJournal implements SharedJournal {
     @Override
     public Journal.Reader newReader() {
         return new PostgresJournalReader(config, true);
+    }
+
+    @Override
+    public JournalSource source() {
+        return PostgresJournalSource.of(config);
     }
 
     @Override

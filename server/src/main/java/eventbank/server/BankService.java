@@ -4,6 +4,7 @@ import eventbank.engine.Engine;
 import eventbank.engine.EngineConfig;
 import eventbank.engine.cluster.ClusterNode;
 import eventbank.postgres.PostgresJournalConfig;
+import eventbank.postgres.PostgresServerKey;
 import eventbank.postgres.PostgresSharedJournal;
 import eventbank.server.cli.ServeCommand;
 import eventbank.server.config.Config;
@@ -130,13 +131,16 @@ public final class BankService implements ServeCommand.Running {
             return builder;
         }
         EngineConfig partial = builder.build();
-        if (partial.serverKey() == null) {
-            throw new IOException("in cluster mode every node needs the same server key: set server.key or"
-                    + " server.key_file");
-        }
         Duration lease = cluster.lease();
-        PostgresSharedJournal shared = new PostgresSharedJournal(journalConfigOf(cluster), cluster.requireSyncStandby());
+        PostgresJournalConfig journal = journalConfigOf(cluster);
+        PostgresSharedJournal shared = new PostgresSharedJournal(journal, cluster.requireSyncStandby());
         shared.migrate();
+        if (partial.serverKey() == null) {
+            // Every node signs and checks with the same key: the one the first writer kept.
+            builder.serverKey(cluster.mode() == Config.NodeMode.WRITER ? PostgresServerKey.loadOrCreate(journal)
+                    : PostgresServerKey.load(journal).orElseThrow(() -> new IOException("the journal's database"
+                            + " holds no server key yet: start a writer first, or set server.key on every node")));
+        }
         return builder.cluster(new EngineConfig.Cluster(shared, new ClusterNode.Settings(cluster.nodeName(),
                 cluster.nodeUrl().toString(), cluster.mode() == Config.NodeMode.WRITER, lease,
                 cluster.pollInterval(), partial.idempotencyWindowMicros())));

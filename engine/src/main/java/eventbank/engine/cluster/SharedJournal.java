@@ -1,6 +1,7 @@
 package eventbank.engine.cluster;
 
 import eventbank.engine.journal.Journal;
+import eventbank.engine.journal.JournalSource;
 import java.io.Closeable;
 import java.io.IOException;
 import java.time.Duration;
@@ -30,6 +31,9 @@ public interface SharedJournal extends Closeable {
 
     /** A reader of the journal, checking checksums and the hash chain as it reads. */
     Journal.Reader newReader();
+
+    /** The journal as the history tools read it (time travel, what-if, the event explorer). */
+    JournalSource source();
 
     /**
      * The chain hash after the batch that ends at {@code seq} (all zeros for 0), or null when no

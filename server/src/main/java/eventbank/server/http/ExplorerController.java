@@ -9,8 +9,9 @@ import eventbank.core.Event;
 import eventbank.core.Recorded;
 import eventbank.engine.Engine;
 import eventbank.engine.history.TimeTravel;
-import eventbank.engine.journal.JournalFormat;
+import eventbank.engine.journal.Journal;
 import eventbank.engine.journal.JournalReader;
+import eventbank.engine.snapshot.SnapshotStore;
 import eventbank.server.json.EventFilter;
 import eventbank.server.json.EventLines;
 import eventbank.server.json.JsonBody;
@@ -107,11 +108,10 @@ final class ExplorerController {
      */
     private long readPage(EventFilter filter, long until, int limit, List<Recorded> page) throws IOException {
         long[] last = {filter.afterSeq()};
-        if (until <= filter.afterSeq() || noSegments()) {
+        if (until <= filter.afterSeq()) {
             return last[0];
         }
-        try (JournalReader reader = new JournalReader(engine.config().storage(),
-                engine.config().journalDirectory(), false)) {
+        try (Journal.Reader reader = engine.newReader()) {
             reader.seek(filter.afterSeq());
             JournalReader.Batch batch;
             while (page.size() < limit && last[0] < until && last[0] - filter.afterSeq() < EVENTS_SCANNED_MAX
@@ -128,11 +128,6 @@ final class ExplorerController {
             }
         }
         return last[0];
-    }
-
-    private boolean noSegments() throws IOException {
-        return engine.config().storage().list(engine.config().journalDirectory()).stream()
-                .noneMatch(name -> JournalFormat.firstSeqOf(name) > 0);
     }
 
     /** The filter of the query; a bad value is 400 invalid_query naming the parameter. */
@@ -174,7 +169,8 @@ final class ExplorerController {
             throw ApiException.invalidQuery("Give at_seq or at_time, not both.");
         }
         long head = engine.committedSeq();
-        TimeTravel travel = new TimeTravel(engine.config().storage(), engine.config().dataDirectory(),
+        TimeTravel travel = new TimeTravel(engine.journalSource(),
+                new SnapshotStore(engine.config().storage(), engine.config().snapshotDirectory()),
                 engine.config().idempotencyWindowMicros());
         long seq;
         if (atSeq != null) {

@@ -3,6 +3,7 @@ package eventbank.server.http;
 import eventbank.engine.Engine;
 import eventbank.engine.history.TimeTravel;
 import eventbank.engine.history.WhatIf;
+import eventbank.engine.snapshot.SnapshotStore;
 import eventbank.server.json.WhatIfJson;
 import io.javalin.http.Context;
 import java.io.IOException;
@@ -30,7 +31,8 @@ final class WhatIfController {
     WhatIfController(Authenticator authenticator, Engine engine, long replayEventsMax) {
         this.authenticator = authenticator;
         this.engine = engine;
-        this.whatIf = new WhatIf(engine.config().storage(), engine.config().dataDirectory(),
+        this.whatIf = new WhatIf(engine.journalSource(),
+                new SnapshotStore(engine.config().storage(), engine.config().snapshotDirectory()),
                 engine.config().idempotencyWindowMicros(), replayEventsMax);
     }
 

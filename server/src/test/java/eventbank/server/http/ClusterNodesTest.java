@@ -7,7 +7,6 @@ import eventbank.postgres.PostgresExtension;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Base64;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.function.Predicate;
@@ -25,9 +24,7 @@ class ClusterNodesTest {
     @RegisterExtension
     static final PostgresExtension postgres = new PostgresExtension();
 
-    private static final String SERVER_KEY = Base64.getEncoder().encodeToString(new byte[] {
-        1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30,
-        31, 32});
+    private static final String OPERATOR_KEY = "operator-key-of-the-cluster-test";
 
     @TempDir
     Path temp;
@@ -35,7 +32,7 @@ class ClusterNodesTest {
     private Map<String, String> node(String name, String mode) {
         Map<String, String> settings = new HashMap<>();
         settings.put("journal.url", postgres.url());
-        settings.put("server.key", SERVER_KEY);
+        settings.put("operator.key", OPERATOR_KEY);
         settings.put("node.name", name);
         settings.put("node.mode", mode);
         settings.put("node.url", "http://" + name + ".test");
@@ -47,6 +44,7 @@ class ClusterNodesTest {
 
     @Test
     void theLeaderTakesCommandsTheOthersReadAndTheStandbyLeadsWhenItStops() throws Exception {
+        // The first writer keeps the server key in the database; the others read it from there.
         TestServer a = TestServer.start(temp.resolve("a"), node("a", "writer"));
         TestServer b = null;
         try (TestServer reader = TestServer.start(temp.resolve("c"), node("c", "reader"))) {
@@ -88,6 +86,14 @@ class ClusterNodesTest {
             assertThat(onReader.json().get("balance").asLong()).isEqualTo(102_500);
             assertThat(await(reader, "/health/replica", response -> response.status() == 200).json()
                     .get("role").asText()).isEqualTo("reader");
+            // The operator's explorer and time travel read the journal in PostgreSQL on any node.
+            HttpApi.Response events = reader.http.operatorGet("/api/admin/events?type=MoneyTransferred", OPERATOR_KEY);
+            assertThat(events.status()).as(events.toString()).isEqualTo(200);
+            assertThat(events.json().get("events")).hasSize(1);
+            assertThat(events.json().get("events").get(0).get("seq").asLong()).isEqualTo(seq);
+            HttpApi.Response before = reader.http.operatorGet("/api/admin/state?at_seq=" + (seq - 1), OPERATOR_KEY);
+            assertThat(before.status()).as(before.toString()).isEqualTo(200);
+            assertThat(before.body()).contains("100000").doesNotContain("97500");
 
             // The leader stops: the standby takes over at the next epoch, with the whole history.
             a.close();
