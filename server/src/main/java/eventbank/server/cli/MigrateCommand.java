@@ -12,6 +12,7 @@ import eventbank.postgres.PostgresMigration;
 import eventbank.postgres.PostgresServerKey;
 import eventbank.server.config.Config;
 import eventbank.server.config.DataDirectoryEvidence;
+import eventbank.server.mail.OutboxMigration;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -109,6 +110,9 @@ final class MigrateCommand implements Callable<Integer> {
             }
             out.println("copied " + copied.lastSeq() + " events in " + copied.batches() + " batches from "
                     + absolute(directory.resolve("journal")) + " to " + database.shownUrl());
+            OutboxMigration.Copied outbox = OutboxMigration.toPostgres(storage, directory, copied.lastSeq(), database);
+            out.println("outbox: checkpoint at seq " + outbox.checkpoint() + " and " + outbox.deadLetters()
+                    + " dead letter(s) copied; the first leader sends only the mails after it");
             out.println(key != null ? "server key: copied from " + absolute(keyFile)
                     : "server key: none in the data directory (configured elsewhere?); give the nodes server.key_file,"
                             + " or the first writer makes a new one");
