@@ -1,6 +1,7 @@
 package eventbank.testkit.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import eventbank.testkit.ConsoleLog;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
@@ -33,7 +34,12 @@ public final class LocalCluster implements AutoCloseable {
      * @param pollInterval {@code journal.poll_interval}
      * @param directory    where the nodes' data directories and console files go
      */
-    public record Settings(String journalUrl, Duration lease, Duration pollInterval, Path directory) {}
+    public record Settings(String journalUrl, Duration lease, Duration pollInterval, Path directory) {
+        /** A test's: a lease of a second and a poll every 50 ms, so that a standby takes over soon. */
+        public static Settings forTests(String journalUrl, Path directory) {
+            return new Settings(journalUrl, Duration.ofSeconds(1), Duration.ofMillis(50), directory);
+        }
+    }
 
     private final Settings settings;
     private final byte[] serverKey = new byte[32];
@@ -180,7 +186,7 @@ public final class LocalCluster implements AutoCloseable {
         for (NodeProcess node : nodes) {
             try {
                 tails.append("\n--- ").append(node.name()).append(" console ---\n")
-                        .append(NodeProcess.tail(node.consoleText()));
+                        .append(ConsoleLog.tail(node.consoleText()));
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }

@@ -1,8 +1,8 @@
 package eventbank.testkit.cluster;
 
 import eventbank.server.Main;
+import eventbank.testkit.ConsoleLog;
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -102,12 +102,12 @@ public final class NodeProcess {
         while (!consoleFrom(offset).contains(READY_MARK)) {
             if (!started.isAlive()) {
                 throw new IOException(name + " exited with status " + started.exitValue() + " before serving; its"
-                        + " console said:\n" + tail(consoleFrom(offset)));
+                        + " console said:\n" + ConsoleLog.tail(consoleFrom(offset)));
             }
             if (System.nanoTime() - deadline > 0) {
                 started.destroyForcibly().waitFor();
                 throw new IOException(name + " did not serve within " + START_SECONDS_MAX + " s; its console said:\n"
-                        + tail(consoleFrom(offset)));
+                        + ConsoleLog.tail(consoleFrom(offset)));
             }
             started.waitFor(25, TimeUnit.MILLISECONDS); // returns at once if it exits
         }
@@ -161,23 +161,7 @@ public final class NodeProcess {
     }
 
     private String consoleFrom(long offset) throws IOException {
-        if (!Files.exists(console)) {
-            return "";
-        }
-        try (RandomAccessFile file = new RandomAccessFile(console.toFile(), "r")) {
-            long length = file.length() - offset;
-            if (length <= 0) {
-                return "";
-            }
-            byte[] bytes = new byte[(int) Math.min(length, Integer.MAX_VALUE - 8)];
-            file.seek(offset);
-            file.readFully(bytes);
-            return new String(bytes, StandardCharsets.UTF_8);
-        }
-    }
-
-    static String tail(String text) {
-        return text.length() <= 6000 ? text : "..." + text.substring(text.length() - 6000);
+        return ConsoleLog.readFrom(console, offset);
     }
 
     @Override

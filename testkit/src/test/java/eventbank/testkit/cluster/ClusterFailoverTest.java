@@ -33,9 +33,7 @@ class ClusterFailoverTest {
 
     @Test
     void everyAcknowledgedCommandOutlivesFiveLeaderKillsOnEveryNode() throws Exception {
-        LocalCluster.Settings settings = new LocalCluster.Settings(postgres.url(), Duration.ofSeconds(1),
-                Duration.ofMillis(50), temp);
-        try (LocalCluster cluster = new LocalCluster(settings)) {
+        try (LocalCluster cluster = new LocalCluster(LocalCluster.Settings.forTests(postgres.url(), temp))) {
             NodeProcess a = cluster.add("a", true);
             NodeProcess b = cluster.add("b", true);
             NodeProcess reader = cluster.add("c", false);
