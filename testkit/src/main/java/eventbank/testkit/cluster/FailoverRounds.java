@@ -45,7 +45,9 @@ public final class FailoverRounds {
             }
             long leads = System.nanoTime();
             await(() -> ledger.ackedBy(leader.url(), leads) >= ACKS_BEFORE_KILL, stepTimeout,
-                    () -> leader + " acknowledged fewer than " + ACKS_BEFORE_KILL + " commands");
+                    () -> leader + " acknowledged fewer than " + ACKS_BEFORE_KILL + " commands (" + ledger.rejected()
+                            .size() + " rejected in all; the last answers that settled nothing: "
+                            + lastOf(ledger.unsettled()) + ")");
             long killed = System.nanoTime();
             leader.kill();
             Ledger.Acked[] first = new Ledger.Acked[1];
@@ -61,6 +63,10 @@ public final class FailoverRounds {
                     round.killToFirstCommitNanos() / 1e6, round.killed(), (System.nanoTime() - restarting) / 1e9);
         }
         return done;
+    }
+
+    private static List<Ledger.Unsettled> lastOf(List<Ledger.Unsettled> answers) {
+        return answers.subList(Math.max(0, answers.size() - 5), answers.size());
     }
 
     private static String nameOf(LocalCluster cluster, String url) {
