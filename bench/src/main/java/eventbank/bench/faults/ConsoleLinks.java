@@ -1,5 +1,6 @@
 package eventbank.bench.faults;
 
+import eventbank.testkit.ConsoleLog;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
@@ -40,7 +41,7 @@ final class ConsoleLinks {
         if (query != null) {
             return query;
         }
-        String text = ServerProcess.readFrom(log, offset);
+        String text = ConsoleLog.readFrom(log, offset);
         int end = text.lastIndexOf('\n') + 1; // whole lines only
         Matcher matcher = LINK.matcher(text.substring(0, end));
         while (matcher.find()) {

@@ -1,5 +1,6 @@
 package eventbank.bench.faults;
 
+import eventbank.testkit.ConsoleLog;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.RandomAccessFile;
@@ -375,7 +376,7 @@ final class FaultRun {
 
     /** The console since the last start. */
     private String console() throws IOException {
-        return ServerProcess.readFrom(consoleLog, consoleOffset);
+        return ConsoleLog.readFrom(consoleLog, consoleOffset);
     }
 
     private List<String> afterFault() throws Exception {

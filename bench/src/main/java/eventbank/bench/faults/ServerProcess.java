@@ -1,11 +1,10 @@
 package eventbank.bench.faults;
 
 import eventbank.server.Main;
+import eventbank.testkit.ConsoleLog;
 import eventbank.testkit.FaultInjectingMain;
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -61,16 +60,17 @@ final class ServerProcess {
         builder.environment().putAll(environment);
         Process process = builder.start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(START_SECONDS_MAX);
-        while (!readFrom(consoleLog, offset).contains(READY_MARK)) {
+        while (!ConsoleLog.readFrom(consoleLog, offset).contains(READY_MARK)) {
             if (!process.isAlive()) {
                 throw new StartFailed("the server exited with status " + process.exitValue()
-                        + " before serving; its console said:\n" + tail(readFrom(consoleLog, offset)));
+                        + " before serving; its console said:\n"
+                        + ConsoleLog.tail(ConsoleLog.readFrom(consoleLog, offset)));
             }
             if (System.nanoTime() > deadline) {
                 process.toHandle().destroyForcibly();
                 process.waitFor();
                 throw new StartFailed("the server did not serve within " + START_SECONDS_MAX + " s; its console said:\n"
-                        + tail(readFrom(consoleLog, offset)));
+                        + ConsoleLog.tail(ConsoleLog.readFrom(consoleLog, offset)));
             }
             process.waitFor(25, TimeUnit.MILLISECONDS); // returns at once if it exits
         }
@@ -127,26 +127,5 @@ final class ServerProcess {
         try (ServerSocket socket = new ServerSocket(0)) {
             return socket.getLocalPort();
         }
-    }
-
-    /** The log's text from {@code offset} on. */
-    static String readFrom(Path log, long offset) throws IOException {
-        if (!Files.exists(log)) {
-            return "";
-        }
-        try (RandomAccessFile file = new RandomAccessFile(log.toFile(), "r")) {
-            long length = file.length() - offset;
-            if (length <= 0) {
-                return "";
-            }
-            byte[] bytes = new byte[(int) Math.min(length, Integer.MAX_VALUE - 8)];
-            file.seek(offset);
-            file.readFully(bytes);
-            return new String(bytes, StandardCharsets.UTF_8);
-        }
-    }
-
-    static String tail(String text) {
-        return text.length() <= 4000 ? text : "..." + text.substring(text.length() - 4000);
     }
 }
