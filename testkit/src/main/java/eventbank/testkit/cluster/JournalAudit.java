@@ -27,6 +27,8 @@ public final class JournalAudit {
     private long lastSeq;
     private byte[] headHash;
     private long withdrawn;
+    /** The mail each event that gets one must have caused, as its outbox file's name ends: seq to kind. */
+    private final Map<Long, String> mails = new java.util.TreeMap<>();
 
     private JournalAudit() {}
 
@@ -55,7 +57,10 @@ public final class JournalAudit {
         }
         lastSeq = recorded.seq();
         switch (recorded.event()) {
-            case Event.AccountOpened opened -> balances.put(opened.accountNumber(), opened.openingBalance());
+            case Event.AccountOpened opened -> {
+                balances.put(opened.accountNumber(), opened.openingBalance());
+                mails.put(recorded.seq(), "verification");
+            }
             case Event.MoneyTransferred transfer -> {
                 balances.merge(transfer.fromAccountNumber(), -transfer.amount(), Long::sum);
                 balances.merge(transfer.toAccountNumber(), transfer.amount(), Long::sum);
@@ -63,6 +68,7 @@ public final class JournalAudit {
             case Event.MoneyWithdrawn withdrawal -> {
                 balances.merge(withdrawal.accountNumber(), -withdrawal.amount(), Long::sum);
                 withdrawn += withdrawal.amount();
+                mails.put(recorded.seq(), "withdrawal");
             }
             default -> {
                 // no money moves
@@ -87,6 +93,11 @@ public final class JournalAudit {
     /** The balance of an account as the journal's events make it, or null for an account it does not hold. */
     public Long balance(String accountNumber) {
         return balances.get(Long.parseLong(accountNumber));
+    }
+
+    /** Every event that gets a mail (an opening, a withdrawal): its seq and the mail's kind. */
+    public Map<Long, String> mails() {
+        return java.util.Collections.unmodifiableMap(mails);
     }
 
     /** The cents withdrawn, over the whole journal. */

@@ -58,6 +58,11 @@ public final class NodeProcess {
         return "http://127.0.0.1:" + port;
     }
 
+    /** The node's data directory (its mails, with the file transport, are in {@code outbox/}). */
+    public Path dataDirectory() {
+        return dataDirectory;
+    }
+
     public long pid() {
         return process.pid();
     }

@@ -14,11 +14,12 @@ import org.junit.jupiter.api.io.TempDir;
  * Issue 12's failover test: three nodes ({@code eventbank serve} processes) on one PostgreSQL
  * journal, two writers and a reader; eight clients commit transfers and withdrawals with
  * Idempotency-Keys through whichever node leads, each sending the same request with the same
- * key until it gets a definite answer. Five times the leader's process is SIGKILLed, so the
+ * key until it gets a definite answer. Ten times the leader's process is SIGKILLed, so the
  * leaders alternate, and started again on its data, to rejoin as a standby. Then every
  * acknowledged command is in the journal exactly once, the journal reads whole with its hash
  * chain, every node shows the journal's head and the exact balances, and the money is conserved
- * but for the withdrawals. Correctness only: how fast a standby takes over is the benchmark's
+ * but for the withdrawals, and every opening and withdrawal got its mail (a mail sent by two
+ * leaders only with the same Message-ID). Correctness only: how fast a standby takes over is the benchmark's
  * ({@code eventbank.bench.FailoverBenchmark}).
  */
 class ClusterFailoverTest {
@@ -27,12 +28,14 @@ class ClusterFailoverTest {
 
     private static final String RUN = "failover";
     private static final Duration STEP_TIMEOUT = Duration.ofSeconds(60);
+    /** Ten leader kills: the five the failover needs, and the ten the mail across failovers does. */
+    private static final int ROUNDS = 10;
 
     @TempDir
     Path temp;
 
     @Test
-    void everyAcknowledgedCommandOutlivesFiveLeaderKillsOnEveryNode() throws Exception {
+    void everyAcknowledgedCommandAndEveryMailOutlivesTenLeaderKillsOnEveryNode() throws Exception {
         try (LocalCluster cluster = new LocalCluster(LocalCluster.Settings.forTests(postgres.url(), temp))) {
             NodeProcess a = cluster.add("a", true);
             NodeProcess b = cluster.add("b", true);
@@ -50,7 +53,7 @@ class ClusterFailoverTest {
             clients.start(8, 20261207);
             List<FailoverRounds.Round> rounds;
             try {
-                rounds = FailoverRounds.run(cluster, ledger, 5, STEP_TIMEOUT, System.out);
+                rounds = FailoverRounds.run(cluster, ledger, ROUNDS, STEP_TIMEOUT, System.out);
             } finally {
                 clients.stop(STEP_TIMEOUT);
             }
@@ -70,7 +73,16 @@ class ClusterFailoverTest {
             assertThat(verdict.problems()).withFailMessage(() -> "the cluster disagrees with what its clients were"
                     + " told:\n" + String.join("\n", verdict.problems()) + cluster.consoleTails()).isEmpty();
             assertThat(verdict.lost()).isZero();
-            assertThat(verdict.acknowledged()).isGreaterThan(5 * 20);
+            assertThat(verdict.acknowledged()).isGreaterThan(ROUNDS * 20);
+
+            // Mail across the kills: every opening and withdrawal got its mail from some leader;
+            // one sent twice (its leader died before checkpointing it) only with the same Message-ID.
+            MailAudit.Verdict mail = MailAudit.check(cluster, JournalAudit.read(cluster.settings().journalUrl()),
+                    STEP_TIMEOUT);
+            System.out.printf("mail: %d expected, %d missing, %d sent twice (by two leaders)%n", mail.expected(),
+                    mail.missing().size(), mail.duplicates());
+            assertThat(mail.problems()).withFailMessage(() -> String.join("\n", mail.problems())
+                    + cluster.consoleTails()).isEmpty();
         }
     }
 }
