@@ -1,6 +1,8 @@
 package eventbank.bench;
 
 import eventbank.testkit.cluster.FailoverCheck;
+import eventbank.testkit.cluster.JournalAudit;
+import eventbank.testkit.cluster.MailAudit;
 import eventbank.testkit.cluster.FailoverRounds;
 import eventbank.testkit.cluster.JsonHttp;
 import eventbank.testkit.cluster.Ledger;
@@ -115,7 +117,13 @@ public final class FailoverBenchmark {
             System.out.printf("acknowledged but lost: %d; disagreements found by the checks (the lost among them):"
                     + " %d%n", verdict.lost(), verdict.problems().size());
             verdict.problems().stream().limit(20).forEach(problem -> System.out.println("  " + problem));
-            return verdict.lost() == 0 && verdict.problems().isEmpty();
+            MailAudit.Verdict mail = MailAudit.check(cluster, JournalAudit.read(cluster.settings().journalUrl()),
+                    STEP_TIMEOUT);
+            System.out.printf("mail across the %d kills: %d openings and withdrawals, %d without a mail, %d sent"
+                    + " twice (by two leaders), %d problems%n", rounds, mail.expected(), mail.missing().size(),
+                    mail.duplicates(), mail.problems().size());
+            mail.problems().stream().limit(20).forEach(problem -> System.out.println("  " + problem));
+            return verdict.lost() == 0 && verdict.problems().isEmpty() && mail.problems().isEmpty();
         }
     }
 }
