@@ -36,6 +36,8 @@ class ReaderLagTest {
         assertThat(report.lagPerCommit().getMinValue()).as("a reader shows a commit only after it").isPositive();
         assertThat(report.lagPerCommit().getMaxValue()).isLessThan(Duration.ofSeconds(30).toNanos());
         assertThat(report.publishedPerCommit().getTotalCount()).isPositive();
+        assertThat(report.shownAfterPublished().getTotalCount())
+                .isEqualTo(report.publishedPerCommit().getTotalCount());
         assertThat(report.replyLatency().getTotalCount()).isCloseTo((long) rate * seconds, within(1L));
     }
 }
