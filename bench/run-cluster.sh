@@ -15,8 +15,8 @@
 # in files or in PostgreSQL with its write-ahead log); each program deletes its directory when it
 # ends. Build the jars first:
 #   ./mvnw -q -B -o -pl bench -am package -DskipTests
-# PRIO=1: each program in a session of its own whose autogroup gets nice -10 (needs root; see
-# bench/run-benchmarks.sh).
+# PRIO=1: each program in a session of its own whose autogroup gets nice -10 (bench/run-lib.sh;
+# needs root).
 set -u
 cd "$(dirname "$0")/.."
 OUT=${1:-/tmp/eventbank-cluster-results}
@@ -27,21 +27,8 @@ BATCH=${BATCH:-100}; RATE=${RATE:-100000}
 HTTP="--target eventbank --jar server/target/eventbank.jar --accounts 2000 --seconds 10 --warmup 5 --client wrk --conns 128"
 mkdir -p "$OUT"
 
-run() { # run NAME command...
-    local name=$1
-    shift
-    local prefix=()
-    if [ "${PRIO:-0}" = 1 ]; then
-        prefix=(setsid --wait bash -c 'echo -10 > /proc/$$/autogroup; exec "$@"' prio)
-    fi
-    {
-        echo "### $name: $*"
-        echo "### start $(date -u +%FT%TZ) load: $(cut -d' ' -f1-3 /proc/loadavg)"
-        "${prefix[@]}" "$@" 2>&1 | grep -v '^[0-9-]*T[0-9:.]*Z '
-        echo "### end $(date -u +%FT%TZ) load: $(cut -d' ' -f1-3 /proc/loadavg)"
-    } > "$OUT/$name.txt"
-    grep -E '^128,|thrpt|reader lag|offered|### (start|end)' "$OUT/$name.txt" | sed "s/^/$name: /"
-}
+SUMMARY='^128,|thrpt|reader lag|offered|### (start|end)'
+. bench/run-lib.sh
 
 for r in $(seq 1 "$ROUNDS"); do
     for journal in file postgres; do
