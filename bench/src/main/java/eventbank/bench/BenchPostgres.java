@@ -53,6 +53,14 @@ final class BenchPostgres implements AutoCloseable {
         }
     }
 
+    /** Runs one statement on the database, as its owner. */
+    void execute(String sql) throws SQLException {
+        try (Connection connection = postgres.getPostgresDatabase().getConnection();
+             Statement statement = connection.createStatement()) {
+            statement.execute(sql);
+        }
+    }
+
     @Override
     public void close() throws IOException {
         postgres.close();

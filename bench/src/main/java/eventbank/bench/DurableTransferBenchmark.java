@@ -54,6 +54,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * written into it beforehand as into the files; a reply then means the batch's transaction
  * committed. {@code -p journal=file,postgres} compares the two in one run. The database and its
  * write-ahead log take about as much disk again as the journal's files, deleted likewise.
+ * {@code -p notify=off} disables the trigger that NOTIFYs followers at each head move (V2), to
+ * tell its cost apart.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -81,6 +83,10 @@ public class DurableTransferBenchmark {
     /** {@code file}: the segment files; {@code postgres}: the journal in PostgreSQL. */
     @Param({"file"})
     String journal;
+
+    /** With {@code journal=postgres}: {@code on} as a cluster runs, {@code off} without the NOTIFY trigger. */
+    @Param({"on"})
+    String notify;
 
     private Path directory;
     private BenchPostgres postgres;
@@ -146,6 +152,11 @@ public class DurableTransferBenchmark {
                 PostgresJournalConfig database = PostgresJournalConfig.of(postgres.url(), null, null, "bench");
                 try (Journal built = PostgresJournal.open(database, 0, null, batch -> { }, (last, hash, torn) -> { })) {
                     JournalBuilder.build(built, accounts, 0, 4_000, 1);
+                }
+                if (notify.equals("off")) {
+                    postgres.execute("ALTER TABLE eventbank_head DISABLE TRIGGER eventbank_head_moved");
+                } else if (!notify.equals("on")) {
+                    throw new IllegalArgumentException("notify is on or off, not " + notify);
                 }
                 return PostgresJournal.opener(database);
             }
