@@ -11,9 +11,9 @@
 #
 #   bench/run-cluster.sh [OUT=/tmp/eventbank-cluster-results]
 #
-# About 35 minutes on 2 cores. Disk: up to about 2 GB at a time under /tmp (a JMH trial's journal,
-# in files or in PostgreSQL with its write-ahead log); each program deletes its directory when it
-# ends. Build the jars first:
+# About 25 minutes on 2 cores. Disk: up to about 1 GB at a time under /tmp (a JMH trial at 16,384
+# in flight: the journal's files, or PostgreSQL's database and write-ahead log); each program
+# deletes its directory when it ends. Build the jars first:
 #   ./mvnw -q -B -o -pl bench -am package -DskipTests
 # PRIO=1: each program in a session of its own whose autogroup gets nice -10 (bench/run-lib.sh;
 # needs root).

@@ -1,7 +1,6 @@
 package eventbank.bench;
 
 import java.io.IOException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -69,14 +68,8 @@ final class AutogroupPriority implements AutoCloseable {
 
     private void apply() {
         share(PROC.resolve(Long.toString(postmasterPid)));
-        try (DirectoryStream<Path> processes = Files.newDirectoryStream(PROC, "[0-9]*")) {
-            for (Path process : processes) {
-                if (parentOf(process) == postmasterPid) {
-                    share(process);
-                }
-            }
-        } catch (IOException e) {
-            // /proc cannot be listed: nothing to share with
+        for (long child : ProcessCpu.childrenOf(postmasterPid)) {
+            share(PROC.resolve(Long.toString(child)));
         }
     }
 
@@ -98,17 +91,6 @@ final class AutogroupPriority implements AutoCloseable {
             return Integer.parseInt(line.substring(line.lastIndexOf(' ') + 1));
         } catch (IOException | RuntimeException e) {
             return null;
-        }
-    }
-
-    /** The parent's pid from {@code /proc/PID/stat} (the field after the state), or -1. */
-    private static long parentOf(Path process) {
-        try {
-            String stat = Files.readString(process.resolve("stat"));
-            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ", 3);
-            return Long.parseLong(fields[1]);
-        } catch (IOException | RuntimeException e) {
-            return -1;
         }
     }
 }

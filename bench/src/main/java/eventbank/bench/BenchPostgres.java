@@ -22,12 +22,14 @@ final class BenchPostgres implements AutoCloseable {
     private static final String DATABASE = "postgres";
 
     private final EmbeddedPostgres postgres;
+    private final long postmasterPid;
     /** Null when this process's autogroup has no priority to share. */
     private final AutogroupPriority priority;
 
-    private BenchPostgres(EmbeddedPostgres postgres, AutogroupPriority priority) {
+    private BenchPostgres(EmbeddedPostgres postgres, long postmasterPid) {
         this.postgres = postgres;
-        this.priority = priority;
+        this.postmasterPid = postmasterPid;
+        this.priority = AutogroupPriority.shareWith(postmasterPid);
     }
 
     static BenchPostgres start(Path directory) throws IOException, SQLException {
@@ -40,8 +42,7 @@ final class BenchPostgres implements AutoCloseable {
                 .setErrorRedirector(log)
                 .start();
         String postmasterPid = Files.readAllLines(directory.resolve("postgres").resolve("postmaster.pid")).getFirst();
-        BenchPostgres started = new BenchPostgres(postgres,
-                AutogroupPriority.shareWith(Long.parseLong(postmasterPid.strip())));
+        BenchPostgres started = new BenchPostgres(postgres, Long.parseLong(postmasterPid.strip()));
         System.out.printf("%n[postgres] %s%s%n", started.settings(), started.priority == null ? ""
                 : ", its processes in autogroups of nice " + started.priority.nice() + " as this benchmark's");
         return started;
@@ -59,6 +60,11 @@ final class BenchPostgres implements AutoCloseable {
             size.next();
             return size.getLong(1);
         }
+    }
+
+    /** The CPU time PostgreSQL's processes used so far, in microseconds ({@link ProcessCpu#microsWithChildren}). */
+    long cpuMicros() {
+        return ProcessCpu.microsWithChildren(postmasterPid);
     }
 
     /** Runs one statement on the database, as its owner. */

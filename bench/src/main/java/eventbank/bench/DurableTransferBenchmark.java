@@ -97,6 +97,7 @@ public class DurableTransferBenchmark {
     private Window window;
     private BatchStatistics before;
     private CpuMeter.Reading cpuBefore;
+    private long postgresCpuBefore;
 
     /** Releases a permit per reply and counts replies that are not a commit. */
     static final class Window implements BiConsumer<Outcome, Throwable> {
@@ -168,17 +169,24 @@ public class DurableTransferBenchmark {
     public void startIteration() {
         before = BatchStatistics.of(engine.sequencer().statistics());
         cpuBefore = CpuMeter.read();
+        postgresCpuBefore = postgres == null ? 0 : postgres.cpuMicros();
     }
 
     @TearDown(Level.Iteration)
     public void endIteration() throws InterruptedException {
         BatchStatistics after = BatchStatistics.of(engine.sequencer().statistics());
         CpuMeter.Reading cpuAfter = CpuMeter.read();
+        long postgresCpu = postgres == null ? 0 : postgres.cpuMicros() - postgresCpuBefore;
         window.permits.acquire(inFlight); // let the outstanding ones finish
         window.permits.release(inFlight);
+        long events = Math.max(1, after.events() - before.events());
         System.out.printf("%n[batches inFlight=%d] %s%n[cpu inFlight=%d] %s%n", inFlight,
                 after.since(before, engine.sequencer().statistics()), inFlight,
-                CpuMeter.perOperation(cpuBefore, cpuAfter, Math.max(1, after.events() - before.events()), "transfer"));
+                CpuMeter.perOperation(cpuBefore, cpuAfter, events, "transfer"));
+        if (postgres != null) {
+            // The CPU meter counts this JVM only; the journal's work is in PostgreSQL's processes too.
+            System.out.printf("[postgres cpu inFlight=%d] %,d ns per transfer%n", inFlight, postgresCpu * 1_000 / events);
+        }
         long committed = engine.committedSeq();
         for (ReadModel model : models) {
             System.out.printf("[read model %s] %,d events behind at the iteration's end%n", model.name(),

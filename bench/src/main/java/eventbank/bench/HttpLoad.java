@@ -190,22 +190,25 @@ public final class HttpLoad {
             System.out.printf("client %s, %d transfer(s) per request%s%n", client, batch,
                     batch > 1 ? (atomic ? ", atomic" : ", each on its own") : "");
             System.out.println("conns,transfers_per_s,requests_per_s,ok,refused,errors,p50_ms,p99_ms,p999_ms,max_ms,"
-                    + "server_cpu_us_per_request,events_recorded_per_s");
+                    + "server_cpu_us_per_request,events_recorded_per_s,postgres_cpu_us_per_request");
             for (int c : conns) {
-                long cpuBefore = cpuMicros(server.pid());
+                long cpuBefore = ProcessCpu.micros(server.pid());
+                long postgresCpuBefore = postgres == null ? 0 : postgres.cpuMicros();
                 long seqBefore = target.equals("eventbank") ? lastSeq(setup, base) : 0;
                 long started = System.nanoTime();
                 Result r = client.equals("wrk") ? wrk(base, c, seconds, accountsFile, batch, atomic)
                         : run(base, c, seconds, numbers, tokens, batch, atomic);
-                long cpu = cpuMicros(server.pid()) - cpuBefore;
+                long cpu = ProcessCpu.micros(server.pid()) - cpuBefore;
+                // The journal's work in PostgreSQL's processes, which the server's own CPU time leaves out.
+                double postgresCpu = postgres == null ? Double.NaN : postgres.cpuMicros() - postgresCpuBefore;
+                long requests = Math.max(1, r.ok() + r.refused() + r.errors());
                 // The journal's count, which also tells how many transfers of the batches were recorded.
                 double recorded = target.equals("eventbank")
                         ? (lastSeq(setup, base) - seqBefore) / ((System.nanoTime() - started) / 1e9) : Double.NaN;
-                System.out.printf("%d,%.0f,%.0f,%d,%d,%d,%.2f,%.2f,%.2f,%.2f,%.0f,%.0f%n", c,
+                System.out.printf("%d,%.0f,%.0f,%d,%d,%d,%.2f,%.2f,%.2f,%.2f,%.0f,%.0f,%.0f%n", c,
                         r.requestsPerSecond() * batch, r.requestsPerSecond(), r.ok(), r.refused(), r.errors(),
                         r.p50Micros() / 1000.0, r.p99Micros() / 1000.0, r.p999Micros() / 1000.0,
-                        r.maxMicros() / 1000.0, (double) cpu / Math.max(1, r.ok() + r.refused() + r.errors()),
-                        recorded);
+                        r.maxMicros() / 1000.0, (double) cpu / requests, recorded, postgresCpu / requests);
             }
         } finally {
             server.destroy();
@@ -412,22 +415,6 @@ public final class HttpLoad {
             }
         }
         throw new IllegalStateException("the server did not answer on " + base);
-    }
-
-    /**
-     * The CPU time (user + system) a process has used, from /proc: the server's cost per request
-     * is this over the requests answered, a figure that a noisy shared machine disturbs far less
-     * than throughput. -1 where /proc is missing.
-     */
-    private static long cpuMicros(long pid) {
-        try {
-            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            // Fields 14 and 15 of the line (utime, stime) in clock ticks of 1/100 s; the split starts at field 3.
-            return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) * 10_000L;
-        } catch (IOException | RuntimeException e) {
-            return -1;
-        }
     }
 
     private static int freePort() throws IOException {
