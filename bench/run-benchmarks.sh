@@ -7,10 +7,8 @@
 # deletes its data directory when it ends). Build the jar first:
 #   ./mvnw -q -B -o -pl bench -am package -DskipTests
 #
-# PRIO=1 runs each benchmark in a session of its own whose autogroup gets nice -10. On a
-# machine shared with other sessions' builds this is what makes the figures repeatable:
-# with kernel.sched_autogroup_enabled=1, plain `nice` has no effect against processes of
-# other sessions. Needs root (lowering a nice value).
+# PRIO=1 runs each benchmark in a session of its own whose autogroup gets nice -10
+# (bench/run-lib.sh says why). Needs root.
 set -u
 cd "$(dirname "$0")/.."
 OUT=${1:-/tmp/eventbank-bench-results}
@@ -19,21 +17,8 @@ JAR=bench/target/benchmarks.jar
 JMH="-f 1 -wi 2 -i 3 -w 2s -r 3s"
 mkdir -p "$OUT"
 
-run() { # run NAME command...
-    local name=$1
-    shift
-    local prefix=()
-    if [ "${PRIO:-0}" = 1 ]; then
-        prefix=(setsid --wait bash -c 'echo -10 > /proc/$$/autogroup; exec "$@"' prio)
-    fi
-    {
-        echo "### $name: $*"
-        echo "### start $(date -u +%FT%TZ) load: $(cut -d' ' -f1-3 /proc/loadavg)"
-        "${prefix[@]}" "$@" 2>&1
-        echo "### end $(date -u +%FT%TZ) load: $(cut -d' ' -f1-3 /proc/loadavg)"
-    } > "$OUT/$name.txt"
-    grep -E 'thrpt|median|p50|transfers/s|per second' "$OUT/$name.txt" | sed "s/^/$name: /"
-}
+SUMMARY='thrpt|median|p50|transfers/s|per second'
+. bench/run-lib.sh
 
 run fsync-40k "$JAVA" -cp $JAR eventbank.bench.FsyncLatency 40000 5
 for n in 1 2 3; do

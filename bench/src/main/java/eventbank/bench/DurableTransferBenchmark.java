@@ -54,6 +54,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * written into it beforehand as into the files; a reply then means the batch's transaction
  * committed. {@code -p journal=file,postgres} compares the two in one run. The database and its
  * write-ahead log take about as much disk again as the journal's files, deleted likewise.
+ * {@code -p notify=off} disables the trigger that NOTIFYs followers at each head move (V2), to
+ * tell its cost apart.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -82,6 +84,10 @@ public class DurableTransferBenchmark {
     @Param({"file"})
     String journal;
 
+    /** With {@code journal=postgres}: {@code on} as a cluster runs, {@code off} without the NOTIFY trigger. */
+    @Param({"on"})
+    String notify;
+
     private Path directory;
     private BenchPostgres postgres;
     private Engine engine;
@@ -91,6 +97,7 @@ public class DurableTransferBenchmark {
     private Window window;
     private BatchStatistics before;
     private CpuMeter.Reading cpuBefore;
+    private long postgresCpuBefore;
 
     /** Releases a permit per reply and counts replies that are not a commit. */
     static final class Window implements BiConsumer<Outcome, Throwable> {
@@ -147,6 +154,11 @@ public class DurableTransferBenchmark {
                 try (Journal built = PostgresJournal.open(database, 0, null, batch -> { }, (last, hash, torn) -> { })) {
                     JournalBuilder.build(built, accounts, 0, 4_000, 1);
                 }
+                if (notify.equals("off")) {
+                    postgres.execute("ALTER TABLE eventbank_head DISABLE TRIGGER eventbank_head_moved");
+                } else if (!notify.equals("on")) {
+                    throw new IllegalArgumentException("notify is on or off, not " + notify);
+                }
                 return PostgresJournal.opener(database);
             }
             default -> throw new IllegalArgumentException("journal is file or postgres, not " + journal);
@@ -157,17 +169,24 @@ public class DurableTransferBenchmark {
     public void startIteration() {
         before = BatchStatistics.of(engine.sequencer().statistics());
         cpuBefore = CpuMeter.read();
+        postgresCpuBefore = postgres == null ? 0 : postgres.cpuMicros();
     }
 
     @TearDown(Level.Iteration)
     public void endIteration() throws InterruptedException {
         BatchStatistics after = BatchStatistics.of(engine.sequencer().statistics());
         CpuMeter.Reading cpuAfter = CpuMeter.read();
+        long postgresCpu = postgres == null ? 0 : postgres.cpuMicros() - postgresCpuBefore;
         window.permits.acquire(inFlight); // let the outstanding ones finish
         window.permits.release(inFlight);
+        long events = Math.max(1, after.events() - before.events());
         System.out.printf("%n[batches inFlight=%d] %s%n[cpu inFlight=%d] %s%n", inFlight,
                 after.since(before, engine.sequencer().statistics()), inFlight,
-                CpuMeter.perOperation(cpuBefore, cpuAfter, Math.max(1, after.events() - before.events()), "transfer"));
+                CpuMeter.perOperation(cpuBefore, cpuAfter, events, "transfer"));
+        if (postgres != null) {
+            // The CPU meter counts this JVM only; the journal's work is in PostgreSQL's processes too.
+            System.out.printf("[postgres cpu inFlight=%d] %,d ns per transfer%n", inFlight, postgresCpu * 1_000 / events);
+        }
         long committed = engine.committedSeq();
         for (ReadModel model : models) {
             System.out.printf("[read model %s] %,d events behind at the iteration's end%n", model.name(),

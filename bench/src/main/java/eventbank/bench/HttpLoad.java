@@ -48,16 +48,20 @@ import org.HdrHistogram.Histogram;
  * <pre>
  * java -cp bench/target/benchmarks.jar eventbank.bench.HttpLoad --target eventbank \
  *      --jar server/target/eventbank.jar --accounts 2000 --conns 8,32,128 --seconds 15 --warmup 5 \
- *      [--client wrk] [--batch 100 [--atomic]]
+ *      [--client wrk] [--batch 100 [--atomic]] [--journal file|postgres]
  * java -cp bench/target/benchmarks.jar eventbank.bench.HttpLoad --target bare ...
  * </pre>
  *
  * <p>eventbank: starts {@code java -jar eventbank.jar serve --data-dir TMP --port FREE} with
  * EVENTBANK_HTTP_OPEN_RATE_PER_MINUTE=0, EVENTBANK_LIMITS_MONEY_COMMANDS_PER_MINUTE=0 and
  * EVENTBANK_AUTH_BCRYPT_COST=4, opens the accounts over HTTP, follows the verification links the
- * server prints on its console, logs each in. bare:
+ * server prints on its console, logs each in. With {@code --journal postgres} the server is a
+ * single leader node of cluster mode instead: a PostgreSQL started from the embedded binaries
+ * in the run's directory ({@link BenchPostgres}: fsync and synchronous_commit on, its settings
+ * printed), and {@code EVENTBANK_JOURNAL_URL} and {@code EVENTBANK_SERVER_KEY} (a random key)
+ * set for the server. bare:
  * starts {@link BareDurableHandler} with a random key and signs the tokens itself. Both children
- * are stopped and their data directories deleted at the end.
+ * (and the PostgreSQL) are stopped and their data directories deleted at the end.
  */
 public final class HttpLoad {
     private static final Pattern LINK =
@@ -73,6 +77,7 @@ public final class HttpLoad {
         String client = "java";
         int batch = 1;
         boolean atomic = false;
+        String journal = "file";
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--target" -> target = args[++i];
@@ -84,6 +89,7 @@ public final class HttpLoad {
                 case "--client" -> client = args[++i];
                 case "--batch" -> batch = Integer.parseInt(args[++i]);
                 case "--atomic" -> atomic = true;
+                case "--journal" -> journal = args[++i];
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }
         }
@@ -93,7 +99,11 @@ public final class HttpLoad {
         if (batch < 1 || batch > 1000 || batch > 1 && target.equals("bare")) {
             throw new IllegalArgumentException("--batch is 1 to 1000, and 1 for the bare handler");
         }
+        if (!journal.equals("file") && !(journal.equals("postgres") && target.equals("eventbank"))) {
+            throw new IllegalArgumentException("--journal is file, or postgres for eventbank");
+        }
         Path dir = Files.createTempDirectory("httpload-");
+        BenchPostgres postgres = journal.equals("postgres") ? BenchPostgres.start(dir) : null;
         int port = freePort();
         String base = "http://127.0.0.1:" + port;
         String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
@@ -108,6 +118,12 @@ public final class HttpLoad {
             pb.environment().put("EVENTBANK_LIMITS_MONEY_COMMANDS_PER_MINUTE", "0");
             pb.environment().put("EVENTBANK_AUTH_BCRYPT_COST", "4");
             pb.environment().put("EVENTBANK_AUTH_TOKEN_TTL", "PT24H");
+            if (postgres != null) {
+                // A node of cluster mode, alone on the database: it leads at once. Cluster mode
+                // needs the server key given, the same on every node.
+                pb.environment().put("EVENTBANK_JOURNAL_URL", postgres.url());
+                pb.environment().put("EVENTBANK_SERVER_KEY", java.util.Base64.getEncoder().encodeToString(key));
+            }
         } else {
             pb = new ProcessBuilder(javaBin, "-cp", System.getProperty("java.class.path"),
                     BareDurableHandler.class.getName(), "--port", Integer.toString(port),
@@ -137,6 +153,10 @@ public final class HttpLoad {
                     .connectTimeout(Duration.ofSeconds(5)).build();
             waitReady(setup, base, target);
             System.out.printf("target %s on %s, pid %d, data %s%n", target, base, server.pid(), dir);
+            if (target.equals("eventbank")) {
+                System.out.println("health: " + setup.send(HttpRequest.newBuilder(URI.create(base + "/health")).GET()
+                        .build(), HttpResponse.BodyHandlers.ofString()).body());
+            }
             String[] numbers = new String[accounts];
             String[] tokens = new String[accounts];
             long t0 = System.nanoTime();
@@ -170,22 +190,25 @@ public final class HttpLoad {
             System.out.printf("client %s, %d transfer(s) per request%s%n", client, batch,
                     batch > 1 ? (atomic ? ", atomic" : ", each on its own") : "");
             System.out.println("conns,transfers_per_s,requests_per_s,ok,refused,errors,p50_ms,p99_ms,p999_ms,max_ms,"
-                    + "server_cpu_us_per_request,events_recorded_per_s");
+                    + "server_cpu_us_per_request,events_recorded_per_s,postgres_cpu_us_per_request");
             for (int c : conns) {
-                long cpuBefore = cpuMicros(server.pid());
+                long cpuBefore = ProcessCpu.micros(server.pid());
+                long postgresCpuBefore = postgres == null ? 0 : postgres.cpuMicros();
                 long seqBefore = target.equals("eventbank") ? lastSeq(setup, base) : 0;
                 long started = System.nanoTime();
                 Result r = client.equals("wrk") ? wrk(base, c, seconds, accountsFile, batch, atomic)
                         : run(base, c, seconds, numbers, tokens, batch, atomic);
-                long cpu = cpuMicros(server.pid()) - cpuBefore;
+                long cpu = ProcessCpu.micros(server.pid()) - cpuBefore;
+                // The journal's work in PostgreSQL's processes, which the server's own CPU time leaves out.
+                double postgresCpu = postgres == null ? Double.NaN : postgres.cpuMicros() - postgresCpuBefore;
+                long requests = Math.max(1, r.ok() + r.refused() + r.errors());
                 // The journal's count, which also tells how many transfers of the batches were recorded.
                 double recorded = target.equals("eventbank")
                         ? (lastSeq(setup, base) - seqBefore) / ((System.nanoTime() - started) / 1e9) : Double.NaN;
-                System.out.printf("%d,%.0f,%.0f,%d,%d,%d,%.2f,%.2f,%.2f,%.2f,%.0f,%.0f%n", c,
+                System.out.printf("%d,%.0f,%.0f,%d,%d,%d,%.2f,%.2f,%.2f,%.2f,%.0f,%.0f,%.0f%n", c,
                         r.requestsPerSecond() * batch, r.requestsPerSecond(), r.ok(), r.refused(), r.errors(),
                         r.p50Micros() / 1000.0, r.p99Micros() / 1000.0, r.p999Micros() / 1000.0,
-                        r.maxMicros() / 1000.0, (double) cpu / Math.max(1, r.ok() + r.refused() + r.errors()),
-                        recorded);
+                        r.maxMicros() / 1000.0, (double) cpu / requests, recorded, postgresCpu / requests);
             }
         } finally {
             server.destroy();
@@ -193,6 +216,10 @@ public final class HttpLoad {
                 server.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
             }
             reader.join(2000);
+            if (postgres != null) {
+                System.out.printf("[postgres] database %,.0f MB%n", postgres.databaseBytes() / 1e6);
+                postgres.close();
+            }
             try (Stream<Path> s = Files.walk(dir)) {
                 s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
             }
@@ -388,22 +415,6 @@ public final class HttpLoad {
             }
         }
         throw new IllegalStateException("the server did not answer on " + base);
-    }
-
-    /**
-     * The CPU time (user + system) a process has used, from /proc: the server's cost per request
-     * is this over the requests answered, a figure that a noisy shared machine disturbs far less
-     * than throughput. -1 where /proc is missing.
-     */
-    private static long cpuMicros(long pid) {
-        try {
-            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            // Fields 14 and 15 of the line (utime, stime) in clock ticks of 1/100 s; the split starts at field 3.
-            return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) * 10_000L;
-        } catch (IOException | RuntimeException e) {
-            return -1;
-        }
     }
 
     private static int freePort() throws IOException {
