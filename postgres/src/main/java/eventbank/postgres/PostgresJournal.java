@@ -115,12 +115,7 @@ public final class PostgresJournal implements Journal {
     public static PostgresJournal open(PostgresJournalConfig config, long afterSeq, byte[] expectedHash,
                                        BatchConsumer replay, EndCheck endCheck) throws IOException {
         Schema.migrate(config);
-        Connection connection;
-        try {
-            connection = Sessions.writer(config);
-        } catch (SQLException e) {
-            throw new IOException("cannot open a writer's session on " + config.url() + ": " + e.getMessage(), e);
-        }
+        Connection connection = writerSession(config);
         try (PostgresJournalReader reader = new PostgresJournalReader(config, true)) {
             SnapshotReplay snapshotReplay = new SnapshotReplay(afterSeq, expectedHash, replay);
             reader.recomputeChainAfter(afterSeq);
@@ -130,15 +125,7 @@ public final class PostgresJournal implements Journal {
             snapshotReplay.requirePast(reader.nextSeq() - 1);
             Head head = takeOver(connection, config, true);
             readToEnd(reader, snapshotReplay);
-            if (reader.nextSeq() - 1 != head.lastSeq() || !Arrays.equals(reader.chainHash(), head.chainHash())) {
-                throw new JournalCorruptException(BATCHES_TABLE, reader.nextSeq(), "the batches end at seq "
-                        + (reader.nextSeq() - 1) + ", the head says seq " + head.lastSeq() + " with hash "
-                        + HexFormat.of().formatHex(head.chainHash()));
-            }
-            LOG.log(System.Logger.Level.INFO, "took the journal over at epoch " + head.epoch() + ", seq "
-                    + head.lastSeq() + ", as " + config.nodeName());
-            return new PostgresJournal(config, connection, head.epoch(),
-                    new Recovery(head.lastSeq(), head.chainHash(), null, null));
+            return tookOver(config, connection, reader, head);
         } catch (SQLException e) {
             closeQuietly(connection, e);
             throw new IOException("taking the journal over failed: " + e.getMessage(), e);
@@ -157,12 +144,7 @@ public final class PostgresJournal implements Journal {
      */
     static PostgresJournal takeOverAfter(PostgresJournalConfig config, long afterSeq, byte[] afterHash,
                                          BatchConsumer replay) throws IOException {
-        Connection connection;
-        try {
-            connection = Sessions.writer(config);
-        } catch (SQLException e) {
-            throw new IOException("cannot open a writer's session on " + config.url() + ": " + e.getMessage(), e);
-        }
+        Connection connection = writerSession(config);
         try (PostgresJournalReader reader = new PostgresJournalReader(config, true)) {
             Head head = takeOver(connection, config, false);
             if (head == null) {
@@ -178,15 +160,7 @@ public final class PostgresJournal implements Journal {
             while ((batch = reader.next(head.lastSeq())) != null) {
                 replay.accept(batch);
             }
-            if (reader.nextSeq() - 1 != head.lastSeq() || !Arrays.equals(reader.chainHash(), head.chainHash())) {
-                throw new JournalCorruptException(BATCHES_TABLE, reader.nextSeq(), "the batches end at seq "
-                        + (reader.nextSeq() - 1) + ", the head says seq " + head.lastSeq() + " with hash "
-                        + HexFormat.of().formatHex(head.chainHash()));
-            }
-            LOG.log(System.Logger.Level.INFO, "took the journal over at epoch " + head.epoch() + ", seq "
-                    + head.lastSeq() + ", as " + config.nodeName());
-            return new PostgresJournal(config, connection, head.epoch(),
-                    new Recovery(head.lastSeq(), head.chainHash(), null, null));
+            return tookOver(config, connection, reader, head);
         } catch (SQLException e) {
             closeQuietly(connection, e);
             throw new IOException("taking the journal over failed: " + e.getMessage(), e);
@@ -194,6 +168,31 @@ public final class PostgresJournal implements Journal {
             closeQuietly(connection, e);
             throw e;
         }
+    }
+
+    private static Connection writerSession(PostgresJournalConfig config) throws IOException {
+        try {
+            return Sessions.writer(config);
+        } catch (SQLException e) {
+            throw new IOException("cannot open a writer's session on " + config.url() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The journal as taken over at {@code head}, once {@code reader} has read every batch up to
+     * it: the batches must end at the head's seq with its chain hash.
+     */
+    private static PostgresJournal tookOver(PostgresJournalConfig config, Connection connection,
+                                            PostgresJournalReader reader, Head head) throws SQLException {
+        if (reader.nextSeq() - 1 != head.lastSeq() || !Arrays.equals(reader.chainHash(), head.chainHash())) {
+            throw new JournalCorruptException(BATCHES_TABLE, reader.nextSeq(), "the batches end at seq "
+                    + (reader.nextSeq() - 1) + ", the head says seq " + head.lastSeq() + " with hash "
+                    + HexFormat.of().formatHex(head.chainHash()));
+        }
+        LOG.log(System.Logger.Level.INFO, "took the journal over at epoch " + head.epoch() + ", seq "
+                + head.lastSeq() + ", as " + config.nodeName());
+        return new PostgresJournal(config, connection, head.epoch(),
+                new Recovery(head.lastSeq(), head.chainHash(), null, null));
     }
 
     /** The epoch this writer took the journal over at. */
