@@ -115,6 +115,18 @@ public final class Engine implements AutoCloseable {
                 public void followed(long seq) {
                     notifier.committed(seq);
                 }
+
+                @Override
+                public void diverged() {
+                    for (Subscription subscription : subscriptions) {
+                        try {
+                            subscription.restart();
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            return;
+                        }
+                    }
+                }
             });
         } catch (IOException | RuntimeException e) {
             closeQuietly(notifier);
@@ -122,15 +134,10 @@ public final class Engine implements AutoCloseable {
         }
         Sequencer.Head head = node.committedHead();
         this.recovery = new Journal.Recovery(head.seq(), head.hash(), null, null);
-        // The snapshots continue from the newest at or below what the node rebuilt.
-        long newestSnapshot = 0;
-        for (long seq : snapshots.seqs()) {
-            if (seq <= head.seq()) {
-                newestSnapshot = seq;
-            }
-        }
-        this.startSnapshotSeq = newestSnapshot;
-        this.snapshotter = snapshotterOf(config, newestSnapshot);
+        // The snapshots continue from the one the node rebuilt from: on the journal's history,
+        // where a newer local one may not be (a failover lost what it holds).
+        this.startSnapshotSeq = node.rebuiltFromSnapshot();
+        this.snapshotter = snapshotterOf(config, startSnapshotSeq);
         if (snapshotter != null) {
             subscribe(snapshotter);
         }
@@ -357,7 +364,7 @@ public final class Engine implements AutoCloseable {
 
     /** Starts a subscriber on its own thread, following the committed log from its checkpoint. */
     public Subscription subscribe(Subscriber subscriber) {
-        Subscription subscription = new Subscription(subscriber, readers.get(), this::committedSeq);
+        Subscription subscription = new Subscription(subscriber, readers, this::committedSeq);
         subscriptions.add(subscription);
         notifier.add(subscription::committed);
         return subscription.start();

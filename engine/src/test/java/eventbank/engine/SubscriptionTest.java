@@ -21,9 +21,16 @@ class SubscriptionTest {
     private static final byte[] SERVER_KEY = "subscription-test-server-key-0123456789ab".getBytes();
     private static final Path DATA = Path.of("/simulated/subscription");
 
-    /** Records what it is handed. */
+    /** Records what it is handed; forgets it when told to. */
     private static final class Recorder implements Subscriber {
         final List<Long> seqs = new CopyOnWriteArrayList<>();
+        volatile int forgotten;
+
+        @Override
+        public void forget() {
+            seqs.clear();
+            forgotten++;
+        }
 
         @Override
         public String name() {
@@ -72,6 +79,59 @@ class SubscriptionTest {
             assertThat(subscription.failure()).isNull();
             assertThat(recorder.seqs).containsExactly(1L);
         }
+    }
+
+    /**
+     * A restart (the history changed under the subscriber, in a cluster) has the subscriber forget
+     * what it took and hands it the log again from the start, on a new reader; it then follows on.
+     * A subscriber that cannot forget stops, and its subscription says why.
+     */
+    @Test
+    void aRestartedSubscriptionForgetsAndIsHandedTheLogAgain() throws Exception {
+        EngineConfig config = EngineConfig.builder(DATA).storage(new SimulatedStorage(), false).serverKey(SERVER_KEY)
+                .snapshots(0, 1, 1).build();
+        try (Engine engine = Engine.start(config)) {
+            open(engine, "first@example.com");
+            open(engine, "second@example.com");
+            Recorder recorder = new Recorder();
+            Subscription subscription = engine.subscribe(recorder);
+            Subscription unforgetting = engine.subscribe(new Subscriber() {
+                @Override
+                public String name() {
+                    return "unforgetting";
+                }
+
+                @Override
+                public long start() {
+                    return 0;
+                }
+
+                @Override
+                public void onEvent(Recorded recorded) {}
+
+                @Override
+                public void onBatchEnd(long lastSeq, byte[] chainHash) {}
+            });
+            assertThat(subscription.awaitDelivered(2, 20_000)).isTrue();
+            assertThat(unforgetting.awaitDelivered(2, 20_000)).isTrue();
+
+            subscription.restart();
+            unforgetting.restart();
+            assertThat(subscription.awaitDelivered(2, 20_000)).isTrue();
+            assertThat(recorder.forgotten).isEqualTo(1);
+            assertThat(recorder.seqs).containsExactly(1L, 2L);
+            open(engine, "third@example.com");
+            assertThat(subscription.awaitDelivered(3, 20_000)).isTrue();
+            assertThat(recorder.seqs).containsExactly(1L, 2L, 3L);
+            assertThat(subscription.failure()).isNull();
+            assertThat(unforgetting.failure()).isInstanceOf(UnsupportedOperationException.class)
+                    .hasMessageContaining("unforgetting cannot start again");
+        }
+    }
+
+    private static void open(Engine engine, String email) throws Exception {
+        assertThat(engine.submit(new Command.OpenAccount(0, email, "$2a$04$hash", Limits.OPENING_BALANCE_DEFAULT,
+                null)).get(20, TimeUnit.SECONDS)).isInstanceOf(Outcome.Committed.class);
     }
 
     /**

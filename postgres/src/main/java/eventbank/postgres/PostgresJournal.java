@@ -1,5 +1,6 @@
 package eventbank.postgres;
 
+import eventbank.engine.journal.BatchNotRecordedException;
 import eventbank.engine.journal.CommitOutcomeUnknownException;
 import eventbank.engine.journal.Journal;
 import eventbank.engine.journal.JournalCorruptException;
@@ -80,26 +81,66 @@ public final class PostgresJournal implements Journal {
              WHERE datname = current_database() AND pid <> pg_backend_pid()
                AND application_name = (SELECT leader_name FROM eventbank_head)""";
 
+    /**
+     * The read-back of batches whose commit's outcome is unknown, in the writer's session: the
+     * head, locked so that nothing moves it between this look and the confirming commit.
+     */
+    private static final String HEAD_FOR_UPDATE_SQL = "SELECT epoch, last_seq, chain_hash FROM eventbank_head FOR UPDATE";
+
+    /**
+     * The later transaction that confirms batches read back: it writes (so its commit waits for
+     * the synchronous standby, and that wait covers all earlier WAL) and renews the lease. It
+     * leaves the durable seq alone: a commit that returns a warning is visible here all the same,
+     * and followers must not take the batches for durable before that is known. The next batch or
+     * heartbeat moves it.
+     */
+    private static final String CONFIRM_SQL = """
+            UPDATE eventbank_head
+               SET lease_expires_at = clock_timestamp() + ? * interval '1 millisecond'
+             WHERE epoch = ? AND last_seq = ?""";
+
+    /** The longest pause between two attempts to read batches back. */
+    private static final long RESOLVE_PAUSE_MAX_MILLIS = 1_000;
+
     private final PostgresJournalConfig config;
-    private final Connection connection;
-    private final PreparedStatement appendStatement;
     private final long epoch;
     private final Recovery recovery;
     private final MessageDigest sha256 = JournalFormat.newSha256();
+    /** The writer's session: another one after a commit whose outcome was unknown. */
+    private Connection connection;
+    private PreparedStatement appendStatement;
+    /** The session's server process, to end it when it holds the head's lock after its commit failed. */
+    private int backendPid;
     private long lastSeq;
     private byte[] headHash;
+    /** The last seq whose commit is known clean, and the chain hash after it: durable. */
+    private long durableSeq;
+    private byte[] durableHash;
     /** Whether the open transaction holds batches not committed yet. */
     private boolean uncommitted;
 
     private PostgresJournal(PostgresJournalConfig config, Connection connection, long epoch, Recovery recovery)
             throws SQLException {
         this.config = config;
-        this.connection = connection;
-        this.appendStatement = connection.prepareStatement(APPEND_SQL);
         this.epoch = epoch;
         this.recovery = recovery;
         this.lastSeq = recovery.lastSeq();
         this.headHash = recovery.headHash();
+        this.durableSeq = lastSeq;
+        this.durableHash = headHash;
+        use(connection);
+    }
+
+    /** Makes {@code session}, out of autocommit, the writer's session. */
+    private void use(Connection session) throws SQLException {
+        connection = session;
+        appendStatement = session.prepareStatement(APPEND_SQL);
+        try (Statement statement = session.createStatement();
+             ResultSet pid = statement.executeQuery("SELECT pg_backend_pid()")) {
+            pid.next();
+            backendPid = pid.getInt(1);
+        }
+        session.commit();
     }
 
     /** Opens the journal in the database {@code config} names: for {@code EngineConfig.Builder.journal}. */
@@ -250,10 +291,11 @@ public final class PostgresJournal implements Journal {
     }
 
     /**
-     * Commits the batches appended since the last commit. Durable only when the commit returns
-     * cleanly: a commit that throws, or that returns a warning (a synchronous standby's wait
-     * cancelled, say: committed here, perhaps not on the standby), is a {@link
-     * CommitOutcomeUnknownException}. No timeout is put on it.
+     * Commits the batches appended since the last commit. Durable when the commit returns
+     * cleanly. A commit that throws (the primary lost, the connection dropped) or returns a
+     * warning (a synchronous standby's wait cancelled: committed here, perhaps not on the
+     * standby) leaves their outcome unknown, and it is resolved, never guessed ({@link #resolve}):
+     * this returns only once the batches are known durable. No timeout is put on a commit.
      */
     @Override
     public void force() throws IOException {
@@ -261,19 +303,141 @@ public final class PostgresJournal implements Journal {
             return;
         }
         uncommitted = false; // whatever the commit's outcome, the transaction is over
-        SQLWarning warning;
+        Exception trouble;
         try {
             connection.clearWarnings();
             connection.commit();
-            warning = connection.getWarnings();
+            trouble = connection.getWarnings();
         } catch (SQLException e) {
-            throw new CommitOutcomeUnknownException("the commit of the batches up to seq " + lastSeq
-                    + " failed, and they may or may not be recorded: " + e.getMessage(), e);
+            trouble = e;
         }
+        if (trouble != null) {
+            resolve(trouble);
+        }
+        durableSeq = lastSeq;
+        durableHash = headHash;
+    }
+
+    /** What reading the batches back found. */
+    private enum ReadBack { RECORDED, MISSING, FENCED }
+
+    /**
+     * Resolves a commit whose outcome is unknown (DESIGN.md, "Unknown outcomes") while the
+     * batches' callers wait: in a new session on the primary (after a failover, the new one),
+     * reads the head back. When it ends with these batches at this writer's epoch, a later
+     * transaction on that same primary (a lease renewal) must commit cleanly: its wait for the synchronous standby covers the earlier WAL, so they are durable
+     * and may be acknowledged. When the head ends before them, they are not recorded: a {@link
+     * BatchNotRecordedException}. When another writer took the journal over meanwhile, or the
+     * database cannot be reached for {@code journal.resolve_timeout}, the outcome stays unknown:
+     * a {@link CommitOutcomeUnknownException}, and the callers retry with their keys.
+     */
+    private void resolve(Exception trouble) throws IOException {
+        String batches = "the batches after seq " + durableSeq + " up to seq " + lastSeq;
+        LOG.log(System.Logger.Level.WARNING, "the commit of " + batches + " " + (trouble instanceof SQLWarning
+                ? "returned a warning" : "failed") + " (" + trouble.getMessage() + "): their outcome is unknown;"
+                + " reading them back before anyone is answered");
+        long deadline = System.nanoTime() + config.resolveTimeout().toNanos();
+        long pauseMillis = 0;
+        Exception last = trouble;
+        while (true) {
+            ReadBack found = null;
+            try {
+                found = readBack();
+            } catch (SQLException | IOException e) {
+                last = e;
+                LOG.log(System.Logger.Level.WARNING, "reading back " + batches + " failed: " + e.getMessage()
+                        + "; trying again");
+            }
+            if (found == ReadBack.RECORDED) {
+                LOG.log(System.Logger.Level.WARNING, batches + " are recorded: read back, and a later commit on"
+                        + " the same primary returned cleanly; their callers are answered now");
+                return;
+            }
+            if (found == ReadBack.MISSING) {
+                throw new BatchNotRecordedException(batches + " are not in the journal: the commit whose outcome"
+                        + " was unknown did not last (" + trouble.getMessage() + "). Nothing of them is acknowledged,"
+                        + " and this writer gives up what it decided after seq " + durableSeq);
+            }
+            if (found == ReadBack.FENCED) {
+                throw new CommitOutcomeUnknownException("another writer took the journal over while " + batches
+                        + " were being read back; whether they are recorded is the new leader's to answer", trouble);
+            }
+            if (System.nanoTime() - deadline >= 0) {
+                throw new CommitOutcomeUnknownException("the outcome of " + batches + " could not be read back"
+                        + " within journal.resolve_timeout (" + config.resolveTimeout() + "): " + last.getMessage(),
+                        last);
+            }
+            pauseMillis = Math.min(RESOLVE_PAUSE_MAX_MILLIS, pauseMillis == 0 ? 10 : pauseMillis * 2);
+            try {
+                Thread.sleep(pauseMillis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new CommitOutcomeUnknownException("interrupted while reading back " + batches, e);
+            }
+        }
+    }
+
+    /**
+     * One attempt: a new writer's session, the head read and locked, and, when it ends with the
+     * batches of the unknown commit at this epoch, the confirming commit. Returns null when that
+     * commit too returned a warning (the synchronous standby still does not answer).
+     */
+    private ReadBack readBack() throws SQLException, IOException {
+        int stalePid = backendPid;
+        closeQuietly(connection, new IOException("closing the writer's session of a commit whose outcome is unknown"));
+        use(Sessions.writer(config));
+        try (Statement statement = connection.createStatement()) {
+            statement.execute("SET LOCAL lock_timeout = " + config.takeoverLockTimeout().toMillis());
+            long headEpoch;
+            long headSeq;
+            byte[] headChainHash;
+            try (ResultSet head = statement.executeQuery(HEAD_FOR_UPDATE_SQL)) {
+                if (!head.next()) {
+                    throw new IOException("the journal's head row is missing");
+                }
+                headEpoch = head.getLong(1);
+                headSeq = head.getLong(2);
+                headChainHash = head.getBytes(3);
+            } catch (SQLException e) {
+                if (LOCK_NOT_AVAILABLE.equals(e.getSQLState())) {
+                    // The old session's server process still holds the head's lock (the connection
+                    // was lost, not the server): it is ended, and the next attempt finds the lock free.
+                    connection.rollback();
+                    statement.execute("SELECT pg_terminate_backend(" + stalePid + ")");
+                    connection.commit();
+                }
+                throw e;
+            }
+            if (headEpoch != epoch) {
+                connection.rollback();
+                return ReadBack.FENCED;
+            }
+            if (headSeq == durableSeq && Arrays.equals(headChainHash, durableHash)) {
+                connection.rollback();
+                return ReadBack.MISSING;
+            }
+            if (headSeq != lastSeq || !Arrays.equals(headChainHash, headHash)) {
+                connection.rollback();
+                throw new JournalCorruptException(BATCHES_TABLE, headSeq, "the head at this writer's epoch " + epoch
+                        + " is at seq " + headSeq + ", neither the last batch written (" + lastSeq
+                        + ") nor the last known durable (" + durableSeq + ")");
+            }
+        }
+        try (PreparedStatement confirm = connection.prepareStatement(CONFIRM_SQL)) {
+            confirm.setLong(1, config.lease().toMillis());
+            confirm.setLong(2, epoch);
+            confirm.setLong(3, lastSeq);
+            confirm.executeUpdate();
+        }
+        connection.clearWarnings();
+        connection.commit();
+        SQLWarning warning = connection.getWarnings();
         if (warning != null) {
-            throw new CommitOutcomeUnknownException("the commit of the batches up to seq " + lastSeq
-                    + " returned a warning, so they may be recorded but not safe: " + warning.getMessage(), warning);
+            LOG.log(System.Logger.Level.WARNING, "the commit confirming the batches up to seq " + lastSeq
+                    + " returned a warning too (" + warning.getMessage() + "); trying again");
+            return null;
         }
+        return ReadBack.RECORDED;
     }
 
     @Override
@@ -284,10 +448,10 @@ public final class PostgresJournal implements Journal {
     /** Closes the writer's session; batches appended and not forced were never durable, and are rolled back. */
     @Override
     public void close() throws IOException {
-        try (connection) {
+        try (Connection session = connection) {
             if (uncommitted) {
                 uncommitted = false;
-                connection.rollback();
+                session.rollback();
             }
         } catch (SQLException e) {
             throw new IOException("closing the journal's session failed: " + e.getMessage(), e);

@@ -16,19 +16,34 @@ import java.util.Objects;
  *                             a writer's session ends itself when idle in a transaction for half of it
  * @param takeoverLockTimeout  how long a takeover waits for the head's lock before it ends the
  *                             sessions of the leader the head names, and tries once more
+ * @param resolveTimeout       how long a writer whose commit's outcome is unknown tries to read its
+ *                             batches back before it gives them up as unknown ({@code
+ *                             journal.resolve_timeout})
+ * @param readsFromStandby     a reader node's: its reading sessions go where the URL leads, a hot
+ *                             standby included; else every session asks for the primary
+ *                             ({@code targetServerType=primary})
  */
 public record PostgresJournalConfig(String url, String user, String password, String nodeName, String nodeUrl,
-                                    Duration lease, Duration takeoverLockTimeout) {
+                                    Duration lease, Duration takeoverLockTimeout, Duration resolveTimeout,
+                                    boolean readsFromStandby) {
 
     public static final Duration LEASE_DEFAULT = Duration.ofSeconds(2);
     public static final Duration TAKEOVER_LOCK_TIMEOUT_DEFAULT = Duration.ofSeconds(1);
+    public static final Duration RESOLVE_TIMEOUT_DEFAULT = Duration.ofSeconds(30);
 
     public PostgresJournalConfig {
         Objects.requireNonNull(url, "url");
         Objects.requireNonNull(nodeName, "nodeName");
-        if (lease.toMillis() < 2 || takeoverLockTimeout.toMillis() < 1) {
-            throw new IllegalArgumentException("the lease and the takeover's lock timeout must be positive");
+        if (lease.toMillis() < 2 || takeoverLockTimeout.toMillis() < 1 || resolveTimeout.toMillis() < 1) {
+            throw new IllegalArgumentException("the lease, the takeover's lock timeout and the resolve timeout"
+                    + " must be positive");
         }
+    }
+
+    /** A writer's, that resolves unknown commit outcomes for {@link #RESOLVE_TIMEOUT_DEFAULT}. */
+    public PostgresJournalConfig(String url, String user, String password, String nodeName, String nodeUrl,
+                                 Duration lease, Duration takeoverLockTimeout) {
+        this(url, user, password, nodeName, nodeUrl, lease, takeoverLockTimeout, RESOLVE_TIMEOUT_DEFAULT, false);
     }
 
     /** A writer named {@code nodeName} with the default lease and takeover lock timeout. */
@@ -45,6 +60,19 @@ public record PostgresJournalConfig(String url, String user, String password, St
 
     /** This configuration with another lease and takeover lock timeout. */
     public PostgresJournalConfig withLease(Duration newLease, Duration newTakeoverLockTimeout) {
-        return new PostgresJournalConfig(url, user, password, nodeName, nodeUrl, newLease, newTakeoverLockTimeout);
+        return new PostgresJournalConfig(url, user, password, nodeName, nodeUrl, newLease, newTakeoverLockTimeout,
+                resolveTimeout, readsFromStandby);
+    }
+
+    /** This configuration with another resolve timeout. */
+    public PostgresJournalConfig withResolveTimeout(Duration newResolveTimeout) {
+        return new PostgresJournalConfig(url, user, password, nodeName, nodeUrl, lease, takeoverLockTimeout,
+                newResolveTimeout, readsFromStandby);
+    }
+
+    /** This configuration for a reader node, whose reading sessions may be on a hot standby. */
+    public PostgresJournalConfig readingFromStandby() {
+        return new PostgresJournalConfig(url, user, password, nodeName, nodeUrl, lease, takeoverLockTimeout,
+                resolveTimeout, true);
     }
 }

@@ -44,6 +44,8 @@ public final class PostgresSharedJournal implements SharedJournal {
     private final PostgresJournalConfig config;
     private final boolean requireSyncStandby;
     private Connection control;
+    /** Whether the control session listens for the head's moves: not on a hot standby. */
+    private boolean listening;
 
     /**
      * @param requireSyncStandby whether leading needs a synchronous standby
@@ -132,6 +134,16 @@ public final class PostgresSharedJournal implements SharedJournal {
             if (!"on".equals(setting(statement, "fsync"))) {
                 problems.add("PostgreSQL runs with fsync off, so a commit it confirms may be lost in a crash");
             }
+            // The writer's session sets synchronous_commit on for its own commits; a database set
+            // up not to wait is refused all the same, since that is not the database it should be.
+            String synchronousCommit = setting(statement, "synchronous_commit");
+            if ("off".equals(synchronousCommit)) {
+                problems.add("PostgreSQL runs with synchronous_commit off, so a commit it confirms may be lost"
+                        + " in a crash");
+            } else if (requireSyncStandby && "local".equals(synchronousCommit)) {
+                problems.add("journal.require_sync_standby is true and PostgreSQL runs with synchronous_commit"
+                        + " local, so commits do not wait for the synchronous standby");
+            }
             if (requireSyncStandby && setting(statement, "synchronous_standby_names").isBlank()) {
                 problems.add("journal.require_sync_standby is true and PostgreSQL has no synchronous standby"
                         + " (synchronous_standby_names is empty)");
@@ -145,6 +157,10 @@ public final class PostgresSharedJournal implements SharedJournal {
     @Override
     public void awaitChange(Duration timeout) throws IOException, InterruptedException {
         int millis = (int) Math.clamp(timeout.toMillis(), 1, Integer.MAX_VALUE);
+        if (!listening) {
+            Thread.sleep(millis); // a hot standby cannot LISTEN: a poll
+            return;
+        }
         try {
             // Returns at the first notification, or after the timeout with none.
             control().unwrap(PGConnection.class).getNotifications(millis);
@@ -176,12 +192,24 @@ public final class PostgresSharedJournal implements SharedJournal {
         }
     }
 
-    /** The control session, in autocommit, listening for the head's moves; opened when needed. */
+    /**
+     * The control session, in autocommit, opened when needed: on the primary it listens for the
+     * head's moves; on a hot standby (a reader's, when its URL leads there) it cannot, and the
+     * node polls.
+     */
     private Connection control() throws SQLException {
         if (control == null) {
             Connection connection = Sessions.control(config);
             try (Statement statement = connection.createStatement()) {
-                statement.execute("LISTEN eventbank_head");
+                boolean standby;
+                try (ResultSet recovery = statement.executeQuery("SELECT pg_is_in_recovery()")) {
+                    recovery.next();
+                    standby = recovery.getBoolean(1);
+                }
+                if (!standby) {
+                    statement.execute("LISTEN eventbank_head");
+                }
+                listening = !standby;
             } catch (SQLException e) {
                 connection.close();
                 throw e;

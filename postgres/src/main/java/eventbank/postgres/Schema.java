@@ -2,6 +2,7 @@ package eventbank.postgres;
 
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.FlywayException;
+import org.postgresql.ds.PGSimpleDataSource;
 
 /**
  * Creates the journal's tables, or brings them up to this build's version, with Flyway's
@@ -13,11 +14,24 @@ final class Schema {
 
     private Schema() {}
 
-    /** Migrates; a database that cannot be reached, or a migration that fails, is a {@link JournalDatabaseException}. */
+    /**
+     * Migrates, on the primary (a multi-host URL may name standbys first); a database that cannot be
+     * reached, or a migration that fails, is a {@link JournalDatabaseException}.
+     */
     static void migrate(PostgresJournalConfig config) throws JournalDatabaseException {
+        PGSimpleDataSource primary = new PGSimpleDataSource();
+        primary.setURL(config.url());
+        if (config.user() != null) {
+            primary.setUser(config.user());
+        }
+        if (config.password() != null) {
+            primary.setPassword(config.password());
+        }
+        primary.setTargetServerType("primary");
+        primary.setApplicationName(config.nodeName());
         try {
             Flyway.configure()
-                    .dataSource(config.url(), config.user(), config.password())
+                    .dataSource(primary)
                     .locations("classpath:eventbank/postgres/migration")
                     .table(HISTORY_TABLE)
                     .load()

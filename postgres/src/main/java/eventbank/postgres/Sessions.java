@@ -22,7 +22,7 @@ final class Sessions {
      * on both ends, so that a dead peer is noticed within about a lease.
      */
     static Connection writer(PostgresJournalConfig config) throws SQLException {
-        Properties properties = properties(config, config.nodeName());
+        Properties properties = properties(config, config.nodeName(), true);
         Connection connection = DriverManager.getConnection(config.url(), properties);
         try (Statement statement = connection.createStatement()) {
             long leaseMillis = config.lease().toMillis();
@@ -46,7 +46,7 @@ final class Sessions {
      * takeover leaves it alone.
      */
     static Connection reader(PostgresJournalConfig config) throws SQLException {
-        Properties properties = properties(config, config.nodeName() + " reader");
+        Properties properties = properties(config, config.nodeName() + " reader", !config.readsFromStandby());
         Connection connection = DriverManager.getConnection(config.url(), properties);
         try {
             connection.setAutoCommit(false);
@@ -64,7 +64,7 @@ final class Sessions {
      * lock at most a quarter of the lease, so a lease that cannot be renewed is noticed in time.
      */
     static Connection control(PostgresJournalConfig config) throws SQLException {
-        Properties properties = properties(config, config.nodeName() + " control");
+        Properties properties = properties(config, config.nodeName() + " control", !config.readsFromStandby());
         Connection connection = DriverManager.getConnection(config.url(), properties);
         try (Statement statement = connection.createStatement()) {
             statement.execute("SET lock_timeout = " + Math.max(1, config.lease().toMillis() / 4));
@@ -82,7 +82,7 @@ final class Sessions {
      * its statements.
      */
     static Connection migration(PostgresJournalConfig config) throws SQLException {
-        Connection connection = DriverManager.getConnection(config.url(), properties(config, config.nodeName()));
+        Connection connection = DriverManager.getConnection(config.url(), properties(config, config.nodeName(), true));
         try (Statement statement = connection.createStatement()) {
             statement.execute("SET synchronous_commit = on");
             connection.setAutoCommit(false);
@@ -93,7 +93,13 @@ final class Sessions {
         }
     }
 
-    private static Properties properties(PostgresJournalConfig config, String applicationName) {
+    /**
+     * A session's properties. With {@code primary}, the session asks for the primary: on a
+     * multi-host URL pgjdbc tries the hosts in turn and takes the one that is not in recovery, so a
+     * writer that reconnects after a failover finds the new primary. A {@code targetServerType} in
+     * the URL itself would win over it: docs/CONFIGURATION.md says to give it only on a reader's URL.
+     */
+    private static Properties properties(PostgresJournalConfig config, String applicationName, boolean primary) {
         Properties properties = new Properties();
         if (config.user() != null) {
             properties.setProperty("user", config.user());
@@ -103,6 +109,9 @@ final class Sessions {
         }
         properties.setProperty("ApplicationName", applicationName);
         properties.setProperty("tcpKeepAlive", "true");
+        if (primary) {
+            properties.setProperty("targetServerType", "primary");
+        }
         return properties;
     }
 }

@@ -107,6 +107,11 @@ class ClusterNodeTest {
             public void followed(long seq) {
                 followed.set(seq);
             }
+
+            @Override
+            public void diverged() {
+                throw new AssertionError("the journal keeps its history in these tests");
+            }
         };
     }
 

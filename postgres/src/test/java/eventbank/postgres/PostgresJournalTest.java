@@ -3,6 +3,7 @@ package eventbank.postgres;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import eventbank.engine.journal.BatchNotRecordedException;
 import eventbank.engine.journal.CommitOutcomeUnknownException;
 import eventbank.engine.journal.FileJournal;
 import eventbank.engine.journal.Journal;
@@ -196,10 +197,12 @@ class PostgresJournalTest {
     /**
      * A commit waiting for a synchronous standby (one that never comes) and cancelled returns a
      * warning, not an error: the batch is committed on this server, perhaps on no other. The
-     * journal must not call it durable.
+     * journal reads it back and acknowledges it (force returns) only once a later commit returned
+     * cleanly: while no standby answers, each confirming commit waits too, and a cancelled one is
+     * tried again; once the server no longer waits for a standby, the next one returns.
      */
     @Test
-    void aCommitThatReturnsAWarningIsNotReportedDurable() throws Exception {
+    void aCommitThatReturnsAWarningIsAcknowledgedOnlyOnceALaterCommitReturnsCleanly() throws Exception {
         try (PostgresJournal journal = open("node-a"); Connection admin = postgres.connect();
              Statement statement = admin.createStatement()) {
             batches.append(2, journal);
@@ -215,14 +218,47 @@ class PostgresJournalTest {
                         return e;
                     }
                 });
-                cancelSynchronousReplicationWait(statement, "node-a");
-                assertThat(commit.get(30, TimeUnit.SECONDS)).isInstanceOf(CommitOutcomeUnknownException.class)
-                        .hasMessageContaining("warning");
+                int batchCommit = cancelSynchronousReplicationWait(statement, "node-a", 0);
                 assertThat(rowFirstSeqs()).as("committed here all the same").containsExactly(1L, 3L);
+                int firstConfirmation = cancelSynchronousReplicationWait(statement, "node-a", batchCommit);
+                assertThat(firstConfirmation).as("read back in a new session").isNotEqualTo(batchCommit);
+                awaitSynchronousReplicationWait(statement, "node-a", firstConfirmation);
+                assertThat(commit).as("not acknowledged while no standby holds it").isNotDone();
+                assertThat(head()).contains("seq 5, durable 2,");
+
+                statement.execute("ALTER SYSTEM RESET synchronous_standby_names");
+                reloadConfiguration(statement, "");
+                assertThat(commit.get(30, TimeUnit.SECONDS)).as("acknowledged").isNull();
+                batches.append(1, journal);
+                assertThat(rowFirstSeqs()).as("the writer goes on").containsExactly(1L, 3L, 6L);
+                assertThat(head()).contains("seq 6, durable 5,");
             } finally {
                 statement.execute("ALTER SYSTEM RESET synchronous_standby_names");
                 reloadConfiguration(statement, "");
             }
+        }
+    }
+
+    /**
+     * A commit whose session ends under it (the server process killed: the outcome unknown) is
+     * read back; its batch is not in the journal, so the journal says so, and none of it is
+     * acknowledged.
+     */
+    @Test
+    void aCommitWhoseSessionEndsIsReadBackAndFoundMissing() throws Exception {
+        try (PostgresJournal journal = open("node-b"); Connection admin = postgres.connect();
+             Statement statement = admin.createStatement()) {
+            batches.append(2, journal);
+            batches.appendUnforced(3, journal);
+            try (ResultSet ended = statement.executeQuery("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    + " WHERE application_name = 'node-b'")) {
+                assertThat(ended.next()).isTrue();
+                assertThat(ended.getBoolean(1)).isTrue();
+            }
+            assertThatThrownBy(journal::force).isInstanceOf(BatchNotRecordedException.class)
+                    .hasMessageContaining("after seq 2 up to seq 5 are not in the journal");
+            assertThat(rowFirstSeqs()).containsExactly(1L);
+            assertThat(head()).contains("seq 2, durable 0,");
         }
     }
 
@@ -324,18 +360,32 @@ class PostgresJournalTest {
         }
     }
 
-    /** Waits until the session of {@code applicationName} waits for a synchronous standby, then cancels that wait. */
-    private static void cancelSynchronousReplicationWait(Statement statement, String applicationName) throws Exception {
+    /**
+     * Waits until a session of {@code applicationName} other than the server process {@code
+     * notPid} waits for a synchronous standby, then cancels that wait; answers its process id.
+     */
+    private static int cancelSynchronousReplicationWait(Statement statement, String applicationName, int notPid)
+            throws Exception {
+        int pid = awaitSynchronousReplicationWait(statement, applicationName, notPid);
+        try (ResultSet cancelled = statement.executeQuery("SELECT pg_cancel_backend(" + pid + ")")) {
+            cancelled.next();
+            assertThat(cancelled.getBoolean(1)).isTrue();
+        }
+        return pid;
+    }
+
+    /** Waits until a session of {@code applicationName} but {@code notPid} waits for a synchronous standby; its pid. */
+    private static int awaitSynchronousReplicationWait(Statement statement, String applicationName, int notPid)
+            throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (true) {
-            try (ResultSet cancelled = statement.executeQuery("SELECT pg_cancel_backend(pid) FROM pg_stat_activity"
-                    + " WHERE application_name = '" + applicationName + "' AND wait_event = 'SyncRep'")) {
-                if (cancelled.next()) {
-                    assertThat(cancelled.getBoolean(1)).isTrue();
-                    return;
+            try (ResultSet waiting = statement.executeQuery("SELECT pid FROM pg_stat_activity WHERE application_name"
+                    + " = '" + applicationName + "' AND wait_event = 'SyncRep' AND pid <> " + notPid)) {
+                if (waiting.next()) {
+                    return waiting.getInt(1);
                 }
             }
-            assertThat(System.nanoTime()).as("the commit waits for a standby").isLessThan(deadline);
+            assertThat(System.nanoTime()).as("a commit waits for a standby").isLessThan(deadline);
             Thread.sleep(10);
         }
     }

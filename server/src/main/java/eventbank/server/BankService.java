@@ -134,7 +134,9 @@ public final class BankService implements ServeCommand.Running {
         Duration lease = cluster.lease();
         PostgresJournalConfig journal = journalConfigOf(cluster);
         PostgresSharedJournal shared = new PostgresSharedJournal(journal, cluster.requireSyncStandby());
-        shared.migrate();
+        if (cluster.mode() == Config.NodeMode.WRITER) {
+            shared.migrate(); // a reader may be on a hot standby, where nothing can be written
+        }
         if (partial.serverKey() == null) {
             // Every node signs and checks with the same key: the one the first writer kept.
             builder.serverKey(cluster.mode() == Config.NodeMode.WRITER ? PostgresServerKey.loadOrCreate(journal)
@@ -150,7 +152,8 @@ public final class BankService implements ServeCommand.Running {
     private static PostgresJournalConfig journalConfigOf(Config.Cluster cluster) {
         return new PostgresJournalConfig(cluster.journalUrl().orElseThrow(), cluster.journalUser().orElse(null),
                 cluster.journalPassword().orElse(null), cluster.nodeName(), cluster.nodeUrl().toString(),
-                cluster.lease(), takeoverLockTimeoutOf(cluster.lease()));
+                cluster.lease(), takeoverLockTimeoutOf(cluster.lease()), cluster.resolveTimeout(),
+                cluster.mode() == Config.NodeMode.READER);
     }
 
     /**

@@ -71,6 +71,13 @@ public final class ClusterNode implements Leadership, AutoCloseable {
 
         /** The followed seq moved forward to {@code seq}: wake the subscriptions. Called on the node's thread. */
         void followed(long seq);
+
+        /**
+         * The journal no longer holds events this node showed (a failover lost them): its
+         * committed seq went back to what the rebuilt write model holds, and every subscription
+         * must start again on the journal as it is now. Called on the node's thread.
+         */
+        void diverged();
     }
 
     /** Where a follower is: the last seq applied and the chain hash after it. */
@@ -98,7 +105,7 @@ public final class ClusterNode implements Leadership, AutoCloseable {
     private volatile boolean closing;
     private volatile Role role;
     private volatile Sequencer sequencer;
-    /** The committed seq while following: only ever moves forward. */
+    /** The committed seq while following: moves forward, and back only when the journal lost events. */
     private volatile Position followed = new Position(0, JournalFormat.HASH_ZERO);
     private volatile SharedJournal.Head head;
     private volatile long headReadNanos;
@@ -106,6 +113,9 @@ public final class ClusterNode implements Leadership, AutoCloseable {
     private volatile long leaseUntilNanos;
     private volatile String problem;
     private volatile Throwable failure;
+    private volatile long divergences;
+    /** The seq of the local snapshot the write model was last rebuilt from; 0 for none. */
+    private volatile long rebuiltFromSnapshot;
 
     // The node thread's own.
     private Bank bank;
@@ -201,6 +211,19 @@ public final class ClusterNode implements Leadership, AutoCloseable {
         return last.leaderUrl();
     }
 
+    /**
+     * The seq of the local snapshot the write model was last rebuilt from (one on the journal's
+     * history), 0 when from the start: where a snapshotter may start its replica.
+     */
+    public long rebuiltFromSnapshot() {
+        return rebuiltFromSnapshot;
+    }
+
+    /** How often this node found that the journal no longer held what it had shown, and rebuilt. */
+    public long divergences() {
+        return divergences;
+    }
+
     /** What stopped this node for good (it reads no more), or null. */
     public Throwable failure() {
         return failure;
@@ -274,6 +297,7 @@ public final class ClusterNode implements Leadership, AutoCloseable {
     }
 
     private static final String UNREACHABLE = "the journal's database cannot be reached: ";
+    private static final String BEHIND = "the journal read is behind this node: ";
 
     /** A pause after a failed attempt: doubling from the poll interval up to a second. */
     private void pause() {
@@ -311,26 +335,59 @@ public final class ClusterNode implements Leadership, AutoCloseable {
 
     /**
      * Applies the batches up to the head's durable seq, after checking that the journal still
-     * holds what this node applied; a node whose history the journal no longer holds rebuilds.
+     * holds what this node applied and showed. A node whose history the journal no longer holds
+     * rebuilds. A reader that reads a journal behind it (a replica catching up) waits for it; a
+     * writer reads the primary, where a journal behind it has lost events.
      */
     private void follow(SharedJournal.Head now) throws IOException {
-        if (bank.lastSeq() > 0) {
-            byte[] journals = shared.chainHashAt(bank.lastSeq());
-            if (journals == null || !Arrays.equals(journals, bankHash)) {
-                LOG.log(System.Logger.Level.ERROR, "the journal no longer holds seq " + bank.lastSeq()
-                        + " with chain hash " + HexFormat.of().formatHex(bankHash) + " as this node applied it"
-                        + " (found " + (journals == null ? "no batch ending there" : HexFormat.of().formatHex(journals))
-                        + "): rebuilding the write model from the journal");
-                closeReader();
-                bank = null;
-                rebuild();
-            }
+        Position shown = followed;
+        long ahead = Math.max(shown.seq(), bank.lastSeq());
+        if (now.lastSeq() < ahead && !settings.mayLead()) {
+            problem = BEHIND + "it holds seq " + now.lastSeq() + ", this node seq " + ahead
+                    + "; waiting for it (a replica catching up) or for a leader to write past it";
+            return;
+        }
+        if (problem != null && problem.startsWith(BEHIND)) {
+            problem = null;
+        }
+        if (!journalHolds(bank.lastSeq(), bankHash)) {
+            diverged(bank.lastSeq(), bankHash);
+        } else if (shown.seq() != bank.lastSeq() && !journalHolds(shown.seq(), shown.hash())) {
+            diverged(shown.seq(), shown.hash());
         }
         JournalReader.Batch batch;
         while ((batch = reader.next(now.durableSeq())) != null) {
             apply(batch);
         }
         publish();
+    }
+
+    private boolean journalHolds(long seq, byte[] hash) throws IOException {
+        return seq == 0 || Arrays.equals(shared.chainHashAt(seq), hash);
+    }
+
+    /**
+     * The journal no longer holds seq {@code seq} with chain hash {@code hash} as this node
+     * applied it: a failover lost events (PostgreSQL promoted a replica without them). The node
+     * says so, rebuilds its write model from the newest local snapshot still on the journal's
+     * history, takes its committed seq back there, and has its subscriptions (read models,
+     * outbox, snapshots) start again: what it shows from now on is the journal's history alone.
+     */
+    private void diverged(long seq, byte[] hash) throws IOException {
+        LOG.log(System.Logger.Level.ERROR, "the journal no longer holds seq " + seq + " with chain hash "
+                + HexFormat.of().formatHex(hash) + " as this node applied and showed it: a failover lost events."
+                + " It rebuilds its state from the newest snapshot still on the journal's history, and its read"
+                + " models from the journal");
+        closeReader();
+        bank = null;
+        rebuild();
+        followed = new Position(bank.lastSeq(), bankHash.clone());
+        try {
+            host.diverged();
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("the read side could not start again after the history changed", e);
+        }
+        divergences++; // counted once the read side starts again: from now on nothing lost is shown
     }
 
     private void apply(JournalReader.Batch batch) {
@@ -478,6 +535,7 @@ public final class ClusterNode implements Leadership, AutoCloseable {
         fresh.seek(rebuilt.lastSeq());
         reader = fresh;
         bank = rebuilt;
+        rebuiltFromSnapshot = rebuilt.lastSeq();
         bankHash = hash.clone();
     }
 

@@ -19,7 +19,8 @@ public final class Snapshotter implements Subscriber {
     private final int newestKept;
     private final long historySpanEvents;
     private final long idempotencyWindowMicros;
-    private final long startSnapshotSeq;
+    /** The snapshot the replica starts from: the engine's at first, none once the history changed. */
+    private long startSnapshotSeq;
     private Bank replica;
     private long lastSnapshotSeq;
     private volatile long snapshotsWritten;
@@ -53,6 +54,13 @@ public final class Snapshotter implements Subscriber {
                 : store.read(startSnapshotSeq, idempotencyWindowMicros).bank();
         lastSnapshotSeq = replica.lastSeq();
         return replica.lastSeq();
+    }
+
+    /** The history changed: the replica is rebuilt from the whole journal as it is now. */
+    @Override
+    public void forget() {
+        replica = null;
+        startSnapshotSeq = 0;
     }
 
     @Override

@@ -26,4 +26,16 @@ public interface Subscriber {
      * the moment for work that pays per batch (flush, checkpoint, snapshot).
      */
     void onBatchEnd(long lastSeq, byte[] chainHash) throws Exception;
+
+    /**
+     * The journal's history changed under this subscriber: in a cluster, a failover lost events
+     * it had been handed (DESIGN.md, "Cluster mode"). Called on another thread once the
+     * subscription's has stopped: drop everything taken from the journal, or kept from it (a
+     * checkpoint that is no longer on the journal's history is passed over by {@link #start}).
+     * {@link #start} is called again next, and the events after the seq it answers. By default
+     * a subscriber cannot, and its subscription stops.
+     */
+    default void forget() throws Exception {
+        throw new UnsupportedOperationException(name() + " cannot start again on a changed history");
+    }
 }

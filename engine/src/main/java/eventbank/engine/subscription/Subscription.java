@@ -4,6 +4,7 @@ import eventbank.engine.journal.Journal;
 import eventbank.engine.journal.JournalReader;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 /**
  * Runs one {@link Subscriber} on its own thread: reads committed batches from the journal from
@@ -14,12 +15,13 @@ public final class Subscription implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Subscription.class.getName());
 
     private final Subscriber subscriber;
+    private final Supplier<Journal.Reader> readers;
     /** Used by this subscription's thread only, and closed when it ends. */
-    private final Journal.Reader reader;
+    private Journal.Reader reader;
     private final LongSupplier committedSeq;
     /** Signals {@link #awaitDelivered} waiters; the journal thread never touches it. */
     private final Object deliveredSignal = new Object();
-    private final Thread thread;
+    private volatile Thread thread;
     private volatile boolean running = true;
     private volatile long deliveredSeq = -1;
     private volatile Throwable failure;
@@ -29,11 +31,22 @@ public final class Subscription implements AutoCloseable {
      * @param committedSeq the journal's committed seq: the subscriber reads no further
      */
     public Subscription(Subscriber subscriber, Journal.Reader reader, LongSupplier committedSeq) {
+        this(subscriber, () -> reader, committedSeq);
+    }
+
+    /** With {@code readers} to make a reader at each start: such a subscription can {@link #restart}. */
+    public Subscription(Subscriber subscriber, Supplier<Journal.Reader> readers, LongSupplier committedSeq) {
         this.subscriber = subscriber;
-        this.reader = reader;
+        this.readers = readers;
+        this.reader = readers.get();
         this.committedSeq = committedSeq;
-        this.thread = new Thread(this::run, "eventbank-subscriber-" + subscriber.name());
-        thread.setDaemon(true);
+        this.thread = newThread();
+    }
+
+    private Thread newThread() {
+        Thread made = new Thread(this::run, "eventbank-subscriber-" + subscriber.name());
+        made.setDaemon(true);
+        return made;
     }
 
     public Subscription start() {
@@ -79,6 +92,29 @@ public final class Subscription implements AutoCloseable {
         return deliveredSeq >= seq;
     }
 
+    /**
+     * The journal's history changed under the subscriber (a failover lost events it was handed):
+     * stops its thread, has it {@link Subscriber#forget forget} all it took, and starts it again,
+     * on a new reader, from the checkpoint it answers then. A subscription stopped by a failure
+     * starts again too; one whose subscriber cannot forget stops with that failure.
+     */
+    public synchronized void restart() throws InterruptedException {
+        close();
+        failure = null;
+        deliveredSeq = -1;
+        try {
+            subscriber.forget();
+        } catch (Exception e) {
+            failure = e;
+            LOG.log(System.Logger.Level.ERROR, "subscriber " + subscriber.name() + " cannot start again", e);
+            return;
+        }
+        reader = readers.get();
+        running = true;
+        thread = newThread();
+        thread.start();
+    }
+
     @Override
     public void close() throws InterruptedException {
         running = false;
@@ -90,7 +126,7 @@ public final class Subscription implements AutoCloseable {
     }
 
     private void run() {
-        try (reader) {
+        try (Journal.Reader reader = this.reader) {
             long checkpoint = subscriber.start();
             deliveredSeq = checkpoint;
             // Look at the journal only once an event after the checkpoint is committed. Before

@@ -1,5 +1,6 @@
 package eventbank.engine.write;
 
+import eventbank.engine.journal.BatchNotRecordedException;
 import eventbank.engine.journal.Journal;
 import eventbank.engine.journal.JournalFormat;
 import java.nio.ByteBuffer;
@@ -17,7 +18,9 @@ import java.util.function.LongConsumer;
  *
  * <p>Fail-stop: when a write or fsync fails, the commands of that batch are answered
  * {@code commit_outcome_unknown} and every later one {@code journal_failed}; the fsync is never
- * retried (after a failed fsync the page cache can no longer be trusted).
+ * retried (after a failed fsync the page cache can no longer be trusted). A journal that knows
+ * the batch is not recorded ({@link BatchNotRecordedException}: read back after a failover)
+ * answers its commands {@code journal_failed}: nothing of them was kept.
  */
 final class JournalWriter {
     private final Journal journal;
@@ -106,6 +109,11 @@ final class JournalWriter {
                 journal.force();
                 statistics.recordCommit(count, batchBuffer.limit(), System.nanoTime() - started);
                 committedHead = new Sequencer.Head(journal.lastSeq(), journal.headHash());
+            } catch (BatchNotRecordedException e) {
+                failStop.fail(e);
+                answerAll(group, new Outcome.Unavailable(Outcome.Failure.JOURNAL_FAILED, "This command was not"
+                        + " recorded: the journal lost its batch in a failover. Retry with the same Idempotency-Key."));
+                return;
             } catch (Throwable t) {
                 failStop.fail(t);
                 answerAll(group, new Outcome.Unavailable(Outcome.Failure.COMMIT_OUTCOME_UNKNOWN,

@@ -105,6 +105,8 @@ public record Config(Http http, Auth auth, Data data, RequestLimits limits, Mail
      *                           reads the journal's head when no notification woke it sooner
      * @param requireSyncStandby {@code journal.require_sync_standby}: lead only while PostgreSQL has
      *                           a synchronous standby
+     * @param resolveTimeout     {@code journal.resolve_timeout}: how long a leader whose commit's
+     *                           outcome is unknown tries to read it back before giving it up
      * @param mode               {@code node.mode}: a writer leads or stands by; a reader never writes
      * @param nodeName           {@code node.name}: this node's name in the journal's head and in
      *                           PostgreSQL's sessions; by default {@code hostname:http.port}
@@ -113,7 +115,8 @@ public record Config(Http http, Auth auth, Data data, RequestLimits limits, Mail
      * @param lease              {@code node.lease}: how long a leader leads without renewing
      */
     public record Cluster(Optional<String> journalUrl, Optional<String> journalUser, Optional<String> journalPassword,
-                          Duration pollInterval, boolean requireSyncStandby, NodeMode mode, String nodeName,
+                          Duration pollInterval, boolean requireSyncStandby, Duration resolveTimeout, NodeMode mode,
+                          String nodeName,
                           URI nodeUrl, Duration lease) {
         /** Whether the journal is in PostgreSQL. */
         public boolean enabled() {
@@ -124,7 +127,8 @@ public record Config(Http http, Auth auth, Data data, RequestLimits limits, Mail
         public String toString() {
             return "Cluster[journalUrl=" + journalUrl + ", journalUser=" + journalUser + ", journalPassword="
                     + journalPassword.map(password -> MASK) + ", pollInterval=" + pollInterval
-                    + ", requireSyncStandby=" + requireSyncStandby + ", mode=" + mode + ", nodeName=" + nodeName
+                    + ", requireSyncStandby=" + requireSyncStandby + ", resolveTimeout=" + resolveTimeout
+                    + ", mode=" + mode + ", nodeName=" + nodeName
                     + ", nodeUrl=" + nodeUrl + ", lease=" + lease + "]";
         }
     }

@@ -38,6 +38,7 @@ public enum ConfigKey {
     JOURNAL_PASSWORD("journal.password", null, true),
     JOURNAL_POLL_INTERVAL("journal.poll_interval", "PT0.1S", false),
     JOURNAL_REQUIRE_SYNC_STANDBY("journal.require_sync_standby", "false", false),
+    JOURNAL_RESOLVE_TIMEOUT("journal.resolve_timeout", "PT30S", false),
     NODE_MODE("node.mode", "writer", false),
     NODE_NAME("node.name", null, false),
     NODE_URL("node.url", null, false),

@@ -80,6 +80,8 @@ final class ConfigParser {
     /** Below 10 ms, idle nodes keep the database busy; above a minute, a node's reads fall that far behind. */
     static final Duration POLL_INTERVAL_MIN = Duration.ofMillis(10);
     static final Duration POLL_INTERVAL_MAX = Duration.ofMinutes(1);
+    static final Duration RESOLVE_TIMEOUT_MIN = Duration.ofSeconds(1);
+    static final Duration RESOLVE_TIMEOUT_MAX = Duration.ofHours(1);
     /**
      * A lease shorter than half a second would lapse on a garbage-collection pause or a slow
      * commit, and leaders would change for nothing; longer than a minute, a dead leader's bank
@@ -185,6 +187,8 @@ final class ConfigParser {
         Duration pollInterval = parse(ConfigKey.JOURNAL_POLL_INTERVAL,
                 text -> Values.durationMillis(text, POLL_INTERVAL_MIN, POLL_INTERVAL_MAX), ConfigParser::showDuration);
         Boolean requireSyncStandby = parse(ConfigKey.JOURNAL_REQUIRE_SYNC_STANDBY, Values::bool, String::valueOf);
+        Duration resolveTimeout = parse(ConfigKey.JOURNAL_RESOLVE_TIMEOUT,
+                text -> Values.durationMillis(text, RESOLVE_TIMEOUT_MIN, RESOLVE_TIMEOUT_MAX), ConfigParser::showDuration);
         Config.NodeMode mode = parse(ConfigKey.NODE_MODE, text -> Values.choice(text, Config.NodeMode.class),
                 Values::name);
         if (httpPort != null && !settings.containsKey(ConfigKey.NODE_NAME)) {
@@ -199,7 +203,8 @@ final class ConfigParser {
         Duration lease = parse(ConfigKey.NODE_LEASE, text -> Values.durationMillis(text, LEASE_MIN, LEASE_MAX),
                 ConfigParser::showDuration);
         return new Config.Cluster(Optional.ofNullable(url), Optional.ofNullable(user), Optional.ofNullable(password),
-                pollInterval, requireSyncStandby != null && requireSyncStandby, mode, nodeName, nodeUrl, lease);
+                pollInterval, requireSyncStandby != null && requireSyncStandby, resolveTimeout, mode, nodeName, nodeUrl,
+                lease);
     }
 
     /** The mail keys, parsed together since which of them are needed depends on the transport. */

@@ -239,6 +239,10 @@ public final class Outbox implements Subscriber, AutoCloseable {
         return 0;
     }
 
+    /** Nothing to do: {@link #start} drops the balances and pending mails and reads the store's checkpoint again. */
+    @Override
+    public void forget() {}
+
     @Override
     public void onEvent(Recorded recorded) throws OutboxStoppedException, SubscriberClosedException {
         assert Thread.currentThread() == thread : "the outbox runs on its subscription's thread only";

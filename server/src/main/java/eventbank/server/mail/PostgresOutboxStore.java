@@ -261,6 +261,7 @@ public final class PostgresOutboxStore implements OutboxStore, AutoCloseable {
         }
         properties.setProperty("ApplicationName", config.nodeName() + " outbox");
         properties.setProperty("tcpKeepAlive", "true");
+        properties.setProperty("targetServerType", "primary"); // only a leader's outbox writes
         Connection opened = DriverManager.getConnection(config.url(), properties);
         try (Statement statement = opened.createStatement()) {
             statement.execute("SET synchronous_commit = on");

@@ -2,6 +2,7 @@ package eventbank.server.metrics;
 
 import eventbank.core.Rejection;
 import eventbank.engine.Engine;
+import eventbank.engine.cluster.ClusterNode;
 import eventbank.engine.write.FixedBucketHistogram;
 import eventbank.engine.write.Outcome;
 import eventbank.engine.write.SequencerStatistics;
@@ -128,6 +129,12 @@ public final class BankMetrics {
         gauge("eventbank.node.lag.events", null,
                 "Events this node is behind the journal's durable seq (-1: the head was not read within a lease).",
                 () -> engine.node() == null ? 0 : engine.node().status().lagEvents());
+        if (engine.node() != null) {
+            FunctionCounter.builder("eventbank.node.divergences", engine.node(), ClusterNode::divergences)
+                    .description("Times this node found that the journal no longer held events it had shown (a"
+                            + " failover lost them), and rebuilt its state and read models.")
+                    .register(registry);
+        }
         gauge("eventbank.journal", "bytes", "Size of the journal's segment files on disk.", this::journalBytes);
         gauge("eventbank.disk.free", "bytes",
                 "Usable space of the file system holding the data directory; -1 when it cannot be read.",

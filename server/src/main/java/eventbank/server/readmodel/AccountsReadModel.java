@@ -79,6 +79,19 @@ public final class AccountsReadModel extends ReadModel {
     private final Applier applier = new Applier();
 
     @Override
+    void clear() {
+        lock.writeLock().lock();
+        try {
+            byNumber.clear();
+            numberByEmail.clear();
+            openedTotal = 0;
+            withdrawnTotal = 0;
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    @Override
     public String name() {
         return "accounts";
     }

@@ -35,6 +35,12 @@ final class AppliedSeq {
         started = true;
     }
 
+    /** Back to before the start: the model's events were dropped, and it starts again. */
+    synchronized void forget() {
+        started = false;
+        seq = 0;
+    }
+
     /** Starts at a restored checkpoint's seq, before any event is applied. */
     void startAt(long restored) {
         if (restored < 0 || seq != 0) {

@@ -14,6 +14,12 @@ final class Balances {
     private long[] balances = new long[CAPACITY_INITIAL];
     private int size;
 
+    void clear() {
+        numbers = new long[CAPACITY_INITIAL];
+        balances = new long[CAPACITY_INITIAL];
+        size = 0;
+    }
+
     int size() {
         return size;
     }

@@ -54,6 +54,13 @@ public final class OperationsReadModel extends ReadModel {
     /** The subscription thread's only; of its exact type, so that the JIT can inline its calls. */
     private final Applier applier = new Applier();
 
+    @Override
+    void clear() {
+        byKey.clear();
+        byAge.clear();
+        balances.clear();
+    }
+
     /** With the default window of 24 hours, {@link Limits#IDEMPOTENCY_WINDOW_MICROS_DEFAULT}. */
     public OperationsReadModel() {
         this(Limits.IDEMPOTENCY_WINDOW_MICROS_DEFAULT);

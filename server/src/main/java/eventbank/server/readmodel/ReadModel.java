@@ -41,6 +41,19 @@ public abstract class ReadModel implements Subscriber {
         batchEnded(lastSeq, chainHash);
     }
 
+    /**
+     * Drops every event applied, so that the model is rebuilt from the journal's history as it
+     * is now; queries meanwhile see it as it fills again, and {@link #awaitSeq} waits for it.
+     */
+    @Override
+    public final void forget() {
+        clear();
+        applied.forget();
+    }
+
+    /** Drops what the model holds; called while no event is being applied. */
+    abstract void clear();
+
     /** A batch has been applied: the moment for a model's per-batch work, such as a checkpoint. */
     void batchEnded(long lastSeq, byte[] chainHash) throws Exception {}
 

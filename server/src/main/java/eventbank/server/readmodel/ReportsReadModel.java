@@ -68,6 +68,23 @@ public final class ReportsReadModel extends ReadModel {
     /** Of its exact type, so that the JIT can inline its calls in {@link Movements#of}. */
     private final Applier applier = new Applier();
 
+    @Override
+    void clear() {
+        lock.writeLock().lock();
+        try {
+            centsByDay.clear();
+            centsTotal = 0;
+            accountNumbers = new long[ACCOUNTS_INITIAL];
+            lastActivityMicros = new long[ACCOUNTS_INITIAL];
+            accountCount = 0;
+            indexByAccount.clear();
+            restoredSeq = 0;
+            checkpointSeq = 0;
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
     private volatile long restoredSeq;
     private volatile String restoreProblem;
     private volatile long checkpointSeq;

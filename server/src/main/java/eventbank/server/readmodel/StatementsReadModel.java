@@ -116,6 +116,11 @@ public final class StatementsReadModel extends ReadModel {
     private final Applier applier = new Applier();
 
     @Override
+    void clear() {
+        statements.clear();
+    }
+
+    @Override
     public String name() {
         return "statements";
     }
