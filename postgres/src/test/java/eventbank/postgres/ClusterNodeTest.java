@@ -16,6 +16,8 @@ import eventbank.engine.write.Sequencer;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.atomic.AtomicLong;
@@ -84,6 +86,27 @@ class ClusterNodeTest {
             try (PostgresSharedJournal look = new PostgresSharedJournal(postgres.config("look"), false)) {
                 assertThat(look.head().epoch()).as("it never took the journal over").isZero();
             }
+        }
+    }
+
+    /** A database whose commits do not wait for their WAL (synchronous_commit off) is refused too, standby or not. */
+    @Test
+    void aWriterRefusesToLeadWhileCommitsDoNotWaitForTheirWal() throws Exception {
+        try (Connection admin = postgres.connect(); Statement statement = admin.createStatement()) {
+            statement.execute("DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET synchronous_commit = off',"
+                    + " current_database()); END $$");
+        }
+        ClusterNode.Settings writer = new ClusterNode.Settings("writer", "http://writer.test", true,
+                Duration.ofSeconds(1), Duration.ofMillis(20), Duration.ofHours(1).toNanos() / 1_000);
+        PostgresSharedJournal shared = new PostgresSharedJournal(postgres.config("writer"), false);
+        shared.migrate();
+        try (ClusterNode node = ClusterNode.start(shared, snapshots(), writer, host(new AtomicLong()))) {
+            Instant deadline = Instant.now().plus(Duration.ofSeconds(10));
+            while (node.status().problem() == null && Instant.now().isBefore(deadline)) {
+                Thread.sleep(10);
+            }
+            assertThat(node.status().problem()).contains("synchronous_commit off");
+            assertThat(node.leading()).isFalse();
         }
     }
 
