@@ -261,7 +261,11 @@ public final class PostgresOutboxStore implements OutboxStore, AutoCloseable {
         }
         properties.setProperty("ApplicationName", config.nodeName() + " outbox");
         properties.setProperty("tcpKeepAlive", "true");
-        properties.setProperty("targetServerType", "primary"); // only a leader's outbox writes
+        if (!config.readsFromStandby()) {
+            // A writer node's outbox writes when it leads; a reader's only reads the checkpoint,
+            // from a hot standby if its URL leads there.
+            properties.setProperty("targetServerType", "primary");
+        }
         Connection opened = DriverManager.getConnection(config.url(), properties);
         try (Statement statement = opened.createStatement()) {
             statement.execute("SET synchronous_commit = on");
