@@ -390,6 +390,11 @@ public final class Engine implements AutoCloseable {
         for (Subscription subscription : subscriptions) {
             if (subscription.failure() != null) {
                 problems.add("subscriber " + subscription.name() + " stopped: " + subscription.failure());
+            } else if (subscription.readFailure() != null) {
+                problems.add("subscriber " + subscription.name() + " cannot read the journal, and tries again: "
+                        + subscription.readFailure().getMessage());
+            } else if (subscription.subscriberProblem() != null) {
+                problems.add("subscriber " + subscription.name() + ": " + subscription.subscriberProblem());
             }
         }
         if (highWaterMarker != null && highWaterMarker.lastFailure() != null) {

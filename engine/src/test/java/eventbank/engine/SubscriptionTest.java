@@ -3,15 +3,19 @@ package eventbank.engine;
 import eventbank.core.Command;
 import eventbank.core.Limits;
 import eventbank.core.Recorded;
+import eventbank.engine.journal.Journal;
+import eventbank.engine.journal.JournalReader;
 import eventbank.engine.storage.SimulatedStorage;
 import eventbank.engine.subscription.Subscriber;
 import eventbank.engine.subscription.Subscription;
 import eventbank.engine.write.Outcome;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -126,6 +130,72 @@ class SubscriptionTest {
             assertThat(subscription.failure()).isNull();
             assertThat(unforgetting.failure()).isInstanceOf(UnsupportedOperationException.class)
                     .hasMessageContaining("unforgetting cannot start again");
+        }
+    }
+
+    /**
+     * A journal that cannot be read for a while (its database failing over) stops nothing: the
+     * subscription says why while it lasts, reads again from the last batch it delivered, and
+     * hands every event over once, in order.
+     */
+    @Test
+    void aJournalThatCannotBeReadForAWhileIsReadAgainAndNothingIsHandedOverTwice() throws Exception {
+        EngineConfig config = EngineConfig.builder(DATA).storage(new SimulatedStorage(), false).serverKey(SERVER_KEY)
+                .snapshots(0, 1, 1).build();
+        try (Engine engine = Engine.start(config)) {
+            open(engine, "first@example.com");
+            AtomicInteger failuresLeft = new AtomicInteger();
+            Journal.Reader journal = engine.newReader();
+            Journal.Reader failing = new Journal.Reader() {
+                @Override
+                public void seek(long afterSeq) throws IOException {
+                    journal.seek(afterSeq);
+                }
+
+                @Override
+                public JournalReader.Batch next(long seqLimit) throws IOException {
+                    if (failuresLeft.getAndUpdate(left -> Math.max(0, left - 1)) > 0) {
+                        throw new IOException("the journal's database cannot be reached (the test's)");
+                    }
+                    return journal.next(seqLimit);
+                }
+
+                @Override
+                public long nextSeq() {
+                    return journal.nextSeq();
+                }
+
+                @Override
+                public byte[] chainHash() {
+                    return journal.chainHash();
+                }
+
+                @Override
+                public JournalReader.TornTail tornTail() {
+                    return journal.tornTail();
+                }
+
+                @Override
+                public void close() throws IOException {
+                    journal.close();
+                }
+            };
+            Recorder recorder = new Recorder();
+            Subscription subscription = new Subscription(recorder, failing, engine::committedSeq).start();
+            assertThat(subscription.awaitDelivered(1, 20_000)).isTrue();
+
+            failuresLeft.set(3);
+            open(engine, "second@example.com");
+            subscription.committed(); // as the engine's commit notifier would
+            assertThat(subscription.awaitDelivered(2, 20_000)).isTrue();
+            assertThat(failuresLeft.get()).as("every failing read was made").isZero();
+            open(engine, "third@example.com");
+            subscription.committed();
+            assertThat(subscription.awaitDelivered(3, 20_000)).isTrue();
+            assertThat(recorder.seqs).containsExactly(1L, 2L, 3L);
+            assertThat(subscription.readFailure()).isNull();
+            assertThat(subscription.failure()).isNull();
+            subscription.close();
         }
     }
 

@@ -28,6 +28,14 @@ public interface Subscriber {
     void onBatchEnd(long lastSeq, byte[] chainHash) throws Exception;
 
     /**
+     * What keeps this subscriber from its work now while it tries again (a store it cannot
+     * write), for the engine's health; null while nothing does. Called from any thread.
+     */
+    default String problem() {
+        return null;
+    }
+
+    /**
      * The journal's history changed under this subscriber: in a cluster, a failover lost events
      * it had been handed (DESIGN.md, "Cluster mode"). Called on another thread once the
      * subscription's has stopped: drop everything taken from the journal, or kept from it (a

@@ -2,6 +2,8 @@ package eventbank.engine.subscription;
 
 import eventbank.engine.journal.Journal;
 import eventbank.engine.journal.JournalReader;
+import java.io.IOException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
@@ -13,6 +15,7 @@ import java.util.function.Supplier;
  */
 public final class Subscription implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Subscription.class.getName());
+    private static final long RETRY_PAUSE_MAX_MILLIS = 1_000;
 
     private final Subscriber subscriber;
     private final Supplier<Journal.Reader> readers;
@@ -25,6 +28,9 @@ public final class Subscription implements AutoCloseable {
     private volatile boolean running = true;
     private volatile long deliveredSeq = -1;
     private volatile Throwable failure;
+    private volatile IOException readFailure;
+    /** The pause before the next read after a failed one; this subscription's thread's only. */
+    private long retryPauseMillis;
 
     /**
      * @param reader       a reader of the journal of its own ({@link Journal#newReader})
@@ -72,6 +78,16 @@ public final class Subscription implements AutoCloseable {
         return deliveredSeq;
     }
 
+    /** What the subscriber says keeps it from its work now ({@link Subscriber#problem}), or null. */
+    public String subscriberProblem() {
+        return subscriber.problem();
+    }
+
+    /** Why the journal cannot be read now (the subscription tries again), or null while it can. */
+    public IOException readFailure() {
+        return readFailure;
+    }
+
     /** The error that stopped this subscription, or null. */
     public Throwable failure() {
         return failure;
@@ -101,6 +117,8 @@ public final class Subscription implements AutoCloseable {
     public synchronized void restart() throws InterruptedException {
         close();
         failure = null;
+        readFailure = null;
+        retryPauseMillis = 0;
         deliveredSeq = -1;
         try {
             subscriber.forget();
@@ -138,9 +156,25 @@ public final class Subscription implements AutoCloseable {
             if (!running) {
                 return;
             }
-            reader.seek(checkpoint);
+            long seekTo = checkpoint; // where the reader is put before its next read; -1 once it is there
             while (running) {
-                JournalReader.Batch batch = reader.next(committedSeq.getAsLong());
+                JournalReader.Batch batch;
+                try {
+                    if (seekTo >= 0) {
+                        reader.seek(seekTo);
+                        seekTo = -1;
+                    }
+                    batch = reader.next(committedSeq.getAsLong());
+                } catch (IOException e) {
+                    seekTo = deliveredSeq;
+                    readFailed(e);
+                    continue;
+                }
+                if (readFailure != null) {
+                    LOG.log(System.Logger.Level.INFO, "subscriber " + subscriber.name() + " reads the journal again");
+                    readFailure = null;
+                    retryPauseMillis = 0;
+                }
                 if (batch == null) {
                     if (reader.tornTail() != null) {
                         throw new IllegalStateException("committed batch unreadable: " + reader.tornTail());
@@ -172,6 +206,25 @@ public final class Subscription implements AutoCloseable {
             synchronized (deliveredSignal) {
                 deliveredSignal.notifyAll();
             }
+        }
+    }
+
+    /**
+     * The journal could not be read (its database lost in a failover, a disk error): the
+     * subscriber keeps what it has, the failure shows in the engine's health, and the read is
+     * tried again from the last batch delivered, after a pause that doubles up to a second; a
+     * commit or {@link #close} ends the pause sooner. A batch that reads but is damaged is no
+     * such failure: it stops the subscription.
+     */
+    private void readFailed(IOException e) {
+        if (readFailure == null) {
+            LOG.log(System.Logger.Level.WARNING, "subscriber " + subscriber.name() + " cannot read the journal ("
+                    + e.getMessage() + "); trying again");
+        }
+        readFailure = e;
+        retryPauseMillis = Math.min(RETRY_PAUSE_MAX_MILLIS, retryPauseMillis == 0 ? 10 : retryPauseMillis * 2);
+        if (running) {
+            LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(retryPauseMillis));
         }
     }
 

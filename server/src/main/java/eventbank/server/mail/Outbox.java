@@ -136,6 +136,8 @@ public final class Outbox implements Subscriber, AutoCloseable {
     private long fencedEpochLogged = NOT_CLAIMED;
     /** Every event up to this seq has had its mail sent; durable in the store. */
     private volatile long checkpointSeq;
+    /** Why the store cannot be reached now (the outbox tries again), or null. */
+    private volatile String storeProblem;
     private final AtomicLong mailsSent = new AtomicLong();
     private final AtomicLong sendFailures = new AtomicLong();
     private final AtomicLong mailsSetAside = new AtomicLong();
@@ -239,6 +241,11 @@ public final class Outbox implements Subscriber, AutoCloseable {
         return 0;
     }
 
+    @Override
+    public String problem() {
+        return storeProblem;
+    }
+
     /** Nothing to do: {@link #start} drops the balances and pending mails and reads the store's checkpoint again. */
     @Override
     public void forget() {}
@@ -311,20 +318,25 @@ public final class Outbox implements Subscriber, AutoCloseable {
         }
         try {
             while (!pending.isEmpty()) {
-                boolean holds = holdsStore();
-                if (!holds) {
-                    readCheckpoint();
-                }
-                // Sent already: by the leader, or by this node before a failover.
-                pending.removeIf(mail -> mail.mail().seq() <= checkpointSeq);
-                if (pending.isEmpty()) {
-                    return;
-                }
-                if (!holds) {
-                    pauseFor(standbyPollMillis, pending.getFirst().mail());
-                } else if (sendPending()) {
-                    moveCheckpoint(lastSeq);
-                    return;
+                try {
+                    boolean holds = holdsStore();
+                    if (!holds) {
+                        readCheckpoint();
+                    }
+                    // Sent already: by the leader, or by this node before a failover.
+                    pending.removeIf(mail -> mail.mail().seq() <= checkpointSeq);
+                    if (pending.isEmpty()) {
+                        return;
+                    }
+                    storeProblem = null;
+                    if (!holds) {
+                        pauseFor(standbyPollMillis, pending.getFirst().mail());
+                    } else if (sendPending()) {
+                        moveCheckpoint(lastSeq);
+                        return;
+                    }
+                } catch (IOException e) {
+                    storeFailed(e);
                 }
             }
         } finally {
@@ -552,6 +564,22 @@ public final class Outbox implements Subscriber, AutoCloseable {
         }
         if (closed) {
             throw closedBefore(mail.seq(), mail);
+        }
+    }
+
+    /**
+     * The store could not be read or written (its database lost in a failover, say): the outbox
+     * claims it again before its next mail, and tries again after a standby's poll interval. What
+     * was sent stays sent: a mail whose checkpoint was not moved may go out once more, with the
+     * same Message-ID; a mail not sent is still pending.
+     */
+    private void storeFailed(IOException e) throws SubscriberClosedException, InterruptedException {
+        LOG.log(System.Logger.Level.WARNING, "the outbox's store failed (" + e.getMessage() + "); trying again in "
+                + standbyPollMillis + " ms");
+        storeProblem = "its store cannot be reached, and it tries again: " + e.getMessage();
+        claimedEpoch = NOT_CLAIMED;
+        if (!pending.isEmpty()) {
+            pauseFor(standbyPollMillis, pending.getFirst().mail());
         }
     }
 

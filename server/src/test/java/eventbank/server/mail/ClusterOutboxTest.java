@@ -126,6 +126,33 @@ class ClusterOutboxTest {
         }
     }
 
+    /**
+     * The store's database cannot be reached for a while (PostgreSQL failing over): the outbox
+     * stays up, says so in the engine's health, tries again, and sends the mail once it can.
+     */
+    @Test
+    void anOutboxWhoseStoreCannotBeReachedTriesAgainAndSendsTheMailOnceItCan() throws Exception {
+        try (MailCluster cluster = new MailCluster(postgres.url(), data)) {
+            MailCluster.Leader leader = cluster.lead("node-a");
+            ScriptedTransport mail = new ScriptedTransport(sent -> { }, ScriptedTransport.Step.DELIVER);
+            WatchedStore store = new WatchedStore(cluster.store("node-a"));
+            store.unreachable(true);
+            MailCluster.Follower outbox = cluster.follow(store, new MailCluster.TestLeadership(true, leader.epoch()),
+                    mail, leader.journal.newReader());
+            MailBank.Opened alice = leader.openVerified("alice@example.com");
+            store.awaitUntil(watched -> watched.refusals() >= 2);
+            assertThat(outbox.subscription().subscriberProblem()).contains("cannot be reached");
+            assertThat(outbox.subscription().failure()).isNull();
+            assertThat(mail.attempts()).as("nothing sent before the store is claimed").isEmpty();
+
+            store.unreachable(false);
+            outbox.awaitHandled(leader.engine.committedSeq());
+            assertThat(mail.delivered()).extracting(OutgoingMail::seq).containsExactly(alice.seq());
+            assertThat(store.checkpoint()).isEqualTo(alice.seq());
+            assertThat(outbox.subscription().subscriberProblem()).isNull();
+        }
+    }
+
     @Test
     void anOutboxWhoseNodeDoesNotLeadSendsNothingAndMovesNoCheckpointUntilItLeads() throws Exception {
         try (MailCluster cluster = new MailCluster(postgres.url(), data)) {
@@ -251,9 +278,27 @@ class ClusterOutboxTest {
         private int checkpointReads;
         private int claims;
         private final List<Long> checkpointsWritten = new ArrayList<>();
+        private volatile boolean unreachable;
+        private int refusals;
 
         WatchedStore(OutboxStore store) {
             this.store = store;
+        }
+
+        /** While set, a claim or a checkpoint's write fails as when the database cannot be reached. */
+        void unreachable(boolean now) {
+            unreachable = now;
+        }
+
+        synchronized int refusals() {
+            return refusals;
+        }
+
+        private void reachable() throws IOException {
+            if (unreachable) {
+                happened(() -> refusals++);
+                throw new IOException("the database cannot be reached (the test's)");
+            }
         }
 
         synchronized int checkpointReads() {
@@ -292,6 +337,7 @@ class ClusterOutboxTest {
 
         @Override
         public OptionalLong claim(long epoch) throws IOException {
+            reachable();
             OptionalLong claimed = store.claim(epoch);
             happened(() -> claims++);
             return claimed;
@@ -299,6 +345,7 @@ class ClusterOutboxTest {
 
         @Override
         public boolean writeCheckpoint(long seq, long epoch) throws IOException {
+            reachable();
             boolean written = store.writeCheckpoint(seq, epoch);
             if (written) {
                 happened(() -> checkpointsWritten.add(seq));
