@@ -1,15 +1,12 @@
 package eventbank.server.http;
 
+import static eventbank.server.http.TestNodes.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import eventbank.postgres.PostgresExtension;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.time.Instant;
-import java.util.HashMap;
 import java.util.Map;
-import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,14 +27,7 @@ class ClusterNodesTest {
     Path temp;
 
     private Map<String, String> node(String name, String mode) {
-        Map<String, String> settings = new HashMap<>();
-        settings.put("journal.url", postgres.url());
-        settings.put("operator.key", OPERATOR_KEY);
-        settings.put("node.name", name);
-        settings.put("node.mode", mode);
-        settings.put("node.url", "http://" + name + ".test");
-        settings.put("node.lease", "PT1S");
-        settings.put("journal.poll_interval", "PT0.05S");
+        Map<String, String> settings = TestNodes.node(postgres.url(), OPERATOR_KEY, name, mode);
         settings.put("snapshot.every_events", "5");
         return settings;
     }
@@ -121,20 +111,5 @@ class ClusterNodesTest {
                 b.close();
             }
         }
-    }
-
-    /** Asks {@code path} until the answer satisfies {@code condition}, for up to ten seconds. */
-    private static HttpApi.Response await(TestServer server, String path, Predicate<HttpApi.Response> condition)
-            throws Exception {
-        Instant deadline = Instant.now().plus(Duration.ofSeconds(10));
-        HttpApi.Response response = server.http.get(path, null);
-        while (!condition.test(response)) {
-            if (Instant.now().isAfter(deadline)) {
-                throw new AssertionError(path + " never became as expected: " + response);
-            }
-            Thread.sleep(20);
-            response = server.http.get(path, null);
-        }
-        return response;
     }
 }

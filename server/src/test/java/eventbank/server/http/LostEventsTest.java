@@ -1,5 +1,6 @@
 package eventbank.server.http;
 
+import static eventbank.server.http.TestNodes.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import eventbank.postgres.PostgresExtension;
@@ -8,11 +9,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
-import java.time.Duration;
-import java.time.Instant;
-import java.util.HashMap;
 import java.util.Map;
-import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -36,14 +33,7 @@ class LostEventsTest {
     Path temp;
 
     private Map<String, String> node(String name, String mode) {
-        Map<String, String> settings = new HashMap<>();
-        settings.put("journal.url", postgres.url());
-        settings.put("operator.key", OPERATOR_KEY);
-        settings.put("node.name", name);
-        settings.put("node.mode", mode);
-        settings.put("node.url", "http://" + name + ".test");
-        settings.put("node.lease", "PT1S");
-        settings.put("journal.poll_interval", "PT0.05S");
+        Map<String, String> settings = TestNodes.node(postgres.url(), OPERATOR_KEY, name, mode);
         settings.put("snapshot.every_events", "3");
         return settings;
     }
@@ -122,9 +112,11 @@ class LostEventsTest {
     private static void failOverTo(long seq, byte[] hash) throws Exception {
         try (Connection connection = postgres.connect()) {
             connection.setAutoCommit(false);
-            try (PreparedStatement rows = connection.prepareStatement("DELETE FROM eventbank_batches WHERE first_seq > ?");
+            try (PreparedStatement rows = connection.prepareStatement(
+                         "DELETE FROM eventbank_batches WHERE first_seq > ?");
                  PreparedStatement head = connection.prepareStatement("UPDATE eventbank_head SET last_seq = ?,"
-                         + " chain_hash = ?, durable_seq = ?, lease_expires_at = clock_timestamp() - interval '1 second'");
+                         + " chain_hash = ?, durable_seq = ?,"
+                         + " lease_expires_at = clock_timestamp() - interval '1 second'");
                  PreparedStatement outbox = connection.prepareStatement(
                          "UPDATE eventbank_outbox SET checkpoint_seq = least(checkpoint_seq, ?)")) {
                 rows.setLong(1, seq);
@@ -138,20 +130,5 @@ class LostEventsTest {
             }
             connection.commit();
         }
-    }
-
-    /** Asks {@code path} until the answer satisfies {@code condition}, for up to ten seconds. */
-    private static HttpApi.Response await(TestServer server, String path, Predicate<HttpApi.Response> condition)
-            throws Exception {
-        Instant deadline = Instant.now().plus(Duration.ofSeconds(10));
-        HttpApi.Response response = server.http.get(path, null);
-        while (!condition.test(response)) {
-            if (Instant.now().isAfter(deadline)) {
-                throw new AssertionError(path + " never became as expected: " + response);
-            }
-            Thread.sleep(20);
-            response = server.http.get(path, null);
-        }
-        return response;
     }
 }

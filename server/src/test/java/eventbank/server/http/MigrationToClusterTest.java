@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -94,15 +93,7 @@ class MigrationToClusterTest {
     }
 
     private static Map<String, String> node(String name, String mode) {
-        Map<String, String> settings = new HashMap<>();
-        settings.put("journal.url", postgres.url());
-        settings.put("operator.key", OPERATOR_KEY);
-        settings.put("node.name", name);
-        settings.put("node.mode", mode);
-        settings.put("node.url", "http://" + name + ".test");
-        settings.put("node.lease", "PT1S");
-        settings.put("journal.poll_interval", "PT0.05S");
-        return settings;
+        return TestNodes.node(postgres.url(), OPERATOR_KEY, name, mode);
     }
 
     private static List<String> emlFiles(Path directory) throws Exception {
