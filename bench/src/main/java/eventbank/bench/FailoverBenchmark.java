@@ -46,11 +46,11 @@ import java.util.stream.Stream;
  *      [--poll-interval PT0.05S] [--keep false]
  * </pre>
  *
- * Disk: a PostgreSQL data directory and three nodes' data directories, under 200 MB (with
- * {@code --kills postgres}, two PostgreSQL data directories of about 40 MB at a time, in a
- * directory of their own under {@code /tmp}); deleted at the end unless {@code --keep true}
- * (the nodes' consoles are there, {@code a.console} ...). Exit code 1 when an acknowledged
- * command is lost or any check fails.
+ * Disk: a PostgreSQL data directory and three nodes' data directories, under 200 MB; deleted at
+ * the end unless {@code --keep true} (the nodes' consoles are there, {@code a.console} ...).
+ * With {@code --kills postgres}, PostgreSQL's are two data directories of about 40 MB at a time,
+ * in a directory of their own under {@code /tmp}, always deleted at the end. Exit code 1 when an
+ * acknowledged command is lost or any check fails.
  */
 public final class FailoverBenchmark {
     private static final String RUN = "bench";
