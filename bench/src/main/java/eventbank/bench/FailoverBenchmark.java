@@ -9,12 +9,15 @@ import eventbank.testkit.cluster.Ledger;
 import eventbank.testkit.cluster.LocalCluster;
 import eventbank.testkit.cluster.MoneyClients;
 import eventbank.testkit.cluster.NodeProcess;
+import eventbank.testkit.cluster.PostgresFailoverRounds;
+import eventbank.testkit.cluster.ReplicatedPostgres;
 import eventbank.testkit.cluster.RetryingClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.stream.Stream;
 
 /**
@@ -30,18 +33,33 @@ import java.util.stream.Stream;
  * the checks of the test (each acknowledged command recorded once, the chain, the balances on
  * every node).
  *
+ * <p>With {@code --kills postgres} (issue 13) the PostgreSQL primary is what dies instead: the
+ * journal is on a primary and a synchronous standby of Debian's PostgreSQL ({@link
+ * ReplicatedPostgres}), two writer nodes on the multi-host URL of both; each round loses the
+ * primary's machine under the load, promotes the standby and copies a new one from it ({@link
+ * PostgresFailoverRounds}), and reports the time from the kill to the first commit on the new
+ * primary, with the same checks (the journal read on the primary).
+ *
  * <pre>
  * java -cp bench/target/benchmarks.jar eventbank.bench.FailoverBenchmark [--rounds 50]
- *      [--lease PT2S] [--threads 8] [--accounts 12] [--poll-interval PT0.05S] [--keep false]
+ *      [--kills eventbank|postgres] [--lease PT2S] [--threads 8] [--accounts 12]
+ *      [--poll-interval PT0.05S] [--keep false]
  * </pre>
  *
  * Disk: a PostgreSQL data directory and three nodes' data directories, under 200 MB; deleted at
  * the end unless {@code --keep true} (the nodes' consoles are there, {@code a.console} ...).
- * Exit code 1 when an acknowledged command is lost or any check fails.
+ * With {@code --kills postgres}, PostgreSQL's are two data directories of about 40 MB at a time,
+ * in a directory of their own under {@code /tmp}, always deleted at the end. Exit code 1 when an
+ * acknowledged command is lost or any check fails.
  */
 public final class FailoverBenchmark {
     private static final String RUN = "bench";
     private static final Duration STEP_TIMEOUT = Duration.ofSeconds(120);
+    /** The journal's database on the replicated PostgreSQL of {@code --kills postgres}. */
+    private static final String DATABASE = "eventbank";
+
+    /** What each round kills. */
+    private enum Kills { EVENTBANK, POSTGRES }
 
     private FailoverBenchmark() {}
 
@@ -52,10 +70,12 @@ public final class FailoverBenchmark {
         int accountCount = 12;
         Duration pollInterval = Duration.ofMillis(50);
         boolean keep = false;
+        Kills kills = Kills.EVENTBANK;
         for (int i = 0; i < args.length; i += 2) {
             String value = args[i + 1];
             switch (args[i]) {
                 case "--rounds" -> rounds = Integer.parseInt(value);
+                case "--kills" -> kills = Kills.valueOf(value.toUpperCase(Locale.ROOT));
                 case "--lease" -> lease = Duration.parse(value);
                 case "--threads" -> threads = Integer.parseInt(value);
                 case "--accounts" -> accountCount = Integer.parseInt(value);
@@ -64,14 +84,26 @@ public final class FailoverBenchmark {
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }
         }
-        System.out.printf("failover: %d rounds, node.lease %s, journal.poll_interval %s, %d client threads, %d"
-                + " accounts; %d processors, JDK %s%n", rounds, lease, pollInterval, threads, accountCount,
+        System.out.printf("failover: %d rounds killing the %s, node.lease %s, journal.poll_interval %s, %d client"
+                + " threads, %d accounts; %d processors, JDK %s%n", rounds, kills == Kills.EVENTBANK ? "leader"
+                : "PostgreSQL primary", lease, pollInterval, threads, accountCount,
                 Runtime.getRuntime().availableProcessors(), Runtime.version());
         Path directory = Files.createTempDirectory("failover-bench-");
         boolean sound;
-        try (BenchPostgres postgres = BenchPostgres.start(directory)) {
-            sound = run(new LocalCluster.Settings(postgres.url(), lease, pollInterval, directory), rounds, threads,
-                    accountCount);
+        try {
+            if (kills == Kills.EVENTBANK) {
+                try (BenchPostgres postgres = BenchPostgres.start(directory)) {
+                    sound = run(new LocalCluster.Settings(postgres.url(), lease, pollInterval, directory), null,
+                            rounds, threads, accountCount);
+                }
+            } else {
+                try (ReplicatedPostgres postgres = ReplicatedPostgres.start(ReplicatedPostgres.Replication
+                        .SYNCHRONOUS)) {
+                    postgres.createDatabase(DATABASE);
+                    sound = run(new LocalCluster.Settings(postgres.url(DATABASE), lease, pollInterval, directory),
+                            postgres, rounds, threads, accountCount);
+                }
+            }
         } finally {
             if (keep) {
                 System.out.println("kept " + directory);
@@ -84,13 +116,20 @@ public final class FailoverBenchmark {
         System.exit(sound ? 0 : 1);
     }
 
-    private static boolean run(LocalCluster.Settings settings, int rounds, int threads, int accountCount)
-            throws Exception {
+    /**
+     * The rounds and the checks; with {@code postgres}, the rounds kill its primary (two writer
+     * nodes), else the leader (two writers and a reader).
+     */
+    private static boolean run(LocalCluster.Settings settings, ReplicatedPostgres postgres, int rounds,
+                               int threads, int accountCount) throws Exception {
         try (LocalCluster cluster = new LocalCluster(settings)) {
             NodeProcess a = cluster.add("a", true);
             NodeProcess b = cluster.add("b", true);
-            NodeProcess reader = cluster.add("c", false);
-            cluster.start(a, b, reader);
+            if (postgres == null) {
+                cluster.start(a, b, cluster.add("c", false));
+            } else {
+                cluster.start(a, b);
+            }
             Ledger ledger = new Ledger();
             RetryingClient client = new RetryingClient(new JsonHttp(Duration.ofSeconds(30)), cluster.urls(), ledger);
             List<MoneyClients.Account> accounts = MoneyClients.open(client, accountCount, cluster.serverKey(), RUN,
@@ -98,32 +137,49 @@ public final class FailoverBenchmark {
             MoneyClients clients = new MoneyClients(client, accounts, ledger, RUN);
             long started = System.nanoTime();
             clients.start(threads, System.nanoTime());
-            List<FailoverRounds.Round> done;
+            long[] millis;
             try {
-                done = FailoverRounds.run(cluster, ledger, rounds, STEP_TIMEOUT, System.out);
+                millis = postgres == null
+                        ? FailoverRounds.run(cluster, ledger, rounds, STEP_TIMEOUT, System.out).stream()
+                                .mapToLong(round -> round.killToFirstCommitNanos() / 1_000_000).sorted().toArray()
+                        : postgresRounds(cluster, postgres, ledger, rounds);
             } finally {
                 clients.stop(STEP_TIMEOUT);
             }
             double seconds = (System.nanoTime() - started) / 1e9;
-            FailoverCheck.Verdict verdict = FailoverCheck.check(cluster, ledger, accounts, RUN, STEP_TIMEOUT);
-            long[] millis = done.stream().mapToLong(round -> round.killToFirstCommitNanos() / 1_000_000).sorted()
-                    .toArray();
-            System.out.printf("kill to the new leader's first commit over %d rounds: p50 %d ms, max %d ms, min %d ms"
-                    + " (target: at most 5,000 ms)%n", millis.length, millis[(millis.length - 1) / 2],
-                    millis[millis.length - 1], millis[0]);
+            String journalUrl = postgres == null ? settings.journalUrl() : postgres.primary().url(DATABASE);
+            FailoverCheck.Verdict verdict = FailoverCheck.check(cluster, ledger, accounts, RUN, STEP_TIMEOUT,
+                    journalUrl);
+            System.out.printf("kill to the %s over %d rounds: p50 %d ms, max %d ms, min %d ms (target: at most"
+                    + " 5,000 ms)%n", postgres == null ? "new leader's first commit" : "first commit on the new"
+                    + " primary", millis.length, millis[(millis.length - 1) / 2], millis[millis.length - 1], millis[0]);
             System.out.printf("%d commands acknowledged in %.0f s (%d rejected, %d answers that settled nothing:"
                     + " 503s and refused connections); journal at seq %d%n", verdict.acknowledged(), seconds,
                     ledger.rejected().size(), ledger.unsettled().size(), verdict.journalSeq());
             System.out.printf("acknowledged but lost: %d; disagreements found by the checks (the lost among them):"
                     + " %d%n", verdict.lost(), verdict.problems().size());
             verdict.problems().stream().limit(20).forEach(problem -> System.out.println("  " + problem));
-            MailAudit.Verdict mail = MailAudit.check(cluster, JournalAudit.read(cluster.settings().journalUrl()),
-                    STEP_TIMEOUT);
+            MailAudit.Verdict mail = MailAudit.check(cluster, JournalAudit.read(journalUrl), STEP_TIMEOUT);
             System.out.printf("mail across the %d kills: %d openings and withdrawals, %d without a mail, %d sent"
                     + " twice (by two leaders), %d problems%n", rounds, mail.expected(), mail.missing().size(),
                     mail.duplicates(), mail.problems().size());
             mail.problems().stream().limit(20).forEach(problem -> System.out.println("  " + problem));
             return verdict.lost() == 0 && verdict.problems().isEmpty() && mail.problems().isEmpty();
         }
+    }
+
+    /**
+     * The rounds of {@code --kills postgres}: prints the promotions' times, returns the times from
+     * the kill to the first commit, sorted, in milliseconds.
+     */
+    private static long[] postgresRounds(LocalCluster cluster, ReplicatedPostgres postgres, Ledger ledger,
+                                         int rounds) throws Exception {
+        List<PostgresFailoverRounds.Round> done = PostgresFailoverRounds.run(cluster, postgres, DATABASE, ledger,
+                rounds, STEP_TIMEOUT, System.out);
+        long[] promotions = done.stream().mapToLong(round -> round.killToPromotedNanos() / 1_000_000).sorted()
+                .toArray();
+        System.out.printf("kill to the standby out of recovery (pg_promote) over %d rounds: p50 %d ms, max %d ms%n",
+                promotions.length, promotions[(promotions.length - 1) / 2], promotions[promotions.length - 1]);
+        return done.stream().mapToLong(round -> round.killToFirstCommitNanos() / 1_000_000).sorted().toArray();
     }
 }

@@ -34,10 +34,20 @@ public final class FailoverCheck {
      */
     public static Verdict check(LocalCluster cluster, Ledger ledger, List<MoneyClients.Account> accounts,
                                 String keyPrefix, Duration timeout) throws IOException, InterruptedException {
+        return check(cluster, ledger, accounts, keyPrefix, timeout, cluster.settings().journalUrl());
+    }
+
+    /**
+     * {@link #check(LocalCluster, Ledger, List, String, Duration)} with the journal read at
+     * {@code journalUrl}: the primary's, when the nodes' URL may lead to a standby.
+     */
+    public static Verdict check(LocalCluster cluster, Ledger ledger, List<MoneyClients.Account> accounts,
+                                String keyPrefix, Duration timeout, String journalUrl)
+            throws IOException, InterruptedException {
         List<String> problems = new ArrayList<>();
         ledger.unresolved().forEach(command -> problems.add(command + " never got a definite answer"));
         problems.addAll(ledger.unexpected());
-        JournalAudit audit = JournalAudit.read(cluster.settings().journalUrl());
+        JournalAudit audit = JournalAudit.read(journalUrl);
         problems.addAll(audit.disagreements(ledger, keyPrefix));
         int lost = (int) ledger.acked().stream().filter(ack -> audit.withKey(ack.command().key()).isEmpty()).count();
 

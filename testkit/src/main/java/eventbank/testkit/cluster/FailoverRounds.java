@@ -17,7 +17,7 @@ import java.util.function.Supplier;
  */
 public final class FailoverRounds {
     /** Acknowledgements the leader must give before it is killed: the load reaches it. */
-    private static final int ACKS_BEFORE_KILL = 20;
+    static final int ACKS_BEFORE_KILL = 20;
     private static final long POLL_MILLIS = 10;
 
     /**
@@ -65,7 +65,7 @@ public final class FailoverRounds {
         return done;
     }
 
-    private static List<Ledger.Unsettled> lastOf(List<Ledger.Unsettled> answers) {
+    static List<Ledger.Unsettled> lastOf(List<Ledger.Unsettled> answers) {
         return answers.subList(Math.max(0, answers.size() - 5), answers.size());
     }
 
@@ -74,11 +74,11 @@ public final class FailoverRounds {
                 .orElse(url);
     }
 
-    private interface Condition {
+    interface Condition {
         boolean holds() throws InterruptedException;
     }
 
-    private static void await(Condition condition, Duration timeout, Supplier<String> failure)
+    static void await(Condition condition, Duration timeout, Supplier<String> failure)
             throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!condition.holds()) {

@@ -135,6 +135,21 @@ public final class Ledger {
         return first;
     }
 
+    /**
+     * The acknowledgement that arrived first of those that arrived after {@code afterNanos} with a
+     * seq above {@code seq}, or null.
+     */
+    public synchronized Acked firstAckAbove(long seq, long afterNanos) {
+        Acked first = null;
+        for (Acked ack : acked) {
+            if (ack.seq() > seq && ack.receivedNanos() - afterNanos > 0
+                    && (first == null || ack.receivedNanos() - first.receivedNanos() < 0)) {
+                first = ack;
+            }
+        }
+        return first;
+    }
+
     /** The highest seq acknowledged; 0 when none. */
     public synchronized long lastSeq() {
         return acked.stream().mapToLong(Acked::seq).max().orElse(0);

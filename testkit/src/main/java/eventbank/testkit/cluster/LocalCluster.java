@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
@@ -96,8 +97,17 @@ public final class LocalCluster implements AutoCloseable {
         return node;
     }
 
-    /** Starts these nodes side by side and waits until each serves. */
+    /**
+     * Starts these nodes and waits until each serves: the writers side by side, then the readers
+     * side by side. A reader does not create the journal's tables (it may be on a hot standby,
+     * where nothing can be written), so on a new database it needs a writer to have done so.
+     */
     public void start(NodeProcess... starting) throws IOException, InterruptedException {
+        startSideBySide(Arrays.stream(starting).filter(NodeProcess::writer).toList());
+        startSideBySide(Arrays.stream(starting).filter(node -> !node.writer()).toList());
+    }
+
+    private void startSideBySide(List<NodeProcess> starting) throws IOException, InterruptedException {
         List<Thread> threads = new ArrayList<>();
         List<Exception> failures = new CopyOnWriteArrayList<>();
         for (NodeProcess node : starting) {
