@@ -72,12 +72,17 @@ public final class LocalCluster implements AutoCloseable {
 
     /** A node, not started yet, on a port of its own and a data directory named after it. */
     public NodeProcess add(String name, boolean writer) throws IOException {
+        return add(name, writer, settings.journalUrl());
+    }
+
+    /** A node as {@link #add(String, boolean)} makes it, on a {@code journal.url} of its own (a reader's replica). */
+    public NodeProcess add(String name, boolean writer, String journalUrl) throws IOException {
         int port;
         try (ServerSocket socket = new ServerSocket(0)) {
             port = socket.getLocalPort();
         }
         Map<String, String> environment = new HashMap<>();
-        environment.put("EVENTBANK_JOURNAL_URL", settings.journalUrl());
+        environment.put("EVENTBANK_JOURNAL_URL", journalUrl);
         environment.put("EVENTBANK_SERVER_KEY", Base64.getEncoder().encodeToString(serverKey));
         environment.put("EVENTBANK_OPERATOR_KEY", OPERATOR_KEY);
         environment.put("EVENTBANK_NODE_NAME", name);

@@ -230,6 +230,17 @@ public final class ReplicatedPostgres implements AutoCloseable {
     }
 
     /**
+     * The loss of a standby's machine, as {@link #killPrimary} is the primary's; its port is
+     * free for {@link #addStandby} then.
+     */
+    public void killStandby(Instance standby) throws IOException, InterruptedException {
+        if (standby == primary) {
+            throw new IllegalArgumentException(standby + " is the primary");
+        }
+        kill(standby);
+    }
+
+    /**
      * Promotes {@code standby} ({@code pg_promote}) and returns once it is out of recovery; it
      * is the primary from then on.
      */
