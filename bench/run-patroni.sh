@@ -27,7 +27,7 @@ if [ ! -f bench/target/benchmarks.jar ]; then
     ./mvnw -B -q -pl bench -am package -DskipTests >&2 || exit 2
 fi
 mkdir -p "$OUT"
-SUMMARY='^patroni|^round|^over|acknowledged|^mail|^  |### (start|end)'
+SUMMARY='^patroni|^round|^over|^the old|acknowledged|^mail|^  |### (start|end)'
 . bench/run-lib.sh
 run patroni-failover "$JAVA_HOME/bin/java" -cp bench/target/benchmarks.jar eventbank.bench.PatroniFailoverBenchmark "$@"
 status=$(grep -c "^acknowledged but lost: 0; disagreements found by the checks (the lost among them): 0$" \

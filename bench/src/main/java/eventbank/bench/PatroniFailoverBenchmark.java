@@ -142,6 +142,7 @@ public final class PatroniFailoverBenchmark {
                     + " %s; the first command acknowledged %s; the old primary back as the synchronous standby %s%n",
                     done.size(), percentiles(done, Round::toPromotion), percentiles(done, Round::toFirstAck),
                     percentiles(done, Round::toWhole));
+            System.out.println("the old primaries rejoined: " + pair.rejoins());
             System.out.printf("%d commands acknowledged in %.0f s (%d rejected, %d answers that settled nothing:"
                     + " 503s and refused connections); journal at seq %d%n", verdict.acknowledged(), seconds,
                     ledger.rejected().size(), ledger.unsettled().size(), verdict.journalSeq());

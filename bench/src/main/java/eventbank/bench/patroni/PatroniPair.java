@@ -210,6 +210,28 @@ public final class PatroniPair implements AutoCloseable {
     }
 
     /**
+     * How the old primaries came back, from the Patroni logs so far: pg_rewind runs that ended
+     * well, ones that failed, and copies made anew (a data directory removed, then a base backup).
+     */
+    public String rejoins() throws IOException {
+        int rewound = 0;
+        int rewindsFailed = 0;
+        int copied = 0;
+        for (Member member : MEMBERS) {
+            for (String line : Files.readAllLines(WORK.resolve(member.name() + ".log"))) {
+                if (line.contains("INFO: pg_rewind exit code=0")) {
+                    rewound++;
+                } else if (line.contains("pg_rewind exit code=")) {
+                    rewindsFailed++;
+                } else if (line.contains("INFO: Removing data directory")) {
+                    copied++;
+                }
+            }
+        }
+        return rewound + " by pg_rewind, " + rewindsFailed + " pg_rewind failed, " + copied + " copied anew";
+    }
+
+    /**
      * Stops both Patronis (SIGTERM: each stops its PostgreSQL), then etcd; SIGKILL for what does
      * not stop in time, and for any postmaster left behind.
      */
