@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The loss of the PostgreSQL primary under real Patroni (docs/OPERATIONS.md, "PostgreSQL high
-# availability"; BENCHMARKS.md, "Issue 13"): one etcd and two Patroni-managed PostgreSQL 15 in
-# synchronous mode, configured by bench/patroni/{etcd,pg1,pg2}.yml exactly; two eventbank writers
+# availability"; BENCHMARKS.md, "Issue 13: the PostgreSQL primary lost under Patroni"): one etcd
+# and two Patroni-managed PostgreSQL 15 in strict synchronous mode, configured by
+# bench/patroni/{etcd,pg1,pg2}.yml exactly; two eventbank writers
 # and a reader on a multi-host journal.url with journal.require_sync_standby=true; clients
 # committing with Idempotency-Keys; the primary's postmaster and its children SIGKILLed round after
 # round. Runs eventbank.bench.PatroniFailoverBenchmark with the arguments given, e.g.
