@@ -1,12 +1,9 @@
 package eventbank.bench;
 
 import eventbank.bench.patroni.PatroniPair;
-import eventbank.testkit.cluster.FailoverCheck;
-import eventbank.testkit.cluster.JournalAudit;
 import eventbank.testkit.cluster.JsonHttp;
 import eventbank.testkit.cluster.Ledger;
 import eventbank.testkit.cluster.LocalCluster;
-import eventbank.testkit.cluster.MailAudit;
 import eventbank.testkit.cluster.MoneyClients;
 import eventbank.testkit.cluster.NodeProcess;
 import eventbank.testkit.cluster.RetryingClient;
@@ -16,14 +13,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import java.util.function.ToLongFunction;
-import java.util.stream.Stream;
 
 /**
  * The loss of the PostgreSQL primary (issue 13), with real Patroni: two PostgreSQL instances in
@@ -91,13 +86,7 @@ public final class PatroniFailoverBenchmark {
             sound = run(pair, new LocalCluster.Settings(PatroniPair.journalUrl(), lease, pollInterval, directory), rounds,
                     threads, accountCount);
         } finally {
-            if (keep) {
-                System.out.println("kept " + directory);
-            } else {
-                try (Stream<Path> files = Files.walk(directory)) {
-                    files.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
-                }
-            }
+            FailoverReport.deleteUnlessKept(directory, keep);
         }
         System.exit(sound ? 0 : 1);
     }
@@ -137,24 +126,13 @@ public final class PatroniFailoverBenchmark {
                 clients.stop(STEP_TIMEOUT);
             }
             double seconds = (System.nanoTime() - started) / 1e9;
-            FailoverCheck.Verdict verdict = FailoverCheck.check(cluster, ledger, accounts, RUN, STEP_TIMEOUT);
             System.out.printf("over %d kills of the primary, from the kill (p50, max): Patroni promoted the standby"
                     + " %s; the first command acknowledged %s; the old primary back as the synchronous standby %s%n",
                     done.size(), percentiles(done, Round::toPromotion), percentiles(done, Round::toFirstAck),
                     percentiles(done, Round::toWhole));
             System.out.println("the old primaries rejoined: " + pair.rejoins());
-            System.out.printf("%d commands acknowledged in %.0f s (%d rejected, %d answers that settled nothing:"
-                    + " 503s and refused connections); journal at seq %d%n", verdict.acknowledged(), seconds,
-                    ledger.rejected().size(), ledger.unsettled().size(), verdict.journalSeq());
-            System.out.printf("acknowledged but lost: %d; disagreements found by the checks (the lost among them):"
-                    + " %d%n", verdict.lost(), verdict.problems().size());
-            verdict.problems().stream().limit(20).forEach(problem -> System.out.println("  " + problem));
-            MailAudit.Verdict mail = MailAudit.check(cluster, JournalAudit.read(settings.journalUrl()), STEP_TIMEOUT);
-            System.out.printf("mail: %d openings and withdrawals, %d without a mail, %d sent twice (by two leaders),"
-                    + " %d problems%n", mail.expected(), mail.missing().size(), mail.duplicates(),
-                    mail.problems().size());
-            mail.problems().stream().limit(20).forEach(problem -> System.out.println("  " + problem));
-            return verdict.lost() == 0 && verdict.problems().isEmpty() && mail.problems().isEmpty();
+            return FailoverReport.checkAndPrint(cluster, ledger, accounts, RUN, seconds, done.size(), STEP_TIMEOUT,
+                    PatroniPair.journalUrl());
         }
     }
 
