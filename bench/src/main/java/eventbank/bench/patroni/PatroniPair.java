@@ -1,5 +1,7 @@
 package eventbank.bench.patroni;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -75,6 +77,7 @@ public final class PatroniPair implements AutoCloseable {
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(60);
     private static final long POLL_MILLIS = 20;
 
+    private static final ObjectMapper JSON = new ObjectMapper();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final List<Process> patronis = new ArrayList<>();
     private Process etcd;
@@ -165,9 +168,23 @@ public final class PatroniPair implements AutoCloseable {
         return null;
     }
 
-    /** Whether Patroni on {@code member} leads ({@code GET /primary} 200). */
+    /**
+     * Whether Patroni on {@code member} holds the leader key ({@code GET /primary} 200) and its
+     * PostgreSQL, asked just now, has left recovery: the key comes first, the promotion after
+     * it, once the standby has replayed what it had. (When Patroni cannot ask PostgreSQL, it
+     * reports the state {@code unknown} and the role it last knew.)
+     */
     public boolean isPrimary(Member member) {
-        return status(restUrl(member, "/primary")) == 200;
+        Answer answer = get(restUrl(member, "/primary"));
+        if (answer.status() != 200) {
+            return false;
+        }
+        try {
+            JsonNode body = JSON.readTree(answer.body());
+            return body.path("state").asText().equals("running") && body.path("role").asText().equals("master");
+        } catch (IOException notJson) {
+            return false;
+        }
     }
 
     /** Whether one member is the primary and the other its synchronous standby, streaming. */
@@ -376,16 +393,24 @@ public final class PatroniPair implements AutoCloseable {
         return "http://127.0.0.1:" + member.restPort() + path;
     }
 
+    private record Answer(int status, String body) {}
+
     /** The status of a GET, or -1 when nothing answered. */
     private int status(String url) {
+        return get(url).status();
+    }
+
+    /** A GET's status and body; status -1 when nothing answered. */
+    private Answer get(String url) {
         try {
             HttpRequest request = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(2)).GET().build();
-            return http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
+            HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+            return new Answer(response.statusCode(), response.body());
         } catch (IOException noAnswer) {
-            return -1;
+            return new Answer(-1, "");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return -1;
+            return new Answer(-1, "");
         }
     }
 
