@@ -49,7 +49,8 @@ public final class PatroniFailoverBenchmark {
     private static final Duration STEP_TIMEOUT = Duration.ofSeconds(180);
     /** Acknowledgements after the pair is whole again before the next kill: the load is back. */
     private static final int ACKS_BEFORE_KILL = 20;
-    private static final long POLL_MILLIS = 10;
+    /** Between two looks: one at the promotion opens a PostgreSQL session. */
+    private static final long POLL_MILLIS = 50;
 
     /** One round's times from the kill, in nanoseconds. */
     private record Round(String killed, long toPromotion, long toFirstAck, long toWhole) {}

@@ -224,14 +224,14 @@ final class ClusterFaultRun {
         }
     }
 
-    /** Whether {@code condition} came to hold within the step timeout, polled every 10 ms. */
+    /** Whether {@code condition} came to hold within the step timeout, polled every 50 ms. */
     private static boolean await(BooleanSupplier condition) throws InterruptedException {
         long deadline = System.nanoTime() + STEP_TIMEOUT.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() - deadline > 0) {
                 return false;
             }
-            TimeUnit.MILLISECONDS.sleep(10);
+            TimeUnit.MILLISECONDS.sleep(50);
         }
         return true;
     }

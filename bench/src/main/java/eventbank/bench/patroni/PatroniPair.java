@@ -1,7 +1,5 @@
 package eventbank.bench.patroni;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -20,6 +18,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipalLookupService;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -75,9 +74,9 @@ public final class PatroniPair implements AutoCloseable {
     private static final String OS_USER = "postgres";
     private static final Duration START_TIMEOUT = Duration.ofSeconds(180);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(60);
-    private static final long POLL_MILLIS = 20;
+    /** Between two looks at the pair: each may open a PostgreSQL session, which costs a SCRAM login. */
+    private static final long POLL_MILLIS = 100;
 
-    private static final ObjectMapper JSON = new ObjectMapper();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final List<Process> patronis = new ArrayList<>();
     private Process etcd;
@@ -170,19 +169,20 @@ public final class PatroniPair implements AutoCloseable {
 
     /**
      * Whether Patroni on {@code member} holds the leader key ({@code GET /primary} 200) and its
-     * PostgreSQL, asked just now, has left recovery: the key comes first, the promotion after
-     * it, once the standby has replayed what it had. (When Patroni cannot ask PostgreSQL, it
-     * reports the state {@code unknown} and the role it last knew.)
+     * PostgreSQL has left recovery ({@code pg_is_in_recovery()}, asked in a session of its own):
+     * the key comes first, the promotion after it, once the standby has replayed what it had.
      */
     public boolean isPrimary(Member member) {
-        Answer answer = get(restUrl(member, "/primary"));
-        if (answer.status() != 200) {
+        if (status(restUrl(member, "/primary")) != 200) {
             return false;
         }
-        try {
-            JsonNode body = JSON.readTree(answer.body());
-            return body.path("state").asText().equals("running") && body.path("role").asText().equals("master");
-        } catch (IOException notJson) {
+        String url = "jdbc:postgresql://127.0.0.1:" + member.postgresPort() + "/postgres?connectTimeout=2"
+                + "&socketTimeout=2&ApplicationName=patroni-pair";
+        try (Connection connection = DriverManager.getConnection(url, SUPERUSER, SUPERUSER_PASSWORD);
+             Statement statement = connection.createStatement();
+             ResultSet recovery = statement.executeQuery("SELECT pg_is_in_recovery()")) {
+            return recovery.next() && !recovery.getBoolean(1);
+        } catch (SQLException notYet) {
             return false;
         }
     }
@@ -393,24 +393,16 @@ public final class PatroniPair implements AutoCloseable {
         return "http://127.0.0.1:" + member.restPort() + path;
     }
 
-    private record Answer(int status, String body) {}
-
     /** The status of a GET, or -1 when nothing answered. */
     private int status(String url) {
-        return get(url).status();
-    }
-
-    /** A GET's status and body; status -1 when nothing answered. */
-    private Answer get(String url) {
         try {
             HttpRequest request = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(2)).GET().build();
-            HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
-            return new Answer(response.statusCode(), response.body());
+            return http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
         } catch (IOException noAnswer) {
-            return new Answer(-1, "");
+            return -1;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return new Answer(-1, "");
+            return -1;
         }
     }
 
