@@ -108,9 +108,7 @@ public final class PatroniFailoverBenchmark {
             NodeProcess a = cluster.add("a", true, sync);
             NodeProcess b = cluster.add("b", true, sync);
             NodeProcess reader = cluster.add("c", false);
-            // The reader after the writers: the first writer makes the journal's tables.
-            cluster.start(a, b);
-            cluster.start(reader);
+            cluster.start(a, b, reader);
             Ledger ledger = new Ledger();
             RetryingClient client = new RetryingClient(new JsonHttp(Duration.ofSeconds(30)), cluster.urls(), ledger);
             List<MoneyClients.Account> accounts = MoneyClients.open(client, accountCount, cluster.serverKey(), RUN,

@@ -76,9 +76,7 @@ final class ClusterFaultRun {
         Runtime.getRuntime().addShutdownHook(abandon);
         try {
             pair = PatroniPair.start(options.patroniConfig(), out);
-            // The reader after the writers: the first writer makes the journal's tables.
-            cluster.start(writers.toArray(NodeProcess[]::new));
-            cluster.start(reader);
+            cluster.start(writers.getFirst(), writers.getLast(), reader);
             tally.restarts += cluster.nodes().size();
             client.baseUrl(cluster.awaitLeader(STEP_TIMEOUT).url());
             for (int i = 0; i < faults.size() && failures.isEmpty(); i++) {
