@@ -95,11 +95,10 @@ public final class PatroniFailoverBenchmark {
     private static boolean run(PatroniPair pair, LocalCluster.Settings settings, int rounds, int threads,
                                int accountCount) throws Exception {
         try (LocalCluster cluster = new LocalCluster(settings)) {
-            // Stopped by a signal (Ctrl-C, SIGTERM), the run leaves no node, Patroni or etcd behind.
+            // Stopped by a signal (Ctrl-C, SIGTERM), the run leaves no node behind (the pair stops itself).
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 try {
                     cluster.close();
-                    pair.close();
                 } catch (IOException | InterruptedException e) {
                     System.err.println("stopping the run's processes: " + e);
                 }

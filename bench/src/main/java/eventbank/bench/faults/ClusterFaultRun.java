@@ -71,7 +71,7 @@ final class ClusterFaultRun {
     /** Runs the faults; answers the failures found (empty when everything held). */
     List<String> run(List<Fault> faults) throws Exception {
         List<String> failures = new ArrayList<>();
-        // Stopped by a signal (Ctrl-C, SIGTERM), the harness leaves no node, Patroni or etcd behind.
+        // Stopped by a signal (Ctrl-C, SIGTERM), the harness leaves no node behind.
         Thread abandon = new Thread(this::abandon);
         Runtime.getRuntime().addShutdownHook(abandon);
         try {
@@ -110,13 +110,10 @@ final class ClusterFaultRun {
         return failures;
     }
 
-    /** SIGKILL of every node, then the pair stopped: what is left when the harness is stopped. */
+    /** SIGKILL of every node: what is left when the harness is stopped (the pair stops itself). */
     private void abandon() {
         try {
             cluster.close();
-            if (pair != null) {
-                pair.close();
-            }
         } catch (IOException | InterruptedException e) {
             System.err.println("cluster run " + number + ": stopping its processes: " + e);
         }

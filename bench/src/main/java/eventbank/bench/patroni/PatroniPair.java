@@ -80,6 +80,8 @@ public final class PatroniPair implements AutoCloseable {
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final List<Process> patronis = new ArrayList<>();
     private Process etcd;
+    /** Stops the pair when the JVM is stopped by a signal, whatever its caller was doing. */
+    private final Thread stopOnExit = new Thread(this::stopQuietly);
 
     private PatroniPair() {}
 
@@ -98,6 +100,7 @@ public final class PatroniPair implements AutoCloseable {
         }
         prepareDirectories(configDirectory);
         PatroniPair pair = new PatroniPair();
+        Runtime.getRuntime().addShutdownHook(pair.stopOnExit);
         try {
             pair.etcd = pair.launch("etcd", "--config-file", WORK.resolve("etcd.yml").toString());
             pair.await(() -> pair.status("http://127.0.0.1:" + ETCD_CLIENT_PORT + "/health") == 200,
@@ -254,6 +257,23 @@ public final class PatroniPair implements AutoCloseable {
      */
     @Override
     public void close() throws InterruptedException {
+        try {
+            Runtime.getRuntime().removeShutdownHook(stopOnExit);
+        } catch (IllegalStateException shuttingDown) {
+            // The hook runs already, or is this very call.
+        }
+        stopQuietly();
+    }
+
+    private synchronized void stopQuietly() {
+        try {
+            stop();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void stop() throws InterruptedException {
         for (Process patroni : patronis) {
             patroni.destroy();
         }
@@ -270,6 +290,9 @@ public final class PatroniPair implements AutoCloseable {
     }
 
     private static void stop(Process process) throws InterruptedException {
+        if (!process.isAlive()) {
+            return;
+        }
         if (!process.waitFor(STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
             process.destroyForcibly().waitFor();
         }
