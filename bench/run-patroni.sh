@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The loss of the PostgreSQL primary under real Patroni (docs/OPERATIONS.md, "PostgreSQL high
-# availability"; BENCHMARKS.md, "Issue 13: the PostgreSQL primary lost under Patroni"): one etcd
+# availability"; BENCHMARKS.md, "The primary lost under Patroni"): one etcd
 # and two Patroni-managed PostgreSQL 15 in strict synchronous mode, configured by
 # bench/patroni/{etcd,pg1,pg2}.yml exactly; two eventbank writers
 # and a reader on a multi-host journal.url with journal.require_sync_standby=true; clients
