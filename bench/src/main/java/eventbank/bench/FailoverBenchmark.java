@@ -1,8 +1,5 @@
 package eventbank.bench;
 
-import eventbank.testkit.cluster.FailoverCheck;
-import eventbank.testkit.cluster.JournalAudit;
-import eventbank.testkit.cluster.MailAudit;
 import eventbank.testkit.cluster.FailoverRounds;
 import eventbank.testkit.cluster.JsonHttp;
 import eventbank.testkit.cluster.Ledger;
@@ -15,10 +12,8 @@ import eventbank.testkit.cluster.RetryingClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
-import java.util.stream.Stream;
 
 /**
  * Failover (issue 12): how long a cluster goes without a leader when the leader's process dies,
@@ -105,13 +100,7 @@ public final class FailoverBenchmark {
                 }
             }
         } finally {
-            if (keep) {
-                System.out.println("kept " + directory);
-            } else {
-                try (Stream<Path> files = Files.walk(directory)) {
-                    files.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
-                }
-            }
+            FailoverReport.deleteUnlessKept(directory, keep);
         }
         System.exit(sound ? 0 : 1);
     }
@@ -148,23 +137,11 @@ public final class FailoverBenchmark {
             }
             double seconds = (System.nanoTime() - started) / 1e9;
             String journalUrl = postgres == null ? settings.journalUrl() : postgres.primary().url(DATABASE);
-            FailoverCheck.Verdict verdict = FailoverCheck.check(cluster, ledger, accounts, RUN, STEP_TIMEOUT,
-                    journalUrl);
             System.out.printf("kill to the %s over %d rounds: p50 %d ms, max %d ms, min %d ms (target: at most"
                     + " 5,000 ms)%n", postgres == null ? "new leader's first commit" : "first commit on the new"
                     + " primary", millis.length, millis[(millis.length - 1) / 2], millis[millis.length - 1], millis[0]);
-            System.out.printf("%d commands acknowledged in %.0f s (%d rejected, %d answers that settled nothing:"
-                    + " 503s and refused connections); journal at seq %d%n", verdict.acknowledged(), seconds,
-                    ledger.rejected().size(), ledger.unsettled().size(), verdict.journalSeq());
-            System.out.printf("acknowledged but lost: %d; disagreements found by the checks (the lost among them):"
-                    + " %d%n", verdict.lost(), verdict.problems().size());
-            verdict.problems().stream().limit(20).forEach(problem -> System.out.println("  " + problem));
-            MailAudit.Verdict mail = MailAudit.check(cluster, JournalAudit.read(journalUrl), STEP_TIMEOUT);
-            System.out.printf("mail across the %d kills: %d openings and withdrawals, %d without a mail, %d sent"
-                    + " twice (by two leaders), %d problems%n", rounds, mail.expected(), mail.missing().size(),
-                    mail.duplicates(), mail.problems().size());
-            mail.problems().stream().limit(20).forEach(problem -> System.out.println("  " + problem));
-            return verdict.lost() == 0 && verdict.problems().isEmpty() && mail.problems().isEmpty();
+            return FailoverReport.checkAndPrint(cluster, ledger, accounts, RUN, seconds, rounds, STEP_TIMEOUT,
+                    journalUrl);
         }
     }
 

@@ -14,7 +14,10 @@ import java.util.Map;
 /**
  * The harness's HTTP client: JSON in and out, the server's address swapped at each restart.
  * Every failure to get a reply (refused, reset, timed out) is an {@link IOException} to the
- * caller, which records the request as unanswered.
+ * caller, which records the request as unanswered. In a cluster it goes where the nodes point:
+ * after a command answered 503 {@code not_leader} it sends to the {@code leader_url} given (the
+ * command itself stays unanswered, to be sent again with its key), and it follows the 307 a
+ * standby answers a verification link with.
  */
 final class BankClient {
     static final ObjectMapper JSON = new ObjectMapper();
@@ -36,7 +39,7 @@ final class BankClient {
     }
 
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5)).build();
+            .followRedirects(HttpClient.Redirect.NORMAL).connectTimeout(Duration.ofSeconds(5)).build();
     private volatile String baseUrl;
 
     void baseUrl(String url) {
@@ -58,11 +61,21 @@ final class BankClient {
         if (idempotencyKey != null) {
             request.header("Idempotency-Key", idempotencyKey);
         }
-        return send(request.build());
+        Reply reply = send(request.build());
+        String leader = reply.body().path("leader_url").asText("");
+        if (reply.status() == 503 && reply.error().equals("not_leader") && !leader.isEmpty()) {
+            baseUrl = leader;
+        }
+        return reply;
     }
 
     Reply get(String pathAndQuery, String token) throws IOException, InterruptedException {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(baseUrl + pathAndQuery))
+        return getAt(baseUrl, pathAndQuery, token);
+    }
+
+    /** A GET to another server than the current one (another node of a cluster). */
+    Reply getAt(String serverUrl, String pathAndQuery, String token) throws IOException, InterruptedException {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(serverUrl + pathAndQuery))
                 .timeout(REQUEST_TIMEOUT).GET();
         if (token != null) {
             request.header("Authorization", "Bearer " + token);

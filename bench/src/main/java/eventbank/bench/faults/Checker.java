@@ -89,8 +89,27 @@ final class Checker {
         }
     }
 
-    /** Every check of one round; answers the failures this round added. */
+    /**
+     * Where the server's record is: the arguments that point the command-line tools at its journal
+     * ({@code --data-dir D}, or {@code --journal-url U} for a cluster), the directories its mails
+     * are written to (one per node of a cluster: whichever led sent them), and the URLs of the
+     * nodes besides the one the client talks to (none for one server), whose balances and health
+     * are checked too.
+     */
+    record Place(List<String> journal, List<Path> outboxes, List<String> otherNodes) {
+        static Place of(Path dataDirectory) {
+            return new Place(List.of("--data-dir", dataDirectory.toString()), List.of(dataDirectory.resolve("outbox")),
+                    List.of());
+        }
+    }
+
+    /** Every check of one round on one server's data directory; answers the failures this round added. */
     List<String> checkAll(Ledger ledger, Path dataDirectory, boolean expectHealthy) throws Exception {
+        return checkAll(ledger, Place.of(dataDirectory), expectHealthy);
+    }
+
+    /** Every check of one round; answers the failures this round added. */
+    List<String> checkAll(Ledger ledger, Place place, boolean expectHealthy) throws Exception {
         int before = failures.size();
         for (String anomaly : ledger.anomalies()) {
             if (!failures.contains(anomaly)) {
@@ -100,22 +119,28 @@ final class Checker {
         for (Operation operation : ledger.unresolved()) {
             check(false, "unresolved after the retries: " + operation);
         }
-        List<JsonNode> events = events(dataDirectory);
+        List<JsonNode> events = events(place);
         long head = events.isEmpty() ? 0 : events.getLast().get("seq").asLong();
         checkJournal(ledger, events);
         Map<String, Long> balances = modelBalances(ledger);
-        checkState(dataDirectory, head, balances, ledger);
-        checkVerify(dataDirectory);
+        checkState(place, head, balances, ledger);
+        checkVerify(place);
         // Mail before HTTP: a verification link is printed once its mail is out, and the HTTP
         // checks log in with accounts that may have been opened just before the fault.
         if (mails != null) {
             checkSmtpMail(ledger);
         } else {
-            checkMail(ledger, dataDirectory);
+            checkMail(ledger, place.outboxes());
         }
         checkHttp(ledger, head, balances);
+        for (String node : place.otherNodes()) {
+            checkBalancesOn(node, ledger, head, balances);
+        }
         if (expectHealthy) {
-            checkHealth();
+            checkHealth(client.baseUrl());
+            for (String node : place.otherNodes()) {
+                checkHealth(node);
+            }
         }
         return failures.subList(before, failures.size());
     }
@@ -208,9 +233,9 @@ final class Checker {
 
     // ---- The server's state ----
 
-    private void checkState(Path dataDirectory, long head, Map<String, Long> balances, Ledger ledger)
+    private void checkState(Place place, long head, Map<String, Long> balances, Ledger ledger)
             throws IOException {
-        Tool state = Tool.run("state", "--data-dir", dataDirectory.toString(), "--at", Long.toString(head));
+        Tool state = Tool.run(arguments("state", place, "--at", Long.toString(head)));
         check(state.exitCode() == 0, "state --at " + head + " exited " + state.exitCode() + ": " + state.err());
         if (state.exitCode() != 0) {
             return;
@@ -296,8 +321,8 @@ final class Checker {
 
     // ---- verify, mail, health ----
 
-    private void checkVerify(Path dataDirectory) {
-        Tool verify = Tool.run("verify", "--data-dir", dataDirectory.toString());
+    private void checkVerify(Place place) {
+        Tool verify = Tool.run(arguments("verify", place));
         check(verify.exitCode() == 0 && verify.out().contains("verify: OK"), "verify exited " + verify.exitCode()
                 + ":\n" + verify.out() + verify.err());
     }
@@ -308,7 +333,7 @@ final class Checker {
      * else. The outbox works behind the journal, so its files are waited for (bounded). A mail
      * sent twice across a crash replaces its own file, with the same Message-ID.
      */
-    private void checkMail(Ledger ledger, Path dataDirectory) throws IOException, InterruptedException {
+    private void checkMail(Ledger ledger, List<Path> outboxes) throws IOException, InterruptedException {
         Map<String, Operation> expected = new TreeMap<>();
         for (Operation operation : ledger.operations()) {
             if (operation.state() == Operation.State.ACKNOWLEDGED && operation.kind != Operation.Kind.TRANSFER) {
@@ -316,26 +341,30 @@ final class Checker {
                 expected.put(String.format("%020d-%s.eml", operation.seq(), kind), operation);
             }
         }
-        Path outbox = dataDirectory.resolve("outbox");
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(MAIL_WAIT_SECONDS_MAX);
-        Set<String> present = mailFiles(outbox);
+        Set<String> present = mailFiles(outboxes);
         while (!present.containsAll(expected.keySet()) && System.nanoTime() < deadline) {
-            TimeUnit.MILLISECONDS.sleep(100); // polling the outbox directory, bounded by the deadline
-            present = mailFiles(outbox);
+            TimeUnit.MILLISECONDS.sleep(100); // polling the outbox directories, bounded by the deadline
+            present = mailFiles(outboxes);
         }
         for (Map.Entry<String, Operation> mail : expected.entrySet()) {
             Operation operation = mail.getValue();
-            Path file = outbox.resolve(mail.getKey());
             if (!present.contains(mail.getKey())) {
                 check(false, "no mail " + mail.getKey() + " for " + operation + " within " + MAIL_WAIT_SECONDS_MAX + " s");
                 continue;
             }
-            String text = Files.readString(file, StandardCharsets.UTF_8);
-            String kind = operation.kind == Operation.Kind.OPEN ? "verification" : "withdrawal";
-            String messageId = "Message-ID: <eventbank." + operation.seq() + "." + kind + "."
-                    + operation.account.number() + "@";
-            check(text.contains(messageId) && text.contains(operation.account.email),
-                    "mail " + file + " is not the " + kind + " mail of " + operation);
+            // In a cluster, a mail two leaders sent is in both outboxes: each copy must be this one.
+            for (Path outbox : outboxes) {
+                Path file = outbox.resolve(mail.getKey());
+                if (Files.exists(file)) {
+                    String text = Files.readString(file, StandardCharsets.UTF_8);
+                    String kind = operation.kind == Operation.Kind.OPEN ? "verification" : "withdrawal";
+                    String messageId = "Message-ID: <eventbank." + operation.seq() + "." + kind + "."
+                            + operation.account.number() + "@";
+                    check(text.contains(messageId) && text.contains(operation.account.email),
+                            "mail " + file + " is not the " + kind + " mail of " + operation);
+                }
+            }
         }
         Set<String> unexpected = new TreeSet<>(present);
         unexpected.removeAll(expected.keySet());
@@ -399,30 +428,48 @@ final class Checker {
         return byId;
     }
 
-    private static Set<String> mailFiles(Path outbox) throws IOException {
+    private static Set<String> mailFiles(List<Path> outboxes) throws IOException {
         Set<String> names = new HashSet<>();
-        if (!Files.isDirectory(outbox)) {
-            return names;
-        }
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(outbox, "*.eml")) {
-            files.forEach(file -> names.add(file.getFileName().toString()));
+        for (Path outbox : outboxes) {
+            if (Files.isDirectory(outbox)) {
+                try (DirectoryStream<Path> files = Files.newDirectoryStream(outbox, "*.eml")) {
+                    files.forEach(file -> names.add(file.getFileName().toString()));
+                }
+            }
         }
         return names;
     }
 
-    private void checkHealth() throws Exception {
-        BankClient.Reply health = client.get("/health", null);
+    /**
+     * A node of a cluster other than the one the client talks to: every account's balance there,
+     * once it has applied the head ({@code min_seq}), is the ledger's.
+     */
+    private void checkBalancesOn(String node, Ledger ledger, long head, Map<String, Long> balances) throws Exception {
+        for (Account account : ledger.accounts()) {
+            if (account.token() == null) {
+                continue; // checkHttp could not log it in, and said so
+            }
+            long expected = balances.getOrDefault(account.number(), -1L);
+            BankClient.Reply shown = client.getAt(node, "/api/account?min_seq=" + head, account.token());
+            check(shown.status() == 200 && shown.body().path("balance").asLong() == expected,
+                    "GET /api/account of " + account + " on " + node + " answered " + shown.status() + " "
+                            + shown.body() + "; the ledger says balance " + expected);
+        }
+    }
+
+    private void checkHealth(String node) throws Exception {
+        BankClient.Reply health = client.getAt(node, "/health", null);
         String status = health.body().path("status").asText();
         boolean onlyLowDisk = true;
         for (JsonNode problem : health.body().path("problems")) {
             onlyLowDisk &= problem.asText().startsWith("free disk space");
         }
         check(health.status() == 200 && (status.equals("ok") || status.equals("degraded") && onlyLowDisk),
-                "/health answered " + health.status() + " " + health.body());
+                "/health of " + node + " answered " + health.status() + " " + health.body());
     }
 
-    private List<JsonNode> events(Path dataDirectory) throws IOException {
-        Tool tool = Tool.run("events", "--data-dir", dataDirectory.toString());
+    private List<JsonNode> events(Place place) throws IOException {
+        Tool tool = Tool.run(arguments("events", place));
         check(tool.exitCode() == 0, "events exited " + tool.exitCode() + ": " + tool.err());
         List<JsonNode> events = new ArrayList<>();
         long expectedSeq = 1;
@@ -436,6 +483,15 @@ final class Checker {
             }
         }
         return events;
+    }
+
+    /** A tool's command line: its name, where the journal is, and {@code more}. */
+    private static String[] arguments(String tool, Place place, String... more) {
+        List<String> arguments = new ArrayList<>();
+        arguments.add(tool);
+        arguments.addAll(place.journal());
+        arguments.addAll(List.of(more));
+        return arguments.toArray(String[]::new);
     }
 
     /** One of the command-line tools, run in this JVM: what a user's {@code ./eventbank TOOL} runs. */

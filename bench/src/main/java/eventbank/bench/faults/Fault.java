@@ -2,7 +2,9 @@ package eventbank.bench.faults;
 
 /**
  * The faults the harness injects. A run whose faults include {@code SMTP_DOWN} sends its mail to
- * a GreenMail server of its own ({@code mail.transport=smtp}, see {@link MailSink}).
+ * a GreenMail server of its own ({@code mail.transport=smtp}, see {@link MailSink}). The cluster
+ * faults have runs of their own ({@link ClusterFaultRun}): eventbank nodes on a Patroni-managed
+ * PostgreSQL pair.
  */
 public enum Fault {
     /** SIGKILL at a random moment under load, then a restart. */
@@ -18,12 +20,21 @@ public enum Fault {
     /** The data directory's file system (a loop-mounted ext4 image) filled up; fail-stop; space back; restart. */
     DISK_FULL("disk-full"),
     /** The SMTP server (GreenMail) stopped under load for a while, then started again on its port. */
-    SMTP_DOWN("smtp-down");
+    SMTP_DOWN("smtp-down"),
+    /** Cluster runs: SIGKILL of the eventbank node that leads, under load; a standby takes over; the node restarts. */
+    LEADER_KILL("leader-kill"),
+    /** Cluster runs: SIGKILL of the PostgreSQL primary's postmaster and children; Patroni fails over. */
+    PRIMARY_KILL("primary-kill");
 
     private final String label;
 
     Fault(String label) {
         this.label = label;
+    }
+
+    /** Whether it is played on a cluster ({@link ClusterFaultRun}) rather than on one server. */
+    boolean cluster() {
+        return this == LEADER_KILL || this == PRIMARY_KILL;
     }
 
     String label() {
@@ -37,6 +48,6 @@ public enum Fault {
             }
         }
         throw new IllegalArgumentException("unknown fault " + label + "; known: sigkill, sigterm, journal-fsync, "
-                + "journal-write, snapshot, disk-full, smtp-down");
+                + "journal-write, snapshot, disk-full, smtp-down, leader-kill, primary-kill");
     }
 }

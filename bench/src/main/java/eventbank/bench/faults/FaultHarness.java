@@ -1,5 +1,6 @@
 package eventbank.bench.faults;
 
+import eventbank.bench.patroni.PatroniPair;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.FileVisitResult;
@@ -21,8 +22,9 @@ import java.util.SplittableRandom;
  * (SIGKILL, SIGTERM, journal fsync and write failures through the test-only hook, a damaged
  * snapshot, a full disk, the SMTP server going away), and after each one retries every request whose outcome is unknown with
  * its Idempotency-Key and has the independent {@link Checker} compare the server with its own
- * record. The same seed makes the same choices (what the server is doing at each moment is up to
- * the scheduler).
+ * record. Cluster runs ({@link ClusterFaultRun}) do the same to eventbank nodes on a PostgreSQL
+ * pair under Patroni, with SIGKILLs of the leading node and of the PostgreSQL primary. The same
+ * seed makes the same choices (what the server is doing at each moment is up to the scheduler).
  *
  * <pre>
  * java -cp bench/target/benchmarks.jar eventbank.bench.faults.FaultHarness \
@@ -40,11 +42,23 @@ public final class FaultHarness {
      * @param mix          weights of the faults of ordinary runs
      * @param diskRuns     runs on a loop-mounted ext4 image, each with {@code diskFullsPerRun}
      *                     full-disk faults
+     * @param clusterRuns  runs on a cluster ({@link ClusterFaultRun}), each with {@code faultsPerRun}
+     *                     faults drawn from {@code clusterMix}
+     * @param clusterMix   weights of the cluster faults ({@code leader-kill}, {@code primary-kill})
+     * @param patroniConfig where the Patroni pair's configuration files are ({@code bench/patroni})
      * @param acksMax      a fault comes after 1 to this many acknowledged operations
      */
     public record Options(long seed, int runs, int faultsPerRun, Map<Fault, Integer> mix, int diskRuns,
-                          int diskFullsPerRun, int clients, int accountsMax, int acksMax, Path workDirectory,
-                          boolean keep) {
+                          int diskFullsPerRun, int clusterRuns, Map<Fault, Integer> clusterMix, Path patroniConfig,
+                          int clients, int accountsMax, int acksMax, Path workDirectory, boolean keep) {
+
+        /** Without cluster runs. */
+        public Options(long seed, int runs, int faultsPerRun, Map<Fault, Integer> mix, int diskRuns,
+                       int diskFullsPerRun, int clients, int accountsMax, int acksMax, Path workDirectory,
+                       boolean keep) {
+            this(seed, runs, faultsPerRun, mix, diskRuns, diskFullsPerRun, 0, defaultClusterMix(),
+                    Path.of("bench/patroni"), clients, accountsMax, acksMax, workDirectory, keep);
+        }
 
         public static Options defaults() {
             Map<Fault, Integer> mix = new EnumMap<>(Fault.class);
@@ -56,15 +70,27 @@ public final class FaultHarness {
             return new Options(System.nanoTime(), 1, 10, mix, 0, 2, 8, 24, 400, null, false);
         }
 
+        private static Map<Fault, Integer> defaultClusterMix() {
+            Map<Fault, Integer> mix = new EnumMap<>(Fault.class);
+            mix.put(Fault.LEADER_KILL, 50);
+            mix.put(Fault.PRIMARY_KILL, 50);
+            return mix;
+        }
+
         /** The command line that repeats this invocation. */
         String command() {
-            StringBuilder mixText = new StringBuilder();
-            mix.forEach((fault, weight) -> mixText.append(mixText.isEmpty() ? "" : ",").append(fault.label())
-                    .append('=').append(weight));
             return "java -cp bench/target/benchmarks.jar " + FaultHarness.class.getName() + " --seed " + seed
-                    + " --runs " + runs + " --faults " + faultsPerRun + " --mix " + mixText + " --disk-runs "
-                    + diskRuns + " --disk-fulls " + diskFullsPerRun + " --clients " + clients + " --accounts-max "
-                    + accountsMax + " --acks-max " + acksMax;
+                    + " --runs " + runs + " --faults " + faultsPerRun + " --mix " + text(mix) + " --disk-runs "
+                    + diskRuns + " --disk-fulls " + diskFullsPerRun + (clusterRuns == 0 ? "" : " --cluster-runs "
+                    + clusterRuns + " --cluster-mix " + text(clusterMix) + " --patroni-config " + patroniConfig)
+                    + " --clients " + clients + " --accounts-max " + accountsMax + " --acks-max " + acksMax;
+        }
+
+        private static String text(Map<Fault, Integer> mix) {
+            StringBuilder text = new StringBuilder();
+            mix.forEach((fault, weight) -> text.append(text.isEmpty() ? "" : ",").append(fault.label()).append('=')
+                    .append(weight));
+            return text.toString();
         }
     }
 
@@ -103,12 +129,17 @@ public final class FaultHarness {
         Path work = options.workDirectory() != null ? Files.createDirectories(options.workDirectory())
                 : Files.createTempDirectory("eventbank-faults-");
         SplittableRandom seeds = new SplittableRandom(options.seed());
-        for (int run = 1; run <= options.runs() + options.diskRuns() && tally.failures.isEmpty(); run++) {
-            boolean onDisk = run > options.runs();
+        int total = options.runs() + options.diskRuns() + options.clusterRuns();
+        for (int run = 1; run <= total && tally.failures.isEmpty(); run++) {
+            boolean onDisk = run > options.runs() && run <= options.runs() + options.diskRuns();
+            boolean onCluster = run > options.runs() + options.diskRuns();
             SplittableRandom random = seeds.split();
-            List<Fault> faults = onDisk ? diskSchedule(options) : schedule(options, random);
+            List<Fault> faults = onDisk ? diskSchedule(options) : onCluster
+                    ? schedule(options.clusterMix(), options.faultsPerRun(), random)
+                    : schedule(options.mix(), options.faultsPerRun(), random);
             Path directory = Files.createDirectories(work.resolve("run-" + run));
             List<String> failures = onDisk ? diskRun(options, run, random.nextLong(), directory, faults, tally, out)
+                    : onCluster ? clusterRun(options, run, random.nextLong(), directory, faults, tally, out)
                     : new FaultRun(options, run, random.nextLong(), directory, null, faults.contains(Fault.SMTP_DOWN), tally,
                             out).run(faults);
             tally.runs++;
@@ -145,19 +176,32 @@ public final class FaultHarness {
         }
     }
 
+    /** A cluster run, or none when Patroni cannot run here: then SKIPPED with the reason. */
+    private static List<String> clusterRun(Options options, int run, long seed, Path directory, List<Fault> faults,
+                                           Tally tally, PrintStream out) throws Exception {
+        String unavailable = PatroniPair.unavailable();
+        if (unavailable != null) {
+            String reason = "cluster run " + run + ": " + unavailable;
+            out.println("SKIPPED: " + reason);
+            tally.skipped.add(reason);
+            return List.of();
+        }
+        return new ClusterFaultRun(options, run, seed, directory, tally, out).run(faults);
+    }
+
     /** Each kind of the mix once (when there is room), in random order, the rest drawn by weight. */
-    static List<Fault> schedule(Options options, SplittableRandom random) {
+    static List<Fault> schedule(Map<Fault, Integer> mix, int count, SplittableRandom random) {
         List<Fault> faults = new ArrayList<>();
         int total = 0;
-        for (Map.Entry<Fault, Integer> entry : options.mix().entrySet()) {
-            if (entry.getValue() > 0 && faults.size() < options.faultsPerRun()) {
+        for (Map.Entry<Fault, Integer> entry : mix.entrySet()) {
+            if (entry.getValue() > 0 && faults.size() < count) {
                 faults.add(entry.getKey());
             }
             total += entry.getValue();
         }
-        while (faults.size() < options.faultsPerRun()) {
+        while (faults.size() < count) {
             int roll = random.nextInt(total);
-            for (Map.Entry<Fault, Integer> entry : options.mix().entrySet()) {
+            for (Map.Entry<Fault, Integer> entry : mix.entrySet()) {
                 roll -= entry.getValue();
                 if (roll < 0) {
                     faults.add(entry.getKey());
@@ -185,6 +229,9 @@ public final class FaultHarness {
         Map<Fault, Integer> mix = defaults.mix();
         int diskRuns = defaults.diskRuns();
         int diskFulls = defaults.diskFullsPerRun();
+        int clusterRuns = defaults.clusterRuns();
+        Map<Fault, Integer> clusterMix = defaults.clusterMix();
+        Path patroniConfig = defaults.patroniConfig();
         int clients = defaults.clients();
         int accountsMax = defaults.accountsMax();
         int acksMax = defaults.acksMax();
@@ -195,29 +242,38 @@ public final class FaultHarness {
                 case "--seed" -> seed = Long.parseLong(args[++i]);
                 case "--runs" -> runs = Integer.parseInt(args[++i]);
                 case "--faults" -> faults = Integer.parseInt(args[++i]);
-                case "--mix" -> mix = parseMix(args[++i]);
+                case "--mix" -> mix = parseMix(args[++i], false);
                 case "--disk-runs" -> diskRuns = Integer.parseInt(args[++i]);
                 case "--disk-fulls" -> diskFulls = Integer.parseInt(args[++i]);
+                case "--cluster-runs" -> clusterRuns = Integer.parseInt(args[++i]);
+                case "--cluster-mix" -> clusterMix = parseMix(args[++i], true);
+                case "--patroni-config" -> patroniConfig = Path.of(args[++i]);
                 case "--clients" -> clients = Integer.parseInt(args[++i]);
                 case "--accounts-max" -> accountsMax = Integer.parseInt(args[++i]);
                 case "--acks-max" -> acksMax = Integer.parseInt(args[++i]);
                 case "--work-dir" -> work = Path.of(args[++i]);
                 case "--keep" -> keep = true;
                 default -> throw new IllegalArgumentException("unknown argument " + args[i] + "; known: --seed --runs"
-                        + " --faults --mix --disk-runs --disk-fulls --clients --accounts-max --acks-max --work-dir --keep");
+                        + " --faults --mix --disk-runs --disk-fulls --cluster-runs --cluster-mix --patroni-config --clients"
+                        + " --accounts-max --acks-max --work-dir --keep");
             }
         }
-        return new Options(seed, runs, faults, mix, diskRuns, diskFulls, clients, accountsMax, acksMax, work, keep);
+        return new Options(seed, runs, faults, mix, diskRuns, diskFulls, clusterRuns, clusterMix, patroniConfig, clients,
+                accountsMax, acksMax, work, keep);
     }
 
-    /** {@code sigkill=70,sigterm=8,...}. */
-    static Map<Fault, Integer> parseMix(String text) {
+    /** {@code sigkill=70,sigterm=8,...}; the cluster faults only in the cluster's mix, and only they. */
+    static Map<Fault, Integer> parseMix(String text, boolean cluster) {
         Map<Fault, Integer> mix = new EnumMap<>(Fault.class);
         for (String part : text.split(",")) {
             String[] pair = part.split("=");
             Fault fault = Fault.of(pair[0].strip());
             if (fault == Fault.DISK_FULL) {
                 throw new IllegalArgumentException("disk-full has runs of its own: use --disk-runs");
+            }
+            if (fault.cluster() != cluster) {
+                throw new IllegalArgumentException(fault.label() + (cluster ? " is not a cluster fault: use --mix"
+                        : " is a cluster fault: use --cluster-runs and --cluster-mix"));
             }
             mix.put(fault, pair.length > 1 ? Integer.parseInt(pair[1].strip()) : 1);
         }

@@ -19,12 +19,11 @@ import java.util.stream.Stream;
 /**
  * One run of the harness: a fresh data directory, the real server started on it, clients under
  * load, and a series of faults, each followed by a restart, the retry of every operation whose
- * outcome is unknown, a replay of a few acknowledged keys, and a full round of the checker.
+ * outcome is unknown, a replay of a few acknowledged keys ({@link FaultSteps}), and a full round
+ * of the checker.
  */
 final class FaultRun {
-    private static final long FAULT_WAIT_SECONDS_MAX = 120;
-    private static final long RESOLVE_SECONDS_MAX = 180;
-    private static final int REPLAYS_PER_ROUND = 8;
+    private static final long FAULT_WAIT_SECONDS_MAX = FaultSteps.FAULT_WAIT_SECONDS_MAX;
     /** The hook fails the 2nd to this many-th journal write or fsync after the start. */
     private static final int JOURNAL_FAULT_OCCURRENCE_MAX = 60;
     /** The SMTP server stays away 1 s to this many ms, and at least until transfers were acknowledged. */
@@ -46,6 +45,7 @@ final class FaultRun {
     private final Requests requests;
     private final Checker checker;
     private final Workload workload;
+    private final FaultSteps steps;
     /** Failures of the fault step itself (exit codes, messages), reported with the next check. */
     private final List<String> pending = new ArrayList<>();
     private ServerProcess server;
@@ -81,6 +81,7 @@ final class FaultRun {
         this.requests = new Requests(client, ledger, links);
         this.checker = new Checker(client, requests, mails);
         this.workload = new Workload(ledger, requests, options.clients(), options.accountsMax(), random.split());
+        this.steps = new FaultSteps(random, options.acksMax(), ledger, requests, workload, tally);
     }
 
     /** Runs the faults; answers the failures found (empty when everything held). */
@@ -144,11 +145,13 @@ final class FaultRun {
             case SNAPSHOT -> snapshot();
             case DISK_FULL -> diskFull();
             case SMTP_DOWN -> smtpDown();
+            case LEADER_KILL, PRIMARY_KILL -> throw new IllegalArgumentException(fault.label() + " is a cluster fault:"
+                    + " ClusterFaultRun plays it");
         };
     }
 
     private String signal(boolean kill) throws Exception {
-        String when = loadUntilFaultPoint();
+        String when = steps.loadUntilFaultPoint();
         int status = kill ? server.kill() : server.terminate();
         workload.stop();
         expect(status == (kill ? 137 : 0), (kill ? "SIGKILL" : "SIGTERM") + " ended the server with status " + status);
@@ -225,7 +228,7 @@ final class FaultRun {
      * the newest, check that verify names it, restart (from an older one or a full replay).
      */
     private String snapshot() throws Exception {
-        String when = loadUntilFaultPoint();
+        String when = steps.loadUntilFaultPoint();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(FAULT_WAIT_SECONDS_MAX);
         while (newestSnapshot() == null && System.nanoTime() < deadline) {
             TimeUnit.MILLISECONDS.sleep(20); // polling the snapshot directory, bounded by the deadline
@@ -290,7 +293,7 @@ final class FaultRun {
         if (disk == null) {
             throw new IllegalStateException("the disk-full fault needs a run on a loop-mounted file system");
         }
-        String when = loadUntilFaultPoint();
+        String when = steps.loadUntilFaultPoint();
         long leave = random.nextLong(256 * 1024);
         disk.fill(leave);
         String message = awaitFailStop("No space left on device");
@@ -310,7 +313,7 @@ final class FaultRun {
         if (mails == null) {
             throw new IllegalStateException("the smtp-down fault needs a run with the SMTP transport");
         }
-        String when = loadUntilFaultPoint();
+        String when = steps.loadUntilFaultPoint();
         // Transfers need verified accounts, and verifying needs the mail: an outage before the
         // first transfer would starve the workload (a seed did) instead of testing the outbox.
         long verifiedBy = System.nanoTime() + TimeUnit.SECONDS.toNanos(FAULT_WAIT_SECONDS_MAX);
@@ -348,25 +351,6 @@ final class FaultRun {
 
     // ---- Load, restarts, retries, checks ----
 
-    /**
-     * Starts the clients and waits for a random point: after 1 to acksMax more acknowledged
-     * operations, or, one time in five, a random 0 to 1.5 s after the start.
-     */
-    private String loadUntilFaultPoint() throws InterruptedException {
-        workload.start();
-        if (random.nextInt(5) == 0) {
-            long millis = random.nextLong(1500);
-            TimeUnit.MILLISECONDS.sleep(millis); // the fault's moment itself, chosen at random
-            return "at " + millis + " ms";
-        }
-        long target = workload.acknowledged() + 1 + random.nextInt(options.acksMax());
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(FAULT_WAIT_SECONDS_MAX);
-        while (workload.acknowledged() < target && System.nanoTime() < deadline) {
-            TimeUnit.MILLISECONDS.sleep(1); // polling the acknowledgement count
-        }
-        return "after " + workload.acknowledged() + " acknowledged";
-    }
-
     private void start(String faults) throws IOException, InterruptedException {
         consoleOffset = Files.exists(consoleLog) ? Files.size(consoleLog) : 0;
         server = ServerProcess.start(dataDirectory, consoleLog, faults, environment);
@@ -380,11 +364,7 @@ final class FaultRun {
     }
 
     private List<String> afterFault() throws Exception {
-        if (ledger.accounts().size() < 2) {
-            setUpAccounts();
-        }
-        resolve();
-        replayAcknowledged();
+        steps.settle();
         tally.checkRounds++;
         List<String> found = new ArrayList<>(pending);
         pending.clear();
@@ -395,45 +375,6 @@ final class FaultRun {
     private void expect(boolean holds, String failure) {
         if (!holds) {
             pending.add(failure);
-        }
-    }
-
-    /** Opens accounts until two are acknowledged (the first fault may come before any). */
-    private void setUpAccounts() throws InterruptedException {
-        while (ledger.accounts().size() < 2) {
-            requests.execute(ledger.newOperation(Operation.Kind.OPEN, ledger.newAccount(), null, 0));
-        }
-    }
-
-    /** Retries every operation whose outcome is unknown, with its key, until it is settled (bounded). */
-    private void resolve() throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(RESOLVE_SECONDS_MAX);
-        List<Operation> open = ledger.unresolved();
-        tally.resolvedAfterFaults += open.size();
-        while (!open.isEmpty() && System.nanoTime() < deadline) {
-            for (Operation operation : open) {
-                requests.execute(operation);
-            }
-            open = ledger.unresolved();
-            if (!open.isEmpty()) {
-                TimeUnit.MILLISECONDS.sleep(50); // the server answered busy or starting: retry shortly
-            }
-        }
-        tally.resolvedAfterFaults -= open.size();
-    }
-
-    /** Sends a few acknowledged keys again: each must be answered with its first seq. */
-    private void replayAcknowledged() throws InterruptedException {
-        List<Operation> acknowledged = new ArrayList<>();
-        for (Operation operation : ledger.operations()) {
-            if (operation.state() == Operation.State.ACKNOWLEDGED) {
-                acknowledged.add(operation);
-            }
-        }
-        for (int i = 0; i < REPLAYS_PER_ROUND && !acknowledged.isEmpty(); i++) {
-            Operation operation = acknowledged.remove(random.nextInt(acknowledged.size()));
-            requests.execute(operation);
-            ledger.replaysChecked.increment();
         }
     }
 }

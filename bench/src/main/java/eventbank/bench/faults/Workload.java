@@ -11,7 +11,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * too), withdrawals (20%), reads of the balance or the statement (25%) and account openings
  * (5%, up to {@code accountsMax}), every state-changing request with a fresh Idempotency-Key. A client that finds an account opened but not usable follows its link
  * and logs in. Clients run until {@link #stop()}, whatever the server is doing meanwhile: a
- * request to a killed server is simply recorded as unanswered.
+ * request to a killed server is simply recorded as unanswered. On a cluster a client sends an
+ * unanswered command again with its key until it is answered (a failover is a pause there, not
+ * an end), so the commands left unanswered at a fault are at most one a client.
  */
 final class Workload {
     private static final long TRANSFER_CENTS_MAX = 30_000;
@@ -23,11 +25,19 @@ final class Workload {
     private final int clients;
     private final int accountsMax;
     private final SplittableRandom seeds;
+    /** Send an unanswered command again until it is answered, rather than go on to the next. */
+    private final boolean retryUnanswered;
     private final AtomicLong acknowledged = new AtomicLong();
     private final List<Thread> threads = new ArrayList<>();
     private volatile boolean stopping;
 
     Workload(Ledger ledger, Requests requests, int clients, int accountsMax, SplittableRandom seeds) {
+        this(ledger, requests, clients, accountsMax, seeds, false);
+    }
+
+    Workload(Ledger ledger, Requests requests, int clients, int accountsMax, SplittableRandom seeds,
+             boolean retryUnanswered) {
+        this.retryUnanswered = retryUnanswered;
         this.ledger = ledger;
         this.requests = requests;
         this.clients = clients;
@@ -35,7 +45,7 @@ final class Workload {
         this.seeds = seeds;
     }
 
-    /** Operations acknowledged by this workload since it was made (first replies only). */
+    /** Operations its clients saw acknowledged since it was made (not those the harness settles after a fault). */
     long acknowledged() {
         return acknowledged.get();
     }
@@ -104,6 +114,10 @@ final class Workload {
 
     private void perform(Operation operation) throws InterruptedException {
         requests.execute(operation);
+        while (retryUnanswered && operation.state() == Operation.State.UNKNOWN && !stopping) {
+            Thread.sleep(BACKOFF_MILLIS);
+            requests.execute(operation);
+        }
         if (operation.state() == Operation.State.ACKNOWLEDGED) {
             acknowledged.incrementAndGet();
         } else if (operation.state() == Operation.State.UNKNOWN) {

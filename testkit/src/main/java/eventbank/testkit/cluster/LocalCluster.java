@@ -72,11 +72,25 @@ public final class LocalCluster implements AutoCloseable {
 
     /** A node, not started yet, on a port of its own and a data directory named after it. */
     public NodeProcess add(String name, boolean writer) throws IOException {
-        return add(name, writer, settings.journalUrl());
+        return add(name, writer, settings.journalUrl(), Map.of());
     }
 
     /** A node as {@link #add(String, boolean)} makes it, on a {@code journal.url} of its own (a reader's replica). */
     public NodeProcess add(String name, boolean writer, String journalUrl) throws IOException {
+        return add(name, writer, journalUrl, Map.of());
+    }
+
+    /**
+     * A node as {@link #add(String, boolean)} makes it, with more settings in its environment
+     * ({@code EVENTBANK_...} variables, e.g. {@code EVENTBANK_JOURNAL_REQUIRE_SYNC_STANDBY}); they
+     * win over the cluster's own.
+     */
+    public NodeProcess add(String name, boolean writer, Map<String, String> more) throws IOException {
+        return add(name, writer, settings.journalUrl(), more);
+    }
+
+    private NodeProcess add(String name, boolean writer, String journalUrl, Map<String, String> more)
+            throws IOException {
         int port;
         try (ServerSocket socket = new ServerSocket(0)) {
             port = socket.getLocalPort();
@@ -96,6 +110,7 @@ public final class LocalCluster implements AutoCloseable {
         environment.put("EVENTBANK_LIMITS_MONEY_COMMANDS_PER_MINUTE", "0");
         // Snapshots now and then, so that a restarted node starts from one on the journal's history.
         environment.put("EVENTBANK_SNAPSHOT_EVERY_EVENTS", "2000");
+        environment.putAll(more);
         NodeProcess node = new NodeProcess(name, writer, port, settings.directory().resolve(name),
                 settings.directory().resolve(name + ".console"), environment);
         nodes.add(node);
