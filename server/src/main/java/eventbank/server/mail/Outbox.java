@@ -323,12 +323,12 @@ public final class Outbox implements Subscriber, AutoCloseable {
                     if (!holds) {
                         readCheckpoint();
                     }
+                    storeProblem = null; // the store answered (a standby's failed read is logged and tried again)
                     // Sent already: by the leader, or by this node before a failover.
                     pending.removeIf(mail -> mail.mail().seq() <= checkpointSeq);
                     if (pending.isEmpty()) {
                         return;
                     }
-                    storeProblem = null;
                     if (!holds) {
                         pauseFor(standbyPollMillis, pending.getFirst().mail());
                     } else if (sendPending()) {
