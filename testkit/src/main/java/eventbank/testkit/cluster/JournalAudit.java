@@ -7,6 +7,11 @@ import eventbank.engine.journal.JournalReader;
 import eventbank.postgres.PostgresJournalConfig;
 import eventbank.postgres.PostgresSharedJournal;
 import java.io.IOException;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
@@ -31,6 +36,16 @@ public final class JournalAudit {
     private final Map<Long, String> mails = new java.util.TreeMap<>();
 
     private JournalAudit() {}
+
+    /** The last seq of the journal's batches at {@code journalUrl} (0 when empty), without reading them. */
+    public static long lastSeqAt(String journalUrl) throws SQLException {
+        try (Connection connection = DriverManager.getConnection(journalUrl);
+             Statement statement = connection.createStatement();
+             ResultSet last = statement.executeQuery("SELECT coalesce(max(last_seq), 0) FROM eventbank_batches")) {
+            last.next();
+            return last.getLong(1);
+        }
+    }
 
     /**
      * Reads every batch of the journal at {@code journalUrl}; a damaged batch or a broken chain is

@@ -2,11 +2,7 @@ package eventbank.testkit.cluster;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -55,7 +51,7 @@ public final class PostgresFailoverRounds {
             long killed = System.nanoTime();
             ReplicatedPostgres.Instance primary = postgres.killPrimary();
             postgres.awaitReplayed(standby);
-            long surviving = lastSeq(standby.url(database));
+            long surviving = JournalAudit.lastSeqAt(standby.url(database));
             postgres.promote(standby);
             long promoted = System.nanoTime();
             Ledger.Acked[] first = new Ledger.Acked[1];
@@ -75,15 +71,5 @@ public final class PostgresFailoverRounds {
                     round.killToFirstCommitNanos() / 1e6, next.name(), (System.nanoTime() - adding) / 1e9);
         }
         return done;
-    }
-
-    /** The last seq of the journal's batches on one instance. */
-    private static long lastSeq(String url) throws SQLException {
-        try (Connection connection = DriverManager.getConnection(url);
-             Statement statement = connection.createStatement();
-             ResultSet last = statement.executeQuery("SELECT coalesce(max(last_seq), 0) FROM eventbank_batches")) {
-            last.next();
-            return last.getLong(1);
-        }
     }
 }

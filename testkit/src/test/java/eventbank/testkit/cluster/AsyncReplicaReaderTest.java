@@ -95,7 +95,8 @@ class AsyncReplicaReaderTest {
     private static void awaitSameHead(ReplicatedPostgres.Instance primary, ReplicatedPostgres.Instance standby)
             throws SQLException, InterruptedException {
         long deadline = System.nanoTime() + STEP_TIMEOUT.toNanos();
-        while (lastSeq(standby) != lastSeq(primary)) {
+        while (JournalAudit.lastSeqAt(standby.url(DATABASE))
+                != JournalAudit.lastSeqAt(primary.url(DATABASE))) {
             assertThat(System.nanoTime() - deadline).as(standby + " caught up").isNegative();
             TimeUnit.MILLISECONDS.sleep(10);
         }
@@ -123,15 +124,6 @@ class AsyncReplicaReaderTest {
                 assertThat(System.nanoTime() - deadline).as(standby + " stopped streaming").isNegative();
                 TimeUnit.MILLISECONDS.sleep(10);
             }
-        }
-    }
-
-    private static long lastSeq(ReplicatedPostgres.Instance instance) throws SQLException {
-        try (Connection connection = DriverManager.getConnection(instance.url(DATABASE));
-             Statement statement = connection.createStatement();
-             ResultSet head = statement.executeQuery("SELECT last_seq FROM eventbank_head")) {
-            head.next();
-            return head.getLong(1);
         }
     }
 
