@@ -120,8 +120,29 @@ final class AccountsController {
         Replies.Reply.replayed(Replies.of(opening)).writeTo(ctx);
     }
 
-    /** {@code GET /api/verify?account_number=&code=} → 200 {account_number, verified, seq}, or a page. */
+    /**
+     * {@code GET /api/verify?account_number=&code=} → 200 {account_number, verified, seq}; to a
+     * browser following the mailed link, a page of the web app that leads on to log in, or that
+     * says what went wrong with the API's message.
+     */
     void verify(Context ctx) {
+        if (!prefersHtml(ctx.header("Accept"))) {
+            verifyAccount(ctx);
+            return;
+        }
+        // The page's URL holds the code: no Referer, and no script.
+        SecurityHeaders.html(ctx, SecurityHeaders.POLICY_LANDING_PAGE);
+        try {
+            verifyAccount(ctx);
+        } catch (ApiException e) {
+            if (e.retryAfterSeconds() != null) {
+                ctx.header("Retry-After", Integer.toString(e.retryAfterSeconds()));
+            }
+            ctx.status(e.status()).html(LandingPage.refused(e.getMessage()));
+        }
+    }
+
+    private void verifyAccount(Context ctx) {
         String numberText = ctx.queryParam("account_number");
         String code = ctx.queryParam("code");
         long number = numberText == null ? -1 : JsonBody.parseAccountNumber(numberText);
@@ -141,13 +162,7 @@ final class AccountsController {
         Replies.seq(ctx, committed.seq());
         boolean already = committed.events().isEmpty();
         if (prefersHtml(ctx.header("Accept"))) {
-            // The page's URL holds the code: no Referer, and nothing loaded or run.
-            SecurityHeaders.html(ctx, SecurityHeaders.POLICY_NOTHING_LOADED);
-            ctx.status(200).html("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-                    + "<title>eventbank: email confirmed</title></head><body><h1>"
-                    + (already ? "Already verified" : "Email address confirmed")
-                    + "</h1><p>Account " + number + " is verified. You can log in and move money now.</p>"
-                    + "</body></html>");
+            ctx.status(200).html(LandingPage.verified(number, already));
         } else {
             ctx.status(200).json(new Verified(Long.toString(number), true, committed.seq()));
         }

@@ -340,7 +340,7 @@ public final class BankServer implements AutoCloseable {
                 new MailAdminController(authenticator, outbox,
                         () -> engine.node() == null ? null : engine.node().leaderUrl()),
                 new HealthController(engine, metrics, config.cluster().nodeUrl().toString()),
-                new DocsController());
+                new DocsController(), new WebPages());
     }
 
     private static byte[] serverKeyOf(Engine engine) {

@@ -39,13 +39,17 @@ enum Route {
     OPENAPI(HandlerType.GET, ApiDocs.OPENAPI_PATH, c -> c.docs()::openapi),
     DOCS(HandlerType.GET, ApiDocs.DOCS_PATH, c -> c.docs()::page),
     /** Part of the {@code /docs} page rather than of the API: not in its description. */
-    DOCS_SCRIPT(HandlerType.GET, ApiDocs.DOCS_SCRIPT_PATH, c -> c.docs()::script, false);
+    DOCS_SCRIPT(HandlerType.GET, ApiDocs.DOCS_SCRIPT_PATH, c -> c.docs()::script, false),
+    /** The web app's pages and files (DESIGN.md, "Web app"): not part of the API either. */
+    HOLDER_APP(HandlerType.GET, "/", c -> c.web()::holderApp, false),
+    CONSOLE(HandlerType.GET, "/console", c -> c.web()::console, false),
+    WEB_FILE(HandlerType.GET, WebPages.ASSETS_PREFIX + "<path>", c -> c.web()::asset, false);
 
     /** The controllers whose handlers the routes name. */
     record Controllers(AccountsController accounts, LoginController login, MoneyController money,
                        OperationsController operations, AdminController admin, ReportsController reports,
                        ExplorerController explorer, WhatIfController whatIf, MailAdminController mailAdmin,
-                       HealthController health, DocsController docs) {}
+                       HealthController health, DocsController docs, WebPages web) {}
 
     private final HandlerType method;
     private final String path;

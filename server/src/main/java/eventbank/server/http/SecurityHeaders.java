@@ -17,19 +17,16 @@ import org.eclipse.jetty.server.Request;
  *   <li>{@code X-Content-Type-Options: nosniff} on every reply: a browser takes a reply for what
  *       its Content-Type says, never for a script or a page it guesses from the bytes (an error
  *       message echoes a little of what the client sent).</li>
- *   <li>{@code Cache-Control: no-store} on every reply but the API's description and its page:
- *       replies hold tokens, balances and statements, and no browser or proxy cache may keep
- *       them (a shared computer's back button, a corporate proxy). The description, its page and
- *       the swagger-ui files are the same for everyone and may be cached.</li>
+ *   <li>{@code Cache-Control: no-store} on every reply but the API's description, its page and
+ *       the web app's files: replies hold tokens, balances and statements, and no browser or
+ *       proxy cache may keep them (a shared computer's back button, a corporate proxy). The
+ *       description, the swagger-ui files and the web app's pages are the same for everyone and
+ *       may be cached ({@link WebPages} says how).</li>
  * </ul>
  * HTML pages add a restrictive Content-Security-Policy and {@code Referrer-Policy: no-referrer}
  * with {@link #html(Context, String)}.
  */
 final class SecurityHeaders implements HttpConfiguration.Customizer {
-    /** The policy of a page that loads nothing at all: the verification landing page. */
-    static final String POLICY_NOTHING_LOADED = "default-src 'none'; base-uri 'none'; form-action 'none'; "
-            + "frame-ancestors 'none'";
-
     /**
      * The policy of {@code /docs}: scripts, styles, images and the description from this server
      * only, no inline script (the page's own starts from a file). swagger-ui sets inline styles
@@ -40,21 +37,36 @@ final class SecurityHeaders implements HttpConfiguration.Customizer {
             + "img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; "
             + "frame-ancestors 'none'";
 
+    /**
+     * The policy of the web app's pages ({@link WebPages}): their scripts, styles and the API
+     * from this server only; no inline script or style, no plugin, no frame; forms post here.
+     */
+    static final String POLICY_WEB_APP = "default-src 'none'; script-src 'self'; style-src 'self'; "
+            + "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+    /**
+     * The verification landing page: the app's style sheet and nothing else. Its URL holds the
+     * code, so it runs no script at all.
+     */
+    static final String POLICY_LANDING_PAGE = "default-src 'none'; style-src 'self'; base-uri 'none'; "
+            + "form-action 'none'; frame-ancestors 'none'";
+
     private static final HttpField NO_SNIFF = new PreEncodedHttpField("X-Content-Type-Options", "nosniff");
     private static final HttpField NO_STORE = new PreEncodedHttpField(HttpHeader.CACHE_CONTROL, "no-store");
 
     @Override
     public Request customize(Request request, HttpFields.Mutable responseHeaders) {
         responseHeaders.add(NO_SNIFF);
-        if (!isPublicDocumentation(request.getHttpURI().getCanonicalPath())) {
+        if (!isPublicFile(request.getHttpURI().getCanonicalPath())) {
             responseHeaders.add(NO_STORE);
         }
         return request;
     }
 
-    private static boolean isPublicDocumentation(String path) {
+    private static boolean isPublicFile(String path) {
         return path != null && (path.equals(ApiDocs.OPENAPI_PATH) || path.equals(ApiDocs.DOCS_PATH)
-                || path.equals(ApiDocs.DOCS_SCRIPT_PATH) || path.startsWith(ApiDocs.SWAGGER_UI_URL_PREFIX));
+                || path.equals(ApiDocs.DOCS_SCRIPT_PATH) || path.startsWith(ApiDocs.SWAGGER_UI_URL_PREFIX)
+                || path.equals("/") || path.equals("/console") || path.startsWith(WebPages.ASSETS_PREFIX));
     }
 
     /**

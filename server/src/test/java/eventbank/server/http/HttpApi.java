@@ -10,7 +10,7 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 
 /** A real HTTP client (java.net.http) for the tests, with JSON in and out. */
-final class HttpApi {
+public final class HttpApi {
     static final ObjectMapper MAPPER = new ObjectMapper();
     private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final String base;
@@ -19,8 +19,8 @@ final class HttpApi {
         this.base = base;
     }
 
-    record Response(int status, String body, HttpHeaders headers) {
-        JsonNode json() {
+    public record Response(int status, String body, HttpHeaders headers) {
+        public JsonNode json() {
             try {
                 return MAPPER.readTree(body);
             } catch (Exception e) {
@@ -28,11 +28,11 @@ final class HttpApi {
             }
         }
 
-        String error() {
+        public String error() {
             return json().path("error").asText(null);
         }
 
-        String header(String name) {
+        public String header(String name) {
             return headers.firstValue(name).orElse(null);
         }
 
@@ -42,12 +42,12 @@ final class HttpApi {
         }
     }
 
-    Response get(String path, String token) throws Exception {
+    public Response get(String path, String token) throws Exception {
         return send(request(path, token).GET().build());
     }
 
     /** A GET with X-Operator-Key (none when null). */
-    Response operatorGet(String path, String operatorKey) throws Exception {
+    public Response operatorGet(String path, String operatorKey) throws Exception {
         HttpRequest.Builder request = request(path, null).GET();
         if (operatorKey != null) {
             request.header("X-Operator-Key", operatorKey);
@@ -56,7 +56,7 @@ final class HttpApi {
     }
 
     /** A POST of a JSON body with X-Operator-Key (none when null). */
-    Response operatorPost(String path, String json, String operatorKey) throws Exception {
+    public Response operatorPost(String path, String json, String operatorKey) throws Exception {
         HttpRequest.Builder request = request(path, null).POST(HttpRequest.BodyPublishers.ofString(json))
                 .header("Content-Type", "application/json");
         if (operatorKey != null) {
@@ -74,7 +74,7 @@ final class HttpApi {
         return send(request.build());
     }
 
-    Response post(String path, Object body, String token, String idempotencyKey) throws Exception {
+    public Response post(String path, Object body, String token, String idempotencyKey) throws Exception {
         return postRaw(path, MAPPER.writeValueAsString(body), "application/json", token, idempotencyKey);
     }
 

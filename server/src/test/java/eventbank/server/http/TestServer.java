@@ -25,13 +25,13 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /** A real server on a free port over a data directory, with bcrypt cost 4, and its client. */
-final class TestServer implements AutoCloseable {
+public final class TestServer implements AutoCloseable {
     private static final Pattern LINK = Pattern.compile("https?://\\S*/api/verify\\?(account_number=\\d{16}&code=[A-Za-z0-9_\\-]+)");
 
-    final Path dataDirectory;
+    public final Path dataDirectory;
     final Config config;
-    final BankService service;
-    final HttpApi http;
+    public final BankService service;
+    public final HttpApi http;
     final ByteArrayOutputStream console = new ByteArrayOutputStream();
 
     private TestServer(Path dataDirectory, Map<String, String> settings) throws Exception {
@@ -49,11 +49,11 @@ final class TestServer implements AutoCloseable {
         this.http = new HttpApi("http://127.0.0.1:" + service.port());
     }
 
-    static TestServer start(Path dataDirectory) throws Exception {
+    public static TestServer start(Path dataDirectory) throws Exception {
         return new TestServer(dataDirectory, Map.of());
     }
 
-    static TestServer start(Path dataDirectory, Map<String, String> settings) throws Exception {
+    public static TestServer start(Path dataDirectory, Map<String, String> settings) throws Exception {
         return new TestServer(dataDirectory, settings);
     }
 
@@ -63,7 +63,7 @@ final class TestServer implements AutoCloseable {
     }
 
     /** The query of the verification link mailed to this account, read from its .eml file. */
-    String verificationQuery(String accountNumber) throws Exception {
+    public String verificationQuery(String accountNumber) throws Exception {
         Path outbox = dataDirectory.resolve("outbox");
         Instant deadline = Instant.now().plus(Duration.ofSeconds(10));
         while (Instant.now().isBefore(deadline)) {
@@ -112,7 +112,7 @@ final class TestServer implements AutoCloseable {
     }
 
     /** Opens, verifies (through the mailed link) and logs in an account: its number and token. */
-    Holder openVerifiedHolder(String email) throws Exception {
+    public Holder openVerifiedHolder(String email) throws Exception {
         String number = open(email);
         HttpApi.Response verified = http.get("/api/verify?" + verificationQuery(number), null);
         if (verified.status() != 200) {
@@ -121,7 +121,7 @@ final class TestServer implements AutoCloseable {
         return new Holder(number, login(number, "password-" + email));
     }
 
-    String open(String email) throws Exception {
+    public String open(String email) throws Exception {
         HttpApi.Response opened = http.post("/api/account",
                 Map.of("email", email, "password", "password-" + email), null, null);
         if (opened.status() != 201) {
@@ -130,7 +130,7 @@ final class TestServer implements AutoCloseable {
         return opened.json().get("account_number").asText();
     }
 
-    String login(String number, String password) throws Exception {
+    public String login(String number, String password) throws Exception {
         HttpApi.Response login = http.post("/api/login", Map.of("account_number", number, "password", password),
                 null, null);
         if (login.status() != 200) {
@@ -139,9 +139,9 @@ final class TestServer implements AutoCloseable {
         return login.json().get("token").asText();
     }
 
-    record Holder(String number, String token) {}
+    public record Holder(String number, String token) {}
 
-    String consoleText() {
+    public String consoleText() {
         return console.toString(StandardCharsets.UTF_8);
     }
 
