@@ -340,7 +340,8 @@ public final class BankServer implements AutoCloseable {
                 new MailAdminController(authenticator, outbox,
                         () -> engine.node() == null ? null : engine.node().leaderUrl()),
                 new HealthController(engine, metrics, config.cluster().nodeUrl().toString()),
-                new DocsController(), new WebPages());
+                new DocsController(),
+                new WebPages(config.mail().transport().name().toLowerCase(java.util.Locale.ROOT)));
     }
 
     private static byte[] serverKeyOf(Engine engine) {

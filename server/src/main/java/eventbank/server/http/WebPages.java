@@ -5,6 +5,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
@@ -26,6 +27,10 @@ import java.util.zip.GZIPOutputStream;
  * and asks again each time with {@code If-None-Match}, which costs a 304 and no body, and a
  * server upgraded to new pages is seen at the next load instead of after some max-age. The
  * files hold nothing personal, so unlike the API's replies they may be kept.
+ * <p>
+ * A page may name the server's mail transport as {@code {{mail_transport}}} ({@code file},
+ * {@code smtp} or {@code mailgun}): the holder's app tells someone who has just opened an
+ * account on a development server where the file transport put the mail.
  */
 final class WebPages {
     static final String ASSETS_PREFIX = "/web/";
@@ -43,7 +48,14 @@ final class WebPages {
     /** Smaller than this, gzip's header and the CPU cost more than they save. */
     private static final int GZIP_MIN_BYTES = 512;
 
+    static final String MAIL_TRANSPORT_PLACEHOLDER = "{{mail_transport}}";
+
     private final ConcurrentHashMap<String, Optional<File>> files = new ConcurrentHashMap<>();
+    private final String mailTransport;
+
+    WebPages(String mailTransport) {
+        this.mailTransport = mailTransport;
+    }
 
     /** One file as served: its bytes, gzipped bytes when they are worth it, type and a digest. */
     private record File(byte[] bytes, byte[] gzipped, String contentType, String digest) {}
@@ -111,10 +123,10 @@ final class WebPages {
     }
 
     private Optional<File> file(String path) {
-        return files.computeIfAbsent(path, WebPages::load);
+        return files.computeIfAbsent(path, this::load);
     }
 
-    private static Optional<File> load(String path) {
+    private Optional<File> load(String path) {
         String type = CONTENT_TYPES.get(path.substring(path.lastIndexOf('.') + 1));
         if (type == null) {
             return Optional.empty();
@@ -124,6 +136,10 @@ final class WebPages {
                 return Optional.empty();
             }
             byte[] bytes = in.readAllBytes();
+            if (type.startsWith("text/html")) {
+                bytes = new String(bytes, StandardCharsets.UTF_8).replace(MAIL_TRANSPORT_PLACEHOLDER, mailTransport)
+                        .getBytes(StandardCharsets.UTF_8);
+            }
             byte[] gzipped = bytes.length < GZIP_MIN_BYTES || type.equals("image/png") ? null : gzip(bytes);
             return Optional.of(new File(bytes, gzipped, type, digest(bytes)));
         } catch (IOException e) {
