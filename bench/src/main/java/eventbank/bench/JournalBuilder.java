@@ -2,11 +2,14 @@ package eventbank.bench;
 
 import eventbank.core.Bank;
 import eventbank.core.Event;
+import eventbank.core.Limits;
 import eventbank.engine.EngineConfig;
 import eventbank.engine.journal.EventCodec;
 import eventbank.engine.journal.FileJournal;
 import eventbank.engine.journal.Journal;
 import eventbank.engine.journal.JournalFormat;
+import eventbank.engine.journal.JournalReader;
+import eventbank.engine.snapshot.SnapshotStore;
 import eventbank.engine.storage.FileStorage;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -34,6 +37,30 @@ final class JournalBuilder {
             return new Built(built.bank(), built.headHash(), built.lastSeq(), built.batches(),
                     Fixtures.bytesUnder(journalDirectory));
         }
+    }
+
+    /**
+     * Replays the journal of {@code dataDirectory} once and writes the snapshots a server that
+     * wrote it would have kept: one at every {@link EngineConfig#SNAPSHOT_EVERY_EVENTS_DEFAULT}
+     * events, each followed by pruning with the engine's default number of newest snapshots kept
+     * and the first of every {@code historySpanEvents} (the engine's default:
+     * {@link EngineConfig#SNAPSHOT_HISTORY_SPAN_EVENTS_DEFAULT}). Answers the seqs kept.
+     */
+    static java.util.List<Long> writeHistorySnapshots(Path dataDirectory, long historySpanEvents) throws IOException {
+        FileStorage storage = new FileStorage();
+        SnapshotStore store = new SnapshotStore(storage, dataDirectory.resolve("snapshots"));
+        Bank bank = new Bank(Limits.IDEMPOTENCY_WINDOW_MICROS_DEFAULT);
+        try (JournalReader reader = new JournalReader(storage, dataDirectory.resolve("journal"), false)) {
+            JournalReader.Batch batch;
+            while ((batch = reader.next(Long.MAX_VALUE)) != null) {
+                batch.forEach(bank::evolve);
+                if (bank.lastSeq() % EngineConfig.SNAPSHOT_EVERY_EVENTS_DEFAULT == 0) {
+                    store.write(bank, reader.chainHash());
+                    store.prune(EngineConfig.SNAPSHOTS_NEWEST_KEPT_DEFAULT, historySpanEvents);
+                }
+            }
+        }
+        return store.seqs();
     }
 
     /**

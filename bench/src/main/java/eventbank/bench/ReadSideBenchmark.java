@@ -1,6 +1,5 @@
 package eventbank.bench;
 
-import eventbank.core.Bank;
 import eventbank.core.EpochMicros;
 import eventbank.core.Event;
 import eventbank.core.Limits;
@@ -8,8 +7,6 @@ import eventbank.core.Recorded;
 import eventbank.engine.EngineConfig;
 import eventbank.engine.history.TimeTravel;
 import eventbank.engine.history.WhatIf;
-import eventbank.engine.journal.JournalReader;
-import eventbank.engine.snapshot.SnapshotStore;
 import eventbank.engine.storage.FileStorage;
 import eventbank.server.readmodel.ReportsReadModel;
 import java.io.IOException;
@@ -94,30 +91,15 @@ public final class ReadSideBenchmark {
     }
 
     /**
-     * Replays the journal once and writes a snapshot at every multiple of 1,000,000 (each ends a
-     * batch), into both data directories, pruning each after every write with its retention.
+     * Writes the snapshots of both data directories (they share the journal), each with its
+     * retention: the engine's defaults, and one kept per 1,000,000 events.
      */
     private static void writeSnapshots(Path defaults, Path dense) throws IOException {
-        FileStorage storage = new FileStorage();
-        SnapshotStore defaultStore = new SnapshotStore(storage, defaults.resolve("snapshots"));
-        SnapshotStore denseStore = new SnapshotStore(storage, dense.resolve("snapshots"));
-        Bank bank = new Bank(WINDOW);
         long start = System.nanoTime();
-        try (JournalReader reader = new JournalReader(storage, defaults.resolve("journal"), false)) {
-            JournalReader.Batch batch;
-            while ((batch = reader.next(Long.MAX_VALUE)) != null) {
-                batch.forEach(bank::evolve);
-                if (bank.lastSeq() % SNAPSHOT_EVERY_EVENTS == 0) {
-                    defaultStore.write(bank, reader.chainHash());
-                    defaultStore.prune(EngineConfig.SNAPSHOTS_NEWEST_KEPT_DEFAULT,
-                            EngineConfig.SNAPSHOT_HISTORY_SPAN_EVENTS_DEFAULT);
-                    denseStore.write(bank, reader.chainHash());
-                    denseStore.prune(EngineConfig.SNAPSHOTS_NEWEST_KEPT_DEFAULT, SNAPSHOT_EVERY_EVENTS);
-                }
-            }
-        }
+        List<Long> kept = JournalBuilder.writeHistorySnapshots(defaults, EngineConfig.SNAPSHOT_HISTORY_SPAN_EVENTS_DEFAULT);
+        List<Long> keptDense = JournalBuilder.writeHistorySnapshots(dense, SNAPSHOT_EVERY_EVENTS);
         System.out.printf("snapshots written in %.1f s; kept with the default retention %s, with one per 1M %s%n",
-                (System.nanoTime() - start) / 1e9, defaultStore.seqs(), denseStore.seqs());
+                (System.nanoTime() - start) / 1e9, kept, keptDense);
     }
 
     private static void timeTravel(Path data, long lastSeq, int points, int runs) throws IOException {

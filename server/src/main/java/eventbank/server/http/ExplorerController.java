@@ -37,7 +37,8 @@ import java.util.function.Supplier;
  *   <li>{@code GET /api/admin/events}: a page of event lines straight from the journal (durable
  *       events only), with the filters of {@code eventbank events}.</li>
  *   <li>{@code GET /api/admin/state?at_seq=|at_time=}: the bank as of a past point, rebuilt by
- *       {@link TimeTravel}, in the shape {@code eventbank state} prints.</li>
+ *       {@link TimeTravel}, in the shape {@code eventbank state} prints; {@code account=}
+ *       (repeated) and {@code limit=} list only some accounts, with the whole bank's totals.</li>
  *   <li>{@code GET /api/admin/accounts/{number}/history}: one account's events with the change
  *       and the balance after each, from the statements read model.</li>
  * </ul>
@@ -52,6 +53,8 @@ final class ExplorerController {
      * instead of reading the whole journal in one request.
      */
     static final long EVENTS_SCANNED_MAX = 1_000_000;
+    /** The most {@code account} parameters of one state query: a page's worth, not a bank's. */
+    static final int STATE_ACCOUNTS_MAX = 100;
     private static final JsonFactory JSON = JsonFactory.builder().disable(StreamWriteFeature.AUTO_CLOSE_TARGET).build();
 
     private final Authenticator authenticator;
@@ -185,11 +188,32 @@ final class ExplorerController {
         } else {
             seq = head;
         }
+        StateJson.Selection selection = selection(ctx);
         Bank bank = travel.stateAt(seq);
         ctx.contentType("application/json");
         try (Writer writer = new OutputStreamWriter(ctx.outputStream(), StandardCharsets.UTF_8)) {
-            StateJson.write(writer, bank);
+            StateJson.write(writer, bank, selection);
         }
+    }
+
+    /** {@code account=} (repeated, up to 100) and {@code limit=}: which accounts the state lists. */
+    private static StateJson.Selection selection(Context ctx) {
+        List<String> accounts = ctx.queryParams("account");
+        if (accounts.size() > STATE_ACCOUNTS_MAX) {
+            throw ApiException.invalidQuery("Give at most " + STATE_ACCOUNTS_MAX + " account parameters.");
+        }
+        Set<Long> numbers = new HashSet<>();
+        for (String text : accounts) {
+            long number = JsonBody.parseAccountNumber(text);
+            if (number < 0) {
+                throw ApiException.invalidQuery("account: " + text + " is not a 16-digit account number.");
+            }
+            numbers.add(number);
+        }
+        String limitText = ctx.queryParam("limit");
+        int limit = limitText == null ? Integer.MAX_VALUE
+                : (int) Requests.queryLong(limitText, "limit", 0, Integer.MAX_VALUE);
+        return new StateJson.Selection(numbers, limit);
     }
 
     void history(Context ctx) {

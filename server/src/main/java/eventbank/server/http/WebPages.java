@@ -82,7 +82,9 @@ final class WebPages {
     }
 
     private void page(Context ctx, String name) {
-        File file = file(name).orElseThrow(() -> new IllegalStateException("web/" + name + " is not in the build"));
+        // Only a build without the page lacks it: the API still works, so a 404 says so.
+        File file = file(name).orElseThrow(() -> new ApiException(404, "not_found",
+                "This server was built without its page " + ctx.path() + "."));
         SecurityHeaders.html(ctx, SecurityHeaders.POLICY_WEB_APP);
         send(ctx, file);
     }

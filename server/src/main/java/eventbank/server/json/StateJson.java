@@ -7,6 +7,7 @@ import eventbank.core.Bank;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.io.Writer;
+import java.util.Set;
 
 /**
  * The JSON of the bank's state as of a seq, which {@code eventbank state} prints and
@@ -19,21 +20,43 @@ import java.io.Writer;
  * </pre>
  *
  * Accounts come in the order they were opened; {@code time} is the time of event {@code seq},
- * null for seq 0.
+ * null for seq 0. The totals are always the whole bank's, also when a {@link Selection} lists
+ * only some accounts (a bank of a million accounts is 70 MB of JSON; a page wants a few).
  */
 public final class StateJson {
     private static final JsonFactory JSON = JsonFactory.builder().disable(StreamWriteFeature.AUTO_CLOSE_TARGET).build();
 
     private StateJson() {}
 
-    /** Writes the state as one JSON object (no newline), streaming the accounts. */
-    public static void write(Writer writer, Bank bank) throws IOException {
-        try (JsonGenerator generator = JSON.createGenerator(writer)) {
-            write(generator, bank);
+    /**
+     * Which accounts the JSON lists: those of {@code numbers} (all when empty), at most
+     * {@code limit} of them, in opening order.
+     */
+    public record Selection(Set<Long> numbers, int limit) {
+        public static final Selection ALL = new Selection(Set.of(), Integer.MAX_VALUE);
+
+        public Selection {
+            numbers = Set.copyOf(numbers);
+        }
+
+        boolean lists(long number, int listed) {
+            return listed < limit && (numbers.isEmpty() || numbers.contains(number));
         }
     }
 
-    private static void write(JsonGenerator generator, Bank bank) throws IOException {
+    /** Writes the state as one JSON object (no newline), streaming every account. */
+    public static void write(Writer writer, Bank bank) throws IOException {
+        write(writer, bank, Selection.ALL);
+    }
+
+    /** Writes the state as one JSON object (no newline), streaming the selected accounts. */
+    public static void write(Writer writer, Bank bank, Selection selection) throws IOException {
+        try (JsonGenerator generator = JSON.createGenerator(writer)) {
+            write(generator, bank, selection);
+        }
+    }
+
+    private static void write(JsonGenerator generator, Bank bank, Selection selection) throws IOException {
         generator.writeStartObject();
         generator.writeNumberField("seq", bank.lastSeq());
         if (bank.lastSeq() == 0) {
@@ -44,7 +67,7 @@ public final class StateJson {
         generator.writeArrayFieldStart("accounts");
         long[] balance = {0};
         try {
-            writeAccounts(generator, bank, balance);
+            writeAccounts(generator, bank, selection, balance);
         } catch (UncheckedIOException e) {
             throw e.getCause();
         }
@@ -58,9 +81,11 @@ public final class StateJson {
         generator.writeEndObject();
     }
 
-    /** Writes each account in opening order and adds its balance to {@code balance[0]}. */
-    private static void writeAccounts(JsonGenerator generator, Bank bank, long[] balance) {
+    /** Writes the selected accounts in opening order and adds every balance to {@code balance[0]}. */
+    private static void writeAccounts(JsonGenerator generator, Bank bank, Selection selection, long[] balance) {
         bank.exportTo(new Bank.Exporter() {
+            private int listed;
+
             @Override
             public void counters(long lastSeq, long lastTimeMicros, long openedTotal, long withdrawnTotal,
                                  int accountCount, int idempotencyCount) {}
@@ -68,6 +93,11 @@ public final class StateJson {
             @Override
             public void account(long number, long accountBalance, boolean verified, long openedSeq,
                                 long emailDigestHigh, long emailDigestLow) {
+                balance[0] = Math.addExact(balance[0], accountBalance);
+                if (!selection.lists(number, listed)) {
+                    return;
+                }
+                listed++;
                 try {
                     generator.writeStartObject();
                     generator.writeStringField("account_number", Long.toString(number));
@@ -77,7 +107,6 @@ public final class StateJson {
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
                 }
-                balance[0] = Math.addExact(balance[0], accountBalance);
             }
 
             @Override

@@ -225,16 +225,19 @@ class HttpContractTest {
     }
 
     @Test
-    void theVerificationPageLoadsNothingAndSendsNoReferer() throws Exception {
+    void theVerificationPageLoadsOnlyTheAppsStyleSheetRunsNoScriptAndSendsNoReferer() throws Exception {
         String number = server.open("dave@example.com");
         HttpApi.Response page = http.send(http.request("/api/verify?" + server.verificationQuery(number), null)
                 .header("Accept", "text/html").GET().build());
         assertThat(page.status()).as(page.toString()).isEqualTo(200);
         assertThat(page.header("Content-Type")).startsWith("text/html");
-        assertThat(page.header("Content-Security-Policy")).contains("default-src 'none'");
+        // The URL holds the code: nothing on the page may run, and nothing it loads learns the URL.
+        assertThat(page.header("Content-Security-Policy")).contains("default-src 'none'", "style-src 'self'")
+                .doesNotContain("script-src");
         assertThat(page.header("Referrer-Policy")).isEqualTo("no-referrer");
         assertThat(page.header("Cache-Control")).isEqualTo("no-store");
-        assertThat(page.body()).doesNotContain("<script", "<img", "<link");
+        assertThat(page.body()).doesNotContain("<script", "<img", "style=")
+                .containsOnlyOnce("<link").contains("<link rel=\"stylesheet\" href=\"/web/base.css\">");
     }
 
     @Test

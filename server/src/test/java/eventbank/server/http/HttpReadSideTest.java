@@ -154,6 +154,18 @@ class HttpReadSideTest {
                     .containsEntry(story.bob().number(), 30_000L).containsEntry(story.carol(), 100_000L);
             assertThat(now.get("totals").get("withdrawn").asLong()).isEqualTo(120_000);
 
+            // A page asks for a few accounts, or the first few; the totals stay the whole bank's.
+            JsonNode bobOnly = ok(get(server, "/api/admin/state?account=" + story.bob().number())).json();
+            assertThat(balances(bobOnly)).containsOnlyKeys(story.bob().number());
+            assertThat(bobOnly.get("totals")).isEqualTo(now.get("totals"));
+            JsonNode two = ok(get(server, "/api/admin/state?account=" + story.bob().number() + "&account="
+                    + story.carol() + "&account=9999999999999999")).json();
+            assertThat(balances(two)).containsOnlyKeys(story.bob().number(), story.carol());
+            JsonNode first = ok(get(server, "/api/admin/state?limit=1")).json();
+            assertThat(first.get("accounts")).hasSize(1);
+            assertThat(first.get("accounts").get(0)).isEqualTo(now.get("accounts").get(0));
+            assertThat(first.get("totals").get("accounts").asLong()).isEqualTo(3);
+
             // at_time picks the last event at or before the instant: the transfer's own time.
             String transferTime = ok(get(server, "/api/admin/events?after_seq=" + (story.transferSeq() - 1)
                     + "&limit=1")).json().get("events").get(0).get("time").asText();
@@ -163,7 +175,8 @@ class HttpReadSideTest {
             assertThat(ok(get(server, "/api/admin/state?at_time=2000-01-01T00:00:00Z")).json().get("seq").asLong())
                     .isZero();
             for (String bad : List.of("at_seq=" + (story.withdrawalSeq() + 1), "at_seq=x", "at_time=noon",
-                    "at_seq=1&at_time=2026-01-01T00:00:00Z")) {
+                    "at_seq=1&at_time=2026-01-01T00:00:00Z", "account=12", "limit=-1",
+                    "account=1000000000000001" + "&account=1000000000000001".repeat(100))) {
                 HttpApi.Response refused = get(server, "/api/admin/state?" + bad);
                 assertThat(refused.status()).as(bad).isEqualTo(400);
                 assertThat(refused.error()).as(bad).isEqualTo("invalid_query");

@@ -1,0 +1,169 @@
+package eventbank.bench;
+
+import eventbank.engine.EngineConfig;
+import eventbank.server.http.TestServer;
+import eventbank.server.web.Browser;
+import eventbank.server.web.WebServer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The web app's weight and speed in Debian's headless Chromium (issue 14), against a real
+ * server over a journal of {@code --events} events ({@code --accounts} accounts opened and
+ * verified, then random transfers; the snapshots a server keeps of that history). For each page, {@code --runs} times:
+ *
+ * <ul>
+ *   <li>the bytes it transfers on a first visit (browser cache emptied) and on a return visit
+ *       (cache primed: each file is revalidated, 304 without a body), split into the page's own
+ *       files and the API's replies it asks for, from the Resource Timing API;</li>
+ *   <li>the time from the start of navigation to {@code performance.mark("eventbank-ready")},
+ *       which a page sets once it has shown its first data (for the landing page, which runs no
+ *       script, to the load event);</li>
+ *   <li>the longest task that blocked the page's main thread (Long Tasks API; none means none
+ *       over 50 ms).</li>
+ * </ul>
+ *
+ * <pre>
+ * java -cp bench/target/benchmarks.jar eventbank.bench.PageSpeed [--events 10000000]
+ *      [--accounts 100000] [--runs 5]
+ * </pre>
+ *
+ * Needs {@code /usr/bin/chromium} and {@code /usr/bin/chromedriver} (Debian's chromium and
+ * chromium-driver). Disk: about 40 bytes per event plus the snapshots; deleted at the end.
+ */
+public final class PageSpeed {
+    private static final Duration READY_WAIT = Duration.ofSeconds(120);
+    /** Where the pages keep what a tab remembers (app.js, console-common.js). */
+    private static final String HOLDER_TOKEN_KEY = "eventbank.token";
+    private static final String HOLDER_NUMBER_KEY = "eventbank.account";
+    private static final String CONSOLE_KEY_KEY = "eventbank.operator_key";
+
+    private PageSpeed() {}
+
+    /** One load of a page: bytes of its files and of the API's replies, ms to ready, longest task ms. */
+    record Load(long fileBytes, long apiBytes, double readyMillis, double longestTaskMillis) {}
+
+    public static void main(String[] args) throws Exception {
+        long events = 10_000_000;
+        int accounts = 100_000;
+        int runs = 5;
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            switch (args[i]) {
+                case "--events" -> events = Long.parseLong(args[i + 1]);
+                case "--accounts" -> accounts = Integer.parseInt(args[i + 1]);
+                case "--runs" -> runs = Integer.parseInt(args[i + 1]);
+                default -> throw new IllegalArgumentException("unknown option " + args[i]);
+            }
+        }
+        Path root = Fixtures.tempDirectory("eventbank-pages-");
+        try {
+            Path data = root.resolve("data");
+            long start = System.nanoTime();
+            JournalBuilder.Built built = JournalBuilder.build(data, accounts, events - 2L * accounts, 4_000, 7);
+            List<Long> snapshots = JournalBuilder.writeHistorySnapshots(data,
+                    EngineConfig.SNAPSHOT_HISTORY_SPAN_EVENTS_DEFAULT);
+            System.out.printf(Locale.ROOT, "journal: %,d events, %,d accounts, %,.0f MB, snapshots at %s; built in %.1f s%n",
+                    built.lastSeq(), accounts, built.bytes() / 1e6, snapshots, (System.nanoTime() - start) / 1e9);
+            start = System.nanoTime();
+            try (WebServer server = WebServer.start(root); Browser browser = Browser.start()) {
+                System.out.printf(Locale.ROOT, "server started in %.1f s%n", (System.nanoTime() - start) / 1e9);
+                measure(server, browser, runs);
+            }
+            System.out.printf(Locale.ROOT, "disk used: %,.0f MB (deleted)%n", Fixtures.bytesUnder(root) / 1e6);
+        } finally {
+            Fixtures.deleteRecursively(root);
+        }
+    }
+
+    private static void measure(WebServer server, Browser browser, int runs) throws Exception {
+        TestServer.Holder holder = server.openVerifiedHolder("page-speed@example.com");
+        String landing = server.verificationLink(server.open("page-speed-landing@example.com"));
+        List<Page> pages = List.of(
+                new Page("holder app, logged out (/)", server.url("/#login"), Map.of(), true),
+                new Page("holder app, account (/ logged in)", server.url("/"),
+                        Map.of(HOLDER_TOKEN_KEY, holder.token(), HOLDER_NUMBER_KEY, holder.number()), true),
+                new Page("verification landing page", landing, Map.of(), false),
+                new Page("operator console, explorer (/console)", server.url("/console"),
+                        Map.of(CONSOLE_KEY_KEY, WebServer.OPERATOR_KEY), true));
+        for (Page page : pages) {
+            List<Load> first = new ArrayList<>();
+            List<Load> again = new ArrayList<>();
+            for (int run = 0; run < runs; run++) {
+                first.add(load(browser, page, true));
+                again.add(load(browser, page, false));
+            }
+            report(page.name() + ", first visit", first);
+            report(page.name() + ", return visit", again);
+        }
+    }
+
+    /** A page and what its tab's sessionStorage holds before it loads (a token, the operator key). */
+    record Page(String name, String url, Map<String, String> session, boolean marksReady) {}
+
+    private static Load load(Browser browser, Page page, boolean emptyCache) {
+        ChromeDriver driver = (ChromeDriver) browser.driver();
+        browser.go(page.url().replaceFirst("(https?://[^/]+).*", "$1/web/api.js"));
+        JavascriptExecutor js = driver;
+        js.executeScript("sessionStorage.clear(); for (const [k, v] of Object.entries(arguments[0])) sessionStorage.setItem(k, v);",
+                page.session());
+        if (emptyCache) {
+            driver.executeCdpCommand("Network.clearBrowserCache", Map.of());
+        }
+        browser.go(page.url());
+        String ready = page.marksReady()
+                ? "const m = performance.getEntriesByName('eventbank-ready'); return m.length ? m[0].startTime : null;"
+                : "const n = performance.getEntriesByType('navigation')[0]; return n.loadEventEnd > 0 ? n.loadEventEnd : null;";
+        Number readyMillis = new WebDriverWait(driver, READY_WAIT).until(d -> (Number) js.executeScript(ready));
+        @SuppressWarnings("unchecked")
+        Map<String, Number> sizes = (Map<String, Number>) js.executeScript("""
+                const entries = [...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')];
+                let files = 0, api = 0;
+                for (const e of entries) {
+                  const path = new URL(e.name).pathname;
+                  if (path.startsWith('/api/') && e.initiatorType !== 'navigation') api += e.transferSize; else files += e.transferSize;
+                }
+                return { files, api };
+                """);
+        return new Load(sizes.get("files").longValue(), sizes.get("api").longValue(), readyMillis.doubleValue(),
+                longestTask(js));
+    }
+
+    /** The longest task on the main thread so far (0 when none took over 50 ms). */
+    private static double longestTask(JavascriptExecutor js) {
+        Number longest = (Number) js.executeAsyncScript("""
+                const done = arguments[arguments.length - 1];
+                let longest = 0;
+                new PerformanceObserver(list => {
+                  for (const e of list.getEntries()) longest = Math.max(longest, e.duration);
+                }).observe({ type: 'longtask', buffered: true });
+                setTimeout(() => done(longest), 0);
+                """);
+        return longest.doubleValue();
+    }
+
+    private static void report(String name, List<Load> loads) {
+        double[] ready = loads.stream().mapToDouble(Load::readyMillis).toArray();
+        double[] tasks = loads.stream().mapToDouble(Load::longestTaskMillis).toArray();
+        long[] files = loads.stream().mapToLong(Load::fileBytes).toArray();
+        long[] api = loads.stream().mapToLong(Load::apiBytes).toArray();
+        System.out.printf(Locale.ROOT, "%-55s files %,7d B, API %,7d B; ready: median %6.0f ms (%s); "
+                        + "longest task: median %.0f ms, max %.0f ms%n",
+                name, Fixtures.median(files), Fixtures.median(api), Fixtures.median(ready), list(ready),
+                Fixtures.median(tasks), java.util.Arrays.stream(tasks).max().orElse(0));
+    }
+
+    private static String list(double[] values) {
+        StringBuilder text = new StringBuilder();
+        for (double value : values) {
+            text.append(text.isEmpty() ? "" : ", ").append(String.format(Locale.ROOT, "%.0f", value));
+        }
+        return text.toString();
+    }
+}
