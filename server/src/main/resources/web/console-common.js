@@ -93,6 +93,20 @@ export function cell(content, numeric = false) {
   return element("td", numeric ? { className: "num" } : {}, content);
 }
 
+/**
+ * Fills a table body with rows and names each cell by its column's heading (data-label), which a
+ * phone shows beside the value when the table is stacked one row per block (console.css).
+ */
+export function fillRows(tbody, rows) {
+  tbody.replaceChildren(...(rows instanceof Node ? [rows] : rows));
+  const headings = [...tbody.closest("table").querySelectorAll("thead th")].map((th) => th.textContent.trim());
+  for (const row of tbody.rows) {
+    [...row.cells].forEach((td, index) => {
+      td.dataset.label = headings[index] ?? "";
+    });
+  }
+}
+
 /** An account number as shown: whole, so that it can be searched for and copied. */
 export function accountText(accountNumber) {
   return accountNumber == null ? "(none)" : String(accountNumber);

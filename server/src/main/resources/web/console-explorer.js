@@ -210,6 +210,11 @@ function stopFollowing() {
   state.timer = null;
   state.nextAfterSeq = state.cursor;
   updatePager();
+  const rows = byId("explorer-rows");
+  if (rows.childElementCount > 0) {
+    byId("explorer-status").textContent = `${rows.childElementCount} events shown, seq ${rows.firstElementChild.dataset.seq}`
+      + ` to ${rows.lastElementChild.dataset.seq}; no longer following.`;
+  }
 }
 
 function schedulePoll(delay) {

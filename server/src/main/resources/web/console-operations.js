@@ -2,7 +2,7 @@
 // /api/admin/mail/dead, each with its retry), and health with a few key figures picked from
 // GET /health and GET /metrics (Prometheus' text format).
 import { api, ApiError, formatTime, setBusy } from "/web/api.js";
-import { adminApi, byId, cell, element, hideProblem, markReady, showProblem } from "/web/console-common.js";
+import { adminApi, byId, cell, element, fillRows, hideProblem, markReady, showProblem } from "/web/console-common.js";
 
 const DEAD_PAGE_SIZE = 50;
 
@@ -54,7 +54,7 @@ async function loadDeadLetters(afterSeq, button) {
     for (const letter of json.dead_letters) {
       rows.append(deadLetterRow(letter));
     }
-    byId("dead-rows").replaceChildren(rows);
+    fillRows(byId("dead-rows"), rows);
     byId("dead-table").hidden = json.dead_letters.length === 0;
     byId("dead-none").hidden = json.dead_letters.length > 0 || afterSeq > 0;
     byId("dead-next").disabled = dead.nextAfterSeq === null;
@@ -260,11 +260,13 @@ async function refreshHealth(button) {
     if (health.lag_events > 0) {
       facts.push(`${health.lag_events.toLocaleString("en-US")} events behind`);
     }
-    if (health.leader_url) {
+    if (health.leader_url && health.role !== "leader") {
       facts.push(`leader ${health.leader_url}`);
     }
     byId("health-summary").textContent = facts.join(" · ");
-    byId("health-problems").replaceChildren(...(health.problems ?? []).map((text) => element("li", { textContent: text })));
+    const problems = health.problems ?? [];
+    byId("health-problems").replaceChildren(...problems.map((text) => element("li", { textContent: text })));
+    byId("health-problems").hidden = problems.length === 0;
     byId("health-status-card").hidden = false;
     byId("figure-rows").replaceChildren(...keyFigures(samples).map(([what, value]) =>
       element("tr", {}, element("th", { scope: "row", textContent: what }), cell(value, true))));

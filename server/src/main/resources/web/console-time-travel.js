@@ -3,7 +3,7 @@
 // /api/admin/accounts/{number}/history) drawn as an SVG line chart with a table beside it.
 import { clearErrors, dollars, formatTime, setBusy, showError } from "/web/api.js";
 import {
-  accountNumberOf, adminApi, byId, cell, debounce, element, hideProblem, instantOf, markReady, showProblem,
+  accountNumberOf, adminApi, byId, cell, fillRows, debounce, element, hideProblem, instantOf, markReady, showProblem,
   wholeNumberOf,
 } from "/web/console-common.js";
 
@@ -114,7 +114,7 @@ function showState(bank, account) {
       cell(item.verified ? "yes" : "no"),
       cell(chart)));
   }
-  byId("travel-account-rows").replaceChildren(rows);
+  fillRows(byId("travel-account-rows"), rows);
   const note = byId("travel-account-rows").childElementCount === 0
     ? (account ? "(that account did not exist yet)" : "(none yet)")
     : bank.totals.accounts > bank.accounts.length && !account
@@ -224,7 +224,7 @@ function showHistoryTable() {
       cell(item.delta === 0 ? "" : (item.delta > 0 ? "+" : "") + dollars(item.delta), true),
       cell(dollars(item.balance_after), true)));
   }
-  byId("history-rows").replaceChildren(rows);
+  fillRows(byId("history-rows"), rows);
 }
 
 function svg(tag, attributes = {}, text) {

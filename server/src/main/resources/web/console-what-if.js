@@ -3,7 +3,7 @@
 // would now be refused, each added command's outcome, and the balances that would differ.
 import { clearErrors, dollars, formatTime, parseCents, setBusy, showError } from "/web/api.js";
 import {
-  accountNumberOf, adminApi, byId, cell, element, hideProblem, markReady, showProblem, summary, wholeNumberOf,
+  accountNumberOf, adminApi, byId, cell, fillRows, element, hideProblem, markReady, showProblem, summary, wholeNumberOf,
 } from "/web/console-common.js";
 
 const PAGE_SIZE = 20;
@@ -326,7 +326,7 @@ function showResult(result) {
     rejected.append(element("tr", { className: "refused" },
       cell(String(item.seq), true), cell(what), reasonCell(item)));
   }
-  byId("whatif-rejected-rows").replaceChildren(rejected);
+  fillRows(byId("whatif-rejected-rows"), rejected);
   byId("whatif-rejected").hidden = refused === 0;
   byId("whatif-rejected-none").hidden = refused > 0;
 
@@ -339,7 +339,7 @@ function showResult(result) {
     commands.append(element("tr", { className: item.accepted ? "accepted" : "refused" },
       cell(String(item.after_seq), true), cell(entry ? entry.text : item.type), outcome));
   }
-  byId("whatif-command-rows").replaceChildren(commands);
+  fillRows(byId("whatif-command-rows"), commands);
   byId("whatif-commands").hidden = result.commands.length === 0;
   byId("whatif-commands-none").hidden = result.commands.length > 0;
 
@@ -352,7 +352,7 @@ function showResult(result) {
       element("td", { className: `num ${item.difference >= 0 ? "positive" : "negative"}`,
         textContent: signedDollars(item.difference) })));
   }
-  byId("whatif-difference-rows").replaceChildren(differences);
+  fillRows(byId("whatif-difference-rows"), differences);
   byId("whatif-differences").hidden = differing === 0;
   byId("whatif-differences-none").hidden = differing > 0;
 
