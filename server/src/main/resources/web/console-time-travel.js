@@ -203,9 +203,9 @@ async function loadHistory(number, button) {
     const { json } = await adminApi("GET", `/api/admin/accounts/${number}/history`);
     state.historyAccount = number;
     state.history = json.items;
+    byId("history-result").hidden = false;
     drawChart();
     showHistoryTable();
-    byId("history-result").hidden = false;
     byId("history-heading").scrollIntoView({ block: "nearest" });
   } catch (error) {
     showError(field, error);
@@ -244,8 +244,10 @@ function svg(tag, attributes = {}, text) {
  */
 function drawChart() {
   const items = state.history;
-  const width = 640;
-  const height = 240;
+  // One unit of the drawing is one CSS pixel of the box it fills, so its text reads the same on
+  // a phone as on a desktop.
+  const width = Math.round(Math.min(960, Math.max(280, byId("history-chart").clientWidth || 640)));
+  const height = width < 480 ? 200 : 240;
   const left = 84;
   const right = 16;
   const top = 16;
@@ -301,9 +303,17 @@ byId("travel-form").addEventListener("submit", travelToSeq);
 byId("travel-go-time").addEventListener("click", travelToTime);
 byId("travel-slider").addEventListener("input", slid);
 byId("history-form").addEventListener("submit", showHistory);
+window.addEventListener("resize", debounce(() => {
+  if (state.history.length > 0 && !byId("history-result").hidden) {
+    drawChart();
+  }
+}, 200));
 
 export const timeTravelView = {
   async show() {
+    if (state.history.length > 0) {
+      drawChart();
+    }
     try {
       await readRange();
       if (!state.loaded) {
