@@ -1,6 +1,6 @@
 // What every view of the console shares: the operator key, the admin API call, the one
 // "ready" mark, small DOM helpers and the readable summary of an event line.
-import { api, ApiError, dollars } from "/web/api.js";
+import { api, ApiError, dollars, setBusy } from "/web/api.js";
 
 const KEY_STORAGE = "eventbank.operatorKey";
 const KEY_ERRORS = new Set(["operator_key_invalid", "operator_key_not_configured"]);
@@ -58,6 +58,35 @@ export function showProblem(box, error) {
 export function hideProblem(box) {
   box.hidden = true;
   box.textContent = "";
+}
+
+/**
+ * Runs one request of a view and shows what it brought: `button` (when given) busy meanwhile; on
+ * success the view's problem box is cleared, `show` gets the reply's JSON and the page is marked
+ * ready; on failure the box shows the API's message. `isCurrent` drops the outcome of a request
+ * that a newer one overtook.
+ */
+export async function load({ button, problem, call, show, isCurrent = () => true }) {
+  if (button) {
+    setBusy(button, true);
+  }
+  try {
+    const json = await call();
+    if (!isCurrent()) {
+      return;
+    }
+    hideProblem(problem);
+    show(json);
+    markReady();
+  } catch (error) {
+    if (isCurrent()) {
+      showProblem(problem, error);
+    }
+  } finally {
+    if (button) {
+      setBusy(button, false);
+    }
+  }
 }
 
 let readyMarked = false;

@@ -2,9 +2,9 @@
 // and a "follow" mode that polls for events after the last one shown. It never holds more than
 // a page (or, while following, FOLLOW_ROWS_MAX rows), so a log of millions of events costs the
 // page no more than one of a few.
-import { clearErrors, formatTime, setBusy, showError } from "/web/api.js";
+import { clearErrors, formatTime, showError } from "/web/api.js";
 import {
-  accountNumberOf, adminApi, byId, cell, element, hideProblem, instantOf, markReady, showProblem, summary,
+  accountNumberOf, adminApi, byId, cell, element, hideProblem, instantOf, load, showProblem, summary,
   wholeNumberOf,
 } from "/web/console-common.js";
 
@@ -87,40 +87,28 @@ function pageQuery(afterSeq) {
 }
 
 /** Loads and shows the page of events after afterSeq, replacing the rows shown. */
-async function loadPage(afterSeq, button) {
+function loadPage(afterSeq, button) {
   const request = ++state.request;
-  const problem = byId("explorer-problem");
-  if (button) {
-    setBusy(button, true);
-  }
-  try {
-    const { json } = await adminApi("GET", "/api/admin/events", { query: pageQuery(afterSeq) });
-    if (request !== state.request) {
-      return;
-    }
-    hideProblem(problem);
-    state.afterSeq = afterSeq;
-    state.nextAfterSeq = json.next_after_seq;
-    const events = json.events;
-    state.cursor = json.next_after_seq ?? (events.length ? events[events.length - 1].seq : afterSeq);
-    const rows = document.createDocumentFragment();
-    for (const event of events) {
-      rows.append(eventRow(event));
-    }
-    byId("explorer-rows").replaceChildren(rows);
-    describePage(events);
-    updatePager();
-    state.loaded = true;
-    markReady();
-  } catch (error) {
-    if (request === state.request) {
-      showProblem(problem, error);
-    }
-  } finally {
-    if (button) {
-      setBusy(button, false);
-    }
-  }
+  return load({
+    button,
+    problem: byId("explorer-problem"),
+    call: async () => (await adminApi("GET", "/api/admin/events", { query: pageQuery(afterSeq) })).json,
+    isCurrent: () => request === state.request,
+    show: (json) => {
+      state.afterSeq = afterSeq;
+      state.nextAfterSeq = json.next_after_seq;
+      const events = json.events;
+      state.cursor = json.next_after_seq ?? (events.length ? events[events.length - 1].seq : afterSeq);
+      const rows = document.createDocumentFragment();
+      for (const event of events) {
+        rows.append(eventRow(event));
+      }
+      byId("explorer-rows").replaceChildren(rows);
+      describePage(events);
+      updatePager();
+      state.loaded = true;
+    },
+  });
 }
 
 function describePage(events) {

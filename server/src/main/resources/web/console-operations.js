@@ -2,32 +2,24 @@
 // /api/admin/mail/dead, each with its retry), and health with a few key figures picked from
 // GET /health and GET /metrics (Prometheus' text format).
 import { api, ApiError, formatTime, setBusy } from "/web/api.js";
-import { adminApi, byId, cell, element, fillRows, hideProblem, markReady, showProblem } from "/web/console-common.js";
+import { adminApi, byId, cell, element, fillRows, load } from "/web/console-common.js";
 
 const DEAD_PAGE_SIZE = 50;
 
 // The audit head.
 
-async function readAuditHead(button) {
-  const problem = byId("audit-problem");
-  if (button) {
-    setBusy(button, true);
-  }
-  try {
-    const { json } = await adminApi("GET", "/api/admin/audit/head");
-    hideProblem(problem);
-    byId("audit-seq").textContent = json.seq.toLocaleString("en-US");
-    byId("audit-hash").textContent = json.hash;
-    byId("audit-read-at").textContent = formatTime(new Date().toISOString());
-    byId("audit-facts").hidden = false;
-    markReady();
-  } catch (error) {
-    showProblem(problem, error);
-  } finally {
-    if (button) {
-      setBusy(button, false);
-    }
-  }
+function readAuditHead(button) {
+  return load({
+    button,
+    problem: byId("audit-problem"),
+    call: async () => (await adminApi("GET", "/api/admin/audit/head")).json,
+    show: (json) => {
+      byId("audit-seq").textContent = json.seq.toLocaleString("en-US");
+      byId("audit-hash").textContent = json.hash;
+      byId("audit-read-at").textContent = formatTime(new Date().toISOString());
+      byId("audit-facts").hidden = false;
+    },
+  });
 }
 
 export const auditView = {
@@ -40,33 +32,26 @@ export const auditView = {
 
 const dead = { afterSeq: 0, nextAfterSeq: null, pages: [] };
 
-async function loadDeadLetters(afterSeq, button) {
-  const problem = byId("dead-problem");
-  if (button) {
-    setBusy(button, true);
-  }
-  try {
-    const { json } = await adminApi("GET", "/api/admin/mail/dead", { query: { after_seq: afterSeq, limit: DEAD_PAGE_SIZE } });
-    hideProblem(problem);
-    dead.afterSeq = afterSeq;
-    dead.nextAfterSeq = json.next_after_seq;
-    const rows = document.createDocumentFragment();
-    for (const letter of json.dead_letters) {
-      rows.append(deadLetterRow(letter));
-    }
-    fillRows(byId("dead-rows"), rows);
-    byId("dead-table").hidden = json.dead_letters.length === 0;
-    byId("dead-none").hidden = json.dead_letters.length > 0 || afterSeq > 0;
-    byId("dead-next").disabled = dead.nextAfterSeq === null;
-    byId("dead-previous").disabled = dead.pages.length === 0;
-    markReady();
-  } catch (error) {
-    showProblem(problem, error);
-  } finally {
-    if (button) {
-      setBusy(button, false);
-    }
-  }
+function loadDeadLetters(afterSeq, button) {
+  return load({
+    button,
+    problem: byId("dead-problem"),
+    call: async () => (await adminApi("GET", "/api/admin/mail/dead",
+      { query: { after_seq: afterSeq, limit: DEAD_PAGE_SIZE } })).json,
+    show: (json) => {
+      dead.afterSeq = afterSeq;
+      dead.nextAfterSeq = json.next_after_seq;
+      const rows = document.createDocumentFragment();
+      for (const letter of json.dead_letters) {
+        rows.append(deadLetterRow(letter));
+      }
+      fillRows(byId("dead-rows"), rows);
+      byId("dead-table").hidden = json.dead_letters.length === 0;
+      byId("dead-none").hidden = json.dead_letters.length > 0 || afterSeq > 0;
+      byId("dead-next").disabled = dead.nextAfterSeq === null;
+      byId("dead-previous").disabled = dead.pages.length === 0;
+    },
+  });
 }
 
 function deadLetterRow(letter) {
@@ -236,50 +221,42 @@ async function readMetrics() {
   return parseMetrics(await reply.text());
 }
 
-async function refreshHealth(button) {
-  const problem = byId("health-problem");
-  if (button) {
-    setBusy(button, true);
-  }
-  try {
-    const [health, samples] = await Promise.all([readHealth(), readMetrics()]);
-    hideProblem(problem);
-    const badge = byId("health-badge");
-    badge.textContent = health.status;
-    badge.className = `badge status-${health.status}`;
-    const facts = [];
-    if (health.last_seq !== undefined) {
-      facts.push(`last seq ${health.last_seq.toLocaleString("en-US")}`);
-    }
-    if (health.role) {
-      facts.push(`role ${health.role}`);
-    }
-    if (health.epoch) {
-      facts.push(`epoch ${health.epoch}`);
-    }
-    if (health.lag_events > 0) {
-      facts.push(`${health.lag_events.toLocaleString("en-US")} events behind`);
-    }
-    if (health.leader_url && health.role !== "leader") {
-      facts.push(`leader ${health.leader_url}`);
-    }
-    byId("health-summary").textContent = facts.join(" · ");
-    const problems = health.problems ?? [];
-    byId("health-problems").replaceChildren(...problems.map((text) => element("li", { textContent: text })));
-    byId("health-problems").hidden = problems.length === 0;
-    byId("health-status-card").hidden = false;
-    byId("figure-rows").replaceChildren(...keyFigures(samples).map(([what, value]) =>
-      element("tr", {}, element("th", { scope: "row", textContent: what }), cell(value, true))));
-    byId("figures-table").hidden = false;
-    byId("health-read-at").textContent = `Read at ${formatTime(new Date().toISOString())}.`;
-    markReady();
-  } catch (error) {
-    showProblem(problem, error);
-  } finally {
-    if (button) {
-      setBusy(button, false);
-    }
-  }
+function refreshHealth(button) {
+  return load({
+    button,
+    problem: byId("health-problem"),
+    call: () => Promise.all([readHealth(), readMetrics()]),
+    show: ([health, samples]) => {
+      const badge = byId("health-badge");
+      badge.textContent = health.status;
+      badge.className = `badge status-${health.status}`;
+      const facts = [];
+      if (health.last_seq !== undefined) {
+        facts.push(`last seq ${health.last_seq.toLocaleString("en-US")}`);
+      }
+      if (health.role) {
+        facts.push(`role ${health.role}`);
+      }
+      if (health.epoch) {
+        facts.push(`epoch ${health.epoch}`);
+      }
+      if (health.lag_events > 0) {
+        facts.push(`${health.lag_events.toLocaleString("en-US")} events behind`);
+      }
+      if (health.leader_url && health.role !== "leader") {
+        facts.push(`leader ${health.leader_url}`);
+      }
+      byId("health-summary").textContent = facts.join(" · ");
+      const problems = health.problems ?? [];
+      byId("health-problems").replaceChildren(...problems.map((text) => element("li", { textContent: text })));
+      byId("health-problems").hidden = problems.length === 0;
+      byId("health-status-card").hidden = false;
+      byId("figure-rows").replaceChildren(...keyFigures(samples).map(([what, value]) =>
+        element("tr", {}, element("th", { scope: "row", textContent: what }), cell(value, true))));
+      byId("figures-table").hidden = false;
+      byId("health-read-at").textContent = `Read at ${formatTime(new Date().toISOString())}.`;
+    },
+  });
 }
 
 byId("audit-refresh").addEventListener("click", (event) => readAuditHead(event.currentTarget));

@@ -3,7 +3,7 @@
 // /api/admin/accounts/{number}/history) drawn as an SVG line chart with a table beside it.
 import { clearErrors, dollars, formatTime, setBusy, showError } from "/web/api.js";
 import {
-  accountNumberOf, adminApi, byId, cell, fillRows, debounce, element, hideProblem, instantOf, markReady, showProblem,
+  accountNumberOf, adminApi, byId, cell, debounce, element, fillRows, instantOf, load, showProblem,
   wholeNumberOf,
 } from "/web/console-common.js";
 
@@ -60,29 +60,17 @@ async function travel(point, button) {
     return;
   }
   const request = ++state.request;
-  if (button) {
-    setBusy(button, true);
-  }
-  const problem = byId("travel-problem");
-  try {
-    const { json } = await adminApi("GET", "/api/admin/state",
-      { query: { ...point, account, limit: ACCOUNTS_SHOWN } });
-    if (request !== state.request) {
-      return;
-    }
-    hideProblem(problem);
-    showState(json, account);
-    state.loaded = true;
-    markReady();
-  } catch (error) {
-    if (request === state.request) {
-      showProblem(problem, error);
-    }
-  } finally {
-    if (button) {
-      setBusy(button, false);
-    }
-  }
+  await load({
+    button,
+    problem: byId("travel-problem"),
+    call: async () => (await adminApi("GET", "/api/admin/state",
+      { query: { ...point, account, limit: ACCOUNTS_SHOWN } })).json,
+    isCurrent: () => request === state.request,
+    show: (json) => {
+      showState(json, account);
+      state.loaded = true;
+    },
+  });
 }
 
 function showState(bank, account) {

@@ -3,7 +3,8 @@
 // would now be refused, each added command's outcome, and the balances that would differ.
 import { clearErrors, dollars, formatTime, parseCents, setBusy, showError } from "/web/api.js";
 import {
-  accountNumberOf, adminApi, byId, cell, fillRows, element, hideProblem, markReady, showProblem, summary, wholeNumberOf,
+  accountNumberOf, adminApi, byId, cell, element, fillRows, hideProblem, load, showProblem, summary,
+  wholeNumberOf,
 } from "/web/console-common.js";
 
 const PAGE_SIZE = 20;
@@ -46,26 +47,19 @@ function readFilters() {
   return filters;
 }
 
-async function loadEvents(afterSeq, button) {
-  const problem = byId("whatif-events-problem");
-  if (button) {
-    setBusy(button, true);
-  }
-  try {
-    const { json } = await adminApi("GET", "/api/admin/events", { query: { ...state.filters, after_seq: afterSeq } });
-    hideProblem(problem);
-    state.afterSeq = afterSeq;
-    state.nextAfterSeq = json.next_after_seq;
-    showEvents(json.events);
-    state.loaded = true;
-    markReady();
-  } catch (error) {
-    showProblem(problem, error);
-  } finally {
-    if (button) {
-      setBusy(button, false);
-    }
-  }
+function loadEvents(afterSeq, button) {
+  return load({
+    button,
+    problem: byId("whatif-events-problem"),
+    call: async () => (await adminApi("GET", "/api/admin/events",
+      { query: { ...state.filters, after_seq: afterSeq } })).json,
+    show: (json) => {
+      state.afterSeq = afterSeq;
+      state.nextAfterSeq = json.next_after_seq;
+      showEvents(json.events);
+      state.loaded = true;
+    },
+  });
 }
 
 function showEvents(events) {
