@@ -2,7 +2,7 @@
 // "ready" mark, small DOM helpers and the readable summary of an event line.
 import { api, ApiError, dollars, setBusy } from "/web/api.js";
 
-const KEY_STORAGE = "eventbank.operatorKey";
+const KEY_STORAGE = "eventbank.operator_key";
 const KEY_ERRORS = new Set(["operator_key_invalid", "operator_key_not_configured"]);
 
 let keyProblemHandler = () => {};
