@@ -120,6 +120,10 @@ function describePage(events) {
       + (state.nextAfterSeq === null ? " This is the end of the log for these filters." : "");
   } else if (state.nextAfterSeq !== null) {
     status.textContent = `No matching event up to seq ${state.nextAfterSeq}; the next page looks further on.`;
+  } else if (state.afterSeq > 0) {
+    // "Latest" looks at the last page of the log only: older matches may exist.
+    status.textContent = `No event after seq ${state.afterSeq} matches these filters; `
+      + "\"Previous events\" or \"Show events\" look further back.";
   } else {
     status.textContent = "No events match these filters.";
   }
