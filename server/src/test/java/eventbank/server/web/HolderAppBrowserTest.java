@@ -57,6 +57,12 @@ class HolderAppBrowserTest {
         String payer = openInTheBrowser("story-payer@example.com", true);
         String payee = openInTheBrowser("story-payee@example.com", false);
 
+        browser.driver().findElement(By.linkText("Didn't get the mail?")).click();
+        type("resend-email", "story-payee@example.com");
+        browser.driver().findElement(By.id("resend-submit")).click();
+        assertThat(browser.waitFor(By.id("resend-done")).getText()).contains("we have mailed its link again");
+        checkPage("resend");
+
         for (String number : List.of(payer, payee)) {
             browser.go(server.verificationLink(number));
             assertThat(browser.waitFor(By.tagName("h1")).getText()).isEqualTo("Email address confirmed");
@@ -79,6 +85,7 @@ class HolderAppBrowserTest {
 
         browser.driver().findElement(By.cssSelector("#nav-in a[href='#withdraw']")).click();
         browser.waitForText(By.cssSelector("#view-withdraw .form-balance"), "$874.50");
+        assertThat(browser.accessibilityViolations()).isEmpty();
         type("withdraw-amount", "$20");
         browser.driver().findElement(By.id("withdraw-submit")).click();
         assertThat(browser.waitFor(By.id("withdraw-done")).getText())
