@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -111,34 +112,43 @@ class HolderAppBrowserTest {
     }
 
     @Test
-    void aDoubleClickOnTransferMovesTheMoneyOnceAndARefusalShowsUnderTheAmount() throws Exception {
+    void aDoubleClickOnTransferMovesTheMoneyOnceARefusalShowsUnderItsFieldAndTheStatementPages() throws Exception {
         TestServer.Holder payer = server.openVerifiedHolder("double-payer@example.com");
         TestServer.Holder payee = server.openVerifiedHolder("double-payee@example.com");
+        // Twenty withdrawals first, so that the statement has a second page.
+        long lastSeq = 0;
+        for (int withdrawal = 0; withdrawal < 20; withdrawal++) {
+            HttpApi.Response withdrawn = server.api().post("/api/withdraw", Map.of("amount", 100), payer.token(), null);
+            assertThat(withdrawn.status()).as("withdraw: %s", withdrawn).isEqualTo(200);
+            lastSeq = withdrawn.json().path("seq").asLong();
+        }
+        assertThat(balance(payer, lastSeq)).isEqualTo(98_000);
         logIn(payer.number(), "password-double-payer@example.com");
-        browser.waitForText(By.id("account-balance"), "$1,000.00");
+        browser.waitForText(By.id("account-balance"), "$980.00");
 
         browser.go(server.url("/#transfer"));
-        browser.waitForText(By.cssSelector("#view-transfer .form-balance"), "$1,000.00");
+        browser.waitForText(By.cssSelector("#view-transfer .form-balance"), "$980.00");
         type("transfer-to", payee.number());
         type("transfer-amount", "300");
         new Actions(browser.driver()).doubleClick(browser.driver().findElement(By.id("transfer-submit"))).perform();
-        browser.waitForText(By.id("transfer-done"), "Your balance is now $700.00");
+        browser.waitForText(By.id("transfer-done"), "Your balance is now $680.00");
 
-        JsonNode statement = server.api().get("/api/account/transactions", payer.token()).json();
-        assertThat(statement.path("transactions")).hasSize(1);
-        assertThat(server.api().get("/api/account", payer.token()).json().path("balance").asLong()).isEqualTo(70_000);
-        assertThat(server.api().get("/api/account", payee.token()).json().path("balance").asLong()).isEqualTo(130_000);
+        JsonNode statement = server.api().get("/api/account/transactions?limit=100", payer.token()).json();
+        assertThat(statement.path("transactions").findValuesAsText("type")).containsOnlyOnce("transfer_out");
+        long transferSeq = statement.path("transactions").get(0).path("seq").asLong();
+        assertThat(balance(payer, transferSeq)).isEqualTo(68_000);
+        assertThat(balance(payee, transferSeq)).isEqualTo(130_000);
 
         // More than the balance: the bank's refusal, under the amount it concerns.
         type("transfer-to", payee.number());
-        type("transfer-amount", "700.01");
+        type("transfer-amount", "680.01");
         browser.driver().findElement(By.id("transfer-submit")).click();
         assertThat(browser.waitFor(By.id("transfer-amount-error")).getText())
                 .isEqualTo("The balance is lower than the amount.");
         assertThat(browser.driver().findElement(By.id("transfer-amount")).getAttribute("aria-invalid")).isEqualTo("true");
         assertThat(browser.driver().findElement(By.id("transfer-form-error")).isDisplayed()).isFalse();
         checkPage("transfer-error", "/api/money_transfer");
-        assertThat(server.api().get("/api/account", payer.token()).json().path("balance").asLong()).isEqualTo(70_000);
+        assertThat(balance(payer, transferSeq)).isEqualTo(68_000);
 
         // An account that does not exist: under the account number.
         type("transfer-to", "9999999999999999");
@@ -147,6 +157,19 @@ class HolderAppBrowserTest {
         assertThat(browser.waitFor(By.id("transfer-to-error")).getText())
                 .isEqualTo("The recipient account does not exist.");
         assertThat(browser.consoleErrors("/api/money_transfer")).isEmpty();
+
+        // The statement, newest first, 20 lines a page: the transfer and 19 withdrawals, then the oldest.
+        browser.driver().findElement(By.cssSelector("#nav-in a[href='#account']")).click();
+        browser.waitForText(By.id("account-balance"), "$680.00");
+        List<List<String>> firstPage = statementLines();
+        assertThat(firstPage).hasSize(20);
+        assertThat(firstPage.getFirst()).isEqualTo(List.of("To " + grouped(payee.number()), "−$300.00", "$680.00"));
+        browser.driver().findElement(By.id("statement-older")).click();
+        new WebDriverWait(browser.driver(), Duration.ofSeconds(10))
+                .until(ExpectedConditions.numberOfElementsToBe(By.cssSelector("#statement-lines tr"), 21));
+        assertThat(statementLines().getLast()).isEqualTo(List.of("Withdrawal", "−$1.00", "$999.00"));
+        assertThat(browser.driver().findElement(By.id("statement-older")).isDisplayed()).isFalse();
+        assertThat(browser.consoleErrors()).isEmpty();
     }
 
     @Test
@@ -207,9 +230,14 @@ class HolderAppBrowserTest {
                 .until(ExpectedConditions.invisibilityOfElementLocated(By.id("view-login")));
     }
 
+    /** The holder's balance once the API's reads hold {@code minSeq}. */
+    private static long balance(TestServer.Holder holder, long minSeq) throws Exception {
+        return server.api().get("/api/account?min_seq=" + minSeq, holder.token()).json().path("balance").asLong();
+    }
+
     private String logInThroughApi(String number, String email) throws Exception {
         HttpApi.Response login = server.api().post("/api/login",
-                java.util.Map.of("account_number", number, "password", "password-" + email), null, null);
+                Map.of("account_number", number, "password", "password-" + email), null, null);
         return login.json().path("token").asText();
     }
 
