@@ -216,6 +216,15 @@ function requireFilled(entries) {
   return filled;
 }
 
+/** A form's submit: no page load, and the messages of the last one hidden. */
+function onSubmit(form, handle) {
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    hideFormMessages(form);
+    handle();
+  });
+}
+
 /** Runs a form's request with its button busy, so a second click does nothing meanwhile. */
 async function submitting(button, request) {
   setBusy(button, true);
@@ -238,9 +247,7 @@ function showOpen() {
   hideFormMessages(openForm);
 }
 
-openForm.addEventListener("submit", (event) => {
-  event.preventDefault();
-  hideFormMessages(openForm);
+onSubmit(openForm, () => {
   const email = $("open-email");
   const password = $("open-password");
   if (!requireFilled([[email, "Enter your email address."], [password, "Choose a password."]])) return;
@@ -276,9 +283,7 @@ function showResend() {
   hideFormMessages(resendForm);
 }
 
-resendForm.addEventListener("submit", (event) => {
-  event.preventDefault();
-  hideFormMessages(resendForm);
+onSubmit(resendForm, () => {
   const email = $("resend-email");
   if (!requireFilled([[email, "Enter your email address."]])) return;
   submitting($("resend-submit"), async () => {
@@ -305,9 +310,7 @@ function showLogin(params) {
   if (account) $("login-account").value = groupDigits(account);
 }
 
-loginForm.addEventListener("submit", (event) => {
-  event.preventDefault();
-  hideFormMessages(loginForm);
+onSubmit(loginForm, () => {
   const account = $("login-account");
   const password = $("login-password");
   if (!requireFilled([[account, "Enter your account number."], [password, "Enter your password."]])) return;
