@@ -30,6 +30,7 @@ final class LandingPage {
         return "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
                 + "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
                 + "<title>" + title + " · eventbank</title>"
+                + "<link rel=\"icon\" href=\"/web/app-icon.svg\" type=\"image/svg+xml\">"
                 + "<link rel=\"stylesheet\" href=\"/web/base.css\"></head><body>"
                 + "<header class=\"site\"><a class=\"brand\" href=\"/\">eventbank</a></header>"
                 + "<main class=\"card\"><h1>" + title + "</h1>" + body + "</main></body></html>";

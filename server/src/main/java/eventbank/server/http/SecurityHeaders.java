@@ -48,7 +48,7 @@ final class SecurityHeaders implements HttpConfiguration.Customizer {
      * The verification landing page: the app's style sheet and nothing else. Its URL holds the
      * code, so it runs no script at all.
      */
-    static final String POLICY_LANDING_PAGE = "default-src 'none'; style-src 'self'; base-uri 'none'; "
+    static final String POLICY_LANDING_PAGE = "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; "
             + "form-action 'none'; frame-ancestors 'none'";
 
     private static final HttpField NO_SNIFF = new PreEncodedHttpField("X-Content-Type-Options", "nosniff");

@@ -225,22 +225,6 @@ class HttpContractTest {
     }
 
     @Test
-    void theVerificationPageLoadsOnlyTheAppsStyleSheetRunsNoScriptAndSendsNoReferer() throws Exception {
-        String number = server.open("dave@example.com");
-        HttpApi.Response page = http.send(http.request("/api/verify?" + server.verificationQuery(number), null)
-                .header("Accept", "text/html").GET().build());
-        assertThat(page.status()).as(page.toString()).isEqualTo(200);
-        assertThat(page.header("Content-Type")).startsWith("text/html");
-        // The URL holds the code: nothing on the page may run, and nothing it loads learns the URL.
-        assertThat(page.header("Content-Security-Policy")).contains("default-src 'none'", "style-src 'self'")
-                .doesNotContain("script-src");
-        assertThat(page.header("Referrer-Policy")).isEqualTo("no-referrer");
-        assertThat(page.header("Cache-Control")).isEqualTo("no-store");
-        assertThat(page.body()).doesNotContain("<script", "<img", "style=")
-                .containsOnlyOnce("<link").contains("<link rel=\"stylesheet\" href=\"/web/base.css\">");
-    }
-
-    @Test
     void verifyingAnswersAnUnknownAccountAndAWrongCodeAlike() throws Exception {
         HttpApi.Response wrongCode = http.get("/api/verify?account_number=" + carol + "&code=wrong", null);
         HttpApi.Response unknown = http.get("/api/verify?account_number=1000000000000000&code=wrong", null);

@@ -79,9 +79,26 @@ class WebPagesTest {
     }
 
     @Test
+    void thePagesComeWithTheirPolicyAndTheServersMailTransport() throws Exception {
+        for (String path : new String[] {"/", "/console"}) {
+            HttpResponse<byte[]> page = get(path);
+            assertThat(page.statusCode()).as(path).isEqualTo(200);
+            assertThat(page.headers().firstValue("Content-Type").orElseThrow()).as(path).startsWith("text/html");
+            assertThat(page.headers().firstValue("Content-Security-Policy").orElseThrow()).as(path)
+                    .contains("default-src 'none'", "script-src 'self'", "connect-src 'self'",
+                            "frame-ancestors 'none'")
+                    .doesNotContain("unsafe");
+            assertThat(new String(page.body(), StandardCharsets.UTF_8)).as(path)
+                    .contains("<script type=\"module\" src=\"/web/").doesNotContain("{{", "style=");
+        }
+        assertThat(new String(get("/").body(), StandardCharsets.UTF_8))
+                .contains("<meta name=\"eventbank-mail-transport\" content=\"file\">");
+    }
+
+    @Test
     void onlyTheAppsOwnFilesAreServedAndPagesOnlyWithTheirPolicy() throws Exception {
         for (String path : new String[] {"/web/nothing.js", "/web/../openapi.json", "/web/%2e%2e/logback.xml",
-                "/web/.hidden.js", "/web/api.js.bak", "/web/logback.xml"}) {
+                "/web/.hidden.js", "/web/api.js.bak", "/web/logback.xml", "/web/index.html", "/web/console.html"}) {
             HttpResponse<byte[]> reply = get(path);
             assertThat(reply.statusCode()).as(path).isEqualTo(404);
             assertThat(new String(reply.body(), StandardCharsets.UTF_8)).as(path).doesNotContain("<configuration");
@@ -98,6 +115,8 @@ class WebPagesTest {
         assertThat(page.statusCode()).isEqualTo(200);
         assertThat(html).contains("Email address confirmed", "href=\"/web/base.css\"",
                 "href=\"/#login?account=" + number + "\"");
+        // The URL holds the code: nothing on the page runs, and what it loads does not learn the URL.
+        assertThat(html).doesNotContain("<script", "style=", "<img");
         assertThat(page.headers().firstValue("Content-Security-Policy").orElseThrow())
                 .contains("default-src 'none'", "style-src 'self'").doesNotContain("script-src");
         assertThat(page.headers().firstValue("Referrer-Policy")).hasValue("no-referrer");

@@ -18,7 +18,6 @@ import org.junit.jupiter.api.Assumptions;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
-import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
@@ -174,20 +173,20 @@ public final class Browser implements AutoCloseable {
      * or phone>.png}, at the window's width; the window's size is kept.
      */
     public Path screenshot(String name) throws IOException {
+        // The whole page, not the window: DevTools draws beyond the viewport (a window taller
+        // than the headless screen is cut to it).
+        Number width = (Number) driver.executeScript("return document.documentElement.clientWidth");
         Number height = (Number) driver.executeScript(
                 "return Math.max(document.documentElement.scrollHeight, document.body.scrollHeight)");
-        Dimension kept = size;
-        int pageHeight = Math.min(SCREENSHOT_HEIGHT_MAX, Math.max(kept.getHeight(), height.intValue()));
-        driver.manage().window().setSize(new Dimension(kept.getWidth(), pageHeight));
-        try {
-            byte[] png = driver.getScreenshotAs(OutputType.BYTES);
-            Files.createDirectories(SCREENSHOTS);
-            Path file = SCREENSHOTS.resolve(name + "-" + (kept.equals(PHONE) ? "phone" : "desktop") + ".png");
-            Files.write(file, png);
-            return file;
-        } finally {
-            driver.manage().window().setSize(kept);
-        }
+        Map<String, Object> clip = Map.of("x", 0, "y", 0, "width", width.intValue(),
+                "height", Math.min(SCREENSHOT_HEIGHT_MAX, height.intValue()), "scale", 1);
+        Map<String, Object> shot = driver.executeCdpCommand("Page.captureScreenshot",
+                Map.of("format", "png", "captureBeyondViewport", true, "clip", clip));
+        byte[] png = java.util.Base64.getDecoder().decode((String) shot.get("data"));
+        Files.createDirectories(SCREENSHOTS);
+        Path file = SCREENSHOTS.resolve(name + "-" + (size.equals(PHONE) ? "phone" : "desktop") + ".png");
+        Files.write(file, png);
+        return file;
     }
 
     @Override

@@ -126,7 +126,7 @@ class ConsoleBrowserTest {
             browser.phone();
             for (String[] view : new String[][] {{"Events", "console-explorer"}, {"Time travel", "console-time-travel"},
                     {"What-if", "console-what-if"}, {"Dead letters", "console-dead-letters"},
-                    {"Health", "console-health"}}) {
+                    {"Audit head", "console-audit"}, {"Health", "console-health"}}) {
                 browser.driver().findElement(By.linkText(view[0])).click();
                 browser.waitFor(By.cssSelector("#main > .view:not([hidden]) h2"));
                 checkView(browser, view[1]);

@@ -248,10 +248,10 @@ class HolderAppBrowserTest {
     private void checkPage(String name, String... expectedRefusals) throws Exception {
         assertThat(browser.consoleErrors(expectedRefusals)).isEmpty();
         assertThat(browser.accessibilityViolations()).isEmpty();
-        browser.screenshot(name);
+        browser.screenshot("holder-" + name);
         browser.phone();
         assertThat(browser.accessibilityViolations()).isEmpty();
-        browser.screenshot(name);
+        browser.screenshot("holder-" + name);
         browser.desktop();
     }
 

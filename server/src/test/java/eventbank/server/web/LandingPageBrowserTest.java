@@ -26,6 +26,10 @@ class LandingPageBrowserTest {
             assertThat(browser.accessibilityViolations()).isEmpty();
             assertThat(browser.consoleErrors()).isEmpty();
             browser.screenshot("landing-verified");
+            browser.phone();
+            assertThat(browser.accessibilityViolations()).isEmpty();
+            browser.screenshot("landing-verified");
+            browser.desktop();
 
             String other = server.open("landing-forged@example.com");
             browser.go(server.verificationLink(other).replaceFirst("code=[^&]+", "code=forged"));
@@ -33,6 +37,9 @@ class LandingPageBrowserTest {
             assertThat(browser.driver().findElement(By.linkText("Send a new link")).isDisplayed()).isTrue();
             assertThat(browser.accessibilityViolations()).isEmpty();
             assertThat(browser.consoleErrors("/api/verify")).isEmpty();
+            browser.screenshot("landing-refused");
+            browser.phone();
+            browser.screenshot("landing-refused");
         }
     }
 }
