@@ -1,6 +1,7 @@
 package eventbank.bench;
 
 import eventbank.engine.EngineConfig;
+import eventbank.server.mail.SentMail;
 import eventbank.server.http.TestServer;
 import eventbank.server.web.Browser;
 import eventbank.server.web.WebServer;
@@ -29,6 +30,9 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  *   <li>the longest task that blocked the page's main thread (Long Tasks API; none means none
  *       over 50 ms).</li>
  * </ul>
+ *
+ * Then the console at work on that log ({@link #explore}): the explorer, time travel and the
+ * what-if sandbox, each step timed from the click to its reply shown.
  *
  * <pre>
  * java -cp bench/target/benchmarks.jar eventbank.bench.PageSpeed [--events 10000000]
@@ -69,12 +73,14 @@ public final class PageSpeed {
             JournalBuilder.Built built = JournalBuilder.build(data, accounts, events - 2L * accounts, 4_000, 7);
             List<Long> snapshots = JournalBuilder.writeHistorySnapshots(data,
                     EngineConfig.SNAPSHOT_HISTORY_SPAN_EVENTS_DEFAULT);
+            SentMail.upTo(data, built.lastSeq());
             System.out.printf(Locale.ROOT, "journal: %,d events, %,d accounts, %,.0f MB, snapshots at %s; built in %.1f s%n",
                     built.lastSeq(), accounts, built.bytes() / 1e6, snapshots, (System.nanoTime() - start) / 1e9);
             start = System.nanoTime();
             try (WebServer server = WebServer.start(root); Browser browser = Browser.start()) {
                 System.out.printf(Locale.ROOT, "server started in %.1f s%n", (System.nanoTime() - start) / 1e9);
                 measure(server, browser, runs);
+                explore(server, browser, built.lastSeq(), accounts, runs);
             }
             System.out.printf(Locale.ROOT, "disk used: %,.0f MB (deleted)%n", Fixtures.bytesUnder(root) / 1e6);
         } finally {
@@ -102,6 +108,80 @@ public final class PageSpeed {
             report(page.name() + ", first visit", first);
             report(page.name() + ", return visit", again);
         }
+    }
+
+    /**
+     * The console at work on the big log: each step clicks a button and times until its
+     * request's reply is shown (the button stops being busy), and the longest task on the page's
+     * main thread over all of them (is the page ever frozen?).
+     */
+    private static void explore(WebServer server, Browser browser, long lastSeq, int accounts, int runs) {
+        ChromeDriver driver = (ChromeDriver) browser.driver();
+        driver.manage().timeouts().scriptTimeout(READY_WAIT);
+        JavascriptExecutor js = driver;
+        java.util.SplittableRandom random = new java.util.SplittableRandom(17);
+        Map<String, List<Double>> steps = new java.util.LinkedHashMap<>();
+        List<Double> longest = new ArrayList<>();
+        for (int run = 0; run < runs; run++) {
+            String account = Long.toString(Fixtures.accountNumber(random.nextInt(accounts)));
+            long seq = 1 + random.nextLong(lastSeq);
+            load(browser, new Page("console", server.url("/console#explorer"),
+                    Map.of(CONSOLE_KEY_KEY, WebServer.OPERATOR_KEY), true), false);
+            fill(js, "explorer-account", account);
+            time(steps, "explorer: one account's events from the start (Show events)", js, "explorer-show");
+            time(steps, "explorer: that account's next page", js, "explorer-next");
+            fill(js, "explorer-account", "");
+            time(steps, "explorer: the latest 50 events", js, "explorer-latest");
+            js.executeScript("location.hash = '#time-travel'");
+            fill(js, "travel-seq", Long.toString(seq));
+            time(steps, "time travel: state at a random seq (50 accounts listed)", js, "travel-go-seq");
+            fill(js, "history-account", account);
+            time(steps, "time travel: an account's balance over time (chart)", js, "history-show");
+            js.executeScript("location.hash = '#what-if'");
+            time(steps, "what-if: the latest events to tick", js, "whatif-latest");
+            js.executeScript("document.querySelector('#whatif-events input[type=checkbox]').click()");
+            time(steps, "what-if: leave the first of them out, run to the end", js, "whatif-run");
+            longest.add(longestTask(js));
+        }
+        for (Map.Entry<String, List<Double>> step : steps.entrySet()) {
+            double[] millis = step.getValue().stream().mapToDouble(Double::doubleValue).toArray();
+            System.out.printf(Locale.ROOT, "%-60s median %6.0f ms (%s)%n", step.getKey(), Fixtures.median(millis),
+                    list(millis));
+        }
+        double[] tasks = longest.stream().mapToDouble(Double::doubleValue).toArray();
+        System.out.printf(Locale.ROOT, "longest task on the console's main thread per run: %s ms%n", list(tasks));
+    }
+
+    private static void fill(JavascriptExecutor js, String id, String value) {
+        js.executeScript("""
+                const field = document.getElementById(arguments[0]);
+                field.value = arguments[1];
+                field.dispatchEvent(new Event('input', { bubbles: true }));
+                """, id, value);
+    }
+
+    /** Clicks the button and answers the ms until it is no longer busy (its reply is shown). */
+    private static void time(Map<String, List<Double>> steps, String step, JavascriptExecutor js, String buttonId) {
+        Number millis = (Number) js.executeAsyncScript("""
+                const done = arguments[arguments.length - 1];
+                const button = document.getElementById(arguments[0]);
+                const start = performance.now();
+                let seenBusy = false;
+                button.click();
+                // Busy from when its request goes out (perhaps after a first one) until the reply is shown.
+                const check = () => {
+                  const busy = button.getAttribute('aria-busy') === 'true';
+                  seenBusy ||= busy;
+                  if (seenBusy && !busy) done(performance.now() - start);
+                  else if (!seenBusy && performance.now() - start > 5000) done(-1);
+                  else setTimeout(check, 2);
+                };
+                check();
+                """, buttonId);
+        if (millis.doubleValue() < 0) {
+            throw new IllegalStateException(step + ": the button " + buttonId + " never became busy");
+        }
+        steps.computeIfAbsent(step, s -> new ArrayList<>()).add(millis.doubleValue());
     }
 
     /** A page and what its tab's sessionStorage holds before it loads (a token, the operator key). */
