@@ -79,6 +79,11 @@ public final class PageSpeed {
             start = System.nanoTime();
             try (WebServer server = WebServer.start(root); Browser browser = Browser.start()) {
                 System.out.printf(Locale.ROOT, "server started in %.1f s%n", (System.nanoTime() - start) / 1e9);
+                if (!server.awaitReadModels(Duration.ofMinutes(10))) {
+                    throw new IllegalStateException("the read models did not catch up in 10 minutes");
+                }
+                System.out.printf(Locale.ROOT, "read models current %.1f s after the start (issue 15)%n",
+                        (System.nanoTime() - start) / 1e9);
                 measure(server, browser, runs);
                 explore(server, browser, built.lastSeq(), accounts, runs);
             }

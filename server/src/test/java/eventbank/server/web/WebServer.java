@@ -54,6 +54,22 @@ public final class WebServer implements AutoCloseable {
         return server.open(email);
     }
 
+    /**
+     * Waits until every read model has applied the journal's head (a server started on a long
+     * journal rebuilds them first); false when {@code timeout} passes first.
+     */
+    public boolean awaitReadModels(java.time.Duration timeout) throws InterruptedException {
+        long head = server.service.engine().committedSeq();
+        java.time.Instant deadline = java.time.Instant.now().plus(timeout);
+        for (eventbank.server.readmodel.ReadModel model : server.service.readModels().all()) {
+            java.time.Duration left = java.time.Duration.between(java.time.Instant.now(), deadline);
+            if (left.isNegative() || !model.awaitSeq(head, left)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     public Path dataDirectory() {
         return server.dataDirectory;
     }
