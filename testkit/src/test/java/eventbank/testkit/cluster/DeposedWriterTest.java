@@ -140,6 +140,7 @@ class DeposedWriterTest {
                 TimeUnit.MILLISECONDS.sleep(10);
             }
             Integer writerSession = null;
+            long paused = 0;
             int attempts = 0;
             while (writerSession == null) {
                 assertThat(attempts++).as("pauses tried to catch the leader inside a batch transaction")
@@ -148,25 +149,22 @@ class DeposedWriterTest {
                 leader = cluster.awaitLeader(STEP_TIMEOUT);
                 standby = leader == first ? second : first;
                 leader.pause();
+                paused = System.nanoTime();
                 writerSession = sessionIdleInTransaction(database, leader.name());
+                // PostgreSQL ends the session whose transaction the stopped leader holds open;
+                // unless the leader's COMMIT was already on the wire when it stopped: then the
+                // transaction ends by itself, the session stays, and this pause caught nothing.
+                if (writerSession != null && !sessionEndsInTransaction(database, writerSession)) {
+                    writerSession = null;
+                }
                 if (writerSession == null) {
                     leader.resume();
                     TimeUnit.MICROSECONDS.sleep(ThreadLocalRandom.current().nextInt(20_000));
                 }
             }
-            pausedAt = System.nanoTime();
+            pausedAt = paused;
             System.out.printf("paused %s inside a batch transaction (backend %d) at attempt %d%n", leader.name(),
                     writerSession, attempts);
-
-            // PostgreSQL ends the session whose transaction the stopped leader holds open.
-            long deadline = System.nanoTime() + STEP_TIMEOUT.toNanos();
-            while (sessionExists(database, writerSession)) {
-                if (System.nanoTime() - deadline > 0) {
-                    throw new AssertionError("the stopped leader's open transaction did not end within "
-                            + STEP_TIMEOUT + ": " + describe(database, writerSession));
-                }
-                TimeUnit.MILLISECONDS.sleep(10);
-            }
             epoch = cluster.awaitHealth(standby, health -> health.path("role").asText().equals("leader"),
                     STEP_TIMEOUT, "the leader").path("epoch").asLong();
             // The clients wait for the stopped leader's answers; the test's own command shows the new leader commits.
@@ -293,11 +291,36 @@ class DeposedWriterTest {
         return sessions.toString();
     }
 
-    private static boolean sessionExists(Connection database, int pid) throws SQLException {
-        try (PreparedStatement select = database.prepareStatement("SELECT 1 FROM pg_stat_activity WHERE pid = ?")) {
+    /**
+     * Waits until the session of {@code pid}, idle inside a transaction, ends (true), or leaves
+     * its transaction while it lives on (false: a COMMIT its client sent before it stopped was
+     * still in the socket). Fails after {@link #STEP_TIMEOUT} of neither.
+     */
+    private static boolean sessionEndsInTransaction(Connection database, int pid)
+            throws SQLException, InterruptedException {
+        long deadline = System.nanoTime() + STEP_TIMEOUT.toNanos();
+        while (true) {
+            String state = stateOf(database, pid);
+            if (state == null) {
+                return true;
+            }
+            if (!state.equals("idle in transaction")) {
+                return false;
+            }
+            if (System.nanoTime() - deadline > 0) {
+                throw new AssertionError("the stopped leader's open transaction did not end within "
+                        + STEP_TIMEOUT + ": " + describe(database, pid));
+            }
+            TimeUnit.MILLISECONDS.sleep(10);
+        }
+    }
+
+    /** The state of the session of {@code pid}, or null when it has ended. */
+    private static String stateOf(Connection database, int pid) throws SQLException {
+        try (PreparedStatement select = database.prepareStatement("SELECT state FROM pg_stat_activity WHERE pid = ?")) {
             select.setInt(1, pid);
             try (ResultSet row = select.executeQuery()) {
-                return row.next();
+                return row.next() ? String.valueOf(row.getString(1)) : null;
             }
         }
     }
