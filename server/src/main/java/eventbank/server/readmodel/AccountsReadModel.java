@@ -17,10 +17,11 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * the code is derived from). The reports are {@link ReportsReadModel}'s.
  *
  * <p>Concurrency: accounts are immutable {@link AccountView}s, each in a {@link Slot} of a
- * {@link ConcurrentHashMap} and replaced in its slot whenever an event changes them, so looking
- * up one account takes no lock and always sees a whole value. The map itself changes only when
- * an account is opened: putting a new value in it per event (a lock on the bin, a node) took
- * 15% of the server's CPU under batch load, the slot's volatile write is next to nothing.
+ * {@link NumberIndex} (primitive account numbers, no boxed key to make per lookup) and replaced
+ * in its slot whenever an event changes them, so looking up one account takes no lock and
+ * always sees a whole value. The index itself changes only when an account is opened: putting a
+ * new value in a map per event (a lock on the bin, a node) took 15% of the server's CPU under
+ * batch load, the slot's volatile write is next to nothing.
  * Queries over many accounts ({@link #totals}, {@link #snapshot}) must not see half of a
  * transfer (one side replaced, not yet the other): the subscription thread applies each event
  * under the write lock of a read-write lock, and those queries hold its read lock, so they see
@@ -33,8 +34,10 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * account with a 20-character email and a 60-character bcrypt hash, and the slot adds 16. The
  * view is about 56 bytes, the two strings about 180, the nodes, table slots and boxed numbers of
  * the two maps the rest (an email already in lower case is its own normalized form, so the index
- * shares the string). The write model
- * keeps no profile; this is the only copy of emails and hashes in memory.
+ * shares the string). The index by number has since replaced its map's node, table slot and
+ * boxed key (about 56 bytes) with a long and a reference in a table at most half full (24 to 48
+ * bytes; computed, not measured again). The write model keeps no profile; this is the only copy
+ * of emails and hashes in memory.
  */
 public final class AccountsReadModel extends ReadModel {
 
@@ -63,7 +66,7 @@ public final class AccountsReadModel extends ReadModel {
         }
     }
 
-    private final ConcurrentHashMap<Long, Slot> byNumber = new ConcurrentHashMap<>();
+    private final NumberIndex<Slot> byNumber = new NumberIndex<>();
     /** Normalized ({@link Bank#normalizeEmail}) email to account number. */
     private final ConcurrentHashMap<String, Long> numberByEmail = new ConcurrentHashMap<>();
     /**
@@ -173,11 +176,9 @@ public final class AccountsReadModel extends ReadModel {
     public Totals totals() {
         lock.readLock().lock();
         try {
-            long balanceTotal = 0;
-            for (Slot account : byNumber.values()) {
-                balanceTotal = Math.addExact(balanceTotal, account.view.balance());
-            }
-            return new Totals(applied.get(), byNumber.size(), balanceTotal, openedTotal, withdrawnTotal);
+            long[] sum = new long[1];
+            byNumber.forEach(account -> sum[0] = Math.addExact(sum[0], account.view.balance()));
+            return new Totals(applied.get(), byNumber.size(), sum[0], openedTotal, withdrawnTotal);
         } finally {
             lock.readLock().unlock();
         }
@@ -188,9 +189,7 @@ public final class AccountsReadModel extends ReadModel {
         lock.readLock().lock();
         try {
             List<AccountView> accounts = new ArrayList<>(byNumber.size());
-            for (Slot slot : byNumber.values()) {
-                accounts.add(slot.view);
-            }
+            byNumber.forEach(slot -> accounts.add(slot.view));
             accounts.sort(Comparator.comparingLong(AccountView::openedSeq));
             return new Snapshot(applied.get(), accounts);
         } finally {

@@ -50,7 +50,7 @@ public final class OperationsReadModel extends ReadModel {
     private final ConcurrentHashMap<ScopedKey, Operation> byKey = new ConcurrentHashMap<>();
     /** Oldest first; seq order is time order, since the sequencer's clock never goes back. */
     private final ArrayDeque<Operation> byAge = new ArrayDeque<>();
-    private final Balances balances = new Balances();
+    private final NumberLongs balances = new NumberLongs();
     /** The subscription thread's only; of its exact type, so that the JIT can inline its calls. */
     private final Applier applier = new Applier();
 

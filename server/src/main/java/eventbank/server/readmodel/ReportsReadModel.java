@@ -12,8 +12,6 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.LongSupplier;
@@ -38,8 +36,8 @@ import org.slf4j.LoggerFactory;
  * <p>Concurrency: the subscription thread applies each event under the write lock of a fair
  * read-write lock and the queries hold its read lock, so a report sees the state between two
  * events, never half of a transfer (see {@link AccountsReadModel} for why per event and why
- * fair). Memory: 16 bytes an account in two arrays, plus the index map's node and boxed key
- * (about 60 bytes, only the writer uses it); 40-odd bytes a day.
+ * fair). Memory: 16 bytes an account in two arrays, plus 32 to 64 in the index of primitive
+ * longs only the writer uses; 40-odd bytes a day.
  */
 public final class ReportsReadModel extends ReadModel {
     private static final Logger LOG = LoggerFactory.getLogger(ReportsReadModel.class);
@@ -49,6 +47,8 @@ public final class ReportsReadModel extends ReadModel {
     /** An account that never moved money: it compares below every cut-off. */
     public static final long NO_ACTIVITY = Long.MIN_VALUE;
     private static final long DAY_MICROS = 86_400_000_000L;
+    /** The {@link #openDay} before the first movement: no epoch day of a time in micros is this. */
+    private static final long NO_DAY = Long.MIN_VALUE;
     private static final int ACCOUNTS_INITIAL = 1024;
 
     private final ReportsCheckpoint checkpoint;
@@ -57,14 +57,24 @@ public final class ReportsReadModel extends ReadModel {
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock(true);
 
     // Guarded by lock; changed only by the subscription thread.
-    /** Epoch day (UTC) to cents moved that day; days without a movement are absent. */
+    /**
+     * Epoch day (UTC) to cents moved that day, but for the {@link #openDay}; days without a
+     * movement are absent.
+     */
     private final TreeMap<Long, Long> centsByDay = new TreeMap<>();
+    /**
+     * The day of the newest movement and the cents moved that day, kept out of {@link
+     * #centsByDay} until a movement comes on another day: almost every movement adds to a long
+     * instead of merging a boxed day and sum into the tree.
+     */
+    private long openDay = NO_DAY;
+    private long openDayCents;
     private long centsTotal;
     private long[] accountNumbers = new long[ACCOUNTS_INITIAL];
     private long[] lastActivityMicros = new long[ACCOUNTS_INITIAL];
     private int accountCount;
     /** Only the subscription thread reads it: account number to index in the arrays. */
-    private final Map<Long, Integer> indexByAccount = new HashMap<>();
+    private final NumberLongs indexByAccount = new NumberLongs();
     /** Of its exact type, so that the JIT can inline its calls in {@link Movements#of}. */
     private final Applier applier = new Applier();
 
@@ -73,6 +83,8 @@ public final class ReportsReadModel extends ReadModel {
         lock.writeLock().lock();
         try {
             centsByDay.clear();
+            openDay = NO_DAY;
+            openDayCents = 0;
             centsTotal = 0;
             accountNumbers = new long[ACCOUNTS_INITIAL];
             lastActivityMicros = new long[ACCOUNTS_INITIAL];
@@ -172,9 +184,10 @@ public final class ReportsReadModel extends ReadModel {
     private final class Applier implements Movements.Sink {
         @Override
         public void opened(long seq, long timeMicros, Event.AccountOpened e) {
-            if (indexByAccount.putIfAbsent(e.accountNumber(), accountCount) != null) {
+            if (indexByAccount.contains(e.accountNumber())) {
                 throw new IllegalStateException("account " + e.accountNumber() + " opened twice, at seq " + seq);
             }
+            indexByAccount.put(e.accountNumber(), accountCount);
             if (accountCount == accountNumbers.length) {
                 int grown = accountCount + (accountCount >> 1);
                 accountNumbers = java.util.Arrays.copyOf(accountNumbers, grown);
@@ -199,17 +212,43 @@ public final class ReportsReadModel extends ReadModel {
             if (to >= 0) {
                 lastActivityMicros[to] = timeMicros;
             }
-            centsByDay.merge(Math.floorDiv(timeMicros, DAY_MICROS), amount, Math::addExact);
+            long day = Math.floorDiv(timeMicros, DAY_MICROS);
+            if (day != openDay) {
+                openDay(day);
+            }
+            openDayCents = Math.addExact(openDayCents, amount);
             centsTotal = Math.addExact(centsTotal, amount);
         }
     }
 
     private int existing(long accountNumber, long seq) {
-        Integer index = indexByAccount.get(accountNumber);
-        if (index == null) {
+        long index = indexByAccount.getOrDefault(accountNumber, -1);
+        if (index < 0) {
             throw Movements.unknownAccount(accountNumber, seq);
         }
-        return index;
+        return (int) index;
+    }
+
+    /**
+     * Puts the open day's cents into the tree and makes {@code day} the open day, with what the
+     * tree held for it (a day the clock came back to, or one restored from a checkpoint).
+     */
+    private void openDay(long day) {
+        if (openDay != NO_DAY) {
+            centsByDay.put(openDay, openDayCents);
+        }
+        Long earlier = centsByDay.remove(day);
+        openDay = day;
+        openDayCents = earlier == null ? 0 : earlier;
+    }
+
+    /** Every day's cents, the open day's included: a copy, for the checkpoint. */
+    private TreeMap<Long, Long> everyDay() {
+        TreeMap<Long, Long> days = new TreeMap<>(centsByDay);
+        if (openDay != NO_DAY) {
+            days.put(openDay, openDayCents);
+        }
+        return days;
     }
 
     /**
@@ -227,7 +266,7 @@ public final class ReportsReadModel extends ReadModel {
         }
         checkpointNanos = System.nanoTime();
         try {
-            checkpoint.write(lastSeq, chainHash, centsByDay, accountNumbers, lastActivityMicros, accountCount);
+            checkpoint.write(lastSeq, chainHash, everyDay(), accountNumbers, lastActivityMicros, accountCount);
             checkpointSeq = lastSeq;
         } catch (IOException e) {
             LOG.warn("reports: the checkpoint at seq {} could not be written (the next start replays more): {}",
@@ -255,7 +294,8 @@ public final class ReportsReadModel extends ReadModel {
             for (long cents : centsByDay.subMap(from.toEpochDay(), true, to.toEpochDay(), false).values()) {
                 sum = Math.addExact(sum, cents);
             }
-            return sum;
+            boolean openDayWithin = openDay >= from.toEpochDay() && openDay < to.toEpochDay();
+            return openDayWithin ? Math.addExact(sum, openDayCents) : sum;
         } finally {
             lock.readLock().unlock();
         }

@@ -1,22 +1,22 @@
 package eventbank.server.readmodel;
 
 /**
- * Account number to balance, in one open-addressing table of primitive longs (16 bytes a slot,
- * at most half full: about 32 to 64 bytes an account, against about 70 for a HashMap of boxed
- * values). Not thread-safe: it belongs to one subscription thread.
+ * Account number to a long (a balance, an index), in one open-addressing table of primitive
+ * longs (16 bytes a slot, at most half full: about 32 to 64 bytes an account, against about 70
+ * for a HashMap of boxed values). Not thread-safe: it belongs to one subscription thread.
  */
-final class Balances {
+final class NumberLongs {
     /** Account numbers are 16 digits, never 0: 0 marks a free slot. */
     private static final long FREE = 0;
     private static final int CAPACITY_INITIAL = 1 << 10;
 
     private long[] numbers = new long[CAPACITY_INITIAL];
-    private long[] balances = new long[CAPACITY_INITIAL];
+    private long[] values = new long[CAPACITY_INITIAL];
     private int size;
 
     void clear() {
         numbers = new long[CAPACITY_INITIAL];
-        balances = new long[CAPACITY_INITIAL];
+        values = new long[CAPACITY_INITIAL];
         size = 0;
     }
 
@@ -28,16 +28,22 @@ final class Balances {
         return numbers[slotOf(numbers, number)] == number;
     }
 
-    /** The account's balance; the account must be there. */
+    /** The account's value; the account must be there. */
     long get(long number) {
         int slot = slotOf(numbers, number);
         if (numbers[slot] != number) {
             throw new IllegalStateException("account " + number + " is unknown");
         }
-        return balances[slot];
+        return values[slot];
     }
 
-    void put(long number, long balance) {
+    /** The account's value, or {@code absent} when the account is not there: one probe instead of two. */
+    long getOrDefault(long number, long absent) {
+        int slot = slotOf(numbers, number);
+        return numbers[slot] == number && number != FREE ? values[slot] : absent;
+    }
+
+    void put(long number, long value) {
         if (number == FREE) {
             throw new IllegalArgumentException("account number 0");
         }
@@ -46,7 +52,7 @@ final class Balances {
             numbers[slot] = number;
             size++;
         }
-        balances[slot] = balance;
+        values[slot] = value;
         if (size * 2 > numbers.length) {
             grow();
         }
@@ -54,14 +60,14 @@ final class Balances {
 
     private void grow() {
         long[] oldNumbers = numbers;
-        long[] oldBalances = balances;
+        long[] oldValues = values;
         numbers = new long[oldNumbers.length * 2];
-        balances = new long[oldNumbers.length * 2];
+        values = new long[oldNumbers.length * 2];
         for (int old = 0; old < oldNumbers.length; old++) {
             if (oldNumbers[old] != FREE) {
                 int slot = slotOf(numbers, oldNumbers[old]);
                 numbers[slot] = oldNumbers[old];
-                balances[slot] = oldBalances[old];
+                values[slot] = oldValues[old];
             }
         }
     }
@@ -69,21 +75,10 @@ final class Balances {
     /** The slot holding the number, or the free slot where it would go (linear probing). */
     private static int slotOf(long[] table, long number) {
         int mask = table.length - 1;
-        int slot = (int) mix(number) & mask;
+        int slot = NumberIndex.slotOf(number, mask);
         while (table[slot] != FREE && table[slot] != number) {
             slot = (slot + 1) & mask;
         }
         return slot;
-    }
-
-    /** Spreads sequential or random account numbers evenly over the table (murmur3's finalizer). */
-    private static long mix(long key) {
-        long h = key;
-        h ^= h >>> 33;
-        h *= 0xff51afd7ed558ccdL;
-        h ^= h >>> 33;
-        h *= 0xc4ceb9fe1a85ec53L;
-        h ^= h >>> 33;
-        return h;
     }
 }

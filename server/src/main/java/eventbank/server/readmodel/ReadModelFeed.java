@@ -1,0 +1,87 @@
+package eventbank.server.readmodel;
+
+import eventbank.core.Recorded;
+import eventbank.engine.subscription.Subscriber;
+import java.util.List;
+
+/**
+ * Feeds several read models from one subscription: each committed batch is read from the journal
+ * and decoded once, and every event is applied to each model in turn, on one thread. Four
+ * subscriptions, one per model, read and decoded every batch four times; that took most of the
+ * read side's CPU (BENCHMARKS.md, "Issue 15, first step").
+ *
+ * <p>Each model still keeps its own applied seq, and a query waits on its own model's
+ * ({@link ReadModel#awaitSeq}): a model that restored a checkpoint (the reports) starts ahead of
+ * the others and is handed only the events after it, while the feed reads from the least
+ * advanced model's seq. A model that fails stops the feed, and so every model: their
+ * subscription reports it in the engine's health.
+ */
+public final class ReadModelFeed implements Subscriber {
+    private final ReadModel[] models;
+    /** The seq each model started from, by index in {@link #models}; the subscription thread's only. */
+    private final long[] startedAt;
+
+    public ReadModelFeed(List<? extends ReadModel> models) {
+        if (models.isEmpty()) {
+            throw new IllegalArgumentException("a feed needs a read model");
+        }
+        this.models = models.toArray(ReadModel[]::new);
+        this.startedAt = new long[this.models.length];
+    }
+
+    @Override
+    public String name() {
+        return "read-models";
+    }
+
+    /** Starts every model and answers the least seq among theirs: the feed reads on from there. */
+    @Override
+    public long start() {
+        long from = Long.MAX_VALUE;
+        for (int index = 0; index < models.length; index++) {
+            startedAt[index] = models[index].start();
+            from = Math.min(from, startedAt[index]);
+        }
+        return from;
+    }
+
+    @Override
+    public void onEvent(Recorded recorded) throws Exception {
+        long seq = recorded.seq();
+        for (int index = 0; index < models.length; index++) {
+            if (seq > startedAt[index]) {
+                models[index].onEvent(recorded);
+            }
+        }
+    }
+
+    /** Ends the batch for each model that was handed its events (not one that started after it). */
+    @Override
+    public void onBatchEnd(long lastSeq, byte[] chainHash) throws Exception {
+        for (int index = 0; index < models.length; index++) {
+            if (lastSeq >= startedAt[index]) {
+                models[index].onBatchEnd(lastSeq, chainHash);
+            }
+        }
+    }
+
+    /** The first model's problem, or null. */
+    @Override
+    public String problem() {
+        for (ReadModel model : models) {
+            String problem = model.problem();
+            if (problem != null) {
+                return model.name() + ": " + problem;
+            }
+        }
+        return null;
+    }
+
+    /** Every model forgets what it applied; {@link #start} starts them all again. */
+    @Override
+    public void forget() {
+        for (ReadModel model : models) {
+            model.forget();
+        }
+    }
+}
