@@ -100,6 +100,8 @@ public class DurableTransferBenchmark {
     private BatchStatistics before;
     private CpuMeter.Reading cpuBefore;
     private long postgresCpuBefore;
+    /** The least seq the read models had applied when the iteration started. */
+    private long appliedBefore;
 
     /** Releases a permit per reply and counts replies that are not a commit. */
     static final class Window implements BiConsumer<Outcome, Throwable> {
@@ -173,12 +175,18 @@ public class DurableTransferBenchmark {
         before = BatchStatistics.of(engine.sequencer().statistics());
         cpuBefore = CpuMeter.read();
         postgresCpuBefore = postgres == null ? 0 : postgres.cpuMicros();
+        appliedBefore = leastApplied();
+    }
+
+    private long leastApplied() {
+        return models.stream().mapToLong(ReadModel::appliedSeq).min().orElse(0);
     }
 
     @TearDown(Level.Iteration)
     public void endIteration() throws InterruptedException {
         BatchStatistics after = BatchStatistics.of(engine.sequencer().statistics());
         CpuMeter.Reading cpuAfter = CpuMeter.read();
+        long appliedAfter = leastApplied();
         long postgresCpu = postgres == null ? 0 : postgres.cpuMicros() - postgresCpuBefore;
         window.permits.acquire(inFlight); // let the outstanding ones finish
         window.permits.release(inFlight);
@@ -191,6 +199,12 @@ public class DurableTransferBenchmark {
             System.out.printf("[postgres cpu inFlight=%d] %,d ns per transfer%n", inFlight, postgresCpu * 1_000 / events);
         }
         long committed = engine.committedSeq();
+        if (!models.isEmpty()) {
+            // The read models' CPU above is per event committed; when they fall behind, they
+            // applied fewer: this tells their CPU per event applied.
+            System.out.printf("[read models] %,d events applied in the iteration, %,d committed%n",
+                    appliedAfter - appliedBefore, events);
+        }
         for (ReadModel model : models) {
             System.out.printf("[read model %s] %,d events behind at the iteration's end%n", model.name(),
                     committed - model.appliedSeq());

@@ -1,5 +1,7 @@
 package eventbank.server.readmodel;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
@@ -8,12 +10,25 @@ import java.util.concurrent.TimeUnit;
  * advances it event by event and wakes waiters once per batch; any thread may wait.
  *
  * <p>Waking costs nothing when nobody waits: a waiter counts itself in {@link #waiters} before
- * it reads {@link #seq}, and the writer reads {@link #waiters} after it writes {@link #seq}. Both
- * are volatile, so one of the two sees the other's write: either the waiter sees the new seq, or
- * the writer sees the waiter and notifies it. The waiter checks and waits while holding the
- * monitor the writer must take to notify, so no wake-up falls between its check and its wait.
+ * it reads {@link #seq}, and the writer reads {@link #waiters} after it writes {@link #seq} and a
+ * full fence. The waiter's are volatile accesses, so one of the two sees the other's write:
+ * either the waiter sees the new seq, or the writer sees the waiter and notifies it. The waiter
+ * checks and waits while holding the monitor the writer must take to notify, so no wake-up falls
+ * between its check and its wait. Per event the writer stores the seq with release semantics
+ * only (readers still see it at once, in order with the state before it): the full fence a
+ * volatile write costs is paid once per batch, where the waiters are read.
  */
 final class AppliedSeq {
+    private static final VarHandle SEQ;
+
+    static {
+        try {
+            SEQ = MethodHandles.lookup().findVarHandle(AppliedSeq.class, "seq", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     private final Object signal = new Object();
     private volatile long seq;
     private volatile int waiters;
@@ -63,7 +78,7 @@ final class AppliedSeq {
     /** Records that the event at {@code next} is applied and visible to readers. */
     void advance(long next) {
         requireNext(next);
-        seq = next;
+        SEQ.setRelease(this, next);
     }
 
     /**
@@ -74,6 +89,7 @@ final class AppliedSeq {
         if (lastSeq != seq) {
             throw new IllegalStateException("a batch ends at seq " + lastSeq + " but seq " + seq + " is applied");
         }
+        VarHandle.fullFence(); // orders the seq stored before against the read of waiters
         if (waiters > 0) {
             synchronized (signal) {
                 signal.notifyAll();
