@@ -1,8 +1,8 @@
 package eventbank.server.readmodel;
 
 /**
- * One account as {@link AccountsReadModel} holds it after some event: an immutable value,
- * replaced whenever an event changes the account.
+ * One account as {@link AccountsReadModel} held it after some event: an immutable value, copied
+ * from the account's {@link AccountSlot} for a query.
  *
  * @param accountNumber      16 digits
  * @param email              as the holder typed it (lookups ignore case)
@@ -23,16 +23,6 @@ public record AccountView(long accountNumber, String email, String passwordHash,
 
     public boolean everActive() {
         return lastActivityMicros != NO_ACTIVITY;
-    }
-
-    AccountView verifiedNow() {
-        return new AccountView(accountNumber, email, passwordHash, true, balance, openedSeq, openedAtMicros,
-                lastActivityMicros);
-    }
-
-    AccountView moved(long newBalance, long timeMicros) {
-        return new AccountView(accountNumber, email, passwordHash, verified, newBalance, openedSeq, openedAtMicros,
-                timeMicros);
     }
 
     /** Leaves the password hash out, so that a view logged by mistake leaks nothing to crack. */

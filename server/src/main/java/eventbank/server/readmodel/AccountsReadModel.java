@@ -4,8 +4,6 @@ import eventbank.core.Bank;
 import eventbank.core.Event;
 import eventbank.core.Movements;
 import eventbank.core.Recorded;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -18,12 +16,11 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * hash), resending the verification link (lookup by email, ignoring case, and the opening seq
  * the code is derived from). The reports are {@link ReportsReadModel}'s.
  *
- * <p>Concurrency: accounts are immutable {@link AccountView}s, each in a {@link Slot} of a
- * {@link NumberIndex} (primitive account numbers, no boxed key to make per lookup) and replaced
- * in its slot whenever an event changes them, so looking up one account takes no lock and
- * always sees a whole value. The index itself changes only when an account is opened: putting a
- * new value in a map per event (a lock on the bin, a node) took 15% of the server's CPU under
- * batch load, the slot's volatile write is next to nothing.
+ * <p>Concurrency: each account is an {@link AccountSlot} in a {@link NumberIndex} (primitive
+ * account numbers, no boxed key to make per lookup), changed in place under a sequence lock of
+ * its own, so looking up one account takes no lock and always sees a whole {@link AccountView}.
+ * The index itself changes only when an account is opened: putting a new value in a map per
+ * event (a lock on the bin, a node) took 15% of the server's CPU under batch load.
  * Queries over many accounts ({@link #totals}, {@link #snapshot}) must not see half of a
  * transfer (one side replaced, not yet the other): the subscription thread applies each event
  * under the write lock of a read-write lock, and those queries hold its read lock, so they see
@@ -36,9 +33,10 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * account with a 20-character email and a 60-character bcrypt hash, and the slot adds 16. The
  * view is about 56 bytes, the two strings about 180, the nodes, table slots and boxed numbers of
  * the two maps the rest (an email already in lower case is its own normalized form, so the index
- * shares the string). The index by number has since replaced its map's node, table slot and
- * boxed key (about 56 bytes) with a long and a reference in a table at most half full (24 to 48
- * bytes; computed, not measured again). The write model keeps no profile; this is the only copy
+ * shares the string). Since then (computed, not measured again): the index by number replaced
+ * its map's node, table slot and boxed key (about 56 bytes) with a long and a reference in a
+ * table at most half full (24 to 48 bytes), and the slot holding a view (16 + 56 bytes) became
+ * one {@link AccountSlot} of about 72. The write model keeps no profile; this is the only copy
  * of emails and hashes in memory.
  */
 public final class AccountsReadModel extends ReadModel {
@@ -59,34 +57,7 @@ public final class AccountsReadModel extends ReadModel {
         }
     }
 
-    /**
-     * An account's current view; written by the subscription thread only, with a release store
-     * ({@link #replace}): it publishes the new view's fields as a volatile write does, without the
-     * full fence.
-     */
-    private static final class Slot {
-        private static final VarHandle VIEW;
-
-        static {
-            try {
-                VIEW = MethodHandles.lookup().findVarHandle(Slot.class, "view", AccountView.class);
-            } catch (ReflectiveOperationException e) {
-                throw new ExceptionInInitializerError(e);
-            }
-        }
-
-        volatile AccountView view;
-
-        Slot(AccountView view) {
-            this.view = view;
-        }
-
-        void replace(AccountView changed) {
-            VIEW.setRelease(this, changed);
-        }
-    }
-
-    private final NumberIndex<Slot> byNumber = new NumberIndex<>();
+    private final NumberIndex<AccountSlot> byNumber = new NumberIndex<>();
     /** Normalized ({@link Bank#normalizeEmail}) email to account number. */
     private final ConcurrentHashMap<String, Long> numberByEmail = new ConcurrentHashMap<>();
     /**
@@ -135,9 +106,9 @@ public final class AccountsReadModel extends ReadModel {
     private final class Applier implements Movements.Sink {
         @Override
         public void opened(long seq, long timeMicros, Event.AccountOpened e) {
-            AccountView opened = new AccountView(e.accountNumber(), e.email(), e.passwordHash(), false,
-                    e.openingBalance(), seq, timeMicros, AccountView.NO_ACTIVITY);
-            if (byNumber.putIfAbsent(e.accountNumber(), new Slot(opened)) != null) {
+            AccountSlot opened = new AccountSlot(e.accountNumber(), e.email(), e.passwordHash(), e.openingBalance(),
+                    seq, timeMicros);
+            if (byNumber.putIfAbsent(e.accountNumber(), opened) != null) {
                 throw new IllegalStateException("account " + e.accountNumber() + " opened twice, at seq " + seq);
             }
             // After the account itself, so that whoever finds the email finds the account.
@@ -149,26 +120,25 @@ public final class AccountsReadModel extends ReadModel {
 
         @Override
         public void verified(long seq, long timeMicros, Event.AccountVerified e) {
-            Slot account = existing(e.accountNumber(), seq);
-            account.replace(account.view.verifiedNow());
+            existing(e.accountNumber(), seq).verify();
         }
 
         @Override
         public void moved(long seq, long timeMicros, Movements.Kind kind, long debitAccount,
                           long creditAccount, long amount) {
-            Slot from = existing(debitAccount, seq);
-            Slot to = creditAccount == Movements.OUTSIDE ? null : existing(creditAccount, seq);
-            from.replace(from.view.moved(from.view.balance() - amount, timeMicros));
+            AccountSlot from = existing(debitAccount, seq);
+            AccountSlot to = creditAccount == Movements.OUTSIDE ? null : existing(creditAccount, seq);
+            from.moved(from.balance() - amount, timeMicros);
             if (to == null) {
                 withdrawnTotal = Math.addExact(withdrawnTotal, amount);
             } else {
-                to.replace(to.view.moved(Math.addExact(to.view.balance(), amount), timeMicros));
+                to.moved(Math.addExact(to.balance(), amount), timeMicros);
             }
         }
     }
 
-    private Slot existing(long accountNumber, long seq) {
-        Slot account = byNumber.get(accountNumber);
+    private AccountSlot existing(long accountNumber, long seq) {
+        AccountSlot account = byNumber.get(accountNumber);
         if (account == null) {
             throw Movements.unknownAccount(accountNumber, seq);
         }
@@ -178,8 +148,8 @@ public final class AccountsReadModel extends ReadModel {
     // ---- Queries, from any thread ----
 
     public Optional<AccountView> account(long accountNumber) {
-        Slot slot = byNumber.get(accountNumber);
-        return slot == null ? Optional.empty() : Optional.of(slot.view);
+        AccountSlot slot = byNumber.get(accountNumber);
+        return slot == null ? Optional.empty() : Optional.of(slot.view());
     }
 
     /** The account with this email address, compared without regard to case. */
@@ -197,7 +167,7 @@ public final class AccountsReadModel extends ReadModel {
         lock.readLock().lock();
         try {
             long[] sum = new long[1];
-            byNumber.forEach(account -> sum[0] = Math.addExact(sum[0], account.view.balance()));
+            byNumber.forEach(account -> sum[0] = Math.addExact(sum[0], account.balance()));
             return new Totals(applied.get(), byNumber.size(), sum[0], openedTotal, withdrawnTotal);
         } finally {
             lock.readLock().unlock();
@@ -209,7 +179,7 @@ public final class AccountsReadModel extends ReadModel {
         lock.readLock().lock();
         try {
             List<AccountView> accounts = new ArrayList<>(byNumber.size());
-            byNumber.forEach(slot -> accounts.add(slot.view));
+            byNumber.forEach(slot -> accounts.add(slot.view()));
             accounts.sort(Comparator.comparingLong(AccountView::openedSeq));
             return new Snapshot(applied.get(), accounts);
         } finally {
