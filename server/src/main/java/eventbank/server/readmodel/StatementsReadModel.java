@@ -86,6 +86,11 @@ public final class StatementsReadModel extends ReadModel {
          * transfer) took a third of the read models' thread.
          */
         long balance;
+        /**
+         * The chunk the newest entry went into, the writer's own: an entry goes there without a
+         * look at {@link #chunks} (one cache miss less per side of a transfer) unless it is full.
+         */
+        long[] tail;
 
         Statement(long openingBalance, long openedSeq, long openedMicros) {
             this.openingBalance = openingBalance;
@@ -103,20 +108,11 @@ public final class StatementsReadModel extends ReadModel {
             if (n == Integer.MAX_VALUE) {
                 throw new IllegalStateException("an account's statement holds at most " + n + " entries");
             }
-            long[][] all = chunks;
-            int chunkIndex = n >>> CHUNK_SHIFT;
             int at = (n & CHUNK_MASK) * LONGS_PER_ENTRY;
-            long[] chunk = chunkIndex < all.length ? all[chunkIndex] : null;
-            if (chunk == null || at + LONGS_PER_ENTRY > chunk.length) {
-                int entries = chunkIndex > 0 ? CHUNK_ENTRIES
-                        : Math.min(CHUNK_ENTRIES, Math.max(FIRST_CHUNK_ENTRIES_INITIAL, n + (n >> 1)));
-                chunk = chunk == null ? new long[entries * LONGS_PER_ENTRY]
-                        : Arrays.copyOf(chunk, entries * LONGS_PER_ENTRY);
-                if (chunkIndex == all.length) {
-                    all = Arrays.copyOf(all, Math.max(1, all.length + (all.length >> 1) + 1));
-                }
-                all[chunkIndex] = chunk;
-                chunks = all;
+            long[] chunk = tail;
+            if (chunk == null || (n & CHUNK_MASK) == 0 || at + LONGS_PER_ENTRY > chunk.length) {
+                chunk = chunkFor(n);
+                tail = chunk;
             }
             chunk[at + SEQ] = seq;
             chunk[at + TIME] = timeMicros;
@@ -126,6 +122,27 @@ public final class StatementsReadModel extends ReadModel {
             // Publishes the entry. A release store orders the words, chunks and chunk array
             // before it as a volatile write does, without the full fence that write costs.
             COUNT.setRelease(this, n + 1);
+        }
+
+        /**
+         * A chunk with room for entry {@code n}, which does not fit in {@link #tail}: the first
+         * chunk, grown by half, or a new whole one; published in {@link #chunks} before the
+         * entry's count is.
+         */
+        private long[] chunkFor(int n) {
+            long[][] all = chunks;
+            int chunkIndex = n >>> CHUNK_SHIFT;
+            long[] chunk = chunkIndex < all.length ? all[chunkIndex] : null;
+            int entries = chunkIndex > 0 ? CHUNK_ENTRIES
+                    : Math.min(CHUNK_ENTRIES, Math.max(FIRST_CHUNK_ENTRIES_INITIAL, n + (n >> 1)));
+            chunk = chunk == null ? new long[entries * LONGS_PER_ENTRY]
+                    : Arrays.copyOf(chunk, entries * LONGS_PER_ENTRY);
+            if (chunkIndex == all.length) {
+                all = Arrays.copyOf(all, Math.max(1, all.length + (all.length >> 1) + 1));
+            }
+            all[chunkIndex] = chunk;
+            chunks = all;
+            return chunk;
         }
     }
 

@@ -91,6 +91,24 @@ class HttpReadSideTest {
         }
     }
 
+    /**
+     * The four read models follow the journal through one subscription, which reads and decodes
+     * each batch once for all of them; each model still keeps its own applied seq.
+     */
+    @Test
+    void theReadModelsFollowTheJournalThroughOneSubscription() throws Exception {
+        try (TestServer server = TestServer.start(data, Map.of("operator.key", KEY))) {
+            Story story = story(server);
+            List<String> names = server.service.engine().subscriptions().stream().map(Subscription::name).toList();
+            assertThat(names).containsOnlyOnce("read-models").doesNotContain("accounts", "statements", "operations",
+                    "reports");
+            awaitEverySubscriber(server, story.withdrawalSeq());
+            for (var model : server.service.readModels().all()) {
+                assertThat(model.appliedSeq()).as(model.name()).isGreaterThanOrEqualTo(story.withdrawalSeq());
+            }
+        }
+    }
+
     @Test
     void eventsPageThroughTheJournalWithTheFiltersOfTheCommandLine() throws Exception {
         try (TestServer server = TestServer.start(data, Map.of("operator.key", KEY))) {
