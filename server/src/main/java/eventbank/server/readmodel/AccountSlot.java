@@ -16,15 +16,7 @@ import java.lang.invoke.VarHandle;
  * races a change retries, which happens rarely and never for long.
  */
 final class AccountSlot {
-    private static final VarHandle VERSION;
-
-    static {
-        try {
-            VERSION = MethodHandles.lookup().findVarHandle(AccountSlot.class, "version", int.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
+    private static final VarHandle VERSION = FieldHandles.of(MethodHandles.lookup(), "version", int.class);
 
     private final long accountNumber;
     private final String email;

@@ -19,15 +19,7 @@ import java.util.concurrent.TimeUnit;
  * volatile write costs is paid once per batch, where the waiters are read.
  */
 final class AppliedSeq {
-    private static final VarHandle SEQ;
-
-    static {
-        try {
-            SEQ = MethodHandles.lookup().findVarHandle(AppliedSeq.class, "seq", long.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
+    private static final VarHandle SEQ = FieldHandles.of(MethodHandles.lookup(), "seq", long.class);
 
     private final Object signal = new Object();
     private volatile long seq;

@@ -123,12 +123,16 @@ final class NumberIndex<V> {
         return slot;
     }
 
+    /** Where the probe for a number starts in a table of {@code mask + 1} slots. */
     static int slotOf(long number, int mask) {
         return (int) mix(number) & mask;
     }
 
-    /** Spreads sequential or random account numbers evenly over a table (murmur3's finalizer). */
-    static long mix(long key) {
+    /**
+     * Spreads sequential or random account numbers evenly over a table: MurmurHash3's finaliser,
+     * as the write model's {@code AccountTable} (package-private in core) spreads them.
+     */
+    private static long mix(long key) {
         long h = key;
         h ^= h >>> 33;
         h *= 0xff51afd7ed558ccdL;

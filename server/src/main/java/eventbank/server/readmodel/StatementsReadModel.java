@@ -60,15 +60,8 @@ public final class StatementsReadModel extends ReadModel {
      * Written by the subscription thread only.
      */
     private static final class Statement {
-        private static final VarHandle COUNT;
-
-        static {
-            try {
-                COUNT = MethodHandles.lookup().findVarHandle(Statement.class, "count", int.class);
-            } catch (ReflectiveOperationException e) {
-                throw new ExceptionInInitializerError(e);
-            }
-        }
+        private static final VarHandle COUNT =
+                FieldHandles.of(MethodHandles.lookup(), "count", int.class);
 
         final long openingBalance;
         final long openedSeq;
