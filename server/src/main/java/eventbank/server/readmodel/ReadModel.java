@@ -1,7 +1,9 @@
 package eventbank.server.readmodel;
 
+import eventbank.core.Recorded;
 import eventbank.engine.subscription.Subscriber;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * A view of the committed log kept in memory for queries. It follows the journal on its
@@ -33,6 +35,21 @@ public abstract class ReadModel implements Subscriber {
      */
     long restore() {
         return 0;
+    }
+
+    /** Applies the next committed event; a model throws only for a broken invariant, never checked. */
+    @Override
+    public abstract void onEvent(Recorded recorded);
+
+    /**
+     * Applies the events at {@code from} to before {@code to}, in order, as {@link #onEvent}
+     * would one by one: {@link ReadModelFeed}'s way in. A model that locks per event for its
+     * queries (accounts, reports) takes its lock once for the run instead.
+     */
+    void onEvents(List<Recorded> events, int from, int to) {
+        for (int index = from; index < to; index++) {
+            onEvent(events.get(index));
+        }
     }
 
     @Override

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
+import java.util.List;
 import java.util.TreeMap;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.LongSupplier;
@@ -35,8 +36,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Concurrency: the subscription thread applies each event under the write lock of a fair
  * read-write lock and the queries hold its read lock, so a report sees the state between two
- * events, never half of a transfer (see {@link AccountsReadModel} for why per event and why
- * fair). Memory: 16 bytes an account in two arrays, plus 32 to 64 in the index of primitive
+ * events, never half of a transfer (see {@link AccountsReadModel} for when it takes the lock
+ * per event and per run, and why fair). Memory: 16 bytes an account in two arrays, plus 32 to 64 in the index of primitive
  * longs only the writer uses; 40-odd bytes a day.
  */
 public final class ReportsReadModel extends ReadModel {
@@ -166,15 +167,32 @@ public final class ReportsReadModel extends ReadModel {
 
     @Override
     public void onEvent(Recorded recorded) {
-        long seq = recorded.seq();
-        applied.requireNext(seq);
         lock.writeLock().lock();
         try {
-            Movements.of(seq, recorded.timeMicros(), recorded.event(), applier);
-            applied.advance(seq);
+            apply(recorded);
         } finally {
             lock.writeLock().unlock();
         }
+    }
+
+    /** A run of events under one hold of the lock, as {@link AccountsReadModel} does it. */
+    @Override
+    void onEvents(List<Recorded> events, int from, int to) {
+        lock.writeLock().lock();
+        try {
+            for (int index = from; index < to; index++) {
+                apply(events.get(index));
+            }
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /** Under the write lock. */
+    private void apply(Recorded recorded) {
+        applied.requireNext(recorded.seq());
+        Movements.of(recorded.seq(), recorded.timeMicros(), recorded.event(), applier);
+        applied.advance(recorded.seq());
     }
 
     /**
