@@ -28,16 +28,7 @@ final class NumberLongs {
         return numbers[slotOf(numbers, number)] == number;
     }
 
-    /** The account's value; the account must be there. */
-    long get(long number) {
-        int slot = slotOf(numbers, number);
-        if (numbers[slot] != number) {
-            throw new IllegalStateException("account " + number + " is unknown");
-        }
-        return values[slot];
-    }
-
-    /** The account's value, or {@code absent} when the account is not there: one probe instead of two. */
+    /** The account's value, or {@code absent} when the account is not there: one probe, not two. */
     long getOrDefault(long number, long absent) {
         int slot = slotOf(numbers, number);
         return numbers[slot] == number && number != FREE ? values[slot] : absent;

@@ -141,11 +141,13 @@ public final class OperationsReadModel extends ReadModel {
             }
         }
 
+        /** One probe of the table, not two: no balance is {@link Long#MIN_VALUE}. */
         private long balanceOf(long accountNumber, long seq) {
-            if (!balances.contains(accountNumber)) {
+            long balance = balances.getOrDefault(accountNumber, Long.MIN_VALUE);
+            if (balance == Long.MIN_VALUE) {
                 throw Movements.unknownAccount(accountNumber, seq);
             }
-            return balances.get(accountNumber);
+            return balance;
         }
     }
 

@@ -7,9 +7,9 @@ import java.util.List;
 
 /**
  * Feeds several read models from one subscription: each committed batch is read from the journal
- * and decoded once, and every event is applied to each model in turn, on one thread. Four
- * subscriptions, one per model, read and decoded every batch four times; that took most of the
- * read side's CPU (BENCHMARKS.md, "Issue 15, first step").
+ * and decoded once, and applied to each model in turn, on one thread. Four subscriptions, one per
+ * model, read and decoded every batch four times; that took most of the read side's CPU
+ * (BENCHMARKS.md, "Issue 15, first step").
  *
  * <p>Each model still keeps its own applied seq, and a query waits on its own model's
  * ({@link ReadModel#awaitSeq}): a model that restored a checkpoint (the reports) starts ahead of
