@@ -9,7 +9,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * Every account's profile and balance, for {@code GET /api/account}, login (the password
@@ -22,13 +21,8 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * The index itself changes only when an account is opened: putting a new value in a map per
  * event (a lock on the bin, a node) took 15% of the server's CPU under batch load.
  * Queries over many accounts ({@link #totals}, {@link #snapshot}) must not see half of a
- * transfer (one side replaced, not yet the other): the subscription thread applies each event
- * under the write lock of a read-write lock, and those queries hold its read lock, so they see
- * the state between two events, at {@link #appliedSeq}. Fed by {@link ReadModelFeed}, it takes
- * the lock once for a run of up to {@link ReadModelFeed#EVENTS_PER_RUN_MAX} events of a batch
- * already decoded (a CAS and a volatile store per event were 14% of the feed's thread), in a
- * try-finally, so a failure cannot leave it held; subscribed on its own, once per event,
- * since a batch is then decoded while it is applied.
+ * transfer (one side replaced, not yet the other): they hold the read lock of a {@link
+ * LockedReadModel}, so they see the state between two events, at {@link #appliedSeq}.
  *
  * <p>Memory, measured with G1 and compressed pointers before the slots: about 380 bytes an
  * account with a 20-character email and a 60-character bcrypt hash, and the slot adds 16. The
@@ -40,7 +34,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * one {@link AccountSlot} of about 72. The write model keeps no profile; this is the only copy
  * of emails and hashes in memory.
  */
-public final class AccountsReadModel extends ReadModel {
+public final class AccountsReadModel extends LockedReadModel {
 
     /** Sums over all accounts at one seq; {@code balanceTotal} is counted account by account. */
     public record Totals(long appliedSeq, int accountCount, long balanceTotal, long openedTotal,
@@ -61,12 +55,6 @@ public final class AccountsReadModel extends ReadModel {
     private final NumberIndex<AccountSlot> byNumber = new NumberIndex<>();
     /** Normalized ({@link Bank#normalizeEmail}) email to account number. */
     private final ConcurrentHashMap<String, Long> numberByEmail = new ConcurrentHashMap<>();
-    /**
-     * Fair, so that a report waiting for the read lock gets it between two events: with barging,
-     * the subscription thread takes the write lock again at once, event after event, and the
-     * report waits for the end of the backlog (a whole rebuild at start).
-     */
-    private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock(true);
     /** Guarded by {@link #lock}, like every change to the maps. */
     private long openedTotal;
     private long withdrawnTotal;
@@ -92,32 +80,8 @@ public final class AccountsReadModel extends ReadModel {
     }
 
     @Override
-    public void onEvent(Recorded recorded) {
-        lock.writeLock().lock();
-        try {
-            apply(recorded);
-        } finally {
-            lock.writeLock().unlock();
-        }
-    }
-
-    @Override
-    void onEvents(List<Recorded> events, int from, int to) {
-        lock.writeLock().lock();
-        try {
-            for (int index = from; index < to; index++) {
-                apply(events.get(index));
-            }
-        } finally {
-            lock.writeLock().unlock();
-        }
-    }
-
-    /** Under the write lock. */
-    private void apply(Recorded recorded) {
-        applied.requireNext(recorded.seq());
+    void applyUnderLock(Recorded recorded) {
         Movements.of(recorded.seq(), recorded.timeMicros(), recorded.event(), applier);
-        applied.advance(recorded.seq());
     }
 
     /** Applies one event, under the write lock; both accounts of a movement are found before either changes. */

@@ -14,7 +14,6 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.List;
 import java.util.TreeMap;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -34,13 +33,12 @@ import org.slf4j.LoggerFactory;
  * journal's end, or made for another journal (its chain hash differs from the journal's at its
  * seq) is set aside with a warning and the model is rebuilt from seq 0.
  *
- * <p>Concurrency: the subscription thread applies each event under the write lock of a fair
- * read-write lock and the queries hold its read lock, so a report sees the state between two
- * events, never half of a transfer (see {@link AccountsReadModel} for when it takes the lock
- * per event and per run, and why fair). Memory: 16 bytes an account in two arrays, plus 32 to 64 in the index of primitive
- * longs only the writer uses; 40-odd bytes a day.
+ * <p>Concurrency: the queries hold the read lock of a {@link LockedReadModel}, so a report
+ * sees the state between two events, never half of a transfer. Memory: 16 bytes an account in
+ * two arrays, plus 32 to 64 in the index of primitive longs only the writer uses; 40-odd bytes
+ * a day.
  */
-public final class ReportsReadModel extends ReadModel {
+public final class ReportsReadModel extends LockedReadModel {
     private static final Logger LOG = LoggerFactory.getLogger(ReportsReadModel.class);
     /** A quiet server still checkpoints what it applied, this long after the last checkpoint. */
     static final long CHECKPOINT_INTERVAL_NANOS = 60_000_000_000L;
@@ -55,7 +53,6 @@ public final class ReportsReadModel extends ReadModel {
     private final ReportsCheckpoint checkpoint;
     private final LongSupplier committedSeq;
     private final long checkpointEveryEvents;
-    private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock(true);
 
     // Guarded by lock; changed only by the subscription thread.
     /**
@@ -166,33 +163,8 @@ public final class ReportsReadModel extends ReadModel {
     }
 
     @Override
-    public void onEvent(Recorded recorded) {
-        lock.writeLock().lock();
-        try {
-            apply(recorded);
-        } finally {
-            lock.writeLock().unlock();
-        }
-    }
-
-    /** A run of events under one hold of the lock, as {@link AccountsReadModel} does it. */
-    @Override
-    void onEvents(List<Recorded> events, int from, int to) {
-        lock.writeLock().lock();
-        try {
-            for (int index = from; index < to; index++) {
-                apply(events.get(index));
-            }
-        } finally {
-            lock.writeLock().unlock();
-        }
-    }
-
-    /** Under the write lock. */
-    private void apply(Recorded recorded) {
-        applied.requireNext(recorded.seq());
+    void applyUnderLock(Recorded recorded) {
         Movements.of(recorded.seq(), recorded.timeMicros(), recorded.event(), applier);
-        applied.advance(recorded.seq());
     }
 
     /**
