@@ -13,10 +13,13 @@ import java.lang.invoke.VarHandle;
  * #version} odd before it changes the fields and even again after, and a reader that sees the
  * same even version before and after reading the fields saw them whole, or reads again. The
  * writer's fences are free on x86 (they only keep the compiler from reordering); a read that
- * races a change retries, which happens rarely and never for long.
+ * races a change retries, which happens rarely and, unless the writer is preempted, never for
+ * long.
  */
 final class AccountSlot {
     private static final VarHandle VERSION = FieldHandles.of(MethodHandles.lookup(), "version", int.class);
+    /** Failed reads a reader spins through before it yields between tries. */
+    private static final int SPINS_BEFORE_YIELD = 100;
 
     private final long accountNumber;
     private final String email;
@@ -71,9 +74,13 @@ final class AccountSlot {
         VERSION.setRelease(this, before + 2); // every field before the even version
     }
 
-    /** The account as a whole value, from any thread. */
+    /**
+     * The account as a whole value, from any thread. A reader that keeps missing (the writer was
+     * preempted in the middle of a change) yields its core after {@link #SPINS_BEFORE_YIELD} tries,
+     * so that the writer can finish.
+     */
     AccountView view() {
-        while (true) {
+        for (int tries = 1; ; tries++) {
             int before = version;
             long balanceRead = balance;
             long lastActivityRead = lastActivityMicros;
@@ -83,7 +90,11 @@ final class AccountSlot {
                 return new AccountView(accountNumber, email, passwordHash, verifiedRead, balanceRead, openedSeq,
                         openedAtMicros, lastActivityRead);
             }
-            Thread.onSpinWait();
+            if (tries < SPINS_BEFORE_YIELD) {
+                Thread.onSpinWait();
+            } else {
+                Thread.yield();
+            }
         }
     }
 }

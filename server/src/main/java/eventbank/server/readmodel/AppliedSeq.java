@@ -48,12 +48,16 @@ final class AppliedSeq {
         seq = 0;
     }
 
-    /** Starts at a restored checkpoint's seq, before any event is applied. */
+    /**
+     * Starts at a restored checkpoint's seq, before any event is applied, and wakes every waiter
+     * to look again: a query that waits for that seq or less is answered at once.
+     */
     void startAt(long restored) {
         if (restored < 0 || seq != 0) {
             throw new IllegalStateException("a read model starts once, from a seq of 0 or more, not " + restored);
         }
         seq = restored;
+        wakeWaiters();
     }
 
     /**
@@ -81,6 +85,10 @@ final class AppliedSeq {
         if (lastSeq != seq) {
             throw new IllegalStateException("a batch ends at seq " + lastSeq + " but seq " + seq + " is applied");
         }
+        wakeWaiters();
+    }
+
+    private void wakeWaiters() {
         VarHandle.fullFence(); // orders the seq stored before against the read of waiters
         if (waiters > 0) {
             synchronized (signal) {

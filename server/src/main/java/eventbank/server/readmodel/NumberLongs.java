@@ -24,8 +24,9 @@ final class NumberLongs {
         return size;
     }
 
+    /** Whether the account is there; never {@link #FREE}, which a free slot holds. */
     boolean contains(long number) {
-        return numbers[slotOf(numbers, number)] == number;
+        return number != FREE && numbers[slotOf(numbers, number)] == number;
     }
 
     /** The account's value, or {@code absent} when the account is not there: one probe, not two. */
