@@ -86,7 +86,7 @@ public final class BankService implements ServeCommand.Running {
                     new ReportsReadModel(engine.config().storage(), config.data().directory(), engine::newReader,
                             engine::committedSeq,
                             ReportsReadModel.CHECKPOINT_EVERY_EVENTS_DEFAULT));
-            engine.subscribe(readModels.feed());
+            readModels.subscribers().forEach(engine::subscribe);
             transport = transportOf(config, engine, console);
             OutboxSettings mail = OutboxSettings.of(config.http().publicUrl().toString(), config.mail().from())
                     .withBackoffMax(config.mail().retryBackoffMax().toMillis());

@@ -7,15 +7,17 @@ import java.util.List;
 
 /**
  * Feeds several read models from one subscription: each committed batch is read from the journal
- * and decoded once, and applied to each model in turn, on one thread. Four subscriptions, one per
- * model, read and decoded every batch four times; that took most of the read side's CPU
- * (BENCHMARKS.md, "Issue 15, first step").
+ * and decoded once, and applied to each model in turn, on one thread. One subscription per
+ * model read and decoded every batch once per model; that took most of the read side's CPU
+ * (BENCHMARKS.md, "Issue 15, first step"). A server feeds the models that live in memory
+ * (accounts, statements, operations) through one; the reports model, which starts from a
+ * checkpoint, has a subscription of its own ({@link ReadModels#subscribers}).
  *
  * <p>Each model still keeps its own applied seq, and a query waits on its own model's
- * ({@link ReadModel#awaitSeq}): a model that restored a checkpoint (the reports) starts ahead of
- * the others and is handed only the events after it, while the feed reads from the least
- * advanced model's seq. A model that fails stops the feed, and so every model: their
- * subscription reports it in the engine's health.
+ * ({@link ReadModel#awaitSeq}): a model that restored a checkpoint starts ahead of the others
+ * and is handed only the events after it, while the feed reads from the least advanced model's
+ * seq. A model that fails stops the feed, and so every model: the failure names the model, and
+ * the feed's subscription reports it in the engine's health.
  */
 public final class ReadModelFeed implements Subscriber {
     /**
@@ -49,7 +51,11 @@ public final class ReadModelFeed implements Subscriber {
         batch.clear();
         long from = Long.MAX_VALUE;
         for (int index = 0; index < models.length; index++) {
-            startedAt[index] = models[index].start();
+            try {
+                startedAt[index] = models[index].start();
+            } catch (RuntimeException e) {
+                throw failed(models[index], e);
+            }
             from = Math.min(from, startedAt[index]);
         }
         return from;
@@ -63,23 +69,33 @@ public final class ReadModelFeed implements Subscriber {
 
     /**
      * Applies the batch to each model in turn, the whole batch to one model before the next (its
-     * state stays in the cache for the batch, instead of four models' taking turns per event),
+     * state stays in the cache for the batch, instead of the models' taking turns per event),
      * in runs of up to {@link #EVENTS_PER_RUN_MAX}; then ends the batch for each model that was
      * handed its events (not one that started after it). A model's queries see its events at
      * the batch's end, when its waiters are woken in any case.
      */
     @Override
-    public void onBatchEnd(long lastSeq, byte[] chainHash) throws Exception {
+    public void onBatchEnd(long lastSeq, byte[] chainHash) {
         try {
             for (int index = 0; index < models.length; index++) {
-                apply(models[index], startedAt[index]);
-                if (lastSeq >= startedAt[index]) {
-                    models[index].onBatchEnd(lastSeq, chainHash);
+                ReadModel model = models[index];
+                try {
+                    apply(model, startedAt[index]);
+                    if (lastSeq >= startedAt[index]) {
+                        model.onBatchEnd(lastSeq, chainHash);
+                    }
+                } catch (Exception e) {
+                    throw failed(model, e);
                 }
             }
         } finally {
             batch.clear();
         }
+    }
+
+    /** A model's failure, named: the engine's health shows the feed's, and the feed feeds several. */
+    private static IllegalStateException failed(ReadModel model, Exception e) {
+        return new IllegalStateException("read model " + model.name() + " failed: " + e, e);
     }
 
     private void apply(ReadModel model, long startedAt) {

@@ -23,10 +23,10 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A real engine on real files with a fixed server key, a clock the test moves, account numbers
- * counted up from the smallest, and the four read models subscribed through one feed, as a
- * server subscribes them. A restart is a new instance on the same directory and clock, with new
- * read models that rebuild from the journal (the reports model from its checkpoint, written
- * every {@link #REPORTS_CHECKPOINT_EVERY_EVENTS}).
+ * counted up from the smallest, and the four read models subscribed as a server subscribes them
+ * (one feed for the three in memory, the reports model on its own). A restart is a new instance
+ * on the same directory and clock, with new read models that rebuild from the journal (the
+ * reports model from its checkpoint, written every {@link #REPORTS_CHECKPOINT_EVERY_EVENTS}).
  */
 final class ReadModelBank implements AutoCloseable {
     static final byte[] SERVER_KEY = "readmodel-test-server-key-0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
@@ -50,7 +50,7 @@ final class ReadModelBank implements AutoCloseable {
         this.engine = Engine.start(config);
         this.reports = new ReportsReadModel(config.storage(), config.dataDirectory(), engine::committedSeq,
                 REPORTS_CHECKPOINT_EVERY_EVENTS);
-        engine.subscribe(new ReadModels(accounts, statements, operations, reports).feed());
+        new ReadModels(accounts, statements, operations, reports).subscribers().forEach(engine::subscribe);
     }
 
     /** A new clock at {@link #START_MICROS}, for a first start. */
