@@ -45,8 +45,8 @@ final class SecurityHeaders implements HttpConfiguration.Customizer {
             + "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
     /**
-     * The verification landing page: the app's style sheet and nothing else. Its URL holds the
-     * code, so it runs no script at all.
+     * The verification landing page: the app's style sheet and icon, nothing else. Its URL holds
+     * the code, so it runs no script at all.
      */
     static final String POLICY_LANDING_PAGE = "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; "
             + "form-action 'none'; frame-ancestors 'none'";
