@@ -16,6 +16,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
+import org.openqa.selenium.Keys;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.interactions.Actions;
@@ -225,7 +226,8 @@ class HolderAppBrowserTest {
         browser.waitFor(By.id("login-account"));
         type("login-account", number);
         type("login-password", password);
-        browser.driver().findElement(By.id("login-submit")).click();
+        // From the keyboard, as the form must allow: Enter in the last field submits it.
+        browser.driver().findElement(By.id("login-password")).sendKeys(Keys.ENTER);
         new WebDriverWait(browser.driver(), Duration.ofSeconds(10))
                 .until(ExpectedConditions.invisibilityOfElementLocated(By.id("view-login")));
     }
