@@ -3,7 +3,7 @@
 // Everything goes through the public JSON API (/web/api.js).
 
 import {
-  api, ApiError, clearErrors, dollars, formatTime, newIdempotencyKey, parseCents, setBusy, showError,
+  api, ApiError, clearErrors, dollars, formatTime, markReady, newIdempotencyKey, parseCents, setBusy, showError,
 } from "/web/api.js";
 
 const STATEMENT_PAGE_LIMIT = 20;
@@ -48,7 +48,6 @@ const state = {
   /** The statement's next page (before_seq), or null when the oldest line is shown. */
   nextBeforeSeq: null,
   firstRoute: true,
-  readyMarked: false,
 };
 
 /** Thrown instead of a 401's ApiError once the login view is on its way: callers stop quietly. */
@@ -143,13 +142,6 @@ function showView(name) {
   // A new view is announced by moving to its heading; the first one is simply the page.
   if (!state.firstRoute) $(`${name}-heading`).focus();
   state.firstRoute = false;
-}
-
-/** Once per page load, when the first view has shown its data (the page-speed benchmark's mark). */
-function markReady() {
-  if (state.readyMarked) return;
-  state.readyMarked = true;
-  performance.mark("eventbank-ready");
 }
 
 // ------------------------------------------------------------------------------ the helpers

@@ -1,6 +1,6 @@
-// What every view of the console shares: the operator key, the admin API call, the one
-// "ready" mark, small DOM helpers and the readable summary of an event line.
-import { api, ApiError, dollars, setBusy } from "/web/api.js";
+// What every view of the console shares: the operator key, the admin API call (whose first
+// shown data sets the page's ready mark), small DOM helpers and the readable summary of an event line.
+import { api, ApiError, dollars, markReady, setBusy } from "/web/api.js";
 
 const KEY_STORAGE = "eventbank.operator_key";
 const KEY_ERRORS = new Set(["operator_key_invalid", "operator_key_not_configured"]);
@@ -86,16 +86,6 @@ export async function load({ button, problem, call, show, isCurrent = () => true
     if (button) {
       setBusy(button, false);
     }
-  }
-}
-
-let readyMarked = false;
-
-/** Marks, once per page load, the moment the first view showed its first data. */
-export function markReady() {
-  if (!readyMarked) {
-    readyMarked = true;
-    performance.mark("eventbank-ready");
   }
 }
 
