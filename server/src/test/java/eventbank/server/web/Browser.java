@@ -1,5 +1,7 @@
 package eventbank.server.web;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -11,6 +13,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Base64;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.logging.Level;
@@ -169,6 +173,22 @@ public final class Browser implements AutoCloseable {
     }
 
     /**
+     * Checks the page as it is at desktop and at phone width, and screenshots it at both: no
+     * browser error but those of {@code expectedErrors} (see {@link #consoleErrors}), no serious
+     * or critical accessibility violation. Leaves the window at desktop size.
+     */
+    public void checkAtBothWidths(String name, String... expectedErrors) throws IOException {
+        desktop();
+        assertThat(consoleErrors(expectedErrors)).as("browser errors in %s", name).isEmpty();
+        assertThat(accessibilityViolations()).as("accessibility of %s at desktop width", name).isEmpty();
+        screenshot(name);
+        phone();
+        assertThat(accessibilityViolations()).as("accessibility of %s at phone width", name).isEmpty();
+        screenshot(name);
+        desktop();
+    }
+
+    /**
      * Writes the whole page (up to 3,000 pixels high) as {@code target/screenshots/<name>-<desktop
      * or phone>.png}, at the window's width; the window's size is kept.
      */
@@ -182,7 +202,7 @@ public final class Browser implements AutoCloseable {
                 "height", Math.min(SCREENSHOT_HEIGHT_MAX, height.intValue()), "scale", 1);
         Map<String, Object> shot = driver.executeCdpCommand("Page.captureScreenshot",
                 Map.of("format", "png", "captureBeyondViewport", true, "clip", clip));
-        byte[] png = java.util.Base64.getDecoder().decode((String) shot.get("data"));
+        byte[] png = Base64.getDecoder().decode((String) shot.get("data"));
         Files.createDirectories(SCREENSHOTS);
         Path file = SCREENSHOTS.resolve(name + "-" + (size.equals(PHONE) ? "phone" : "desktop") + ".png");
         Files.write(file, png);
@@ -195,7 +215,7 @@ public final class Browser implements AutoCloseable {
             driver.quit();
         } finally {
             try (var files = Files.walk(profile)) {
-                files.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+                files.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
             }
         }
     }

@@ -243,18 +243,9 @@ class HolderAppBrowserTest {
         return login.json().path("token").asText();
     }
 
-    /**
-     * Screenshots the view at desktop and phone width, and checks it there: no console error but
-     * the expected refusals, no serious accessibility violation.
-     */
+    /** {@link Browser#checkAtBothWidths}, its screenshots named {@code holder-<name>}. */
     private void checkPage(String name, String... expectedRefusals) throws Exception {
-        assertThat(browser.consoleErrors(expectedRefusals)).isEmpty();
-        assertThat(browser.accessibilityViolations()).isEmpty();
-        browser.screenshot("holder-" + name);
-        browser.phone();
-        assertThat(browser.accessibilityViolations()).isEmpty();
-        browser.screenshot("holder-" + name);
-        browser.desktop();
+        browser.checkAtBothWidths("holder-" + name, expectedRefusals);
     }
 
     private void type(String id, String text) {

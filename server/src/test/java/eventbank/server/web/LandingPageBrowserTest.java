@@ -23,23 +23,13 @@ class LandingPageBrowserTest {
             assertThat(browser.driver().findElement(By.cssSelector(".account-number")).getText()).isEqualTo(number);
             assertThat(browser.driver().findElement(By.linkText("Log in")).getAttribute("href"))
                     .endsWith("/#login?account=" + number);
-            assertThat(browser.accessibilityViolations()).isEmpty();
-            assertThat(browser.consoleErrors()).isEmpty();
-            browser.screenshot("landing-verified");
-            browser.phone();
-            assertThat(browser.accessibilityViolations()).isEmpty();
-            browser.screenshot("landing-verified");
-            browser.desktop();
+            browser.checkAtBothWidths("landing-verified");
 
             String other = server.open("landing-forged@example.com");
             browser.go(server.verificationLink(other).replaceFirst("code=[^&]+", "code=forged"));
             assertThat(browser.waitFor(By.cssSelector("[role=alert]")).getText()).isNotBlank();
             assertThat(browser.driver().findElement(By.linkText("Send a new link")).isDisplayed()).isTrue();
-            assertThat(browser.accessibilityViolations()).isEmpty();
-            assertThat(browser.consoleErrors("/api/verify")).isEmpty();
-            browser.screenshot("landing-refused");
-            browser.phone();
-            browser.screenshot("landing-refused");
+            browser.checkAtBothWidths("landing-refused", "/api/verify");
         }
     }
 }

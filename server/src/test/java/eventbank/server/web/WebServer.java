@@ -2,7 +2,10 @@ package eventbank.server.web;
 
 import eventbank.server.http.HttpApi;
 import eventbank.server.http.TestServer;
+import eventbank.server.readmodel.ReadModel;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -58,11 +61,11 @@ public final class WebServer implements AutoCloseable {
      * Waits until every read model has applied the journal's head (a server started on a long
      * journal rebuilds them first); false when {@code timeout} passes first.
      */
-    public boolean awaitReadModels(java.time.Duration timeout) throws InterruptedException {
+    public boolean awaitReadModels(Duration timeout) throws InterruptedException {
         long head = server.service.engine().committedSeq();
-        java.time.Instant deadline = java.time.Instant.now().plus(timeout);
-        for (eventbank.server.readmodel.ReadModel model : server.service.readModels().all()) {
-            java.time.Duration left = java.time.Duration.between(java.time.Instant.now(), deadline);
+        Instant deadline = Instant.now().plus(timeout);
+        for (ReadModel model : server.service.readModels().all()) {
+            Duration left = Duration.between(Instant.now(), deadline);
             if (left.isNegative() || !model.awaitSeq(head, left)) {
                 return false;
             }
