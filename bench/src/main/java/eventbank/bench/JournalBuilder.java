@@ -14,6 +14,7 @@ import eventbank.engine.storage.FileStorage;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.SplittableRandom;
 
 /**
@@ -46,7 +47,7 @@ final class JournalBuilder {
      * and the first of every {@code historySpanEvents} (the engine's default:
      * {@link EngineConfig#SNAPSHOT_HISTORY_SPAN_EVENTS_DEFAULT}). Answers the seqs kept.
      */
-    static java.util.List<Long> writeHistorySnapshots(Path dataDirectory, long historySpanEvents) throws IOException {
+    static List<Long> writeHistorySnapshots(Path dataDirectory, long historySpanEvents) throws IOException {
         FileStorage storage = new FileStorage();
         SnapshotStore store = new SnapshotStore(storage, dataDirectory.resolve("snapshots"));
         Bank bank = new Bank(Limits.IDEMPOTENCY_WINDOW_MICROS_DEFAULT);

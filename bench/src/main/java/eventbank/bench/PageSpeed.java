@@ -1,16 +1,19 @@
 package eventbank.bench;
 
 import eventbank.engine.EngineConfig;
-import eventbank.server.mail.SentMail;
 import eventbank.server.http.TestServer;
+import eventbank.server.mail.SentMail;
 import eventbank.server.web.Browser;
 import eventbank.server.web.WebServer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.SplittableRandom;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.support.ui.WebDriverWait;
@@ -124,8 +127,8 @@ public final class PageSpeed {
         ChromeDriver driver = (ChromeDriver) browser.driver();
         driver.manage().timeouts().scriptTimeout(READY_WAIT);
         JavascriptExecutor js = driver;
-        java.util.SplittableRandom random = new java.util.SplittableRandom(17);
-        Map<String, List<Double>> steps = new java.util.LinkedHashMap<>();
+        SplittableRandom random = new SplittableRandom(17);
+        Map<String, List<Double>> steps = new LinkedHashMap<>();
         List<Double> longest = new ArrayList<>();
         for (int run = 0; run < runs; run++) {
             String account = Long.toString(Fixtures.accountNumber(random.nextInt(accounts)));
@@ -241,7 +244,7 @@ public final class PageSpeed {
         System.out.printf(Locale.ROOT, "%-55s files %,7d B, API %,7d B; ready: median %6.0f ms (%s); "
                         + "longest task: median %.0f ms, max %.0f ms%n",
                 name, Fixtures.median(files), Fixtures.median(api), Fixtures.median(ready), list(ready),
-                Fixtures.median(tasks), java.util.Arrays.stream(tasks).max().orElse(0));
+                Fixtures.median(tasks), Arrays.stream(tasks).max().orElse(0));
     }
 
     private static String list(double[] values) {
