@@ -7,12 +7,9 @@ import eventbank.engine.journal.Journal;
 import eventbank.engine.write.Outcome;
 import eventbank.postgres.PostgresJournal;
 import eventbank.postgres.PostgresJournalConfig;
-import eventbank.server.readmodel.AccountsReadModel;
-import eventbank.server.readmodel.OperationsReadModel;
+import eventbank.server.readmodel.Checkpoints;
 import eventbank.server.readmodel.ReadModel;
 import eventbank.server.readmodel.ReadModels;
-import eventbank.server.readmodel.ReportsReadModel;
-import eventbank.server.readmodel.StatementsReadModel;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Semaphore;
@@ -133,10 +130,8 @@ public class DurableTransferBenchmark {
         }
         engine = Engine.start(config);
         if (readModels.equals("all")) {
-            ReadModels all = new ReadModels(new AccountsReadModel(), new StatementsReadModel(),
-                    new OperationsReadModel(config.idempotencyWindowMicros()),
-                    new ReportsReadModel(config.storage(), directory, engine::committedSeq,
-                            ReportsReadModel.CHECKPOINT_EVERY_EVENTS_DEFAULT));
+            ReadModels all = ReadModels.of(new Checkpoints(config.storage(), directory, engine::newReader,
+                    engine::committedSeq, Checkpoints.EVERY_EVENTS_DEFAULT), config.idempotencyWindowMicros());
             models = all.all();
             all.subscribers().forEach(engine::subscribe);
         } else if (!readModels.equals("none")) {

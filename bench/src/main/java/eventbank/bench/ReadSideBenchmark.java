@@ -154,7 +154,7 @@ public final class ReadSideBenchmark {
         long movements = 9_000_000;
         long base = EpochMicros.of(Instant.parse("2024-01-01T00:00:00Z"));
         long step = 10_000_000L;
-        ReportsReadModel model = new ReportsReadModel(new FileStorage(), data, () -> 0, Long.MAX_VALUE);
+        ReportsReadModel model = new ReportsReadModel();
         model.start();
         SplittableRandom random = new SplittableRandom(13);
         long seq = 0;

@@ -17,11 +17,8 @@ import eventbank.server.mail.OutboxSettings;
 import eventbank.server.mail.PostgresOutboxStore;
 import eventbank.server.mail.SmtpMailTransport;
 import eventbank.server.mail.VerificationResender;
-import eventbank.server.readmodel.AccountsReadModel;
-import eventbank.server.readmodel.OperationsReadModel;
+import eventbank.server.readmodel.Checkpoints;
 import eventbank.server.readmodel.ReadModels;
-import eventbank.server.readmodel.ReportsReadModel;
-import eventbank.server.readmodel.StatementsReadModel;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Clock;
@@ -81,11 +78,9 @@ public final class BankService implements ServeCommand.Running {
         VerificationResender resender = null;
         PostgresOutboxStore outboxStore = null;
         try {
-            ReadModels readModels = new ReadModels(new AccountsReadModel(), new StatementsReadModel(),
-                    new OperationsReadModel(config.data().idempotencyWindowMicros()),
-                    new ReportsReadModel(engine.config().storage(), config.data().directory(), engine::newReader,
-                            engine::committedSeq,
-                            ReportsReadModel.CHECKPOINT_EVERY_EVENTS_DEFAULT));
+            ReadModels readModels = ReadModels.of(new Checkpoints(engine.config().storage(),
+                    config.data().directory(), engine::newReader, engine::committedSeq,
+                    Checkpoints.EVERY_EVENTS_DEFAULT), config.data().idempotencyWindowMicros());
             readModels.subscribers().forEach(engine::subscribe);
             transport = transportOf(config, engine, console);
             OutboxSettings mail = OutboxSettings.of(config.http().publicUrl().toString(), config.mail().from())

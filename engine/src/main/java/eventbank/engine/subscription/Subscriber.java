@@ -28,6 +28,13 @@ public interface Subscriber {
     void onBatchEnd(long lastSeq, byte[] chainHash) throws Exception;
 
     /**
+     * The subscription stops (the engine closes), after the last batch it delivered ended: the
+     * moment to save state, so that the next start has less to read again. Called on the
+     * subscription's thread; not after a failure.
+     */
+    default void stopped() throws Exception {}
+
+    /**
      * What keeps this subscriber from its work now while it tries again (a store it cannot
      * write), for the engine's health; null while nothing does. Called from any thread.
      */

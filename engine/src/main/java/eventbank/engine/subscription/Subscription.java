@@ -194,6 +194,7 @@ public final class Subscription implements AutoCloseable {
                     deliveredSignal.notifyAll();
                 }
             }
+            subscriber.stopped();
         } catch (Throwable t) {
             failure = t;
             SubscriberClosedException closed = t instanceof SubscriberClosedException c ? c

@@ -3,7 +3,7 @@ package eventbank.server.config;
 import eventbank.engine.recovery.DurableEvidence;
 import eventbank.engine.storage.Storage;
 import eventbank.server.mail.Outbox;
-import eventbank.server.readmodel.ReportsReadModel;
+import eventbank.server.readmodel.ReadModels;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,7 +19,7 @@ public final class DataDirectoryEvidence {
 
     public static List<DurableEvidence.Source> sources(Storage storage, Path dataDirectory) {
         List<DurableEvidence.Source> sources = new ArrayList<>(Outbox.evidence(storage, dataDirectory));
-        sources.add(ReportsReadModel.evidence(storage, dataDirectory));
+        sources.addAll(ReadModels.evidence(storage, dataDirectory));
         return List.copyOf(sources);
     }
 }

@@ -52,6 +52,10 @@ public final class AccountsReadModel extends LockedReadModel {
         }
     }
 
+    public AccountsReadModel() {
+        super(null);
+    }
+
     private final NumberIndex<AccountSlot> byNumber = new NumberIndex<>();
     /** Normalized ({@link Bank#normalizeEmail}) email to account number. */
     private final ConcurrentHashMap<String, Long> numberByEmail = new ConcurrentHashMap<>();

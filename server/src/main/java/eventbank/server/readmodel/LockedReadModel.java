@@ -22,6 +22,10 @@ abstract class LockedReadModel extends ReadModel {
      */
     final ReentrantReadWriteLock lock = new ReentrantReadWriteLock(true);
 
+    LockedReadModel(Checkpoints checkpoints) {
+        super(checkpoints);
+    }
+
     @Override
     public final void onEvent(Recorded recorded) {
         lock.writeLock().lock();

@@ -1,20 +1,54 @@
 package eventbank.server.readmodel;
 
 import eventbank.core.Recorded;
+import eventbank.engine.recovery.DurableEvidence;
+import eventbank.engine.storage.Storage;
 import eventbank.engine.subscription.Subscriber;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * A view of the committed log kept in memory for queries. It follows the journal on its
- * subscription's thread and is rebuilt at every start, from the first event or from a checkpoint
- * of its own ({@link #restore()}), so it is never ahead of the journal: it holds only durable
- * events (DESIGN.md, "Nobody sees what a crash could lose"). Its queries may be called from any
- * thread while it is being written.
+ * A view of the committed log for queries. It follows the journal on its subscription's thread
+ * and starts from its checkpoint ({@link Checkpoints}, {@link ModelCheckpoint}), or from the
+ * first event when it has none or keeps none, so it is never ahead of the journal: it holds
+ * only durable events (DESIGN.md, "Nobody sees what a crash could lose"). Its queries may be
+ * called from any thread while it is being written.
+ *
+ * <p>A model that keeps checkpoints writes its state ({@link #writeState}) at the end of a
+ * batch, every {@link Checkpoints#everyEvents()} events or after {@link
+ * Checkpoints#INTERVAL_NANOS} with something new, and when its subscription stops; the state
+ * and the seq it describes are one file, replaced atomically. A checkpoint that cannot be used
+ * is set aside, loudly, and the model rebuilt from seq 0.
  */
 public abstract class ReadModel implements Subscriber {
+    private static final Logger LOG = LoggerFactory.getLogger(ReadModel.class);
+
     /** The seq applied so far; a subclass advances it per event, as its readers may see it. */
     final AppliedSeq applied = new AppliedSeq();
+    /** Null for a model that lives in memory only and is rebuilt from seq 0 at every start. */
+    private final Checkpoints checkpoints;
+    private ModelCheckpoint checkpoint;
+    private volatile long restoredSeq;
+    private volatile String restoreProblem;
+    private volatile long checkpointSeq;
+    private long checkpointNanos;
+    /** The end of the last batch applied, and the journal's chain hash there: what a stop checkpoints. */
+    private long lastBatchSeq;
+    private byte[] lastBatchHash;
+
+    /** A model that lives in memory only: rebuilt from the whole journal at every start. */
+    ReadModel() {
+        this(null);
+    }
+
+    /** A model that keeps checkpoints as {@code checkpoints} says; null for none. */
+    ReadModel(Checkpoints checkpoints) {
+        this.checkpoints = checkpoints;
+    }
 
     /**
      * Starts from {@link #restore()}: nothing for a model that lives in memory only. An instance
@@ -29,12 +63,56 @@ public abstract class ReadModel implements Subscriber {
     }
 
     /**
-     * Loads what the model kept on disk and answers the seq it holds; 0 (the default) when it
-     * starts from nothing and is rebuilt from the whole journal. Called once, before any event.
-     * A checkpoint that cannot be used is no error: the model is rebuilt from seq 0 instead.
+     * Loads the model's checkpoint and answers its seq; 0 when it starts from nothing and is
+     * rebuilt from the whole journal. Called once, before any event. A checkpoint that cannot be
+     * used is no error: it is set aside, and the model is rebuilt from seq 0 instead.
      */
-    long restore() {
-        return 0;
+    private long restore() {
+        if (checkpoints == null) {
+            return 0;
+        }
+        checkpoint = new ModelCheckpoint(checkpoints.storage(), checkpoints.dataDirectory(), name(),
+                checkpointFormat(), checkpoints.journal());
+        checkpointNanos = System.nanoTime();
+        try {
+            long seq = checkpoint.read(checkpoints.committedSeq().getAsLong(), this::readState);
+            restoredSeq = seq;
+            checkpointSeq = seq;
+            lastBatchSeq = seq;
+            return seq;
+        } catch (IOException e) {
+            restoreProblem = e.getMessage();
+            LOG.warn("{}: {}; the checkpoint is set aside and the model rebuilt from the whole journal", name(),
+                    e.getMessage());
+            clear();
+            try {
+                checkpoint.setAside();
+            } catch (IOException notMoved) {
+                LOG.warn("{}: the unusable checkpoint could not be set aside: {}", name(), notMoved.toString());
+            }
+            return 0;
+        }
+    }
+
+    /** The version of this model's checkpoint payload: a checkpoint of another is rebuilt from seq 0. */
+    int checkpointFormat() {
+        throw new UnsupportedOperationException(name() + " keeps no checkpoint");
+    }
+
+    /**
+     * Writes the model's whole state as of the last batch ended, on the subscription's thread
+     * (the only writer, so the state is read without a lock).
+     */
+    void writeState(ModelCheckpoint.Output output) throws IOException {
+        throw new UnsupportedOperationException(name() + " keeps no checkpoint");
+    }
+
+    /**
+     * Loads what {@link #writeState} wrote, into a model that holds nothing yet; on a failure
+     * the caller {@link #clear clears} what was loaded.
+     */
+    void readState(ModelCheckpoint.Input input) throws IOException {
+        throw new UnsupportedOperationException(name() + " keeps no checkpoint");
     }
 
     /** Applies the next committed event; a model throws only for a broken invariant, never checked. */
@@ -54,8 +132,42 @@ public abstract class ReadModel implements Subscriber {
 
     @Override
     public final void onBatchEnd(long lastSeq, byte[] chainHash) throws Exception {
+        batchEnded(lastSeq);
         applied.batchEnded(lastSeq);
-        batchEnded(lastSeq, chainHash);
+        lastBatchSeq = lastSeq;
+        lastBatchHash = chainHash;
+        long sinceCheckpoint = lastSeq - checkpointSeq;
+        if (checkpoint != null && (sinceCheckpoint >= checkpoints.everyEvents()
+                || System.nanoTime() - checkpointNanos >= Checkpoints.INTERVAL_NANOS)) {
+            writeCheckpoint();
+        }
+    }
+
+    /** The subscription stops: a checkpoint of everything applied, so that the next start replays nothing. */
+    @Override
+    public final void stopped() {
+        if (checkpoint != null) {
+            writeCheckpoint();
+        }
+    }
+
+    /**
+     * Writes the checkpoint at the last batch's end, when it has something new. A failed write
+     * is logged and tried again at a later batch: the journal is intact, and a start only
+     * replays more.
+     */
+    private void writeCheckpoint() {
+        checkpointNanos = System.nanoTime();
+        if (lastBatchSeq == checkpointSeq || lastBatchHash == null) {
+            return;
+        }
+        try {
+            checkpoint.write(lastBatchSeq, lastBatchHash, this::writeState);
+            checkpointSeq = lastBatchSeq;
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("{}: the checkpoint at seq {} could not be written (the next start replays more): {}", name(),
+                    lastBatchSeq, e.toString());
+        }
     }
 
     /**
@@ -66,13 +178,42 @@ public abstract class ReadModel implements Subscriber {
     public final void forget() {
         clear();
         applied.forget();
+        restoredSeq = 0;
+        checkpointSeq = 0;
+        lastBatchSeq = 0;
+        lastBatchHash = null;
     }
 
     /** Drops what the model holds; called while no event is being applied. */
     abstract void clear();
 
-    /** A batch has been applied: the moment for a model's per-batch work, such as a checkpoint. */
-    void batchEnded(long lastSeq, byte[] chainHash) throws Exception {}
+    /**
+     * The batch's events have all been applied: the moment for a model's per-batch work (to
+     * publish what it wrote), before waiters are woken to read it.
+     */
+    void batchEnded(long lastSeq) throws IOException {}
+
+    /** The seq of the checkpoint this model started from; 0 when it was rebuilt from the whole journal. */
+    public final long restoredSeq() {
+        return restoredSeq;
+    }
+
+    /** Why the checkpoint was not used at start, or null. */
+    public final String restoreProblem() {
+        return restoreProblem;
+    }
+
+    /** The seq of the checkpoint written last (or started from); 0 for none. */
+    public final long checkpointSeq() {
+        return checkpointSeq;
+    }
+
+    /** The checkpoint of the model named {@code model} as durable proof of a committed seq ({@code DurableEvidence}). */
+    static DurableEvidence.Source evidence(Storage storage, Path dataDirectory, String model) {
+        return new ModelCheckpoint(storage, dataDirectory, model, 0, () -> {
+            throw new UnsupportedOperationException("evidence reads the header only");
+        })::claim;
+    }
 
     /** The seq of the last event this model has applied; 0 before the first. */
     public final long appliedSeq() {

@@ -110,6 +110,14 @@ public final class ReadModelFeed implements Subscriber {
         }
     }
 
+    /** Each model saves its state; one that fails is named and does not keep the others from theirs. */
+    @Override
+    public void stopped() {
+        for (ReadModel model : models) {
+            model.stopped();
+        }
+    }
+
     /** The first model's problem, or null. */
     @Override
     public String problem() {

@@ -1,6 +1,9 @@
 package eventbank.server.readmodel;
 
+import eventbank.engine.recovery.DurableEvidence;
+import eventbank.engine.storage.Storage;
 import eventbank.engine.subscription.Subscriber;
+import java.nio.file.Path;
 import java.util.List;
 
 /**
@@ -10,6 +13,19 @@ import java.util.List;
  */
 public record ReadModels(AccountsReadModel accounts, StatementsReadModel statements, OperationsReadModel operations,
                          ReportsReadModel reports) {
+    /** The names of the models that keep checkpoints, which are their files' names. */
+    private static final List<String> CHECKPOINTED = List.of("reports");
+
+    /** Every model, keeping checkpoints as {@code checkpoints} says, with the engine's idempotency window. */
+    public static ReadModels of(Checkpoints checkpoints, long idempotencyWindowMicros) {
+        return new ReadModels(new AccountsReadModel(), new StatementsReadModel(),
+                new OperationsReadModel(idempotencyWindowMicros), new ReportsReadModel(checkpoints));
+    }
+
+    /** Every model's checkpoint as durable proof of a committed seq, for recovery (see {@code DurableEvidence}). */
+    public static List<DurableEvidence.Source> evidence(Storage storage, Path dataDirectory) {
+        return CHECKPOINTED.stream().map(model -> ReadModel.evidence(storage, dataDirectory, model)).toList();
+    }
 
     /** Every model, for metrics and health. */
     public List<ReadModel> all() {

@@ -4,7 +4,6 @@ import eventbank.core.EpochMicros;
 import eventbank.core.Event;
 import eventbank.core.Movements;
 import eventbank.core.Recorded;
-import eventbank.engine.journal.Journal;
 import eventbank.engine.recovery.DurableEvidence;
 import eventbank.engine.storage.Storage;
 import java.io.IOException;
@@ -12,12 +11,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
-import java.util.List;
 import java.util.TreeMap;
-import java.util.function.LongSupplier;
-import java.util.function.Supplier;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * What the two reports need, and nothing else: the cents moved per UTC day (transfers plus
@@ -25,13 +19,8 @@ import org.slf4j.LoggerFactory;
  * out or withdrawal ({@code GET /api/report/inactive_users}). Both are answered from here, never
  * by scanning the journal.
  *
- * <p>Unlike the other read models it keeps a checkpoint of its own, {@code
- * data/readmodels/reports.checkpoint} ({@link ReportsCheckpoint}): its state is small (a sum per
- * day, a time per account), so it is written every {@code checkpointEveryEvents} events, or at
- * the end of the first batch after {@link #CHECKPOINT_INTERVAL_NANOS} with something new, and a
- * start reads only the journal after it. A checkpoint that is missing, damaged, past the
- * journal's end, or made for another journal (its chain hash differs from the journal's at its
- * seq) is set aside with a warning and the model is rebuilt from seq 0.
+ * <p>Its checkpoint ({@link ReadModel}, {@code data/readmodels/reports.checkpoint}) holds a sum
+ * per day and a time per account.
  *
  * <p>Concurrency: the queries hold the read lock of a {@link LockedReadModel}, so a report
  * sees the state between two events, never half of a transfer. Memory: 16 bytes an account in
@@ -39,20 +28,12 @@ import org.slf4j.LoggerFactory;
  * a day.
  */
 public final class ReportsReadModel extends LockedReadModel {
-    private static final Logger LOG = LoggerFactory.getLogger(ReportsReadModel.class);
-    /** A quiet server still checkpoints what it applied, this long after the last checkpoint. */
-    static final long CHECKPOINT_INTERVAL_NANOS = 60_000_000_000L;
-    public static final long CHECKPOINT_EVERY_EVENTS_DEFAULT = 1_000_000;
     /** An account that never moved money: it compares below every cut-off. */
     public static final long NO_ACTIVITY = Long.MIN_VALUE;
     private static final long DAY_MICROS = 86_400_000_000L;
     /** The {@link #openDay} before the first movement: no epoch day of a time in micros is this. */
     private static final long NO_DAY = Long.MIN_VALUE;
     private static final int ACCOUNTS_INITIAL = 1024;
-
-    private final ReportsCheckpoint checkpoint;
-    private final LongSupplier committedSeq;
-    private final long checkpointEveryEvents;
 
     // Guarded by lock; changed only by the subscription thread.
     /**
@@ -88,44 +69,19 @@ public final class ReportsReadModel extends LockedReadModel {
             lastActivityMicros = new long[ACCOUNTS_INITIAL];
             accountCount = 0;
             indexByAccount.clear();
-            restoredSeq = 0;
-            checkpointSeq = 0;
         } finally {
             lock.writeLock().unlock();
         }
     }
 
-    private volatile long restoredSeq;
-    private volatile String restoreProblem;
-    private volatile long checkpointSeq;
-    private long checkpointNanos = System.nanoTime();
-
-    /**
-     * A model that checkpoints into {@code dataDirectory/readmodels/} and checks its checkpoint
-     * against the journal in {@code dataDirectory/journal/}, whose committed seq at start is
-     * {@code committedSeq}.
-     */
-    public ReportsReadModel(Storage storage, Path dataDirectory, LongSupplier committedSeq,
-                            long checkpointEveryEvents) {
-        this(new ReportsCheckpoint(storage, dataDirectory), committedSeq, checkpointEveryEvents);
+    /** A model that lives in memory only: rebuilt from the whole journal at every start. */
+    public ReportsReadModel() {
+        super(null);
     }
 
-    /**
-     * A model that checkpoints into {@code dataDirectory/readmodels/} and checks its checkpoint
-     * against the journal that {@code journal} reads (in a cluster, the shared one).
-     */
-    public ReportsReadModel(Storage storage, Path dataDirectory, Supplier<Journal.Reader> journal,
-                            LongSupplier committedSeq, long checkpointEveryEvents) {
-        this(new ReportsCheckpoint(storage, dataDirectory, journal), committedSeq, checkpointEveryEvents);
-    }
-
-    private ReportsReadModel(ReportsCheckpoint checkpoint, LongSupplier committedSeq, long checkpointEveryEvents) {
-        if (checkpointEveryEvents < 1) {
-            throw new IllegalArgumentException("checkpointEveryEvents must be at least 1, not " + checkpointEveryEvents);
-        }
-        this.checkpoint = checkpoint;
-        this.committedSeq = committedSeq;
-        this.checkpointEveryEvents = checkpointEveryEvents;
+    /** A model that keeps checkpoints as {@code checkpoints} says. */
+    public ReportsReadModel(Checkpoints checkpoints) {
+        super(checkpoints);
     }
 
     @Override
@@ -134,32 +90,56 @@ public final class ReportsReadModel extends LockedReadModel {
     }
 
     @Override
-    long restore() {
-        ReportsCheckpoint.Loaded loaded;
+    int checkpointFormat() {
+        return 1;
+    }
+
+    /**
+     * The number of days and for each its epoch day and cents, the number of accounts and for
+     * each its number and last activity, in the order the accounts were opened.
+     */
+    @Override
+    void writeState(ModelCheckpoint.Output output) throws IOException {
+        TreeMap<Long, Long> days = everyDay();
+        output.writeInt(days.size());
+        for (var day : days.entrySet()) {
+            output.writeLong(day.getKey());
+            output.writeLong(day.getValue());
+        }
+        output.writeInt(accountCount);
+        for (int index = 0; index < accountCount; index++) {
+            output.writeLong(accountNumbers[index]);
+            output.writeLong(lastActivityMicros[index]);
+        }
+    }
+
+    @Override
+    void readState(ModelCheckpoint.Input input) throws IOException {
+        lock.writeLock().lock();
         try {
-            loaded = checkpoint.read(committedSeq.getAsLong());
-        } catch (IOException e) {
-            restoreProblem = e.getMessage();
-            LOG.warn("reports: {}; rebuilding the reports from the whole journal", e.getMessage());
-            return 0;
+            int days = input.count(16);
+            for (int day = 0; day < days; day++) {
+                if (centsByDay.put(input.readLong(), input.readLong()) != null) {
+                    throw new IOException("a day appears twice");
+                }
+            }
+            centsTotal = centsByDay.values().stream().mapToLong(Long::longValue).reduce(0, Math::addExact);
+            int accounts = input.count(16);
+            int capacity = Math.max(ACCOUNTS_INITIAL, accounts + (accounts >> 1));
+            accountNumbers = new long[capacity];
+            lastActivityMicros = new long[capacity];
+            for (int index = 0; index < accounts; index++) {
+                accountNumbers[index] = input.readLong();
+                lastActivityMicros[index] = input.readLong();
+                if (indexByAccount.contains(accountNumbers[index])) {
+                    throw new IOException("account " + accountNumbers[index] + " appears twice");
+                }
+                indexByAccount.put(accountNumbers[index], index);
+            }
+            accountCount = accounts;
+        } finally {
+            lock.writeLock().unlock();
         }
-        if (loaded == null) {
-            return 0;
-        }
-        centsByDay.putAll(loaded.centsByDay());
-        centsTotal = loaded.centsByDay().values().stream().mapToLong(Long::longValue).reduce(0, Math::addExact);
-        long[] numbers = loaded.accountNumbers();
-        long[] times = loaded.lastActivityMicros();
-        int capacity = Math.max(ACCOUNTS_INITIAL, numbers.length + (numbers.length >> 1));
-        accountNumbers = java.util.Arrays.copyOf(numbers, capacity);
-        lastActivityMicros = java.util.Arrays.copyOf(times, capacity);
-        accountCount = numbers.length;
-        for (int index = 0; index < numbers.length; index++) {
-            indexByAccount.put(numbers[index], index);
-        }
-        restoredSeq = loaded.seq();
-        checkpointSeq = loaded.seq();
-        return loaded.seq();
     }
 
     @Override
@@ -241,29 +221,6 @@ public final class ReportsReadModel extends LockedReadModel {
         return days;
     }
 
-    /**
-     * Writes the checkpoint every {@code checkpointEveryEvents} events, or after a quiet
-     * {@link #CHECKPOINT_INTERVAL_NANOS}. Only this thread changes the state, so it reads it
-     * without the lock. A failed write is logged and tried again at a later batch: the journal
-     * is intact, and a start only replays more.
-     */
-    @Override
-    void batchEnded(long lastSeq, byte[] chainHash) {
-        long sinceCheckpoint = lastSeq - checkpointSeq;
-        if (sinceCheckpoint < checkpointEveryEvents
-                && (sinceCheckpoint == 0 || System.nanoTime() - checkpointNanos < CHECKPOINT_INTERVAL_NANOS)) {
-            return;
-        }
-        checkpointNanos = System.nanoTime();
-        try {
-            checkpoint.write(lastSeq, chainHash, everyDay(), accountNumbers, lastActivityMicros, accountCount);
-            checkpointSeq = lastSeq;
-        } catch (IOException e) {
-            LOG.warn("reports: the checkpoint at seq {} could not be written (the next start replays more): {}",
-                    lastSeq, e.toString());
-        }
-    }
-
     // ---- Queries, from any thread ----
 
     /** The cents moved by transfers and withdrawals since the first event. */
@@ -312,7 +269,7 @@ public final class ReportsReadModel extends LockedReadModel {
 
     /** The checkpoint as durable proof of a committed seq, for recovery (see {@code DurableEvidence}). */
     public static DurableEvidence.Source evidence(Storage storage, Path dataDirectory) {
-        return new ReportsCheckpoint(storage, dataDirectory)::claim;
+        return evidence(storage, dataDirectory, "reports");
     }
 
     /**
@@ -324,18 +281,4 @@ public final class ReportsReadModel extends LockedReadModel {
         return EpochMicros.of(now.atOffset(ZoneOffset.UTC).minusMonths(1).toInstant());
     }
 
-    /** The seq of the checkpoint this model started from; 0 when it was rebuilt from the whole journal. */
-    public long restoredSeq() {
-        return restoredSeq;
-    }
-
-    /** Why the checkpoint was not used at start, or null. */
-    public String restoreProblem() {
-        return restoreProblem;
-    }
-
-    /** The seq of the checkpoint written last (or started from); 0 for none. */
-    public long checkpointSeq() {
-        return checkpointSeq;
-    }
 }

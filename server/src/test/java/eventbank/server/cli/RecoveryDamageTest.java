@@ -19,6 +19,7 @@ import eventbank.server.config.DataDirectoryEvidence;
 import eventbank.server.mail.FileMailTransport;
 import eventbank.server.mail.Outbox;
 import eventbank.server.mail.OutboxSettings;
+import eventbank.server.readmodel.Checkpoints;
 import eventbank.server.readmodel.ReportsReadModel;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -290,7 +291,8 @@ class RecoveryDamageTest {
             Outbox outbox = Outbox.of(engine, transport, OutboxSettings.of("http://localhost:8080", "bank@example.com"),
                     Clock.systemUTC());
             engine.subscribe(outbox);
-            ReportsReadModel reports = new ReportsReadModel(engine.config().storage(), data, engine::committedSeq, 25);
+            ReportsReadModel reports = new ReportsReadModel(new Checkpoints(engine.config().storage(), data, engine::newReader,
+                    engine::committedSeq, 25));
             engine.subscribe(reports);
             for (int index = 0; index < accounts.length; index++) {
                 Outcome.Committed opened = committed(engine, new Command.OpenAccount(0, "holder" + index + "@example.com",

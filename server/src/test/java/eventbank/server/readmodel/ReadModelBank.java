@@ -48,8 +48,8 @@ final class ReadModelBank implements AutoCloseable {
     private ReadModelBank(EngineConfig config, AtomicLong clock) throws IOException {
         this.clock = clock;
         this.engine = Engine.start(config);
-        this.reports = new ReportsReadModel(config.storage(), config.dataDirectory(), engine::committedSeq,
-                REPORTS_CHECKPOINT_EVERY_EVENTS);
+        this.reports = new ReportsReadModel(new Checkpoints(config.storage(), config.dataDirectory(),
+                engine::newReader, engine::committedSeq, REPORTS_CHECKPOINT_EVERY_EVENTS));
         new ReadModels(accounts, statements, operations, reports).subscribers().forEach(engine::subscribe);
     }
 
