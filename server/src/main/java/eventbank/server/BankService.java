@@ -80,7 +80,7 @@ public final class BankService implements ServeCommand.Running {
         try {
             ReadModels readModels = ReadModels.of(new Checkpoints(engine.config().storage(),
                     config.data().directory(), engine::newReader, engine::committedSeq,
-                    Checkpoints.EVERY_EVENTS_DEFAULT), config.data().idempotencyWindowMicros());
+                    config.data().checkpointEveryEvents()), config.data().idempotencyWindowMicros());
             readModels.subscribers().forEach(engine::subscribe);
             transport = transportOf(config, engine, console);
             OutboxSettings mail = OutboxSettings.of(config.http().publicUrl().toString(), config.mail().from())

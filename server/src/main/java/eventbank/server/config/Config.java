@@ -147,11 +147,14 @@ public record Config(Http http, Auth auth, Data data, RequestLimits limits, Mail
      * @param idempotencyWindow      {@code idempotency.window}: how long an idempotency key is
      *                               remembered; whole seconds
      * @param snapshotEveryEvents    {@code snapshot.every_events}: 0 for never
+     * @param checkpointEveryEvents  {@code checkpoint.every_events}: a read model and the
+     *                               outbox write a checkpoint at least this often (and after a
+     *                               minute with something new, and at a clean stop)
      * @param journalSegmentBytesMax {@code journal.segment_bytes}: a journal segment is closed once it
      *                               would grow past this
      */
     public record Data(Path directory, Duration idempotencyWindow, long snapshotEveryEvents,
-                       long journalSegmentBytesMax) {
+                       long checkpointEveryEvents, long journalSegmentBytesMax) {
         /** The idempotency window in microseconds, the engine's unit. */
         public long idempotencyWindowMicros() {
             return TimeUnit.SECONDS.toMicros(idempotencyWindow.getSeconds());

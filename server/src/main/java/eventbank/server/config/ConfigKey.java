@@ -32,6 +32,7 @@ public enum ConfigKey {
     AUTH_TOKEN_TTL("auth.token_ttl", "PT15M", false),
     IDEMPOTENCY_WINDOW("idempotency.window", "PT24H", false),
     SNAPSHOT_EVERY_EVENTS("snapshot.every_events", "1000000", false),
+    CHECKPOINT_EVERY_EVENTS("checkpoint.every_events", "10000000", false),
     JOURNAL_SEGMENT_BYTES("journal.segment_bytes", "256MiB", false),
     JOURNAL_URL("journal.url", null, false),
     JOURNAL_USER("journal.user", null, false),

@@ -140,6 +140,9 @@ final class ConfigParser {
         Long snapshotEveryEvents = parse(ConfigKey.SNAPSHOT_EVERY_EVENTS, text -> Values.wholeNumber(text, 0,
                 SNAPSHOT_EVERY_EVENTS_MAX, "a number of events from 1 to 10^12, or 0 for never"),
                 every -> every == 0 ? "0 (never)" : String.valueOf(every));
+        Long checkpointEveryEvents = parse(ConfigKey.CHECKPOINT_EVERY_EVENTS,
+                text -> Values.wholeNumber(text, 1, SNAPSHOT_EVERY_EVENTS_MAX, "a number of events from 1 to 10^12"),
+                String::valueOf);
         Long journalSegmentBytes = parse(ConfigKey.JOURNAL_SEGMENT_BYTES,
                 text -> Values.bytes(text, JOURNAL_SEGMENT_BYTES_MIN, JOURNAL_SEGMENT_BYTES_MAX),
                 ConfigParser::showBytes);
@@ -159,7 +162,8 @@ final class ConfigParser {
                 new Config.Http(httpHost, httpPort, publicUrl, requestBodyBytesMax,
                         new HttpLimits(connectionsMax, idleTimeout, headerTimeout)),
                 new Config.Auth(Optional.ofNullable(operatorKey), bcryptCost, tokenTtl, Optional.ofNullable(serverKey)),
-                new Config.Data(dataDirectory, idempotencyWindow, snapshotEveryEvents, journalSegmentBytes),
+                new Config.Data(dataDirectory, idempotencyWindow, snapshotEveryEvents, checkpointEveryEvents,
+                        journalSegmentBytes),
                 new Config.RequestLimits(openRatePerMinute, moneyCommandsPerMinute, whatIfReplayEventsMax),
                 mail, cluster, Optional.ofNullable(propertiesFile), orderedShown());
     }
