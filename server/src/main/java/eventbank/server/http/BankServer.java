@@ -339,7 +339,7 @@ public final class BankServer implements AutoCloseable {
                 new WhatIfController(authenticator, engine, config.limits().whatIfReplayEventsMax()),
                 new MailAdminController(authenticator, outbox,
                         () -> engine.node() == null ? null : engine.node().leaderUrl()),
-                new HealthController(engine, metrics, config.cluster().nodeUrl().toString()),
+                new HealthController(engine, readModels.all(), metrics, config.cluster().nodeUrl().toString()),
                 new DocsController(),
                 new WebPages(config.mail().transport().name().toLowerCase(java.util.Locale.ROOT)));
     }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import eventbank.engine.Engine;
 import eventbank.engine.cluster.ClusterNode;
 import eventbank.server.metrics.BankMetrics;
+import eventbank.server.readmodel.ReadModel;
 import eventbank.server.metrics.DiskSpace;
 import io.javalin.http.Context;
 import java.util.ArrayList;
@@ -15,17 +16,29 @@ import java.util.List;
  * node stopped), {@code GET /health/leader} (200 only on the node that takes commands),
  * {@code GET /health/replica} (200 only on a node that follows the journal and is not behind),
  * and {@code GET /metrics} (Prometheus' text format).
+ *
+ * <p>After a start, {@code /health} is {@code degraded} until every read model has applied the
+ * journal as it was when the server started (from its checkpoint, or from seq 0 when it had
+ * none): until then queries may wait for it ({@code min_seq}), and the problem says how far
+ * each model is. Once caught up, a model that falls a batch behind under load is no problem.
  */
 final class HealthController {
     private final Engine engine;
     private final BankMetrics metrics;
     /** A node with a journal of its own leads; {@code leader_url} is then its own {@code node.url}. */
     private final String ownUrl;
+    private final List<ReadModel> readModels;
+    /** The journal's committed seq when the server started: what the read models catch up to. */
+    private final long startSeq;
+    /** Set once every read model has reached {@link #startSeq}; never cleared. */
+    private volatile boolean caughtUp;
 
-    HealthController(Engine engine, BankMetrics metrics, String ownUrl) {
+    HealthController(Engine engine, List<ReadModel> readModels, BankMetrics metrics, String ownUrl) {
         this.engine = engine;
+        this.readModels = List.copyOf(readModels);
         this.metrics = metrics;
         this.ownUrl = ownUrl;
+        this.startSeq = engine.committedSeq();
     }
 
     /**
@@ -68,9 +81,32 @@ final class HealthController {
         ctx.contentType(BankMetrics.CONTENT_TYPE).result(metrics.scrape());
     }
 
+    /** The read models still catching up to the journal as it was at the start, or null once none is. */
+    private String catchingUp() {
+        if (caughtUp) {
+            return null;
+        }
+        List<String> behind = new ArrayList<>();
+        for (ReadModel model : readModels) {
+            long applied = model.appliedSeq();
+            if (applied < startSeq) {
+                behind.add(model.name() + " at seq " + applied);
+            }
+        }
+        if (behind.isEmpty()) {
+            caughtUp = true;
+            return null;
+        }
+        return "read models catching up to seq " + startSeq + " after the start: " + String.join(", ", behind);
+    }
+
     private Health current() {
         Engine.Health health = engine.health();
         List<String> problems = new ArrayList<>(health.problems());
+        String catchingUp = catchingUp();
+        if (catchingUp != null) {
+            problems.add(catchingUp);
+        }
         if (metrics.diskSpace().isLow(DiskSpace.LOW_THRESHOLD_BYTES_DEFAULT)) {
             problems.add("free disk space of the data directory is below "
                     + DiskSpace.LOW_THRESHOLD_BYTES_DEFAULT + " bytes: " + metrics.diskSpace().freeBytes());

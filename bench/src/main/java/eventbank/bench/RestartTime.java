@@ -1,0 +1,231 @@
+package eventbank.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import eventbank.engine.EngineConfig;
+import eventbank.server.Main;
+import eventbank.server.mail.SentMail;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Issue 15's restart: a server on a large journal is stopped and started, and timed from the
+ * JVM's start (the child process is launched) until it serves {@code /health} with status
+ * {@code ok} (every read model has caught up with the journal as it was at the start: see
+ * {@code HealthController}) and answers a statement query (an account's history, which the
+ * statements model answers). Then the heap after a full GC ({@code jcmd GC.run}, then
+ * {@code GC.heap_info}).
+ *
+ * <p>For each journal size: the journal is built ({@link JournalBuilder}: {@code --accounts}
+ * accounts opened and verified, then transfers, with the snapshots a server would have kept
+ * and every mail recorded as sent), then
+ * <ol>
+ *   <li>a first start without read-model checkpoints: the read models rebuild from seq 0, as
+ *       every start did before issue 15;</li>
+ *   <li>{@code --runs} restarts after a clean stop (SIGTERM: the models checkpoint at the stop);</li>
+ *   <li>one restart after a SIGKILL (the models replay from their last checkpoint, here the one
+ *       of the clean stop before).</li>
+ * </ol>
+ *
+ * <pre>
+ * java -cp bench/target/benchmarks.jar eventbank.bench.RestartTime --events 10000000,50000000
+ *      [--accounts 1000000] [--runs 5] [--java-opts "-Xmx8g"]
+ * </pre>
+ *
+ * Disk: the journal (about 45 bytes an event) and the statements' store; deleted at the end.
+ */
+public final class RestartTime {
+    private static final String OPERATOR_KEY = "restart-benchmark-operator-key-0123456789";
+    private static final Duration READY_TIMEOUT = Duration.ofMinutes(30);
+    private static final Pattern HEAP_USED = Pattern.compile("used (\\d+)K");
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private final List<String> javaOptions;
+
+    private RestartTime(List<String> javaOptions) {
+        this.javaOptions = javaOptions;
+    }
+
+    /** One start: from the launch to ready, and the heap after a full GC once ready. */
+    record Start(double readySeconds, long heapUsedBytes) {}
+
+    public static void main(String[] args) throws Exception {
+        List<Long> sizes = List.of(10_000_000L);
+        int accounts = 1_000_000;
+        int runs = 5;
+        List<String> javaOptions = List.of();
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            String value = args[i + 1];
+            switch (args[i]) {
+                case "--events" -> sizes = Pattern.compile(",").splitAsStream(value).map(Long::parseLong).toList();
+                case "--accounts" -> accounts = Integer.parseInt(value);
+                case "--runs" -> runs = Integer.parseInt(value);
+                case "--java-opts" -> javaOptions = List.of(value.trim().split("\\s+"));
+                default -> throw new IllegalArgumentException("unknown option " + args[i]);
+            }
+        }
+        System.out.printf(Locale.ROOT, "machine: %d cores, JDK %s; server JVM options %s%n",
+                Runtime.getRuntime().availableProcessors(), Runtime.version(), javaOptions);
+        RestartTime bench = new RestartTime(javaOptions);
+        for (long events : sizes) {
+            bench.measure(events, accounts, runs);
+        }
+    }
+
+    private void measure(long events, int accounts, int runs) throws Exception {
+        Path root = Fixtures.tempDirectory("eventbank-restart-");
+        try {
+            Path data = root.resolve("data");
+            long start = System.nanoTime();
+            JournalBuilder.Built built = JournalBuilder.build(data, accounts, events - 2L * accounts, 4_000, 7);
+            List<Long> snapshots = JournalBuilder.writeHistorySnapshots(data,
+                    EngineConfig.SNAPSHOT_HISTORY_SPAN_EVENTS_DEFAULT);
+            SentMail.upTo(data, built.lastSeq());
+            System.out.printf(Locale.ROOT, "%njournal: %,d events, %,d accounts, %,.0f MB, snapshots at %s; built in %.1f s%n",
+                    built.lastSeq(), accounts, built.bytes() / 1e6, snapshots, (System.nanoTime() - start) / 1e9);
+            long account = Fixtures.accountNumber(0);
+
+            Start first = start(data, root, account, Stop.CLEAN);
+            System.out.printf(Locale.ROOT, "first start, read models rebuilt from seq 0: ready in %.2f s, heap after "
+                    + "a full GC %,d MB%n", first.readySeconds(), first.heapUsedBytes() >> 20);
+            double[] ready = new double[runs];
+            long heap = 0;
+            for (int run = 0; run < runs; run++) {
+                Start again = start(data, root, account, run == runs - 1 ? Stop.KILL : Stop.CLEAN);
+                ready[run] = again.readySeconds();
+                heap = again.heapUsedBytes();
+                System.out.printf(Locale.ROOT, "restart %d after a clean stop: ready in %.2f s, heap after a full GC "
+                        + "%,d MB%n", run + 1, again.readySeconds(), again.heapUsedBytes() >> 20);
+            }
+            Start afterKill = start(data, root, account, Stop.CLEAN);
+            System.out.printf(Locale.ROOT, "restart after a SIGKILL: ready in %.2f s%n", afterKill.readySeconds());
+            System.out.printf(Locale.ROOT, "SUMMARY %,d events, %,d accounts: first start %.2f s; restart median of %d "
+                            + "%.2f s (min %.2f, max %.2f); after SIGKILL %.2f s; heap after full GC %,d MB "
+                            + "(first start %,d MB); data directory %,d MB%n",
+                    built.lastSeq(), accounts, first.readySeconds(), runs, Fixtures.median(ready),
+                    java.util.Arrays.stream(ready).min().orElse(0), java.util.Arrays.stream(ready).max().orElse(0),
+                    afterKill.readySeconds(), heap >> 20, first.heapUsedBytes() >> 20,
+                    Fixtures.bytesUnder(data) >> 20);
+        } finally {
+            Fixtures.deleteRecursively(root);
+        }
+    }
+
+    private enum Stop { CLEAN, KILL }
+
+    /** Starts a server on {@code data}, times it to ready, measures its heap, and stops it as {@code stop} says. */
+    private Start start(Path data, Path root, long account, Stop stop) throws Exception {
+        int port = freePort();
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(javaOptions);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(), "serve",
+                "--data-dir", data.toString(), "--port", Integer.toString(port)));
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(root.resolve("server.log").toFile()));
+        builder.environment().put("EVENTBANK_OPERATOR_KEY", OPERATOR_KEY);
+        long launched = System.nanoTime();
+        Process process = builder.start();
+        try {
+            String base = "http://127.0.0.1:" + port;
+            awaitReady(process, base, account);
+            double readySeconds = (System.nanoTime() - launched) / 1e9;
+            long heap = heapAfterFullGc(process.pid());
+            return new Start(readySeconds, heap);
+        } finally {
+            if (stop == Stop.KILL) {
+                process.destroyForcibly();
+            } else {
+                process.destroy();
+            }
+            if (!process.waitFor(5, TimeUnit.MINUTES)) {
+                process.destroyForcibly().waitFor();
+                throw new IllegalStateException("the server did not stop within 5 minutes; see " + root.resolve("server.log"));
+            }
+            if (stop == Stop.CLEAN && process.exitValue() != 0) {
+                throw new IllegalStateException("the server stopped with exit code " + process.exitValue() + "; see "
+                        + root.resolve("server.log"));
+            }
+        }
+    }
+
+    /** Polls until {@code /health} says ok and the account's history (the statements model) is answered. */
+    private void awaitReady(Process process, String base, long account) throws Exception {
+        long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
+        boolean healthy = false;
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("the server exited with code " + process.exitValue());
+            }
+            try {
+                if (!healthy) {
+                    HttpResponse<String> health = get(base + "/health", null);
+                    healthy = health.statusCode() == 200
+                            && JSON.readTree(health.body()).path("status").asText().equals("ok");
+                }
+                if (healthy) {
+                    HttpResponse<String> history = get(base + "/api/admin/accounts/" + account + "/history", OPERATOR_KEY);
+                    JsonNode items = history.statusCode() == 200 ? JSON.readTree(history.body()).path("items") : null;
+                    if (items != null && items.size() > 2) {
+                        return;
+                    }
+                    throw new IllegalStateException("the history of account " + account + " answered "
+                            + history.statusCode() + " " + history.body());
+                }
+            } catch (IOException notServingYet) {
+                // the port is not open yet
+            }
+            TimeUnit.MILLISECONDS.sleep(5); // polling the child process, bounded by the deadline
+        }
+        throw new IllegalStateException("the server was not ready within " + READY_TIMEOUT);
+    }
+
+    private HttpResponse<String> get(String url, String bearer) throws IOException, InterruptedException {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30));
+        if (bearer != null) {
+            request.header("Authorization", "Bearer " + bearer);
+        }
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** The heap in use after a full GC, from {@code jcmd}. */
+    private static long heapAfterFullGc(long pid) throws IOException, InterruptedException {
+        jcmd(pid, "GC.run");
+        String info = jcmd(pid, "GC.heap_info");
+        Matcher used = HEAP_USED.matcher(info);
+        if (!used.find()) {
+            throw new IllegalStateException("no heap use in jcmd's answer: " + info);
+        }
+        return Long.parseLong(used.group(1)) << 10;
+    }
+
+    private static String jcmd(long pid, String command) throws IOException, InterruptedException {
+        Process jcmd = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                Long.toString(pid), command).redirectErrorStream(true).start();
+        String out = new String(jcmd.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        if (jcmd.waitFor() != 0) {
+            throw new IllegalStateException("jcmd " + command + " failed: " + out);
+        }
+        return out;
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+}
