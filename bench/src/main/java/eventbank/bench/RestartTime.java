@@ -194,10 +194,10 @@ public final class RestartTime {
         throw new IllegalStateException("the server was not ready within " + READY_TIMEOUT);
     }
 
-    private HttpResponse<String> get(String url, String bearer) throws IOException, InterruptedException {
+    private HttpResponse<String> get(String url, String operatorKey) throws IOException, InterruptedException {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30));
-        if (bearer != null) {
-            request.header("Authorization", "Bearer " + bearer);
+        if (operatorKey != null) {
+            request.header("X-Operator-Key", operatorKey);
         }
         return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }

@@ -9,9 +9,8 @@ import java.util.List;
  * Feeds several read models from one subscription: each committed batch is read from the journal
  * and decoded once, and applied to each model in turn, on one thread. One subscription per
  * model read and decoded every batch once per model; that took most of the read side's CPU
- * (BENCHMARKS.md, "Issue 15, first step"). A server feeds the models that live in memory
- * (accounts, statements, operations) through one; the reports model, which starts from a
- * checkpoint, has a subscription of its own ({@link ReadModels#subscribers}).
+ * (BENCHMARKS.md, "Issue 15, first step"). A server feeds all four through one
+ * ({@link ReadModels#subscribers}).
  *
  * <p>Each model still keeps its own applied seq, and a query waits on its own model's
  * ({@link ReadModel#awaitSeq}): a model that restored a checkpoint starts ahead of the others
