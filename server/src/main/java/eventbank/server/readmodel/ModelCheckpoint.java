@@ -32,12 +32,15 @@ import java.util.zip.CRC32C;
  * cannot be used (damaged, of another format, past the journal's end, or with a chain hash that
  * is not the journal's at its seq: made for another journal), and the model is rebuilt from seq
  * 0; the file is {@linkplain #setAside set aside} for whoever looks into it, never trusted.
+ *
+ * <p>Public for the mail outbox, which keeps its state (each account's email and balance) in a
+ * checkpoint of this format of its own, in its own directory ({@link #at}).
  */
-final class ModelCheckpoint {
+public final class ModelCheckpoint {
     static final String DIRECTORY = "readmodels";
     static final String SUFFIX = ".checkpoint";
     /** What a checkpoint that could not be used is renamed to end with. */
-    static final String SET_ASIDE_SUFFIX = ".unusable";
+    public static final String SET_ASIDE_SUFFIX = ".unusable";
     private static final int MAGIC = 0x4542524D; // "EBRM"
     private static final int FILE_FORMAT = 1;
     private static final int HASH_BYTES = 32;
@@ -46,7 +49,7 @@ final class ModelCheckpoint {
     private static final int BUFFER_BYTES = 1 << 20;
 
     /** Why a checkpoint cannot be used: the model rebuilds from seq 0 instead. */
-    static final class Unusable extends IOException {
+    public static final class Unusable extends IOException {
         Unusable(String message) {
             super(message);
         }
@@ -54,37 +57,57 @@ final class ModelCheckpoint {
 
     /** Reads a model's state from a checkpoint's payload. */
     @FunctionalInterface
-    interface Loader {
+    public interface Loader {
         void load(Input input) throws IOException;
     }
 
     /** Writes a model's state as a checkpoint's payload. */
     @FunctionalInterface
-    interface Payload {
+    public interface Payload {
         void write(Output output) throws IOException;
     }
 
     private final Storage storage;
     private final Path path;
     private final String model;
+    /** What the checkpoint is called as evidence ({@link #claim}). */
+    private final String evidenceName;
     private final int modelFormat;
     /** Reads the journal the checkpoint is checked against. */
     private final Supplier<Journal.Reader> journal;
 
+    /** A read model's: {@code dataDirectory/readmodels/<model>.checkpoint}. */
     ModelCheckpoint(Storage storage, Path dataDirectory, String model, int modelFormat,
                     Supplier<Journal.Reader> journal) {
+        this(storage, pathOf(dataDirectory, model), model, "the " + model + " read model's checkpoint", modelFormat,
+                journal);
+    }
+
+    private ModelCheckpoint(Storage storage, Path path, String model, String evidenceName, int modelFormat,
+                            Supplier<Journal.Reader> journal) {
         this.storage = storage;
-        this.path = pathOf(dataDirectory, model);
+        this.path = path;
         this.model = model;
+        this.evidenceName = evidenceName;
         this.modelFormat = modelFormat;
         this.journal = journal;
+    }
+
+    /**
+     * A checkpoint of this format kept at {@code file} by a subscriber that is not a read model,
+     * called {@code model} in messages ("the {@code model} checkpoint {@code file} cannot be
+     * used: ...").
+     */
+    public static ModelCheckpoint at(Storage storage, Path file, String model, int modelFormat,
+                                     Supplier<Journal.Reader> journal) {
+        return new ModelCheckpoint(storage, file, model, "the " + model + " checkpoint", modelFormat, journal);
     }
 
     static Path pathOf(Path dataDirectory, String model) {
         return dataDirectory.resolve(DIRECTORY).resolve(model + SUFFIX);
     }
 
-    Path path() {
+    public Path path() {
         return path;
     }
 
@@ -96,7 +119,7 @@ final class ModelCheckpoint {
      *
      * @throws Unusable when it cannot be used (the caller drops what the loader loaded)
      */
-    long read(long committedSeq, Loader loader) throws IOException {
+    public long read(long committedSeq, Loader loader) throws IOException {
         if (!storage.exists(path)) {
             return 0;
         }
@@ -133,7 +156,7 @@ final class ModelCheckpoint {
      * The checkpoint as evidence of a committed seq (see {@code DurableEvidence}): its seq and
      * chain hash, from its header alone; nothing when there is none.
      */
-    Optional<DurableEvidence.Claim> claim() throws IOException {
+    public Optional<DurableEvidence.Claim> claim() throws IOException {
         if (!storage.exists(path)) {
             return Optional.empty();
         }
@@ -141,8 +164,7 @@ final class ModelCheckpoint {
             ByteBuffer header = header(file);
             byte[] chainHash = new byte[HASH_BYTES];
             header.get(24, chainHash);
-            return Optional.of(new DurableEvidence.Claim(header.getLong(16), chainHash, path,
-                    "the " + model + " read model's checkpoint"));
+            return Optional.of(new DurableEvidence.Claim(header.getLong(16), chainHash, path, evidenceName));
         }
     }
 
@@ -198,7 +220,7 @@ final class ModelCheckpoint {
     }
 
     /** Makes the state {@code payload} writes the checkpoint at {@code seq}, durably. */
-    void write(long seq, byte[] chainHash, Payload payload) throws IOException {
+    public void write(long seq, byte[] chainHash, Payload payload) throws IOException {
         if (chainHash.length != HASH_BYTES) {
             throw new IllegalArgumentException("a chain hash has " + HASH_BYTES + " bytes");
         }
@@ -226,7 +248,7 @@ final class ModelCheckpoint {
      * next checkpoint does not overwrite what an operator may want to look at, and no start
      * reads it again. Best effort: the model is rebuilt whether or not this succeeds.
      */
-    void setAside() throws IOException {
+    public void setAside() throws IOException {
         if (storage.exists(path)) {
             storage.rename(path, path.resolveSibling(path.getFileName() + SET_ASIDE_SUFFIX));
             storage.syncDirectory(path.getParent());
@@ -244,7 +266,7 @@ final class ModelCheckpoint {
     }
 
     /** A checkpoint's payload as it is written: buffered, its CRC32C kept on the way. */
-    static final class Output {
+    public static final class Output {
         private final StorageFile file;
         private final ByteBuffer buffer = ByteBuffer.allocate(BUFFER_BYTES);
         private final CRC32C crc = new CRC32C();
@@ -254,16 +276,16 @@ final class ModelCheckpoint {
             this.file = file;
         }
 
-        void writeLong(long value) throws IOException {
+        public void writeLong(long value) throws IOException {
             room(8).putLong(value);
         }
 
-        void writeInt(int value) throws IOException {
+        public void writeInt(int value) throws IOException {
             room(4).putInt(value);
         }
 
         /** The bytes with their length before them (an int). */
-        void writeBytes(byte[] bytes) throws IOException {
+        public void writeBytes(byte[] bytes) throws IOException {
             writeInt(bytes.length);
             int at = 0;
             while (at < bytes.length) {
@@ -300,7 +322,7 @@ final class ModelCheckpoint {
     }
 
     /** A checkpoint's payload as it is read, after its CRC was checked. */
-    static final class Input {
+    public static final class Input {
         private final StorageFile file;
         private final ByteBuffer buffer;
         private long position = HEADER_BYTES;
@@ -312,16 +334,16 @@ final class ModelCheckpoint {
             this.buffer = ByteBuffer.allocate((int) Math.min(BUFFER_BYTES, Math.max(8, payloadBytes))).limit(0);
         }
 
-        long readLong() throws IOException {
+        public long readLong() throws IOException {
             return have(8).getLong();
         }
 
-        int readInt() throws IOException {
+        public int readInt() throws IOException {
             return have(4).getInt();
         }
 
         /** Bytes written by {@link Output#writeBytes}. */
-        byte[] readBytes() throws IOException {
+        public byte[] readBytes() throws IOException {
             byte[] bytes = new byte[count(1)];
             int at = 0;
             while (at < bytes.length) {
@@ -338,7 +360,7 @@ final class ModelCheckpoint {
          * when the rest of the payload cannot hold that many, so that a damaged count never makes
          * a huge allocation.
          */
-        int count(int bytesEach) throws IOException {
+        public int count(int bytesEach) throws IOException {
             int count = readInt();
             if (count < 0 || (long) count * bytesEach > remaining()) {
                 throw new IOException("a count of " + count + " does not fit the " + remaining() + " bytes left");
@@ -347,7 +369,7 @@ final class ModelCheckpoint {
         }
 
         /** The payload's bytes not read yet. */
-        long remaining() {
+        public long remaining() {
             return remaining + buffer.remaining();
         }
 
