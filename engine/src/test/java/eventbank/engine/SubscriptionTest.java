@@ -14,7 +14,9 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -196,6 +198,58 @@ class SubscriptionTest {
             assertThat(subscription.readFailure()).isNull();
             assertThat(subscription.failure()).isNull();
             subscription.close();
+        }
+    }
+
+    /**
+     * A subscriber that starts from a checkpoint at the journal's head is handed nothing, so only
+     * its start can wake a thread that waits for it to reach that seq: the wait ends then, not at
+     * its timeout.
+     */
+    @Test
+    void aWaiterIsWokenWhenTheSubscriberStartsAtTheHead() throws Exception {
+        EngineConfig config = EngineConfig.builder(DATA).storage(new SimulatedStorage(), false).serverKey(SERVER_KEY)
+                .snapshots(0, 1, 1).build();
+        try (Engine engine = Engine.start(config)) {
+            open(engine, "first@example.com");
+            open(engine, "second@example.com");
+            CountDownLatch starting = new CountDownLatch(1);
+            Subscription subscription = engine.subscribe(new Subscriber() {
+                @Override
+                public String name() {
+                    return "at-the-head";
+                }
+
+                @Override
+                public long start() throws InterruptedException {
+                    starting.await();
+                    return 2;
+                }
+
+                @Override
+                public void onEvent(Recorded recorded) {
+                    throw new AssertionError("handed seq " + recorded.seq() + " after a start at seq 2");
+                }
+
+                @Override
+                public void onBatchEnd(long lastSeq, byte[] chainHash) {}
+            });
+            AtomicBoolean reached = new AtomicBoolean();
+            Thread waiter = new Thread(() -> {
+                try {
+                    reached.set(subscription.awaitDelivered(2, 600_000));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "waiter-for-the-head");
+            waiter.setDaemon(true);
+            waiter.start();
+            awaitParkedOrDone("waiter-for-the-head");
+            starting.countDown();
+            waiter.join(TimeUnit.SECONDS.toMillis(60));
+            assertThat(waiter.isAlive()).as("the waiter is woken by the start, not left to its timeout").isFalse();
+            assertThat(reached).isTrue();
+            assertThat(subscription.failure()).isNull();
         }
     }
 

@@ -146,7 +146,12 @@ public final class Subscription implements AutoCloseable {
     private void run() {
         try (Journal.Reader reader = this.reader) {
             long checkpoint = subscriber.start();
-            deliveredSeq = checkpoint;
+            // Under the signal: a subscriber that starts from a checkpoint at the head delivers
+            // nothing more, and a waiter for that seq would otherwise sleep to its timeout.
+            synchronized (deliveredSignal) {
+                deliveredSeq = checkpoint;
+                deliveredSignal.notifyAll();
+            }
             // Look at the journal only once an event after the checkpoint is committed. Before
             // that, the segment that will hold it may be half made (the first command of a new
             // data directory: the file created, its header not yet written), and the reader
