@@ -78,9 +78,10 @@ public final class BankService implements ServeCommand.Running {
         VerificationResender resender = null;
         PostgresOutboxStore outboxStore = null;
         try {
-            ReadModels readModels = ReadModels.of(new Checkpoints(engine.config().storage(),
-                    config.data().directory(), engine::newReader, engine::committedSeq,
-                    config.data().checkpointEveryEvents()), config.data().idempotencyWindowMicros());
+            // The read models and the outbox's state: one policy, each in a file of its own.
+            Checkpoints checkpoints = new Checkpoints(engine.config().storage(), config.data().directory(),
+                    engine::newReader, engine::committedSeq, config.data().checkpointEveryEvents());
+            ReadModels readModels = ReadModels.of(checkpoints, config.data().idempotencyWindowMicros());
             readModels.subscribers().forEach(engine::subscribe);
             transport = transportOf(config, engine, console);
             OutboxSettings mail = OutboxSettings.of(config.http().publicUrl().toString(), config.mail().from())
@@ -88,9 +89,10 @@ public final class BankService implements ServeCommand.Running {
             if (config.cluster().enabled()) {
                 // Every node follows the log; only the leader sends, from the checkpoint in PostgreSQL.
                 outboxStore = new PostgresOutboxStore(journalConfigOf(config.cluster()));
-                outbox = Outbox.of(engine, outboxStore, transport, mail, clock, config.cluster().pollInterval());
+                outbox = Outbox.of(engine, outboxStore, checkpoints, transport, mail, clock,
+                        config.cluster().pollInterval());
             } else {
-                outbox = Outbox.of(engine, transport, mail, clock);
+                outbox = Outbox.of(engine, checkpoints, transport, mail, clock);
             }
             engine.subscribe(outbox);
             resender = new VerificationResender(transport, mail, engine.verificationCodes(), clock);

@@ -7,11 +7,15 @@ import eventbank.core.Recorded;
 import eventbank.core.VerificationCodes;
 import eventbank.engine.Engine;
 import eventbank.engine.cluster.Leadership;
+import eventbank.engine.journal.Journal;
 import eventbank.engine.recovery.DurableEvidence;
 import eventbank.engine.storage.Storage;
 import eventbank.engine.subscription.Subscriber;
 import eventbank.engine.subscription.SubscriberClosedException;
+import eventbank.server.readmodel.Checkpoints;
+import eventbank.server.readmodel.ModelCheckpoint;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -23,6 +27,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
 /**
@@ -34,14 +39,42 @@ import java.util.regex.Pattern;
  * between sending and checkpointing sends a mail twice, with the same Message-ID.
  *
  * <p><b>Balances.</b> A withdrawal notice tells the balance after it, so the outbox keeps each
- * account's email and balance from the events it follows. Rather than store that map with the
- * checkpoint (a file as large as the bank, rewritten at every batch that sends a mail, with a
- * format of its own to keep readable), the outbox reads the log from seq 0 at every start and
- * sends only for events after its checkpoint: {@link #start()} answers 0, and the checkpoint
- * only decides which events get a mail. The map is then right by construction, the same way the
- * write model's is; the price is a full read of the log at start, on the outbox's own thread
- * (the sequencer never waits for it), before the first new mail. Starting from the snapshotter's
- * snapshot instead is an optimization for later.
+ * account's email and balance from the events it follows: its state. It keeps that state in a
+ * checkpoint of its own, {@code data/outbox/state.checkpoint}, apart from the mail checkpoint
+ * (which is twenty bytes, rewritten at every batch with mail, and in a cluster lives in
+ * PostgreSQL). The state checkpoint has the read models' format ({@link ModelCheckpoint}: the
+ * state as of a seq that ends a batch, the journal's chain hash there, CRCs) and their policy
+ * ({@link Checkpoints}): written at a batch's end on the outbox's thread every {@code
+ * everyEvents} events, at the first batch a minute after the last, and when the subscription
+ * stops. {@link #start()} loads it and answers its seq, so only the journal after it is read. A
+ * state checkpoint that cannot be used (damaged, of another format, past the journal's end, or
+ * not on the journal's history: made for another journal, or left from before a failover
+ * changed the history) is set aside as {@code state.checkpoint.unusable}, and the outbox reads
+ * the journal from seq 0 instead, with a warning; so does an outbox that keeps none ({@code
+ * checkpoints} null). Rebuilt either way, the state is right by construction, the same way the
+ * write model's is.
+ *
+ * <p><b>The state checkpoint never passes the mail checkpoint.</b> Mails are made only for
+ * events after the mail checkpoint M. An outbox that started from its state at S would make none
+ * for the events from M + 1 to S: they would be lost. So a start uses the state only when S &le;
+ * M, and the outbox writes it only where that holds at the next start:
+ * <ul>
+ *   <li>When it holds the store (a node alone, or the leader), it first moves the mail checkpoint
+ *       to the batch's end, then writes the state there. At the end of a batch every mail up to
+ *       it has been handled (sent, set aside, or, while the node did not lead, seen passed by the
+ *       leader's checkpoint), so the move skips none; it costs one more small write every
+ *       {@code everyEvents} events. A crash between the two leaves M ahead of the older S: fine.
+ *   <li>When it does not (a standby, or a leader fenced out), it moves nothing: it reads the
+ *       store's checkpoint, which only the leader moves and only forward, and writes the state at
+ *       the batch's end only when that checkpoint has reached it. While it has not (a standby
+ *       ahead of the leader's checkpoint: a run of transfers moves no mail checkpoint), the
+ *       checkpoint stays due and is tried at later batches, reading the store at most once a
+ *       {@code standbyPoll}: it is written once the leader's next batch with mail, or the
+ *       leader's own state checkpoint, carries the mail checkpoint past this node.
+ * </ul>
+ * A state checkpoint past the mail checkpoint all the same (the mail checkpoint was deleted, or
+ * the database replaced) is not used, with a warning: the outbox reads the journal from seq 0
+ * and its next state checkpoint replaces it.
  *
  * <p><b>Failures.</b> A temporary failure of the transport (the server is down, a 4xx) is
  * retried with a pause doubling from {@code backoffMillisMin} up to the cap
@@ -74,8 +107,14 @@ import java.util.regex.Pattern;
  * standby's wait, at once, where the engine's own close would wait for the outage to end.
  */
 public final class Outbox implements Subscriber, AutoCloseable {
-    /** The directory of the outbox in the data directory: mails (file transport) and checkpoint. */
+    /** The directory of the outbox in the data directory: mails (file transport) and checkpoints. */
     public static final String DIRECTORY_NAME = "outbox";
+    /** The state checkpoint's file in {@link #DIRECTORY_NAME}: each account's email and balance. */
+    public static final String STATE_FILE_NAME = "state.checkpoint";
+    /** The version of the state checkpoint's payload: another is not used, and the state is rebuilt. */
+    private static final int STATE_FORMAT = 1;
+    /** The fewest bytes of one account in the state checkpoint: number, balance, email's length. */
+    private static final int STATE_ACCOUNT_BYTES_MIN = 8 + 8 + 4;
     /** The most dead letters one call of {@link #deadLetters} answers. */
     public static final int DEAD_LETTERS_LIST_LIMIT_MAX = DeadLetters.LIST_LIMIT_MAX;
     /** How often an outbox that does not lead reads the store's checkpoint while it waits, by default. */
@@ -109,6 +148,10 @@ public final class Outbox implements Subscriber, AutoCloseable {
 
     private final OutboxStore store;
     private final Leadership leadership;
+    /** Where and how often the state checkpoint is written; null when the outbox keeps none. */
+    private final Checkpoints checkpoints;
+    /** The state checkpoint; null when the outbox keeps none. */
+    private final ModelCheckpoint state;
     private final OutboxSettings settings;
     private final MailTransport transport;
     private final VerificationCodes codes;
@@ -138,22 +181,45 @@ public final class Outbox implements Subscriber, AutoCloseable {
     private volatile long checkpointSeq;
     /** Why the store cannot be reached now (the outbox tries again), or null. */
     private volatile String storeProblem;
+    /** The seq of the state checkpoint started from; 0 when the state was rebuilt from the journal's start. */
+    private volatile long restoredSeq;
+    /** Why the state checkpoint was not used at the start, or null. */
+    private volatile String restoreProblem;
+    /** The seq of the state checkpoint written last, or started from; 0 for none. */
+    private volatile long stateSeq;
+    /** When the state checkpoint was last written, or found with nothing new to write. */
+    private long stateNanos;
+    /** A state checkpoint that could not be written is tried again from then on, not before. */
+    private long stateRetryNanos;
+    /** The end of the last batch, and the journal's chain hash there: where a state checkpoint is written. */
+    private long lastBatchSeq;
+    private byte[] lastBatchHash;
+    /** Events handed to the outbox since its start; the outbox's thread only. */
+    private long eventsCounted;
+    /** {@link #eventsCounted} as of the last batch's end, for other threads. */
+    private volatile long eventsRead;
     private final AtomicLong mailsSent = new AtomicLong();
     private final AtomicLong sendFailures = new AtomicLong();
     private final AtomicLong mailsSetAside = new AtomicLong();
     private volatile boolean closed;
 
     /**
-     * @param store       where the checkpoint and the dead letters are kept
+     * @param store       where the mail checkpoint and the dead letters are kept
      * @param leadership  asked before each attempt at a mail; {@link Leadership#ALONE} for a node alone
+     * @param checkpoints where ({@code data/outbox/} of its data directory) and how often the
+     *                    state checkpoint is written, and the journal it is checked against;
+     *                    null for none: the outbox then reads the journal from seq 0 at every start
      * @param clock       the server's clock, for when a mail was set aside
      * @param standbyPoll how often an outbox that does not lead reads the store's checkpoint
      *                    while it waits for the leader to send a batch's mails
      */
-    public Outbox(OutboxStore store, Leadership leadership, VerificationCodes codes, MailTransport transport,
-                  OutboxSettings settings, Clock clock, Duration standbyPoll) {
+    public Outbox(OutboxStore store, Leadership leadership, Checkpoints checkpoints, VerificationCodes codes,
+                  MailTransport transport, OutboxSettings settings, Clock clock, Duration standbyPoll) {
         this.store = Objects.requireNonNull(store, "store");
         this.leadership = Objects.requireNonNull(leadership, "leadership");
+        this.checkpoints = checkpoints;
+        this.state = checkpoints == null ? null : stateCheckpointOf(checkpoints.storage(),
+                checkpoints.dataDirectory(), checkpoints.journal());
         this.codes = Objects.requireNonNull(codes, "codes");
         this.transport = Objects.requireNonNull(transport, "transport");
         this.settings = Objects.requireNonNull(settings, "settings");
@@ -165,38 +231,45 @@ public final class Outbox implements Subscriber, AutoCloseable {
     }
 
     /**
-     * An outbox for this engine's data directory, storage and server key, on a node alone; subscribe
-     * it next.
+     * An outbox for this engine's data directory, storage and server key, on a node alone, with
+     * its state checkpoint as {@code checkpoints} says (null for none); subscribe it next.
      */
-    public static Outbox of(Engine engine, MailTransport transport, OutboxSettings settings, Clock clock) {
+    public static Outbox of(Engine engine, Checkpoints checkpoints, MailTransport transport, OutboxSettings settings,
+                            Clock clock) {
         OutboxStore store = new FileOutboxStore(engine.config().storage(),
                 directoryOf(engine.config().dataDirectory()), engine::committedSeq);
-        return new Outbox(store, Leadership.ALONE, engine.verificationCodes(), transport, settings, clock,
-                STANDBY_POLL_DEFAULT);
+        return new Outbox(store, Leadership.ALONE, checkpoints, engine.verificationCodes(), transport, settings,
+                clock, STANDBY_POLL_DEFAULT);
     }
+
     /**
-     * An outbox for a node of a cluster: its checkpoint and dead letters in {@code store} (a
-     * {@link PostgresOutboxStore} on the journal's database), sending only while the engine's
+     * An outbox for a node of a cluster: its mail checkpoint and dead letters in {@code store} (a
+     * {@link PostgresOutboxStore} on the journal's database), its state checkpoint in the node's
+     * data directory as {@code checkpoints} says (null for none), sending only while the engine's
      * node leads ({@link Engine#leadership()}); subscribe it next, on every node. A node that
      * does not lead reads the store's checkpoint every {@code standbyPoll} ({@code
      * journal.poll_interval}) while it waits. Close the outbox before the engine, the store after.
      */
-    public static Outbox of(Engine engine, OutboxStore store, MailTransport transport, OutboxSettings settings,
-                            Clock clock, Duration standbyPoll) {
-        return new Outbox(store, engine.leadership(), engine.verificationCodes(), transport, settings, clock,
-                standbyPoll);
+    public static Outbox of(Engine engine, OutboxStore store, Checkpoints checkpoints, MailTransport transport,
+                            OutboxSettings settings, Clock clock, Duration standbyPoll) {
+        return new Outbox(store, engine.leadership(), checkpoints, engine.verificationCodes(), transport, settings,
+                clock, standbyPoll);
     }
 
     /**
      * Where the outbox leaves durable proof of committed seqs, for recovery to judge the
-     * journal's end by (see {@code DurableEvidence}): its checkpoint, its mail files ({@code
-     * {seq:020}-{kind}.eml}, file transport) and its dead letters. A mail is made only for a
-     * committed event, so a mail file past the journal's end proves the journal lost events.
+     * journal's end by (see {@code DurableEvidence}): its mail checkpoint, its state checkpoint
+     * (from its header alone), its mail files ({@code {seq:020}-{kind}.eml}, file transport) and
+     * its dead letters. A mail is made only for a committed event, so a mail file past the
+     * journal's end proves the journal lost events.
      */
     public static List<DurableEvidence.Source> evidence(Storage storage, Path dataDirectory) {
         Path directory = directoryOf(dataDirectory);
         OutboxCheckpoint checkpoint = new OutboxCheckpoint(storage, directory);
-        return List.of(checkpoint::claim,
+        ModelCheckpoint state = stateCheckpointOf(storage, dataDirectory, () -> {
+            throw new UnsupportedOperationException("evidence reads the header only");
+        });
+        return List.of(checkpoint::claim, state::claim,
                 () -> newestFile(storage, directory, "a mail file"),
                 () -> newestFile(storage, directory.resolve(DeadLetters.DIRECTORY_NAME), "a dead letter"));
     }
@@ -220,25 +293,113 @@ public final class Outbox implements Subscriber, AutoCloseable {
         return dataDirectory.resolve(DIRECTORY_NAME);
     }
 
+    /** {@code data/outbox/state.checkpoint}, checked against the journal {@code journal} reads. */
+    private static ModelCheckpoint stateCheckpointOf(Storage storage, Path dataDirectory,
+                                                     Supplier<Journal.Reader> journal) {
+        return ModelCheckpoint.at(storage, directoryOf(dataDirectory).resolve(STATE_FILE_NAME), "outbox state",
+                STATE_FORMAT, journal);
+    }
+
     @Override
     public String name() {
         return "outbox";
     }
 
     /**
-     * Reads the store's checkpoint and answers 0: the outbox rebuilds its balances from the whole
-     * log. It holds the store at no epoch yet: it claims it before its first mail.
+     * Reads the store's mail checkpoint, loads the state checkpoint when it can be used (see the
+     * class comment), and answers its seq; 0 when the state is rebuilt from the whole journal.
+     * It holds the store at no epoch yet: it claims it before its first mail.
      */
     @Override
     public long start() throws IOException {
         thread = Thread.currentThread();
-        accounts.clear();
-        pending.clear();
+        dropState();
         claimedEpoch = NOT_CLAIMED;
         long seq = store.checkpoint();
         checkpointSeq = seq;
-        LOG.log(System.Logger.Level.INFO, "outbox starts; mails up to seq " + seq + " are sent");
-        return 0;
+        long restored = restore(seq);
+        LOG.log(System.Logger.Level.INFO, "outbox starts from " + (restored == 0 ? "the journal's first event"
+                : "its state checkpoint at seq " + restored) + "; mails up to seq " + seq + " are sent");
+        return restored;
+    }
+
+    /** Forgets every account and pending mail, and where the state stands. */
+    private void dropState() {
+        accounts.clear();
+        pending.clear();
+        restoredSeq = 0;
+        restoreProblem = null;
+        stateSeq = 0;
+        lastBatchSeq = 0;
+        lastBatchHash = null;
+        eventsCounted = 0;
+        eventsRead = 0;
+        stateNanos = System.nanoTime();
+        stateRetryNanos = stateNanos;
+    }
+
+    /**
+     * Loads the state checkpoint and answers its seq when it can be used: sound and on the
+     * journal's history ({@link ModelCheckpoint#read}), and not past the mail checkpoint at
+     * {@code mailSeq}. Else answers 0, with a warning; an unsound one is set aside.
+     */
+    private long restore(long mailSeq) {
+        if (state == null) {
+            return 0;
+        }
+        long seq;
+        try {
+            seq = state.read(checkpoints.committedSeq().getAsLong(), this::readState);
+        } catch (IOException | RuntimeException e) {
+            accounts.clear();
+            restoreProblem = e.getMessage();
+            LOG.log(System.Logger.Level.WARNING, e.getMessage() + "; it is set aside, and the outbox reads the whole"
+                    + " journal instead");
+            try {
+                state.setAside();
+            } catch (IOException notMoved) {
+                LOG.log(System.Logger.Level.WARNING, "the outbox's unusable state checkpoint could not be set aside: "
+                        + notMoved);
+            }
+            return 0;
+        }
+        if (seq > mailSeq) {
+            // Sound, so not set aside: the next state checkpoint replaces it. Loaded before this
+            // check, which seldom fails, rather than have every start read its header twice.
+            accounts.clear();
+            restoreProblem = "the outbox's state checkpoint " + state.path() + " is at seq " + seq + ", past its mail"
+                    + " checkpoint at seq " + mailSeq + ": started from it, the outbox would make no mail for the"
+                    + " events in between";
+            LOG.log(System.Logger.Level.WARNING, restoreProblem + ". It reads the whole journal instead");
+            return 0;
+        }
+        restoredSeq = seq;
+        stateSeq = seq;
+        lastBatchSeq = seq;
+        return seq;
+    }
+
+    /** Loads what {@link #writeState} wrote into an outbox that holds no account yet. */
+    private void readState(ModelCheckpoint.Input input) throws IOException {
+        int count = input.count(STATE_ACCOUNT_BYTES_MIN);
+        for (int index = 0; index < count; index++) {
+            long number = input.readLong();
+            long balance = input.readLong();
+            String email = new String(input.readBytes(), StandardCharsets.UTF_8);
+            if (accounts.put(number, new Account(email, balance)) != null) {
+                throw new IOException("account " + number + " is in it twice");
+            }
+        }
+    }
+
+    /** Each account: number, balance, email (UTF-8, its length first). */
+    private void writeState(ModelCheckpoint.Output output) throws IOException {
+        output.writeInt(accounts.size());
+        for (Map.Entry<Long, Account> entry : accounts.entrySet()) {
+            output.writeLong(entry.getKey());
+            output.writeLong(entry.getValue().balance);
+            output.writeBytes(entry.getValue().email.getBytes(StandardCharsets.UTF_8));
+        }
     }
 
     @Override
@@ -246,9 +407,15 @@ public final class Outbox implements Subscriber, AutoCloseable {
         return storeProblem;
     }
 
-    /** Nothing to do: {@link #start} drops the balances and pending mails and reads the store's checkpoint again. */
+    /**
+     * Drops the accounts, the pending mails and where the state stands. {@link #start} then reads
+     * the store's checkpoint and the state checkpoint again, and sets the latter aside when it is
+     * no longer on the journal's history (its chain hash at its seq is not the journal's now).
+     */
     @Override
-    public void forget() {}
+    public void forget() {
+        dropState();
+    }
 
     @Override
     public void onEvent(Recorded recorded) throws OutboxStoppedException, SubscriberClosedException {
@@ -256,6 +423,7 @@ public final class Outbox implements Subscriber, AutoCloseable {
         if (closed) {
             throw closedBefore(checkpointSeq + 1, null);
         }
+        eventsCounted++;
         Movements.of(recorded.seq(), recorded.timeMicros(), recorded.event(), applier);
     }
 
@@ -305,10 +473,11 @@ public final class Outbox implements Subscriber, AutoCloseable {
     }
 
     /**
-     * Sends the batch's mails, then checkpoints the batch. A batch without mail moves no
+     * Sends the batch's mails, then checkpoints the batch. A batch without mail moves no mail
      * checkpoint: its events, read again after a restart, send nothing either, and the fsyncs
      * are saved. While this node does not lead, the outbox waits here for the leader to send the
-     * batch's mails, or for this node to lead (see the class comment).
+     * batch's mails, or for this node to lead (see the class comment). Then, when one is due,
+     * the state checkpoint.
      */
     @Override
     public void onBatchEnd(long lastSeq, byte[] chainHash) throws Exception {
@@ -316,6 +485,17 @@ public final class Outbox implements Subscriber, AutoCloseable {
         if (closed) {
             throw closedBefore(checkpointSeq + 1, null);
         }
+        handOver(lastSeq);
+        lastBatchSeq = lastSeq;
+        lastBatchHash = chainHash;
+        eventsRead = eventsCounted;
+        if (state != null && stateCheckpointDue()) {
+            writeStateCheckpoint();
+        }
+    }
+
+    /** The batch's mails, sent or seen sent by the leader; on return none is pending. */
+    private void handOver(long lastSeq) throws Exception {
         try {
             while (!pending.isEmpty()) {
                 try {
@@ -342,6 +522,70 @@ public final class Outbox implements Subscriber, AutoCloseable {
         } finally {
             pending.clear();
         }
+    }
+
+    /**
+     * The subscription stops: a state checkpoint of everything read, so that the next start reads
+     * nothing again.
+     */
+    @Override
+    public void stopped() {
+        if (state != null) {
+            writeStateCheckpoint();
+        }
+    }
+
+    /**
+     * Every {@code everyEvents} events, or a minute after the last; not before the moment a
+     * failed attempt set.
+     */
+    private boolean stateCheckpointDue() {
+        long now = System.nanoTime();
+        return now - stateRetryNanos >= 0 && (lastBatchSeq - stateSeq >= checkpoints.everyEvents()
+                || now - stateNanos >= Checkpoints.INTERVAL_NANOS);
+    }
+
+    /**
+     * Writes the state checkpoint at the last batch's end, when it has something new and the mail
+     * checkpoint has reached it (see the class comment). When it has not, or the write fails
+     * (logged), the checkpoint is tried again at a later batch, a {@code standbyPoll} on: the
+     * journal is intact, and a start only reads more of it.
+     */
+    private void writeStateCheckpoint() {
+        long now = System.nanoTime();
+        if (lastBatchSeq == stateSeq || lastBatchHash == null) {
+            stateNanos = now;
+            return;
+        }
+        try {
+            if (mailCheckpointReaches(lastBatchSeq)) {
+                state.write(lastBatchSeq, lastBatchHash, this::writeState);
+                stateSeq = lastBatchSeq;
+                stateNanos = now;
+                return;
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "the outbox's state checkpoint at seq " + lastBatchSeq
+                    + " could not be written (it is tried again; a start meanwhile reads more of the journal): " + e);
+        }
+        stateRetryNanos = now + standbyPollMillis * 1_000_000;
+    }
+
+    /**
+     * Whether the mail checkpoint is at {@code seq} or past it, so that a state checkpoint at
+     * {@code seq} skips no mail. Called at a batch's end, when every mail up to {@code seq} has
+     * been handled: an outbox that holds the store moves the checkpoint there; one that does not
+     * reads the store's, which the leader moves.
+     */
+    private boolean mailCheckpointReaches(long seq) throws IOException {
+        if (checkpointSeq < seq) {
+            if (holdsStore()) {
+                moveCheckpoint(seq);
+            } else {
+                readCheckpoint();
+            }
+        }
+        return checkpointSeq >= seq;
     }
 
     /**
@@ -668,6 +912,26 @@ public final class Outbox implements Subscriber, AutoCloseable {
     /** Every event up to this seq has had its mail sent (durably recorded). */
     public long checkpointSeq() {
         return checkpointSeq;
+    }
+
+    /** The seq of the state checkpoint this outbox started from; 0 when it read the journal from its start. */
+    public long restoredSeq() {
+        return restoredSeq;
+    }
+
+    /** Why the state checkpoint was not used at the start (the state was rebuilt), or null. */
+    public String restoreProblem() {
+        return restoreProblem;
+    }
+
+    /** The seq of the state checkpoint written last, or started from; 0 for none. */
+    public long stateCheckpointSeq() {
+        return stateSeq;
+    }
+
+    /** Events the outbox has read from the journal since its start, as of the last batch's end. */
+    public long eventsRead() {
+        return eventsRead;
     }
 
     /** Mails handed to the transport successfully since the start (a resent or retried one counts again). */

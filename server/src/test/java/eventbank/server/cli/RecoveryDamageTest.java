@@ -288,11 +288,12 @@ class RecoveryDamageTest {
         try (Engine engine = Engine.start(config)) {
             FileMailTransport transport = new FileMailTransport(Outbox.directoryOf(data), engine.config().storage(),
                     QUIET);
-            Outbox outbox = Outbox.of(engine, transport, OutboxSettings.of("http://localhost:8080", "bank@example.com"),
-                    Clock.systemUTC());
+            Checkpoints checkpoints = new Checkpoints(engine.config().storage(), data, engine::newReader,
+                    engine::committedSeq, 25);
+            Outbox outbox = Outbox.of(engine, checkpoints, transport,
+                    OutboxSettings.of("http://localhost:8080", "bank@example.com"), Clock.systemUTC());
             engine.subscribe(outbox);
-            ReportsReadModel reports = new ReportsReadModel(new Checkpoints(engine.config().storage(), data, engine::newReader,
-                    engine::committedSeq, 25));
+            ReportsReadModel reports = new ReportsReadModel(checkpoints);
             engine.subscribe(reports);
             for (int index = 0; index < accounts.length; index++) {
                 Outcome.Committed opened = committed(engine, new Command.OpenAccount(0, "holder" + index + "@example.com",
@@ -311,8 +312,11 @@ class RecoveryDamageTest {
         Path mark = HighWaterMark.pathIn(data.resolve("journal"));
         byte[] markBeforeTheEnd = Files.readAllBytes(mark);
         try (Engine engine = Engine.start(config.toBuilder().snapshots(0, 3, 1_000).build())) {
-            Outbox outbox = Outbox.of(engine, new FileMailTransport(Outbox.directoryOf(data), engine.config().storage(),
-                    QUIET), OutboxSettings.of("http://localhost:8080", "bank@example.com"), Clock.systemUTC());
+            // No state checkpoint (null), which the outbox would write at this clean stop, proving
+            // the last batches: put back, the mark stands for a crash before they were proven.
+            Outbox outbox = Outbox.of(engine, null, new FileMailTransport(Outbox.directoryOf(data),
+                    engine.config().storage(), QUIET), OutboxSettings.of("http://localhost:8080", "bank@example.com"),
+                    Clock.systemUTC());
             engine.subscribe(outbox);
             SplittableRandom random = new SplittableRandom(name.hashCode() + 1);
             for (int index = 0; index < 4; index++) {

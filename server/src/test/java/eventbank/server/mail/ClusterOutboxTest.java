@@ -192,7 +192,7 @@ class ClusterOutboxTest {
             outbox.awaitHandled(leader.engine.committedSeq());
             assertThat(outbox.outbox().mailsSetAside()).isEqualTo(1);
 
-            Outbox standby = new Outbox(cluster.store("node-b"), new MailCluster.TestLeadership(false, 0),
+            Outbox standby = new Outbox(cluster.store("node-b"), new MailCluster.TestLeadership(false, 0), null,
                     MailCluster.CODES, mail, MailBank.SETTINGS, cluster.clock, MailCluster.STANDBY_POLL);
             assertThat(standby.deadLetters(0, 10)).as("listed on any node").singleElement()
                     .satisfies(letter -> {

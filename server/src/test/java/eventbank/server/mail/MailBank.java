@@ -10,6 +10,7 @@ import eventbank.engine.EngineConfig;
 import eventbank.engine.write.Outcome;
 import eventbank.engine.subscription.Subscription;
 import eventbank.server.http.MovableClock;
+import eventbank.server.readmodel.Checkpoints;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -50,13 +51,30 @@ final class MailBank {
         return start(transport, SETTINGS);
     }
 
-    /** Starts the engine on the data directory and subscribes a new outbox to it. */
+    /**
+     * Starts the engine on the data directory and subscribes a new outbox to it, with a state
+     * checkpoint as the server's (in a test, written only when the outbox stops).
+     */
     Running start(MailTransport transport, OutboxSettings settings) throws IOException {
-        EngineConfig config = EngineConfig.builder(data).serverKey(SERVER_KEY)
-                .accountNumbers(numbers::incrementAndGet).clock(clock).snapshots(0, 1, 1).build();
-        Engine engine = Engine.start(config);
-        Outbox outbox = Outbox.of(engine, transport, settings, clock);
+        return start(transport, settings, Checkpoints.EVERY_EVENTS_DEFAULT);
+    }
+
+    /**
+     * The same with a state checkpoint every {@code stateEveryEvents} events (and when the outbox
+     * stops); none at all for 0.
+     */
+    Running start(MailTransport transport, OutboxSettings settings, long stateEveryEvents) throws IOException {
+        Engine engine = Engine.start(engineConfig().build());
+        Checkpoints checkpoints = stateEveryEvents == 0 ? null : new Checkpoints(engine.config().storage(), data,
+                engine::newReader, engine::committedSeq, stateEveryEvents);
+        Outbox outbox = Outbox.of(engine, checkpoints, transport, settings, clock);
         return new Running(engine, outbox, engine.subscribe(outbox));
+    }
+
+    /** The engine's configuration: a fixed server key, the test's clock and account numbers. */
+    EngineConfig.Builder engineConfig() {
+        return EngineConfig.builder(data).serverKey(SERVER_KEY).accountNumbers(numbers::incrementAndGet).clock(clock)
+                .snapshots(0, 1, 1);
     }
 
     /** A console to hand to a transport, and what was printed on it. */

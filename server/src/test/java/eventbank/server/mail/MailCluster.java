@@ -11,11 +11,13 @@ import eventbank.engine.Engine;
 import eventbank.engine.EngineConfig;
 import eventbank.engine.cluster.Leadership;
 import eventbank.engine.journal.Journal;
+import eventbank.engine.storage.FileStorage;
 import eventbank.engine.subscription.Subscription;
 import eventbank.engine.write.Outcome;
 import eventbank.postgres.PostgresJournal;
 import eventbank.postgres.PostgresJournalConfig;
 import eventbank.server.http.MovableClock;
+import eventbank.server.readmodel.Checkpoints;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -23,6 +25,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 
 /**
  * Nodes of a cluster on one PostgreSQL database, for the outbox's tests. A node that takes the
@@ -62,6 +65,11 @@ final class MailCluster implements AutoCloseable {
         return store;
     }
 
+    /** The data directory of {@code node}: its engine's, and its outbox's state checkpoint's. */
+    Path dataDirectoryOf(String node) {
+        return root.resolve(node);
+    }
+
     /** {@code node} takes the journal over: an engine writing it at the next epoch. */
     Leader lead(String node) throws IOException {
         AtomicReference<PostgresJournal> opened = new AtomicReference<>();
@@ -70,7 +78,7 @@ final class MailCluster implements AutoCloseable {
             opened.set(journal);
             return journal;
         };
-        Engine engine = Engine.start(EngineConfig.builder(root.resolve(node)).serverKey(MailBank.SERVER_KEY)
+        Engine engine = Engine.start(EngineConfig.builder(dataDirectoryOf(node)).serverKey(MailBank.SERVER_KEY)
                 .accountNumbers(numbers::incrementAndGet).clock(clock).snapshots(0, 1, 1).journal(opener).build());
         parts.add(engine);
         return new Leader(engine, opened.get());
@@ -78,11 +86,29 @@ final class MailCluster implements AutoCloseable {
 
     /**
      * An outbox on {@code store}, following the journal through {@code reader} (any node's:
-     * followers read the journal they do not write) from its start.
+     * followers read the journal they do not write) from its start; it keeps no state checkpoint.
      */
     Follower follow(OutboxStore store, Leadership leadership, MailTransport transport, Journal.Reader reader) {
-        Outbox outbox = new Outbox(store, leadership, CODES, transport, MailBank.SETTINGS, clock, STANDBY_POLL);
-        Subscription subscription = new Subscription(outbox, reader, durableSeq::get);
+        Outbox outbox = new Outbox(store, leadership, null, CODES, transport, MailBank.SETTINGS, clock,
+                STANDBY_POLL);
+        return follow(outbox, new Subscription(outbox, reader, durableSeq::get));
+    }
+
+    /**
+     * The outbox of {@code node} on {@code store}, following the journal {@code readers} read,
+     * from its state checkpoint in the node's data directory, written every {@code
+     * stateEveryEvents} events and when its subscription stops.
+     */
+    Follower follow(String node, OutboxStore store, Leadership leadership, MailTransport transport,
+                    Supplier<Journal.Reader> readers, long stateEveryEvents) {
+        Checkpoints checkpoints = new Checkpoints(new FileStorage(), dataDirectoryOf(node), readers, durableSeq::get,
+                stateEveryEvents);
+        Outbox outbox = new Outbox(store, leadership, checkpoints, CODES, transport, MailBank.SETTINGS, clock,
+                STANDBY_POLL);
+        return follow(outbox, new Subscription(outbox, readers, durableSeq::get));
+    }
+
+    private Follower follow(Outbox outbox, Subscription subscription) {
         parts.add(subscription);
         parts.add(outbox);
         synchronized (followers) {
@@ -145,7 +171,8 @@ final class MailCluster implements AutoCloseable {
             return committed(new Command.Withdraw(account.number(), cents, null)).seq();
         }
 
-        private Outcome.Committed committed(Command command) {
+        /** Submits the command, waits until it is committed, and publishes it to the outboxes. */
+        Outcome.Committed committed(Command command) {
             Outcome outcome = engine.submit(command).join();
             assertThat(outcome).isInstanceOf(Outcome.Committed.class);
             clock.advance(Duration.ofSeconds(1));

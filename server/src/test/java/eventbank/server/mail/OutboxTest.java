@@ -102,12 +102,17 @@ class OutboxTest {
         assertThat(console.text().lines()).hasSize(2);
     }
 
+    /**
+     * A clean stop leaves the outbox's state checkpoint at the head: the next start reads no event
+     * again, sends nothing again, and knows each account's email and balance for the next notice.
+     */
     @Test
-    void restartingOnTheFullLogSendsNothingAgainAndKnowsTheBalances() throws Exception {
+    void aCleanRestartReadsOnlyTheEventsAfterTheStateCheckpointAndKnowsTheBalances() throws Exception {
         MailBank bank = new MailBank(data);
         MailBank.Console console = new MailBank.Console();
         MailBank.Opened alice;
         MailBank.Opened bob;
+        long head;
         try (MailBank.Running running = bank.start(bank.fileTransport(console.stream))) {
             alice = running.open("alice@example.com");
             bob = running.open("bob@example.com");
@@ -115,7 +120,11 @@ class OutboxTest {
             running.verify(bob);
             running.transfer(alice, bob, 250_00);
             running.withdraw(alice, 1_00);
+            running.transfer(bob, alice, 3_00); // no mail: the mail checkpoint stays at the withdrawal
             running.awaitOutbox();
+            head = running.engine.committedSeq();
+            assertThat(running.outbox.checkpointSeq()).isEqualTo(head - 1);
+            assertThat(running.outbox.stateCheckpointSeq()).as("written at the stop only").isZero();
         }
         Map<String, byte[]> before = contents(bank.outboxDirectory);
         assertThat(before).hasSize(3);
@@ -124,16 +133,23 @@ class OutboxTest {
                 ScriptedTransport.Step.DELIVER);
         try (MailBank.Running running = bank.start(counting)) {
             running.awaitOutbox();
-            assertThat(counting.attempts()).as("the replay at start sends nothing").isEmpty();
+            assertThat(running.outbox.restoredSeq()).isEqualTo(head);
+            assertThat(running.outbox.checkpointSeq()).as("moved to the state checkpoint first").isEqualTo(head);
+            assertThat(running.outbox.eventsRead()).as("no event read again").isZero();
+            assertThat(counting.attempts()).as("the start sends nothing").isEmpty();
             assertThat(contents(bank.outboxDirectory)).containsExactlyInAnyOrderEntriesOf(before);
 
-            // The balances were rebuilt from the whole log: $1,000 - $250 - $1 - $7.
+            // The balances came with the state: $1,000 - $250 - $1 + $3 - $7.
             Outcome.Committed withdrawal = running.withdraw(alice, 7_00);
             running.awaitOutbox();
+            assertThat(running.outbox.eventsRead()).isEqualTo(1);
             assertThat(counting.attempts()).hasSize(1);
-            MailFiles.Parts parts = MailFiles.parts(MailFiles.read(bank.outboxDirectory.resolve(
-                    String.format("%020d-withdrawal.eml", withdrawal.seq()))));
-            assertThat(parts.text()).contains("$7.00 was withdrawn").contains("Balance after the withdrawal: $742.00");
+            MimeMessage notice = MailFiles.read(bank.outboxDirectory.resolve(
+                    String.format("%020d-withdrawal.eml", withdrawal.seq())));
+            assertThat(((InternetAddress) notice.getRecipients(Message.RecipientType.TO)[0]).getAddress())
+                    .isEqualTo("alice@example.com");
+            assertThat(MailFiles.parts(notice).text()).contains("$7.00 was withdrawn")
+                    .contains("Balance after the withdrawal: $745.00");
         }
         assertThat(console.text().lines()).as("each verification link printed once").hasSize(2);
     }
