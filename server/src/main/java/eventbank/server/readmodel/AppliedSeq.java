@@ -17,6 +17,10 @@ import java.util.concurrent.TimeUnit;
  * between its check and its wait. Per event the writer stores the seq with release semantics
  * only (readers still see it at once, in order with the state before it): the full fence a
  * volatile write costs is paid once per batch, where the waiters are read.
+ *
+ * <p>A model whose state becomes readable only at a batch's end (the statements model writes its
+ * entries to a file then) records its events with {@link #advanceAtBatchEnd} instead: readers
+ * see the seq move at the batch's end, after the state it describes.
  */
 final class AppliedSeq {
     private static final VarHandle SEQ = FieldHandles.of(MethodHandles.lookup(), "seq", long.class);
@@ -26,6 +30,8 @@ final class AppliedSeq {
     private volatile int waiters;
 
     private boolean started;
+    /** The writer's: the last event applied, whether readers see it yet ({@link #seq}) or not. */
+    private long written;
 
     long get() {
         return seq;
@@ -46,6 +52,7 @@ final class AppliedSeq {
     synchronized void forget() {
         started = false;
         seq = 0;
+        written = 0;
     }
 
     /**
@@ -57,6 +64,7 @@ final class AppliedSeq {
             throw new IllegalStateException("a read model starts once, from a seq of 0 or more, not " + restored);
         }
         seq = restored;
+        written = restored;
         wakeWaiters();
     }
 
@@ -66,15 +74,22 @@ final class AppliedSeq {
      * stops the model (the subscription reports it in the engine's health).
      */
     void requireNext(long next) {
-        if (next != seq + 1) {
-            throw new IllegalStateException("events apply in order: expected seq " + (seq + 1) + ", got " + next);
+        if (next != written + 1) {
+            throw new IllegalStateException("events apply in order: expected seq " + (written + 1) + ", got " + next);
         }
     }
 
     /** Records that the event at {@code next} is applied and visible to readers. */
     void advance(long next) {
         requireNext(next);
+        written = next;
         SEQ.setRelease(this, next);
+    }
+
+    /** Records that the event at {@code next} is applied; readers see it at the batch's end. */
+    void advanceAtBatchEnd(long next) {
+        requireNext(next);
+        written = next;
     }
 
     /**
@@ -82,8 +97,11 @@ final class AppliedSeq {
      * wakes every waiter to look again.
      */
     void batchEnded(long lastSeq) {
-        if (lastSeq != seq) {
-            throw new IllegalStateException("a batch ends at seq " + lastSeq + " but seq " + seq + " is applied");
+        if (lastSeq != written) {
+            throw new IllegalStateException("a batch ends at seq " + lastSeq + " but seq " + written + " is applied");
+        }
+        if (seq != lastSeq) {
+            SEQ.setRelease(this, lastSeq);
         }
         wakeWaiters();
     }

@@ -1,151 +1,94 @@
 package eventbank.server.readmodel;
 
+import static eventbank.server.readmodel.StatementEntriesFile.NONE;
+
 import eventbank.core.Event;
 import eventbank.core.Movements;
 import eventbank.core.Recorded;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * Every account's statement: one entry per transfer in or out and per withdrawal, for
- * {@code GET /api/account/transactions?limit=&before_seq=}.
+ * {@code GET /api/account/transactions?limit=&before_seq=}, and each account's history.
  *
- * <p>Memory: there may be tens of millions of entries, so an entry is not an object but four
- * {@code long}s in its account's chunks of 256 entries: seq, time, balance after, and the type
- * (top byte) with the counterparty's account number (the low 56 bits; 0 for a withdrawal). The
- * amount is not stored: it is the difference between the entry's balance and the one before it
- * (the opening balance for the first entry). That is 32 bytes an entry; an account's first
- * chunk grows by half from 4 entries (39 bytes an entry were measured with such growth slack, 20
- * million entries over a million accounts), a long statement wastes at most one partly filled
- * chunk. An account costs about 150 bytes more: its holder (with the opening and verification
- * the history needs), the chunk array, and its slots in a {@link NumberIndex} (a long and a
- * reference, at most half full; a map's node, table slot and boxed key took about 56). One object
- * per entry would cost about 60 bytes (a record of six fields, a boxed counterparty, a
- * reference in a list).
+ * <p>Memory: the entries are not in the heap but in {@code data/readmodels/statements.entries}
+ * ({@link StatementEntriesFile}: a record of 64 bytes each, appended in seq order), so the
+ * heap does not grow with the number of events. An account keeps an {@link AccountStatement}
+ * (what the history needs from its opening and verification, its balance, its newest record
+ * and the few records its next jump pointer is chosen from) in a {@link NumberIndex}. A page
+ * finds where {@code before_seq} falls in O(log n) record reads through each record's jump
+ * pointer, then reads one record per entry; queries read the file with positional reads.
  *
- * <p>Concurrency: only the subscription thread appends, and statements are read without locks.
- * An account's holder publishes an entry by writing its count (a release store) after the entry's
- * words, and a new or grown chunk (and the chunk array holding it) before the count, so a reader
- * that reads the count and then the chunks finds at least that many whole entries. Each
- * account's statement is read consistently on its own; a page does not need the other accounts.
+ * <p>Cost: an entry is written into a buffer of 1 MiB, which reaches the file in one write when
+ * it fills and at the end of each batch; nothing is fsynced but at a checkpoint.
+ *
+ * <p>Checkpoint (format 1, {@link ReadModel}): the entries file is forced first, then the
+ * checkpoint says how many records it held, which record was last, and every account's part. A
+ * start cuts the file back to that length (the events after the checkpoint are applied again),
+ * and a file shorter than the checkpoint says, or whose last record is not the one it names,
+ * makes the checkpoint unusable: the model is rebuilt from seq 0.
+ *
+ * <p>Concurrency: only the subscription thread writes. An entry becomes visible to queries at the
+ * end of its batch: the buffer is written to the file, then each account the batch touched
+ * publishes its newest record and count (release stores), and only then does the model's applied
+ * seq move ({@link AppliedSeq#advanceAtBatchEnd}), so that a query that waited for a seq finds
+ * every entry up to it. A record is never changed once written; a model {@linkplain #clear
+ * cleared} under a query (a failover's {@code forget}) is seen through {@link #generation}, and
+ * the query asks again.
  */
 public final class StatementsReadModel extends ReadModel {
     public static final int PAGE_LIMIT_MIN = 1;
     public static final int PAGE_LIMIT_MAX = 100;
     public static final int PAGE_LIMIT_DEFAULT = 20;
 
-    static final int LONGS_PER_ENTRY = 4;
-    private static final int SEQ = 0;
-    private static final int TIME = 1;
-    private static final int BALANCE_AFTER = 2;
-    private static final int TYPE_AND_COUNTERPARTY = 3;
     private static final int TYPE_SHIFT = 56;
     private static final long COUNTERPARTY_MASK = (1L << TYPE_SHIFT) - 1;
     private static final StatementEntry.Type[] TYPES = StatementEntry.Type.values();
-    /** Entries per chunk: 256 (8 KiB); only an account's first chunk starts smaller and grows. */
-    private static final int CHUNK_SHIFT = 8;
-    private static final int CHUNK_ENTRIES = 1 << CHUNK_SHIFT;
-    private static final int CHUNK_MASK = CHUNK_ENTRIES - 1;
-    private static final int FIRST_CHUNK_ENTRIES_INITIAL = 4;
-    private static final long[][] NO_CHUNKS = new long[0][];
+    private static final int DIRTY_INITIAL = 1024;
 
-    /**
-     * One account's entries, oldest first, in chunks: the first grows by half up to
-     * {@link #CHUNK_ENTRIES} (an account with few entries wastes little), the next ones are
-     * allocated whole. A long statement so never moves: one array grown by half, as before,
-     * copied each entry about twice more and took 15% of the server's CPU under batch load.
-     * Written by the subscription thread only.
-     */
-    private static final class Statement {
-        private static final VarHandle COUNT =
-                FieldHandles.of(MethodHandles.lookup(), "count", int.class);
-
-        final long openingBalance;
-        final long openedSeq;
-        final long openedMicros;
-        /** The seq of the account's AccountVerified, 0 until then; its time is written first. */
-        volatile long verifiedSeq;
-        long verifiedMicros;
-        /** Grown (or its first chunk replaced by a larger copy) before {@link #count} is raised. */
-        volatile long[][] chunks = NO_CHUNKS;
-        /** Raised with a release store ({@link #COUNT}): readers read it, and only then the chunks. */
-        volatile int count;
-        /**
-         * The balance after the newest entry, the writer's own: reading it from the newest entry
-         * instead (the count, the chunk array, the chunk: a cache miss or more, per side of a
-         * transfer) took a third of the read models' thread.
-         */
-        long balance;
-        /**
-         * The chunk the newest entry went into, the writer's own: an entry goes there without a
-         * look at {@link #chunks} (one cache miss less per side of a transfer) unless it is full.
-         */
-        long[] tail;
-
-        Statement(long openingBalance, long openedSeq, long openedMicros) {
-            this.openingBalance = openingBalance;
-            this.openedSeq = openedSeq;
-            this.openedMicros = openedMicros;
-            this.balance = openingBalance;
-        }
-
-        static long word(long[][] chunks, int index, int field) {
-            return chunks[index >>> CHUNK_SHIFT][(index & CHUNK_MASK) * LONGS_PER_ENTRY + field];
-        }
-
-        void append(long seq, long timeMicros, StatementEntry.Type type, long counterparty, long balanceAfter) {
-            int n = count;
-            if (n == Integer.MAX_VALUE) {
-                throw new IllegalStateException("an account's statement holds at most " + n + " entries");
-            }
-            int at = (n & CHUNK_MASK) * LONGS_PER_ENTRY;
-            long[] chunk = tail;
-            if (chunk == null || (n & CHUNK_MASK) == 0 || at + LONGS_PER_ENTRY > chunk.length) {
-                chunk = chunkFor(n);
-                tail = chunk;
-            }
-            chunk[at + SEQ] = seq;
-            chunk[at + TIME] = timeMicros;
-            chunk[at + BALANCE_AFTER] = balanceAfter;
-            chunk[at + TYPE_AND_COUNTERPARTY] = (long) type.ordinal() << TYPE_SHIFT | counterparty;
-            balance = balanceAfter;
-            // Publishes the entry. A release store orders the words, chunks and chunk array
-            // before it as a volatile write does, without the full fence that write costs.
-            COUNT.setRelease(this, n + 1);
-        }
-
-        /**
-         * A chunk with room for entry {@code n}, which does not fit in {@link #tail}: the first
-         * chunk, grown by half, or a new whole one; published in {@link #chunks} before the
-         * entry's count is.
-         */
-        private long[] chunkFor(int n) {
-            long[][] all = chunks;
-            int chunkIndex = n >>> CHUNK_SHIFT;
-            long[] chunk = chunkIndex < all.length ? all[chunkIndex] : null;
-            int entries = chunkIndex > 0 ? CHUNK_ENTRIES
-                    : Math.min(CHUNK_ENTRIES, Math.max(FIRST_CHUNK_ENTRIES_INITIAL, n + (n >> 1)));
-            chunk = chunk == null ? new long[entries * LONGS_PER_ENTRY]
-                    : Arrays.copyOf(chunk, entries * LONGS_PER_ENTRY);
-            if (chunkIndex == all.length) {
-                all = Arrays.copyOf(all, Math.max(1, all.length + (all.length >> 1) + 1));
-            }
-            all[chunkIndex] = chunk;
-            chunks = all;
-            return chunk;
-        }
-    }
-
-    private final NumberIndex<Statement> statements = new NumberIndex<>();
+    private final NumberIndex<AccountStatement> statements = new NumberIndex<>();
+    private final StatementEntriesFile entries;
+    /** Raised by {@link #clear}: a query that saw it change read a model being dropped, and asks again. */
+    private volatile int generation;
     /** Of its exact type, so that the JIT can inline its calls in {@link Movements#of}. */
     private final Applier applier = new Applier();
+    // The writer's own:
+    /** The accounts with entries written in this batch and not yet published. */
+    private AccountStatement[] dirty = new AccountStatement[DIRTY_INITIAL];
+    private int dirtyCount;
+    /** The seq and account of the newest record written, for the checkpoint's check of the file. */
+    private long newestRecordSeq;
+    private long newestRecordAccount;
+
+    /**
+     * A model that keeps no checkpoints and is rebuilt from seq 0 at every start, for tests and
+     * benchmarks: its entries are in the heap ({@link HeapStorageFile}).
+     */
+    public StatementsReadModel() {
+        super(null);
+        this.entries = new StatementEntriesFile();
+    }
+
+    /** A model that keeps checkpoints as {@code checkpoints} says, its entries in their directory. */
+    public StatementsReadModel(Checkpoints checkpoints) {
+        super(checkpoints);
+        this.entries = new StatementEntriesFile(checkpoints.storage(), checkpoints.directory());
+    }
 
     @Override
     void clear() {
+        generation++;
         statements.clear();
+        entries.clear();
+        Arrays.fill(dirty, 0, dirtyCount, null);
+        dirtyCount = 0;
+        newestRecordSeq = 0;
+        newestRecordAccount = 0;
     }
 
     @Override
@@ -154,17 +97,88 @@ public final class StatementsReadModel extends ReadModel {
     }
 
     @Override
+    int checkpointFormat() {
+        return 1;
+    }
+
+    /**
+     * The entries file's records (forced first), the seq and account of its last, then the number
+     * of accounts and each one's part ({@link AccountStatement#write}), in no particular order.
+     */
+    @Override
+    void writeState(ModelCheckpoint.Output output) throws IOException {
+        entries.force();
+        output.writeLong(entries.records());
+        output.writeLong(newestRecordSeq);
+        output.writeLong(newestRecordAccount);
+        output.writeInt(statements.size());
+        try {
+            statements.forEach(statement -> {
+                try {
+                    statement.write(output);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+    }
+
+    @Override
+    void readState(ModelCheckpoint.Input input) throws IOException {
+        long records = input.readLong();
+        long lastSeq = input.readLong();
+        long lastAccount = input.readLong();
+        entries.restore(records);
+        if (records > 0) {
+            StatementEntriesFile.Cursor last;
+            try {
+                last = entries.new Cursor().read(records - 1, lastAccount);
+            } catch (RuntimeException e) {
+                throw new IOException("the entries file " + entries.path() + " does not end with the record its"
+                        + " checkpoint saw: " + e.getMessage(), e);
+            }
+            if (last.seq() != lastSeq) {
+                throw new IOException("the entries file " + entries.path() + " ends with seq " + last.seq()
+                        + ", not the " + lastSeq + " its checkpoint saw");
+            }
+        }
+        newestRecordSeq = lastSeq;
+        newestRecordAccount = lastAccount;
+        int accounts = input.count(AccountStatement.CHECKPOINT_BYTES_MIN);
+        for (int at = 0; at < accounts; at++) {
+            AccountStatement statement = AccountStatement.read(input, records);
+            if (statements.putIfAbsent(statement.accountNumber, statement) != null) {
+                throw new IOException("account " + statement.accountNumber + " appears twice");
+            }
+        }
+    }
+
+    @Override
     public void onEvent(Recorded recorded) {
         applied.requireNext(recorded.seq());
         Movements.of(recorded.seq(), recorded.timeMicros(), recorded.event(), applier);
-        applied.advance(recorded.seq());
+        applied.advanceAtBatchEnd(recorded.seq());
+    }
+
+    /** The batch's entries reach the file, then the accounts it touched show them to queries. */
+    @Override
+    void batchEnded(long lastSeq) throws IOException {
+        entries.flush();
+        for (int at = 0; at < dirtyCount; at++) {
+            dirty[at].dirty = false;
+            dirty[at].publish();
+            dirty[at] = null;
+        }
+        dirtyCount = 0;
     }
 
     /** Applies one event: an entry for each account a movement debits or credits, but the outside. */
     private final class Applier implements Movements.Sink {
         @Override
         public void opened(long seq, long timeMicros, Event.AccountOpened e) {
-            Statement opened = new Statement(e.openingBalance(), seq, timeMicros);
+            AccountStatement opened = new AccountStatement(e.accountNumber(), e.openingBalance(), seq, timeMicros);
             if (statements.putIfAbsent(e.accountNumber(), opened) != null) {
                 throw new IllegalStateException("account " + e.accountNumber() + " opened twice, at seq " + seq);
             }
@@ -172,7 +186,7 @@ public final class StatementsReadModel extends ReadModel {
 
         @Override
         public void verified(long seq, long timeMicros, Event.AccountVerified e) {
-            Statement statement = existing(e.accountNumber(), seq);
+            AccountStatement statement = existing(e.accountNumber(), seq);
             if (statement.verifiedSeq != 0) {
                 throw new IllegalStateException("account " + e.accountNumber() + " verified twice, at seq " + seq);
             }
@@ -180,27 +194,49 @@ public final class StatementsReadModel extends ReadModel {
             statement.verifiedSeq = seq; // publishes the time written before it
         }
 
-        /** Amounts are recovered from consecutive balances: {@link Movements#of} saw that they are positive. */
         @Override
         public void moved(long seq, long timeMicros, Movements.Kind kind, long debitAccount,
                           long creditAccount, long amount) {
-            Statement from = existing(debitAccount, seq);
+            AccountStatement from = existing(debitAccount, seq);
             switch (kind) {
                 case TRANSFER -> {
-                    Statement to = existing(creditAccount, seq); // before either entry
-                    from.append(seq, timeMicros, StatementEntry.Type.TRANSFER_OUT, creditAccount,
+                    AccountStatement to = existing(creditAccount, seq); // before either entry
+                    append(from, seq, timeMicros, StatementEntry.Type.TRANSFER_OUT, creditAccount, amount,
                             from.balance - amount);
-                    to.append(seq, timeMicros, StatementEntry.Type.TRANSFER_IN, debitAccount,
+                    append(to, seq, timeMicros, StatementEntry.Type.TRANSFER_IN, debitAccount, amount,
                             Math.addExact(to.balance, amount));
                 }
-                case WITHDRAWAL -> from.append(seq, timeMicros, StatementEntry.Type.WITHDRAWAL, 0,
+                case WITHDRAWAL -> append(from, seq, timeMicros, StatementEntry.Type.WITHDRAWAL, 0, amount,
                         from.balance - amount);
             }
         }
     }
 
-    private Statement existing(long accountNumber, long seq) {
-        Statement statement = statements.get(accountNumber);
+    /** Writes an entry's record (into the buffer) and marks its account to be published at the batch's end. */
+    private void append(AccountStatement statement, long seq, long timeMicros, StatementEntry.Type type,
+                        long counterparty, long amount, long balanceAfter) {
+        long previous = statement.newestWritten();
+        long jump = statement.push(entries.records());
+        try {
+            entries.append(seq, timeMicros, balanceAfter, (long) type.ordinal() << TYPE_SHIFT | counterparty, amount,
+                    previous, jump, statement.accountNumber);
+        } catch (IOException e) {
+            throw new UncheckedIOException("the statements' entries file cannot be written", e);
+        }
+        statement.balance = balanceAfter;
+        newestRecordSeq = seq;
+        newestRecordAccount = statement.accountNumber;
+        if (!statement.dirty) {
+            statement.dirty = true;
+            if (dirtyCount == dirty.length) {
+                dirty = Arrays.copyOf(dirty, dirtyCount * 2);
+            }
+            dirty[dirtyCount++] = statement;
+        }
+    }
+
+    private AccountStatement existing(long accountNumber, long seq) {
+        AccountStatement statement = statements.get(accountNumber);
         if (statement == null) {
             throw Movements.unknownAccount(accountNumber, seq);
         }
@@ -225,19 +261,18 @@ public final class StatementsReadModel extends ReadModel {
         if (beforeSeq != null && beforeSeq < 1) {
             throw new IllegalArgumentException("before_seq must be at least 1, not " + beforeSeq);
         }
-        Statement statement = statements.get(accountNumber);
-        if (statement == null) {
-            return StatementPage.EMPTY;
-        }
-        int count = statement.count; // the count first, then the chunks: see the class comment
-        long[][] chunks = statement.chunks;
-        int end = beforeSeq == null ? count : firstIndexAtOrAfter(chunks, count, beforeSeq);
-        int start = Math.max(0, end - limit);
-        List<StatementEntry> entries = new ArrayList<>(end - start);
-        for (int index = end - 1; index >= start; index--) {
-            entries.add(entryAt(statement, chunks, index));
-        }
-        return new StatementPage(entries, start > 0 ? Statement.word(chunks, start, SEQ) : null);
+        return consistently(accountNumber, StatementPage.EMPTY, statement -> {
+            StatementEntriesFile.Cursor cursor = newestBefore(statement, beforeSeq == null ? Long.MAX_VALUE : beforeSeq);
+            if (cursor == null) {
+                return StatementPage.EMPTY;
+            }
+            List<StatementEntry> page = new ArrayList<>(limit);
+            page.add(entryOf(cursor));
+            while (page.size() < limit && cursor.previous() != NONE) {
+                page.add(entryOf(cursor.read(cursor.previous(), statement.accountNumber)));
+            }
+            return new StatementPage(page, cursor.previous() != NONE ? cursor.seq() : null);
+        });
     }
 
     /**
@@ -246,63 +281,104 @@ public final class StatementsReadModel extends ReadModel {
      * account this model does not know (yet).
      */
     public List<HistoryItem> history(long accountNumber) {
-        Statement statement = statements.get(accountNumber);
-        if (statement == null) {
-            return List.of();
-        }
-        // Money moves only between verified accounts, so every entry comes after the
-        // verification, which is published before the first entry: reading the count first and
-        // then the verification sees the verification whenever it sees an entry.
-        int count = statement.count;
-        long[][] chunks = statement.chunks;
-        long verifiedSeq = statement.verifiedSeq;
-        List<HistoryItem> items = new ArrayList<>(count + 2);
-        items.add(new HistoryItem(statement.openedSeq, statement.openedMicros, HistoryItem.Type.OPENED,
-                statement.openingBalance, statement.openingBalance));
-        if (verifiedSeq != 0) {
-            items.add(new HistoryItem(verifiedSeq, statement.verifiedMicros, HistoryItem.Type.VERIFIED, 0,
-                    statement.openingBalance));
-        }
-        for (int index = 0; index < count; index++) {
-            StatementEntry entry = entryAt(statement, chunks, index);
-            assert entry.seq() > verifiedSeq && verifiedSeq != 0 : "an entry before the verification";
-            items.add(new HistoryItem(entry.seq(), entry.timeMicros(), HistoryItem.Type.of(entry.type()),
-                    entry.type().signed(entry.amount()), entry.balanceAfter()));
-        }
-        return items;
+        return consistently(accountNumber, List.of(), statement -> {
+            // Money moves only between verified accounts, so every entry comes after the
+            // verification, which is published before the first entry: reading the newest
+            // record first and then the verification sees the verification whenever it sees an entry.
+            long newest = statement.newest();
+            long verifiedSeq = statement.verifiedSeq;
+            List<StatementEntry> newestFirst = new ArrayList<>(statement.count());
+            StatementEntriesFile.Cursor cursor = entries.new Cursor();
+            for (long record = newest; record != NONE; record = cursor.previous()) {
+                newestFirst.add(entryOf(cursor.read(record, statement.accountNumber)));
+            }
+            List<HistoryItem> items = new ArrayList<>(newestFirst.size() + 2);
+            items.add(new HistoryItem(statement.openedSeq, statement.openedMicros, HistoryItem.Type.OPENED,
+                    statement.openingBalance, statement.openingBalance));
+            if (verifiedSeq != 0) {
+                items.add(new HistoryItem(verifiedSeq, statement.verifiedMicros, HistoryItem.Type.VERIFIED, 0,
+                        statement.openingBalance));
+            }
+            for (StatementEntry entry : newestFirst.reversed()) {
+                assert entry.seq() > verifiedSeq && verifiedSeq != 0 : "an entry before the verification";
+                items.add(new HistoryItem(entry.seq(), entry.timeMicros(), HistoryItem.Type.of(entry.type()),
+                        entry.type().signed(entry.amount()), entry.balanceAfter()));
+            }
+            return items;
+        });
     }
 
     /** The number of entries in the account's statement; 0 for an unknown account. */
     public int entryCount(long accountNumber) {
-        Statement statement = statements.get(accountNumber);
-        return statement == null ? 0 : statement.count;
+        AccountStatement statement = statements.get(accountNumber);
+        return statement == null ? 0 : statement.count();
     }
 
-    /** Seqs within one statement rise strictly (an event touches an account at most once). */
-    private static int firstIndexAtOrAfter(long[][] chunks, int count, long seq) {
-        int low = 0;
-        int high = count;
-        while (low < high) {
-            int middle = (low + high) >>> 1;
-            if (Statement.word(chunks, middle, SEQ) < seq) {
-                low = middle + 1;
-            } else {
-                high = middle;
+    /** Records read by queries since the start (a test counts the reads a page takes). */
+    long recordsRead() {
+        return entries.recordsRead();
+    }
+
+    /**
+     * Answers {@code query} of the account's statement, or {@code unknown} for an account this
+     * model does not know; asks again when the model was cleared meanwhile, since what the query
+     * read may then be another account's records, or none.
+     */
+    private <T> T consistently(long accountNumber, T unknown, Function<AccountStatement, T> query) {
+        while (true) {
+            int before = generation;
+            AccountStatement statement = statements.get(accountNumber);
+            try {
+                T answer = statement == null ? unknown : query.apply(statement);
+                if (generation == before) {
+                    return answer;
+                }
+            } catch (RuntimeException e) {
+                if (generation == before) {
+                    throw e;
+                }
             }
         }
-        return low;
     }
 
-    private static StatementEntry entryAt(Statement statement, long[][] chunks, int index) {
-        long balanceAfter = Statement.word(chunks, index, BALANCE_AFTER);
-        long balanceBefore = index == 0 ? statement.openingBalance
-                : Statement.word(chunks, index - 1, BALANCE_AFTER);
-        long typeAndCounterparty = Statement.word(chunks, index, TYPE_AND_COUNTERPARTY);
+    /**
+     * A cursor on the newest entry with a seq below {@code beforeSeq}, or null when there is
+     * none. From the newest record, a jump is taken when its record's seq is still at or above
+     * {@code beforeSeq} (no entry it passes over is sought), else the previous record is read:
+     * O(log n) reads (Myers), two at most per step.
+     */
+    private StatementEntriesFile.Cursor newestBefore(AccountStatement statement, long beforeSeq) {
+        long newest = statement.newest();
+        if (newest == NONE) {
+            return null;
+        }
+        long account = statement.accountNumber;
+        StatementEntriesFile.Cursor cursor = entries.new Cursor().read(newest, account);
+        StatementEntriesFile.Cursor probe = null;
+        while (cursor.seq() >= beforeSeq) {
+            long jump = cursor.jump();
+            if (jump != NONE && jump != cursor.previous()) {
+                probe = probe == null ? entries.new Cursor() : probe;
+                if (probe.read(jump, account).seq() >= beforeSeq) {
+                    StatementEntriesFile.Cursor jumped = probe;
+                    probe = cursor;
+                    cursor = jumped;
+                    continue;
+                }
+            }
+            if (cursor.previous() == NONE) {
+                return null;
+            }
+            cursor.read(cursor.previous(), account);
+        }
+        return cursor;
+    }
+
+    private static StatementEntry entryOf(StatementEntriesFile.Cursor record) {
+        long typeAndCounterparty = record.typeAndCounterparty();
         StatementEntry.Type type = TYPES[(int) (typeAndCounterparty >>> TYPE_SHIFT)];
-        long amount = type == StatementEntry.Type.TRANSFER_IN ? balanceAfter - balanceBefore
-                : balanceBefore - balanceAfter;
         Long counterparty = type == StatementEntry.Type.WITHDRAWAL ? null : typeAndCounterparty & COUNTERPARTY_MASK;
-        return new StatementEntry(Statement.word(chunks, index, SEQ), Statement.word(chunks, index, TIME), type,
-                amount, counterparty, balanceAfter);
+        return new StatementEntry(record.seq(), record.timeMicros(), type, record.amount(), counterparty,
+                record.balanceAfter());
     }
 }

@@ -24,9 +24,10 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * A real engine on real files with a fixed server key, a clock the test moves, account numbers
  * counted up from the smallest, and the four read models subscribed as a server subscribes them
- * (one feed for the three in memory, the reports model on its own). A restart is a new instance
- * on the same directory and clock, with new read models that rebuild from the journal (the
- * reports model from its checkpoint, written every {@link #REPORTS_CHECKPOINT_EVERY_EVENTS}).
+ * (one feed for accounts, statements and operations, the reports model on its own). A restart is
+ * a new instance on the same directory and clock, with new read models that rebuild from the
+ * journal (the statements and reports models from their checkpoints, written every {@link
+ * #CHECKPOINT_EVERY_EVENTS}).
  */
 final class ReadModelBank implements AutoCloseable {
     static final byte[] SERVER_KEY = "readmodel-test-server-key-0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
@@ -35,12 +36,12 @@ final class ReadModelBank implements AutoCloseable {
     static final long SECOND_MICROS = 1_000_000;
     static final String PASSWORD_HASH = "$2a$04$read-model-test-password-hash";
     static final Duration CATCH_UP = Duration.ofSeconds(20);
-    static final long REPORTS_CHECKPOINT_EVERY_EVENTS = 50;
+    static final long CHECKPOINT_EVERY_EVENTS = 50;
 
     final Engine engine;
     final AtomicLong clock;
     final AccountsReadModel accounts = new AccountsReadModel();
-    final StatementsReadModel statements = new StatementsReadModel();
+    final StatementsReadModel statements;
     final OperationsReadModel operations = new OperationsReadModel();
     final ReportsReadModel reports;
     private final Map<Long, Long> openedSeqs = new HashMap<>();
@@ -48,8 +49,10 @@ final class ReadModelBank implements AutoCloseable {
     private ReadModelBank(EngineConfig config, AtomicLong clock) throws IOException {
         this.clock = clock;
         this.engine = Engine.start(config);
-        this.reports = new ReportsReadModel(new Checkpoints(config.storage(), config.dataDirectory(),
-                engine::newReader, engine::committedSeq, REPORTS_CHECKPOINT_EVERY_EVENTS));
+        Checkpoints checkpoints = new Checkpoints(config.storage(), config.dataDirectory(), engine::newReader,
+                engine::committedSeq, CHECKPOINT_EVERY_EVENTS);
+        this.statements = new StatementsReadModel(checkpoints);
+        this.reports = new ReportsReadModel(checkpoints);
         new ReadModels(accounts, statements, operations, reports).subscribers().forEach(engine::subscribe);
     }
 

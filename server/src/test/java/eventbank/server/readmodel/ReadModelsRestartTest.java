@@ -12,7 +12,10 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The read models live in memory only: a restart rebuilds them from the journal, to the same views. */
+/**
+ * A restart rebuilds the read models from the journal, or starts them from their checkpoints
+ * (statements, reports), to the same views.
+ */
 class ReadModelsRestartTest {
     @TempDir
     Path data;

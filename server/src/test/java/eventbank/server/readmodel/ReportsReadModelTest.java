@@ -110,7 +110,7 @@ class ReportsReadModelTest {
             bank.awaitReadModels();
             sum = bank.reports.sumAllTime();
             inactive = bank.reports.inactiveCount(clock.get());
-            assertThat(bank.reports.checkpointSeq()).isGreaterThanOrEqualTo(ReadModelBank.REPORTS_CHECKPOINT_EVERY_EVENTS);
+            assertThat(bank.reports.checkpointSeq()).isGreaterThanOrEqualTo(ReadModelBank.CHECKPOINT_EVERY_EVENTS);
         }
         Path file = data.resolve("readmodels").resolve("reports.checkpoint");
         assertThat(file).exists();

@@ -8,11 +8,14 @@ import static eventbank.server.readmodel.StatementEntry.Type.WITHDRAWAL;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import eventbank.core.Event;
 import eventbank.core.Limits;
+import eventbank.core.Recorded;
 import eventbank.engine.write.Outcome;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -155,6 +158,117 @@ class StatementsReadModelTest {
             assertThat(statements.page(Limits.ACCOUNT_NUMBER_MAX, 20, null))
                     .isEqualTo(new StatementPage(List.of(), null));
             assertThat(statements.entryCount(Limits.ACCOUNT_NUMBER_MAX)).isZero();
+        }
+    }
+
+    /**
+     * An account with thousands of entries, among another account's, fed straight to a model in
+     * batches of random sizes: a page from any before_seq is the reference list's, and finding
+     * where it falls takes O(log n) record reads (Myers' jump pointers), not a walk back one by one.
+     */
+    @Test
+    void deepPagesFindTheirPlaceInLogarithmicReads() {
+        StatementsReadModel statements = new StatementsReadModel();
+        assertThat(statements.start()).isZero();
+        long alice = Limits.ACCOUNT_NUMBER_MIN;
+        long bob = alice + 1;
+        long carol = alice + 2;
+        SplittableRandom random = new SplittableRandom(7);
+        List<StatementEntry> expected = new ArrayList<>(); // alice's, oldest first
+        long[] balances = {1_000_000_000, 1_000_000_000, 1_000_000_000};
+        List<Event> events = new ArrayList<>();
+        for (long account : new long[] {alice, bob, carol}) {
+            events.add(new Event.AccountOpened(account, account + "@example.com", "h", balances[0], null));
+            events.add(new Event.AccountVerified(account));
+        }
+        long seq = events.size();
+        while (expected.size() < 5_000) {
+            seq++;
+            long amount = 1 + random.nextInt(1_000);
+            long time = START_MICROS + seq * SECOND_MICROS;
+            switch (random.nextInt(4)) {
+                case 0 -> {
+                    events.add(new Event.MoneyTransferred(alice, bob, amount, null));
+                    balances[0] -= amount;
+                    expected.add(new StatementEntry(seq, time, TRANSFER_OUT, amount, bob, balances[0]));
+                }
+                case 1 -> {
+                    events.add(new Event.MoneyTransferred(carol, alice, amount, null));
+                    balances[0] += amount;
+                    expected.add(new StatementEntry(seq, time, TRANSFER_IN, amount, carol, balances[0]));
+                }
+                case 2 -> {
+                    events.add(new Event.MoneyWithdrawn(alice, amount, null));
+                    balances[0] -= amount;
+                    expected.add(new StatementEntry(seq, time, WITHDRAWAL, amount, null, balances[0]));
+                }
+                default -> events.add(new Event.MoneyTransferred(bob, carol, amount, null)); // not alice's
+            }
+        }
+        feedInBatches(statements, events, random);
+        List<StatementEntry> newestFirst = expected.reversed();
+        long lastSeq = events.size();
+        assertThat(statements.entryCount(alice)).isEqualTo(expected.size());
+        assertThat(statements.appliedSeq()).isEqualTo(lastSeq);
+
+        int readsToFindMax = 0;
+        List<Long> befores = new ArrayList<>(List.of(1L, 2L, 7L, 8L, lastSeq, lastSeq + 1, Long.MAX_VALUE));
+        for (int i = 0; i < 2_000; i++) {
+            befores.add(1 + random.nextLong(lastSeq + 1));
+        }
+        for (long before : befores) {
+            int limit = 1 + random.nextInt(StatementsReadModel.PAGE_LIMIT_MAX);
+            List<StatementEntry> older = newestFirst.stream().filter(entry -> entry.seq() < before).toList();
+            long readsBefore = statements.recordsRead();
+            StatementPage page = statements.page(alice, limit, before);
+            long reads = statements.recordsRead() - readsBefore;
+            assertThat(page.entries()).as("before %d, limit %d", before, limit)
+                    .isEqualTo(older.subList(0, Math.min(limit, older.size())));
+            assertThat(page.nextBeforeSeq()).as("before %d, limit %d", before, limit)
+                    .isEqualTo(older.size() > limit ? older.get(limit - 1).seq() : null);
+            readsToFindMax = Math.max(readsToFindMax, (int) reads - page.entries().size());
+        }
+        // log2(5,000) is about 12; walking back would read up to 5,000 records.
+        assertThat(readsToFindMax).as("reads to find where before_seq falls").isBetween(1, 4 * 13);
+        List<StatementEntry> whole = new ArrayList<>();
+        for (Long before = null; whole.isEmpty() || before != null; ) {
+            StatementPage page = statements.page(alice, 100, before);
+            whole.addAll(page.entries());
+            before = page.nextBeforeSeq();
+        }
+        assertThat(whole).isEqualTo(newestFirst);
+        List<HistoryItem> history = statements.history(alice);
+        assertThat(history).hasSize(expected.size() + 2);
+        assertThat(history.getLast().balanceAfter()).isEqualTo(balances[0]);
+
+        // An entry is seen at its batch's end, with the applied seq, not before.
+        statements.onEvent(new Recorded(lastSeq + 1, START_MICROS, new Event.MoneyWithdrawn(alice, 1, null)));
+        assertThat(statements.appliedSeq()).isEqualTo(lastSeq);
+        assertThat(statements.entryCount(alice)).isEqualTo(expected.size());
+        assertThat(statements.page(alice, 1, null).entries().getFirst().seq()).isEqualTo(newestFirst.getFirst().seq());
+        try {
+            statements.onBatchEnd(lastSeq + 1, new byte[32]);
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+        assertThat(statements.appliedSeq()).isEqualTo(lastSeq + 1);
+        assertThat(statements.entryCount(alice)).isEqualTo(expected.size() + 1);
+        assertThat(statements.page(alice, 1, null).entries().getFirst().seq()).isEqualTo(lastSeq + 1);
+    }
+
+    /** Applies the events in commit batches of 1 to 300, each ended as a subscription ends it. */
+    private static void feedInBatches(ReadModel model, List<Event> events, SplittableRandom random) {
+        int seq = 0;
+        while (seq < events.size()) {
+            int end = Math.min(events.size(), seq + 1 + random.nextInt(300));
+            for (; seq < end; seq++) {
+                model.onEvent(new Recorded(seq + 1, START_MICROS + (seq + 1) * SECOND_MICROS, events.get(seq)));
+            }
+            try {
+                model.onBatchEnd(end, new byte[32]);
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
         }
     }
 }
