@@ -59,14 +59,7 @@ class StatementsCheckpointTest {
     void aRestartFromTheCheckpointAnswersAsARebuildFromSeqZero() throws Exception {
         AtomicLong clock = ReadModelBank.newClock();
         List<Long> accounts = new ArrayList<>();
-        Answers rebuilt;
-        try (ReadModelBank bank = ReadModelBank.start(data, clock)) {
-            openAccounts(bank, accounts);
-            movements(bank, accounts, 0, 400);
-            bank.awaitReadModels();
-            assertThat(bank.statements.restoredSeq()).isZero();
-            rebuilt = Answers.of(bank, accounts);
-        }
+        Answers rebuilt = historyAndAnswers(data, clock, accounts, 400);
         assertThat(checkpointOf(data)).exists();
         assertThat(entriesOf(data)).exists();
         Answers continued;
@@ -128,7 +121,7 @@ class StatementsCheckpointTest {
     void anEntriesFileShorterThanItsCheckpointSaysIsSetAsideAndRebuilt() throws Exception {
         AtomicLong clock = ReadModelBank.newClock();
         List<Long> accounts = new ArrayList<>();
-        Answers before = historyAndAnswers(clock, accounts);
+        Answers before = historyAndAnswers(data, clock, accounts, 300);
         try (FileChannel file = FileChannel.open(entriesOf(data), StandardOpenOption.WRITE)) {
             file.truncate(file.size() - 3L * StatementEntriesFile.RECORD_BYTES);
         }
@@ -145,7 +138,7 @@ class StatementsCheckpointTest {
     void anEntriesFileEndingInAnotherRecordIsSetAsideAndRebuilt() throws Exception {
         AtomicLong clock = ReadModelBank.newClock();
         List<Long> accounts = new ArrayList<>();
-        Answers before = historyAndAnswers(clock, accounts);
+        Answers before = historyAndAnswers(data, clock, accounts, 300);
         try (FileChannel file = FileChannel.open(entriesOf(data), StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             ByteBuffer seq = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
             long lastRecord = file.size() - StatementEntriesFile.RECORD_BYTES;
@@ -172,13 +165,7 @@ class StatementsCheckpointTest {
         }
         AtomicLong clock = ReadModelBank.newClock();
         List<Long> accounts = new ArrayList<>();
-        Answers before;
-        try (ReadModelBank bank = ReadModelBank.start(mine, clock)) {
-            openAccounts(bank, accounts);
-            movements(bank, accounts, 0, 200);
-            bank.awaitReadModels();
-            before = Answers.of(bank, accounts);
-        }
+        Answers before = historyAndAnswers(mine, clock, accounts, 200);
         Files.copy(checkpointOf(other), checkpointOf(mine), StandardCopyOption.REPLACE_EXISTING);
         Files.copy(entriesOf(other), entriesOf(mine), StandardCopyOption.REPLACE_EXISTING);
         try (ReadModelBank bank = ReadModelBank.start(mine, clock)) {
@@ -189,11 +176,12 @@ class StatementsCheckpointTest {
         }
     }
 
-    /** A history in {@link #data}, stopped (so checkpointed), and its answers. */
-    private Answers historyAndAnswers(AtomicLong clock, List<Long> accounts) throws IOException, InterruptedException {
-        try (ReadModelBank bank = ReadModelBank.start(data, clock)) {
+    /** A history of {@code count} movements in {@code directory}, stopped (so checkpointed), and its answers. */
+    private static Answers historyAndAnswers(Path directory, AtomicLong clock, List<Long> accounts, int count)
+            throws IOException, InterruptedException {
+        try (ReadModelBank bank = ReadModelBank.start(directory, clock)) {
             openAccounts(bank, accounts);
-            movements(bank, accounts, 0, 300);
+            movements(bank, accounts, 0, count);
             bank.awaitReadModels();
             return Answers.of(bank, accounts);
         }
