@@ -69,7 +69,10 @@ final class HeapStorageFile implements StorageFile {
     @Override
     public void force() {}
 
-    /** Shrinks to {@code newSize} (never grows, as a file's truncate); what was cut off reads as zeros if the file grows again. */
+    /**
+     * Shrinks to {@code newSize} (never grows, as a file's truncate); what was cut off reads as
+     * zeros if the file grows past it again.
+     */
     @Override
     public synchronized void truncate(long newSize) {
         if (newSize >= size) {

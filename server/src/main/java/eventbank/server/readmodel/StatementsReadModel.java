@@ -262,7 +262,8 @@ public final class StatementsReadModel extends ReadModel {
             throw new IllegalArgumentException("before_seq must be at least 1, not " + beforeSeq);
         }
         return consistently(accountNumber, StatementPage.EMPTY, statement -> {
-            StatementEntriesFile.Cursor cursor = newestBefore(statement, beforeSeq == null ? Long.MAX_VALUE : beforeSeq);
+            long before = beforeSeq == null ? Long.MAX_VALUE : beforeSeq;
+            StatementEntriesFile.Cursor cursor = newestBefore(statement, before);
             if (cursor == null) {
                 return StatementPage.EMPTY;
             }

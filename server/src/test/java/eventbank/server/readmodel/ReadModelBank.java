@@ -24,10 +24,9 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * A real engine on real files with a fixed server key, a clock the test moves, account numbers
  * counted up from the smallest, and the four read models subscribed as a server subscribes them
- * (one feed for accounts, statements and operations, the reports model on its own). A restart is
- * a new instance on the same directory and clock, with new read models that rebuild from the
- * journal (the statements and reports models from their checkpoints, written every {@link
- * #CHECKPOINT_EVERY_EVENTS}).
+ * (one feed). A restart is a new instance on the same directory and clock, with new read models
+ * that rebuild from the journal (the statements and reports models from their checkpoints,
+ * written every {@link #CHECKPOINT_EVERY_EVENTS}).
  */
 final class ReadModelBank implements AutoCloseable {
     static final byte[] SERVER_KEY = "readmodel-test-server-key-0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
