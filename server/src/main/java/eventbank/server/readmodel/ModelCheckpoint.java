@@ -6,6 +6,7 @@ import eventbank.engine.storage.Storage;
 import eventbank.engine.storage.StorageFile;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Optional;
@@ -286,11 +287,16 @@ public final class ModelCheckpoint {
 
         /** The bytes with their length before them (an int). */
         public void writeBytes(byte[] bytes) throws IOException {
-            writeInt(bytes.length);
+            writeBytes(bytes, 0, bytes.length);
+        }
+
+        /** The {@code length} bytes from {@code from}, as {@link #writeBytes(byte[])} writes an array of them. */
+        public void writeBytes(byte[] bytes, int from, int length) throws IOException {
+            writeInt(length);
             int at = 0;
-            while (at < bytes.length) {
-                int n = Math.min(bytes.length - at, room(1).remaining());
-                buffer.put(bytes, at, n);
+            while (at < length) {
+                int n = Math.min(length - at, room(1).remaining());
+                buffer.put(bytes, from + at, n);
                 at += n;
             }
         }
@@ -344,15 +350,47 @@ public final class ModelCheckpoint {
 
         /** Bytes written by {@link Output#writeBytes}. */
         public byte[] readBytes() throws IOException {
-            byte[] bytes = new byte[count(1)];
-            int at = 0;
-            while (at < bytes.length) {
-                ByteBuffer source = have(1);
-                int n = Math.min(bytes.length - at, source.remaining());
-                source.get(bytes, at, n);
-                at += n;
+            return readBytes(count(1));
+        }
+
+        /**
+         * Bytes written by {@link Output#writeBytes}, as UTF-8 text: decoded from the buffer when
+         * they are in it whole, without an array of their own on the way (a checkpoint of a
+         * million accounts holds two million strings).
+         */
+        public String readString() throws IOException {
+            int length = count(1);
+            if (length == 0) {
+                return "";
             }
+            if (length > buffer.capacity()) {
+                return new String(readBytes(length), StandardCharsets.UTF_8);
+            }
+            ByteBuffer source = have(length);
+            String text = new String(source.array(), source.arrayOffset() + source.position(), length,
+                    StandardCharsets.UTF_8);
+            source.position(source.position() + length);
+            return text;
+        }
+
+        private byte[] readBytes(int length) throws IOException {
+            byte[] bytes = new byte[length];
+            readFully(bytes, 0, length);
             return bytes;
+        }
+
+        /**
+         * The next {@code length} bytes, into {@code bytes} from {@code at}: the bytes of {@link
+         * Output#writeBytes} after their length ({@link #count}) was read.
+         */
+        public void readFully(byte[] bytes, int at, int length) throws IOException {
+            int done = 0;
+            while (done < length) {
+                ByteBuffer source = have(1);
+                int n = Math.min(length - done, source.remaining());
+                source.get(bytes, at + done, n);
+                done += n;
+            }
         }
 
         /**

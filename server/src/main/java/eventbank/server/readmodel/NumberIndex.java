@@ -40,6 +40,18 @@ final class NumberIndex<V> {
         return size;
     }
 
+    /**
+     * The table size that holds {@code count} entries at most half full, a power of two: for an
+     * index made room in for what a checkpoint holds.
+     */
+    static int capacityFor(int count) {
+        long wanted = Math.max(CAPACITY_INITIAL, 2L * count);
+        if (wanted > 1 << 29) { // RowIndex holds two longs a slot
+            throw new IllegalArgumentException("too many accounts: " + count);
+        }
+        return Integer.highestOneBit((int) wanted - 1) << 1;
+    }
+
     /** The value of this account number, or null. From any thread. */
     @SuppressWarnings("unchecked")
     V get(long number) {

@@ -1,5 +1,7 @@
 package eventbank.server.readmodel;
 
+import java.io.IOException;
+
 /**
  * Account number to a long (a balance, an index), in one open-addressing table of primitive
  * longs (16 bytes a slot, at most half full: about 32 to 64 bytes an account, against about 70
@@ -22,6 +24,30 @@ final class NumberLongs {
 
     int size() {
         return size;
+    }
+
+    /** Receives the entries of {@link #forEach}; may fail as writing them does. */
+    @FunctionalInterface
+    interface EntryWriter {
+        void write(long number, long value) throws IOException;
+    }
+
+    /** Every entry, in no particular order. */
+    void forEach(EntryWriter action) throws IOException {
+        for (int slot = 0; slot < numbers.length; slot++) {
+            if (numbers[slot] != FREE) {
+                action.write(numbers[slot], values[slot]);
+            }
+        }
+    }
+
+    /** Makes room for {@code count} entries while empty, so that filling it (from a checkpoint) never grows it. */
+    void reserve(int count) {
+        if (size != 0) {
+            throw new IllegalStateException("a table is made room in while empty, not with " + size + " entries");
+        }
+        numbers = new long[NumberIndex.capacityFor(count)];
+        values = new long[numbers.length];
     }
 
     /** Whether the account is there; never {@link #FREE}, which a free slot holds. */
