@@ -4,35 +4,37 @@ import eventbank.core.Bank;
 import eventbank.core.Event;
 import eventbank.core.Movements;
 import eventbank.core.Recorded;
+import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Every account's profile and balance, for {@code GET /api/account}, login (the password
  * hash), resending the verification link (lookup by email, ignoring case, and the opening seq
  * the code is derived from). The reports are {@link ReportsReadModel}'s.
  *
- * <p>Concurrency: each account is an {@link AccountSlot} in a {@link NumberIndex} (primitive
- * account numbers, no boxed key to make per lookup), changed in place under a sequence lock of
- * its own, so looking up one account takes no lock and always sees a whole {@link AccountView}.
- * The index itself changes only when an account is opened: putting a new value in a map per
- * event (a lock on the bin, a node) took 15% of the server's CPU under batch load.
- * Queries over many accounts ({@link #totals}, {@link #snapshot}) must not see half of a
- * transfer (one side replaced, not yet the other): they hold the read lock of a {@link
- * LockedReadModel}, so they see the state between two events, at {@link #appliedSeq}.
+ * <p>Its checkpoint ({@link ReadModel}, {@code data/readmodels/accounts.checkpoint}) holds the
+ * opened and withdrawn totals and every account ({@link AccountRows#write}) in the order opened.
+ * A start loads the accounts into rows, then builds each index in one pass over them, into
+ * tables sized for them at once (a pass of one kind of lookup after another keeps the
+ * processor's misses in flight together).
  *
- * <p>Memory, measured with G1 and compressed pointers before the slots: about 380 bytes an
- * account with a 20-character email and a 60-character bcrypt hash, and the slot adds 16. The
- * view is about 56 bytes, the two strings about 180, the nodes, table slots and boxed numbers of
- * the two maps the rest (an email already in lower case is its own normalized form, so the index
- * shares the string). Since then (computed, not measured again): the index by number replaced
- * its map's node, table slot and boxed key (about 56 bytes) with a long and a reference in a
- * table at most half full (24 to 48 bytes), and the slot holding a view (16 + 56 bytes) became
- * one {@link AccountSlot} of about 72. The write model keeps no profile; this is the only copy
- * of emails and hashes in memory.
+ * <p>Concurrency: each account is a row of {@link AccountRows}, found through a {@link RowIndex}
+ * (primitive account numbers) or an {@link EmailIndex}, and changed in place under a sequence
+ * lock of its own, so looking up one account takes no lock and always sees a whole {@link
+ * AccountView}. The indexes change only when an account is opened: putting a new value in a map
+ * per event (a lock on the bin, a node) took 15% of the server's CPU under batch load. Queries
+ * over many accounts ({@link #totals}, {@link #snapshot}) must not see half of a transfer (one
+ * side replaced, not yet the other): they hold the read lock of a {@link LockedReadModel}, so
+ * they see the state between two events, at {@link #appliedSeq}.
+ *
+ * <p>Memory, computed: a row of 64 bytes; the email, the hash (and the normalized email when
+ * it differs) as UTF-8 bytes, about 85 with a 24-character email and a bcrypt hash; 24 to 48 in
+ * the index by number and 16 to 32 in the index by email (tables at most half full): about 190
+ * to 230 bytes an account, where an object per account with two strings, and a map by email,
+ * took about 380 (measured before them). The write model keeps no profile; this is the only
+ * copy of emails and hashes in memory.
  */
 public final class AccountsReadModel extends LockedReadModel {
 
@@ -52,14 +54,22 @@ public final class AccountsReadModel extends LockedReadModel {
         }
     }
 
+    /** A model that lives in memory only: rebuilt from the whole journal at every start. */
     public AccountsReadModel() {
         super(null);
     }
 
-    private final NumberIndex<AccountSlot> byNumber = new NumberIndex<>();
-    /** Normalized ({@link Bank#normalizeEmail}) email to account number. */
-    private final ConcurrentHashMap<String, Long> numberByEmail = new ConcurrentHashMap<>();
-    /** Guarded by {@link #lock}, like every change to the maps. */
+    /** A model that keeps checkpoints as {@code checkpoints} says. */
+    public AccountsReadModel(Checkpoints checkpoints) {
+        super(checkpoints);
+    }
+
+    /** Every account, in the order opened; rows are added under {@link #lock}, like every change to the indexes. */
+    private final AccountRows rows = new AccountRows();
+    private final RowIndex byNumber = new RowIndex();
+    /** By normalized ({@link Bank#normalizeEmail}) email. */
+    private final EmailIndex byEmail = new EmailIndex(rows);
+    // Guarded by lock; changed only by the subscription thread.
     private long openedTotal;
     private long withdrawnTotal;
     /** Of its exact type, so that the JIT can inline its calls in {@link Movements#of}. */
@@ -70,7 +80,8 @@ public final class AccountsReadModel extends LockedReadModel {
         lock.writeLock().lock();
         try {
             byNumber.clear();
-            numberByEmail.clear();
+            byEmail.clear();
+            rows.clear();
             openedTotal = 0;
             withdrawnTotal = 0;
         } finally {
@@ -84,6 +95,72 @@ public final class AccountsReadModel extends LockedReadModel {
     }
 
     @Override
+    int checkpointFormat() {
+        return 1;
+    }
+
+    /**
+     * The opened and withdrawn totals, the number of accounts, and each account ({@link
+     * AccountRows#write}) in the order they were opened.
+     */
+    @Override
+    void writeState(ModelCheckpoint.Output output) throws IOException {
+        output.writeLong(openedTotal);
+        output.writeLong(withdrawnTotal);
+        output.writeInt(rows.count());
+        for (int row = 0; row < rows.count(); row++) {
+            rows.write(row, output);
+        }
+    }
+
+    /**
+     * Loads the accounts into rows, then indexes them, and checks what a rebuild would have
+     * refused (an account number or email twice, accounts out of their opening order) and that
+     * the balances add up to the totals.
+     */
+    @Override
+    void readState(ModelCheckpoint.Input input) throws IOException {
+        lock.writeLock().lock();
+        try {
+            long opened = input.readLong();
+            long withdrawn = input.readLong();
+            int count = input.count(AccountRows.CHECKPOINT_BYTES_MIN);
+            rows.reserve(count);
+            long balanceTotal = 0;
+            // Each email's hash code while its bytes are in the cache, for the pass that indexes them.
+            int[] emailHashes = new int[count];
+            for (int index = 0; index < count; index++) {
+                int row = rows.read(input);
+                if (row > 0 && rows.openedSeq(row) <= rows.openedSeq(row - 1)) {
+                    throw new IOException("account " + rows.accountNumber(row) + " is out of its opening order");
+                }
+                balanceTotal = Math.addExact(balanceTotal, rows.balance(row));
+                emailHashes[row] = rows.normalizedEmailHash(row);
+            }
+            if (balanceTotal != opened - withdrawn) {
+                throw new IOException("its balances add up to " + balanceTotal + ", not the " + (opened - withdrawn)
+                        + " opened less withdrawn");
+            }
+            byNumber.reserve(count);
+            for (int row = 0; row < count; row++) {
+                if (byNumber.putIfAbsent(rows.accountNumber(row), row) != RowIndex.ABSENT) {
+                    throw new IOException("account " + rows.accountNumber(row) + " appears twice");
+                }
+            }
+            byEmail.reserve(count);
+            for (int row = 0; row < count; row++) {
+                if (byEmail.putIfAbsent(row, emailHashes[row]) != RowIndex.ABSENT) {
+                    throw new IOException("the email of account " + rows.accountNumber(row) + " appears twice");
+                }
+            }
+            openedTotal = opened;
+            withdrawnTotal = withdrawn;
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    @Override
     void applyUnderLock(Recorded recorded) {
         Movements.of(recorded.seq(), recorded.timeMicros(), recorded.event(), applier);
     }
@@ -92,13 +169,13 @@ public final class AccountsReadModel extends LockedReadModel {
     private final class Applier implements Movements.Sink {
         @Override
         public void opened(long seq, long timeMicros, Event.AccountOpened e) {
-            AccountSlot opened = new AccountSlot(e.accountNumber(), e.email(), e.passwordHash(), e.openingBalance(),
-                    seq, timeMicros);
-            if (byNumber.putIfAbsent(e.accountNumber(), opened) != null) {
+            if (byNumber.get(e.accountNumber()) != RowIndex.ABSENT) {
                 throw new IllegalStateException("account " + e.accountNumber() + " opened twice, at seq " + seq);
             }
+            int row = rows.add(e.accountNumber(), e.email(), e.passwordHash(), e.openingBalance(), seq, timeMicros);
+            byNumber.putIfAbsent(e.accountNumber(), row);
             // After the account itself, so that whoever finds the email finds the account.
-            if (numberByEmail.putIfAbsent(Bank.normalizeEmail(e.email()), e.accountNumber()) != null) {
+            if (byEmail.putIfAbsent(row) != RowIndex.ABSENT) {
                 throw new IllegalStateException("email of account " + e.accountNumber() + " taken, at seq " + seq);
             }
             openedTotal = Math.addExact(openedTotal, e.openingBalance());
@@ -106,42 +183,42 @@ public final class AccountsReadModel extends LockedReadModel {
 
         @Override
         public void verified(long seq, long timeMicros, Event.AccountVerified e) {
-            existing(e.accountNumber(), seq).verify();
+            rows.verify(existing(e.accountNumber(), seq));
         }
 
         @Override
         public void moved(long seq, long timeMicros, Movements.Kind kind, long debitAccount,
                           long creditAccount, long amount) {
-            AccountSlot from = existing(debitAccount, seq);
-            AccountSlot to = creditAccount == Movements.OUTSIDE ? null : existing(creditAccount, seq);
-            from.moved(from.balance() - amount, timeMicros);
-            if (to == null) {
+            int from = existing(debitAccount, seq);
+            int to = creditAccount == Movements.OUTSIDE ? RowIndex.ABSENT : existing(creditAccount, seq);
+            rows.moved(from, rows.balance(from) - amount, timeMicros);
+            if (to == RowIndex.ABSENT) {
                 withdrawnTotal = Math.addExact(withdrawnTotal, amount);
             } else {
-                to.moved(Math.addExact(to.balance(), amount), timeMicros);
+                rows.moved(to, Math.addExact(rows.balance(to), amount), timeMicros);
             }
         }
     }
 
-    private AccountSlot existing(long accountNumber, long seq) {
-        AccountSlot account = byNumber.get(accountNumber);
-        if (account == null) {
+    private int existing(long accountNumber, long seq) {
+        int row = byNumber.get(accountNumber);
+        if (row == RowIndex.ABSENT) {
             throw Movements.unknownAccount(accountNumber, seq);
         }
-        return account;
+        return row;
     }
 
     // ---- Queries, from any thread ----
 
     public Optional<AccountView> account(long accountNumber) {
-        AccountSlot slot = byNumber.get(accountNumber);
-        return slot == null ? Optional.empty() : Optional.of(slot.view());
+        int row = byNumber.get(accountNumber);
+        return row == RowIndex.ABSENT ? Optional.empty() : Optional.of(rows.view(row));
     }
 
     /** The account with this email address, compared without regard to case. */
     public Optional<AccountView> accountByEmail(String email) {
-        Long number = numberByEmail.get(Bank.normalizeEmail(email));
-        return number == null ? Optional.empty() : account(number);
+        int row = byEmail.get(Bank.normalizeEmail(email));
+        return row == RowIndex.ABSENT ? Optional.empty() : Optional.of(rows.view(row));
     }
 
     public int accountCount() {
@@ -152,9 +229,11 @@ public final class AccountsReadModel extends LockedReadModel {
     public Totals totals() {
         lock.readLock().lock();
         try {
-            long[] sum = new long[1];
-            byNumber.forEach(account -> sum[0] = Math.addExact(sum[0], account.balance()));
-            return new Totals(applied.get(), byNumber.size(), sum[0], openedTotal, withdrawnTotal);
+            long sum = 0;
+            for (int row = 0; row < rows.count(); row++) {
+                sum = Math.addExact(sum, rows.balance(row));
+            }
+            return new Totals(applied.get(), rows.count(), sum, openedTotal, withdrawnTotal);
         } finally {
             lock.readLock().unlock();
         }
@@ -164,9 +243,10 @@ public final class AccountsReadModel extends LockedReadModel {
     public Snapshot snapshot() {
         lock.readLock().lock();
         try {
-            List<AccountView> accounts = new ArrayList<>(byNumber.size());
-            byNumber.forEach(slot -> accounts.add(slot.view()));
-            accounts.sort(Comparator.comparingLong(AccountView::openedSeq));
+            List<AccountView> accounts = new ArrayList<>(rows.count());
+            for (int row = 0; row < rows.count(); row++) {
+                accounts.add(rows.view(row));
+            }
             return new Snapshot(applied.get(), accounts);
         } finally {
             lock.readLock().unlock();
