@@ -5,6 +5,8 @@ import eventbank.core.Idempotency;
 import eventbank.core.Limits;
 import eventbank.core.Movements;
 import eventbank.core.Recorded;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -30,6 +32,11 @@ import java.util.concurrent.ConcurrentHashMap;
  *       event, and a replay is answered unless its handler waited that long.</li>
  * </ul>
  *
+ * <p>Its checkpoint ({@link ReadModel}, {@code data/readmodels/operations.checkpoint}) holds the
+ * window it was made under, every account's balance and every operation kept, oldest first, so
+ * that a start answers {@link #find} and {@link #replayed} as a rebuild would, and expires
+ * them as it would.
+ *
  * <p>Concurrency: operations are immutable records in a {@link ConcurrentHashMap}, read without
  * locks; the queue of keys by age and the balances belong to the subscription thread.
  *
@@ -46,28 +53,48 @@ public final class OperationsReadModel extends ReadModel {
 
     private record ScopedKey(long scope, String key) {}
 
+    /** An operation's kind in a checkpoint. */
+    private static final int OPENING = 0;
+    private static final int TRANSFER = 1;
+    private static final int WITHDRAWAL = 2;
+    /** The fewest bytes an operation takes in a checkpoint: its kind, seq, time, an empty key and two longs. */
+    private static final int OPERATION_BYTES_MIN = 4 + 8 + 8 + 4 + 2 * 8;
+
     private final long windowMicros;
-    private final ConcurrentHashMap<ScopedKey, Operation> byKey = new ConcurrentHashMap<>();
-    /** Oldest first; seq order is time order, since the sequencer's clock never goes back. */
-    private final ArrayDeque<Operation> byAge = new ArrayDeque<>();
+    /** Replaced whole, presized, when a checkpoint is loaded. */
+    private volatile ConcurrentHashMap<ScopedKey, Operation> byKey = new ConcurrentHashMap<>();
+    /**
+     * Oldest first; seq order is time order, since the sequencer's clock never goes back.
+     * Replaced, presized, when a checkpoint is loaded.
+     */
+    private ArrayDeque<Operation> byAge = new ArrayDeque<>();
     private final NumberLongs balances = new NumberLongs();
     /** The subscription thread's only; of its exact type, so that the JIT can inline its calls. */
     private final Applier applier = new Applier();
 
     @Override
     void clear() {
-        byKey.clear();
+        byKey = new ConcurrentHashMap<>();
         byAge.clear();
         balances.clear();
     }
 
-    /** With the default window of 24 hours, {@link Limits#IDEMPOTENCY_WINDOW_MICROS_DEFAULT}. */
+    /**
+     * With the default window of 24 hours, {@link Limits#IDEMPOTENCY_WINDOW_MICROS_DEFAULT}, in
+     * memory only: rebuilt from the whole journal at every start.
+     */
     public OperationsReadModel() {
         this(Limits.IDEMPOTENCY_WINDOW_MICROS_DEFAULT);
     }
 
-    /** With the engine's window, {@code EngineConfig.idempotencyWindowMicros()}. */
+    /** With the engine's window, {@code EngineConfig.idempotencyWindowMicros()}, in memory only. */
     public OperationsReadModel(long idempotencyWindowMicros) {
+        this(null, idempotencyWindowMicros);
+    }
+
+    /** With the engine's window, keeping checkpoints as {@code checkpoints} says (null: none). */
+    public OperationsReadModel(Checkpoints checkpoints, long idempotencyWindowMicros) {
+        super(checkpoints);
         if (idempotencyWindowMicros <= 0) {
             throw new IllegalArgumentException("the idempotency window must be positive");
         }
@@ -77,6 +104,111 @@ public final class OperationsReadModel extends ReadModel {
     @Override
     public String name() {
         return "operations";
+    }
+
+    @Override
+    int checkpointFormat() {
+        return 1;
+    }
+
+    /**
+     * The window, the number of accounts and each one's number and balance, the number of
+     * operations kept and each one, oldest first: its kind, seq, time, key (UTF-8) and fields
+     * (the scope is one of them).
+     */
+    @Override
+    void writeState(ModelCheckpoint.Output output) throws IOException {
+        output.writeLong(windowMicros);
+        output.writeInt(balances.size());
+        balances.forEach((number, balance) -> {
+            output.writeLong(number);
+            output.writeLong(balance);
+        });
+        output.writeInt(byAge.size());
+        for (Operation operation : byAge) {
+            write(output, operation);
+        }
+    }
+
+    private static void write(ModelCheckpoint.Output output, Operation operation) throws IOException {
+        int kind = switch (operation) {
+            case Operation.AccountOpening o -> OPENING;
+            case Operation.Transfer o -> TRANSFER;
+            case Operation.Withdrawal o -> WITHDRAWAL;
+        };
+        output.writeInt(kind);
+        output.writeLong(operation.seq());
+        output.writeLong(operation.timeMicros());
+        output.writeBytes(operation.idempotencyKey().getBytes(StandardCharsets.UTF_8));
+        switch (operation) {
+            case Operation.AccountOpening o -> {
+                output.writeLong(o.accountNumber());
+                output.writeLong(o.openingBalance());
+            }
+            case Operation.Transfer o -> {
+                output.writeLong(o.fromAccountNumber());
+                output.writeLong(o.toAccountNumber());
+                output.writeLong(o.amount());
+                output.writeLong(o.fromBalanceAfter());
+            }
+            case Operation.Withdrawal o -> {
+                output.writeLong(o.accountNumber());
+                output.writeLong(o.amount());
+                output.writeLong(o.balanceAfter());
+            }
+        }
+    }
+
+    /**
+     * Loads the balances and the operations into tables sized for them at once. A checkpoint
+     * made under another window is not used: it may lack operations this window still keeps.
+     */
+    @Override
+    void readState(ModelCheckpoint.Input input) throws IOException {
+        long window = input.readLong();
+        if (window != windowMicros) {
+            throw new IOException("it was made with an idempotency window of " + window + " µs, not "
+                    + windowMicros);
+        }
+        int accounts = input.count(16);
+        balances.reserve(accounts);
+        for (int index = 0; index < accounts; index++) {
+            long number = input.readLong();
+            if (number == 0 || balances.contains(number)) {
+                throw new IOException("account " + number + " appears twice, or is 0");
+            }
+            balances.put(number, input.readLong());
+        }
+        int count = input.count(OPERATION_BYTES_MIN);
+        ConcurrentHashMap<ScopedKey, Operation> keys = new ConcurrentHashMap<>(Math.max(16, count));
+        byAge = new ArrayDeque<>(count);
+        for (int index = 0; index < count; index++) {
+            Operation operation = read(input);
+            Operation previous = byAge.peekLast();
+            if (previous != null && operation.seq() <= previous.seq()) {
+                throw new IOException("the operation at seq " + operation.seq() + " is out of order");
+            }
+            // As onEvent: a key reused after it expired maps to the newer operation.
+            keys.put(new ScopedKey(operation.scope(), operation.idempotencyKey()), operation);
+            byAge.addLast(operation);
+        }
+        byKey = keys;
+    }
+
+    private static Operation read(ModelCheckpoint.Input input) throws IOException {
+        int kind = input.readInt();
+        long seq = input.readLong();
+        long timeMicros = input.readLong();
+        String key = input.readString();
+        // The fields in the order written: Java evaluates arguments from left to right.
+        return switch (kind) {
+            case OPENING -> new Operation.AccountOpening(seq, timeMicros, key, input.readLong(), input.readLong());
+            case TRANSFER -> new Operation.Transfer(seq, timeMicros, key, input.readLong(), input.readLong(),
+                    input.readLong(), input.readLong());
+            case WITHDRAWAL -> new Operation.Withdrawal(seq, timeMicros, key, input.readLong(), input.readLong(),
+                    input.readLong());
+            default -> throw new IOException("the operation at seq " + seq + " is of an unknown kind " + kind);
+        };
     }
 
     @Override
