@@ -13,12 +13,12 @@ import java.util.List;
 public record ReadModels(AccountsReadModel accounts, StatementsReadModel statements, OperationsReadModel operations,
                          ReportsReadModel reports) {
     /** The names of the models that keep checkpoints, which are their files' names. */
-    private static final List<String> CHECKPOINTED = List.of("reports", "statements");
+    private static final List<String> CHECKPOINTED = List.of("accounts", "operations", "reports", "statements");
 
     /** Every model, keeping checkpoints as {@code checkpoints} says, with the engine's idempotency window. */
     public static ReadModels of(Checkpoints checkpoints, long idempotencyWindowMicros) {
-        return new ReadModels(new AccountsReadModel(), new StatementsReadModel(checkpoints),
-                new OperationsReadModel(idempotencyWindowMicros), new ReportsReadModel(checkpoints));
+        return new ReadModels(new AccountsReadModel(checkpoints), new StatementsReadModel(checkpoints),
+                new OperationsReadModel(checkpoints, idempotencyWindowMicros), new ReportsReadModel(checkpoints));
     }
 
     /** Every model's checkpoint as durable proof of a committed seq, for recovery (see {@code DurableEvidence}). */

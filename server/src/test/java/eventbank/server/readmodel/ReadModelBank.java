@@ -25,8 +25,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * A real engine on real files with a fixed server key, a clock the test moves, account numbers
  * counted up from the smallest, and the four read models subscribed as a server subscribes them
  * (one feed). A restart is a new instance on the same directory and clock, with new read models
- * that rebuild from the journal (the statements and reports models from their checkpoints,
- * written every {@link #CHECKPOINT_EVERY_EVENTS}).
+ * that start from their checkpoints, written every {@link #CHECKPOINT_EVERY_EVENTS} and at a
+ * clean stop.
  */
 final class ReadModelBank implements AutoCloseable {
     static final byte[] SERVER_KEY = "readmodel-test-server-key-0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
@@ -39,9 +39,9 @@ final class ReadModelBank implements AutoCloseable {
 
     final Engine engine;
     final AtomicLong clock;
-    final AccountsReadModel accounts = new AccountsReadModel();
+    final AccountsReadModel accounts;
     final StatementsReadModel statements;
-    final OperationsReadModel operations = new OperationsReadModel();
+    final OperationsReadModel operations;
     final ReportsReadModel reports;
     private final Map<Long, Long> openedSeqs = new HashMap<>();
 
@@ -50,7 +50,9 @@ final class ReadModelBank implements AutoCloseable {
         this.engine = Engine.start(config);
         Checkpoints checkpoints = new Checkpoints(config.storage(), config.dataDirectory(), engine::newReader,
                 engine::committedSeq, CHECKPOINT_EVERY_EVENTS);
+        this.accounts = new AccountsReadModel(checkpoints);
         this.statements = new StatementsReadModel(checkpoints);
+        this.operations = new OperationsReadModel(checkpoints, config.idempotencyWindowMicros());
         this.reports = new ReportsReadModel(checkpoints);
         new ReadModels(accounts, statements, operations, reports).subscribers().forEach(engine::subscribe);
     }
@@ -124,6 +126,11 @@ final class ReadModelBank implements AutoCloseable {
 
     /** The whole statement of an account, newest first, read page by page. */
     List<StatementEntry> wholeStatement(long account, int pageLimit) {
+        return wholeStatement(statements, account, pageLimit);
+    }
+
+    /** The whole statement of an account in {@code statements}, newest first, read page by page. */
+    static List<StatementEntry> wholeStatement(StatementsReadModel statements, long account, int pageLimit) {
         List<StatementEntry> entries = new ArrayList<>();
         Long before = null;
         do {
