@@ -2,6 +2,7 @@ package eventbank.bench;
 
 import eventbank.core.Bank;
 import eventbank.core.Event;
+import eventbank.core.Idempotency;
 import eventbank.core.Limits;
 import eventbank.engine.EngineConfig;
 import eventbank.engine.journal.EventCodec;
@@ -16,11 +17,13 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.UUID;
 
 /**
  * Writes a journal quickly, straight through {@link Journal#append} in batches of a fixed size
  * (no sequencer, one fsync at the end): {@code accounts} AccountOpened, as many AccountVerified,
- * then random transfers among them. The events are also evolved into a bank, which checks them
+ * then random transfers among them (each under an idempotency key of its own, shaped like a
+ * UUID, when asked for). The events are also evolved into a bank, which checks them
  * and is the state a snapshot of the journal's end would hold.
  */
 final class JournalBuilder {
@@ -31,10 +34,16 @@ final class JournalBuilder {
     private JournalBuilder() {}
 
     static Built build(Path dataDirectory, int accounts, long transfers, int batchEvents, long seed) throws IOException {
+        return build(dataDirectory, accounts, transfers, batchEvents, seed, false);
+    }
+
+    /** With {@code keyed}, every transfer under an idempotency key of its own (36 characters, a random UUID). */
+    static Built build(Path dataDirectory, int accounts, long transfers, int batchEvents, long seed, boolean keyed)
+            throws IOException {
         Path journalDirectory = dataDirectory.resolve("journal");
         try (Journal journal = FileJournal.recover(new FileStorage(), journalDirectory,
                 EngineConfig.SEGMENT_BYTES_MAX_DEFAULT, 0, null, batch -> { })) {
-            Built built = build(journal, accounts, transfers, batchEvents, seed);
+            Built built = build(journal, accounts, transfers, batchEvents, seed, keyed);
             return new Built(built.bank(), built.headHash(), built.lastSeq(), built.batches(),
                     Fixtures.bytesUnder(journalDirectory));
         }
@@ -69,6 +78,11 @@ final class JournalBuilder {
      * database, say); the bytes of the result are 0, since where it keeps them is its own.
      */
     static Built build(Journal journal, int accounts, long transfers, int batchEvents, long seed) throws IOException {
+        return build(journal, accounts, transfers, batchEvents, seed, false);
+    }
+
+    private static Built build(Journal journal, int accounts, long transfers, int batchEvents, long seed,
+                               boolean keyed) throws IOException {
         Bank bank = new Bank();
         Writer writer = new Writer(journal, bank, batchEvents);
         for (int i = 0; i < accounts; i++) {
@@ -89,7 +103,9 @@ final class JournalBuilder {
             if (bank.balanceOf(fromNumber) < amount) {
                 continue;
             }
-            writer.add(new Event.MoneyTransferred(fromNumber, Fixtures.accountNumber(to), amount, null));
+            Idempotency key = keyed ? new Idempotency(new UUID(random.nextLong(), random.nextLong()).toString(), "f")
+                    : null;
+            writer.add(new Event.MoneyTransferred(fromNumber, Fixtures.accountNumber(to), amount, key));
             t++;
         }
         writer.flush();
