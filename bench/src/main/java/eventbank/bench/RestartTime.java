@@ -42,7 +42,7 @@ import java.util.regex.Pattern;
  *
  * <pre>
  * java -cp bench/target/benchmarks.jar eventbank.bench.RestartTime --events 10000000,50000000
- *      [--accounts 1000000] [--runs 5] [--java-opts "-Xmx8g"]
+ *      [--accounts 1000000] [--runs 5] [--java-opts "-Xmx8g"] [--keep false]
  * </pre>
  *
  * Disk: the journal (about 45 bytes an event) and the statements' store; deleted at the end.
@@ -55,9 +55,11 @@ public final class RestartTime {
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final List<String> javaOptions;
+    private final boolean keep;
 
-    private RestartTime(List<String> javaOptions) {
+    private RestartTime(List<String> javaOptions, boolean keep) {
         this.javaOptions = javaOptions;
+        this.keep = keep;
     }
 
     /** One start: from the launch to ready, and the heap after a full GC once ready. */
@@ -68,6 +70,7 @@ public final class RestartTime {
         int accounts = 1_000_000;
         int runs = 5;
         List<String> javaOptions = List.of();
+        boolean keep = false;
         for (int i = 0; i + 1 < args.length; i += 2) {
             String value = args[i + 1];
             switch (args[i]) {
@@ -75,12 +78,13 @@ public final class RestartTime {
                 case "--accounts" -> accounts = Integer.parseInt(value);
                 case "--runs" -> runs = Integer.parseInt(value);
                 case "--java-opts" -> javaOptions = List.of(value.trim().split("\\s+"));
+                case "--keep" -> keep = Boolean.parseBoolean(value);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
         System.out.printf(Locale.ROOT, "machine: %d cores, JDK %s; server JVM options %s%n",
                 Runtime.getRuntime().availableProcessors(), Runtime.version(), javaOptions);
-        RestartTime bench = new RestartTime(javaOptions);
+        RestartTime bench = new RestartTime(javaOptions, keep);
         for (long events : sizes) {
             bench.measure(events, accounts, runs);
         }
@@ -121,7 +125,11 @@ public final class RestartTime {
                     afterKill.readySeconds(), heap >> 20, first.heapUsedBytes() >> 20,
                     Fixtures.bytesUnder(data) >> 20);
         } finally {
-            Fixtures.deleteRecursively(root);
+            if (keep) {
+                System.out.println("kept " + root);
+            } else {
+                Fixtures.deleteRecursively(root);
+            }
         }
     }
 
