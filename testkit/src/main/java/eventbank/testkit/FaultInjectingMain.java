@@ -7,10 +7,11 @@ import eventbank.server.cli.EventbankCommand;
 import java.time.Clock;
 
 /**
- * <b>Test only.</b> The {@code eventbank} command line with the journal's storage wrapped in a
- * {@link FaultInjectingStorage} when the system property {@value FaultInjectingStorage#PROPERTY}
- * names a fault: the entry point of the fault harness (bench) and of {@code ServeFailStopTest}.
- * Without the property it runs as {@link Main} does. The server's own {@link Main} never reads
+ * <b>Test only.</b> The {@code eventbank} command line with the engine's storage (the journal's,
+ * and the read models' and the outbox's, which use the same) wrapped in a {@link
+ * FaultInjectingStorage} when the system property {@value FaultInjectingStorage#PROPERTY} names a
+ * fault: the entry point of the fault harness (bench) and of {@code ServeFailStopTest}. Without
+ * the property it runs as {@link Main} does. The server's own {@link Main} never reads
  * the property, so no configuration of a real server can turn the faults on.
  *
  * <pre>
@@ -29,7 +30,8 @@ public final class FaultInjectingMain {
     /** {@code engine} with its storage wrapped in the fault the system property names, if any. */
     static EngineConfig withFaults(EngineConfig engine) {
         return engine.toBuilder()
-                .storage(FaultInjectingStorage.fromSystemProperty(engine.storage()), engine.lockDataDirectory())
+                .storage(FaultInjectingStorage.fromSystemProperty(engine.storage(), engine.dataDirectory()),
+                        engine.lockDataDirectory())
                 .build();
     }
 }

@@ -11,10 +11,12 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * <b>Test only.</b> A {@link Storage} that makes the journal's writes or fsyncs fail at a chosen
- * moment, so that the fault harness (bench, docs/RELIABILITY.md) can show the engine failing stop
- * on a real server process. It lives in this test-support module, never in the server's jar: a
- * server runs with it only when started through {@link FaultInjectingMain} with the system
- * property {@value #PROPERTY}, and then says so loudly on standard error and in the log.
+ * moment, or the process die in the middle of a read model's write, so that the fault harness
+ * (bench, docs/RELIABILITY.md) can show the engine failing stop, and the read models surviving a
+ * crash at their worst moment, on a real server process. It lives in this test-support module,
+ * never in the server's jar: a server runs with it only when started through {@link
+ * FaultInjectingMain} with the system property {@value #PROPERTY}, and then says so loudly on
+ * standard error and in the log.
  *
  * <p>The property names one fault, {@code KIND@N}:
  * <ul>
@@ -23,20 +25,33 @@ import java.util.concurrent.atomic.AtomicLong;
  *       every later write to a segment;
  *   <li>{@code journal-fsync@N}: the N-th fsync of a journal segment fails after the bytes were
  *       written (they stay in the page cache, as after a real failed fsync), and so does every
- *       later one.
+ *       later one;
+ *   <li>{@code readmodel-kill@N}: the N-th write to a {@linkplain #isReadModelFile read-model
+ *       file} (counting from 1, from this start) writes the first half of its bytes, prints one
+ *       line saying so on standard error and halts the process at once ({@link Runtime#halt}, no
+ *       shutdown hooks, nothing flushed or closed: a SIGKILL at that instant) with status
+ *       {@value #READMODEL_KILL_STATUS}.
  * </ul>
- * Only segment files ({@code journal/*.seg}) are touched: snapshots, checkpoints and mail go to
- * the real storage unchanged.
+ * The journal faults touch only segment files ({@code journal/*.seg}), the read-model kill only
+ * read-model files: everything else goes to the real storage unchanged, and so do the fsyncs,
+ * truncations and renames of the files a fault touches.
  */
 public final class FaultInjectingStorage implements Storage {
     /** The system property that turns the faults on: {@code -Deventbank.faults=journal-fsync@40}. */
     public static final String PROPERTY = "eventbank.faults";
+    /** The exit status of a process that {@code readmodel-kill} halted. */
+    public static final int READMODEL_KILL_STATUS = 99;
+    /** The start of the line {@code readmodel-kill} prints on standard error just before it halts. */
+    public static final String READMODEL_KILL_MARK = "eventbank: TEST-ONLY FAULT: halting";
+    private static final String READ_MODELS_DIRECTORY = "readmodels";
+    private static final String OUTBOX_DIRECTORY = "outbox";
     private static final System.Logger LOG = System.getLogger(FaultInjectingStorage.class.getName());
 
     /** What fails. */
     public enum Kind {
         JOURNAL_WRITE("journal-write"),
-        JOURNAL_FSYNC("journal-fsync");
+        JOURNAL_FSYNC("journal-fsync"),
+        READMODEL_KILL("readmodel-kill");
 
         private final String label;
 
@@ -57,7 +72,7 @@ public final class FaultInjectingStorage implements Storage {
             }
         }
 
-        /** Parses {@code journal-write@N} or {@code journal-fsync@N}. */
+        /** Parses {@code journal-write@N}, {@code journal-fsync@N} or {@code readmodel-kill@N}. */
         public static Fault parse(String text) {
             int at = text.indexOf('@');
             String label = at < 0 ? text : text.substring(0, at).strip().toLowerCase(Locale.ROOT);
@@ -71,7 +86,7 @@ public final class FaultInjectingStorage implements Storage {
                 }
             }
             throw new IllegalArgumentException(PROPERTY + "=" + text
-                    + " is not a fault: give journal-write@N or journal-fsync@N (N from 1)");
+                    + " is not a fault: give journal-write@N, journal-fsync@N or readmodel-kill@N (N from 1)");
         }
 
         @Override
@@ -80,38 +95,66 @@ public final class FaultInjectingStorage implements Storage {
         }
     }
 
+    /** Ends the process with a status: {@link Runtime#halt}, or in a test something that shows it was called. */
+    @FunctionalInterface
+    public interface Halt {
+        void halt(int status);
+    }
+
     private final Storage real;
     private final Fault fault;
+    /** The data directory, absolute and normalized: where the read-model files are found. */
+    private final Path dataDirectory;
+    private final Halt halt;
     private final AtomicLong writes = new AtomicLong();
     private final AtomicLong fsyncs = new AtomicLong();
+    private final AtomicLong readModelWrites = new AtomicLong();
 
+    /** The journal's faults; a read-model kill needs to know the data directory (the other constructor). */
     public FaultInjectingStorage(Storage real, Fault fault) {
+        this(real, fault, null, Runtime.getRuntime()::halt);
+    }
+
+    /**
+     * @param dataDirectory where the read-model files are ({@link #isReadModelFile})
+     * @param halt          what ends the process for {@code readmodel-kill}: {@link Runtime#halt}
+     */
+    public FaultInjectingStorage(Storage real, Fault fault, Path dataDirectory, Halt halt) {
+        if (fault.kind() == Kind.READMODEL_KILL && dataDirectory == null) {
+            throw new IllegalArgumentException(fault + " needs the data directory, to know the read models' files");
+        }
         this.real = real;
         this.fault = fault;
+        this.dataDirectory = dataDirectory == null ? null : dataDirectory.toAbsolutePath().normalize();
+        this.halt = halt;
     }
 
     /**
      * {@code real} itself, or, when {@value #PROPERTY} is set, {@code real} wrapped in the fault it
-     * names; the wrapping is announced on standard error and in the log, since it must never
-     * happen by accident in production.
+     * names, for the data directory {@code dataDirectory}; the wrapping is announced on standard
+     * error and in the log, since it must never happen by accident in production.
      */
-    public static Storage fromSystemProperty(Storage real) {
+    public static Storage fromSystemProperty(Storage real, Path dataDirectory) {
         String value = System.getProperty(PROPERTY);
         if (value == null || value.isBlank()) {
             return real;
         }
         Fault fault = Fault.parse(value);
-        String warning = "TEST-ONLY FAULT INJECTION IS ON (-D" + PROPERTY + "=" + value + "): the journal will fail"
-                + " on purpose at " + describe(fault) + ". Never run a real bank like this.";
+        String warning = "TEST-ONLY FAULT INJECTION IS ON (-D" + PROPERTY + "=" + value + "): " + describe(fault)
+                + ". Never run a real bank like this.";
         System.err.println("eventbank: " + warning);
         LOG.log(System.Logger.Level.WARNING, warning);
-        return new FaultInjectingStorage(real, fault);
+        return new FaultInjectingStorage(real, fault, dataDirectory, Runtime.getRuntime()::halt);
     }
 
     private static String describe(Fault fault) {
         return switch (fault.kind()) {
-            case JOURNAL_WRITE -> "write number " + fault.occurrence() + " to a journal segment";
-            case JOURNAL_FSYNC -> "fsync number " + fault.occurrence() + " of a journal segment";
+            case JOURNAL_WRITE -> "the journal will fail on purpose at write number " + fault.occurrence()
+                    + " to a journal segment";
+            case JOURNAL_FSYNC -> "the journal will fail on purpose at fsync number " + fault.occurrence()
+                    + " of a journal segment";
+            case READMODEL_KILL -> "the process will halt on purpose, half-way through write number "
+                    + fault.occurrence() + " to a read model's or the outbox's checkpoint file";
         };
     }
 
@@ -133,7 +176,11 @@ public final class FaultInjectingStorage implements Storage {
     @Override
     public StorageFile open(Path file, boolean create) throws IOException {
         StorageFile opened = real.open(file, create);
-        return isSegment(file) ? new FaultySegment(opened, file) : opened;
+        if (isSegment(file)) {
+            return new FaultySegment(opened, file);
+        }
+        return fault.kind() == Kind.READMODEL_KILL && isReadModelFile(file) ? new KilledReadModelFile(opened, file)
+                : opened;
     }
 
     @Override
@@ -162,6 +209,79 @@ public final class FaultInjectingStorage implements Storage {
         // The next segment is made ready under its own name and renamed when it starts.
         return (name.endsWith(".seg") || name.equals("next-segment")) && parent != null
                 && parent.getFileName() != null && parent.getFileName().toString().equals("journal");
+    }
+
+    /**
+     * Whether {@code readmodel-kill} counts the writes to {@code file}: every file under the data
+     * directory's {@code readmodels/} (the read models' checkpoints, their temporary files and
+     * their stores, whatever they are named), and every file directly in {@code outbox/} whose
+     * name contains {@code checkpoint} (the outbox's checkpoint and state checkpoint and their
+     * temporary files; not its mails or dead letters).
+     */
+    boolean isReadModelFile(Path file) {
+        Path path = file.toAbsolutePath().normalize();
+        if (path.startsWith(dataDirectory.resolve(READ_MODELS_DIRECTORY))) {
+            return true;
+        }
+        return dataDirectory.resolve(OUTBOX_DIRECTORY).equals(path.getParent())
+                && path.getFileName().toString().contains("checkpoint");
+    }
+
+    /** A read-model file: its writes are counted, and the fault's write halts the process half-way. */
+    private final class KilledReadModelFile implements StorageFile {
+        private final StorageFile file;
+        private final Path path;
+
+        KilledReadModelFile(StorageFile file, Path path) {
+            this.file = file;
+            this.path = path;
+        }
+
+        @Override
+        public long size() throws IOException {
+            return file.size();
+        }
+
+        @Override
+        public int read(ByteBuffer destination, long position) throws IOException {
+            return file.read(destination, position);
+        }
+
+        @Override
+        public void write(ByteBuffer source, long position) throws IOException {
+            long count = readModelWrites.incrementAndGet();
+            if (count < fault.occurrence()) {
+                file.write(source, position);
+                return;
+            }
+            // Half the bytes reach the file (the page cache: a SIGKILL loses nothing written), then
+            // the process ends as a SIGKILL ends it: no shutdown hook, no checkpoint at stop, no
+            // close. A write on another thread after this one halts too, writing nothing.
+            int length = source.remaining();
+            int written = count == fault.occurrence() ? length / 2 : 0;
+            ByteBuffer half = source.duplicate();
+            half.limit(half.position() + written);
+            file.write(half, position);
+            System.err.println(READMODEL_KILL_MARK + " (injected fault " + fault + ") after " + written + " of "
+                    + length + " bytes of write " + count + " to " + path);
+            halt.halt(READMODEL_KILL_STATUS);
+            throw new IllegalStateException("the process should have halted (injected fault " + fault + ")");
+        }
+
+        @Override
+        public void force() throws IOException {
+            file.force();
+        }
+
+        @Override
+        public void truncate(long size) throws IOException {
+            file.truncate(size);
+        }
+
+        @Override
+        public void close() throws IOException {
+            file.close();
+        }
     }
 
     private final class FaultySegment implements StorageFile {

@@ -12,10 +12,14 @@ import eventbank.core.Limits;
 import eventbank.engine.Engine;
 import eventbank.engine.EngineConfig;
 import eventbank.engine.storage.FileStorage;
+import eventbank.engine.storage.StorageFile;
 import eventbank.engine.write.Outcome;
 import eventbank.engine.write.Sequencer;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
@@ -25,7 +29,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The test-only fault hook on real files: a failed journal write or fsync stops the engine
  * (the failing command's outcome is unknown, later ones are refused), and a start on the plain
- * file system afterwards has every command that was acknowledged, and not one more.
+ * file system afterwards has every command that was acknowledged, and not one more; a read-model
+ * kill halts half-way through the chosen write to a read model's file, and touches nothing else.
  */
 class FaultInjectingStorageTest {
     private static final byte[] KEY = new byte[32];
@@ -39,6 +44,8 @@ class FaultInjectingStorageTest {
                 .isEqualTo(new FaultInjectingStorage.Fault(FaultInjectingStorage.Kind.JOURNAL_FSYNC, 7));
         assertThat(FaultInjectingStorage.Fault.parse("JOURNAL-WRITE@1").kind())
                 .isEqualTo(FaultInjectingStorage.Kind.JOURNAL_WRITE);
+        assertThat(FaultInjectingStorage.Fault.parse("readmodel-kill@12"))
+                .isEqualTo(new FaultInjectingStorage.Fault(FaultInjectingStorage.Kind.READMODEL_KILL, 12));
         for (String wrong : List.of("journal-fsync", "journal-fsync@0", "journal-fsync@x", "disk@3", "")) {
             assertThatThrownBy(() -> FaultInjectingStorage.Fault.parse(wrong))
                     .as(wrong).isInstanceOf(IllegalArgumentException.class);
@@ -109,6 +116,73 @@ class FaultInjectingStorageTest {
             assertThat(next).isInstanceOf(Outcome.Committed.class);
         }
     }
+
+    @Test
+    void aReadModelKillCountsTheWritesOfTheReadModelsAndTheOutboxCheckpointsOnly() {
+        Path data = temporary.resolve("data");
+        FaultInjectingStorage storage = readModelKill(data, 1, status -> {});
+        for (String file : List.of("readmodels/reports.checkpoint", "readmodels/reports.checkpoint.tmp",
+                "readmodels/statements.entries", "outbox/checkpoint", "outbox/checkpoint.tmp",
+                "outbox/state.checkpoint", "outbox/state.checkpoint.tmp")) {
+            assertThat(storage.isReadModelFile(data.resolve(file))).as(file).isTrue();
+        }
+        for (String file : List.of("journal/00000000000000000001.seg", "snapshots/00000000000000000100.snap",
+                "outbox/00000000000000000001-verification.eml", "outbox/dead/00000000000000000001-withdrawal.txt",
+                "server.key", "../readmodels/reports.checkpoint")) {
+            assertThat(storage.isReadModelFile(data.resolve(file))).as(file).isFalse();
+        }
+        assertThat(storage.isReadModelFile(data.resolve("journal/../readmodels/accounts.checkpoint")))
+                .as("a path that is not normalized").isTrue();
+        assertThatThrownBy(() -> new FaultInjectingStorage(new FileStorage(),
+                FaultInjectingStorage.Fault.parse("readmodel-kill@1")))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void aReadModelKillWritesHalfOfTheChosenWriteThenHaltsAndEveryLaterWriteHaltsWritingNothing() throws Exception {
+        Path data = temporary.resolve("data");
+        List<Integer> halts = new ArrayList<>();
+        FaultInjectingStorage storage = readModelKill(data, 3, status -> {
+            halts.add(status);
+            throw new Halted();
+        });
+        Path checkpoint = data.resolve("readmodels/reports.checkpoint");
+        Path mail = data.resolve("outbox/00000000000000000001-verification.eml");
+        // Write 1 (through a temporary file, fsynced and renamed: all of that goes through).
+        storage.replaceDurably(checkpoint, ByteBuffer.wrap(bytes(8, 1)));
+        assertThat(Files.readAllBytes(checkpoint)).isEqualTo(bytes(8, 1));
+        assertThat(data.resolve("readmodels/reports.checkpoint.tmp")).doesNotExist();
+        storage.replaceDurably(mail, ByteBuffer.wrap(bytes(8, 7))); // not counted
+        Path store = data.resolve("readmodels/statements.entries");
+        try (StorageFile file = storage.open(store, true)) {
+            file.write(ByteBuffer.wrap(bytes(10, 2)), 0); // write 2
+            file.force();
+            assertThatThrownBy(() -> file.write(ByteBuffer.wrap(bytes(10, 3)), 10)).isInstanceOf(Halted.class);
+            assertThat(halts).containsExactly(FaultInjectingStorage.READMODEL_KILL_STATUS);
+            assertThatThrownBy(() -> file.write(ByteBuffer.wrap(bytes(10, 4)), 15)).isInstanceOf(Halted.class);
+        }
+        byte[] expected = new byte[15];
+        System.arraycopy(bytes(10, 2), 0, expected, 0, 10);
+        System.arraycopy(bytes(5, 3), 0, expected, 10, 5);
+        assertThat(Files.readAllBytes(store)).as("write 2 whole, the first half of write 3, nothing of 4")
+                .isEqualTo(expected);
+        assertThat(halts).hasSize(2);
+        assertThat(Files.readAllBytes(mail)).isEqualTo(bytes(8, 7));
+    }
+
+    private static FaultInjectingStorage readModelKill(Path data, long occurrence, FaultInjectingStorage.Halt halt) {
+        return new FaultInjectingStorage(new FileStorage(), new FaultInjectingStorage.Fault(
+                FaultInjectingStorage.Kind.READMODEL_KILL, occurrence), data, halt);
+    }
+
+    private static byte[] bytes(int length, int value) {
+        byte[] bytes = new byte[length];
+        Arrays.fill(bytes, (byte) value);
+        return bytes;
+    }
+
+    /** What the test's halt throws instead of ending the JVM. */
+    private static final class Halted extends RuntimeException {}
 
     private static Outcome unavailable(Outcome actual, Outcome.Failure failure) {
         return actual instanceof Outcome.Unavailable unavailable && unavailable.failure() == failure ? actual
