@@ -83,6 +83,12 @@ final class BankClient {
         return send(request.build());
     }
 
+    /** A GET with the operator's key ({@code X-Operator-Key}). */
+    Reply getAsOperator(String pathAndQuery, String operatorKey) throws IOException, InterruptedException {
+        return send(HttpRequest.newBuilder(URI.create(baseUrl + pathAndQuery)).timeout(REQUEST_TIMEOUT)
+                .header("X-Operator-Key", operatorKey).GET().build());
+    }
+
     private Reply send(HttpRequest request) throws IOException, InterruptedException {
         HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
         JsonNode body;

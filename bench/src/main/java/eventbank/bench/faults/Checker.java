@@ -15,6 +15,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -24,9 +25,11 @@ import java.util.concurrent.TimeUnit;
  * The independent checker: compares what the server holds with the {@link Ledger}, after every
  * fault once every unanswered request has been retried with its key. It reads the journal and
  * the state through the command-line tools ({@code events}, {@code state}, {@code verify}, run
- * in this JVM, read-only as always), the balances and statements through the HTTP API, and the
- * mails as files in {@code data/outbox/}, or, with the SMTP transport, as the {@link MailSink}
- * received them. Each check made is counted; each failure is a sentence.
+ * in this JVM, read-only as always), every read route through the HTTP API, compared with the
+ * ledger and with the journal ({@link ReadRouteChecks}, {@link JournalReplay}), and the mails as
+ * files in {@code data/outbox/}, or, with the SMTP transport, as the {@link MailSink} received
+ * them. Each check made is counted; each failure is a sentence; a read route's answer that is not
+ * the journal's is also counted as a {@linkplain #mismatches() mismatch}.
  */
 final class Checker {
     private static final long MAIL_WAIT_SECONDS_MAX = 60;
@@ -41,16 +44,24 @@ final class Checker {
     private long mailsTwice;
     private long checks;
     private long lost;
+    private long mismatches;
     private final List<String> failures = new ArrayList<>();
+    private final ReadRouteChecks routes;
 
+    /** A checker without the operator's routes (no operator key) and with the file transport. */
     Checker(BankClient client, Requests requests) {
-        this(client, requests, null);
+        this(client, requests, null, null);
     }
 
-    Checker(BankClient client, Requests requests, MailSink mails) {
+    /**
+     * @param operatorKey the server's operator key, for its history and reports; null to leave them out
+     * @param mails       the run's SMTP server, or null for the file transport
+     */
+    Checker(BankClient client, Requests requests, String operatorKey, MailSink mails) {
         this.client = client;
         this.requests = requests;
         this.mails = mails;
+        this.routes = new ReadRouteChecks(client, operatorKey, this::compare);
     }
 
     /** From now on a mail may arrive twice: the server was killed, or the SMTP server went away. */
@@ -78,6 +89,11 @@ final class Checker {
         return lost;
     }
 
+    /** Answers of read routes that were not the journal's (must stay 0). */
+    long mismatches() {
+        return mismatches;
+    }
+
     List<String> failures() {
         return List.copyOf(failures);
     }
@@ -86,6 +102,16 @@ final class Checker {
         checks++;
         if (!holds) {
             failures.add(failure);
+        }
+    }
+
+    /** One read route's answer compared with the journal's: a mismatch is a failure naming both. */
+    private void compare(String route, String account, Object served, Object journal) {
+        checks++;
+        if (!Objects.equals(served, journal)) {
+            mismatches++;
+            failures.add("MISMATCH: " + route + (account == null ? "" : " of account " + account) + " served " + served
+                    + "; the journal says " + journal);
         }
     }
 
@@ -132,7 +158,7 @@ final class Checker {
         } else {
             checkMail(ledger, place.outboxes());
         }
-        checkHttp(ledger, head, balances);
+        checkHttp(ledger, place, events, balances);
         for (String node : place.otherNodes()) {
             checkBalancesOn(node, ledger, head, balances);
         }
@@ -262,9 +288,34 @@ final class Checker {
                 + ", the ledger's acknowledged withdrawals add up to " + withdrawn);
     }
 
-    private void checkHttp(Ledger ledger, long head, Map<String, Long> balances) throws Exception {
+    /**
+     * Every read route, for every account the harness knows and every acknowledged operation:
+     * compared with the ledger (balance, statement) and with the journal ({@link ReadRouteChecks}).
+     * An account whose link is followed only now adds its verification to the journal, which is
+     * then read again.
+     */
+    private void checkHttp(Ledger ledger, Place place, List<JsonNode> events, Map<String, Long> balances)
+            throws Exception {
+        boolean verifiedNow = false;
+        List<Account> usable = new ArrayList<>();
+        for (Account account : ledger.accounts()) {
+            boolean verified = account.verified();
+            if (requests.makeUsable(account)) {
+                usable.add(account);
+            } else {
+                check(false, "account " + account + " cannot be verified and logged in after the fault");
+            }
+            verifiedNow |= !verified && account.verified();
+        }
+        List<JsonNode> journalNow = verifiedNow ? events(place) : events;
+        long head = journalNow.isEmpty() ? 0 : journalNow.getLast().get("seq").asLong();
+        JournalReplay journal = JournalReplay.of(journalNow);
         Map<String, TreeSet<Long>> seqsByAccount = new HashMap<>();
+        List<Operation> acknowledged = new ArrayList<>();
         for (Operation operation : ledger.operations()) {
+            if (operation.state() == Operation.State.ACKNOWLEDGED) {
+                acknowledged.add(operation);
+            }
             if (operation.state() == Operation.State.ACKNOWLEDGED && operation.kind != Operation.Kind.OPEN) {
                 seqsByAccount.computeIfAbsent(operation.account.number(), k -> new TreeSet<>()).add(operation.seq());
                 if (operation.to != null) {
@@ -272,38 +323,35 @@ final class Checker {
                 }
             }
         }
-        for (Account account : ledger.accounts()) {
-            if (!requests.makeUsable(account)) {
-                check(false, "account " + account + " cannot be verified and logged in after the fault");
-                continue;
-            }
+        for (Account account : usable) {
+            JournalReplay.AccountState recorded = journal.account(account.number());
+            routes.checkLogin(account);
             long expected = balances.getOrDefault(account.number(), -1L);
-            BankClient.Reply shown = client.get("/api/account?min_seq=" + head, account.token());
-            check(shown.status() == 200 && shown.body().path("balance").asLong() == expected,
-                    "GET /api/account of " + account + " answered " + shown.status() + " " + shown.body()
-                            + "; the ledger says balance " + expected);
-            checkStatement(account, head, expected, seqsByAccount.getOrDefault(account.number(), new TreeSet<>()));
+            JsonNode shown = routes.checkAccount(account, head, recorded);
+            check(shown != null && shown.path("balance").asLong() == expected, "GET /api/account of " + account
+                    + " answered " + shown + "; the ledger says balance " + expected);
+            List<JsonNode> entries = routes.checkStatement(account, head, recorded);
+            if (entries != null) {
+                checkStatement(account, entries, expected, seqsByAccount.getOrDefault(account.number(),
+                        new TreeSet<>()));
+            }
+            routes.checkHistory(account, recorded);
         }
+        List<Operation> lookedUp = new ArrayList<>();
+        for (Operation operation : acknowledged) {
+            if (operation.account.token() != null) {
+                lookedUp.add(operation); // else its holder could not log in, and that was said above
+            }
+        }
+        routes.checkOperations(lookedUp, head, journal);
+        routes.checkReports(head, journal);
     }
 
-    /** Every page of the statement: the ledger's seqs, a consistent running balance, the balance at the top. */
-    private void checkStatement(Account account, long head, long balance, Set<Long> expectedSeqs) throws Exception {
-        List<JsonNode> entries = new ArrayList<>();
-        String before = "";
-        while (true) {
-            BankClient.Reply page = client.get("/api/account/transactions?limit=100&min_seq=" + head + before,
-                    account.token());
-            if (page.status() != 200) {
-                check(false, "the statement of " + account + " answered " + page.status() + " " + page.body());
-                return;
-            }
-            page.body().get("transactions").forEach(entries::add);
-            JsonNode next = page.body().get("next_before_seq");
-            if (next == null || next.isNull()) {
-                break;
-            }
-            before = "&before_seq=" + next.asLong();
-        }
+    /**
+     * Every page of the statement (newest first, as served) against the ledger: its seqs, a
+     * consistent running balance, the balance at the top.
+     */
+    private void checkStatement(Account account, List<JsonNode> entries, long balance, Set<Long> expectedSeqs) {
         Set<Long> seqs = new TreeSet<>();
         long running = Ledger.OPENING_BALANCE;
         boolean chained = true;

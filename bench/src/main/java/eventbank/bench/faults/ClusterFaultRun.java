@@ -23,8 +23,8 @@ import java.util.function.BooleanSupplier;
  * takes over; the node restarts on its data) and SIGKILL of the PostgreSQL primary (Patroni
  * promotes the standby; the old primary rejoins). After each, as in every run, the retries with
  * the keys, the replays, and the {@link Checker}, which reads the journal in PostgreSQL with the
- * command-line tools ({@code --journal-url}), the mails of every node, and the balances and
- * health of every node.
+ * command-line tools ({@code --journal-url}), the mails of every node, every read route of the
+ * leader (with the cluster's operator key), and the balances and health of every node.
  */
 final class ClusterFaultRun {
     private static final Duration LEASE = Duration.ofSeconds(2);
@@ -63,7 +63,7 @@ final class ClusterFaultRun {
         this.ledger = new Ledger("c" + number);
         List<Path> consoles = cluster.nodes().stream().map(NodeProcess::console).toList();
         Requests requests = new Requests(client, ledger, new ConsoleLinks(consoles, null));
-        this.checker = new Checker(client, requests);
+        this.checker = new Checker(client, requests, LocalCluster.OPERATOR_KEY, null);
         this.workload = new Workload(ledger, requests, options.clients(), options.accountsMax(), random.split(), true);
         this.steps = new FaultSteps(random, options.acksMax(), ledger, requests, workload, tally);
     }
@@ -100,6 +100,7 @@ final class ClusterFaultRun {
             tally.add(ledger);
             tally.checks += checker.checks();
             tally.lost += checker.lost();
+            tally.mismatches += checker.mismatches();
             tally.events += ledger.operations().stream().mapToLong(Operation::seq).max().orElse(0);
             try {
                 Runtime.getRuntime().removeShutdownHook(abandon);
@@ -126,7 +127,7 @@ final class ClusterFaultRun {
         return switch (fault) {
             case LEADER_KILL -> leaderKill();
             case PRIMARY_KILL -> primaryKill();
-            case SIGKILL, SIGTERM, JOURNAL_FSYNC, JOURNAL_WRITE, SNAPSHOT, DISK_FULL, SMTP_DOWN ->
+            case SIGKILL, SIGTERM, JOURNAL_FSYNC, JOURNAL_WRITE, SNAPSHOT, READMODEL_KILL, DISK_FULL, SMTP_DOWN ->
                     throw new IllegalArgumentException(fault.label() + " is played on one server: FaultRun plays it");
         };
     }

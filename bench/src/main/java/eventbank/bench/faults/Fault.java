@@ -17,6 +17,11 @@ public enum Fault {
     JOURNAL_WRITE("journal-write"),
     /** SIGKILL, the newest snapshot file damaged while the server is down, then a restart. */
     SNAPSHOT("snapshot"),
+    /**
+     * A restart with the test-only hook halting the process (a SIGKILL at that instant) half-way
+     * through the N-th write to a read model's file or an outbox checkpoint; a restart without it.
+     */
+    READMODEL_KILL("readmodel-kill"),
     /** The data directory's file system (a loop-mounted ext4 image) filled up; fail-stop; space back; restart. */
     DISK_FULL("disk-full"),
     /** The SMTP server (GreenMail) stopped under load for a while, then started again on its port. */
@@ -48,6 +53,6 @@ public enum Fault {
             }
         }
         throw new IllegalArgumentException("unknown fault " + label + "; known: sigkill, sigterm, journal-fsync, "
-                + "journal-write, snapshot, disk-full, smtp-down, leader-kill, primary-kill");
+                + "journal-write, snapshot, readmodel-kill, disk-full, smtp-down, leader-kill, primary-kill");
     }
 }

@@ -19,12 +19,14 @@ import java.util.SplittableRandom;
 /**
  * The fault harness (docs/RELIABILITY.md): runs the real server as a child process on a fresh
  * data directory, drives it over HTTP with concurrent clients, injects faults at random moments
- * (SIGKILL, SIGTERM, journal fsync and write failures through the test-only hook, a damaged
- * snapshot, a full disk, the SMTP server going away), and after each one retries every request whose outcome is unknown with
- * its Idempotency-Key and has the independent {@link Checker} compare the server with its own
- * record. Cluster runs ({@link ClusterFaultRun}) do the same to eventbank nodes on a PostgreSQL
- * pair under Patroni, with SIGKILLs of the leading node and of the PostgreSQL primary. The same
- * seed makes the same choices (what the server is doing at each moment is up to the scheduler).
+ * (SIGKILL, SIGTERM, journal fsync and write failures and a kill in the middle of a read model's
+ * write through the test-only hook, a damaged snapshot, a full disk, the SMTP server going away),
+ * and after each one retries every request whose outcome is unknown with its Idempotency-Key and
+ * has the independent {@link Checker} compare the server with its own record and every read
+ * route with the journal. Cluster runs ({@link ClusterFaultRun}) do the same to eventbank nodes
+ * on a PostgreSQL pair under Patroni, with SIGKILLs of the leading node and of the PostgreSQL
+ * primary. The same seed makes the same choices (what the server is doing at each moment is up
+ * to the scheduler).
  *
  * <pre>
  * java -cp bench/target/benchmarks.jar eventbank.bench.faults.FaultHarness \
@@ -67,6 +69,7 @@ public final class FaultHarness {
             mix.put(Fault.JOURNAL_FSYNC, 8);
             mix.put(Fault.JOURNAL_WRITE, 8);
             mix.put(Fault.SNAPSHOT, 6);
+            mix.put(Fault.READMODEL_KILL, 10);
             return new Options(System.nanoTime(), 1, 10, mix, 0, 2, 8, 24, 400, null, false);
         }
 
@@ -95,10 +98,11 @@ public final class FaultHarness {
     }
 
     /** What an invocation found; {@link #passed()} when every check held. */
-    public record Result(Map<String, Integer> faults, long acknowledged, long lost, long checks, long checkRounds,
-                         long mailsChecked, List<String> failures, List<String> skipped, String table) {
+    public record Result(Map<String, Integer> faults, long acknowledged, long lost, long mismatches, long checks,
+                         long checkRounds, long mailsChecked, long readModelHalts, List<String> failures,
+                         List<String> skipped, String table) {
         public boolean passed() {
-            return failures.isEmpty() && lost == 0;
+            return failures.isEmpty() && lost == 0 && mismatches == 0;
         }
 
         public int faults(String label) {
@@ -156,8 +160,9 @@ public final class FaultHarness {
         }
         Map<String, Integer> faults = new java.util.TreeMap<>();
         tally.faults.forEach((fault, count) -> faults.put(fault.label(), count));
-        return new Result(faults, tally.acknowledged, tally.lost, tally.checks, tally.checkRounds, tally.mailsChecked,
-                List.copyOf(tally.failures), List.copyOf(tally.skipped), tally.table(options.command()));
+        return new Result(faults, tally.acknowledged, tally.lost, tally.mismatches, tally.checks, tally.checkRounds,
+                tally.mailsChecked, tally.readModelHalts, List.copyOf(tally.failures), List.copyOf(tally.skipped),
+                tally.table(options.command()));
     }
 
     private static List<String> diskRun(Options options, int run, long seed, Path directory, List<Fault> faults,
@@ -189,7 +194,12 @@ public final class FaultHarness {
         return new ClusterFaultRun(options, run, seed, directory, tally, out).run(faults);
     }
 
-    /** Each kind of the mix once (when there is room), in random order, the rest drawn by weight. */
+    /**
+     * Each kind of the mix once (when there is room), then each up to its share of the count
+     * (⌊count × weight / total⌋, while there is room), the rest drawn by weight; in random order.
+     * The shares make a mix's proportions hold in every run, not only on average: a mix of
+     * weights adding up to the count gives exactly that many of each.
+     */
     static List<Fault> schedule(Map<Fault, Integer> mix, int count, SplittableRandom random) {
         List<Fault> faults = new ArrayList<>();
         int total = 0;
@@ -198,6 +208,12 @@ public final class FaultHarness {
                 faults.add(entry.getKey());
             }
             total += entry.getValue();
+        }
+        for (Map.Entry<Fault, Integer> entry : mix.entrySet()) {
+            long share = (long) count * entry.getValue() / Math.max(1, total);
+            for (long n = 1; n < share && faults.size() < count; n++) {
+                faults.add(entry.getKey());
+            }
         }
         while (faults.size() < count) {
             int roll = random.nextInt(total);

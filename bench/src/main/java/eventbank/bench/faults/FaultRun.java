@@ -1,6 +1,7 @@
 package eventbank.bench.faults;
 
 import eventbank.testkit.ConsoleLog;
+import eventbank.testkit.FaultInjectingStorage;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.RandomAccessFile;
@@ -20,12 +21,25 @@ import java.util.stream.Stream;
  * One run of the harness: a fresh data directory, the real server started on it, clients under
  * load, and a series of faults, each followed by a restart, the retry of every operation whose
  * outcome is unknown, a replay of a few acknowledged keys ({@link FaultSteps}), and a full round
- * of the checker.
+ * of the checker. The server checkpoints its read models every 20 to 50 events (drawn per run),
+ * so that a SIGKILL often falls in or just after a checkpoint's write and the restarts start from
+ * checkpoints rather than from seq 0; it has an operator key, so that the checker reads the
+ * operator's routes too.
  */
 final class FaultRun {
+    /** The operator key of the harness's servers (the checker reads the history and the reports with it). */
+    static final String OPERATOR_KEY = "fault-harness-operator-key";
     private static final long FAULT_WAIT_SECONDS_MAX = FaultSteps.FAULT_WAIT_SECONDS_MAX;
     /** The hook fails the 2nd to this many-th journal write or fsync after the start. */
     private static final int JOURNAL_FAULT_OCCURRENCE_MAX = 60;
+    /** The read models checkpoint every this many events at least... */
+    private static final int CHECKPOINT_EVERY_EVENTS_MIN = 20;
+    /** ...and at most. */
+    private static final int CHECKPOINT_EVERY_EVENTS_MAX = 50;
+    /** The hook halts the process in the 1st to this many-th write to a read-model file after the start. */
+    private static final int READMODEL_KILL_OCCURRENCE_MAX = 60;
+    /** Load goes on this long at most for the hook to halt the server; then a SIGKILL instead. */
+    private static final long READMODEL_KILL_WAIT_SECONDS_MAX = 30;
     /** The SMTP server stays away 1 s to this many ms, and at least until transfers were acknowledged. */
     private static final int SMTP_OUTAGE_MILLIS_MAX = 3000;
 
@@ -70,7 +84,9 @@ final class FaultRun {
         Map<String, String> variables = new HashMap<>(Map.of("EVENTBANK_AUTH_BCRYPT_COST", "4",
                 "EVENTBANK_HTTP_OPEN_RATE_PER_MINUTE", "0", "EVENTBANK_LIMITS_MONEY_COMMANDS_PER_MINUTE", "0",
                 "EVENTBANK_SNAPSHOT_EVERY_EVENTS", Integer.toString(100 + random.nextInt(400)),
-                "EVENTBANK_JOURNAL_SEGMENT_BYTES", "1MiB"));
+                "EVENTBANK_JOURNAL_SEGMENT_BYTES", "1MiB", "EVENTBANK_OPERATOR_KEY", OPERATOR_KEY,
+                "EVENTBANK_CHECKPOINT_EVERY_EVENTS", Integer.toString(CHECKPOINT_EVERY_EVENTS_MIN
+                        + random.nextInt(CHECKPOINT_EVERY_EVENTS_MAX - CHECKPOINT_EVERY_EVENTS_MIN + 1))));
         this.mails = smtp ? new MailSink() : null;
         if (mails != null) {
             variables.putAll(mails.environment());
@@ -79,7 +95,7 @@ final class FaultRun {
         this.ledger = new Ledger("r" + number);
         ConsoleLinks links = new ConsoleLinks(consoleLog, mails);
         this.requests = new Requests(client, ledger, links);
-        this.checker = new Checker(client, requests, mails);
+        this.checker = new Checker(client, requests, OPERATOR_KEY, mails);
         this.workload = new Workload(ledger, requests, options.clients(), options.accountsMax(), random.split());
         this.steps = new FaultSteps(random, options.acksMax(), ledger, requests, workload, tally);
     }
@@ -92,10 +108,12 @@ final class FaultRun {
             for (int i = 0; i < faults.size() && failures.isEmpty(); i++) {
                 long started = System.nanoTime();
                 String what = inject(faults.get(i));
+                long injected = System.nanoTime();
                 failures.addAll(afterFault());
-                out.printf("run %d fault %d/%d %s: %s; %d acknowledged so far, %d checks, %.1f s%s%n", number, i + 1,
-                        faults.size(), faults.get(i).label(), what, ledger.count(Operation.State.ACKNOWLEDGED),
-                        checker.checks(), (System.nanoTime() - started) / 1e9,
+                out.printf("run %d fault %d/%d %s: %s; %d acknowledged so far, %d checks, %.1f s (%.1f s after the"
+                                + " fault)%s%n", number, i + 1, faults.size(), faults.get(i).label(), what,
+                        ledger.count(Operation.State.ACKNOWLEDGED), checker.checks(),
+                        (System.nanoTime() - started) / 1e9, (System.nanoTime() - injected) / 1e9,
                         failures.isEmpty() ? "" : "; FAILED:\n  " + String.join("\n  ", failures));
             }
         } catch (ServerProcess.StartFailed e) {
@@ -111,6 +129,7 @@ final class FaultRun {
             tally.add(ledger);
             tally.checks += checker.checks();
             tally.lost += checker.lost();
+            tally.mismatches += checker.mismatches();
             tally.events += lastSeq();
             tally.mailsChecked += checker.mailsChecked();
             tally.mailsTwice += checker.mailsTwice();
@@ -134,8 +153,8 @@ final class FaultRun {
     private String inject(Fault fault) throws Exception {
         tally.fault(fault);
         if (fault == Fault.SIGKILL || fault == Fault.SNAPSHOT || fault == Fault.DISK_FULL
-                || fault == Fault.SMTP_DOWN) {
-            // A SIGKILL, or a dropped SMTP session: the outbox may send a mail again (same Message-ID).
+                || fault == Fault.SMTP_DOWN || fault == Fault.READMODEL_KILL) {
+            // A SIGKILL (or a halt), or a dropped SMTP session: the outbox may send a mail again (same Message-ID).
             checker.resendsPossible();
         }
         return switch (fault) {
@@ -143,6 +162,7 @@ final class FaultRun {
             case SIGTERM -> signal(false);
             case JOURNAL_FSYNC, JOURNAL_WRITE -> journalFault(fault);
             case SNAPSHOT -> snapshot();
+            case READMODEL_KILL -> readModelKill();
             case DISK_FULL -> diskFull();
             case SMTP_DOWN -> smtpDown();
             case LEADER_KILL, PRIMARY_KILL -> throw new IllegalArgumentException(fault.label() + " is a cluster fault:"
@@ -189,6 +209,59 @@ final class FaultRun {
         }
         start(null);
         return hook + " failed stop (" + message + "), then " + (kill ? "SIGKILL" : "SIGTERM");
+    }
+
+    /**
+     * Restarts the server with the test-only hook halting it half-way through its N-th write to a
+     * read model's file ({@code readmodel-kill@N}, the same as a SIGKILL at that instant), loads
+     * it until it halts (or SIGKILLs it when the hook did not fire within the bound), and
+     * restarts without the hook: the read models start from whatever their files hold then.
+     */
+    private String readModelKill() throws Exception {
+        expect(server.terminate() == 0, "SIGTERM before the read-model kill did not stop the server cleanly");
+        String hook = Fault.READMODEL_KILL.label() + "@" + (1 + random.nextInt(READMODEL_KILL_OCCURRENCE_MAX));
+        int status;
+        try {
+            start(hook);
+            expect(console().contains("TEST-ONLY FAULT INJECTION IS ON"), "the fault hook was not announced");
+            workload.start();
+            status = server.awaitExit(READMODEL_KILL_WAIT_SECONDS_MAX);
+            workload.stop();
+        } catch (ServerProcess.StartFailed e) {
+            if (e.exitStatus() != FaultInjectingStorage.READMODEL_KILL_STATUS) {
+                throw e;
+            }
+            status = e.exitStatus(); // halted while it started, before it served
+        }
+        String what;
+        if (status == FaultInjectingStorage.READMODEL_KILL_STATUS) {
+            String halted = haltedIn();
+            expect(halted != null, "the server exited with the hook's status " + status + " but its console does not"
+                    + " say where it halted");
+            tally.readModelHalts++;
+            tally.haltedIn.merge(String.valueOf(halted), 1, Integer::sum);
+            what = hook + " halted the server in a write to " + halted;
+        } else {
+            expect(status == -1, "under " + hook + " the server exited with status " + status);
+            expect(server.kill() == 137, "SIGKILL after " + hook + " did not fire did not end the server with 137");
+            what = hook + " did not fire within " + READMODEL_KILL_WAIT_SECONDS_MAX + " s of load: SIGKILL instead";
+        }
+        start(null);
+        return what;
+    }
+
+    /** Where the hook says it halted, since the last start: the file's path within the data directory. */
+    private String haltedIn() throws IOException {
+        for (String line : console().split("\n")) {
+            int at = line.indexOf(FaultInjectingStorage.READMODEL_KILL_MARK);
+            int to = line.lastIndexOf(" to ");
+            if (at >= 0 && to > at) {
+                Path file = Path.of(line.substring(to + 4).strip()).toAbsolutePath();
+                Path data = dataDirectory.toAbsolutePath();
+                return file.startsWith(data) ? data.relativize(file).toString() : file.toString();
+            }
+        }
+        return null;
     }
 
     /**

@@ -64,13 +64,13 @@ final class ServerProcess {
             if (!process.isAlive()) {
                 throw new StartFailed("the server exited with status " + process.exitValue()
                         + " before serving; its console said:\n"
-                        + ConsoleLog.tail(ConsoleLog.readFrom(consoleLog, offset)));
+                        + ConsoleLog.tail(ConsoleLog.readFrom(consoleLog, offset)), process.exitValue());
             }
             if (System.nanoTime() > deadline) {
                 process.toHandle().destroyForcibly();
                 process.waitFor();
                 throw new StartFailed("the server did not serve within " + START_SECONDS_MAX + " s; its console said:\n"
-                        + ConsoleLog.tail(ConsoleLog.readFrom(consoleLog, offset)));
+                        + ConsoleLog.tail(ConsoleLog.readFrom(consoleLog, offset)), -1);
             }
             process.waitFor(25, TimeUnit.MILLISECONDS); // returns at once if it exits
         }
@@ -79,8 +79,16 @@ final class ServerProcess {
 
     /** The server could not start. */
     static final class StartFailed extends IOException {
-        StartFailed(String message) {
+        private final int exitStatus;
+
+        StartFailed(String message, int exitStatus) {
             super(message);
+            this.exitStatus = exitStatus;
+        }
+
+        /** The status it exited with before serving; -1 when it did not exit but took too long (and was killed). */
+        int exitStatus() {
+            return exitStatus;
         }
     }
 
@@ -111,6 +119,11 @@ final class ServerProcess {
     int terminate() throws InterruptedException {
         process.toHandle().destroy();
         return awaitExit();
+    }
+
+    /** Waits up to {@code seconds} for the server to exit by itself: its exit status, or -1 if it still runs. */
+    int awaitExit(long seconds) throws InterruptedException {
+        return process.waitFor(seconds, TimeUnit.SECONDS) ? process.exitValue() : -1;
     }
 
     private int awaitExit() throws InterruptedException {

@@ -22,6 +22,10 @@ final class Tally {
     long checkRounds;
     long checks;
     long lost;
+    long mismatches;
+    /** readmodel-kill faults the hook ended, and the files it halted in (by name in the data directory). */
+    long readModelHalts;
+    final Map<String, Integer> haltedIn = new TreeMap<>();
     long mailsChecked;
     long mailsTwice;
     long events;
@@ -72,6 +76,9 @@ final class Tally {
                 Long.toString(mailsChecked));
         row(text, "of those, received again (after a SIGKILL or an SMTP outage, same Message-ID)",
                 Long.toString(mailsTwice));
+        row(text, "readmodel-kill: halted by the hook (the rest SIGKILLed after the load) / files halted in",
+                readModelHalts + " / " + haltedIn);
+        row(text, "**read-route answers that were not the journal's (mismatches)**", "**" + mismatches + "**");
         row(text, "**acknowledged operations lost**", "**" + lost + "**");
         row(text, "failures", Integer.toString(failures.size()));
         row(text, "time", String.format("%.0f s", millis / 1000.0));
