@@ -19,6 +19,9 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -98,7 +101,8 @@ final class Checker {
         return List.copyOf(failures);
     }
 
-    private void check(boolean holds, String failure) {
+    /** Synchronized, as {@link #compare} is: the read routes of the accounts are checked in parallel. */
+    private synchronized void check(boolean holds, String failure) {
         checks++;
         if (!holds) {
             failures.add(failure);
@@ -106,7 +110,7 @@ final class Checker {
     }
 
     /** One read route's answer compared with the journal's: a mismatch is a failure naming both. */
-    private void compare(String route, String account, Object served, Object journal) {
+    private synchronized void compare(String route, String account, Object served, Object journal) {
         checks++;
         if (!Objects.equals(served, journal)) {
             mismatches++;
@@ -323,19 +327,18 @@ final class Checker {
                 }
             }
         }
-        for (Account account : usable) {
-            JournalReplay.AccountState recorded = journal.account(account.number());
-            routes.checkLogin(account);
-            long expected = balances.getOrDefault(account.number(), -1L);
-            JsonNode shown = routes.checkAccount(account, head, recorded);
-            check(shown != null && shown.path("balance").asLong() == expected, "GET /api/account of " + account
-                    + " answered " + shown + "; the ledger says balance " + expected);
-            List<JsonNode> entries = routes.checkStatement(account, head, recorded);
-            if (entries != null) {
-                checkStatement(account, entries, expected, seqsByAccount.getOrDefault(account.number(),
-                        new TreeSet<>()));
+        List<Future<Void>> checked = new ArrayList<>();
+        try (ExecutorService accounts = Executors.newFixedThreadPool(ReadRouteChecks.READ_THREADS)) {
+            for (Account account : usable) {
+                checked.add(accounts.submit(() -> {
+                    checkRoutesOf(account, head, journal, balances.getOrDefault(account.number(), -1L),
+                            seqsByAccount.getOrDefault(account.number(), new TreeSet<>()));
+                    return null;
+                }));
             }
-            routes.checkHistory(account, recorded);
+        }
+        for (Future<Void> done : checked) {
+            ReadRouteChecks.await(done);
         }
         List<Operation> lookedUp = new ArrayList<>();
         for (Operation operation : acknowledged) {
@@ -345,6 +348,21 @@ final class Checker {
         }
         routes.checkOperations(lookedUp, head, journal);
         routes.checkReports(head, journal);
+    }
+
+    /** The routes of one account: against the journal, and its balance and statement against the ledger too. */
+    private void checkRoutesOf(Account account, long head, JournalReplay journal, long balance, Set<Long> seqs)
+            throws Exception {
+        JournalReplay.AccountState recorded = journal.account(account.number());
+        routes.checkLogin(account);
+        JsonNode shown = routes.checkAccount(account, head, recorded);
+        check(shown != null && shown.path("balance").asLong() == balance, "GET /api/account of " + account
+                + " answered " + shown + "; the ledger says balance " + balance);
+        List<JsonNode> entries = routes.checkStatement(account, head, recorded);
+        if (entries != null) {
+            checkStatement(account, entries, balance, seqs);
+        }
+        routes.checkHistory(account, recorded);
     }
 
     /**

@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -25,8 +26,11 @@ import java.util.concurrent.Future;
  * {@link Findings#compare}: a mismatch names the route, the account and both values.
  */
 final class ReadRouteChecks {
-    /** Parallel lookups of the operations: a few, so that a round stays short without flooding the server. */
-    private static final int LOOKUP_THREADS = 4;
+    /**
+     * Reads in parallel (the accounts, the operations): a few, so that a round stays short
+     * without flooding the server; the comparisons must then be thread-safe.
+     */
+    static final int READ_THREADS = 6;
     private static final String WRONG_PASSWORD = "not-the-password";
 
     /** Where the comparisons go. */
@@ -168,7 +172,7 @@ final class ReadRouteChecks {
      */
     void checkOperations(List<Operation> acknowledged, long head, JournalReplay journal) throws Exception {
         List<Future<BankClient.Reply>> replies = new ArrayList<>(acknowledged.size());
-        try (ExecutorService lookups = Executors.newFixedThreadPool(LOOKUP_THREADS)) {
+        try (ExecutorService lookups = Executors.newFixedThreadPool(READ_THREADS)) {
             for (Operation operation : acknowledged) {
                 String token = operation.account.token();
                 replies.add(lookups.submit(() -> client.get("/api/operations/" + operation.key + "?min_seq=" + head,
@@ -177,7 +181,7 @@ final class ReadRouteChecks {
         }
         for (int i = 0; i < acknowledged.size(); i++) {
             Operation operation = acknowledged.get(i);
-            BankClient.Reply reply = replies.get(i).get();
+            BankClient.Reply reply = await(replies.get(i));
             String served = reply.status() != 200 ? reply.status() + " " + reply.error() : describeServed(operation,
                     reply.body());
             // A key the journal lacks is reported as lost by the checker; the route must not know it either.
@@ -247,6 +251,15 @@ final class ReadRouteChecks {
         BankClient.Reply reply = client.getAsOperator(route, operatorKey);
         findings.compare("GET " + route, null, reply.status() == 200 ? reply.body().path("total").asLong()
                 : reply.status() + " " + reply.shown(), journal.inactiveSince(since));
+    }
+
+    /** What a parallel read answered; its failure as the exception it threw. */
+    static <T> T await(Future<T> read) throws Exception {
+        try {
+            return read.get();
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof Exception cause ? cause : e;
+        }
     }
 
     /** A time as the routes write it (ISO-8601 in UTC, however many digits), or null when it is not one. */
