@@ -227,12 +227,12 @@ public final class FaultInjectingStorage implements Storage {
                 && path.getFileName().toString().contains("checkpoint");
     }
 
-    /** A read-model file: its writes are counted, and the fault's write halts the process half-way. */
-    private final class KilledReadModelFile implements StorageFile {
-        private final StorageFile file;
-        private final Path path;
+    /** A file that does what the real one does; a faulty file overrides what it fails. */
+    private abstract static class ForwardingFile implements StorageFile {
+        final StorageFile file;
+        final Path path;
 
-        KilledReadModelFile(StorageFile file, Path path) {
+        ForwardingFile(StorageFile file, Path path) {
             this.file = file;
             this.path = path;
         }
@@ -245,6 +245,40 @@ public final class FaultInjectingStorage implements Storage {
         @Override
         public int read(ByteBuffer destination, long position) throws IOException {
             return file.read(destination, position);
+        }
+
+        @Override
+        public void write(ByteBuffer source, long position) throws IOException {
+            file.write(source, position);
+        }
+
+        @Override
+        public void force() throws IOException {
+            file.force();
+        }
+
+        @Override
+        public void truncate(long size) throws IOException {
+            file.truncate(size);
+        }
+
+        @Override
+        public void close() throws IOException {
+            file.close();
+        }
+
+        /** Writes the first {@code bytes} of {@code source}. */
+        void writePart(ByteBuffer source, long position, int bytes) throws IOException {
+            ByteBuffer part = source.duplicate();
+            part.limit(part.position() + bytes);
+            file.write(part, position);
+        }
+    }
+
+    /** A read-model file: its writes are counted, and the fault's write halts the process half-way. */
+    private final class KilledReadModelFile extends ForwardingFile {
+        KilledReadModelFile(StorageFile file, Path path) {
+            super(file, path);
         }
 
         @Override
@@ -259,48 +293,18 @@ public final class FaultInjectingStorage implements Storage {
             // close. A write on another thread after this one halts too, writing nothing.
             int length = source.remaining();
             int written = count == fault.occurrence() ? length / 2 : 0;
-            ByteBuffer half = source.duplicate();
-            half.limit(half.position() + written);
-            file.write(half, position);
+            writePart(source, position, written);
             System.err.println(READMODEL_KILL_MARK + " (injected fault " + fault + ") after " + written + " of "
                     + length + " bytes of write " + count + " to " + path);
             halt.halt(READMODEL_KILL_STATUS);
             throw new IllegalStateException("the process should have halted (injected fault " + fault + ")");
         }
-
-        @Override
-        public void force() throws IOException {
-            file.force();
-        }
-
-        @Override
-        public void truncate(long size) throws IOException {
-            file.truncate(size);
-        }
-
-        @Override
-        public void close() throws IOException {
-            file.close();
-        }
     }
 
-    private final class FaultySegment implements StorageFile {
-        private final StorageFile file;
-        private final Path path;
-
+    /** A journal segment: its writes and fsyncs are counted, and fail from the fault's on. */
+    private final class FaultySegment extends ForwardingFile {
         FaultySegment(StorageFile file, Path path) {
-            this.file = file;
-            this.path = path;
-        }
-
-        @Override
-        public long size() throws IOException {
-            return file.size();
-        }
-
-        @Override
-        public int read(ByteBuffer destination, long position) throws IOException {
-            return file.read(destination, position);
+            super(file, path);
         }
 
         @Override
@@ -309,9 +313,7 @@ public final class FaultInjectingStorage implements Storage {
             if (fault.kind() == Kind.JOURNAL_WRITE && count >= fault.occurrence()) {
                 // Half the bytes reach the file, as when the disk fills in the middle of a write:
                 // the next start must find a torn tail there and move it aside.
-                ByteBuffer half = source.duplicate();
-                half.limit(half.position() + half.remaining() / 2);
-                file.write(half, position);
+                writePart(source, position, source.remaining() / 2);
                 throw new IOException("injected fault " + fault + ": No space left on device (write " + count
                         + " to " + path + ")");
             }
@@ -326,16 +328,6 @@ public final class FaultInjectingStorage implements Storage {
                         + path + ")");
             }
             file.force();
-        }
-
-        @Override
-        public void truncate(long size) throws IOException {
-            file.truncate(size);
-        }
-
-        @Override
-        public void close() throws IOException {
-            file.close();
         }
     }
 }
