@@ -30,18 +30,21 @@ import java.util.concurrent.atomic.AtomicLong;
  *       file} (counting from 1, from this start) writes the first half of its bytes, prints one
  *       line saying so on standard error and halts the process at once ({@link Runtime#halt}, no
  *       shutdown hooks, nothing flushed or closed: a SIGKILL at that instant) with status
- *       {@value #READMODEL_KILL_STATUS}.
+ *       {@value #READMODEL_KILL_STATUS};
+ *   <li>{@code checkpoint-kill@N}: the same, counting only the read-model files whose name
+ *       contains {@code checkpoint} (the checkpoints and their temporary files, not the stores a
+ *       model appends to at every batch, whose writes would otherwise be most of those counted).
  * </ul>
- * The journal faults touch only segment files ({@code journal/*.seg}), the read-model kill only
- * read-model files: everything else goes to the real storage unchanged, and so do the fsyncs,
- * truncations and renames of the files a fault touches.
+ * The journal faults touch only segment files ({@code journal/*.seg}), the kills only read-model
+ * files: everything else goes to the real storage unchanged, and so do the fsyncs, truncations
+ * and renames of the files a fault touches.
  */
 public final class FaultInjectingStorage implements Storage {
     /** The system property that turns the faults on: {@code -Deventbank.faults=journal-fsync@40}. */
     public static final String PROPERTY = "eventbank.faults";
-    /** The exit status of a process that {@code readmodel-kill} halted. */
+    /** The exit status of a process that {@code readmodel-kill} or {@code checkpoint-kill} halted. */
     public static final int READMODEL_KILL_STATUS = 99;
-    /** The start of the line {@code readmodel-kill} prints on standard error just before it halts. */
+    /** The start of the line a kill prints on standard error just before it halts. */
     public static final String READMODEL_KILL_MARK = "eventbank: TEST-ONLY FAULT: halting";
     private static final String READ_MODELS_DIRECTORY = "readmodels";
     private static final String OUTBOX_DIRECTORY = "outbox";
@@ -51,7 +54,8 @@ public final class FaultInjectingStorage implements Storage {
     public enum Kind {
         JOURNAL_WRITE("journal-write"),
         JOURNAL_FSYNC("journal-fsync"),
-        READMODEL_KILL("readmodel-kill");
+        READMODEL_KILL("readmodel-kill"),
+        CHECKPOINT_KILL("checkpoint-kill");
 
         private final String label;
 
@@ -61,6 +65,11 @@ public final class FaultInjectingStorage implements Storage {
 
         public String label() {
             return label;
+        }
+
+        /** Whether it halts the process in a read model's write (rather than failing the journal). */
+        boolean kills() {
+            return this == READMODEL_KILL || this == CHECKPOINT_KILL;
         }
     }
 
@@ -72,7 +81,7 @@ public final class FaultInjectingStorage implements Storage {
             }
         }
 
-        /** Parses {@code journal-write@N}, {@code journal-fsync@N} or {@code readmodel-kill@N}. */
+        /** Parses {@code KIND@N}, KIND one of the {@link Kind}s' labels. */
         public static Fault parse(String text) {
             int at = text.indexOf('@');
             String label = at < 0 ? text : text.substring(0, at).strip().toLowerCase(Locale.ROOT);
@@ -86,7 +95,8 @@ public final class FaultInjectingStorage implements Storage {
                 }
             }
             throw new IllegalArgumentException(PROPERTY + "=" + text
-                    + " is not a fault: give journal-write@N, journal-fsync@N or readmodel-kill@N (N from 1)");
+                    + " is not a fault: give journal-write@N, journal-fsync@N, readmodel-kill@N or checkpoint-kill@N"
+                    + " (N from 1)");
         }
 
         @Override
@@ -120,7 +130,7 @@ public final class FaultInjectingStorage implements Storage {
      * @param halt          what ends the process for {@code readmodel-kill}: {@link Runtime#halt}
      */
     public FaultInjectingStorage(Storage real, Fault fault, Path dataDirectory, Halt halt) {
-        if (fault.kind() == Kind.READMODEL_KILL && dataDirectory == null) {
+        if (fault.kind().kills() && dataDirectory == null) {
             throw new IllegalArgumentException(fault + " needs the data directory, to know the read models' files");
         }
         this.real = real;
@@ -154,7 +164,9 @@ public final class FaultInjectingStorage implements Storage {
             case JOURNAL_FSYNC -> "the journal will fail on purpose at fsync number " + fault.occurrence()
                     + " of a journal segment";
             case READMODEL_KILL -> "the process will halt on purpose, half-way through write number "
-                    + fault.occurrence() + " to a read model's or the outbox's checkpoint file";
+                    + fault.occurrence() + " to a read model's file or an outbox checkpoint";
+            case CHECKPOINT_KILL -> "the process will halt on purpose, half-way through write number "
+                    + fault.occurrence() + " to a read model's or the outbox's checkpoint";
         };
     }
 
@@ -179,8 +191,7 @@ public final class FaultInjectingStorage implements Storage {
         if (isSegment(file)) {
             return new FaultySegment(opened, file);
         }
-        return fault.kind() == Kind.READMODEL_KILL && isReadModelFile(file) ? new KilledReadModelFile(opened, file)
-                : opened;
+        return halts(file) ? new KilledReadModelFile(opened, file) : opened;
     }
 
     @Override
@@ -209,6 +220,15 @@ public final class FaultInjectingStorage implements Storage {
         // The next segment is made ready under its own name and renamed when it starts.
         return (name.endsWith(".seg") || name.equals("next-segment")) && parent != null
                 && parent.getFileName() != null && parent.getFileName().toString().equals("journal");
+    }
+
+    /** Whether the fault counts the writes to {@code file}, the N-th of which halts the process. */
+    boolean halts(Path file) {
+        return switch (fault.kind()) {
+            case JOURNAL_WRITE, JOURNAL_FSYNC -> false;
+            case READMODEL_KILL -> isReadModelFile(file);
+            case CHECKPOINT_KILL -> isReadModelFile(file) && file.getFileName().toString().contains("checkpoint");
+        };
     }
 
     /**

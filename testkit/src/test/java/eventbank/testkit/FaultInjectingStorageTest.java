@@ -46,6 +46,8 @@ class FaultInjectingStorageTest {
                 .isEqualTo(FaultInjectingStorage.Kind.JOURNAL_WRITE);
         assertThat(FaultInjectingStorage.Fault.parse("readmodel-kill@12"))
                 .isEqualTo(new FaultInjectingStorage.Fault(FaultInjectingStorage.Kind.READMODEL_KILL, 12));
+        assertThat(FaultInjectingStorage.Fault.parse("checkpoint-kill@3"))
+                .isEqualTo(new FaultInjectingStorage.Fault(FaultInjectingStorage.Kind.CHECKPOINT_KILL, 3));
         for (String wrong : List.of("journal-fsync", "journal-fsync@0", "journal-fsync@x", "disk@3", "")) {
             assertThatThrownBy(() -> FaultInjectingStorage.Fault.parse(wrong))
                     .as(wrong).isInstanceOf(IllegalArgumentException.class);
@@ -136,6 +138,37 @@ class FaultInjectingStorageTest {
         assertThatThrownBy(() -> new FaultInjectingStorage(new FileStorage(),
                 FaultInjectingStorage.Fault.parse("readmodel-kill@1")))
                 .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void aCheckpointKillCountsTheCheckpointsOnlyNotTheStores() throws Exception {
+        Path data = temporary.resolve("data");
+        List<Integer> halts = new ArrayList<>();
+        FaultInjectingStorage storage = new FaultInjectingStorage(new FileStorage(), new FaultInjectingStorage.Fault(
+                FaultInjectingStorage.Kind.CHECKPOINT_KILL, 2), data, status -> {
+                    halts.add(status);
+                    throw new Halted();
+                });
+        assertThat(storage.halts(data.resolve("readmodels/statements.entries"))).isFalse();
+        assertThat(storage.halts(data.resolve("journal/00000000000000000001.seg"))).isFalse();
+        for (String file : List.of("readmodels/reports.checkpoint.tmp", "outbox/state.checkpoint.tmp",
+                "outbox/checkpoint.tmp")) {
+            assertThat(storage.halts(data.resolve(file))).as(file).isTrue();
+        }
+        Path store = data.resolve("readmodels/statements.entries");
+        Files.createDirectories(store.getParent());
+        try (StorageFile file = storage.open(store, true)) {
+            for (int i = 0; i < 3; i++) {
+                file.write(ByteBuffer.wrap(bytes(4, i)), 4L * i); // not counted
+            }
+        }
+        storage.replaceDurably(data.resolve("readmodels/reports.checkpoint"), ByteBuffer.wrap(bytes(8, 1)));
+        assertThatThrownBy(() -> storage.replaceDurably(data.resolve("outbox/checkpoint"),
+                ByteBuffer.wrap(bytes(20, 2)))).isInstanceOf(Halted.class);
+        assertThat(halts).containsExactly(FaultInjectingStorage.READMODEL_KILL_STATUS);
+        assertThat(Files.size(store)).isEqualTo(12);
+        assertThat(Files.readAllBytes(data.resolve("outbox/checkpoint.tmp"))).isEqualTo(bytes(10, 2));
+        assertThat(data.resolve("outbox/checkpoint")).doesNotExist();
     }
 
     @Test

@@ -19,7 +19,8 @@ public enum Fault {
     SNAPSHOT("snapshot"),
     /**
      * A restart with the test-only hook halting the process (a SIGKILL at that instant) half-way
-     * through the N-th write to a read model's file or an outbox checkpoint; a restart without it.
+     * through the N-th write to a read model's file or an outbox checkpoint (or, one time in two,
+     * to a checkpoint only); a restart without it.
      */
     READMODEL_KILL("readmodel-kill"),
     /** The data directory's file system (a loop-mounted ext4 image) filled up; fail-stop; space back; restart. */

@@ -213,15 +213,19 @@ final class FaultRun {
 
     /**
      * Restarts the server with the test-only hook halting it half-way through its N-th write to a
-     * read model's file ({@code readmodel-kill@N}, the same as a SIGKILL at that instant), loads
-     * it until it halts (or SIGKILLs it when the hook did not fire within the bound), and
+     * read model's file ({@code readmodel-kill@N}, the same as a SIGKILL at that instant), or, one
+     * time in two, its N-th write to a checkpoint ({@code checkpoint-kill@N}: the statements'
+     * store, written at every batch, would otherwise take most of the halts), loads it until it
+     * halts (or SIGKILLs it when the hook did not fire within the bound), and
      * restarts without the hook: the read models start from whatever their files hold then. The
      * server before is stopped with a SIGKILL too (idle: the clients are stopped between faults),
      * which is quicker than a clean stop and leaves the hooked start its catch-up to do.
      */
     private String readModelKill() throws Exception {
         expect(server.kill() == 137, "SIGKILL before the read-model kill did not end the server with 137");
-        String hook = Fault.READMODEL_KILL.label() + "@" + (1 + random.nextInt(READMODEL_KILL_OCCURRENCE_MAX));
+        FaultInjectingStorage.Kind kind = random.nextBoolean() ? FaultInjectingStorage.Kind.READMODEL_KILL
+                : FaultInjectingStorage.Kind.CHECKPOINT_KILL;
+        String hook = kind.label() + "@" + (1 + random.nextInt(READMODEL_KILL_OCCURRENCE_MAX));
         int status;
         try {
             start(hook);
