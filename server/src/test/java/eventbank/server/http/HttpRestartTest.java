@@ -120,9 +120,10 @@ class HttpRestartTest {
             stoppedAt = server.service.engine().committedSeq();
         }
         try (TestServer server = TestServer.start(data, SETTINGS)) {
+            // The models start on the feed's thread: the views wait for them, then they tell how.
+            assertThat(views(server, bank, bank.lastSeq())).isEqualTo(before);
             assertEveryModelRestoredAt(server, stoppedAt);
             assertHealthOk(server);
-            assertThat(views(server, bank, bank.lastSeq())).isEqualTo(before);
             // The restarted models go on from there: a login (accounts) and a new transfer.
             TestServer.Holder first = bank.holders().getFirst();
             assertThat(server.login(first.number(), "password-" + bank.emails().getFirst())).isNotBlank();
@@ -170,6 +171,8 @@ class HttpRestartTest {
             }
         }
         try (TestServer server = TestServer.start(data, SETTINGS)) {
+            // The models start on the feed's thread: the views wait for them, then they tell how.
+            assertThat(views(server, bank, bank.lastSeq())).isEqualTo(before);
             for (ReadModel model : server.service.readModels().all()) {
                 if (files.contains(checkpoints.resolve(model.name() + ".checkpoint"))) {
                     assertThat(model.restoredSeq()).as(model.name()).isZero();
@@ -177,7 +180,6 @@ class HttpRestartTest {
                     assertThat(checkpoints.resolve(model.name() + ".checkpoint.unusable")).as(model.name()).exists();
                 }
             }
-            assertThat(views(server, bank, bank.lastSeq())).isEqualTo(before);
             assertHealthOk(server);
         }
     }
