@@ -12,10 +12,12 @@ import eventbank.engine.journal.JournalFormat;
 import eventbank.engine.journal.JournalReader;
 import eventbank.engine.snapshot.SnapshotStore;
 import eventbank.engine.storage.FileStorage;
+import eventbank.server.mail.SentMail;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.UUID;
 
@@ -47,6 +49,22 @@ final class JournalBuilder {
             return new Built(built.bank(), built.headHash(), built.lastSeq(), built.batches(),
                     Fixtures.bytesUnder(journalDirectory));
         }
+    }
+
+    /**
+     * A data directory a server can start on, as it would have left it: {@code accounts}
+     * accounts opened and verified, then transfers up to {@code events} events, the snapshots
+     * the server would have kept ({@link #writeHistorySnapshots}), and every mail recorded as
+     * sent (so that a start mails nobody). Prints what it built and how long it took.
+     */
+    static Built buildServerData(Path dataDirectory, int accounts, long events) throws IOException {
+        long start = System.nanoTime();
+        Built built = build(dataDirectory, accounts, events - 2L * accounts, 4_000, 7);
+        List<Long> snapshots = writeHistorySnapshots(dataDirectory, EngineConfig.SNAPSHOT_HISTORY_SPAN_EVENTS_DEFAULT);
+        SentMail.upTo(dataDirectory, built.lastSeq());
+        System.out.printf(Locale.ROOT, "journal: %,d events, %,d accounts, %,.0f MB, snapshots at %s; built in %.1f s%n",
+                built.lastSeq(), accounts, built.bytes() / 1e6, snapshots, (System.nanoTime() - start) / 1e9);
+        return built;
     }
 
     /**

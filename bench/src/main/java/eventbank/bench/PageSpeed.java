@@ -1,8 +1,6 @@
 package eventbank.bench;
 
-import eventbank.engine.EngineConfig;
 import eventbank.server.http.TestServer;
-import eventbank.server.mail.SentMail;
 import eventbank.server.web.Browser;
 import eventbank.server.web.WebServer;
 import java.nio.file.Path;
@@ -72,14 +70,8 @@ public final class PageSpeed {
         Path root = Fixtures.tempDirectory("eventbank-pages-");
         try {
             Path data = root.resolve("data");
+            JournalBuilder.Built built = JournalBuilder.buildServerData(data, accounts, events);
             long start = System.nanoTime();
-            JournalBuilder.Built built = JournalBuilder.build(data, accounts, events - 2L * accounts, 4_000, 7);
-            List<Long> snapshots = JournalBuilder.writeHistorySnapshots(data,
-                    EngineConfig.SNAPSHOT_HISTORY_SPAN_EVENTS_DEFAULT);
-            SentMail.upTo(data, built.lastSeq());
-            System.out.printf(Locale.ROOT, "journal: %,d events, %,d accounts, %,.0f MB, snapshots at %s; built in %.1f s%n",
-                    built.lastSeq(), accounts, built.bytes() / 1e6, snapshots, (System.nanoTime() - start) / 1e9);
-            start = System.nanoTime();
             try (WebServer server = WebServer.start(root); Browser browser = Browser.start()) {
                 System.out.printf(Locale.ROOT, "server started in %.1f s%n", (System.nanoTime() - start) / 1e9);
                 if (!server.awaitReadModels(Duration.ofMinutes(10))) {

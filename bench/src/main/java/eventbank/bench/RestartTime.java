@@ -2,9 +2,7 @@ package eventbank.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import eventbank.engine.EngineConfig;
 import eventbank.server.Main;
-import eventbank.server.mail.SentMail;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -94,13 +92,8 @@ public final class RestartTime {
         Path root = Fixtures.tempDirectory("eventbank-restart-");
         try {
             Path data = root.resolve("data");
-            long start = System.nanoTime();
-            JournalBuilder.Built built = JournalBuilder.build(data, accounts, events - 2L * accounts, 4_000, 7);
-            List<Long> snapshots = JournalBuilder.writeHistorySnapshots(data,
-                    EngineConfig.SNAPSHOT_HISTORY_SPAN_EVENTS_DEFAULT);
-            SentMail.upTo(data, built.lastSeq());
-            System.out.printf(Locale.ROOT, "%njournal: %,d events, %,d accounts, %,.0f MB, snapshots at %s; built in %.1f s%n",
-                    built.lastSeq(), accounts, built.bytes() / 1e6, snapshots, (System.nanoTime() - start) / 1e9);
+            System.out.println();
+            JournalBuilder.Built built = JournalBuilder.buildServerData(data, accounts, events);
             long account = Fixtures.accountNumber(0);
 
             Start first = start(data, root, account, Stop.CLEAN);
