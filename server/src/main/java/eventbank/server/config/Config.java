@@ -152,9 +152,12 @@ public record Config(Http http, Auth auth, Data data, RequestLimits limits, Mail
      *                               minute with something new, and at a clean stop)
      * @param journalSegmentBytesMax {@code journal.segment_bytes}: a journal segment is closed once it
      *                               would grow past this
+     * @param kekFile                {@code keys.kek_file}: the key-encryption key that wraps the
+     *                               accounts' data keys; by default {@code keys/kek} in the data
+     *                               directory; absolute and normalized
      */
     public record Data(Path directory, Duration idempotencyWindow, long snapshotEveryEvents,
-                       long checkpointEveryEvents, long journalSegmentBytesMax) {
+                       long checkpointEveryEvents, long journalSegmentBytesMax, Path kekFile) {
         /** The idempotency window in microseconds, the engine's unit. */
         public long idempotencyWindowMicros() {
             return TimeUnit.SECONDS.toMicros(idempotencyWindow.getSeconds());

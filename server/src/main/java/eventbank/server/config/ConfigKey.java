@@ -46,6 +46,7 @@ public enum ConfigKey {
     NODE_LEASE("node.lease", "PT2S", false),
     SERVER_KEY("server.key", null, true),
     SERVER_KEY_FILE("server.key_file", null, false),
+    KEYS_KEK_FILE("keys.kek_file", null, false),
     WHATIF_REPLAY_EVENTS_MAX("whatif.replay_events_max", "2000000", false),
     LIMITS_MONEY_COMMANDS_PER_MINUTE("limits.money_commands_per_minute", "60", false),
     MAIL_TRANSPORT("mail.transport", "file", false),

@@ -1,5 +1,6 @@
 package eventbank.server.config;
 
+import eventbank.engine.keys.PersonalKeys;
 import eventbank.server.mail.MailgunRegion;
 import eventbank.server.mail.MailgunSettings;
 import eventbank.server.mail.SmtpSecurity;
@@ -128,6 +129,9 @@ final class ConfigParser {
         Duration headerTimeout = parse(ConfigKey.HTTP_HEADER_TIMEOUT,
                 text -> Values.duration(text, HEADER_TIMEOUT_MIN, HEADER_TIMEOUT_MAX), ConfigParser::showDuration);
         Path dataDirectory = parse(ConfigKey.DATA_DIR, text -> Values.path(text, workingDirectory), Path::toString);
+        if (dataDirectory != null && !settings.containsKey(ConfigKey.KEYS_KEK_FILE)) {
+            derive(ConfigKey.KEYS_KEK_FILE, PersonalKeys.defaultKekFile(dataDirectory).toString(), "follows data.dir");
+        }
         String operatorKey = parse(ConfigKey.OPERATOR_KEY, text -> Values.token(text, OPERATOR_KEY_LENGTH_MIN,
                 SECRET_LENGTH_MAX, " (make one with: openssl rand -hex 32)"), Function.identity());
         Integer bcryptCost = parse(ConfigKey.AUTH_BCRYPT_COST, text -> (int) Values.wholeNumber(text,
@@ -154,6 +158,7 @@ final class ConfigParser {
                 rate -> rate == 0 ? "0 (no limit)" : String.valueOf(rate));
         Config.Mail mail = parseMail();
         Config.ServerKeySource serverKey = parseServerKey();
+        Path kekFile = parse(ConfigKey.KEYS_KEK_FILE, text -> Values.path(text, workingDirectory), Path::toString);
         Config.Cluster cluster = parseCluster(httpPort, publicUrl);
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
@@ -163,7 +168,7 @@ final class ConfigParser {
                         new HttpLimits(connectionsMax, idleTimeout, headerTimeout)),
                 new Config.Auth(Optional.ofNullable(operatorKey), bcryptCost, tokenTtl, Optional.ofNullable(serverKey)),
                 new Config.Data(dataDirectory, idempotencyWindow, snapshotEveryEvents, checkpointEveryEvents,
-                        journalSegmentBytes),
+                        journalSegmentBytes, kekFile),
                 new Config.RequestLimits(openRatePerMinute, moneyCommandsPerMinute, whatIfReplayEventsMax),
                 mail, cluster, Optional.ofNullable(propertiesFile), orderedShown());
     }

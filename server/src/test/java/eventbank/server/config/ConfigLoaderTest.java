@@ -181,6 +181,17 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void theKekFileFollowsTheDataDirectoryUnlessItIsSet() {
+        Config byDefault = load(Map.of(), Map.of("data.dir", "bank"));
+        assertThat(byDefault.data().kekFile()).isEqualTo(workingDirectory.resolve("bank/keys/kek"));
+        assertThat(byDefault.sourceOf(ConfigKey.KEYS_KEK_FILE)).contains(Source.derivedDefault("follows data.dir"));
+        Config set = load(Map.of("EVENTBANK_KEYS_KEK_FILE", "/etc/eventbank/kek"), Map.of("data.dir", "bank"));
+        assertThat(set.data().kekFile()).isEqualTo(Path.of("/etc/eventbank/kek"));
+        assertThat(set.sourceOf(ConfigKey.KEYS_KEK_FILE))
+                .contains(Source.environment("EVENTBANK_KEYS_KEK_FILE"));
+    }
+
+    @Test
     void aPublicUrlThatIsSetWinsOverThePort() {
         Config config = load(Map.of("EVENTBANK_PUBLIC_URL", "https://bank.example/eventbank/"),
                 Map.of("http.port", "9100"));
