@@ -1,6 +1,7 @@
 package eventbank.server.cli;
 
 import eventbank.engine.DataDirectoryLock;
+import eventbank.engine.keys.PersonalKeysException;
 import eventbank.engine.recovery.RecoveryRefusedException;
 import eventbank.engine.journal.JournalCorruptException;
 import eventbank.engine.journal.MalformedRecordException;
@@ -25,9 +26,9 @@ import picocli.CommandLine.UnmatchedArgumentException;
 
 /**
  * The {@code eventbank} command line: {@code serve} (the HTTP API), {@code events}, {@code state},
- * {@code verify} and {@code what-if}, {@code migrate} (a journal between files and PostgreSQL) and
- * {@code postgres} (a local PostgreSQL to try cluster mode on). {@code eventbank.server.Main}
- * starts it with the server's assembly for {@code serve}.
+ * {@code verify} and {@code what-if}, {@code migrate} (a journal between files and PostgreSQL),
+ * {@code rotate-keys} (a new key-encryption key) and {@code postgres} (a local PostgreSQL to try
+ * cluster mode on). {@code eventbank.server.Main} starts it with the server's assembly for {@code serve}.
  *
  * <p>Exit codes are the same for every subcommand ({@link ExitCodes}): 0 ok, 1 a check failed or
  * corruption was found, 2 usage error, 3 data directory missing, unreadable or locked (or the
@@ -63,6 +64,7 @@ public final class EventbankCommand implements Callable<Integer> {
                 .addSubcommand(new VerifyCommand(environment))
                 .addSubcommand(new WhatIfCommand(environment))
                 .addSubcommand(new MigrateCommand(environment))
+                .addSubcommand(new RotateKeysCommand(environment))
                 .addSubcommand(new PostgresCommand());
         boolean debug = environment.get(DEBUG_VARIABLE) != null;
         commandLine.setParameterExceptionHandler(EventbankCommand::usageError);
@@ -112,6 +114,8 @@ public final class EventbankCommand implements Callable<Integer> {
             case MalformedRecordException e -> ExitCodes.CHECK_FAILED;
             case SnapshotCorruptException e -> ExitCodes.CHECK_FAILED;
             case DataDirectoryLock.DataDirectoryLockedException e -> ExitCodes.DATA_DIRECTORY;
+            // The key store refused (a missing or wrong key-encryption key, a damaged slot).
+            case PersonalKeysException e -> ExitCodes.CHECK_FAILED;
             // The data directory was checked before reading, so failing to read is about it.
             case IOException e -> ExitCodes.DATA_DIRECTORY;
             // Anything else is a bug, or a log whose events break the bank's rules on replay.
@@ -127,6 +131,7 @@ public final class EventbankCommand implements Callable<Integer> {
             case MalformedRecordException e -> "a journal record does not parse: " + e.getMessage();
             case SnapshotCorruptException e -> e.getMessage();
             case DataDirectoryLock.DataDirectoryLockedException e -> e.getMessage();
+            case PersonalKeysException e -> e.getMessage();
             case JournalDatabaseException e -> e.getMessage();
             case NoSuchFileException e -> "cannot read " + e.getFile() + ": it does not exist (any more)";
             case AccessDeniedException e -> "cannot read " + e.getFile() + ": permission denied";
