@@ -88,7 +88,7 @@ final class KeyEncryptionKey {
 
     /** Reads a KEK file; throws {@link NoSuchFileException} when it is absent, else says what is wrong. */
     static KeyEncryptionKey read(Path file) throws IOException {
-        String text = Files.readString(file, StandardCharsets.US_ASCII).strip();
+        String text = new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1).strip();
         String[] words = text.split(" ");
         if (words.length != 4 || !words[0].equals(FORMAT_WORD)) {
             throw new PersonalKeysException("the key-encryption key file " + file + " is not one eventbank wrote"
