@@ -46,6 +46,9 @@ public class PersonalKeysBenchmark {
     private byte[][] sealed;
     private String[] emails;
     private int next;
+    private long calls;
+    private long callsBefore;
+    private long cpuBefore;
 
     @Setup(Level.Trial)
     public void setUp() throws IOException {
@@ -64,7 +67,24 @@ public class PersonalKeysBenchmark {
         return 1_000_000_000_000_000L + slot;
     }
 
+    /**
+     * The CPU time of the benchmark thread per call, printed after each iteration: the cost
+     * whatever share of the shared machine the run got (BENCHMARKS.md, "Machine and method").
+     */
+    @Setup(Level.Iteration)
+    public void startIteration() {
+        callsBefore = calls;
+        cpuBefore = CpuMeter.currentThreadNanos();
+    }
+
+    @TearDown(Level.Iteration)
+    public void endIteration() {
+        long cpu = CpuMeter.currentThreadNanos() - cpuBefore;
+        System.out.printf(" [cpu: %.1f ns of the benchmark thread per call]", cpu / (double) (calls - callsBefore));
+    }
+
     private int nextSlot() {
+        calls++;
         int slot = next;
         next = slot + 1 == accounts ? 0 : slot + 1;
         return slot;
