@@ -5,6 +5,7 @@ import eventbank.core.Event;
 import eventbank.core.Idempotency;
 import eventbank.core.Limits;
 import eventbank.engine.EngineConfig;
+import eventbank.engine.ServerKey;
 import eventbank.engine.journal.EventCodec;
 import eventbank.engine.journal.FileJournal;
 import eventbank.engine.journal.Journal;
@@ -15,6 +16,7 @@ import eventbank.engine.storage.FileStorage;
 import eventbank.server.mail.SentMail;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -43,9 +45,13 @@ final class JournalBuilder {
     static Built build(Path dataDirectory, int accounts, long transfers, int batchEvents, long seed, boolean keyed)
             throws IOException {
         Path journalDirectory = dataDirectory.resolve("journal");
+        Files.createDirectories(dataDirectory);
+        // Under the data directory's digest key, so that a server takes up the snapshots made of it.
+        Bank bank = new Bank(Limits.IDEMPOTENCY_WINDOW_MICROS_DEFAULT,
+                ServerKey.emailDigests(ServerKey.loadOrCreate(dataDirectory)));
         try (Journal journal = FileJournal.recover(new FileStorage(), journalDirectory,
                 EngineConfig.SEGMENT_BYTES_MAX_DEFAULT, 0, null, batch -> { })) {
-            Built built = build(journal, accounts, transfers, batchEvents, seed, keyed);
+            Built built = build(journal, bank, accounts, transfers, batchEvents, seed, keyed);
             return new Built(built.bank(), built.headHash(), built.lastSeq(), built.batches(),
                     Fixtures.bytesUnder(journalDirectory));
         }
@@ -76,8 +82,8 @@ final class JournalBuilder {
      */
     static List<Long> writeHistorySnapshots(Path dataDirectory, long historySpanEvents) throws IOException {
         FileStorage storage = new FileStorage();
-        SnapshotStore store = new SnapshotStore(storage, dataDirectory.resolve("snapshots"));
-        Bank bank = new Bank(Limits.IDEMPOTENCY_WINDOW_MICROS_DEFAULT);
+        SnapshotStore store = ServerKey.snapshotsIn(storage, dataDirectory);
+        Bank bank = store.newBank(Limits.IDEMPOTENCY_WINDOW_MICROS_DEFAULT);
         try (JournalReader reader = new JournalReader(storage, dataDirectory.resolve("journal"), false)) {
             JournalReader.Batch batch;
             while ((batch = reader.next(Long.MAX_VALUE)) != null) {
@@ -96,12 +102,11 @@ final class JournalBuilder {
      * database, say); the bytes of the result are 0, since where it keeps them is its own.
      */
     static Built build(Journal journal, int accounts, long transfers, int batchEvents, long seed) throws IOException {
-        return build(journal, accounts, transfers, batchEvents, seed, false);
+        return build(journal, new Bank(), accounts, transfers, batchEvents, seed, false);
     }
 
-    private static Built build(Journal journal, int accounts, long transfers, int batchEvents, long seed,
+    private static Built build(Journal journal, Bank bank, int accounts, long transfers, int batchEvents, long seed,
                                boolean keyed) throws IOException {
-        Bank bank = new Bank();
         Writer writer = new Writer(journal, bank, batchEvents);
         for (int i = 0; i < accounts; i++) {
             writer.add(Fixtures.opened(i));

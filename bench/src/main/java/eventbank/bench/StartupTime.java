@@ -2,6 +2,7 @@ package eventbank.bench;
 
 import eventbank.engine.Engine;
 import eventbank.engine.EngineConfig;
+import eventbank.engine.ServerKey;
 import eventbank.engine.snapshot.SnapshotStore;
 import eventbank.engine.storage.FileStorage;
 import java.io.BufferedReader;
@@ -71,7 +72,7 @@ public final class StartupTime {
             JournalBuilder.Built built = JournalBuilder.build(directory, accounts, events - 2L * accounts,
                     batchEvents, 5);
             double buildSeconds = (System.nanoTime() - started) / 1e9;
-            SnapshotStore snapshots = new SnapshotStore(new FileStorage(), directory.resolve("snapshots"));
+            SnapshotStore snapshots = ServerKey.snapshotsIn(new FileStorage(), directory);
             started = System.nanoTime();
             snapshots.write(built.bank(), built.headHash());
             double snapshotSeconds = (System.nanoTime() - started) / 1e9;

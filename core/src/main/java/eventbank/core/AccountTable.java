@@ -16,6 +16,8 @@ import java.util.BitSet;
  */
 final class AccountTable {
     private static final int CAPACITY_INITIAL = 16;
+    /** The digest of an account whose email is forgotten: both halves 0, never looked up. */
+    static final long NO_EMAIL = 0;
 
     private int size;
     private long[] numbers = new long[CAPACITY_INITIAL];
@@ -24,6 +26,10 @@ final class AccountTable {
     private long[] emailDigestsHigh = new long[CAPACITY_INITIAL];
     private long[] emailDigestsLow = new long[CAPACITY_INITIAL];
     private final BitSet verified = new BitSet();
+    private final BitSet closed = new BitSet();
+    /** Opened with sealed personal fields ({@link Personal#sealed}): it can be forgotten. */
+    private final BitSet sealed = new BitSet();
+    private final BitSet forgotten = new BitSet();
 
     /** Slot holds index + 1; 0 is empty. Length is a power of two, at most half full. */
     private int[] byNumber = new int[CAPACITY_INITIAL * 2];
@@ -48,19 +54,27 @@ final class AccountTable {
     }
 
     boolean containsEmail(long digestHigh, long digestLow) {
+        return emailSlotOf(digestHigh, digestLow) >= 0;
+    }
+
+    /** The slot in {@link #byEmail} of the account with this digest, or -1. */
+    private int emailSlotOf(long digestHigh, long digestLow) {
         int mask = byEmail.length - 1;
         for (int slot = mix(digestHigh) & mask; ; slot = (slot + 1) & mask) {
             int entry = byEmail[slot];
             if (entry == 0) {
-                return false;
+                return -1;
             }
             if (emailDigestsHigh[entry - 1] == digestHigh && emailDigestsLow[entry - 1] == digestLow) {
-                return true;
+                return slot;
             }
         }
     }
 
-    /** Adds an account and answers its index. The caller has checked both keys are new. */
+    /**
+     * Adds an account and answers its index. The caller has checked both keys are new. An
+     * account without an email (forgotten) has the digest {@link #NO_EMAIL}, which no lookup finds.
+     */
     int add(long number, long balance, long openedSeq, boolean isVerified, long digestHigh, long digestLow) {
         if (size == numbers.length) {
             growArrays();
@@ -76,7 +90,9 @@ final class AccountTable {
             rehash(byNumber.length * 2);
         } else {
             insertNumber(byNumber, index);
-            insertEmail(byEmail, index);
+            if (hasEmail(index)) {
+                insertEmail(byEmail, index);
+            }
         }
         return index;
     }
@@ -106,6 +122,60 @@ final class AccountTable {
         verified.set(index);
     }
 
+    boolean isClosed(int index) {
+        return closed.get(index);
+    }
+
+    void setClosed(int index) {
+        closed.set(index);
+    }
+
+    boolean isSealed(int index) {
+        return sealed.get(index);
+    }
+
+    void setSealed(int index) {
+        sealed.set(index);
+    }
+
+    boolean isForgotten(int index) {
+        return forgotten.get(index);
+    }
+
+    /** The account's holder is forgotten: its email digest leaves the table, so the email is free again. */
+    void setForgotten(int index) {
+        forgotten.set(index);
+        if (hasEmail(index)) {
+            removeEmail(emailSlotOf(emailDigestsHigh[index], emailDigestsLow[index]));
+            emailDigestsHigh[index] = NO_EMAIL;
+            emailDigestsLow[index] = NO_EMAIL;
+        }
+    }
+
+    private boolean hasEmail(int index) {
+        return emailDigestsHigh[index] != NO_EMAIL || emailDigestsLow[index] != NO_EMAIL;
+    }
+
+    /**
+     * Empties a slot of {@link #byEmail} and moves back the entries after it that linear probing
+     * had pushed past it (Knuth's algorithm R), so that no lookup stops at the hole too early.
+     */
+    private void removeEmail(int slot) {
+        int mask = byEmail.length - 1;
+        int hole = slot;
+        byEmail[hole] = 0;
+        for (int next = (hole + 1) & mask; byEmail[next] != 0; next = (next + 1) & mask) {
+            int home = mix(emailDigestsHigh[byEmail[next] - 1]) & mask;
+            // The entry may fill the hole when its home is not cyclically within (hole, next].
+            boolean stays = hole <= next ? hole < home && home <= next : hole < home || home <= next;
+            if (!stays) {
+                byEmail[hole] = byEmail[next];
+                byEmail[next] = 0;
+                hole = next;
+            }
+        }
+    }
+
     long emailDigestHigh(int index) {
         return emailDigestsHigh[index];
     }
@@ -128,7 +198,9 @@ final class AccountTable {
         int[] emailSlots = new int[slots];
         for (int index = 0; index < size; index++) {
             insertNumber(numberSlots, index);
-            insertEmail(emailSlots, index);
+            if (hasEmail(index)) {
+                insertEmail(emailSlots, index);
+            }
         }
         byNumber = numberSlots;
         byEmail = emailSlots;

@@ -5,7 +5,6 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
-import java.util.Locale;
 
 /**
  * The write model: only what {@link Decider#decide} needs (balances, verified flags, the
@@ -19,18 +18,30 @@ public final class Bank {
     /** Of its exact type, so that the JIT can inline its calls in {@link Movements#of}. */
     private final Applier applier = new Applier();
     private final IdempotencyLog idempotency;
-    private final MessageDigest sha256 = newSha256();
+    private final EmailDigests emailDigests;
     private long lastSeq;
     private long lastTimeMicros;
     private long openedTotal;
     private long withdrawnTotal;
+    private long forfeitedTotal;
 
+    /** A bank that is never saved: its email digests are under a key of its own (see {@link EmailDigests#ephemeral}). */
     public Bank() {
         this(Limits.IDEMPOTENCY_WINDOW_MICROS_DEFAULT);
     }
 
+    /** A bank that is never saved, with this idempotency window. */
     public Bank(long idempotencyWindowMicros) {
+        this(idempotencyWindowMicros, EmailDigests.ephemeral());
+    }
+
+    /**
+     * A bank whose email digests are under the bank's digest key: every bank that is saved
+     * (snapshots) or continues one must use the same, owned by this bank alone (not thread-safe).
+     */
+    public Bank(long idempotencyWindowMicros, EmailDigests emailDigests) {
         this.idempotency = new IdempotencyLog(idempotencyWindowMicros);
+        this.emailDigests = emailDigests;
     }
 
     public void evolve(Recorded recorded) {
@@ -81,8 +92,39 @@ public final class Bank {
     }
 
     public boolean isEmailTaken(String email) {
-        long[] digest = emailDigest(email);
+        long[] digest = emailDigests.of(email);
         return accounts.containsEmail(digest[0], digest[1]);
+    }
+
+    /** Whether the account exists and was closed. */
+    public boolean isClosed(long accountNumber) {
+        int index = accounts.indexOf(accountNumber);
+        return index >= 0 && accounts.isClosed(index);
+    }
+
+    /** Whether the account exists and its holder was forgotten. */
+    public boolean isForgotten(long accountNumber) {
+        int index = accounts.indexOf(accountNumber);
+        return index >= 0 && accounts.isForgotten(index);
+    }
+
+    /** Whether the account's personal fields were recorded sealed, so that it can be forgotten. */
+    public boolean isSealed(long accountNumber) {
+        int index = accounts.indexOf(accountNumber);
+        return index >= 0 && accounts.isSealed(index);
+    }
+
+    /**
+     * The account's opening ordinal: 0 for the first account the bank opened, and so on. The
+     * next opening's is {@link #accountCount()}.
+     */
+    public int ordinalOf(long accountNumber) {
+        return existing(accountNumber, lastSeq);
+    }
+
+    /** The key email digests are under; a bank that continues this one uses the same. */
+    public EmailDigests emailDigests() {
+        return emailDigests;
     }
 
     public int accountCount() {
@@ -108,6 +150,11 @@ public final class Bank {
         return withdrawnTotal;
     }
 
+    /** The sum of the opening bonuses that unverified accounts forfeited when they closed. */
+    public long forfeitedTotal() {
+        return forfeitedTotal;
+    }
+
     /** The sum of all balances, counted account by account. */
     public long balanceTotal() {
         long total = 0;
@@ -118,19 +165,23 @@ public final class Bank {
     }
 
     /**
-     * The bank's invariant: money is neither created nor destroyed except by opening and
-     * withdrawal, and no balance is negative. Answers a description of the breach, or null.
+     * The bank's invariant: money is neither created nor destroyed except by opening, withdrawal
+     * and forfeit, no balance is negative, and a closed account holds nothing. Answers a
+     * description of the breach, or null.
      */
     public String checkInvariant() {
         for (int index = 0; index < accounts.size(); index++) {
             if (accounts.balance(index) < 0) {
                 return "account " + accounts.number(index) + " has a negative balance";
             }
+            if (accounts.isClosed(index) && accounts.balance(index) != 0) {
+                return "closed account " + accounts.number(index) + " holds " + accounts.balance(index) + " cents";
+            }
         }
-        long expected = openedTotal - withdrawnTotal;
+        long expected = openedTotal - withdrawnTotal - forfeitedTotal;
         long actual = balanceTotal();
         return actual == expected ? null
-                : "balances add up to " + actual + " but openings minus withdrawals are " + expected;
+                : "balances add up to " + actual + " but openings minus withdrawals and forfeits are " + expected;
     }
 
     IdempotencyLog.Entry findIdempotency(long scope, String key, long nowMicros) {
@@ -149,19 +200,29 @@ public final class Bank {
 
     /** Receives the whole state, for writing a snapshot. */
     public interface Exporter {
-        void counters(long lastSeq, long lastTimeMicros, long openedTotal, long withdrawnTotal,
-                      int accountCount, int idempotencyCount);
+        int VERIFIED = 1;
+        int CLOSED = 2;
+        int SEALED = 4;
+        int FORGOTTEN = 8;
+        int FLAGS_ALL = VERIFIED | CLOSED | SEALED | FORGOTTEN;
 
-        void account(long number, long balance, boolean verified, long openedSeq,
-                     long emailDigestHigh, long emailDigestLow);
+        void counters(long lastSeq, long lastTimeMicros, long openedTotal, long withdrawnTotal,
+                      long forfeitedTotal, int accountCount, int idempotencyCount);
+
+        /**
+         * One account: its {@code flags} are {@link #VERIFIED}, {@link #CLOSED}, {@link #SEALED}
+         * and {@link #FORGOTTEN} or'ed; a forgotten account's digest is 0, 0.
+         */
+        void account(long number, long balance, int flags, long openedSeq, long emailDigestHigh, long emailDigestLow);
 
         void idempotency(long scope, String key, String fingerprint, long seq, long timeMicros);
     }
 
     public void exportTo(Exporter exporter) {
-        exporter.counters(lastSeq, lastTimeMicros, openedTotal, withdrawnTotal, accounts.size(), idempotency.size());
+        exporter.counters(lastSeq, lastTimeMicros, openedTotal, withdrawnTotal, forfeitedTotal, accounts.size(),
+                idempotency.size());
         for (int index = 0; index < accounts.size(); index++) {
-            exporter.account(accounts.number(index), accounts.balance(index), accounts.isVerified(index),
+            exporter.account(accounts.number(index), accounts.balance(index), flagsOf(index),
                     accounts.openedSeq(index), accounts.emailDigestHigh(index), accounts.emailDigestLow(index));
         }
         for (IdempotencyLog.Entry entry : idempotency.oldestFirst()) {
@@ -170,21 +231,29 @@ public final class Bank {
         }
     }
 
+    private int flagsOf(int index) {
+        return (accounts.isVerified(index) ? Exporter.VERIFIED : 0) | (accounts.isClosed(index) ? Exporter.CLOSED : 0)
+                | (accounts.isSealed(index) ? Exporter.SEALED : 0)
+                | (accounts.isForgotten(index) ? Exporter.FORGOTTEN : 0);
+    }
+
     /**
      * An independent copy with the same accounts, keys and counters (the same {@link
-     * #stateDigest()}), for exploring an alternative history without touching this one.
+     * #stateDigest()}), for exploring an alternative history without touching this one. Its
+     * email digests are under the same key.
      */
     public Bank copy() {
-        Bank copy = new Bank(idempotency.windowMicros());
+        Bank copy = new Bank(idempotency.windowMicros(), emailDigests.copy());
         exportTo(new Exporter() {
             @Override
-            public void counters(long seq, long time, long opened, long withdrawn, int count, int keys) {
-                copy.restoreCounters(seq, time, opened, withdrawn);
+            public void counters(long seq, long time, long opened, long withdrawn, long forfeited, int count,
+                                 int keys) {
+                copy.restoreCounters(seq, time, opened, withdrawn, forfeited);
             }
 
             @Override
-            public void account(long number, long balance, boolean verified, long openedSeq, long high, long low) {
-                copy.restoreAccount(number, balance, verified, openedSeq, high, low);
+            public void account(long number, long balance, int flags, long openedSeq, long high, long low) {
+                copy.restoreAccount(number, balance, flags, openedSeq, high, low);
             }
 
             @Override
@@ -196,21 +265,42 @@ public final class Bank {
     }
 
     /** Restores counters into a new bank, for loading a snapshot. */
-    public void restoreCounters(long lastSeq, long lastTimeMicros, long openedTotal, long withdrawnTotal) {
+    public void restoreCounters(long lastSeq, long lastTimeMicros, long openedTotal, long withdrawnTotal,
+                                long forfeitedTotal) {
         requireNew();
         this.lastSeq = lastSeq;
         this.lastTimeMicros = lastTimeMicros;
         this.openedTotal = openedTotal;
         this.withdrawnTotal = withdrawnTotal;
+        this.forfeitedTotal = forfeitedTotal;
     }
 
-    /** Restores one account, in the order accounts were opened, for loading a snapshot. */
-    public void restoreAccount(long number, long balance, boolean verified, long openedSeq,
+    /**
+     * Restores one account, in the order accounts were opened, for loading a snapshot; its
+     * flags as {@link Exporter#account} gives them.
+     */
+    public void restoreAccount(long number, long balance, int flags, long openedSeq,
                                long emailDigestHigh, long emailDigestLow) {
-        if (accounts.indexOf(number) >= 0 || accounts.containsEmail(emailDigestHigh, emailDigestLow)) {
+        boolean forgotten = (flags & Exporter.FORGOTTEN) != 0;
+        boolean noEmail = emailDigestHigh == AccountTable.NO_EMAIL && emailDigestLow == AccountTable.NO_EMAIL;
+        if ((flags & ~Exporter.FLAGS_ALL) != 0 || forgotten != noEmail) {
+            throw new IllegalStateException("snapshot holds account " + number + " with flags " + flags
+                    + (noEmail ? " and no email" : " and an email"));
+        }
+        if (accounts.indexOf(number) >= 0 || (!noEmail && accounts.containsEmail(emailDigestHigh, emailDigestLow))) {
             throw new IllegalStateException("snapshot holds account " + number + " or its email twice");
         }
-        accounts.add(number, balance, openedSeq, verified, emailDigestHigh, emailDigestLow);
+        int index = accounts.add(number, balance, openedSeq, (flags & Exporter.VERIFIED) != 0, emailDigestHigh,
+                emailDigestLow);
+        if ((flags & Exporter.CLOSED) != 0) {
+            accounts.setClosed(index);
+        }
+        if ((flags & Exporter.SEALED) != 0) {
+            accounts.setSealed(index);
+        }
+        if (forgotten) {
+            accounts.setForgotten(index);
+        }
     }
 
     /** Restores one idempotency entry, oldest first, for loading a snapshot. */
@@ -220,7 +310,8 @@ public final class Bank {
 
     /**
      * A SHA-256 over the whole state in a canonical order: two banks with the same digest hold
-     * the same accounts, balances, flags, keys and counters. Used to check that replay from
+     * the same accounts, balances, flags, keys and counters (not the emails' digests, which are
+     * keyed: see {@link EmailDigests}). Used to check that replay from
      * scratch equals a snapshot plus the tail.
      */
     public String stateDigest() {
@@ -228,15 +319,18 @@ public final class Bank {
         ByteBuffer buffer = ByteBuffer.allocate(64);
         exportTo(new Exporter() {
             @Override
-            public void counters(long seq, long time, long opened, long withdrawn, int count, int keys) {
+            public void counters(long seq, long time, long opened, long withdrawn, long forfeited, int count,
+                                 int keys) {
                 digest.update(buffer.clear().putLong(seq).putLong(time).putLong(opened).putLong(withdrawn)
-                        .putInt(count).putInt(keys).flip());
+                        .putLong(forfeited).putInt(count).putInt(keys).flip());
             }
 
             @Override
-            public void account(long number, long balance, boolean verified, long openedSeq, long high, long low) {
-                digest.update(buffer.clear().putLong(number).putLong(balance).put((byte) (verified ? 1 : 0))
-                        .putLong(openedSeq).putLong(high).putLong(low).flip());
+            public void account(long number, long balance, int flags, long openedSeq, long high, long low) {
+                // Not the email's digest, which depends on the digest key: banks under two keys
+                // (a replay in a test, a tool without the key) hold the same state all the same.
+                digest.update(buffer.clear().putLong(number).putLong(balance).put((byte) flags)
+                        .putLong(openedSeq).flip());
             }
 
             @Override
@@ -256,12 +350,39 @@ public final class Bank {
     private final class Applier implements Movements.Sink {
         @Override
         public void opened(long seq, long timeMicros, Event.AccountOpened opened) {
-            long[] digest = emailDigest(opened.email());
-            if (accounts.indexOf(opened.accountNumber()) >= 0 || accounts.containsEmail(digest[0], digest[1])) {
+            // Null when the account is forgotten by now: its email is free again.
+            long[] digest = opened.personal().emailDigest(emailDigests);
+            if (accounts.indexOf(opened.accountNumber()) >= 0
+                    || (digest != null && accounts.containsEmail(digest[0], digest[1]))) {
                 throw new IllegalStateException("account opened twice at seq " + seq);
             }
-            accounts.add(opened.accountNumber(), opened.openingBalance(), seq, false, digest[0], digest[1]);
+            int index = accounts.add(opened.accountNumber(), opened.openingBalance(), seq, false,
+                    digest == null ? AccountTable.NO_EMAIL : digest[0], digest == null ? AccountTable.NO_EMAIL : digest[1]);
+            if (opened.personal().sealed()) {
+                accounts.setSealed(index);
+            }
             openedTotal = Math.addExact(openedTotal, opened.openingBalance());
+        }
+
+        @Override
+        public void closed(long seq, long timeMicros, Event.AccountClosed closed) {
+            int index = existing(closed.accountNumber(), seq);
+            if (accounts.isClosed(index) || accounts.balance(index) != 0) {
+                throw new IllegalStateException("seq " + seq + " closes account " + closed.accountNumber()
+                        + (accounts.isClosed(index) ? " a second time" : " holding " + accounts.balance(index)
+                        + " cents"));
+            }
+            accounts.setClosed(index);
+        }
+
+        @Override
+        public void forgotten(long seq, long timeMicros, Event.AccountForgotten forgotten) {
+            int index = existing(forgotten.accountNumber(), seq);
+            if (!accounts.isClosed(index) || !accounts.isSealed(index) || accounts.isForgotten(index)) {
+                throw new IllegalStateException("seq " + seq + " forgets account " + forgotten.accountNumber()
+                        + ", which is not a closed, sealed account not yet forgotten");
+            }
+            accounts.setForgotten(index);
         }
 
         @Override
@@ -274,7 +395,10 @@ public final class Bank {
                           long amount) {
             int from = existing(debitAccount, seq);
             long fromBalance = debited(from, amount, seq);
-            if (creditAccount == Movements.OUTSIDE) {
+            if (kind == Movements.Kind.FORFEIT) {
+                accounts.setBalance(from, fromBalance);
+                forfeitedTotal = Math.addExact(forfeitedTotal, amount);
+            } else if (creditAccount == Movements.OUTSIDE) {
                 accounts.setBalance(from, fromBalance);
                 withdrawnTotal = Math.addExact(withdrawnTotal, amount);
             } else {
@@ -290,7 +414,7 @@ public final class Bank {
 
     /** Emails are unique without regard to case. */
     public static String normalizeEmail(String email) {
-        return email.toLowerCase(Locale.ROOT);
+        return EmailDigests.normalize(email);
     }
 
     static long scopeOf(Event event) {
@@ -299,13 +423,9 @@ public final class Bank {
             case Event.AccountVerified e -> e.accountNumber();
             case Event.MoneyTransferred e -> e.fromAccountNumber();
             case Event.MoneyWithdrawn e -> e.accountNumber();
+            case Event.AccountClosed e -> e.accountNumber();
+            case Event.AccountForgotten e -> e.accountNumber();
         };
-    }
-
-    private long[] emailDigest(String email) {
-        byte[] hash = sha256.digest(normalizeEmail(email).getBytes(StandardCharsets.UTF_8));
-        ByteBuffer buffer = ByteBuffer.wrap(hash);
-        return new long[] {buffer.getLong(), buffer.getLong()};
     }
 
     private int existing(long accountNumber, long seq) {

@@ -91,6 +91,8 @@ public final class BankCommandPolicy implements CommandPolicy {
             case Command.TransferMoney c -> c.fromAccountNumber();
             case Command.TransferMoneyAtomically c -> c.fromAccountNumber();
             case Command.Withdraw c -> c.accountNumber();
+            case Command.CloseAccount c -> c.accountNumber();
+            case Command.ForgetAccount c -> c.accountNumber();
         };
     }
 }

@@ -10,7 +10,7 @@ import java.util.List;
  */
 public sealed interface Command
         permits Command.OpenAccount, Command.VerifyAccount, Command.TransferMoney,
-        Command.TransferMoneyAtomically, Command.Withdraw {
+        Command.TransferMoneyAtomically, Command.Withdraw, Command.CloseAccount, Command.ForgetAccount {
 
     /** Opens an account; the number and the password hash were chosen by the caller. */
     record OpenAccount(long accountNumber, String email, String passwordHash, long openingBalance,
@@ -42,4 +42,13 @@ public sealed interface Command
 
     /** Takes money out of a verified account. */
     record Withdraw(long accountNumber, long amount, Idempotency idempotency) implements Command {}
+
+    /**
+     * The holder closes the account: a verified one must hold nothing (its money is moved or
+     * withdrawn first); an unverified one forfeits its opening bonus.
+     */
+    record CloseAccount(long accountNumber) implements Command {}
+
+    /** An operator forgets a closed account's holder: the key of its personal fields is erased. */
+    record ForgetAccount(long accountNumber) implements Command {}
 }

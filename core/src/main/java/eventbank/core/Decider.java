@@ -21,6 +21,8 @@ public final class Decider {
             case Command.TransferMoney c -> transfer(bank, c, nowMicros);
             case Command.TransferMoneyAtomically c -> transferAtomically(bank, c, nowMicros);
             case Command.Withdraw c -> withdraw(bank, c, nowMicros);
+            case Command.CloseAccount c -> close(bank, c);
+            case Command.ForgetAccount c -> forget(bank, c);
         };
     }
 
@@ -61,6 +63,9 @@ public final class Decider {
         }
         if (!codes.matches(c.accountNumber(), bank.openedSeqOf(c.accountNumber()), c.code())) {
             return rejected(Rejection.WRONG_CODE);
+        }
+        if (bank.isClosed(c.accountNumber()) && !bank.isVerified(c.accountNumber())) {
+            return rejected(Rejection.ACCOUNT_CLOSED);
         }
         if (bank.isVerified(c.accountNumber())) {
             // Mail scanners follow links: a second visit is fine and records nothing.
@@ -128,6 +133,12 @@ public final class Decider {
         if (from == to) {
             return Rejection.SAME_ACCOUNT;
         }
+        if (bank.isClosed(from)) {
+            return Rejection.ACCOUNT_CLOSED;
+        }
+        if (bank.isClosed(to)) {
+            return Rejection.RECIPIENT_CLOSED;
+        }
         if (!bank.isVerified(from)) {
             return Rejection.ACCOUNT_NOT_VERIFIED;
         }
@@ -152,6 +163,9 @@ public final class Decider {
         if (!bank.exists(c.accountNumber())) {
             return rejected(Rejection.ACCOUNT_NOT_FOUND);
         }
+        if (bank.isClosed(c.accountNumber())) {
+            return rejected(Rejection.ACCOUNT_CLOSED);
+        }
         if (!bank.isVerified(c.accountNumber())) {
             return rejected(Rejection.ACCOUNT_NOT_VERIFIED);
         }
@@ -159,6 +173,46 @@ public final class Decider {
             return rejected(Rejection.INSUFFICIENT_FUNDS);
         }
         return accepted(new Event.MoneyWithdrawn(c.accountNumber(), c.amount(), c.idempotency()));
+    }
+
+    /**
+     * A verified account closes at a balance of zero. An unverified one closes whatever it holds,
+     * which can only be its opening bonus (it could neither send nor receive), and forfeits it.
+     */
+    private static Decision close(Bank bank, Command.CloseAccount c) {
+        long account = c.accountNumber();
+        if (!bank.exists(account)) {
+            return rejected(Rejection.ACCOUNT_NOT_FOUND);
+        }
+        if (bank.isClosed(account)) {
+            return rejected(Rejection.ACCOUNT_CLOSED);
+        }
+        long balance = bank.balanceOf(account);
+        if (bank.isVerified(account)) {
+            return balance == 0 ? accepted(new Event.AccountClosed(account, 0)) : rejected(Rejection.BALANCE_NOT_ZERO);
+        }
+        return accepted(new Event.AccountClosed(account, balance));
+    }
+
+    /**
+     * A closed account whose personal fields were sealed is forgotten; a second time records
+     * nothing. One opened before sealing cannot be, closed or not: its fields are in the log.
+     */
+    private static Decision forget(Bank bank, Command.ForgetAccount c) {
+        long account = c.accountNumber();
+        if (!bank.exists(account)) {
+            return rejected(Rejection.ACCOUNT_NOT_FOUND);
+        }
+        if (!bank.isSealed(account)) {
+            return rejected(Rejection.ACCOUNT_NOT_FORGETTABLE);
+        }
+        if (!bank.isClosed(account)) {
+            return rejected(Rejection.ACCOUNT_NOT_CLOSED);
+        }
+        if (bank.isForgotten(account)) {
+            return new Decision.Accepted(List.of());
+        }
+        return accepted(new Event.AccountForgotten(account));
     }
 
     /**

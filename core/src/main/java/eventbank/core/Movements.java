@@ -26,7 +26,9 @@ public final class Movements {
         /** From one account to another. */
         TRANSFER,
         /** From an account to {@link #OUTSIDE}. */
-        WITHDRAWAL
+        WITHDRAWAL,
+        /** An unverified account's opening bonus, given up when it closes: to {@link #OUTSIDE}. */
+        FORFEIT
     }
 
     /**
@@ -47,6 +49,15 @@ public final class Movements {
          * bank; the credit is {@link #OUTSIDE} when the money leaves the bank.
          */
         void moved(long seq, long timeMicros, Kind kind, long debitAccount, long creditAccount, long amount);
+
+        /**
+         * The account closes; it sends and receives nothing from now on. What it forfeited, if
+         * anything, was told just before as a {@link Kind#FORFEIT} movement, so it holds nothing.
+         */
+        void closed(long seq, long timeMicros, Event.AccountClosed closed);
+
+        /** The closed account's holder is forgotten: its personal fields read as null from now on. */
+        void forgotten(long seq, long timeMicros, Event.AccountForgotten forgotten);
     }
 
     private Movements() {}
@@ -74,6 +85,14 @@ public final class Movements {
                 sink.verified(seq, timeMicros, e);
                 return;
             }
+            case Event.AccountClosed e -> {
+                closed(seq, timeMicros, e, sink);
+                return;
+            }
+            case Event.AccountForgotten e -> {
+                sink.forgotten(seq, timeMicros, e);
+                return;
+            }
             case Event.MoneyTransferred e -> {
                 kind = Kind.TRANSFER;
                 debitAccount = e.fromAccountNumber();
@@ -88,6 +107,17 @@ public final class Movements {
             }
         }
         sink.moved(seq, timeMicros, kind, debitAccount, creditAccount, amount);
+    }
+
+    /** A closing: the forfeit first, if any, so that the account holds nothing when it closes. */
+    private static void closed(long seq, long timeMicros, Event.AccountClosed e, Sink sink) {
+        if (e.forfeited() < 0) {
+            throw broken("a forfeit of " + e.forfeited() + " cents by account " + e.accountNumber());
+        }
+        if (e.forfeited() > 0) {
+            sink.moved(seq, timeMicros, Kind.FORFEIT, e.accountNumber(), OUTSIDE, e.forfeited());
+        }
+        sink.closed(seq, timeMicros, e);
     }
 
     private static Event.AccountOpened checked(Event.AccountOpened e) {

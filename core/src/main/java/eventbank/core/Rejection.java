@@ -21,7 +21,16 @@ public enum Rejection {
     INSUFFICIENT_FUNDS("insufficient_funds", "The balance is lower than the amount."),
     BATCH_SIZE_INVALID("invalid_field", "A batch holds from 1 to 1,000 transfers."),
     IDEMPOTENCY_KEY_REUSED("idempotency_key_reused",
-            "This Idempotency-Key was already used for a different request.");
+            "This Idempotency-Key was already used for a different request."),
+    BALANCE_NOT_ZERO("balance_not_zero",
+            "A verified account closes only at a balance of zero: transfer or withdraw what it holds first."),
+    ACCOUNT_CLOSED("account_closed", "The account is closed: it sends and receives nothing."),
+    RECIPIENT_CLOSED("account_closed", "The recipient account is closed: it receives nothing."),
+    ACCOUNT_NOT_CLOSED("account_not_closed", "Only a closed account can be forgotten: its holder closes it first."),
+    ACCOUNT_NOT_FORGETTABLE("account_not_forgettable",
+            "This account was opened before eventbank encrypted personal data: its email address and"
+                    + " password hash are in the log in plain text, which an append-only, hash-chained log"
+                    + " cannot erase. It can be closed, not forgotten.");
 
     private final String code;
     private final String message;

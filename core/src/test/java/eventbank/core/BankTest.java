@@ -180,10 +180,10 @@ class BankTest {
             bank.exportTo(new Bank.Exporter() {
                 @Override
                 public void counters(long lastSeq, long lastTimeMicros, long openedTotal, long withdrawnTotal,
-                                     int accountCount, int idempotencyCount) {}
+                                     long forfeitedTotal, int accountCount, int idempotencyCount) {}
 
                 @Override
-                public void account(long number, long balance, boolean verified, long openedSeq,
+                public void account(long number, long balance, int verified, long openedSeq,
                                     long high, long low) {}
 
                 @Override
@@ -200,12 +200,12 @@ class BankTest {
         source.exportTo(new Bank.Exporter() {
             @Override
             public void counters(long lastSeq, long lastTimeMicros, long openedTotal, long withdrawnTotal,
-                                 int accountCount, int idempotencyCount) {
-                target.restoreCounters(lastSeq, lastTimeMicros, openedTotal, withdrawnTotal);
+                                 long forfeitedTotal, int accountCount, int idempotencyCount) {
+                target.restoreCounters(lastSeq, lastTimeMicros, openedTotal, withdrawnTotal, forfeitedTotal);
             }
 
             @Override
-            public void account(long number, long balance, boolean verified, long openedSeq,
+            public void account(long number, long balance, int verified, long openedSeq,
                                 long high, long low) {
                 long restored = number == changedAccount ? balance + delta : balance;
                 target.restoreAccount(number, restored, verified, openedSeq, high, low);
@@ -253,7 +253,7 @@ class BankTest {
      * i and ~i) would pile every email into one probe chain.
      */
     private static long digestHigh(int index) {
-        return index;
+        return index + 1; // 0 and 0 is no email
     }
 
     private static long digestLow(int index) {

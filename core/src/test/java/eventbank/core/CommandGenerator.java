@@ -41,6 +41,11 @@ final class CommandGenerator {
             command = transferAll(pickAccount(), null);
         } else if (roll < 70) {
             command = transfer(pickAccount(), pickAccount(), null);
+        } else if (roll < 72) {
+            // Rarely, so that most accounts stay open: closed ones refuse everything after.
+            command = new Command.CloseAccount(pickAccount());
+        } else if (roll < 73) {
+            command = new Command.ForgetAccount(pickAccount());
         } else {
             command = withdraw(pickAccount(), null);
         }
@@ -125,6 +130,8 @@ final class CommandGenerator {
                     c.idempotency().key());
             case Command.Withdraw c -> same ? c : withdraw(c.accountNumber(), c.idempotency().key());
             case Command.VerifyAccount c -> c;
+            case Command.CloseAccount c -> c;
+            case Command.ForgetAccount c -> c;
         };
     }
 
@@ -262,6 +269,8 @@ final class CommandGenerator {
             case Command.TransferMoneyAtomically c -> c.idempotency();
             case Command.Withdraw c -> c.idempotency();
             case Command.VerifyAccount c -> null;
+            case Command.CloseAccount c -> null;
+            case Command.ForgetAccount c -> null;
         };
         if (idempotency != null) {
             if (keyed.size() == RETRIES_KEPT) {

@@ -35,6 +35,10 @@ class MovementsTest {
 
     private record Verified(long seq, long timeMicros, Event.AccountVerified event) implements Heard {}
 
+    private record Closed(long seq, long timeMicros, Event.AccountClosed event) implements Heard {}
+
+    private record Forgotten(long seq, long timeMicros, Event.AccountForgotten event) implements Heard {}
+
     private record Moved(long seq, long timeMicros, Movements.Kind kind, long debitAccount, long creditAccount,
                          long amount) implements Heard {}
 
@@ -58,6 +62,16 @@ class MovementsTest {
         public void moved(long seq, long timeMicros, Movements.Kind kind, long debitAccount, long creditAccount,
                           long amount) {
             heard.add(new Moved(seq, timeMicros, kind, debitAccount, creditAccount, amount));
+        }
+
+        @Override
+        public void closed(long seq, long timeMicros, Event.AccountClosed closed) {
+            heard.add(new Closed(seq, timeMicros, closed));
+        }
+
+        @Override
+        public void forgotten(long seq, long timeMicros, Event.AccountForgotten forgotten) {
+            heard.add(new Forgotten(seq, timeMicros, forgotten));
         }
     }
 
@@ -102,13 +116,35 @@ class MovementsTest {
         assertThat(Limits.isAccountNumber(Movements.OUTSIDE)).as("no account is the outside").isFalse();
     }
 
+    @Test
+    void aClosingWithAForfeitMovesTheBonusOutsideBeforeItCloses() {
+        Event.AccountClosed closing = new Event.AccountClosed(ALICE, Limits.OPENING_BALANCE_DEFAULT);
+        assertThat(heard(closing)).containsExactly(
+                new Moved(SEQ, TIME, Movements.Kind.FORFEIT, ALICE, Movements.OUTSIDE, Limits.OPENING_BALANCE_DEFAULT),
+                new Closed(SEQ, TIME, closing));
+    }
+
+    @Test
+    void aClosingAtZeroMovesNothing() {
+        Event.AccountClosed closing = new Event.AccountClosed(ALICE, 0);
+        assertThat(heard(closing)).containsExactly(new Closed(SEQ, TIME, closing));
+    }
+
+    @Test
+    void aForgettingMovesNothing() {
+        Event.AccountForgotten forgetting = new Event.AccountForgotten(ALICE);
+        assertThat(heard(forgetting)).containsExactly(new Forgotten(SEQ, TIME, forgetting));
+    }
+
     /** The rows above, one per event type: a new event fails here until it has a row of its own. */
     @Test
     void everyEventHasARow() {
         List<Class<?>> withRows = List.of(Event.AccountOpened.class, Event.AccountVerified.class,
-                Event.MoneyTransferred.class, Event.MoneyWithdrawn.class);
+                Event.MoneyTransferred.class, Event.MoneyWithdrawn.class, Event.AccountClosed.class,
+                Event.AccountForgotten.class);
         assertThat(Arrays.asList(Event.class.getPermittedSubclasses())).containsExactlyInAnyOrderElementsOf(withRows);
-        assertThat(Movements.Kind.values()).containsExactly(Movements.Kind.TRANSFER, Movements.Kind.WITHDRAWAL);
+        assertThat(Movements.Kind.values()).containsExactly(Movements.Kind.TRANSFER, Movements.Kind.WITHDRAWAL,
+                Movements.Kind.FORFEIT);
     }
 
     // ---- What cannot be a fact ----
@@ -121,7 +157,8 @@ class MovementsTest {
                 transferred(ALICE, BOB, Long.MIN_VALUE),
                 transferred(ALICE, ALICE, 1),
                 withdrawn(ALICE, 0),
-                withdrawn(ALICE, -1));
+                withdrawn(ALICE, -1),
+                new Event.AccountClosed(ALICE, -1));
     }
 
     @ParameterizedTest
@@ -165,7 +202,7 @@ class MovementsTest {
                         .isEqualTo(model.account(number).balance);
             }
             assertThat(balances.byAccount).as("seed %d", seed).hasSize(model.accountNumbers().size());
-            assertThat(balances.movedOut).as("seed %d", seed).isEqualTo(model.withdrawnTotal());
+            assertThat(balances.movedOut).as("seed %d", seed).isEqualTo(model.withdrawnTotal() + model.forfeitedTotal());
         }
     }
 
@@ -194,6 +231,16 @@ class MovementsTest {
             } else {
                 byAccount.merge(creditAccount, amount, Long::sum);
             }
+        }
+
+        @Override
+        public void closed(long seq, long timeMicros, Event.AccountClosed closed) {
+            assertThat(byAccount.get(closed.accountNumber())).isZero();
+        }
+
+        @Override
+        public void forgotten(long seq, long timeMicros, Event.AccountForgotten forgotten) {
+            assertThat(byAccount).containsKey(forgotten.accountNumber());
         }
     }
 }

@@ -34,6 +34,10 @@ final class ReferenceBank {
         final long openedSeq;
         long balance;
         boolean verified;
+        boolean closed;
+        boolean sealed;
+        boolean forgotten;
+        String lowerCaseEmail;
 
         Account(long openedSeq, long balance) {
             this.openedSeq = openedSeq;
@@ -55,6 +59,7 @@ final class ReferenceBank {
     private final List<Recorded> log = new ArrayList<>();
     private long openedTotal;
     private long withdrawnTotal;
+    private long forfeitedTotal;
 
     ReferenceBank(byte[] serverKey, long keyWindowMicros) {
         this.serverKey = serverKey.clone();
@@ -70,6 +75,8 @@ final class ReferenceBank {
             case Command.TransferMoney c -> transfer(c, nowMicros);
             case Command.TransferMoneyAtomically c -> transferAll(c, nowMicros);
             case Command.Withdraw c -> withdraw(c, nowMicros);
+            case Command.CloseAccount c -> close(c);
+            case Command.ForgetAccount c -> forget(c);
         };
     }
 
@@ -107,6 +114,9 @@ final class ReferenceBank {
         }
         if (!codeFor(c.accountNumber(), account.openedSeq).equals(c.code())) {
             return rejected(Rejection.WRONG_CODE);
+        }
+        if (account.closed && !account.verified) {
+            return rejected(Rejection.ACCOUNT_CLOSED);
         }
         if (account.verified) {
             return new Decision.Accepted(List.of());
@@ -168,6 +178,12 @@ final class ReferenceBank {
         if (from == to) {
             return Rejection.SAME_ACCOUNT;
         }
+        if (from.closed) {
+            return Rejection.ACCOUNT_CLOSED;
+        }
+        if (to.closed) {
+            return Rejection.RECIPIENT_CLOSED;
+        }
         if (!from.verified) {
             return Rejection.ACCOUNT_NOT_VERIFIED;
         }
@@ -193,6 +209,9 @@ final class ReferenceBank {
         if (account == null) {
             return rejected(Rejection.ACCOUNT_NOT_FOUND);
         }
+        if (account.closed) {
+            return rejected(Rejection.ACCOUNT_CLOSED);
+        }
         if (!account.verified) {
             return rejected(Rejection.ACCOUNT_NOT_VERIFIED);
         }
@@ -200,6 +219,35 @@ final class ReferenceBank {
             return rejected(Rejection.INSUFFICIENT_FUNDS);
         }
         return accepted(new Event.MoneyWithdrawn(c.accountNumber(), c.amount(), c.idempotency()));
+    }
+
+    private Decision close(Command.CloseAccount c) {
+        Account account = accounts.get(c.accountNumber());
+        if (account == null) {
+            return rejected(Rejection.ACCOUNT_NOT_FOUND);
+        }
+        if (account.closed) {
+            return rejected(Rejection.ACCOUNT_CLOSED);
+        }
+        if (account.verified && account.balance != 0) {
+            return rejected(Rejection.BALANCE_NOT_ZERO);
+        }
+        return accepted(new Event.AccountClosed(c.accountNumber(), account.verified ? 0 : account.balance));
+    }
+
+    private Decision forget(Command.ForgetAccount c) {
+        Account account = accounts.get(c.accountNumber());
+        if (account == null) {
+            return rejected(Rejection.ACCOUNT_NOT_FOUND);
+        }
+        if (!account.sealed) {
+            return rejected(Rejection.ACCOUNT_NOT_FORGETTABLE);
+        }
+        if (!account.closed) {
+            return rejected(Rejection.ACCOUNT_NOT_CLOSED);
+        }
+        return account.forgotten ? new Decision.Accepted(List.of())
+                : accepted(new Event.AccountForgotten(c.accountNumber()));
     }
 
     private Decision earlierUse(Map<String, KeyUse> keys, Idempotency idempotency, long now) {
@@ -227,9 +275,12 @@ final class ReferenceBank {
     void apply(long seq, long timeMicros, Event event) {
         switch (event) {
             case Event.AccountOpened e -> {
-                accounts.put(e.accountNumber(), new Account(seq, e.openingBalance()));
+                Account account = new Account(seq, e.openingBalance());
+                account.sealed = e.personal().sealed();
+                account.lowerCaseEmail = e.email().toLowerCase(Locale.ROOT);
+                accounts.put(e.accountNumber(), account);
                 accountNumbers.add(e.accountNumber());
-                lowerCaseEmails.add(e.email().toLowerCase(Locale.ROOT));
+                lowerCaseEmails.add(account.lowerCaseEmail);
                 emails.add(e.email());
                 openedTotal += e.openingBalance();
                 remember(openingKeys, e.idempotency(), seq, timeMicros);
@@ -244,6 +295,18 @@ final class ReferenceBank {
                 accounts.get(e.accountNumber()).balance -= e.amount();
                 withdrawnTotal += e.amount();
                 remember(keysOf(e.accountNumber()), e.idempotency(), seq, timeMicros);
+            }
+            case Event.AccountClosed e -> {
+                Account account = accounts.get(e.accountNumber());
+                account.balance -= e.forfeited();
+                forfeitedTotal += e.forfeited();
+                account.closed = true;
+            }
+            case Event.AccountForgotten e -> {
+                Account account = accounts.get(e.accountNumber());
+                account.forgotten = true;
+                lowerCaseEmails.remove(account.lowerCaseEmail);
+                emails.removeIf(email -> email.toLowerCase(Locale.ROOT).equals(account.lowerCaseEmail));
             }
         }
         log.add(new Recorded(seq, timeMicros, event));
@@ -316,6 +379,10 @@ final class ReferenceBank {
 
     long openedTotal() {
         return openedTotal;
+    }
+
+    long forfeitedTotal() {
+        return forfeitedTotal;
     }
 
     long withdrawnTotal() {

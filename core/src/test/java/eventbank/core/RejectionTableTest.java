@@ -48,6 +48,10 @@ class RejectionTableTest {
     private static final long CAROL = 6_333_4444_5555_6666L;
     private static final long NOBODY = 7_444_5555_6666_7777L;
     private static final long DAVE = 8_555_6666_7777_8888L;
+    /** Closed at the end of the history, forfeiting its bonus. */
+    private static final long ERIN = 9_666_7777_8888_9999L;
+    /** Opened sealed at the end of the history, still open. */
+    private static final long FRANK = 9_777_8888_9999_0000L;
 
     private static final Idempotency ALICE_WITHDRAWAL_KEY = key("alice-key-1", "fp-withdraw-100");
     private static final Idempotency BOB_OPENING_KEY = key("open-bob", "fp-open-bob");
@@ -65,7 +69,10 @@ class RejectionTableTest {
                 opened(CAROL, "carol@example.com"),
                 verified(ALICE),
                 verified(BOB),
-                withdrawn(ALICE, 1_00, ALICE_WITHDRAWAL_KEY));
+                withdrawn(ALICE, 1_00, ALICE_WITHDRAWAL_KEY),
+                opened(ERIN, "erin@example.com"),
+                new Event.AccountClosed(ERIN, Limits.OPENING_BALANCE_DEFAULT),
+                Scenario.sealedOpened(FRANK, "frank@example.com"));
     }
 
     /** A row of the table: the command, sent after {@link #history()}, and why it is refused. */
@@ -92,7 +99,24 @@ class RejectionTableTest {
         addAccountRows(rows);
         addIdempotencyRows(rows);
         addBatchRows(rows);
+        addClosingRows(rows);
         return rows;
+    }
+
+    /** Closed accounts, and closing and forgetting. */
+    private static void addClosingRows(List<Row> rows) {
+        rows.add(row("close with money in it", new Command.CloseAccount(ALICE), Rejection.BALANCE_NOT_ZERO));
+        rows.add(row("close twice", new Command.CloseAccount(ERIN), Rejection.ACCOUNT_CLOSED));
+        rows.add(row("close an unknown account", new Command.CloseAccount(NOBODY), ACCOUNT_NOT_FOUND));
+        rows.add(row("withdraw from a closed account", withdraw(ERIN, 1), Rejection.ACCOUNT_CLOSED));
+        rows.add(row("transfer from a closed account", transfer(ERIN, ALICE, 1), Rejection.ACCOUNT_CLOSED));
+        rows.add(row("transfer to a closed account", transfer(ALICE, ERIN, 1), Rejection.RECIPIENT_CLOSED));
+        rows.add(new Row("batch to a closed account", transferAll(ALICE, null, BOB, 1, ERIN, 1),
+                Rejection.RECIPIENT_CLOSED, 1));
+        rows.add(row("forget an open account", new Command.ForgetAccount(FRANK), Rejection.ACCOUNT_NOT_CLOSED));
+        rows.add(row("forget one recorded before sealing", new Command.ForgetAccount(ERIN),
+                Rejection.ACCOUNT_NOT_FORGETTABLE));
+        rows.add(row("forget an unknown account", new Command.ForgetAccount(NOBODY), ACCOUNT_NOT_FOUND));
     }
 
     /** All-or-none batches: the first transfer refused names its index; the rest is as for one transfer. */

@@ -139,12 +139,12 @@ final class Scenario {
         bank.exportTo(new Bank.Exporter() {
             @Override
             public void counters(long lastSeq, long lastTimeMicros, long openedTotal, long withdrawnTotal,
-                                 int accountCount, int idempotencyCount) {
+                                 long forfeitedTotal, int accountCount, int idempotencyCount) {
                 announced[0] = idempotencyCount;
             }
 
             @Override
-            public void account(long number, long balance, boolean verified, long openedSeq,
+            public void account(long number, long balance, int verified, long openedSeq,
                                 long high, long low) {
                 // Only the keys are counted here.
             }
@@ -205,6 +205,20 @@ final class Scenario {
     static Event.AccountOpened opened(long accountNumber, String email, Idempotency idempotency) {
         return new Event.AccountOpened(accountNumber, email, PASSWORD_HASH, Limits.OPENING_BALANCE_DEFAULT,
                 idempotency);
+    }
+
+    /** Personal fields as the log holds them once sealed: the core sees only that they are. */
+    record Sealed(String email, String passwordHash) implements Personal {
+        @Override
+        public boolean sealed() {
+            return true;
+        }
+    }
+
+    /** An opening whose personal fields were recorded sealed, so that it can be forgotten. */
+    static Event.AccountOpened sealedOpened(long accountNumber, String email) {
+        return new Event.AccountOpened(accountNumber, new Sealed(email, PASSWORD_HASH),
+                Limits.OPENING_BALANCE_DEFAULT, null);
     }
 
     static Event.AccountVerified verified(long accountNumber) {

@@ -49,6 +49,8 @@ public final class Engine implements AutoCloseable {
     private final EngineConfig config;
     private final DataDirectoryLock lock;
     private final VerificationCodes codes;
+    /** The snapshots, under the bank's email digest key: every bank the engine keeps uses the same. */
+    private final SnapshotStore snapshots;
     private final Journal.Recovery recovery;
     /** Makes the subscriptions' readers: of this node's journal, or of the shared one. */
     private final Supplier<Journal.Reader> readers;
@@ -67,19 +69,20 @@ public final class Engine implements AutoCloseable {
     /** Writes the journal's high-water mark while the log grows, and at close; null in a cluster. */
     private final HighWaterMarker highWaterMarker;
 
-    private Engine(EngineConfig config, DataDirectoryLock lock, VerificationCodes codes, Journal journal,
-                   Bank bank, long startSnapshotSeq, List<String> startWarnings, HighWaterMark mark,
+    private Engine(EngineConfig config, DataDirectoryLock lock, VerificationCodes codes, SnapshotStore snapshots,
+                   Journal journal, Bank bank, long startSnapshotSeq, List<String> startWarnings, HighWaterMark mark,
                    long markSeq) {
         this.config = config;
         this.lock = lock;
         this.codes = codes;
+        this.snapshots = snapshots;
         this.recovery = journal.recovery();
         this.readers = journal::newReader;
         this.startSnapshotSeq = startSnapshotSeq;
         this.startWarnings = List.copyOf(startWarnings);
         // The snapshotter first: it checks its settings, and a refusal must come before the
         // sequencer's threads start (they are not daemons and would keep the JVM alive).
-        this.snapshotter = snapshotterOf(config, startSnapshotSeq);
+        this.snapshotter = snapshotterOf(config, snapshots, startSnapshotSeq);
         this.notifier = new CommitNotifier();
         this.node = null;
         Sequencer sequencer = newSequencer(bank, journal);
@@ -93,17 +96,18 @@ public final class Engine implements AutoCloseable {
     }
 
     /** A node of a cluster: the node rebuilds the state and follows the journal; it leads when it may. */
-    private Engine(EngineConfig config, DataDirectoryLock lock, VerificationCodes codes) throws IOException {
+    private Engine(EngineConfig config, DataDirectoryLock lock, VerificationCodes codes, SnapshotStore snapshots)
+            throws IOException {
         this.config = config;
         this.lock = lock;
         this.codes = codes;
+        this.snapshots = snapshots;
         EngineConfig.Cluster cluster = config.cluster();
         this.readers = cluster.journal()::newReader;
         this.startWarnings = List.of();
         this.ownSequencer = null;
         this.highWaterMarker = null;
         this.notifier = new CommitNotifier();
-        SnapshotStore snapshots = new SnapshotStore(config.storage(), config.snapshotDirectory());
         try {
             this.node = ClusterNode.start(cluster.journal(), snapshots, cluster.node(), new ClusterNode.Host() {
                 @Override
@@ -137,15 +141,15 @@ public final class Engine implements AutoCloseable {
         // The snapshots continue from the one the node rebuilt from: on the journal's history,
         // where a newer local one may not be (a failover lost what it holds).
         this.startSnapshotSeq = node.rebuiltFromSnapshot();
-        this.snapshotter = snapshotterOf(config, startSnapshotSeq);
+        this.snapshotter = snapshotterOf(config, snapshots, startSnapshotSeq);
         if (snapshotter != null) {
             subscribe(snapshotter);
         }
     }
 
-    private static Snapshotter snapshotterOf(EngineConfig config, long startSnapshotSeq) {
+    private static Snapshotter snapshotterOf(EngineConfig config, SnapshotStore snapshots, long startSnapshotSeq) {
         return config.snapshotEveryEvents() <= 0 ? null
-                : new Snapshotter(new SnapshotStore(config.storage(), config.snapshotDirectory()),
+                : new Snapshotter(snapshots,
                         startSnapshotSeq, config.snapshotEveryEvents(), config.snapshotsNewestKept(),
                         config.snapshotHistorySpanEvents(), config.idempotencyWindowMicros());
     }
@@ -172,14 +176,16 @@ public final class Engine implements AutoCloseable {
         try {
             config.storage().createDirectories(config.dataDirectory());
             byte[] key = config.serverKey() != null ? config.serverKey() : ServerKey.loadOrCreate(config.dataDirectory());
+            SnapshotStore snapshots = new SnapshotStore(config.storage(), config.snapshotDirectory(),
+                    ServerKey.emailDigests(key));
             if (config.cluster() != null) {
-                return new Engine(config, lock, new HmacVerificationCodes(key));
+                return new Engine(config, lock, new HmacVerificationCodes(key), snapshots);
             }
             List<String> warnings = new ArrayList<>();
             // Read before the journal: it decides whether the journal's end may be cut.
             DurableEvidence evidence = DurableEvidence.gather(config.storage(), config.dataDirectory(),
                     config.evidence());
-            Recovered recovered = recover(config, evidence, warnings);
+            Recovered recovered = recover(config, snapshots, evidence, warnings);
             Journal journal = recovered.journal();
             String broken = recovered.bank().checkInvariant();
             if (broken != null) {
@@ -192,7 +198,7 @@ public final class Engine implements AutoCloseable {
                 // kept there all the same.
                 config.storage().createDirectories(config.journalDirectory());
                 mark = HighWaterMark.open(config.storage(), config.journalDirectory());
-                return new Engine(config, lock, new HmacVerificationCodes(key), journal, recovered.bank(),
+                return new Engine(config, lock, new HmacVerificationCodes(key), snapshots, journal, recovered.bank(),
                         recovered.snapshotSeq(), warnings, mark, evidence.highWaterSeq());
             } catch (IOException | RuntimeException e) {
                 journal.close();
@@ -218,8 +224,8 @@ public final class Engine implements AutoCloseable {
      * left the whole journal is replayed. The journal's end is judged against {@code evidence}
      * before a torn tail is cut. What was passed over or repaired goes to {@code warnings}.
      */
-    private static Recovered recover(EngineConfig config, DurableEvidence evidence, List<String> warnings)
-            throws IOException {
+    private static Recovered recover(EngineConfig config, SnapshotStore snapshots, DurableEvidence evidence,
+                                     List<String> warnings) throws IOException {
         Journal.EndCheck endCheck = (lastSeq, headHash, torn) -> {
             String refusal = evidence.refusal(lastSeq, torn);
             if (refusal != null) {
@@ -228,14 +234,18 @@ public final class Engine implements AutoCloseable {
                         + ". Nothing was changed; see docs/OPERATIONS.md, \"When the start refuses\"");
             }
         };
-        SnapshotStore snapshots = new SnapshotStore(config.storage(), config.snapshotDirectory());
         Recovered recovered = null;
         List<Long> seqs = snapshots.seqs();
         for (int i = seqs.size(); i >= 0 && recovered == null; i--) {
             long seq = i == 0 ? 0 : seqs.get(i - 1);
             try {
                 SnapshotStore.Loaded loaded = seq == 0 ? null : snapshots.read(seq, config.idempotencyWindowMicros());
-                Bank candidate = loaded == null ? new Bank(config.idempotencyWindowMicros()) : loaded.bank();
+                if (loaded != null && !loaded.sameDigestKey()) {
+                    throw new SnapshotCorruptException(snapshots.pathOf(seq), "its email digests are not under this"
+                            + " bank's digest key (an older format's unkeyed ones, or another key's); the journal is"
+                            + " replayed instead, and the next snapshot replaces it");
+                }
+                Bank candidate = loaded == null ? snapshots.newBank(config.idempotencyWindowMicros()) : loaded.bank();
                 Journal journal = config.openJournal(seq, loaded == null ? null : loaded.chainHash(),
                         batch -> {
                             evidence.observe(batch.header().firstSeq(), batch.header().lastSeq(),
@@ -326,6 +336,11 @@ public final class Engine implements AutoCloseable {
 
     public EngineConfig config() {
         return config;
+    }
+
+    /** The data directory's snapshots, readable with the bank's email digest key. */
+    public SnapshotStore snapshots() {
+        return snapshots;
     }
 
     public VerificationCodes verificationCodes() {

@@ -1,14 +1,21 @@
 package eventbank.engine;
 
+import eventbank.core.EmailDigests;
+import eventbank.engine.snapshot.SnapshotStore;
 import eventbank.engine.storage.OwnerOnly;
+import eventbank.engine.storage.Storage;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.util.HexFormat;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
 
 /**
  * The server's secret (verification codes, request fingerprints, tokens): 32 random bytes in
@@ -19,6 +26,31 @@ public final class ServerKey {
     private static final int KEY_BYTES = 32;
 
     private ServerKey() {}
+
+    /**
+     * The key of the bank's email digests, derived from the server's secret (HMAC-SHA-256 of a
+     * fixed text), so that every node of a cluster, and every tool beside a data directory, digests
+     * alike.
+     */
+    public static EmailDigests emailDigests(byte[] serverKey) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(serverKey, "HmacSHA256"));
+            return new EmailDigests(mac.doFinal("eventbank email digests".getBytes(StandardCharsets.UTF_8)));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 is part of every JDK", e);
+        }
+    }
+
+    /**
+     * The snapshots of a data directory, read with the digest key its {@code server.key} gives;
+     * without that file they can be listed but not read.
+     */
+    public static SnapshotStore snapshotsIn(Storage storage, Path dataDirectory) throws IOException {
+        Path keyFile = dataDirectory.resolve(FILE_NAME);
+        EmailDigests digests = Files.exists(keyFile) ? emailDigests(read(keyFile)) : null;
+        return new SnapshotStore(storage, dataDirectory.resolve("snapshots"), digests);
+    }
 
     public static byte[] loadOrCreate(Path dataDirectory) throws IOException {
         Path file = dataDirectory.resolve(FILE_NAME);

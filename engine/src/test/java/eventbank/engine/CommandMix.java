@@ -173,6 +173,8 @@ final class CommandMix {
                     new Idempotency(c.idempotency().key(), "other"));
             case Command.TransferMoneyAtomically c -> same ? c : new Command.TransferMoneyAtomically(
                     c.fromAccountNumber(), c.transfers().subList(0, 1), new Idempotency(c.idempotency().key(), "other"));
+            case Command.CloseAccount c -> c;
+            case Command.ForgetAccount c -> c;
             case Command.VerifyAccount c -> c;
         };
     }
@@ -219,6 +221,8 @@ final class CommandMix {
             case Command.TransferMoney c -> c.idempotency();
             case Command.TransferMoneyAtomically c -> c.idempotency();
             case Command.Withdraw c -> c.idempotency();
+            case Command.CloseAccount c -> null;
+            case Command.ForgetAccount c -> null;
         };
     }
 }

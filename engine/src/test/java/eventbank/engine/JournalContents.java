@@ -35,8 +35,8 @@ final class JournalContents {
         return data.resolve("journal");
     }
 
-    static SnapshotStore snapshots(Storage storage, Path data) {
-        return new SnapshotStore(storage, data.resolve("snapshots"));
+    static SnapshotStore snapshots(Storage storage, Path data) throws IOException {
+        return ServerKey.snapshotsIn(storage, data);
     }
 
     static Replay replay(Storage storage, Path data, long window, Collection<Long> seqsOfInterest) throws IOException {

@@ -745,6 +745,8 @@ class RecoveryTest {
             case Event.AccountVerified e -> null;
             case Event.MoneyTransferred e -> e.idempotency();
             case Event.MoneyWithdrawn e -> e.idempotency();
+            case Event.AccountClosed e -> null;
+            case Event.AccountForgotten e -> null;
         };
     }
 

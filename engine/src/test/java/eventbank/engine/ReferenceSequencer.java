@@ -66,6 +66,8 @@ final class ReferenceSequencer {
             case Command.TransferMoney c -> c.fromAccountNumber();
             case Command.TransferMoneyAtomically c -> c.fromAccountNumber();
             case Command.Withdraw c -> c.accountNumber();
+            case Command.CloseAccount c -> c.accountNumber();
+            case Command.ForgetAccount c -> c.accountNumber();
         };
     }
 }

@@ -174,6 +174,8 @@ class SequencerTest {
             case Event.AccountOpened e -> new Command.OpenAccount(e.accountNumber(), e.email(), e.passwordHash(),
                     e.openingBalance(), e.idempotency());
             case Event.AccountVerified e -> new Command.VerifyAccount(e.accountNumber(), null);
+            case Event.AccountClosed e -> new Command.CloseAccount(e.accountNumber());
+            case Event.AccountForgotten e -> new Command.ForgetAccount(e.accountNumber());
         };
     }
 

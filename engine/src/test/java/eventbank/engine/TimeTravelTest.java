@@ -259,6 +259,10 @@ class TimeTravelTest {
                     }
                     balances.merge(account, -e.amount(), Long::sum);
                 }
+                case eventbank.core.Event.AccountClosed e -> balances.merge(e.accountNumber(), -e.forfeited(), Long::sum);
+                case eventbank.core.Event.AccountForgotten e -> {
+                    // no money moves
+                }
             }
             return null;
         }

@@ -111,7 +111,7 @@ class ClusterNodeTest {
     }
 
     private SnapshotStore snapshots() {
-        return new SnapshotStore(new FileStorage(), temp.resolve("snapshots"));
+        return new SnapshotStore(new FileStorage(), temp.resolve("snapshots"), eventbank.core.EmailDigests.ephemeral());
     }
 
     private static ClusterNode.Settings settings(String name) {

@@ -516,7 +516,10 @@ public final class ClusterNode implements Leadership, AutoCloseable {
             try {
                 SnapshotStore.Loaded loaded = snapshots.read(seq, settings.idempotencyWindowMicros());
                 byte[] journals = shared.chainHashAt(seq);
-                if (journals != null && Arrays.equals(journals, loaded.chainHash())) {
+                if (!loaded.sameDigestKey()) {
+                    LOG.log(System.Logger.Level.WARNING, "the snapshot at seq " + seq + " has its email digests under"
+                            + " another key than this bank's; passed over");
+                } else if (journals != null && Arrays.equals(journals, loaded.chainHash())) {
                     rebuilt = loaded.bank();
                     hash = loaded.chainHash();
                 } else {
@@ -528,7 +531,7 @@ public final class ClusterNode implements Leadership, AutoCloseable {
             }
         }
         if (rebuilt == null) {
-            rebuilt = new Bank(settings.idempotencyWindowMicros());
+            rebuilt = snapshots.newBank(settings.idempotencyWindowMicros());
         }
         closeReader();
         Journal.Reader fresh = shared.newReader();

@@ -2,6 +2,7 @@ package eventbank.engine.history;
 
 import eventbank.core.Bank;
 import eventbank.core.EpochMicros;
+import eventbank.engine.ServerKey;
 import eventbank.engine.journal.FileJournalSource;
 import eventbank.engine.journal.Journal;
 import eventbank.engine.journal.JournalCorruptException;
@@ -67,9 +68,9 @@ public final class TimeTravel {
     private final long idempotencyWindowMicros;
 
     /** Over a data directory: its journal's segments and its snapshots. */
-    public TimeTravel(Storage storage, Path dataDirectory, long idempotencyWindowMicros) {
+    public TimeTravel(Storage storage, Path dataDirectory, long idempotencyWindowMicros) throws IOException {
         this(new FileJournalSource(storage, dataDirectory.resolve("journal")),
-                new SnapshotStore(storage, dataDirectory.resolve("snapshots")), idempotencyWindowMicros);
+                ServerKey.snapshotsIn(storage, dataDirectory), idempotencyWindowMicros);
     }
 
     /** Over any journal, with the snapshots of {@code snapshots} (an absent directory holds none). */
@@ -97,7 +98,7 @@ public final class TimeTravel {
             throw new IllegalArgumentException("seq " + seq + " is negative");
         }
         if (seq == 0) {
-            return new State(new Bank(idempotencyWindowMicros), 0, 0, List.of());
+            return new State(snapshots.newBank(idempotencyWindowMicros), 0, 0, List.of());
         }
         if (journal.isEmpty()) {
             throw new BeyondTheEndException(seq, 0);
@@ -119,7 +120,7 @@ public final class TimeTravel {
         Bank bank;
         byte[] chainHash = null;
         if (from == 0) {
-            bank = new Bank(idempotencyWindowMicros);
+            bank = snapshots.newBank(idempotencyWindowMicros);
         } else {
             try {
                 SnapshotStore.Loaded loaded = snapshots.read(from, idempotencyWindowMicros);

@@ -1,6 +1,7 @@
 package eventbank.engine.history;
 
 import eventbank.core.Bank;
+import eventbank.engine.ServerKey;
 import eventbank.engine.journal.FileJournalSource;
 import eventbank.engine.journal.Journal;
 import eventbank.engine.journal.JournalCorruptException;
@@ -63,7 +64,7 @@ public final class Verifier {
         // Read before the journal: beside a running server, nothing read here is newer than it.
         DurableEvidence durable = DurableEvidence.gather(storage, dataDirectory, evidence);
         return verify(new FileJournalSource(storage, dataDirectory.resolve("journal")),
-                new SnapshotStore(storage, dataDirectory.resolve("snapshots")), idempotencyWindowMicros, durable);
+                ServerKey.snapshotsIn(storage, dataDirectory), idempotencyWindowMicros, durable);
     }
 
     /**
@@ -87,7 +88,7 @@ public final class Verifier {
         List<Long> snapshotSeqs = snapshots.seqs();
         Map<Long, byte[]> chainHashAt = new HashMap<>();
         Map<Long, String> digestAt = new HashMap<>();
-        Bank replayed = new Bank(idempotencyWindowMicros);
+        Bank replayed = snapshots.newBank(idempotencyWindowMicros);
         long events = 0;
         long batches = 0;
         byte[] head = JournalFormat.HASH_ZERO;

@@ -8,6 +8,7 @@ import eventbank.core.Event;
 import eventbank.core.Recorded;
 import eventbank.core.Rejection;
 import eventbank.core.VerificationCodes;
+import eventbank.engine.ServerKey;
 import eventbank.engine.journal.EventCodec;
 import eventbank.engine.journal.FileJournalSource;
 import eventbank.engine.journal.Journal;
@@ -125,10 +126,10 @@ public final class WhatIf {
     private final Decider decider = new Decider(ANY_CODE);
 
     /** Over a data directory: its journal's segments and its snapshots. */
-    public WhatIf(Storage storage, Path dataDirectory, long idempotencyWindowMicros, long replayEventsMax) {
+    public WhatIf(Storage storage, Path dataDirectory, long idempotencyWindowMicros, long replayEventsMax)
+            throws IOException {
         this(new FileJournalSource(storage, dataDirectory.resolve("journal")),
-                new SnapshotStore(storage, dataDirectory.resolve("snapshots")), idempotencyWindowMicros,
-                replayEventsMax);
+                ServerKey.snapshotsIn(storage, dataDirectory), idempotencyWindowMicros, replayEventsMax);
     }
 
     /** Over any journal, with the snapshots of {@code snapshots}, as {@link TimeTravel} uses them. */
@@ -234,6 +235,10 @@ public final class WhatIf {
             if (!request.excludedSeqs().contains(recorded.seq())) {
                 Decision decision = decider.decide(alternative, commandOf(recorded.event()), recorded.timeMicros());
                 switch (decision) {
+                    // An opening accepted again is the real one, personal fields as the log has them
+                    // (sealed, or forgotten), not the command's stand-in.
+                    case Decision.Accepted accepted when recorded.event() instanceof Event.AccountOpened ->
+                            apply(new Decision.Accepted(List.of(recorded.event())), recorded.timeMicros());
                     case Decision.Accepted accepted -> apply(accepted, recorded.timeMicros());
                     case Decision.Rejected refusal -> rejected.add(new RejectedEvent(recorded.seq(), recorded.event(),
                             refusal.reason()));
@@ -285,15 +290,23 @@ public final class WhatIf {
         }
     }
 
-    /** The command that made an event, without its idempotency key. */
+    /**
+     * The command that made an event, without its idempotency key. A forgotten holder's opening
+     * is asked for with a stand-in address of the account's own (the real one is gone), so that
+     * the alternative opens it too.
+     */
     static Command commandOf(Event event) {
         return switch (event) {
+            case Event.AccountOpened e when e.personal().forgotten() -> new Command.OpenAccount(e.accountNumber(),
+                    "forgotten-" + e.accountNumber() + "@forgotten.invalid", "forgotten", e.openingBalance(), null);
             case Event.AccountOpened e -> new Command.OpenAccount(e.accountNumber(), e.email(), e.passwordHash(),
                     e.openingBalance(), null);
             case Event.AccountVerified e -> new Command.VerifyAccount(e.accountNumber(), "");
             case Event.MoneyTransferred e -> new Command.TransferMoney(e.fromAccountNumber(), e.toAccountNumber(),
                     e.amount(), null);
             case Event.MoneyWithdrawn e -> new Command.Withdraw(e.accountNumber(), e.amount(), null);
+            case Event.AccountClosed e -> new Command.CloseAccount(e.accountNumber());
+            case Event.AccountForgotten e -> new Command.ForgetAccount(e.accountNumber());
         };
     }
 
@@ -304,10 +317,11 @@ public final class WhatIf {
     private static void forEachAccount(Bank bank, AccountVisitor visitor) {
         bank.exportTo(new Bank.Exporter() {
             @Override
-            public void counters(long seq, long time, long opened, long withdrawn, int count, int keys) {}
+            public void counters(long seq, long time, long opened, long withdrawn, long forfeited, int count,
+                                 int keys) {}
 
             @Override
-            public void account(long number, long balance, boolean verified, long openedSeq, long high, long low) {
+            public void account(long number, long balance, int flags, long openedSeq, long high, long low) {
                 visitor.visit(number, balance);
             }
 

@@ -25,6 +25,8 @@ public final class EventCodec {
     public static final byte TYPE_ACCOUNT_VERIFIED = 2;
     public static final byte TYPE_MONEY_TRANSFERRED = 3;
     public static final byte TYPE_MONEY_WITHDRAWN = 4;
+    public static final byte TYPE_ACCOUNT_CLOSED = 5;
+    public static final byte TYPE_ACCOUNT_FORGOTTEN = 6;
     static final byte VERSION_1 = 1;
 
     /** The largest record: a 254-character email, a long hash, a 255-byte key and fingerprint. */
@@ -64,6 +66,14 @@ public final class EventCodec {
                 buffer.putLong(e.accountNumber()).putLong(e.amount());
                 putIdempotency(buffer, e.idempotency());
             }
+            case Event.AccountClosed e -> {
+                header(buffer, TYPE_ACCOUNT_CLOSED, timeMicros);
+                buffer.putLong(e.accountNumber()).putLong(e.forfeited());
+            }
+            case Event.AccountForgotten e -> {
+                header(buffer, TYPE_ACCOUNT_FORGOTTEN, timeMicros);
+                buffer.putLong(e.accountNumber());
+            }
         }
         int length = buffer.position() - start - 2;
         assert length <= RECORD_BYTES_MAX : "record too long: " + length;
@@ -92,6 +102,8 @@ public final class EventCodec {
                         buffer.getLong(), getIdempotency(buffer));
                 case TYPE_MONEY_WITHDRAWN -> new Event.MoneyWithdrawn(buffer.getLong(), buffer.getLong(),
                         getIdempotency(buffer));
+                case TYPE_ACCOUNT_CLOSED -> new Event.AccountClosed(buffer.getLong(), buffer.getLong());
+                case TYPE_ACCOUNT_FORGOTTEN -> new Event.AccountForgotten(buffer.getLong());
                 default -> throw new MalformedRecordException("seq " + seq + ": unknown event type " + type);
             };
             if (buffer.position() != end) {
@@ -118,6 +130,8 @@ public final class EventCodec {
             case Event.AccountVerified e -> VERSION_1;
             case Event.MoneyTransferred e -> VERSION_1;
             case Event.MoneyWithdrawn e -> VERSION_1;
+            case Event.AccountClosed e -> VERSION_1;
+            case Event.AccountForgotten e -> VERSION_1;
         };
     }
 

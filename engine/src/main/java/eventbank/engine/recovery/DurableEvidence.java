@@ -63,7 +63,7 @@ public final class DurableEvidence {
      */
     public static DurableEvidence gather(Storage storage, Path dataDirectory, List<Source> sources) {
         Path journalDirectory = dataDirectory.resolve("journal");
-        SnapshotStore snapshots = new SnapshotStore(storage, dataDirectory.resolve("snapshots"));
+        SnapshotStore snapshots = new SnapshotStore(storage, dataDirectory.resolve("snapshots"), null);
         List<String> unreadable = new ArrayList<>();
         Claim highWater = claimOf(() -> Optional.ofNullable(HighWaterMark.read(storage, journalDirectory))
                 .map(mark -> new Claim(mark.seq(), mark.chainHash(), HighWaterMark.pathIn(journalDirectory),

@@ -1,6 +1,7 @@
 package eventbank.engine.snapshot;
 
 import eventbank.core.Bank;
+import eventbank.core.EmailDigests;
 import eventbank.engine.journal.JournalFormat;
 import eventbank.engine.storage.Storage;
 import eventbank.engine.storage.StorageFile;
@@ -19,15 +20,36 @@ import java.util.zip.CRC32C;
 public final class SnapshotStore {
     private static final int WRITE_BUFFER_BYTES = 1 << 20;
 
-    /** A snapshot read back: the bank as of {@code seq} and the journal's chain hash there. */
-    public record Loaded(Bank bank, long seq, byte[] chainHash) {}
+    /**
+     * A snapshot read back: the bank as of {@code seq} and the journal's chain hash there, and
+     * whether its email digests are under this store's digest key (else they are the snapshot's
+     * own, which a bank that goes on deciding must not take: see {@link #read}).
+     */
+    public record Loaded(Bank bank, long seq, byte[] chainHash, boolean sameDigestKey) {}
 
     private final Storage storage;
     private final Path directory;
+    /** The key of the banks' email digests; null when unknown. */
+    private final EmailDigests emailDigests;
 
-    public SnapshotStore(Storage storage, Path directory) {
+    /**
+     * @param emailDigests the bank's digest key, which the snapshots' email digests are under;
+     *                     null when it is not known here (a tool without the server key: the
+     *                     snapshots still read back, as states to compare, not to go on from)
+     */
+    public SnapshotStore(Storage storage, Path directory, EmailDigests emailDigests) {
         this.storage = storage;
         this.directory = directory;
+        this.emailDigests = emailDigests;
+    }
+
+    /**
+     * A new, empty bank whose snapshots this store can write and read: under the same digest
+     * key (or, without one, a key of its own).
+     */
+    public Bank newBank(long idempotencyWindowMicros) {
+        return emailDigests == null ? new Bank(idempotencyWindowMicros)
+                : new Bank(idempotencyWindowMicros, emailDigests.copy());
     }
 
     public Path directory() {
@@ -57,7 +79,7 @@ public final class SnapshotStore {
         Path temporary = directory.resolve(String.format("%020d%s", seq, SnapshotFormat.TEMPORARY_SUFFIX));
         try (StorageFile file = storage.open(temporary, true)) {
             file.truncate(0);
-            SnapshotWriter writer = new SnapshotWriter(file, chainHash);
+            SnapshotWriter writer = new SnapshotWriter(file, chainHash, bank.emailDigests().keyId());
             bank.exportTo(writer);
             writer.finish();
             file.force();
@@ -67,7 +89,10 @@ public final class SnapshotStore {
     }
 
     /**
-     * Reads one snapshot into a new bank with the given idempotency window.
+     * Reads one snapshot into a new bank with the given idempotency window. Its accounts' email
+     * digests are taken as they are; {@link Loaded#sameDigestKey} says whether they are under
+     * this store's key, as a bank that decides openings from it needs (the engine passes over one
+     * that is not). The state digest does not depend on them, so any snapshot compares with a replay.
      *
      * @throws SnapshotCorruptException when its checksum or structure is wrong
      */
@@ -88,7 +113,8 @@ public final class SnapshotStore {
             throw new SnapshotCorruptException(path, "its CRC32C does not match");
         }
         try {
-            return parse(bytes.limit(crcAt), seq, idempotencyWindowMicros, path);
+            return parse(bytes.limit(crcAt), seq, newBank(idempotencyWindowMicros),
+                    emailDigests == null ? null : emailDigests.keyId(), path);
         } catch (BufferUnderflowException | IllegalArgumentException | IllegalStateException e) {
             throw new SnapshotCorruptException(path, "it does not parse: " + e.getMessage());
         }
@@ -126,10 +152,22 @@ public final class SnapshotStore {
     /**
      * Keeps the newest {@code newestKept} snapshots and, of the older ones, the first in every
      * span of {@code historySpanEvents} seqs, so the state as of any seq is at most about one
-     * span of replay away from a snapshot. Deletes the rest and leftover temporary files.
+     * span of replay away from a snapshot. Deletes the rest, leftover temporary files, and every
+     * snapshot older than the newest that is not of this format and digest key: it cannot be
+     * used, and one of format 1 holds unkeyed digests of emails, which must not be kept.
      */
     public void prune(int newestKept, long historySpanEvents) throws IOException {
         List<Long> seqs = seqs();
+        boolean deletedForeign = false;
+        for (int i = 0; i < seqs.size() - 1; i++) {
+            if (!isCurrent(seqs.get(i))) {
+                storage.delete(pathOf(seqs.get(i)));
+                deletedForeign = true;
+            }
+        }
+        if (deletedForeign) {
+            seqs = seqs();
+        }
         TreeMap<Long, Long> firstInSpan = new TreeMap<>();
         for (int i = 0; i < seqs.size() - newestKept; i++) {
             firstInSpan.putIfAbsent(seqs.get(i) / historySpanEvents, seqs.get(i));
@@ -147,15 +185,33 @@ public final class SnapshotStore {
                 deleted = true;
             }
         }
-        if (deleted) {
+        if (deleted || deletedForeign) {
             storage.syncDirectory(directory);
         }
     }
 
-    private static Loaded parse(ByteBuffer bytes, long seqFromName, long window, Path path) {
-        if (bytes.getLong(0) != SnapshotFormat.MAGIC || bytes.getInt(8) != SnapshotFormat.FORMAT_VERSION) {
-            throw new SnapshotCorruptException(path, "its magic or version is unknown");
+    /** Whether the snapshot's header names this format and this store's digest key (no CRC check). */
+    private boolean isCurrent(long seq) throws IOException {
+        if (emailDigests == null) {
+            return true; // nothing to judge by: kept
         }
+        ByteBuffer header = ByteBuffer.allocate(SnapshotFormat.HEADER_BYTES);
+        try (StorageFile file = storage.openReadOnly(pathOf(seq))) {
+            file.read(header, 0);
+        }
+        return header.position() == SnapshotFormat.HEADER_BYTES && header.getLong(0) == SnapshotFormat.MAGIC
+                && header.getInt(8) == SnapshotFormat.FORMAT_VERSION && header.getLong(96) == emailDigests.keyId();
+    }
+
+    private static Loaded parse(ByteBuffer bytes, long seqFromName, Bank bank, Long keyId, Path path) {
+        if (bytes.getLong(0) != SnapshotFormat.MAGIC) {
+            throw new SnapshotCorruptException(path, "its magic is unknown");
+        }
+        int format = bytes.getInt(8);
+        if (format != SnapshotFormat.FORMAT_VERSION && format != SnapshotFormat.FORMAT_UNKEYED) {
+            throw new SnapshotCorruptException(path, "its format " + format + " is unknown");
+        }
+        boolean current = format == SnapshotFormat.FORMAT_VERSION;
         long seq = bytes.getLong(16);
         if (seq != seqFromName) {
             throw new SnapshotCorruptException(path, "it holds seq " + seq);
@@ -164,11 +220,12 @@ public final class SnapshotStore {
         bytes.get(32, chainHash);
         int accounts = bytes.getInt(80);
         int keys = bytes.getInt(84);
-        Bank bank = new Bank(window);
-        bank.restoreCounters(seq, bytes.getLong(24), bytes.getLong(64), bytes.getLong(72));
+        // Format 1 had no forfeits, its flags were the verification alone, its digests unkeyed.
+        bank.restoreCounters(seq, bytes.getLong(24), bytes.getLong(64), bytes.getLong(72),
+                current ? bytes.getLong(88) : 0);
         bytes.position(SnapshotFormat.HEADER_BYTES);
         for (int i = 0; i < accounts; i++) {
-            bank.restoreAccount(bytes.getLong(), bytes.getLong(), bytes.get() != 0, bytes.getLong(),
+            bank.restoreAccount(bytes.getLong(), bytes.getLong(), Byte.toUnsignedInt(bytes.get()), bytes.getLong(),
                     bytes.getLong(), bytes.getLong());
         }
         for (int i = 0; i < keys; i++) {
@@ -184,7 +241,7 @@ public final class SnapshotStore {
         if (broken != null) {
             throw new SnapshotCorruptException(path, broken);
         }
-        return new Loaded(bank, seq, chainHash);
+        return new Loaded(bank, seq, chainHash, current && keyId != null && bytes.getLong(96) == keyId);
     }
 
     private static String getString(ByteBuffer bytes) {
@@ -197,30 +254,31 @@ public final class SnapshotStore {
     private static final class SnapshotWriter implements Bank.Exporter {
         private final StorageFile file;
         private final byte[] chainHash;
+        private final long keyId;
         private final ByteBuffer buffer = ByteBuffer.allocate(WRITE_BUFFER_BYTES);
         private final CRC32C crc = new CRC32C();
         private long position;
         private IOException failure;
 
-        SnapshotWriter(StorageFile file, byte[] chainHash) {
+        SnapshotWriter(StorageFile file, byte[] chainHash, long keyId) {
             this.file = file;
             this.chainHash = chainHash;
+            this.keyId = keyId;
         }
 
         @Override
         public void counters(long lastSeq, long lastTimeMicros, long openedTotal, long withdrawnTotal,
-                             int accountCount, int idempotencyCount) {
+                             long forfeitedTotal, int accountCount, int idempotencyCount) {
             buffer.putLong(SnapshotFormat.MAGIC).putInt(SnapshotFormat.FORMAT_VERSION).putInt(0)
                     .putLong(lastSeq).putLong(lastTimeMicros).put(chainHash)
                     .putLong(openedTotal).putLong(withdrawnTotal).putInt(accountCount).putInt(idempotencyCount)
-                    .put(new byte[24]);
+                    .putLong(forfeitedTotal).putLong(keyId).put(new byte[8]);
         }
 
         @Override
-        public void account(long number, long balance, boolean verified, long openedSeq, long high, long low) {
+        public void account(long number, long balance, int flags, long openedSeq, long high, long low) {
             room(SnapshotFormat.ACCOUNT_BYTES);
-            buffer.putLong(number).putLong(balance).put((byte) (verified ? 1 : 0)).putLong(openedSeq)
-                    .putLong(high).putLong(low);
+            buffer.putLong(number).putLong(balance).put((byte) flags).putLong(openedSeq).putLong(high).putLong(low);
         }
 
         @Override

@@ -50,7 +50,7 @@ public final class Snapshotter implements Subscriber {
 
     @Override
     public long start() throws Exception {
-        replica = startSnapshotSeq == 0 ? new Bank(idempotencyWindowMicros)
+        replica = startSnapshotSeq == 0 ? store.newBank(idempotencyWindowMicros)
                 : store.read(startSnapshotSeq, idempotencyWindowMicros).bank();
         lastSnapshotSeq = replica.lastSeq();
         return replica.lastSeq();

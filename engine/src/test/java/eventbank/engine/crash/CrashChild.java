@@ -302,6 +302,8 @@ public final class CrashChild {
                         keyMax[0] = Math.max(keyMax[0], Long.parseLong(e.idempotency().key()));
                         tail.put(e.idempotency().key(), recorded);
                     }
+                    case Event.AccountClosed e -> throw new IllegalStateException("this child closes nothing");
+                    case Event.AccountForgotten e -> throw new IllegalStateException("this child forgets nothing");
                 }
             };
             long head = engine.committedSeq();

@@ -1,5 +1,6 @@
 package eventbank.server.cli;
 
+import eventbank.engine.ServerKey;
 import eventbank.engine.journal.FileJournalSource;
 import eventbank.engine.journal.JournalSource;
 import eventbank.engine.snapshot.SnapshotStore;
@@ -11,6 +12,7 @@ import eventbank.postgres.PostgresJournalSource;
 import eventbank.server.config.Config;
 import eventbank.server.config.ConfigException;
 import eventbank.server.config.ConfigLoader;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
@@ -97,7 +99,7 @@ final class JournalOptions {
         if (postgres.isEmpty()) {
             Path directory = dataDirectory.existing(environment);
             return new History(new FileJournalSource(storage, directory.resolve("journal")),
-                    new SnapshotStore(storage, directory.resolve("snapshots")), Optional.of(directory), postgres);
+                    snapshotsIn(storage, directory), Optional.of(directory), postgres);
         }
         Optional<Path> directory = dataDirectory.besideJournalElsewhere(environment);
         JournalSource journal;
@@ -107,7 +109,17 @@ final class JournalOptions {
             throw new CommandFailure(ExitCodes.DATA_DIRECTORY, e.getMessage());
         }
         // Without a data directory, a directory that does not exist: it lists no snapshot.
-        Path snapshots = directory.orElse(Path.of(DataDirectoryOption.DEFAULT)).resolve("snapshots");
-        return new History(journal, new SnapshotStore(storage, snapshots), directory, postgres);
+        return new History(journal, snapshotsIn(storage, directory.orElse(Path.of(DataDirectoryOption.DEFAULT))),
+                directory, postgres);
+    }
+
+    /** The data directory's snapshots, readable when its server key is there (see SnapshotStore.inDataDirectory). */
+    private static SnapshotStore snapshotsIn(Storage storage, Path directory) {
+        try {
+            return ServerKey.snapshotsIn(storage, directory);
+        } catch (IOException e) {
+            throw new CommandFailure(ExitCodes.DATA_DIRECTORY, "the server key in " + directory + " cannot be read: "
+                    + e.getMessage());
+        }
     }
 }

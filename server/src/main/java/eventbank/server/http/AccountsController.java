@@ -56,7 +56,11 @@ final class AccountsController {
     }
 
     /** {@code GET /api/account}: the holder's profile and balance. */
-    record Profile(String accountNumber, String email, boolean verified, long balance, String openedAt) {}
+    record Profile(String accountNumber, String email, boolean verified, boolean closed, long balance,
+                   String openedAt) {}
+
+    /** {@code POST /api/account/close}: 200. */
+    record Closed(String accountNumber, boolean closed, long forfeited, long seq) {}
 
     /** {@code GET /api/verify} as JSON. */
     record Verified(String accountNumber, boolean verified, long seq) {}
@@ -217,7 +221,21 @@ final class AccountsController {
                     new ApiException(404, "account_not_found", "The account does not exist."));
         }
         ctx.json(new Profile(Long.toString(account.accountNumber()), account.email(), account.verified(),
-                account.balance(), Replies.time(account.openedAtMicros())));
+                account.closed(), account.balance(), Replies.time(account.openedAtMicros())));
+    }
+
+    /**
+     * {@code POST /api/account/close} → the holder's account closes: a verified one at a balance of
+     * zero (else 422 balance_not_zero), an unverified one forfeiting its opening bonus. Once closed
+     * it sends and receives nothing (422 account_closed), and a second close says so too. The
+     * holder may still log in, to read the statement.
+     */
+    void close(Context ctx) {
+        long holder = authenticator.holder(ctx);
+        Outcome.Committed committed = outcomes.committedOnly(submitter.submit(new Command.CloseAccount(holder)));
+        Event.AccountClosed closed = (Event.AccountClosed) committed.events().get(0).event();
+        Replies.seq(ctx, committed.seq());
+        ctx.status(200).json(new Closed(Long.toString(holder), true, closed.forfeited(), committed.seq()));
     }
 
     /** {@code GET /api/account/transactions?limit=&before_seq=} → one page, newest first. */

@@ -1,7 +1,10 @@
 package eventbank.server.http;
 
+import eventbank.core.Command;
 import eventbank.engine.Engine;
+import eventbank.engine.write.Outcome;
 import eventbank.engine.write.Sequencer;
+import eventbank.server.json.JsonBody;
 import io.javalin.http.Context;
 
 /**
@@ -13,13 +16,37 @@ import io.javalin.http.Context;
 final class AdminController {
     private final Authenticator authenticator;
     private final Engine engine;
+    private final Submitter submitter;
+    private final Outcomes outcomes;
 
-    AdminController(Authenticator authenticator, Engine engine) {
+    AdminController(Authenticator authenticator, Engine engine, Submitter submitter, Outcomes outcomes) {
         this.authenticator = authenticator;
         this.engine = engine;
+        this.submitter = submitter;
+        this.outcomes = outcomes;
     }
 
     record AuditHead(long seq, String hash) {}
+
+    /** {@code POST /api/admin/accounts/{number}/forget}: 200. */
+    record Forgotten(String accountNumber, boolean forgotten, long seq) {}
+
+    /**
+     * {@code POST /api/admin/accounts/{number}/forget} → the closed account's holder is
+     * forgotten (DESIGN.md, "Personal data"): 409 account_not_closed for an open account, 409
+     * account_not_forgettable for one whose opening was recorded before personal fields were
+     * sealed; a second forget records nothing and answers the same.
+     */
+    void forget(Context ctx) {
+        authenticator.operator(ctx);
+        long number = JsonBody.parseAccountNumber(ctx.pathParam("number"));
+        if (number < 0) {
+            throw ApiException.invalidQuery("The account number must be 16 digits, the first from 1 to 9.");
+        }
+        Outcome.Committed committed = outcomes.committedOnly(submitter.submit(new Command.ForgetAccount(number)));
+        Replies.seq(ctx, committed.seq());
+        ctx.json(new Forgotten(Long.toString(number), true, committed.seq()));
+    }
 
     void auditHead(Context ctx) {
         authenticator.operator(ctx);

@@ -333,7 +333,7 @@ public final class BankServer implements AutoCloseable {
                 new MoneyController(authenticator, idempotencyKeys, submitter, outcomes, waits, readModels.accounts(),
                         limiters.moneyCommandsPerAccount()),
                 new OperationsController(authenticator, readModels.operations(), waits, clock),
-                new AdminController(authenticator, engine),
+                new AdminController(authenticator, engine, submitter, outcomes),
                 new ReportsController(authenticator, readModels.reports(), waits, clock),
                 new ExplorerController(authenticator, engine, readModels.statements(), waits),
                 new WhatIfController(authenticator, engine, config.limits().whatIfReplayEventsMax()),

@@ -173,7 +173,7 @@ final class ExplorerController {
         }
         long head = engine.committedSeq();
         TimeTravel travel = new TimeTravel(engine.journalSource(),
-                new SnapshotStore(engine.config().storage(), engine.config().snapshotDirectory()),
+                engine.snapshots(),
                 engine.config().idempotencyWindowMicros());
         long seq;
         if (atSeq != null) {

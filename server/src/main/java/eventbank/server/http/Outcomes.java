@@ -135,6 +135,16 @@ final class Outcomes {
      * exist. The bank's rules still tell the two apart (a what-if that leaves out an opening
      * reports its verification as account_not_found).
      */
+    /** The outcome of a command that takes no idempotency key, committed; else its error. */
+    Outcome.Committed committedOnly(Outcome outcome) {
+        return switch (outcome) {
+            case Outcome.Committed committed -> committed;
+            case Outcome.Rejected rejected -> throw Errors.of(rejected.reason());
+            case Outcome.Unavailable unavailable -> throw Errors.of(unavailable);
+            case Outcome.Replayed replayed -> throw new IllegalStateException("the command has no key");
+        };
+    }
+
     Outcome.Committed verified(Outcome outcome) {
         return switch (outcome) {
             case Outcome.Committed committed -> committed;

@@ -32,7 +32,7 @@ final class WhatIfController {
         this.authenticator = authenticator;
         this.engine = engine;
         this.whatIf = new WhatIf(engine.journalSource(),
-                new SnapshotStore(engine.config().storage(), engine.config().snapshotDirectory()),
+                engine.snapshots(),
                 engine.config().idempotencyWindowMicros(), replayEventsMax);
     }
 

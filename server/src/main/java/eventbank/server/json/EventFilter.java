@@ -71,6 +71,8 @@ public record EventFilter(Set<Class<? extends Event>> types, long account, long 
             case Event.AccountVerified e -> e.accountNumber() == account;
             case Event.MoneyTransferred e -> e.fromAccountNumber() == account || e.toAccountNumber() == account;
             case Event.MoneyWithdrawn e -> e.accountNumber() == account;
+            case Event.AccountClosed e -> e.accountNumber() == account;
+            case Event.AccountForgotten e -> e.accountNumber() == account;
         };
     }
 

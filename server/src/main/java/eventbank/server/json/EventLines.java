@@ -76,7 +76,10 @@ public final class EventLines implements Closeable, Flushable {
         switch (event) {
             case Event.AccountOpened e -> {
                 writeAccountNumber(generator, "account_number", e.accountNumber());
-                generator.writeStringField("email", e.email());
+                generator.writeStringField("email", e.email()); // null once forgotten
+                if (e.personal().forgotten()) {
+                    generator.writeBooleanField("forgotten", true);
+                }
                 generator.writeNumberField("opening_balance", e.openingBalance());
                 // The password hash is left out on purpose: event lines are for operators and
                 // audits, and a hash is an offline guessing target. So is the request fingerprint:
@@ -99,6 +102,11 @@ public final class EventLines implements Closeable, Flushable {
                 generator.writeNumberField("amount", e.amount());
                 writeIdempotency(generator, e.idempotency());
             }
+            case Event.AccountClosed e -> {
+                writeAccountNumber(generator, "account_number", e.accountNumber());
+                generator.writeNumberField("forfeited", e.forfeited());
+            }
+            case Event.AccountForgotten e -> writeAccountNumber(generator, "account_number", e.accountNumber());
         }
     }
 

@@ -77,6 +77,7 @@ public final class StateJson {
         generator.writeNumberField("balance", balance[0]);
         generator.writeNumberField("opened", bank.openedTotal());
         generator.writeNumberField("withdrawn", bank.withdrawnTotal());
+        generator.writeNumberField("forfeited", bank.forfeitedTotal());
         generator.writeEndObject();
         generator.writeEndObject();
     }
@@ -88,10 +89,10 @@ public final class StateJson {
 
             @Override
             public void counters(long lastSeq, long lastTimeMicros, long openedTotal, long withdrawnTotal,
-                                 int accountCount, int idempotencyCount) {}
+                                 long forfeitedTotal, int accountCount, int idempotencyCount) {}
 
             @Override
-            public void account(long number, long accountBalance, boolean verified, long openedSeq,
+            public void account(long number, long accountBalance, int flags, long openedSeq,
                                 long emailDigestHigh, long emailDigestLow) {
                 balance[0] = Math.addExact(balance[0], accountBalance);
                 if (!selection.lists(number, listed)) {
@@ -102,7 +103,10 @@ public final class StateJson {
                     generator.writeStartObject();
                     generator.writeStringField("account_number", Long.toString(number));
                     generator.writeNumberField("balance", accountBalance);
-                    generator.writeBooleanField("verified", verified);
+                    generator.writeBooleanField("verified", (flags & Bank.Exporter.VERIFIED) != 0);
+                    if ((flags & Bank.Exporter.CLOSED) != 0) {
+                        generator.writeBooleanField("closed", true);
+                    }
                     generator.writeEndObject();
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);

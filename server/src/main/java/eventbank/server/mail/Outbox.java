@@ -458,8 +458,9 @@ public final class Outbox implements Subscriber, AutoCloseable {
                 to.balance += amount;
             }
             switch (kind) {
-                case TRANSFER -> {
-                    // No mail for transfers.
+                case TRANSFER, FORFEIT -> {
+                    // No mail for transfers, nor for the bonus an unverified account gives up: its
+                    // holder asked to close it a moment ago, and its address was never confirmed.
                 }
                 case WITHDRAWAL -> {
                     if (seq > checkpointSeq) {
@@ -469,6 +470,19 @@ public final class Outbox implements Subscriber, AutoCloseable {
                     }
                 }
             }
+        }
+
+        @Override
+        public void closed(long seq, long timeMicros, Event.AccountClosed e) {
+            account(e.accountNumber(), seq);
+        }
+
+        @Override
+        public void forgotten(long seq, long timeMicros, Event.AccountForgotten e) {
+            // Unreachable until openings are sealed: the bank refuses to forget any other
+            // (account_not_forgettable). Erasing the outbox's copy of the email comes with sealing.
+            throw new IllegalStateException("seq " + seq + " forgets account " + e.accountNumber()
+                    + ", but this version records no sealed openings and cannot erase an outbox's copy of an email");
         }
     }
 

@@ -52,6 +52,10 @@ final class AccountRows {
     private static final int LENGTH_BITS = 16;
     private static final long LENGTH_MASK = (1L << LENGTH_BITS) - 1;
     private static final long VERIFIED = 1L << (2 * LENGTH_BITS);
+    private static final long CLOSED = VERIFIED << 1;
+    /** A row's verification and closing in a checkpoint: bits of one int. */
+    private static final int CHECKPOINT_VERIFIED = 1;
+    private static final int CHECKPOINT_CLOSED = 2;
     private static final int PAGES_INITIAL = 16;
     private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
     /** Failed reads a reader spins through before it yields between tries. */
@@ -163,6 +167,15 @@ final class AccountRows {
         endChange(page, at, before);
     }
 
+    /** The writer's: the account is closed. */
+    void close(int row) {
+        long[] page = page(row);
+        int at = at(row);
+        long before = beginChange(page, at);
+        page[at + FLAGS] |= CLOSED;
+        endChange(page, at, before);
+    }
+
     /** The writer's: money moved in or out at {@code timeMicros}, leaving {@code newBalance}. */
     void moved(int row, long newBalance, long timeMicros) {
         long[] page = page(row);
@@ -206,7 +219,8 @@ final class AccountRows {
                 int hashBytes = (int) (flags >>> LENGTH_BITS & LENGTH_MASK);
                 return new AccountView(page[at + NUMBER], new String(chunk, from, emailBytes, StandardCharsets.UTF_8),
                         new String(chunk, from + emailBytes, hashBytes, StandardCharsets.UTF_8),
-                        (flags & VERIFIED) != 0, balance, page[at + OPENED_SEQ], page[at + OPENED_AT], lastActivity);
+                        (flags & VERIFIED) != 0, (flags & CLOSED) != 0, balance, page[at + OPENED_SEQ],
+                        page[at + OPENED_AT], lastActivity);
             }
             if (tries < SPINS_BEFORE_YIELD) {
                 Thread.onSpinWait();
@@ -280,7 +294,7 @@ final class AccountRows {
         output.writeLong(page[at + OPENED_AT]);
         output.writeLong(page[at + BALANCE]);
         output.writeLong(page[at + LAST_ACTIVITY]);
-        output.writeInt((flags & VERIFIED) != 0 ? 1 : 0);
+        output.writeInt(((flags & VERIFIED) != 0 ? CHECKPOINT_VERIFIED : 0) | ((flags & CLOSED) != 0 ? CHECKPOINT_CLOSED : 0));
         output.writeInt(emailBytes);
         output.writeBytes(profiles.chunk(location), ProfileBytes.at(location), emailBytes + hashBytes);
     }
@@ -292,15 +306,16 @@ final class AccountRows {
         long openedAtMicros = input.readLong();
         long balance = input.readLong();
         long lastActivityMicros = input.readLong();
-        int verified = input.readInt();
+        int states = input.readInt();
         int emailBytes = input.readInt();
         int length = input.count(1);
-        if (verified != 0 && verified != 1 || emailBytes < 0 || emailBytes > length) {
-            throw new IOException("account " + accountNumber + " has a verification of " + verified
+        if ((states & ~(CHECKPOINT_VERIFIED | CHECKPOINT_CLOSED)) != 0 || emailBytes < 0 || emailBytes > length) {
+            throw new IOException("account " + accountNumber + " has states " + states
                     + " and an email of " + emailBytes + " bytes in " + length);
         }
         long location = profiles.read(input, length, emailBytes);
-        return add(accountNumber, openedSeq, openedAtMicros, balance, lastActivityMicros,
-                flags(emailBytes, length - emailBytes, verified == 1), location);
+        long flags = flags(emailBytes, length - emailBytes, (states & CHECKPOINT_VERIFIED) != 0)
+                | ((states & CHECKPOINT_CLOSED) != 0 ? CLOSED : 0);
+        return add(accountNumber, openedSeq, openedAtMicros, balance, lastActivityMicros, flags, location);
     }
 }

@@ -8,6 +8,7 @@ package eventbank.server.readmodel;
  * @param email              as the holder typed it (lookups ignore case)
  * @param passwordHash       the hash recorded at opening, for login; never in {@link #toString}
  * @param verified           the email address was confirmed
+ * @param closed             the holder closed the account: it sends and receives nothing
  * @param balance            cents
  * @param openedSeq          the seq of the AccountOpened event (the verification code is derived from it)
  * @param openedAtMicros     that event's time, microseconds since the epoch (UTC)
@@ -15,8 +16,8 @@ package eventbank.server.readmodel;
  *                           {@link #NO_ACTIVITY}: it then compares below every cut-off, so the
  *                           inactive-users report counts never-active accounts without a special case
  */
-public record AccountView(long accountNumber, String email, String passwordHash, boolean verified, long balance,
-                          long openedSeq, long openedAtMicros, long lastActivityMicros) {
+public record AccountView(long accountNumber, String email, String passwordHash, boolean verified, boolean closed,
+                          long balance, long openedSeq, long openedAtMicros, long lastActivityMicros) {
 
     /** The {@link #lastActivityMicros} of an account that never moved money. */
     public static final long NO_ACTIVITY = Long.MIN_VALUE;
@@ -29,7 +30,7 @@ public record AccountView(long accountNumber, String email, String passwordHash,
     @Override
     public String toString() {
         return "AccountView[accountNumber=" + accountNumber + ", email=" + email + ", passwordHash=(hidden)"
-                + ", verified=" + verified + ", balance=" + balance + ", openedSeq=" + openedSeq
+                + ", verified=" + verified + ", closed=" + closed + ", balance=" + balance + ", openedSeq=" + openedSeq
                 + ", openedAtMicros=" + openedAtMicros + ", lastActivityMicros=" + lastActivityMicros + "]";
     }
 }

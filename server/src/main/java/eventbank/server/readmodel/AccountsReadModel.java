@@ -40,10 +40,10 @@ public final class AccountsReadModel extends LockedReadModel {
 
     /** Sums over all accounts at one seq; {@code balanceTotal} is counted account by account. */
     public record Totals(long appliedSeq, int accountCount, long balanceTotal, long openedTotal,
-                         long withdrawnTotal) {
+                         long withdrawnTotal, long forfeitedTotal) {
         /** The bank's invariant, as this snapshot sees it. */
         public boolean balanced() {
-            return balanceTotal == openedTotal - withdrawnTotal;
+            return balanceTotal == openedTotal - withdrawnTotal - forfeitedTotal;
         }
     }
 
@@ -72,6 +72,7 @@ public final class AccountsReadModel extends LockedReadModel {
     // Guarded by lock; changed only by the subscription thread.
     private long openedTotal;
     private long withdrawnTotal;
+    private long forfeitedTotal;
     /** Of its exact type, so that the JIT can inline its calls in {@link Movements#of}. */
     private final Applier applier = new Applier();
 
@@ -84,6 +85,7 @@ public final class AccountsReadModel extends LockedReadModel {
             rows.clear();
             openedTotal = 0;
             withdrawnTotal = 0;
+            forfeitedTotal = 0;
         } finally {
             lock.writeLock().unlock();
         }
@@ -96,7 +98,7 @@ public final class AccountsReadModel extends LockedReadModel {
 
     @Override
     int checkpointFormat() {
-        return 1;
+        return 2; // 2: the forfeited total, and a row's closing
     }
 
     /**
@@ -107,6 +109,7 @@ public final class AccountsReadModel extends LockedReadModel {
     void writeState(ModelCheckpoint.Output output) throws IOException {
         output.writeLong(openedTotal);
         output.writeLong(withdrawnTotal);
+        output.writeLong(forfeitedTotal);
         output.writeInt(rows.count());
         for (int row = 0; row < rows.count(); row++) {
             rows.write(row, output);
@@ -124,6 +127,7 @@ public final class AccountsReadModel extends LockedReadModel {
         try {
             long opened = input.readLong();
             long withdrawn = input.readLong();
+            long forfeited = input.readLong();
             int count = input.count(AccountRows.CHECKPOINT_BYTES_MIN);
             rows.reserve(count);
             long balanceTotal = 0;
@@ -137,9 +141,9 @@ public final class AccountsReadModel extends LockedReadModel {
                 balanceTotal = Math.addExact(balanceTotal, rows.balance(row));
                 emailHashes[row] = rows.normalizedEmailHash(row);
             }
-            if (balanceTotal != opened - withdrawn) {
-                throw new IOException("its balances add up to " + balanceTotal + ", not the " + (opened - withdrawn)
-                        + " opened less withdrawn");
+            if (balanceTotal != opened - withdrawn - forfeited) {
+                throw new IOException("its balances add up to " + balanceTotal + ", not the "
+                        + (opened - withdrawn - forfeited) + " opened less withdrawn and forfeited");
             }
             byNumber.reserve(count);
             for (int row = 0; row < count; row++) {
@@ -155,6 +159,7 @@ public final class AccountsReadModel extends LockedReadModel {
             }
             openedTotal = opened;
             withdrawnTotal = withdrawn;
+            forfeitedTotal = forfeited;
         } finally {
             lock.writeLock().unlock();
         }
@@ -192,11 +197,26 @@ public final class AccountsReadModel extends LockedReadModel {
             int from = existing(debitAccount, seq);
             int to = creditAccount == Movements.OUTSIDE ? RowIndex.ABSENT : existing(creditAccount, seq);
             rows.moved(from, rows.balance(from) - amount, timeMicros);
-            if (to == RowIndex.ABSENT) {
+            if (kind == Movements.Kind.FORFEIT) {
+                forfeitedTotal = Math.addExact(forfeitedTotal, amount);
+            } else if (to == RowIndex.ABSENT) {
                 withdrawnTotal = Math.addExact(withdrawnTotal, amount);
             } else {
                 rows.moved(to, Math.addExact(rows.balance(to), amount), timeMicros);
             }
+        }
+
+        @Override
+        public void closed(long seq, long timeMicros, Event.AccountClosed e) {
+            rows.close(existing(e.accountNumber(), seq));
+        }
+
+        @Override
+        public void forgotten(long seq, long timeMicros, Event.AccountForgotten e) {
+            // Unreachable until openings are sealed: the bank refuses to forget any other
+            // (account_not_forgettable). Erasing the profile's bytes comes with sealing.
+            throw new IllegalStateException("seq " + seq + " forgets account " + e.accountNumber()
+                    + ", but this version records no sealed openings and cannot erase a profile");
         }
     }
 
@@ -233,7 +253,7 @@ public final class AccountsReadModel extends LockedReadModel {
             for (int row = 0; row < rows.count(); row++) {
                 sum = Math.addExact(sum, rows.balance(row));
             }
-            return new Totals(applied.get(), rows.count(), sum, openedTotal, withdrawnTotal);
+            return new Totals(applied.get(), rows.count(), sum, openedTotal, withdrawnTotal, forfeitedTotal);
         } finally {
             lock.readLock().unlock();
         }

@@ -13,7 +13,7 @@ package eventbank.server.readmodel;
 public record HistoryItem(long seq, long timeMicros, Type type, long delta, long balanceAfter) {
 
     public enum Type {
-        OPENED, VERIFIED, TRANSFER_IN, TRANSFER_OUT, WITHDRAWAL;
+        OPENED, VERIFIED, TRANSFER_IN, TRANSFER_OUT, WITHDRAWAL, FORFEIT;
 
         /** The name the API uses: {@code opened}, {@code transfer_in}, ... */
         public String code() {
@@ -25,6 +25,7 @@ public record HistoryItem(long seq, long timeMicros, Type type, long delta, long
                 case TRANSFER_IN -> TRANSFER_IN;
                 case TRANSFER_OUT -> TRANSFER_OUT;
                 case WITHDRAWAL -> WITHDRAWAL;
+                case FORFEIT -> FORFEIT;
             };
         }
     }

@@ -269,8 +269,19 @@ public final class OperationsReadModel extends ReadModel {
                     case TRANSFER -> new Operation.Transfer(seq, timeMicros, key, debitAccount, creditAccount,
                             amount, from);
                     case WITHDRAWAL -> new Operation.Withdrawal(seq, timeMicros, key, debitAccount, amount, from);
+                    case FORFEIT -> throw new IllegalStateException("seq " + seq + ": a closing carries no key");
                 };
             }
+        }
+
+        @Override
+        public void closed(long seq, long timeMicros, Event.AccountClosed e) {
+            balanceOf(e.accountNumber(), seq); // it holds 0 now; a closing takes no key
+        }
+
+        @Override
+        public void forgotten(long seq, long timeMicros, Event.AccountForgotten e) {
+            balanceOf(e.accountNumber(), seq); // operations hold no personal data
         }
 
         /** One probe of the table, not two: no balance is {@link Long#MIN_VALUE}. */

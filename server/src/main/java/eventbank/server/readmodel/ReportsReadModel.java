@@ -189,6 +189,16 @@ public final class ReportsReadModel extends LockedReadModel {
             openDayCents = Math.addExact(openDayCents, amount);
             centsTotal = Math.addExact(centsTotal, amount);
         }
+
+        @Override
+        public void closed(long seq, long timeMicros, Event.AccountClosed e) {
+            existing(e.accountNumber(), seq); // a forfeit, if any, counted as a movement just before
+        }
+
+        @Override
+        public void forgotten(long seq, long timeMicros, Event.AccountForgotten e) {
+            existing(e.accountNumber(), seq); // reports hold no personal data
+        }
     }
 
     private int existing(long accountNumber, long seq) {

@@ -16,7 +16,9 @@ public record StatementEntry(long seq, long timeMicros, Type type, long amount, 
     public enum Type {
         TRANSFER_IN("transfer_in"),
         TRANSFER_OUT("transfer_out"),
-        WITHDRAWAL("withdrawal");
+        WITHDRAWAL("withdrawal"),
+        /** An unverified account's opening bonus, given up when it closed. */
+        FORFEIT("forfeit");
 
         private final String code;
 

@@ -208,7 +208,19 @@ public final class StatementsReadModel extends ReadModel {
                 }
                 case WITHDRAWAL -> append(from, seq, timeMicros, StatementEntry.Type.WITHDRAWAL, 0, amount,
                         from.balance - amount);
+                case FORFEIT -> append(from, seq, timeMicros, StatementEntry.Type.FORFEIT, 0, amount,
+                        from.balance - amount);
             }
+        }
+
+        @Override
+        public void closed(long seq, long timeMicros, Event.AccountClosed e) {
+            existing(e.accountNumber(), seq); // a forfeit, if any, is the statement's last entry
+        }
+
+        @Override
+        public void forgotten(long seq, long timeMicros, Event.AccountForgotten e) {
+            existing(e.accountNumber(), seq); // statements hold amounts and account numbers only
         }
     }
 
@@ -285,7 +297,8 @@ public final class StatementsReadModel extends ReadModel {
         return consistently(accountNumber, List.of(), statement -> {
             // Money moves only between verified accounts, so every entry comes after the
             // verification, which is published before the first entry: reading the newest
-            // record first and then the verification sees the verification whenever it sees an entry.
+            // record first and then the verification sees the verification whenever it sees an
+            // entry. But a forfeit: the one entry of an account that closed unverified.
             long newest = statement.newest();
             long verifiedSeq = statement.verifiedSeq;
             List<StatementEntry> newestFirst = new ArrayList<>(statement.count());
@@ -301,7 +314,8 @@ public final class StatementsReadModel extends ReadModel {
                         statement.openingBalance));
             }
             for (StatementEntry entry : newestFirst.reversed()) {
-                assert entry.seq() > verifiedSeq && verifiedSeq != 0 : "an entry before the verification";
+                assert entry.type() == StatementEntry.Type.FORFEIT ? verifiedSeq == 0
+                        : entry.seq() > verifiedSeq && verifiedSeq != 0 : "an entry before the verification";
                 items.add(new HistoryItem(entry.seq(), entry.timeMicros(), HistoryItem.Type.of(entry.type()),
                         entry.type().signed(entry.amount()), entry.balanceAfter()));
             }
@@ -378,7 +392,8 @@ public final class StatementsReadModel extends ReadModel {
     private static StatementEntry entryOf(StatementEntriesFile.Cursor record) {
         long typeAndCounterparty = record.typeAndCounterparty();
         StatementEntry.Type type = TYPES[(int) (typeAndCounterparty >>> TYPE_SHIFT)];
-        Long counterparty = type == StatementEntry.Type.WITHDRAWAL ? null : typeAndCounterparty & COUNTERPARTY_MASK;
+        boolean toOutside = type == StatementEntry.Type.WITHDRAWAL || type == StatementEntry.Type.FORFEIT;
+        Long counterparty = toOutside ? null : typeAndCounterparty & COUNTERPARTY_MASK;
         return new StatementEntry(record.seq(), record.timeMicros(), type, record.amount(), counterparty,
                 record.balanceAfter());
     }

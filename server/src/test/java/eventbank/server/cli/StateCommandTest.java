@@ -15,17 +15,17 @@ class StateCommandTest {
             + "{\"account_number\":\"1000000000000001\",\"balance\":92500,\"verified\":true},"
             + "{\"account_number\":\"1000000000000002\",\"balance\":102500,\"verified\":true},"
             + "{\"account_number\":\"1000000000000003\",\"balance\":100000,\"verified\":false}],"
-            + "\"totals\":{\"accounts\":3,\"balance\":295000,\"opened\":300000,\"withdrawn\":5000}}\n";
+            + "\"totals\":{\"accounts\":3,\"balance\":295000,\"opened\":300000,\"withdrawn\":5000,\"forfeited\":0}}\n";
     private static final String AT_5 = "{\"seq\":5,\"time\":\"2026-11-26T10:00:04.123456Z\",\"accounts\":["
             + "{\"account_number\":\"1000000000000001\",\"balance\":90000,\"verified\":true},"
             + "{\"account_number\":\"1000000000000002\",\"balance\":110000,\"verified\":true}],"
-            + "\"totals\":{\"accounts\":2,\"balance\":200000,\"opened\":200000,\"withdrawn\":0}}\n";
+            + "\"totals\":{\"accounts\":2,\"balance\":200000,\"opened\":200000,\"withdrawn\":0,\"forfeited\":0}}\n";
     private static final String AT_4 = "{\"seq\":4,\"time\":\"2026-11-26T10:00:03.123456Z\",\"accounts\":["
             + "{\"account_number\":\"1000000000000001\",\"balance\":100000,\"verified\":true},"
             + "{\"account_number\":\"1000000000000002\",\"balance\":100000,\"verified\":true}],"
-            + "\"totals\":{\"accounts\":2,\"balance\":200000,\"opened\":200000,\"withdrawn\":0}}\n";
+            + "\"totals\":{\"accounts\":2,\"balance\":200000,\"opened\":200000,\"withdrawn\":0,\"forfeited\":0}}\n";
     private static final String AT_0 = "{\"seq\":0,\"time\":null,\"accounts\":[],"
-            + "\"totals\":{\"accounts\":0,\"balance\":0,\"opened\":0,\"withdrawn\":0}}\n";
+            + "\"totals\":{\"accounts\":0,\"balance\":0,\"opened\":0,\"withdrawn\":0,\"forfeited\":0}}\n";
 
     @TempDir
     Path data;

@@ -52,7 +52,10 @@ class ApiDocsTest {
             Map.entry("too_many_requests", 429),
             Map.entry("busy", 503), Map.entry("journal_failed", 503),
             Map.entry("commit_outcome_unknown", 503), Map.entry("read_model_lagging", 503),
-            Map.entry("starting", 503));
+            Map.entry("starting", 503),
+            // DESIGN.md, "Personal data" and "Trust fixes": closing and forgetting.
+            Map.entry("account_not_closed", 409), Map.entry("account_not_forgettable", 409),
+            Map.entry("balance_not_zero", 422), Map.entry("account_closed", 422));
 
     /**
      * The codes of issue 4's dead-letter retry, which DESIGN.md's list does not hold (its
@@ -215,7 +218,8 @@ class ApiDocsTest {
                     .map(Map.Entry::getKey).findFirst().orElse("none");
             String expected = path.startsWith("/api/report/") || path.startsWith("/api/admin/") ? "operatorKey"
                     : Set.of("GET /api/account", "GET /api/account/transactions", "POST /api/money_transfer",
-                            "POST /api/money_transfers", "POST /api/withdraw", "GET /api/operations/{idempotency_key}")
+                            "POST /api/money_transfers", "POST /api/withdraw", "GET /api/operations/{idempotency_key}",
+                            "POST /api/account/close")
                             .contains(route) ? "bearerAuth" : "none";
             assertThat(scheme).as(route).isEqualTo(expected);
             if (expected.equals("operatorKey")) {

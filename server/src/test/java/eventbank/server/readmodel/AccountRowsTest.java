@@ -39,7 +39,7 @@ class AccountRowsTest {
         for (int index = 0; index < count; index++) {
             String email = email(index);
             assertThat(rows.view(byNumber.get(FIRST + index))).isEqualTo(new AccountView(FIRST + index, email,
-                    HASH + index, false, index, index + 1, 10L * index, AccountView.NO_ACTIVITY));
+                    HASH + index, false, false, index, index + 1, 10L * index, AccountView.NO_ACTIVITY));
             for (String asTyped : new String[] {email, email.toUpperCase(Locale.ROOT), email.toLowerCase(Locale.ROOT)}) {
                 assertThat(byEmail.get(Bank.normalizeEmail(asTyped))).as(asTyped).isEqualTo(index);
             }
@@ -55,11 +55,11 @@ class AccountRowsTest {
     void aViewCopiesTheAccountAsTheWriterLeftIt() {
         AccountRows rows = new AccountRows();
         int row = rows.add(1_000_000_000_000_001L, "a@example.com", "hash", 500, 1, 10);
-        assertThat(rows.view(row)).isEqualTo(new AccountView(1_000_000_000_000_001L, "a@example.com", "hash", false,
+        assertThat(rows.view(row)).isEqualTo(new AccountView(1_000_000_000_000_001L, "a@example.com", "hash", false, false,
                 500, 1, 10, AccountView.NO_ACTIVITY));
         rows.verify(row);
         rows.moved(row, 400, 20);
-        assertThat(rows.view(row)).isEqualTo(new AccountView(1_000_000_000_000_001L, "a@example.com", "hash", true,
+        assertThat(rows.view(row)).isEqualTo(new AccountView(1_000_000_000_000_001L, "a@example.com", "hash", true, false,
                 400, 1, 10, 20));
     }
 

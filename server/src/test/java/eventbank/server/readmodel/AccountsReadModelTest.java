@@ -40,7 +40,7 @@ class AccountsReadModelTest {
             long bob = bank.open("bob@example.com", null);
             bank.awaitReadModels();
             assertThat(bank.accounts.account(alice)).contains(new AccountView(alice, "Alice@Example.com",
-                    PASSWORD_HASH, false, 100_000, 1, START_MICROS, AccountView.NO_ACTIVITY));
+                    PASSWORD_HASH, false, false, 100_000, 1, START_MICROS, AccountView.NO_ACTIVITY));
             assertThat(bank.accounts.account(alice).orElseThrow().everActive()).isFalse();
 
             bank.verify(alice);
@@ -51,9 +51,9 @@ class AccountsReadModelTest {
 
             long transferTime = START_MICROS + 4 * SECOND_MICROS;
             long withdrawalTime = START_MICROS + 5 * SECOND_MICROS;
-            AccountView aliceView = new AccountView(alice, "Alice@Example.com", PASSWORD_HASH, true, 900_00, 1,
+            AccountView aliceView = new AccountView(alice, "Alice@Example.com", PASSWORD_HASH, true, false, 900_00, 1,
                     START_MICROS, transferTime);
-            AccountView bobView = new AccountView(bob, "bob@example.com", PASSWORD_HASH, true, 1_050_00, 2,
+            AccountView bobView = new AccountView(bob, "bob@example.com", PASSWORD_HASH, true, false, 1_050_00, 2,
                     START_MICROS + SECOND_MICROS, withdrawalTime);
             assertThat(bank.accounts.appliedSeq()).isEqualTo(6);
             assertThat(bank.accounts.account(alice)).contains(aliceView);
@@ -64,7 +64,7 @@ class AccountsReadModelTest {
             assertThat(bank.accounts.account(Limits.ACCOUNT_NUMBER_MAX)).isEmpty();
             assertThat(bank.accounts.accountCount()).isEqualTo(2);
             assertThat(bank.accounts.totals())
-                    .isEqualTo(new AccountsReadModel.Totals(6, 2, 195_000, 200_000, 5_000));
+                    .isEqualTo(new AccountsReadModel.Totals(6, 2, 195_000, 200_000, 5_000, 0));
             assertThat(bank.accounts.snapshot())
                     .isEqualTo(new AccountsReadModel.Snapshot(6, List.of(aliceView, bobView)));
         }
@@ -287,7 +287,7 @@ class AccountsReadModelTest {
 
     @Test
     void aViewNeverPrintsThePasswordHash() {
-        AccountView view = new AccountView(Limits.ACCOUNT_NUMBER_MIN, "a@example.com", PASSWORD_HASH, true, 1, 1, 2,
+        AccountView view = new AccountView(Limits.ACCOUNT_NUMBER_MIN, "a@example.com", PASSWORD_HASH, true, false, 1, 1, 2,
                 AccountView.NO_ACTIVITY);
         assertThat(view.toString()).doesNotContain(PASSWORD_HASH).contains("a@example.com");
     }

@@ -85,6 +85,7 @@ public final class JournalAudit {
                 withdrawn += withdrawal.amount();
                 mails.put(recorded.seq(), "withdrawal");
             }
+            case Event.AccountClosed closed -> balances.merge(closed.accountNumber(), -closed.forfeited(), Long::sum);
             default -> {
                 // no money moves
             }
