@@ -69,7 +69,14 @@ final class AccountsController {
     record Statement(List<StatementLine> transactions, Long nextBeforeSeq) {}
 
     record StatementLine(long seq, String time, String type, long amount, String counterpartyAccountNumber,
-                         long balanceAfter) {}
+                         long balanceAfter) {
+        static StatementLine of(StatementEntry entry) {
+            return new StatementLine(entry.seq(), Replies.time(entry.timeMicros()), entry.type().code(),
+                    entry.amount(), entry.counterpartyAccountNumber() == null ? null
+                            : Long.toString(entry.counterpartyAccountNumber()),
+                    entry.balanceAfter());
+        }
+    }
 
     /** {@code POST /api/account {email, password}} → 201 {account_number, seq}. */
     void open(Context ctx) {
@@ -253,10 +260,7 @@ final class AccountsController {
         StatementPage page = statements.page(holder, limit, beforeSeq);
         List<StatementLine> lines = new ArrayList<>(page.entries().size());
         for (StatementEntry entry : page.entries()) {
-            lines.add(new StatementLine(entry.seq(), Replies.time(entry.timeMicros()), entry.type().code(),
-                    entry.amount(), entry.counterpartyAccountNumber() == null ? null
-                            : Long.toString(entry.counterpartyAccountNumber()),
-                    entry.balanceAfter()));
+            lines.add(StatementLine.of(entry));
         }
         ctx.json(new Statement(lines, page.nextBeforeSeq()));
     }

@@ -329,6 +329,7 @@ public final class BankServer implements AutoCloseable {
         return new Route.Controllers(
                 new AccountsController(authenticator, idempotencyKeys, submitter, outcomes, waits, readModels,
                         passwords, limiters, resender),
+                new ExportController(authenticator, waits, readModels, outbox, clock),
                 new LoginController(tokens, readModels.accounts(), waits, passwords, new LoginThrottle(clock)),
                 new MoneyController(authenticator, idempotencyKeys, submitter, outcomes, waits, readModels.accounts(),
                         limiters.moneyCommandsPerAccount()),

@@ -23,6 +23,7 @@ enum Route {
     TRANSFERS(HandlerType.POST, "/api/money_transfers", c -> c.money()::transfers),
     WITHDRAW(HandlerType.POST, "/api/withdraw", c -> c.money()::withdraw),
     CLOSE_ACCOUNT(HandlerType.POST, "/api/account/close", c -> c.accounts()::close),
+    EXPORT_ACCOUNT(HandlerType.GET, "/api/account/export", c -> c.export()::export),
     OPERATION(HandlerType.GET, "/api/operations/{idempotency_key}", c -> c.operations()::show),
     AUDIT_HEAD(HandlerType.GET, "/api/admin/audit/head", c -> c.admin()::auditHead),
     SUM_TRANSACTIONS(HandlerType.GET, "/api/report/sum_transactions", c -> c.reports()::sumTransactions),
@@ -48,10 +49,10 @@ enum Route {
     WEB_FILE(HandlerType.GET, WebPages.ASSETS_PREFIX + "<path>", c -> c.web()::asset, false);
 
     /** The controllers whose handlers the routes name. */
-    record Controllers(AccountsController accounts, LoginController login, MoneyController money,
-                       OperationsController operations, AdminController admin, ReportsController reports,
-                       ExplorerController explorer, WhatIfController whatIf, MailAdminController mailAdmin,
-                       HealthController health, DocsController docs, WebPages web) {}
+    record Controllers(AccountsController accounts, ExportController export, LoginController login,
+                       MoneyController money, OperationsController operations, AdminController admin,
+                       ReportsController reports, ExplorerController explorer, WhatIfController whatIf,
+                       MailAdminController mailAdmin, HealthController health, DocsController docs, WebPages web) {}
 
     private final HandlerType method;
     private final String path;

@@ -19,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.List;
@@ -727,6 +728,37 @@ public final class Outbox implements Subscriber, AutoCloseable {
         OutgoingMail mail = pending.mail();
         return new DeadLetter(mail.seq(), mail.kind(), mail.messageId(), mail.to(), mail.subject(), mail.time(),
                 pending.accountNumber(), pending.amount(), pending.balanceAfter(), reason, clock.instant());
+    }
+
+    /**
+     * What the holder's export ({@code GET /api/account/export}) tells of one mail the outbox
+     * makes: never its bodies, its link or its code.
+     *
+     * @param seq  the seq of the event the mail tells about
+     * @param time the event's time, the mail's Date
+     * @param to   the address the mail goes to
+     */
+    public record MailSummary(long seq, OutgoingMail.Kind kind, Instant time, String to, String subject) {
+        static MailSummary of(OutgoingMail mail) {
+            return new MailSummary(mail.seq(), mail.kind(), mail.time(), mail.to(), mail.subject());
+        }
+    }
+
+    /**
+     * The verification mail the outbox makes for the AccountOpened of {@code openedSeq}, made
+     * with the same template and settings, told without its link. A link asked for again
+     * ({@code POST /api/verify/resend}) is no event of its own, and no summary stands for it.
+     */
+    public MailSummary verificationMail(long openedSeq, Instant time, long accountNumber, String email) {
+        return MailSummary.of(MailTemplates.verification(settings, openedSeq, time, accountNumber, email,
+                codes.codeFor(accountNumber, openedSeq)));
+    }
+
+    /** The notice the outbox makes for the MoneyWithdrawn of {@code seq}, made with the same template. */
+    public MailSummary withdrawalMail(long seq, Instant time, long accountNumber, String email, long amount,
+                                      long balanceAfter) {
+        return MailSummary.of(MailTemplates.withdrawal(settings, seq, time, accountNumber, email, amount,
+                balanceAfter));
     }
 
     /**

@@ -259,6 +259,21 @@ public final class AccountsReadModel extends LockedReadModel {
         }
     }
 
+    /**
+     * The account and the seq the model stands at, read together under the read lock: the
+     * account as of that seq exactly, for a query that reads other models up to the same seq
+     * (the holder's export). No account, or the one account.
+     */
+    public Snapshot snapshotOf(long accountNumber) {
+        lock.readLock().lock();
+        try {
+            int row = byNumber.get(accountNumber);
+            return new Snapshot(applied.get(), row == RowIndex.ABSENT ? List.of() : List.of(rows.view(row)));
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
     /** Every account at one seq, in the order they were opened. Copies them all: for reports and tests. */
     public Snapshot snapshot() {
         lock.readLock().lock();
