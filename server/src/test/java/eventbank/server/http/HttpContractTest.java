@@ -64,7 +64,8 @@ class HttpContractTest {
         assertThat(retry.error()).isEqualTo("not_found");
 
         List<String> templates = List.of("/api/admin/mail/dead/%s/retry", "/api/admin/accounts/%s/history",
-                "/api/operations/%s", "/api/account?min_seq=%s", "/api/account/transactions?limit=%s",
+                "/api/operations/%s", "/api/account?min_seq=%s", "/api/account/export?min_seq=%s",
+                "/api/account/transactions?limit=%s",
                 "/api/account/transactions?before_seq=%s", "/api/account/transactions?min_seq=%s",
                 "/api/admin/events?after_seq=%s", "/api/admin/events?until_seq=%s", "/api/admin/events?limit=%s",
                 "/api/admin/events?account=%s", "/api/admin/state?at_seq=%s", "/api/admin/mail/dead?after_seq=%s",
@@ -153,6 +154,7 @@ class HttpContractTest {
                 "password", "password-alice@example.com"), null, null));
         replies.put("account", http.get("/api/account", alice.token()));
         replies.put("transactions", http.get("/api/account/transactions", alice.token()));
+        replies.put("export", http.get("/api/account/export", alice.token()));
         replies.put("money_transfer", http.post("/api/money_transfer", Map.of("to_account_number", bob.number(),
                 "amount", 1), alice.token(), "contract-key"));
         replies.put("money_transfers", http.post("/api/money_transfers", Map.of("transfers",

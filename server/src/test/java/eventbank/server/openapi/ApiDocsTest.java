@@ -197,7 +197,8 @@ class ApiDocsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"GET /api/account", "GET /api/account/transactions", "GET /api/operations/{idempotency_key}"})
+    @ValueSource(strings = {"GET /api/account", "GET /api/account/transactions", "GET /api/operations/{idempotency_key}",
+            "GET /api/account/export"})
     void holderReadsTakeMinSeq(String route) {
         assertThat(parameterRefs(operations().get(route))).contains("#/components/parameters/MinSeq");
         assertThat(codesOf(operations().get(route).path("responses").path("503"))).contains("read_model_lagging");
@@ -219,7 +220,7 @@ class ApiDocsTest {
             String expected = path.startsWith("/api/report/") || path.startsWith("/api/admin/") ? "operatorKey"
                     : Set.of("GET /api/account", "GET /api/account/transactions", "POST /api/money_transfer",
                             "POST /api/money_transfers", "POST /api/withdraw", "GET /api/operations/{idempotency_key}",
-                            "POST /api/account/close")
+                            "POST /api/account/close", "GET /api/account/export")
                             .contains(route) ? "bearerAuth" : "none";
             assertThat(scheme).as(route).isEqualTo(expected);
             if (expected.equals("operatorKey")) {
