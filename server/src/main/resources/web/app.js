@@ -1,5 +1,5 @@
 // The account holder's app (GET /): open an account, confirm it, log in, see the balance and the
-// statement, transfer and withdraw. One page; each view is a <section> shown for its #hash.
+// statement, transfer and withdraw, download one's data and close the account. One page; each view is a <section> shown for its #hash.
 // Everything goes through the public JSON API (/web/api.js).
 
 import {
@@ -357,8 +357,14 @@ function showProfile(account) {
   $("account-number").textContent = groupDigits(account.account_number);
   $("account-email").textContent = account.email ?? "";
   $("account-opened").textContent = formatTime(account.opened_at);
-  $("account-unverified").hidden = account.verified;
+  $("account-unverified").hidden = account.verified || account.closed;
   $("account-resend-done").hidden = true;
+  // A closed account moves no money: the page offers only what is left, reading and the export.
+  $("account-closed").hidden = !account.closed;
+  $("account-actions").hidden = account.closed;
+  $("close-card").hidden = account.closed;
+  hideCloseConfirmation();
+  $("close-error").hidden = true;
 }
 
 function showStatementPage(page) {
@@ -374,7 +380,8 @@ function showStatementPage(page) {
 function statementRow(line) {
   const incoming = line.type === "transfer_in";
   const what = line.type === "withdrawal" ? "Withdrawal"
-    : `${incoming ? "From" : "To"} ${groupDigits(line.counterparty_account_number)}`;
+    : line.type === "forfeit" ? "Opening bonus given up at closing"
+      : `${incoming ? "From" : "To"} ${groupDigits(line.counterparty_account_number)}`;
   const amount = (incoming ? "+" : "") + dollars(incoming ? line.amount : -line.amount);
   const row = document.createElement("tr");
   row.dataset.seq = line.seq;
@@ -422,6 +429,88 @@ $("account-resend").addEventListener("click", (event) => {
       done.textContent = error.message;
     }
     done.hidden = false;
+  });
+});
+
+// ------------------------------------------------------------ download the data, close
+
+/** The object URL of the last file downloaded, or null. */
+let exportUrl = null;
+
+/**
+ * GET /api/account/export, saved as a .json file: the document as the API gives it, pretty
+ * printed, named for the account and the day.
+ */
+$("export-download").addEventListener("click", (event) => {
+  const done = $("export-done");
+  const error = $("export-error");
+  done.hidden = true;
+  error.hidden = true;
+  submitting(event.currentTarget, async () => {
+    try {
+      const { json } = await holderApi("GET", "/api/account/export");
+      const name = `eventbank-${json.profile.account_number}-${json.exported_at.slice(0, 10)}.json`;
+      const file = new Blob([JSON.stringify(json, null, 2) + "\n"], { type: "application/json" });
+      // The previous file's address is let go only now: a browser may still read a blob after the click.
+      if (exportUrl) URL.revokeObjectURL(exportUrl);
+      exportUrl = URL.createObjectURL(file);
+      const link = document.createElement("a");
+      link.href = exportUrl;
+      link.download = name;
+      document.body.append(link);
+      link.click();
+      link.remove();
+      done.textContent = `Saved ${name}: your details, ${count(json.movements.length, "movement")} `
+        + `and ${count(json.mails.length, "mail")}.`;
+      done.hidden = false;
+    } catch (failure) {
+      if (failure instanceof SessionEnded) throw failure;
+      error.textContent = failure.message;
+      error.hidden = false;
+    }
+  });
+});
+
+function count(n, noun) {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
+}
+
+function hideCloseConfirmation() {
+  $("close-confirm").hidden = true;
+  $("close-start").hidden = false;
+}
+
+/** Closing is asked for twice: the button, then the question with the account's number. */
+$("close-start").addEventListener("click", () => {
+  $("close-error").hidden = true;
+  $("close-question").textContent = `Close account ${groupDigits(session.accountNumber)} for good? `
+    + "It will send and receive nothing from then on.";
+  $("close-start").hidden = true;
+  $("close-confirm").hidden = false;
+  $("close-cancel").focus();
+});
+
+$("close-cancel").addEventListener("click", () => {
+  hideCloseConfirmation();
+  $("close-start").focus();
+});
+
+$("close-confirm-yes").addEventListener("click", (event) => {
+  const error = $("close-error");
+  submitting(event.currentTarget, async () => {
+    try {
+      const { json } = await holderApi("POST", "/api/account/close");
+      state.lastSeq = Math.max(state.lastSeq, json.seq);
+      await showAccount();
+      $("account-closed").focus();
+    } catch (failure) {
+      if (failure instanceof SessionEnded) throw failure;
+      // balance_not_zero above all: the API's message says what to do first.
+      hideCloseConfirmation();
+      error.textContent = failure.message;
+      error.hidden = false;
+      $("close-start").focus();
+    }
   });
 });
 

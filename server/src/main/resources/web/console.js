@@ -9,6 +9,7 @@ import { explorerView } from "/web/console-explorer.js";
 import { timeTravelView } from "/web/console-time-travel.js";
 import { whatIfView } from "/web/console-what-if.js";
 import { auditView, deadLettersView, healthView } from "/web/console-operations.js";
+import { forgetView } from "/web/console-forget.js";
 
 const VIEWS = {
   "explorer": explorerView,
@@ -16,6 +17,7 @@ const VIEWS = {
   "what-if": whatIfView,
   "audit": auditView,
   "dead-letters": deadLettersView,
+  "forget": forgetView,
   "health": healthView,
 };
 const DEFAULT_VIEW = "explorer";
@@ -26,6 +28,7 @@ const TITLES = {
   "what-if": "What-if sandbox",
   "audit": "Audit head",
   "dead-letters": "Dead letters",
+  "forget": "Forget an account",
   "health": "Health",
 };
 

@@ -92,6 +92,12 @@ public final class Browser implements AutoCloseable {
         return driver;
     }
 
+    /** Files the pages download are saved into {@code directory}, without asking. */
+    public void downloadTo(Path directory) {
+        driver.executeCdpCommand("Browser.setDownloadBehavior",
+                Map.of("behavior", "allow", "downloadPath", directory.toAbsolutePath().toString()));
+    }
+
     /** The window at phone size (390×844 CSS pixels). */
     public Browser phone() {
         return resize(PHONE);

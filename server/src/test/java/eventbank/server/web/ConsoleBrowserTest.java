@@ -2,6 +2,7 @@ package eventbank.server.web;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import eventbank.server.http.HttpApi;
 import eventbank.server.http.TestServer;
 import java.nio.file.Path;
@@ -134,6 +135,54 @@ class ConsoleBrowserTest {
             browser.driver().findElement(By.id("forget-key")).click();
             browser.waitFor(By.id("operator-key"));
             checkView(browser, "console-key");
+        }
+    }
+
+    /**
+     * Forget, asked for twice: a number that is not one is refused at its field, a cancel does
+     * nothing, and the bank's refusal (409 account_not_forgettable: this version records openings
+     * in plain text) is shown with its message.
+     */
+    @Test
+    void operatorAsksToForgetAClosedAccountAndSeesWhyItCannotBe() throws Exception {
+        try (WebServer server = WebServer.start(temp); Browser browser = Browser.start()) {
+            TestServer.Holder holder = server.openVerifiedHolder("forget-me@example.com");
+            assertThat(server.api().post("/api/withdraw", Map.of("amount", 100_000), holder.token(), null).status())
+                    .isEqualTo(200);
+            HttpApi.Response closed = server.api().post("/api/account/close", Map.of(), holder.token(), null);
+            assertThat(closed.status()).as("%s", closed).isEqualTo(200);
+
+            browser.go(server.url("/console#forget"));
+            browser.waitFor(By.id("operator-key")).sendKeys(WebServer.OPERATOR_KEY, Keys.ENTER);
+            WebElement number = browser.waitFor(By.id("forget-number"));
+            checkView(browser, "console-forget");
+
+            number.sendKeys("12345", Keys.ENTER);
+            assertThat(browser.waitFor(By.id("forget-number-error")).getText()).contains("16 digits");
+            assertThat(browser.driver().findElement(By.id("forget-confirm")).isDisplayed()).isFalse();
+
+            number.clear();
+            number.sendKeys(holder.number(), Keys.ENTER);
+            assertThat(browser.waitFor(By.id("forget-question")).getText()).contains(holder.number());
+            browser.driver().findElement(By.id("forget-cancel")).click();
+            assertThat(browser.waitFor(By.id("forget-submit")).isDisplayed()).isTrue();
+            assertThat(browser.driver().findElement(By.id("forget-problem")).isDisplayed()).isFalse();
+
+            browser.driver().findElement(By.id("forget-submit")).click();
+            browser.waitFor(By.id("forget-confirm-yes")).click();
+            assertThat(browser.waitFor(By.id("forget-problem")).getText()).contains(
+                    "This account was opened before eventbank encrypted personal data", "can be closed, not forgotten");
+            assertThat(browser.driver().findElement(By.id("forget-done")).isDisplayed()).isFalse();
+            assertThat(browser.consoleErrors("/forget")).isEmpty();
+            assertThat(browser.accessibilityViolations()).isEmpty();
+            browser.screenshot("console-forget-refused");
+            browser.phone();
+            checkView(browser, "console-forget-refused");
+
+            // The account is as it was: closed, its email still there.
+            JsonNode events = server.api().operatorGet("/api/admin/events?type=AccountForgotten", WebServer.OPERATOR_KEY)
+                    .json().path("events");
+            assertThat(events).isEmpty();
         }
     }
 

@@ -3,8 +3,11 @@ package eventbank.server.web;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import eventbank.server.http.HttpApi;
 import eventbank.server.http.TestServer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -195,6 +198,60 @@ class HolderAppBrowserTest {
         assertThat(browser.driver().getCurrentUrl()).endsWith("#withdraw");
         assertThat(server.api().get("/api/account", holder.token()).json().path("balance").asLong()).isEqualTo(100_000);
         assertThat(browser.consoleErrors()).isEmpty();
+    }
+
+    @Test
+    void theHolderIsToldWhyTheAccountCannotCloseClosesItAtZeroAndDownloadsTheData() throws Exception {
+        TestServer.Holder holder = server.openVerifiedHolder("closing@example.com");
+        Path downloads = Files.createDirectories(temp.resolve("downloads"));
+        browser.downloadTo(downloads);
+        logIn(holder.number(), "password-closing@example.com");
+        browser.waitForText(By.id("account-balance"), "$1,000.00");
+
+        // Money left: the bank's refusal, with what to do, and the account stays open.
+        browser.driver().findElement(By.id("close-start")).click();
+        assertThat(browser.waitFor(By.id("close-question")).getText())
+                .contains("Close account " + grouped(holder.number()));
+        browser.driver().findElement(By.id("close-confirm-yes")).click();
+        assertThat(browser.waitFor(By.id("close-error")).getText()).isEqualTo(
+                "A verified account closes only at a balance of zero: transfer or withdraw what it holds first.");
+        assertThat(browser.driver().findElement(By.id("close-confirm")).isDisplayed()).isFalse();
+        checkPage("close-refused", "/api/account/close");
+
+        // Cancelled, nothing happens; at zero, it closes.
+        HttpApi.Response withdrawn = server.api().post("/api/withdraw", Map.of("amount", 100_000), holder.token(), null);
+        assertThat(withdrawn.status()).as("withdraw: %s", withdrawn).isEqualTo(200);
+        browser.driver().findElement(By.id("close-start")).click();
+        browser.waitFor(By.id("close-cancel")).click();
+        assertThat(browser.waitFor(By.id("close-start")).isDisplayed()).isTrue();
+        assertThat(balance(holder, withdrawn.json().path("seq").asLong())).isZero();
+        assertThat(server.api().get("/api/account", holder.token()).json().path("closed").asBoolean()).isFalse();
+        browser.driver().findElement(By.id("close-start")).click();
+        browser.waitFor(By.id("close-confirm-yes")).click();
+        assertThat(browser.waitFor(By.id("account-closed")).getText()).contains("This account is closed");
+        browser.waitForText(By.id("account-balance"), "$0.00");
+        assertThat(browser.driver().findElement(By.id("close-card")).isDisplayed()).isFalse();
+        assertThat(browser.driver().findElement(By.id("account-actions")).isDisplayed()).isFalse();
+        assertThat(statementLines()).containsExactly(List.of("Withdrawal", "−$1,000.00", "$0.00"));
+        assertThat(server.api().get("/api/account", holder.token()).json().path("closed").asBoolean()).isTrue();
+
+        // The data, saved as a file: what GET /api/account/export answers, closed and all.
+        assertThat(server.awaitOutbox(withdrawn.json().path("seq").asLong(), Duration.ofSeconds(30))).isTrue();
+        browser.driver().findElement(By.id("export-download")).click();
+        String saved = browser.waitForText(By.id("export-done"), "Saved eventbank-" + holder.number()).getText();
+        assertThat(saved).contains("1 movement and 2 mails");
+        String name = saved.substring("Saved ".length(), saved.indexOf(':'));
+        Path file = downloads.resolve(name);
+        new WebDriverWait(browser.driver(), Duration.ofSeconds(10)).until(driver -> Files.exists(file));
+        JsonNode exported = new ObjectMapper().readTree(Files.readString(file));
+        JsonNode fromApi = server.api().get("/api/account/export", holder.token()).json();
+        ((ObjectNode) exported).remove("exported_at");
+        ((ObjectNode) fromApi).remove("exported_at");
+        assertThat(exported).isEqualTo(fromApi);
+        assertThat(exported.at("/profile/closed").asBoolean()).isTrue();
+        assertThat(exported.path("movements").findValuesAsText("type")).containsExactly("withdrawal");
+        assertThat(exported.path("mails").findValuesAsText("kind")).containsExactly("verification", "withdrawal");
+        checkPage("closed");
     }
 
     /** Opens an account through the #open form; its number, read from the "check your mail" view. */

@@ -73,6 +73,12 @@ public final class WebServer implements AutoCloseable {
         return true;
     }
 
+    /** Waits until the outbox has handled the mails of every event up to {@code seq}; false on timeout. */
+    public boolean awaitOutbox(long seq, Duration timeout) throws InterruptedException {
+        return server.service.engine().subscriptions().stream().filter(s -> s.name().equals("outbox")).findFirst()
+                .orElseThrow().awaitDelivered(seq, timeout.toMillis());
+    }
+
     public Path dataDirectory() {
         return server.dataDirectory;
     }
