@@ -122,6 +122,12 @@ public final class Bank {
         return existing(accountNumber, lastSeq);
     }
 
+    /** The numbers of the accounts whose holders were forgotten, in opening order. */
+    public long[] forgottenAccounts() {
+        return java.util.stream.IntStream.range(0, accounts.size()).filter(accounts::isForgotten)
+                .mapToLong(accounts::number).toArray();
+    }
+
     /** The key email digests are under; a bank that continues this one uses the same. */
     public EmailDigests emailDigests() {
         return emailDigests;
@@ -282,8 +288,10 @@ public final class Bank {
     public void restoreAccount(long number, long balance, int flags, long openedSeq,
                                long emailDigestHigh, long emailDigestLow) {
         boolean forgotten = (flags & Exporter.FORGOTTEN) != 0;
+        // No email without being forgotten: a bank built without the key store, where sealed
+        // openings read as null (a tool's replay).
         boolean noEmail = emailDigestHigh == AccountTable.NO_EMAIL && emailDigestLow == AccountTable.NO_EMAIL;
-        if ((flags & ~Exporter.FLAGS_ALL) != 0 || forgotten != noEmail) {
+        if ((flags & ~Exporter.FLAGS_ALL) != 0 || forgotten && !noEmail) {
             throw new IllegalStateException("snapshot holds account " + number + " with flags " + flags
                     + (noEmail ? " and no email" : " and an email"));
         }

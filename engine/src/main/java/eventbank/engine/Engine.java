@@ -9,10 +9,11 @@ import eventbank.engine.cluster.ClusterNode;
 import eventbank.engine.cluster.Leadership;
 import eventbank.engine.journal.FileJournalSource;
 import eventbank.engine.journal.HighWaterMark;
-import eventbank.engine.journal.JournalSource;
 import eventbank.engine.journal.Journal;
 import eventbank.engine.journal.JournalReader;
+import eventbank.engine.journal.JournalSource;
 import eventbank.engine.journal.SnapshotMismatchException;
+import eventbank.engine.keys.PersonalKeys;
 import eventbank.engine.recovery.DurableEvidence;
 import eventbank.engine.recovery.RecoveryRefusedException;
 import eventbank.engine.snapshot.SnapshotCorruptException;
@@ -26,6 +27,7 @@ import eventbank.engine.write.Outcome;
 import eventbank.engine.write.Sequencer;
 import eventbank.engine.write.SequencerStatistics;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -51,6 +53,8 @@ public final class Engine implements AutoCloseable {
     private final VerificationCodes codes;
     /** The snapshots, under the bank's email digest key: every bank the engine keeps uses the same. */
     private final SnapshotStore snapshots;
+    /** The data keys openings are sealed under; null when they are recorded in plain text (a cluster). */
+    private final PersonalKeys personalKeys;
     private final Journal.Recovery recovery;
     /** Makes the subscriptions' readers: of this node's journal, or of the shared one. */
     private final Supplier<Journal.Reader> readers;
@@ -70,12 +74,13 @@ public final class Engine implements AutoCloseable {
     private final HighWaterMarker highWaterMarker;
 
     private Engine(EngineConfig config, DataDirectoryLock lock, VerificationCodes codes, SnapshotStore snapshots,
-                   Journal journal, Bank bank, long startSnapshotSeq, List<String> startWarnings, HighWaterMark mark,
-                   long markSeq) {
+                   PersonalKeys personalKeys, Journal journal, Bank bank, long startSnapshotSeq,
+                   List<String> startWarnings, HighWaterMark mark, long markSeq) {
         this.config = config;
         this.lock = lock;
         this.codes = codes;
         this.snapshots = snapshots;
+        this.personalKeys = personalKeys;
         this.recovery = journal.recovery();
         this.readers = journal::newReader;
         this.startSnapshotSeq = startSnapshotSeq;
@@ -96,12 +101,13 @@ public final class Engine implements AutoCloseable {
     }
 
     /** A node of a cluster: the node rebuilds the state and follows the journal; it leads when it may. */
-    private Engine(EngineConfig config, DataDirectoryLock lock, VerificationCodes codes, SnapshotStore snapshots)
-            throws IOException {
+    private Engine(EngineConfig config, DataDirectoryLock lock, VerificationCodes codes, SnapshotStore snapshots,
+                   PersonalKeys personalKeys) throws IOException {
         this.config = config;
         this.lock = lock;
         this.codes = codes;
         this.snapshots = snapshots;
+        this.personalKeys = personalKeys;
         EngineConfig.Cluster cluster = config.cluster();
         this.readers = cluster.journal()::newReader;
         this.startWarnings = List.of();
@@ -131,7 +137,7 @@ public final class Engine implements AutoCloseable {
                         }
                     }
                 }
-            });
+            }, personalKeys);
         } catch (IOException | RuntimeException e) {
             closeQuietly(notifier);
             throw e;
@@ -156,7 +162,8 @@ public final class Engine implements AutoCloseable {
 
     /** A sequencer on {@code bank} and {@code journal}, whose commits wake the subscriptions. */
     private Sequencer newSequencer(Bank bank, Journal journal) {
-        Sequencer sequencer = new Sequencer(bank, new Decider(codes), config.commandPolicy(), journal,
+        Sequencer sequencer = new Sequencer(bank, sealsPersonalData(config) ? personalKeys : null, new Decider(codes),
+                config.commandPolicy(), journal,
                 config.clockMicros(), config.sequencerLimits(), statistics);
         sequencer.addCommitListener(notifier::committed);
         return sequencer;
@@ -173,24 +180,44 @@ public final class Engine implements AutoCloseable {
     /** Recovers the state from the data directory and starts taking commands. */
     public static Engine start(EngineConfig config) throws IOException {
         DataDirectoryLock lock = config.lockDataDirectory() ? DataDirectoryLock.acquire(config.dataDirectory()) : null;
+        PersonalKeys keys = null;
         try {
             config.storage().createDirectories(config.dataDirectory());
             byte[] key = config.serverKey() != null ? config.serverKey() : ServerKey.loadOrCreate(config.dataDirectory());
+            // Openings are sealed on the file journal only (in a database the key store would be a
+            // table, not built yet: those openings are recorded as before and cannot be forgotten).
+            // A key store in the data directory is read in any case: a bank migrated to a
+            // database, its keys copied to the node, still opens the fields sealed before.
+            boolean seals = sealsPersonalData(config);
+            keys = seals || config.lockDataDirectory() && Files.exists(PersonalKeys.storeFile(config.dataDirectory()))
+                    ? PersonalKeys.open(config.dataDirectory(), config.kekFile(), seals) : null;
             SnapshotStore snapshots = new SnapshotStore(config.storage(), config.snapshotDirectory(),
-                    ServerKey.emailDigests(key));
+                    keys != null ? keys.emailDigests() : ServerKey.emailDigests(key));
             if (config.cluster() != null) {
-                return new Engine(config, lock, new HmacVerificationCodes(key), snapshots);
+                return new Engine(config, lock, new HmacVerificationCodes(key), snapshots, keys);
             }
             List<String> warnings = new ArrayList<>();
             // Read before the journal: it decides whether the journal's end may be cut.
             DurableEvidence evidence = DurableEvidence.gather(config.storage(), config.dataDirectory(),
                     config.evidence());
-            Recovered recovered = recover(config, snapshots, evidence, warnings);
+            Recovered recovered = recover(config, snapshots, keys, evidence, warnings);
             Journal journal = recovered.journal();
             String broken = recovered.bank().checkInvariant();
             if (broken != null) {
                 journal.close();
                 throw new IllegalStateException("the recovered state breaks the bank's invariant: " + broken);
+            }
+            if (keys != null) {
+                eraseForgotten(recovered.bank(), keys, warnings);
+            }
+            long startSnapshotSeq = recovered.snapshotSeq();
+            if (recovered.snapshotOfAnotherKey() && recovered.bank().lastSeq() > 0) {
+                // Once, after an upgrade: a snapshot under this key now, so that the next start
+                // does not replay the whole journal again, and the old ones (format 1 kept unkeyed
+                // digests of emails) are deleted.
+                snapshots.write(recovered.bank(), journal.headHash());
+                snapshots.prune(config.snapshotsNewestKept(), config.snapshotHistorySpanEvents());
+                startSnapshotSeq = recovered.bank().lastSeq();
             }
             HighWaterMark mark = null;
             try {
@@ -198,8 +225,8 @@ public final class Engine implements AutoCloseable {
                 // kept there all the same.
                 config.storage().createDirectories(config.journalDirectory());
                 mark = HighWaterMark.open(config.storage(), config.journalDirectory());
-                return new Engine(config, lock, new HmacVerificationCodes(key), snapshots, journal, recovered.bank(),
-                        recovered.snapshotSeq(), warnings, mark, evidence.highWaterSeq());
+                return new Engine(config, lock, new HmacVerificationCodes(key), snapshots, keys, journal,
+                        recovered.bank(), startSnapshotSeq, warnings, mark, evidence.highWaterSeq());
             } catch (IOException | RuntimeException e) {
                 journal.close();
                 if (mark != null) {
@@ -208,6 +235,9 @@ public final class Engine implements AutoCloseable {
                 throw e;
             }
         } catch (IOException | RuntimeException e) {
+            if (keys != null) {
+                keys.close();
+            }
             if (lock != null) {
                 lock.close();
             }
@@ -215,8 +245,39 @@ public final class Engine implements AutoCloseable {
         }
     }
 
-    /** The journal opened for writing, the state rebuilt, and the snapshot it started from. */
-    private record Recovered(Journal journal, Bank bank, long snapshotSeq) {}
+    /**
+     * Finishes the forgetting a crash interrupted: the key of every forgotten holder is erased
+     * (the sequencer erases it once the AccountForgotten is durable, so a crash in between leaves
+     * it). Said in the start's warnings.
+     */
+    private static void eraseForgotten(Bank bank, PersonalKeys keys, List<String> warnings) throws IOException {
+        for (long account : bank.forgottenAccounts()) {
+            int slot = bank.ordinalOf(account);
+            if (!keys.isErased(slot, account)) {
+                keys.erase(slot, account);
+                String message = "the key of forgotten account " + account + " was still in the key store (the"
+                        + " server stopped before erasing it); erased now";
+                warnings.add(message);
+                LOG.log(System.Logger.Level.WARNING, message);
+            }
+        }
+    }
+
+    /**
+     * Whether openings are sealed: on the file journal, in a real data directory (one the engine
+     * locks). A test's storage that simulates a disk in memory has no place for the key store,
+     * which lives in files of its own; a journal in a database would keep its keys in a table.
+     */
+    private static boolean sealsPersonalData(EngineConfig config) {
+        return config.sealPersonalData() && config.lockDataDirectory() && config.cluster() == null
+                && config.journalOpener() == null;
+    }
+
+    /**
+     * The journal opened for writing, the state rebuilt, the snapshot it started from, and whether
+     * a snapshot was passed over for its email digests' key (an older format's, or another key's).
+     */
+    private record Recovered(Journal journal, Bank bank, long snapshotSeq, boolean snapshotOfAnotherKey) {}
 
     /**
      * Loads the newest snapshot that matches the journal and replays the journal after it;
@@ -224,8 +285,8 @@ public final class Engine implements AutoCloseable {
      * left the whole journal is replayed. The journal's end is judged against {@code evidence}
      * before a torn tail is cut. What was passed over or repaired goes to {@code warnings}.
      */
-    private static Recovered recover(EngineConfig config, SnapshotStore snapshots, DurableEvidence evidence,
-                                     List<String> warnings) throws IOException {
+    private static Recovered recover(EngineConfig config, SnapshotStore snapshots, PersonalKeys keys,
+                                     DurableEvidence evidence, List<String> warnings) throws IOException {
         Journal.EndCheck endCheck = (lastSeq, headHash, torn) -> {
             String refusal = evidence.refusal(lastSeq, torn);
             if (refusal != null) {
@@ -235,12 +296,14 @@ public final class Engine implements AutoCloseable {
             }
         };
         Recovered recovered = null;
+        boolean anotherKey = false;
         List<Long> seqs = snapshots.seqs();
         for (int i = seqs.size(); i >= 0 && recovered == null; i--) {
             long seq = i == 0 ? 0 : seqs.get(i - 1);
             try {
                 SnapshotStore.Loaded loaded = seq == 0 ? null : snapshots.read(seq, config.idempotencyWindowMicros());
                 if (loaded != null && !loaded.sameDigestKey()) {
+                    anotherKey = true;
                     throw new SnapshotCorruptException(snapshots.pathOf(seq), "its email digests are not under this"
                             + " bank's digest key (an older format's unkeyed ones, or another key's); the journal is"
                             + " replayed instead, and the next snapshot replaces it");
@@ -250,9 +313,9 @@ public final class Engine implements AutoCloseable {
                         batch -> {
                             evidence.observe(batch.header().firstSeq(), batch.header().lastSeq(),
                                     batch.header().chainHash());
-                            replay(candidate, batch);
+                            replay(candidate, batch, keys);
                         }, endCheck);
-                recovered = new Recovered(journal, candidate, seq);
+                recovered = new Recovered(journal, candidate, seq, anotherKey);
             } catch (SnapshotMismatchException | SnapshotCorruptException e) {
                 warnings.add(e.getMessage());
                 LOG.log(System.Logger.Level.WARNING, e.getMessage() + "; trying an older snapshot");
@@ -274,9 +337,9 @@ public final class Engine implements AutoCloseable {
         return recovered;
     }
 
-    private static void replay(Bank bank, JournalReader.Batch batch) {
+    private static void replay(Bank bank, JournalReader.Batch batch, PersonalKeys keys) {
         long after = bank.lastSeq();
-        batch.forEach(recorded -> {
+        batch.forEach(keys, recorded -> {
             if (recorded.seq() > after) {
                 bank.evolve(recorded);
             }
@@ -338,6 +401,14 @@ public final class Engine implements AutoCloseable {
         return config;
     }
 
+    /**
+     * The data keys openings are sealed under (DESIGN.md, "Personal data"), to open them and to
+     * erase a forgotten holder's; null when openings are recorded in plain text (a cluster node).
+     */
+    public PersonalKeys personalKeys() {
+        return personalKeys;
+    }
+
     /** The data directory's snapshots, readable with the bank's email digest key. */
     public SnapshotStore snapshots() {
         return snapshots;
@@ -379,7 +450,7 @@ public final class Engine implements AutoCloseable {
 
     /** Starts a subscriber on its own thread, following the committed log from its checkpoint. */
     public Subscription subscribe(Subscriber subscriber) {
-        Subscription subscription = new Subscription(subscriber, readers, this::committedSeq);
+        Subscription subscription = new Subscription(subscriber, readers, this::committedSeq, personalKeys);
         subscriptions.add(subscription);
         notifier.add(subscription::committed);
         return subscription.start();
@@ -442,8 +513,14 @@ public final class Engine implements AutoCloseable {
                 subscription.close();
             }
         } finally {
-            if (lock != null) {
-                lock.close();
+            try {
+                if (personalKeys != null) {
+                    personalKeys.close();
+                }
+            } finally {
+                if (lock != null) {
+                    lock.close();
+                }
             }
         }
     }

@@ -41,13 +41,18 @@ import java.util.function.LongSupplier;
  * @param cluster                   a journal that several nodes share, which this node follows and
  *                                  leads when it may ({@link ClusterNode}); null = a journal of
  *                                  this node's own
+ * @param kekFile                   the key-encryption key of the data keys openings are sealed
+ *                                  under ({@code keys.kek_file}); null = {@code data/keys/kek}
+ * @param sealPersonalData          seal each opening's email and password hash under a key of its
+ *                                  own (DESIGN.md, "Personal data"); false records them in plain
+ *                                  text as versions before did (tests of journals written then)
  */
 public record EngineConfig(Path dataDirectory, Storage storage, byte[] serverKey, boolean lockDataDirectory,
                            long segmentBytesMax, long snapshotEveryEvents, int snapshotsNewestKept,
                            long snapshotHistorySpanEvents, long idempotencyWindowMicros,
                            SequencerLimits sequencerLimits, LongSupplier clockMicros, LongSupplier accountNumbers,
                            List<DurableEvidence.Source> evidence, long highWaterIntervalMillis,
-                           Journal.Opener journalOpener, Cluster cluster) {
+                           Journal.Opener journalOpener, Cluster cluster, Path kekFile, boolean sealPersonalData) {
 
     /** A journal shared by a cluster's nodes, and this node's part in it. */
     public record Cluster(SharedJournal journal, ClusterNode.Settings node) {}
@@ -82,7 +87,7 @@ public record EngineConfig(Path dataDirectory, Storage storage, byte[] serverKey
                 SNAPSHOT_EVERY_EVENTS_DEFAULT, SNAPSHOTS_NEWEST_KEPT_DEFAULT, SNAPSHOT_HISTORY_SPAN_EVENTS_DEFAULT,
                 Limits.IDEMPOTENCY_WINDOW_MICROS_DEFAULT, SequencerLimits.DEFAULT,
                 clockMicrosOf(Clock.systemUTC()), () -> BankCommandPolicy.randomAccountNumber(random), List.of(),
-                HIGH_WATER_INTERVAL_MILLIS_DEFAULT, null, null);
+                HIGH_WATER_INTERVAL_MILLIS_DEFAULT, null, null, null, true);
     }
 
     /** The {@link #defaults} of {@code dataDirectory}, to change some of. */
@@ -143,6 +148,8 @@ public record EngineConfig(Path dataDirectory, Storage storage, byte[] serverKey
         private long highWaterIntervalMillis;
         private Journal.Opener journalOpener;
         private Cluster cluster;
+        private Path kekFile;
+        private boolean sealPersonalData;
 
         private Builder(EngineConfig from) {
             dataDirectory = from.dataDirectory;
@@ -161,6 +168,8 @@ public record EngineConfig(Path dataDirectory, Storage storage, byte[] serverKey
             highWaterIntervalMillis = from.highWaterIntervalMillis;
             journalOpener = from.journalOpener;
             cluster = from.cluster;
+            kekFile = from.kekFile;
+            sealPersonalData = from.sealPersonalData;
         }
 
         /** The storage, and whether to lock the data directory (real files only). */
@@ -231,6 +240,18 @@ public record EngineConfig(Path dataDirectory, Storage storage, byte[] serverKey
             return this;
         }
 
+        /** The key-encryption key's file ({@code keys.kek_file}); null: {@code data/keys/kek}. */
+        public Builder kekFile(Path file) {
+            this.kekFile = file;
+            return this;
+        }
+
+        /** Whether openings are sealed (the default) or recorded in plain text as before. */
+        public Builder sealPersonalData(boolean seal) {
+            this.sealPersonalData = seal;
+            return this;
+        }
+
         /** A journal several nodes share (null: this node's own), which this node follows and may lead. */
         public Builder cluster(Cluster shared) {
             this.cluster = shared;
@@ -241,7 +262,7 @@ public record EngineConfig(Path dataDirectory, Storage storage, byte[] serverKey
             return new EngineConfig(dataDirectory, storage, serverKey, lockDataDirectory, segmentBytesMax,
                     snapshotEveryEvents, snapshotsNewestKept, snapshotHistorySpanEvents, idempotencyWindowMicros,
                     sequencerLimits, clockMicros, accountNumbers, evidence, highWaterIntervalMillis, journalOpener,
-                    cluster);
+                    cluster, kekFile, sealPersonalData);
         }
     }
 

@@ -24,12 +24,29 @@ final class ReferenceSequencer {
     private final LongSupplier clockMicros;
     private final LongSupplier accountNumbers;
 
+    /** Whether the engine it is compared with seals openings: its bank marks them sealed too. */
+    private boolean seals;
+
     ReferenceSequencer(byte[] serverKey, long idempotencyWindowMicros, LongSupplier clockMicros,
                        LongSupplier accountNumbers) {
         this.bank = new Bank(idempotencyWindowMicros);
         this.decider = new Decider(new HmacVerificationCodes(serverKey));
         this.clockMicros = clockMicros;
         this.accountNumbers = accountNumbers;
+    }
+
+    /** As an engine on real files does: openings sealed (in its bank's flags; the outcomes say them plain). */
+    ReferenceSequencer sealing(boolean seal) {
+        this.seals = seal;
+        return this;
+    }
+
+    /** Personal fields in the clear, marked sealed as an engine's are. */
+    private record MarkedSealed(String email, String passwordHash) implements eventbank.core.Personal {
+        @Override
+        public boolean sealed() {
+            return true;
+        }
     }
 
     /** The outcome the engine must give this command, applied to the reference bank. */
@@ -49,7 +66,10 @@ final class ReferenceSequencer {
                 List<Recorded> recorded = new ArrayList<>();
                 for (Event event : accepted.events()) {
                     long seq = bank.lastSeq() + 1;
-                    bank.evolve(seq, now, event);
+                    bank.evolve(seq, now, seals && event instanceof Event.AccountOpened opened
+                            ? new Event.AccountOpened(opened.accountNumber(), new MarkedSealed(opened.email(),
+                                    opened.passwordHash()), opened.openingBalance(), opened.idempotency())
+                            : event);
                     recorded.add(new Recorded(seq, now, event));
                 }
                 yield new Outcome.Committed(bank.lastSeq(), recorded, bank.balanceOf(subjectOf(command)));

@@ -4,6 +4,7 @@ import eventbank.core.Bank;
 import eventbank.engine.journal.Journal;
 import eventbank.engine.journal.JournalFormat;
 import eventbank.engine.journal.JournalReader;
+import eventbank.engine.keys.PersonalKeys;
 import eventbank.engine.snapshot.SnapshotCorruptException;
 import eventbank.engine.snapshot.SnapshotStore;
 import eventbank.engine.write.Sequencer;
@@ -126,6 +127,8 @@ public final class ClusterNode implements Leadership, AutoCloseable {
     private long lastRenewedSeq = -1;
     private long seqAtLastTick = -1;
     private long retryPauseMillis;
+    /** The key store sealed openings open with, or null; set once at the start. */
+    private PersonalKeys keys;
 
     private ClusterNode(SharedJournal shared, SnapshotStore snapshots, Settings settings, Host host) {
         this.shared = shared;
@@ -144,7 +147,14 @@ public final class ClusterNode implements Leadership, AutoCloseable {
      */
     public static ClusterNode start(SharedJournal shared, SnapshotStore snapshots, Settings settings, Host host)
             throws IOException {
+        return start(shared, snapshots, settings, host, null);
+    }
+
+    /** With the key store to open sealed openings with (a bank migrated from files; null: none). */
+    public static ClusterNode start(SharedJournal shared, SnapshotStore snapshots, Settings settings, Host host,
+                                    PersonalKeys keys) throws IOException {
         ClusterNode node = new ClusterNode(shared, snapshots, settings, host);
+        node.keys = keys;
         try {
             node.rebuild();
             node.follow(node.readHead());
@@ -392,7 +402,7 @@ public final class ClusterNode implements Leadership, AutoCloseable {
 
     private void apply(JournalReader.Batch batch) {
         long after = bank.lastSeq();
-        batch.forEach(recorded -> {
+        batch.forEach(keys, recorded -> {
             if (recorded.seq() > after) {
                 bank.evolve(recorded);
             }

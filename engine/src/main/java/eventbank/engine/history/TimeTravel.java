@@ -8,6 +8,7 @@ import eventbank.engine.journal.Journal;
 import eventbank.engine.journal.JournalCorruptException;
 import eventbank.engine.journal.JournalReader;
 import eventbank.engine.journal.JournalSource;
+import eventbank.engine.keys.PersonalKeys;
 import eventbank.engine.snapshot.SnapshotCorruptException;
 import eventbank.engine.snapshot.SnapshotStore;
 import eventbank.engine.storage.Storage;
@@ -66,6 +67,7 @@ public final class TimeTravel {
     private final JournalSource journal;
     private final SnapshotStore snapshots;
     private final long idempotencyWindowMicros;
+    private final PersonalKeys keys;
 
     /** Over a data directory: its journal's segments and its snapshots. */
     public TimeTravel(Storage storage, Path dataDirectory, long idempotencyWindowMicros) throws IOException {
@@ -75,6 +77,13 @@ public final class TimeTravel {
 
     /** Over any journal, with the snapshots of {@code snapshots} (an absent directory holds none). */
     public TimeTravel(JournalSource journal, SnapshotStore snapshots, long idempotencyWindowMicros) {
+        this(journal, snapshots, idempotencyWindowMicros, null);
+    }
+
+    /** With the key store to open sealed openings with (null: their personal fields read as null). */
+    public TimeTravel(JournalSource journal, SnapshotStore snapshots, long idempotencyWindowMicros,
+                      PersonalKeys keys) {
+        this.keys = keys;
         this.journal = journal;
         this.snapshots = snapshots;
         this.idempotencyWindowMicros = idempotencyWindowMicros;
@@ -144,7 +153,7 @@ public final class TimeTravel {
             }
             JournalReader.Batch batch;
             while ((batch = reader.next(seq)) != null) {
-                batch.forEach(recorded -> {
+                batch.forEach(keys, recorded -> {
                     if (recorded.seq() <= seq) {
                         bank.evolve(recorded);
                     }

@@ -14,6 +14,7 @@ import eventbank.engine.journal.FileJournalSource;
 import eventbank.engine.journal.Journal;
 import eventbank.engine.journal.JournalReader;
 import eventbank.engine.journal.JournalSource;
+import eventbank.engine.keys.PersonalKeys;
 import eventbank.engine.snapshot.SnapshotStore;
 import eventbank.engine.storage.Storage;
 import java.io.IOException;
@@ -123,6 +124,7 @@ public final class WhatIf {
     private final JournalSource journal;
     private final TimeTravel timeTravel;
     private final long replayEventsMax;
+    private final PersonalKeys keys;
     private final Decider decider = new Decider(ANY_CODE);
 
     /** Over a data directory: its journal's segments and its snapshots. */
@@ -134,11 +136,18 @@ public final class WhatIf {
 
     /** Over any journal, with the snapshots of {@code snapshots}, as {@link TimeTravel} uses them. */
     public WhatIf(JournalSource journal, SnapshotStore snapshots, long idempotencyWindowMicros, long replayEventsMax) {
+        this(journal, snapshots, idempotencyWindowMicros, replayEventsMax, null);
+    }
+
+    /** With the key store to open sealed openings with (null: their personal fields read as null). */
+    public WhatIf(JournalSource journal, SnapshotStore snapshots, long idempotencyWindowMicros, long replayEventsMax,
+                  PersonalKeys keys) {
         if (replayEventsMax < 1) {
             throw new IllegalArgumentException("replayEventsMax must be at least 1, not " + replayEventsMax);
         }
         this.journal = journal;
-        this.timeTravel = new TimeTravel(journal, snapshots, idempotencyWindowMicros);
+        this.timeTravel = new TimeTravel(journal, snapshots, idempotencyWindowMicros, keys);
+        this.keys = keys;
         this.replayEventsMax = replayEventsMax;
     }
 
@@ -215,7 +224,7 @@ public final class WhatIf {
                     reader.seek(branch);
                     JournalReader.Batch batch;
                     while (real.lastSeq() < until && (batch = reader.next(until)) != null) {
-                        batch.forEach(recorded -> {
+                        batch.forEach(keys, recorded -> {
                             if (recorded.seq() > real.lastSeq() && recorded.seq() <= until) {
                                 step(recorded);
                             }
@@ -291,13 +300,13 @@ public final class WhatIf {
     }
 
     /**
-     * The command that made an event, without its idempotency key. A forgotten holder's opening
-     * is asked for with a stand-in address of the account's own (the real one is gone), so that
-     * the alternative opens it too.
+     * The command that made an event, without its idempotency key. An opening whose email reads
+     * as null (its holder forgotten, or its fields sealed and the key store not at hand) is asked
+     * for with a stand-in address of the account's own, so that the alternative opens it too.
      */
     static Command commandOf(Event event) {
         return switch (event) {
-            case Event.AccountOpened e when e.personal().forgotten() -> new Command.OpenAccount(e.accountNumber(),
+            case Event.AccountOpened e when e.email() == null -> new Command.OpenAccount(e.accountNumber(),
                     "forgotten-" + e.accountNumber() + "@forgotten.invalid", "forgotten", e.openingBalance(), null);
             case Event.AccountOpened e -> new Command.OpenAccount(e.accountNumber(), e.email(), e.passwordHash(),
                     e.openingBalance(), null);

@@ -3,6 +3,8 @@ package eventbank.engine.journal;
 import eventbank.core.Event;
 import eventbank.core.Idempotency;
 import eventbank.core.Recorded;
+import eventbank.engine.keys.PersonalKeys;
+import eventbank.engine.keys.SealedPersonal;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -28,6 +30,8 @@ public final class EventCodec {
     public static final byte TYPE_ACCOUNT_CLOSED = 5;
     public static final byte TYPE_ACCOUNT_FORGOTTEN = 6;
     static final byte VERSION_1 = 1;
+    /** AccountOpened with its personal fields sealed ({@link SealedPersonal}): slot and sealed bytes. */
+    static final byte VERSION_2 = 2;
 
     /** The largest record: a 254-character email, a long hash, a 255-byte key and fingerprint. */
     public static final int RECORD_BYTES_MAX = 4096;
@@ -45,6 +49,12 @@ public final class EventCodec {
         int start = buffer.position();
         buffer.putShort((short) 0); // the length, patched below
         switch (event) {
+            case Event.AccountOpened e when e.personal() instanceof SealedPersonal sealed -> {
+                header(buffer, TYPE_ACCOUNT_OPENED, VERSION_2, timeMicros);
+                buffer.putLong(e.accountNumber()).putLong(e.openingBalance()).putInt(sealed.slot());
+                putBytes(buffer, sealed.sealedBytes());
+                putIdempotency(buffer, e.idempotency());
+            }
             case Event.AccountOpened e -> {
                 header(buffer, TYPE_ACCOUNT_OPENED, timeMicros);
                 buffer.putLong(e.accountNumber()).putLong(e.openingBalance());
@@ -86,17 +96,26 @@ public final class EventCodec {
      * format from the future, never a torn write.
      */
     public static Recorded decode(ByteBuffer buffer, long seq) {
+        return decode(buffer, seq, null);
+    }
+
+    /**
+     * As {@link #decode(ByteBuffer, long)}, sealed personal fields to be opened with {@code keys}
+     * (null: not at hand; they then read as null).
+     */
+    public static Recorded decode(ByteBuffer buffer, long seq, PersonalKeys keys) {
         try {
             int length = Short.toUnsignedInt(buffer.getShort());
             int end = buffer.position() + length;
             byte type = buffer.get();
             byte version = buffer.get();
             long time = buffer.getLong();
-            if (version != VERSION_1) {
+            if (version != VERSION_1 && !(version == VERSION_2 && type == TYPE_ACCOUNT_OPENED)) {
                 throw new MalformedRecordException("seq " + seq + ": unknown version " + version + " of type " + type);
             }
             Event event = switch (type) {
-                case TYPE_ACCOUNT_OPENED -> decodeOpened(buffer);
+                case TYPE_ACCOUNT_OPENED -> version == VERSION_2 ? decodeSealedOpening(buffer, keys)
+                        : decodeOpened(buffer);
                 case TYPE_ACCOUNT_VERIFIED -> new Event.AccountVerified(buffer.getLong());
                 case TYPE_MONEY_TRANSFERRED -> new Event.MoneyTransferred(buffer.getLong(), buffer.getLong(),
                         buffer.getLong(), getIdempotency(buffer));
@@ -126,7 +145,7 @@ public final class EventCodec {
      */
     public static int versionOf(Event event) {
         return switch (event) {
-            case Event.AccountOpened e -> VERSION_1;
+            case Event.AccountOpened e -> e.personal().sealed() ? VERSION_2 : VERSION_1;
             case Event.AccountVerified e -> VERSION_1;
             case Event.MoneyTransferred e -> VERSION_1;
             case Event.MoneyWithdrawn e -> VERSION_1;
@@ -136,7 +155,18 @@ public final class EventCodec {
     }
 
     private static void header(ByteBuffer buffer, byte type, long timeMicros) {
-        buffer.put(type).put(VERSION_1).putLong(timeMicros);
+        header(buffer, type, VERSION_1, timeMicros);
+    }
+
+    private static void header(ByteBuffer buffer, byte type, byte version, long timeMicros) {
+        buffer.put(type).put(version).putLong(timeMicros);
+    }
+
+    private static void putBytes(ByteBuffer buffer, byte[] bytes) {
+        if (bytes.length > STRING_BYTES_MAX) {
+            throw new IllegalArgumentException("more than " + STRING_BYTES_MAX + " bytes");
+        }
+        buffer.putShort((short) bytes.length).put(bytes);
     }
 
     private static void putString(ByteBuffer buffer, String value) {
@@ -181,6 +211,23 @@ public final class EventCodec {
             return null;
         }
         return new Idempotency(getString(buffer), getString(buffer));
+    }
+
+    private static Event.AccountOpened decodeSealedOpening(ByteBuffer buffer, PersonalKeys keys) {
+        long accountNumber = buffer.getLong();
+        long openingBalance = buffer.getLong();
+        int slot = buffer.getInt();
+        if (slot < 0) {
+            throw new IllegalArgumentException("slot " + slot);
+        }
+        int length = Short.toUnsignedInt(buffer.getShort());
+        if (length > buffer.remaining()) {
+            throw new BufferUnderflowException();
+        }
+        byte[] sealed = new byte[length];
+        buffer.get(sealed);
+        return new Event.AccountOpened(accountNumber, SealedPersonal.read(slot, accountNumber, sealed, keys),
+                openingBalance, getIdempotency(buffer));
     }
 
     private static Event.AccountOpened decodeOpened(ByteBuffer buffer) {

@@ -3,6 +3,7 @@ package eventbank.engine.journal;
 import eventbank.core.Recorded;
 import eventbank.engine.journal.JournalFormat.BatchHeader;
 import eventbank.engine.journal.JournalFormat.SegmentHeader;
+import eventbank.engine.keys.PersonalKeys;
 import eventbank.engine.storage.Storage;
 import eventbank.engine.storage.StorageFile;
 import java.io.IOException;
@@ -28,11 +29,16 @@ public final class JournalReader implements Journal.Reader {
 
     /** One batch as read: its header, its body (valid until the next read) and where it was. */
     public record Batch(BatchHeader header, ByteBuffer body, Path file, long offset) {
-        /** Decodes the batch's records in order. */
+        /** Decodes the batch's records in order; sealed personal fields read as null (see the other forEach). */
         public void forEach(Consumer<Recorded> consumer) {
+            forEach(null, consumer);
+        }
+
+        /** Decodes the batch's records in order, sealed personal fields to be opened with {@code keys}. */
+        public void forEach(PersonalKeys keys, Consumer<Recorded> consumer) {
             ByteBuffer records = body.duplicate();
             for (int index = 0; index < header.count(); index++) {
-                consumer.accept(EventCodec.decode(records, header.firstSeq() + index));
+                consumer.accept(EventCodec.decode(records, header.firstSeq() + index, keys));
             }
             if (records.hasRemaining()) {
                 throw new MalformedRecordException("batch at seq " + header.firstSeq() + " has bytes after its records");

@@ -1,5 +1,6 @@
 package eventbank.engine.keys;
 
+import eventbank.core.EmailDigests;
 import eventbank.engine.storage.OwnerOnly;
 import java.io.Closeable;
 import java.io.IOException;
@@ -266,6 +267,14 @@ public final class PersonalKeys implements Closeable {
         public String toString() {
             return "Opened[email=***, passwordHash=***]";
         }
+    }
+
+    /**
+     * The bank's email digests under this store's digest key, for the banks of the engine: a
+     * digest stored with a key ({@link #storedEmailDigest}) is one of these.
+     */
+    public EmailDigests emailDigests() {
+        return new EmailDigests(digestKey.getEncoded());
     }
 
     /**

@@ -190,6 +190,29 @@ public final class SnapshotStore {
         }
     }
 
+    /**
+     * Deletes every snapshot before {@code seq} (and leftover temporary files): after a holder was
+     * forgotten, the snapshot at {@code seq} is the first without the email's digest.
+     */
+    public void deleteBefore(long seq) throws IOException {
+        boolean deleted = false;
+        for (long older : seqs()) {
+            if (older < seq) {
+                storage.delete(pathOf(older));
+                deleted = true;
+            }
+        }
+        for (String name : storage.list(directory)) {
+            if (name.endsWith(SnapshotFormat.TEMPORARY_SUFFIX)) {
+                storage.delete(directory.resolve(name));
+                deleted = true;
+            }
+        }
+        if (deleted) {
+            storage.syncDirectory(directory);
+        }
+    }
+
     /** Whether the snapshot's header names this format and this store's digest key (no CRC check). */
     private boolean isCurrent(long seq) throws IOException {
         if (emailDigests == null) {

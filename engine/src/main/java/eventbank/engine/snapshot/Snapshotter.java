@@ -1,6 +1,7 @@
 package eventbank.engine.snapshot;
 
 import eventbank.core.Bank;
+import eventbank.core.Event;
 import eventbank.core.Recorded;
 import eventbank.engine.subscription.Subscriber;
 import java.io.IOException;
@@ -23,6 +24,10 @@ public final class Snapshotter implements Subscriber {
     private long startSnapshotSeq;
     private Bank replica;
     private long lastSnapshotSeq;
+    /** The batch being read forgot a holder; the subscription thread's only. */
+    private boolean forgottenInBatch;
+    /** A snapshot after a forgetting failed at this seq (0: none): tried at every batch end until one is written. */
+    private long erasingSince;
     private volatile long snapshotsWritten;
     private volatile IOException lastFailure;
 
@@ -66,23 +71,40 @@ public final class Snapshotter implements Subscriber {
     @Override
     public void onEvent(Recorded recorded) {
         replica.evolve(recorded);
+        forgottenInBatch |= recorded.event() instanceof Event.AccountForgotten;
     }
 
+    /**
+     * Every {@code everyEvents} events a snapshot, pruned to the newest and a history; and at once
+     * after a batch that forgot a holder, when every older snapshot is deleted: they hold the
+     * email's keyed digest (DESIGN.md, "Personal data"), and the new one does not. Time travel
+     * to before it then replays from further back.
+     */
     @Override
     public void onBatchEnd(long lastSeq, byte[] chainHash) {
-        if (lastSeq - lastSnapshotSeq < everyEvents) {
+        boolean erasing = forgottenInBatch || erasingSince > 0;
+        forgottenInBatch = false;
+        if (!erasing && lastSeq - lastSnapshotSeq < everyEvents) {
             return;
         }
         lastSnapshotSeq = lastSeq;
         try {
             store.write(replica, chainHash);
             snapshotsWritten++;
-            store.prune(newestKept, historySpanEvents);
+            if (erasing) {
+                store.deleteBefore(lastSeq);
+                erasingSince = 0;
+            } else {
+                store.prune(newestKept, historySpanEvents);
+            }
             lastFailure = null;
         } catch (IOException e) {
             // A full disk must not end the replica: the journal holds everything, a start only
             // replays more, and the next interval tries again. The failure shows in health.
             lastFailure = e;
+            if (erasing) {
+                erasingSince = lastSeq; // tried again at the next batch
+            }
             LOG.log(System.Logger.Level.ERROR, "snapshot at seq " + lastSeq + " failed; retrying after "
                     + everyEvents + " more events", e);
         }

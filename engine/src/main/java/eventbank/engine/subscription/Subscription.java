@@ -2,6 +2,7 @@ package eventbank.engine.subscription;
 
 import eventbank.engine.journal.Journal;
 import eventbank.engine.journal.JournalReader;
+import eventbank.engine.keys.PersonalKeys;
 import java.io.IOException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -27,6 +28,7 @@ public final class Subscription implements AutoCloseable {
     private volatile Thread thread;
     private volatile boolean running = true;
     private volatile long deliveredSeq = -1;
+    private final PersonalKeys keys;
     private volatile Throwable failure;
     private volatile IOException readFailure;
     /** The pause before the next read after a failed one; this subscription's thread's only. */
@@ -37,13 +39,20 @@ public final class Subscription implements AutoCloseable {
      * @param committedSeq the journal's committed seq: the subscriber reads no further
      */
     public Subscription(Subscriber subscriber, Journal.Reader reader, LongSupplier committedSeq) {
-        this(subscriber, () -> reader, committedSeq);
+        this(subscriber, () -> reader, committedSeq, null);
     }
 
     /** With {@code readers} to make a reader at each start: such a subscription can {@link #restart}. */
     public Subscription(Subscriber subscriber, Supplier<Journal.Reader> readers, LongSupplier committedSeq) {
+        this(subscriber, readers, committedSeq, null);
+    }
+
+    /** As above, sealed personal fields reaching the subscriber to be opened with {@code keys} (null: as null). */
+    public Subscription(Subscriber subscriber, Supplier<Journal.Reader> readers, LongSupplier committedSeq,
+                        PersonalKeys keys) {
         this.subscriber = subscriber;
         this.readers = readers;
+        this.keys = keys;
         this.reader = readers.get();
         this.committedSeq = committedSeq;
         this.thread = newThread();
@@ -188,7 +197,7 @@ public final class Subscription implements AutoCloseable {
                     continue;
                 }
                 long after = deliveredSeq;
-                batch.forEach(recorded -> {
+                batch.forEach(keys, recorded -> {
                     if (recorded.seq() > after) {
                         deliver(recorded);
                     }

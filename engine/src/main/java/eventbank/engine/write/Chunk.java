@@ -17,6 +17,13 @@ final class Chunk {
     final Outcome[] outcomes;
     int replyCount;
     int eventCount;
+    /**
+     * The data keys to erase once the chunk is durable, two longs each (slot, account number):
+     * of the holders its AccountForgotten events forgot. Rare: allocated when needed.
+     */
+    long[] erasures = NO_ERASURES;
+    int erasureCount;
+    private static final long[] NO_ERASURES = new long[0];
     long firstSeq;
     boolean last;
 
@@ -31,8 +38,18 @@ final class Chunk {
         records.clear();
         replyCount = 0;
         eventCount = 0;
+        erasureCount = 0;
         firstSeq = nextSeq;
         last = false;
+    }
+
+    void eraseAfterCommit(int slot, long accountNumber) {
+        if (erasures.length < 2 * (erasureCount + 1)) {
+            erasures = java.util.Arrays.copyOf(erasures, Math.max(8, erasures.length * 2));
+        }
+        erasures[2 * erasureCount] = slot;
+        erasures[2 * erasureCount + 1] = accountNumber;
+        erasureCount++;
     }
 
     boolean hasRoom() {

@@ -8,6 +8,8 @@ import eventbank.core.Decision;
 import eventbank.core.Event;
 import eventbank.core.Recorded;
 import eventbank.engine.journal.EventCodec;
+import eventbank.engine.keys.PersonalKeys;
+import eventbank.engine.keys.SealedPersonal;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -25,6 +27,8 @@ import java.util.function.LongSupplier;
  */
 final class CommandProcessor {
     private final Bank bank;
+    /** Seals each opening's personal fields under a key of its own; null: recorded in plain text. */
+    private final PersonalKeys keys;
     private final Decider decider;
     private final CommandPolicy policy;
     private final LongSupplier clockMicros;
@@ -37,11 +41,12 @@ final class CommandProcessor {
     /** The command this thread has taken and not yet put in a chunk; only this thread uses it. */
     private Submission deciding;
 
-    CommandProcessor(Bank bank, Decider decider, CommandPolicy policy, LongSupplier clockMicros,
+    CommandProcessor(Bank bank, PersonalKeys keys, Decider decider, CommandPolicy policy, LongSupplier clockMicros,
                      SequencerLimits limits, ArrayBlockingQueue<Submission> commands,
                      ArrayBlockingQueue<Chunk> freeChunks, ArrayBlockingQueue<Chunk> writtenChunks,
                      FailStop failStop) {
         this.bank = bank;
+        this.keys = keys;
         this.decider = decider;
         this.policy = policy;
         this.clockMicros = clockMicros;
@@ -162,13 +167,28 @@ final class CommandProcessor {
 
     private Outcome apply(List<Event> events, Command command, long now, Chunk chunk) {
         List<Recorded> recorded = new ArrayList<>(events.size());
-        for (Event event : events) {
+        for (Event decided : events) {
             long seq = bank.lastSeq() + 1;
+            Event event = sealed(decided);
             bank.evolve(seq, now, event);
+            if (keys != null && event instanceof Event.AccountForgotten forgotten) {
+                chunk.eraseAfterCommit(bank.ordinalOf(forgotten.accountNumber()), forgotten.accountNumber());
+            }
             EventCodec.encode(chunk.records, now, event);
             chunk.eventCount++;
             recorded.add(new Recorded(seq, now, event));
         }
         return new Outcome.Committed(bank.lastSeq(), recorded, bank.balanceOf(policy.subjectOf(command)));
+    }
+
+    /**
+     * An opening with its personal fields sealed in the slot of its opening ordinal (the bank's
+     * account count before it), the key written to the store; other events as they are.
+     */
+    private Event sealed(Event event) {
+        if (keys != null && event instanceof Event.AccountOpened opening && !opening.personal().sealed()) {
+            return SealedPersonal.seal(keys, bank.accountCount(), opening);
+        }
+        return event;
     }
 }

@@ -3,6 +3,8 @@ package eventbank.engine.write;
 import eventbank.engine.journal.BatchNotRecordedException;
 import eventbank.engine.journal.Journal;
 import eventbank.engine.journal.JournalFormat;
+import eventbank.engine.keys.PersonalKeys;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,6 +29,8 @@ final class JournalWriter {
     private final ArrayBlockingQueue<Chunk> freeChunks;
     private final ArrayBlockingQueue<Chunk> writtenChunks;
     private final int chunksMax;
+    /** The data keys the batch's openings were sealed under, or null: forced before the batch is written. */
+    private final PersonalKeys keys;
     private final ByteBuffer batchBuffer;
     private final SequencerStatistics statistics;
     private final FailStop failStop;
@@ -35,9 +39,10 @@ final class JournalWriter {
     /** The last durable seq with the chain hash after it, published together by this thread. */
     private volatile Sequencer.Head committedHead;
 
-    JournalWriter(Journal journal, SequencerLimits limits, ArrayBlockingQueue<Chunk> freeChunks,
+    JournalWriter(Journal journal, PersonalKeys keys, SequencerLimits limits, ArrayBlockingQueue<Chunk> freeChunks,
                   ArrayBlockingQueue<Chunk> writtenChunks, SequencerStatistics statistics, FailStop failStop) {
         this.journal = journal;
+        this.keys = keys;
         this.freeChunks = freeChunks;
         this.writtenChunks = writtenChunks;
         this.chunksMax = limits.chunksMax();
@@ -104,6 +109,11 @@ final class JournalWriter {
         if (count > 0) {
             try {
                 batchBuffer.flip();
+                if (keys != null) {
+                    // Before the batch is even written: the OS may write a journal page back
+                    // before any fsync, and a start would take that batch up with its openings.
+                    keys.force();
+                }
                 journal.append(batchBuffer, firstSeq, count);
                 long started = System.nanoTime();
                 journal.force();
@@ -123,11 +133,34 @@ final class JournalWriter {
             }
         }
         for (Chunk chunk : group) {
+            erase(chunk);
             chunk.answer();
         }
         long seq = committedHead.seq();
         for (LongConsumer listener : commitListeners) {
             listener.accept(seq);
+        }
+    }
+
+    /**
+     * Erases the data keys of the holders the chunk's events forgot, now that the events are
+     * durable. A failure is logged: the event stands, and the next start erases the key
+     * ({@code Engine}'s sweep of forgotten accounts).
+     */
+    private void erase(Chunk chunk) {
+        if (chunk.erasureCount > 0 && Boolean.getBoolean(Sequencer.HALT_BEFORE_ERASURE)) {
+            Runtime.getRuntime().halt(Sequencer.HALT_BEFORE_ERASURE_STATUS); // the crash tests' fault only
+        }
+        for (int index = 0; index < chunk.erasureCount; index++) {
+            int slot = (int) chunk.erasures[2 * index];
+            long account = chunk.erasures[2 * index + 1];
+            try {
+                keys.erase(slot, account);
+            } catch (IOException | RuntimeException e) {
+                System.getLogger(JournalWriter.class.getName()).log(System.Logger.Level.ERROR, "the key of forgotten"
+                        + " account " + account + " in slot " + slot + " could not be erased now; the next start"
+                        + " erases it", e);
+            }
         }
     }
 

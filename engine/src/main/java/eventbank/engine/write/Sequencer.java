@@ -5,6 +5,7 @@ import eventbank.core.Command;
 import eventbank.core.CommandPolicy;
 import eventbank.core.Decider;
 import eventbank.engine.journal.Journal;
+import eventbank.engine.keys.PersonalKeys;
 import java.io.IOException;
 import java.util.HexFormat;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -42,6 +43,14 @@ import java.util.function.LongSupplier;
  * never retried (after a failed fsync the page cache can no longer be trusted).
  */
 public final class Sequencer implements AutoCloseable {
+    /**
+     * A test-only fault (docs/CRASH-TESTING.md): the system property that halts the process after a
+     * forget's event is durable and before its key is erased, the crash a start must finish.
+     */
+    public static final String HALT_BEFORE_ERASURE = "eventbank.faults.halt-before-erasure";
+    /** The exit status of a process {@link #HALT_BEFORE_ERASURE} halted. */
+    public static final int HALT_BEFORE_ERASURE_STATUS = 87;
+
     private final Journal journal;
     private final ArrayBlockingQueue<Submission> commands;
     private final SequencerStatistics statistics;
@@ -70,6 +79,15 @@ public final class Sequencer implements AutoCloseable {
      */
     public Sequencer(Bank bank, Decider decider, CommandPolicy policy, Journal journal,
                      LongSupplier clockMicros, SequencerLimits limits, SequencerStatistics statistics) {
+        this(bank, null, decider, policy, journal, clockMicros, limits, statistics);
+    }
+
+    /**
+     * With {@code keys} to seal each opening's personal fields under a data key of its own,
+     * forced to disk before the batch that holds the opening is written (null: plain text).
+     */
+    public Sequencer(Bank bank, PersonalKeys keys, Decider decider, CommandPolicy policy, Journal journal,
+                     LongSupplier clockMicros, SequencerLimits limits, SequencerStatistics statistics) {
         this.statistics = statistics;
         statistics.failed = false; // a new term starts sound, whatever ended the last one
         this.failStop = new FailStop(statistics);
@@ -83,8 +101,8 @@ public final class Sequencer implements AutoCloseable {
         for (int i = 0; i < limits.chunksMax(); i++) {
             freeChunks.add(new Chunk(limits));
         }
-        this.writer = new JournalWriter(journal, limits, freeChunks, writtenChunks, statistics, failStop);
-        this.processor = new CommandProcessor(bank, decider, policy, clockMicros, limits, commands, freeChunks,
+        this.writer = new JournalWriter(journal, keys, limits, freeChunks, writtenChunks, statistics, failStop);
+        this.processor = new CommandProcessor(bank, keys, decider, policy, clockMicros, limits, commands, freeChunks,
                 writtenChunks, failStop);
         processor.thread().start();
         writer.thread().start();

@@ -312,11 +312,11 @@ public final class CrashChild {
                 reader.seek(0);
                 JournalReader.Batch batch;
                 while (keyMax[0] == 0 && (batch = reader.next(head)) != null) {
-                    batch.forEach(collect);
+                    batch.forEach(engine.personalKeys(), collect);
                 }
                 reader.seek(Math.max(reader.nextSeq() - 1, head - TAIL_READ_EVENTS));
                 while ((batch = reader.next(head)) != null) {
-                    batch.forEach(collect);
+                    batch.forEach(engine.personalKeys(), collect);
                 }
             }
             return new Found(opened, verified, keyMax[0], List.copyOf(tail.values()));

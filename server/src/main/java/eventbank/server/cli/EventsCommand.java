@@ -5,6 +5,7 @@ import eventbank.core.Event;
 import eventbank.engine.journal.Journal;
 import eventbank.engine.journal.JournalReader;
 import eventbank.engine.journal.JournalSource;
+import eventbank.engine.keys.PersonalKeys;
 import eventbank.server.json.EventFilter;
 import eventbank.server.json.EventLines;
 import java.io.IOException;
@@ -79,9 +80,13 @@ final class EventsCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         EventFilter filter = filter();
-        JournalSource source = journal.open(environment, spec.name()).journal();
+        JournalOptions.History history = journal.open(environment, spec.name());
         PrintWriter out = spec.commandLine().getOut();
-        JournalReader.TornTail torn = print(source, filter, out);
+        JournalReader.TornTail torn;
+        try (PersonalKeys keys = journal.personalKeys(environment, history, spec.commandLine().getErr(),
+                spec.qualifiedName())) {
+            torn = print(history.journal(), filter, out, keys);
+        }
         out.flush();
         if (torn != null) {
             spec.commandLine().getErr().println(spec.qualifiedName() + ": warning: " + describe(torn));
@@ -93,7 +98,7 @@ final class EventsCommand implements Callable<Integer> {
      * Streams the matching events to {@code out}, stopping past the until seq or when the output
      * is closed. Answers the torn tail the journal ends in, or null.
      */
-    static JournalReader.TornTail print(JournalSource journal, EventFilter filter, PrintWriter out)
+    static JournalReader.TornTail print(JournalSource journal, EventFilter filter, PrintWriter out, PersonalKeys keys)
             throws IOException {
         if (journal.isEmpty()) {
             return null; // a server that has committed nothing yet
@@ -104,7 +109,7 @@ final class EventsCommand implements Callable<Integer> {
             long[] written = {0};
             JournalReader.Batch batch;
             while ((batch = reader.next(filter.untilSeq())) != null) {
-                batch.forEach(recorded -> {
+                batch.forEach(keys, recorded -> {
                     if (filter.matches(recorded)) {
                         try {
                             lines.write(recorded);

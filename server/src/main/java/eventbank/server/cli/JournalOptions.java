@@ -3,6 +3,7 @@ package eventbank.server.cli;
 import eventbank.engine.ServerKey;
 import eventbank.engine.journal.FileJournalSource;
 import eventbank.engine.journal.JournalSource;
+import eventbank.engine.keys.PersonalKeys;
 import eventbank.engine.snapshot.SnapshotStore;
 import eventbank.engine.storage.FileStorage;
 import eventbank.engine.storage.Storage;
@@ -13,6 +14,8 @@ import eventbank.server.config.Config;
 import eventbank.server.config.ConfigException;
 import eventbank.server.config.ConfigLoader;
 import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
@@ -71,6 +74,27 @@ final class JournalOptions {
             }
         }
         return config;
+    }
+
+    /**
+     * The data directory's key store, to open sealed openings with (DESIGN.md, "Personal data"),
+     * with the key-encryption key {@code keys.kek_file} names; null, with a warning on {@code err}
+     * when there is one it cannot open, when there is none (the personal fields then read as null).
+     */
+    PersonalKeys personalKeys(Map<String, String> environment, History history, PrintWriter err, String tool) {
+        if (history.dataDirectory().isEmpty()
+                || !Files.exists(PersonalKeys.storeFile(history.dataDirectory().get()))) {
+            return null;
+        }
+        Config.Data data = config(environment).data();
+        // keys.kek_file by default is beside the configuration's data directory: here, the tool's.
+        Path kekFile = data.kekFile().equals(PersonalKeys.defaultKekFile(data.directory())) ? null : data.kekFile();
+        try {
+            return PersonalKeys.open(history.dataDirectory().get(), kekFile, false);
+        } catch (IOException e) {
+            err.println(tool + ": warning: sealed emails are shown as null: " + e.getMessage());
+            return null;
+        }
     }
 
     /** The data directory option itself, for the tools that create one ({@code migrate --to-files}). */

@@ -215,6 +215,7 @@ public record Config(Http http, Auth auth, Data data, RequestLimits limits, Mail
         }
         return builder
                 .segmentBytesMax(data.journalSegmentBytesMax())
+                .kekFile(data.kekFile())
                 .snapshots(data.snapshotEveryEvents(), EngineConfig.SNAPSHOTS_NEWEST_KEPT_DEFAULT,
                         EngineConfig.SNAPSHOT_HISTORY_SPAN_EVENTS_DEFAULT)
                 .idempotencyWindowMicros(data.idempotencyWindowMicros())

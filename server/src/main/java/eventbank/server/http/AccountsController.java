@@ -200,7 +200,7 @@ final class AccountsController {
                 : accounts.account(body.accountNumber("account_number"));
         // Counted once the request is well-formed, whatever the account: a 429 tells nothing about it.
         acquire(limiters.resendsPerAddress(), ctx, "Too many resends asked for from this address");
-        account.filter(a -> !a.verified())
+        account.filter(a -> !a.verified() && !a.closed())
                 .filter(a -> limiters.resendsPerAccount().acquire(Long.toString(a.accountNumber())) == 0)
                 .ifPresent(a -> resender.resend(a.accountNumber(), a.openedSeq(), a.email()));
         ctx.status(202).json(Map.of());

@@ -2,6 +2,7 @@ package eventbank.server.http;
 
 import eventbank.core.Command;
 import eventbank.engine.Engine;
+import eventbank.engine.subscription.Subscription;
 import eventbank.engine.write.Outcome;
 import eventbank.engine.write.Sequencer;
 import eventbank.server.json.JsonBody;
@@ -28,6 +29,9 @@ final class AdminController {
 
     record AuditHead(long seq, String hash) {}
 
+    /** How long a forget waits for the subscribers to erase their copies before answering 503. */
+    private static final long ERASURE_WAIT_NANOS = 10_000_000_000L;
+
     /** {@code POST /api/admin/accounts/{number}/forget}: 200. */
     record Forgotten(String accountNumber, boolean forgotten, long seq) {}
 
@@ -44,6 +48,22 @@ final class AdminController {
             throw ApiException.invalidQuery("The account number must be 16 digits, the first from 1 to 9.");
         }
         Outcome.Committed committed = outcomes.committedOnly(submitter.submit(new Command.ForgetAccount(number)));
+        // The key is erased once the event is durable; the read models, the outbox and the
+        // snapshots rewrite what they keep at the end of the batch that holds it. The reply waits
+        // for them, so that it says the erasure is done (a server stopped before that finishes it
+        // at its next start).
+        long deadline = System.nanoTime() + ERASURE_WAIT_NANOS;
+        for (Subscription subscription : engine.subscriptions()) {
+            long left = Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
+            try {
+                if (!subscription.awaitDelivered(committed.seq(), left)) {
+                    throw Errors.readModelLagging();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw Errors.readModelLagging();
+            }
+        }
         Replies.seq(ctx, committed.seq());
         ctx.json(new Forgotten(Long.toString(number), true, committed.seq()));
     }

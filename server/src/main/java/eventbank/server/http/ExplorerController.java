@@ -119,7 +119,7 @@ final class ExplorerController {
             JournalReader.Batch batch;
             while (page.size() < limit && last[0] < until && last[0] - filter.afterSeq() < EVENTS_SCANNED_MAX
                     && (batch = reader.next(until)) != null) {
-                batch.forEach(recorded -> {
+                batch.forEach(engine.personalKeys(), recorded -> {
                     boolean room = page.size() < limit && last[0] - filter.afterSeq() < EVENTS_SCANNED_MAX;
                     if (recorded.seq() > last[0] && recorded.seq() <= until && room) {
                         last[0] = recorded.seq();
@@ -172,9 +172,8 @@ final class ExplorerController {
             throw ApiException.invalidQuery("Give at_seq or at_time, not both.");
         }
         long head = engine.committedSeq();
-        TimeTravel travel = new TimeTravel(engine.journalSource(),
-                engine.snapshots(),
-                engine.config().idempotencyWindowMicros());
+        TimeTravel travel = new TimeTravel(engine.journalSource(), engine.snapshots(),
+                engine.config().idempotencyWindowMicros(), engine.personalKeys());
         long seq;
         if (atSeq != null) {
             seq = Requests.queryLong(atSeq, "at_seq", 0, Long.MAX_VALUE);

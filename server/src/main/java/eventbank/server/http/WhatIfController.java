@@ -31,9 +31,8 @@ final class WhatIfController {
     WhatIfController(Authenticator authenticator, Engine engine, long replayEventsMax) {
         this.authenticator = authenticator;
         this.engine = engine;
-        this.whatIf = new WhatIf(engine.journalSource(),
-                engine.snapshots(),
-                engine.config().idempotencyWindowMicros(), replayEventsMax);
+        this.whatIf = new WhatIf(engine.journalSource(), engine.snapshots(),
+                engine.config().idempotencyWindowMicros(), replayEventsMax, engine.personalKeys());
     }
 
     void whatIf(Context ctx) throws IOException {

@@ -10,17 +10,20 @@ import eventbank.engine.cluster.Leadership;
 import eventbank.engine.journal.Journal;
 import eventbank.engine.recovery.DurableEvidence;
 import eventbank.engine.storage.Storage;
+import eventbank.engine.storage.StorageFile;
 import eventbank.engine.subscription.Subscriber;
 import eventbank.engine.subscription.SubscriberClosedException;
 import eventbank.server.readmodel.Checkpoints;
 import eventbank.server.readmodel.ModelCheckpoint;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -151,6 +154,8 @@ public final class Outbox implements Subscriber, AutoCloseable {
     private final Leadership leadership;
     /** Where and how often the state checkpoint is written; null when the outbox keeps none. */
     private final Checkpoints checkpoints;
+    /** The accounts forgotten in the batch being read; the subscription thread's only. */
+    private final List<Long> forgottenInBatch = new ArrayList<>();
     /** The state checkpoint; null when the outbox keeps none. */
     private final ModelCheckpoint state;
     private final OutboxSettings settings;
@@ -435,8 +440,9 @@ public final class Outbox implements Subscriber, AutoCloseable {
     private final class Applier implements Movements.Sink {
         @Override
         public void opened(long seq, long timeMicros, Event.AccountOpened e) {
-            accounts.put(e.accountNumber(), new Account(e.email(), e.openingBalance()));
-            if (seq > checkpointSeq) {
+            // A holder forgotten since reads as null: no address is kept, and nothing is mailed.
+            accounts.put(e.accountNumber(), new Account(e.email() == null ? "" : e.email(), e.openingBalance()));
+            if (seq > checkpointSeq && e.email() != null) {
                 String code = codes.codeFor(e.accountNumber(), seq);
                 OutgoingMail mail = MailTemplates.verification(settings, seq, EpochMicros.toInstant(timeMicros),
                         e.accountNumber(), e.email(), code);
@@ -464,7 +470,7 @@ public final class Outbox implements Subscriber, AutoCloseable {
                     // holder asked to close it a moment ago, and its address was never confirmed.
                 }
                 case WITHDRAWAL -> {
-                    if (seq > checkpointSeq) {
+                    if (seq > checkpointSeq && !from.email.isEmpty()) {
                         OutgoingMail mail = MailTemplates.withdrawal(settings, seq, EpochMicros.toInstant(timeMicros),
                                 debitAccount, from.email, amount, from.balance);
                         pending.addLast(new Pending(mail, debitAccount, amount, from.balance));
@@ -480,10 +486,9 @@ public final class Outbox implements Subscriber, AutoCloseable {
 
         @Override
         public void forgotten(long seq, long timeMicros, Event.AccountForgotten e) {
-            // Unreachable until openings are sealed: the bank refuses to forget any other
-            // (account_not_forgettable). Erasing the outbox's copy of the email comes with sealing.
-            throw new IllegalStateException("seq " + seq + " forgets account " + e.accountNumber()
-                    + ", but this version records no sealed openings and cannot erase an outbox's copy of an email");
+            Account forgotten = account(e.accountNumber(), seq);
+            accounts.put(e.accountNumber(), new Account("", forgotten.balance));
+            forgottenInBatch.add(e.accountNumber());
         }
     }
 
@@ -504,8 +509,73 @@ public final class Outbox implements Subscriber, AutoCloseable {
         lastBatchSeq = lastSeq;
         lastBatchHash = chainHash;
         eventsRead = eventsCounted;
-        if (state != null && stateCheckpointDue()) {
+        if (!forgottenInBatch.isEmpty()) {
+            erase(forgottenInBatch);
+            forgottenInBatch.clear();
+        } else if (state != null && stateCheckpointDue()) {
             writeStateCheckpoint();
+        }
+    }
+
+    /**
+     * Erases what the outbox keeps of forgotten holders (DESIGN.md, "Personal data"): the mail
+     * files and dead letters that name their accounts (by the Message-ID, which holds the
+     * account's number), and the state checkpoint, written again now without their addresses; a
+     * state checkpoint set aside as unusable is deleted. A failure is logged: the files are found
+     * again by {@link #eraseMailsOf} at the next start's sweep of forgotten accounts.
+     */
+    private void erase(List<Long> forgotten) {
+        if (checkpoints == null) {
+            return; // an outbox without a data directory keeps no files
+        }
+        try {
+            eraseMailsOf(checkpoints.storage(), directoryOf(checkpoints.dataDirectory()), forgotten);
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "the mails of forgotten accounts " + forgotten
+                    + " could not all be deleted: " + e);
+        }
+        if (state != null) {
+            stateNanos = 0; // due now
+            writeStateCheckpoint();
+            state.deleteSetAside();
+        }
+    }
+
+    private static String textOf(Storage storage, Path file) throws IOException {
+        try (StorageFile handle = storage.openReadOnly(file)) {
+            ByteBuffer bytes = ByteBuffer.allocate((int) Math.min(handle.size(), Integer.MAX_VALUE - 8));
+            handle.read(bytes, 0);
+            return new String(bytes.array(), 0, bytes.position(), StandardCharsets.ISO_8859_1);
+        }
+    }
+
+    /**
+     * Deletes the mail files ({@code *.eml}) and dead letters of the outbox directory that name
+     * one of {@code accounts}: their Message-ID holds {@code .<account number>@}.
+     */
+    public static void eraseMailsOf(Storage storage, Path outboxDirectory, List<Long> accounts) throws IOException {
+        for (Path directory : List.of(outboxDirectory, outboxDirectory.resolve(DeadLetters.DIRECTORY_NAME))) {
+            if (!storage.exists(directory)) {
+                continue;
+            }
+            boolean deleted = false;
+            for (String name : storage.list(directory)) {
+                Path file = directory.resolve(name);
+                if (!name.endsWith(".eml") && directory.equals(outboxDirectory)) {
+                    continue;
+                }
+                String text = textOf(storage, file);
+                for (long account : accounts) {
+                    if (text.contains("." + account + "@")) {
+                        storage.delete(file);
+                        deleted = true;
+                        break;
+                    }
+                }
+            }
+            if (deleted) {
+                storage.syncDirectory(directory);
+            }
         }
     }
 

@@ -53,9 +53,12 @@ final class AccountRows {
     private static final long LENGTH_MASK = (1L << LENGTH_BITS) - 1;
     private static final long VERIFIED = 1L << (2 * LENGTH_BITS);
     private static final long CLOSED = VERIFIED << 1;
+    /** The holder is forgotten: the profile's bytes are zeros and its lengths 0. */
+    private static final long FORGOTTEN = CLOSED << 1;
     /** A row's verification and closing in a checkpoint: bits of one int. */
     private static final int CHECKPOINT_VERIFIED = 1;
     private static final int CHECKPOINT_CLOSED = 2;
+    private static final int CHECKPOINT_FORGOTTEN = 4;
     private static final int PAGES_INITIAL = 16;
     private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
     /** Failed reads a reader spins through before it yields between tries. */
@@ -167,6 +170,11 @@ final class AccountRows {
         endChange(page, at, before);
     }
 
+    /** Whether the row's holder is forgotten (no email, no hash). */
+    boolean isForgotten(int row) {
+        return (page(row)[at(row) + FLAGS] & FORGOTTEN) != 0;
+    }
+
     /** The writer's: the account is closed. */
     void close(int row) {
         long[] page = page(row);
@@ -174,6 +182,27 @@ final class AccountRows {
         long before = beginChange(page, at);
         page[at + FLAGS] |= CLOSED;
         endChange(page, at, before);
+    }
+
+    /**
+     * The writer's: the holder is forgotten. The profile's lengths become 0 (under the row's
+     * version, so a reader sees the row before or after), then its bytes are overwritten with
+     * zeros: the email and hash are gone from memory, and from the next checkpoint. The email
+     * index keeps the row in its slot, where no email matches it any more.
+     */
+    void forget(int row) {
+        long[] page = page(row);
+        int at = at(row);
+        long flags = page[at + FLAGS];
+        long location = page[at + PROFILE];
+        int bytes = (int) (flags & LENGTH_MASK) + (int) (flags >>> LENGTH_BITS & LENGTH_MASK)
+                + ProfileBytes.normalizedBytes(location);
+        long before = beginChange(page, at);
+        page[at + FLAGS] = flags & ~(LENGTH_MASK | LENGTH_MASK << LENGTH_BITS) | FORGOTTEN;
+        page[at + PROFILE] = ProfileBytes.withoutNormalized(location);
+        endChange(page, at, before);
+        int from = ProfileBytes.at(location);
+        Arrays.fill(profiles.chunk(location), from, from + bytes, (byte) 0);
     }
 
     /** The writer's: money moved in or out at {@code timeMicros}, leaving {@code newBalance}. */
@@ -217,8 +246,10 @@ final class AccountRows {
                 int from = ProfileBytes.at(location);
                 int emailBytes = (int) (flags & LENGTH_MASK);
                 int hashBytes = (int) (flags >>> LENGTH_BITS & LENGTH_MASK);
-                return new AccountView(page[at + NUMBER], new String(chunk, from, emailBytes, StandardCharsets.UTF_8),
-                        new String(chunk, from + emailBytes, hashBytes, StandardCharsets.UTF_8),
+                boolean forgotten = (flags & FORGOTTEN) != 0;
+                return new AccountView(page[at + NUMBER],
+                        forgotten ? null : new String(chunk, from, emailBytes, StandardCharsets.UTF_8),
+                        forgotten ? null : new String(chunk, from + emailBytes, hashBytes, StandardCharsets.UTF_8),
                         (flags & VERIFIED) != 0, (flags & CLOSED) != 0, balance, page[at + OPENED_SEQ],
                         page[at + OPENED_AT], lastActivity);
             }
@@ -294,7 +325,8 @@ final class AccountRows {
         output.writeLong(page[at + OPENED_AT]);
         output.writeLong(page[at + BALANCE]);
         output.writeLong(page[at + LAST_ACTIVITY]);
-        output.writeInt(((flags & VERIFIED) != 0 ? CHECKPOINT_VERIFIED : 0) | ((flags & CLOSED) != 0 ? CHECKPOINT_CLOSED : 0));
+        output.writeInt(((flags & VERIFIED) != 0 ? CHECKPOINT_VERIFIED : 0) | ((flags & CLOSED) != 0 ? CHECKPOINT_CLOSED : 0)
+                | ((flags & FORGOTTEN) != 0 ? CHECKPOINT_FORGOTTEN : 0));
         output.writeInt(emailBytes);
         output.writeBytes(profiles.chunk(location), ProfileBytes.at(location), emailBytes + hashBytes);
     }
@@ -309,13 +341,15 @@ final class AccountRows {
         int states = input.readInt();
         int emailBytes = input.readInt();
         int length = input.count(1);
-        if ((states & ~(CHECKPOINT_VERIFIED | CHECKPOINT_CLOSED)) != 0 || emailBytes < 0 || emailBytes > length) {
+        boolean forgotten = (states & CHECKPOINT_FORGOTTEN) != 0;
+        if ((states & ~(CHECKPOINT_VERIFIED | CHECKPOINT_CLOSED | CHECKPOINT_FORGOTTEN)) != 0 || emailBytes < 0
+                || emailBytes > length || forgotten && length != 0) {
             throw new IOException("account " + accountNumber + " has states " + states
                     + " and an email of " + emailBytes + " bytes in " + length);
         }
         long location = profiles.read(input, length, emailBytes);
         long flags = flags(emailBytes, length - emailBytes, (states & CHECKPOINT_VERIFIED) != 0)
-                | ((states & CHECKPOINT_CLOSED) != 0 ? CLOSED : 0);
+                | ((states & CHECKPOINT_CLOSED) != 0 ? CLOSED : 0) | (forgotten ? FORGOTTEN : 0);
         return add(accountNumber, openedSeq, openedAtMicros, balance, lastActivityMicros, flags, location);
     }
 }

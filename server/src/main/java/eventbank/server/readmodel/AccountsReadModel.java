@@ -98,7 +98,7 @@ public final class AccountsReadModel extends LockedReadModel {
 
     @Override
     int checkpointFormat() {
-        return 2; // 2: the forfeited total, and a row's closing
+        return 2; // 2: the forfeited total, and a row's closing and forgetting
     }
 
     /**
@@ -153,7 +153,7 @@ public final class AccountsReadModel extends LockedReadModel {
             }
             byEmail.reserve(count);
             for (int row = 0; row < count; row++) {
-                if (byEmail.putIfAbsent(row, emailHashes[row]) != RowIndex.ABSENT) {
+                if (!rows.isForgotten(row) && byEmail.putIfAbsent(row, emailHashes[row]) != RowIndex.ABSENT) {
                     throw new IOException("the email of account " + rows.accountNumber(row) + " appears twice");
                 }
             }
@@ -177,10 +177,16 @@ public final class AccountsReadModel extends LockedReadModel {
             if (byNumber.get(e.accountNumber()) != RowIndex.ABSENT) {
                 throw new IllegalStateException("account " + e.accountNumber() + " opened twice, at seq " + seq);
             }
-            int row = rows.add(e.accountNumber(), e.email(), e.passwordHash(), e.openingBalance(), seq, timeMicros);
+            // A holder forgotten since reads as null: the row is made without a profile.
+            boolean forgotten = e.email() == null;
+            int row = rows.add(e.accountNumber(), forgotten ? "" : e.email(), forgotten ? "" : e.passwordHash(),
+                    e.openingBalance(), seq, timeMicros);
+            if (forgotten) {
+                rows.forget(row);
+            }
             byNumber.putIfAbsent(e.accountNumber(), row);
             // After the account itself, so that whoever finds the email finds the account.
-            if (byEmail.putIfAbsent(row) != RowIndex.ABSENT) {
+            if (!forgotten && byEmail.putIfAbsent(row) != RowIndex.ABSENT) {
                 throw new IllegalStateException("email of account " + e.accountNumber() + " taken, at seq " + seq);
             }
             openedTotal = Math.addExact(openedTotal, e.openingBalance());
@@ -213,10 +219,8 @@ public final class AccountsReadModel extends LockedReadModel {
 
         @Override
         public void forgotten(long seq, long timeMicros, Event.AccountForgotten e) {
-            // Unreachable until openings are sealed: the bank refuses to forget any other
-            // (account_not_forgettable). Erasing the profile's bytes comes with sealing.
-            throw new IllegalStateException("seq " + seq + " forgets account " + e.accountNumber()
-                    + ", but this version records no sealed openings and cannot erase a profile");
+            rows.forget(existing(e.accountNumber(), seq));
+            eraseAtBatchEnd();
         }
     }
 

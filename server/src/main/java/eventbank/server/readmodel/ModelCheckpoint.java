@@ -256,6 +256,23 @@ public final class ModelCheckpoint {
         }
     }
 
+    /**
+     * Deletes the checkpoint set aside as unusable, if any: it may hold what was just erased (a
+     * forgotten holder's email and hash). Logged, not thrown, when it cannot be.
+     */
+    public void deleteSetAside() {
+        Path setAside = path.resolveSibling(path.getFileName() + SET_ASIDE_SUFFIX);
+        try {
+            if (storage.exists(setAside)) {
+                storage.delete(setAside);
+                storage.syncDirectory(path.getParent());
+            }
+        } catch (IOException e) {
+            System.getLogger(ModelCheckpoint.class.getName()).log(System.Logger.Level.WARNING,
+                    "the set-aside checkpoint " + setAside + " could not be deleted: " + e);
+        }
+    }
+
     private Unusable unusable(String why) {
         return new Unusable("the " + model + " checkpoint " + path + " cannot be used: " + why);
     }

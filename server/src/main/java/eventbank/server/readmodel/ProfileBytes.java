@@ -15,7 +15,8 @@ import java.util.Arrays;
  * every young collection then copied while they were all alive.
  *
  * <p>One thread appends (the subscription thread, which appends an account's profile before it
- * publishes the account); any thread reads. Bytes once written never change and are never
+ * publishes the account); any thread reads. Bytes once written never change (but a forgotten
+ * holder's, overwritten with zeros: {@link AccountRows#forget}) and are never
  * removed but all at once ({@link #clear}); a new chunk is published with the directory of
  * chunks, a volatile field, before the account whose bytes are in it.
  */
@@ -55,6 +56,11 @@ final class ProfileBytes {
      * Appends a profile: {@code profile} holds the email's {@code emailBytes} bytes and the
      * password hash's after them. Answers its location.
      */
+    /** The location of the same profile without its normalized email (a forgotten holder's). */
+    static long withoutNormalized(long location) {
+        return location & ~(long) NORMALIZED_MASK;
+    }
+
     long append(byte[] profile, int emailBytes) {
         byte[] into = room(profile.length + emailBytes);
         System.arraycopy(profile, 0, into, used, profile.length);

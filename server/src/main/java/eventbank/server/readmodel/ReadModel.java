@@ -36,6 +36,8 @@ public abstract class ReadModel implements Subscriber {
     private volatile String restoreProblem;
     private volatile long checkpointSeq;
     private long checkpointNanos;
+    /** The last batch erased personal data: checkpoint at its end ({@link #eraseAtBatchEnd}). */
+    private boolean erasing;
     /** The end of the last batch applied, and the journal's chain hash there: what a stop checkpoints. */
     private long lastBatchSeq;
     private byte[] lastBatchHash;
@@ -137,10 +139,24 @@ public abstract class ReadModel implements Subscriber {
         lastBatchSeq = lastSeq;
         lastBatchHash = chainHash;
         long sinceCheckpoint = lastSeq - checkpointSeq;
-        if (checkpoint != null && (sinceCheckpoint >= checkpoints.everyEvents()
+        if (checkpoint != null && (erasing || sinceCheckpoint >= checkpoints.everyEvents()
                 || System.nanoTime() - checkpointNanos >= Checkpoints.INTERVAL_NANOS)) {
             writeCheckpoint();
+            if (erasing && checkpointSeq == lastSeq) {
+                erasing = false;
+                checkpoint.deleteSetAside();
+            }
         }
+    }
+
+    /**
+     * The batch applied data that must leave the disk (a forgotten holder's, DESIGN.md "Personal
+     * data"): the checkpoint is written again at its end, not in a minute, and a checkpoint set
+     * aside as unusable, which may hold it too, is deleted. Until the write succeeds, every batch
+     * end tries again.
+     */
+    void eraseAtBatchEnd() {
+        erasing = true;
     }
 
     /** The subscription stops: a checkpoint of everything applied, so that the next start replays nothing. */

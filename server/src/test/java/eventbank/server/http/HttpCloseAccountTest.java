@@ -3,9 +3,14 @@ package eventbank.server.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import eventbank.core.Command;
+import eventbank.core.Event;
 import eventbank.core.Limits;
+import eventbank.engine.Engine;
+import eventbank.engine.EngineConfig;
 import eventbank.engine.history.Verifier;
 import eventbank.engine.storage.FileStorage;
+import eventbank.engine.write.Outcome;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -102,14 +107,15 @@ class HttpCloseAccountTest {
             String events = http.operatorGet("/api/admin/events?type=AccountClosed", OPERATOR_KEY).body();
             assertThat(events).contains("\"forfeited\":" + BONUS).contains("\"forfeited\":0");
 
-            // These accounts were opened before personal fields were sealed: closed or not, not forgettable.
-            for (String number : List.of(alice.number(), bob.number())) {
-                HttpApi.Response forget = http.operatorPost("/api/admin/accounts/" + number + "/forget", "",
-                        OPERATOR_KEY);
-                assertThat(forget.status()).as(forget.toString()).isEqualTo(409);
-                assertThat(forget.error()).isEqualTo("account_not_forgettable");
-                assertThat(forget.json().get("message").asText()).contains("plain text");
-            }
+            // Only a closed account is forgotten (HttpForgetTest looks at what that erases).
+            HttpApi.Response open = http.operatorPost("/api/admin/accounts/" + bob.number() + "/forget", "",
+                    OPERATOR_KEY);
+            assertThat(open.status()).as(open.toString()).isEqualTo(409);
+            assertThat(open.error()).isEqualTo("account_not_closed");
+            HttpApi.Response forgotten = http.operatorPost("/api/admin/accounts/" + alice.number() + "/forget", "",
+                    OPERATOR_KEY);
+            assertThat(forgotten.status()).as(forgotten.toString()).isEqualTo(200);
+            assertThat(forgotten.json().get("forgotten").asBoolean()).isTrue();
             HttpApi.Response unknown = http.operatorPost("/api/admin/accounts/1234567890123456/forget", "",
                     OPERATOR_KEY);
             assertThat(unknown.status()).isEqualTo(404);
@@ -122,6 +128,29 @@ class HttpCloseAccountTest {
         try (TestServer restarted = TestServer.start(data, Map.of("operator.key", OPERATOR_KEY))) {
             JsonNode totals = restarted.http.operatorGet("/api/admin/state", OPERATOR_KEY).json().get("totals");
             assertThat(totals.get("forfeited").asLong()).isEqualTo(BONUS);
+        }
+    }
+
+    /** A journal written before openings were sealed: its accounts close, and are not forgettable. */
+    @Test
+    void anAccountOpenedBeforeSealingClosesButIsNotForgotten() throws Exception {
+        Path data = temp.resolve("before");
+        long account;
+        try (Engine engine = Engine.start(EngineConfig.builder(data).sealPersonalData(false).build())) {
+            Outcome opened = engine.submit(new Command.OpenAccount(0, "dora@example.com", "not-a-real-hash", BONUS,
+                    null)).join();
+            account = ((Event.AccountOpened) ((Outcome.Committed) opened).events().get(0).event()).accountNumber();
+            assertThat(engine.submit(new Command.CloseAccount(account)).join()).isInstanceOf(Outcome.Committed.class);
+        }
+        try (TestServer server = TestServer.start(data, Map.of("operator.key", OPERATOR_KEY))) {
+            HttpApi.Response forget = server.http.operatorPost("/api/admin/accounts/" + account + "/forget", "",
+                    OPERATOR_KEY);
+            assertThat(forget.status()).as(forget.toString()).isEqualTo(409);
+            assertThat(forget.error()).isEqualTo("account_not_forgettable");
+            assertThat(forget.json().get("message").asText()).contains("plain text").contains("closed, not forgotten");
+            // Its email stays in the log, readable as before.
+            assertThat(server.http.operatorGet("/api/admin/events?account=" + account, OPERATOR_KEY).body())
+                    .contains("dora@example.com");
         }
     }
 }

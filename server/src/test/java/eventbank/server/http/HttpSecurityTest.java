@@ -77,7 +77,8 @@ class HttpSecurityTest {
             assertThat(lastSnapshot).exists();
             String journal = bytesUnder(data.resolve("journal"));
             String snapshots = bytesUnder(data.resolve("snapshots"));
-            assertThat(journal).contains("a@example.com");
+            // Sealed under the account's own key (DESIGN.md, "Personal data"): not in the clear either.
+            assertThat(journal).contains("EVBKSEG1").doesNotContain("a@example.com");
             assertThat(snapshots).as("the snapshot of the last event").isNotEmpty();
             for (String stored : new String[] {journal, snapshots}) {
                 assertThat(stored).doesNotContain("password-a@example.com").doesNotContain("password-b@example.com")

@@ -140,12 +140,13 @@ class ConsoleBrowserTest {
 
     /**
      * Forget, asked for twice: a number that is not one is refused at its field, a cancel does
-     * nothing, and the bank's refusal (409 account_not_forgettable: this version records openings
-     * in plain text) is shown with its message.
+     * nothing, the bank's refusal of an open account (409 account_not_closed) is shown with its
+     * message, and a closed account's holder is forgotten.
      */
     @Test
-    void operatorAsksToForgetAClosedAccountAndSeesWhyItCannotBe() throws Exception {
+    void operatorForgetsAClosedAccountsHolderAfterTheBankRefusedAnOpenOne() throws Exception {
         try (WebServer server = WebServer.start(temp); Browser browser = Browser.start()) {
+            TestServer.Holder open = server.openVerifiedHolder("still-here@example.com");
             TestServer.Holder holder = server.openVerifiedHolder("forget-me@example.com");
             assertThat(server.api().post("/api/withdraw", Map.of("amount", 100_000), holder.token(), null).status())
                     .isEqualTo(200);
@@ -168,21 +169,28 @@ class ConsoleBrowserTest {
             assertThat(browser.waitFor(By.id("forget-submit")).isDisplayed()).isTrue();
             assertThat(browser.driver().findElement(By.id("forget-problem")).isDisplayed()).isFalse();
 
-            browser.driver().findElement(By.id("forget-submit")).click();
+            number.clear();
+            number.sendKeys(open.number(), Keys.ENTER);
             browser.waitFor(By.id("forget-confirm-yes")).click();
-            assertThat(browser.waitFor(By.id("forget-problem")).getText()).contains(
-                    "This account was opened before eventbank encrypted personal data", "can be closed, not forgotten");
+            assertThat(browser.waitFor(By.id("forget-problem")).getText())
+                    .contains("Only a closed account can be forgotten");
             assertThat(browser.driver().findElement(By.id("forget-done")).isDisplayed()).isFalse();
+            browser.screenshot("console-forget-refused");
+
+            number.clear();
+            number.sendKeys(holder.number(), Keys.ENTER);
+            browser.waitFor(By.id("forget-confirm-yes")).click();
+            assertThat(browser.waitFor(By.id("forget-done")).getText())
+                    .contains("The holder of account " + holder.number() + " is forgotten");
             assertThat(browser.consoleErrors("/forget")).isEmpty();
             assertThat(browser.accessibilityViolations()).isEmpty();
-            browser.screenshot("console-forget-refused");
             browser.phone();
-            checkView(browser, "console-forget-refused");
+            checkView(browser, "console-forget-done");
 
-            // The account is as it was: closed, its email still there.
             JsonNode events = server.api().operatorGet("/api/admin/events?type=AccountForgotten", WebServer.OPERATOR_KEY)
                     .json().path("events");
-            assertThat(events).isEmpty();
+            assertThat(events).hasSize(1);
+            assertThat(events.get(0).at("/data/account_number").asText()).isEqualTo(holder.number());
         }
     }
 
