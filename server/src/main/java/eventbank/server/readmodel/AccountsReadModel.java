@@ -75,6 +75,7 @@ public final class AccountsReadModel extends LockedReadModel {
     private long forfeitedTotal;
     /** Of its exact type, so that the JIT can inline its calls in {@link Movements#of}. */
     private final Applier applier = new Applier();
+    private final Resolver resolver = new Resolver();
 
     @Override
     void clear() {
@@ -166,12 +167,35 @@ public final class AccountsReadModel extends LockedReadModel {
     }
 
     @Override
-    void applyUnderLock(Recorded recorded) {
+    void applyUnderLock(Recorded recorded, FeedBatch batch, int at) {
+        applier.batch = batch;
+        applier.at = at;
         Movements.of(recorded.seq(), recorded.timeMicros(), recorded.event(), applier);
     }
 
-    /** Applies one event, under the write lock; both accounts of a movement are found before either changes. */
+    /**
+     * Records in {@code batch} the rows of the accounts named by its events at {@code from} to
+     * before {@code to}, which this model applied before (from its checkpoint): the feed's other
+     * models find their accounts by them. The subscription thread's.
+     */
+    void resolve(FeedBatch batch, int from, int to) {
+        resolver.batch = batch;
+        for (int at = from; at < to; at++) {
+            Recorded recorded = batch.event(at);
+            resolver.at = at;
+            Movements.of(recorded.seq(), recorded.timeMicros(), recorded.event(), resolver);
+        }
+    }
+
+    /**
+     * Applies one event, under the write lock; both accounts of a movement are found before either
+     * changes. Fed by {@link ReadModelFeed}, records their rows in the batch for the models after it.
+     */
     private final class Applier implements Movements.Sink {
+        /** The feed's batch, or null, and the event's place in it. */
+        FeedBatch batch;
+        int at;
+
         @Override
         public void opened(long seq, long timeMicros, Event.AccountOpened e) {
             if (byNumber.get(e.accountNumber()) != RowIndex.ABSENT) {
@@ -190,11 +214,18 @@ public final class AccountsReadModel extends LockedReadModel {
                 throw new IllegalStateException("email of account " + e.accountNumber() + " taken, at seq " + seq);
             }
             openedTotal = Math.addExact(openedTotal, e.openingBalance());
+            if (batch != null) {
+                batch.resolve(at, row, FeedBatch.NONE);
+            }
         }
 
         @Override
         public void verified(long seq, long timeMicros, Event.AccountVerified e) {
-            rows.verify(existing(e.accountNumber(), seq));
+            int row = existing(e.accountNumber(), seq);
+            rows.verify(row);
+            if (batch != null) {
+                batch.resolve(at, row, FeedBatch.NONE);
+            }
         }
 
         @Override
@@ -210,17 +241,57 @@ public final class AccountsReadModel extends LockedReadModel {
             } else {
                 rows.moved(to, Math.addExact(rows.balance(to), amount), timeMicros);
             }
+            if (batch != null) {
+                batch.resolve(at, from, to == RowIndex.ABSENT ? FeedBatch.NONE : to);
+            }
         }
 
         @Override
         public void closed(long seq, long timeMicros, Event.AccountClosed e) {
-            rows.close(existing(e.accountNumber(), seq));
+            int row = existing(e.accountNumber(), seq);
+            rows.close(row);
+            if (batch != null) {
+                batch.resolve(at, row, FeedBatch.NONE);
+            }
         }
 
         @Override
         public void forgotten(long seq, long timeMicros, Event.AccountForgotten e) {
             rows.forget(existing(e.accountNumber(), seq));
             eraseAtBatchEnd();
+        }
+    }
+
+    /** Looks up the rows of an event's accounts, which this model holds already, for {@link #resolve}. */
+    private final class Resolver implements Movements.Sink {
+        FeedBatch batch;
+        int at;
+
+        @Override
+        public void opened(long seq, long timeMicros, Event.AccountOpened e) {
+            batch.resolve(at, existing(e.accountNumber(), seq), FeedBatch.NONE);
+        }
+
+        @Override
+        public void verified(long seq, long timeMicros, Event.AccountVerified e) {
+            batch.resolve(at, existing(e.accountNumber(), seq), FeedBatch.NONE);
+        }
+
+        @Override
+        public void moved(long seq, long timeMicros, Movements.Kind kind, long debitAccount,
+                          long creditAccount, long amount) {
+            batch.resolve(at, existing(debitAccount, seq),
+                    creditAccount == Movements.OUTSIDE ? FeedBatch.NONE : existing(creditAccount, seq));
+        }
+
+        @Override
+        public void closed(long seq, long timeMicros, Event.AccountClosed e) {
+            batch.resolve(at, existing(e.accountNumber(), seq), FeedBatch.NONE);
+        }
+
+        @Override
+        public void forgotten(long seq, long timeMicros, Event.AccountForgotten e) {
+            batch.resolve(at, existing(e.accountNumber(), seq), FeedBatch.NONE);
         }
     }
 

@@ -1,7 +1,6 @@
 package eventbank.server.readmodel;
 
 import eventbank.core.Recorded;
-import java.util.List;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
@@ -30,30 +29,33 @@ abstract class LockedReadModel extends ReadModel {
     public final void onEvent(Recorded recorded) {
         lock.writeLock().lock();
         try {
-            apply(recorded);
+            apply(recorded, null, 0);
         } finally {
             lock.writeLock().unlock();
         }
     }
 
     @Override
-    final void onEvents(List<Recorded> events, int from, int to) {
+    final void onEvents(FeedBatch batch, int from, int to) {
         lock.writeLock().lock();
         try {
             for (int index = from; index < to; index++) {
-                apply(events.get(index));
+                apply(batch.event(index), batch, index);
             }
         } finally {
             lock.writeLock().unlock();
         }
     }
 
-    private void apply(Recorded recorded) {
+    private void apply(Recorded recorded, FeedBatch batch, int at) {
         applied.requireNext(recorded.seq());
-        applyUnderLock(recorded);
+        applyUnderLock(recorded, batch, at);
         applied.advance(recorded.seq());
     }
 
-    /** The model's own part of applying the next event; called under the write lock. */
-    abstract void applyUnderLock(Recorded recorded);
+    /**
+     * The model's own part of applying the next event, the one at {@code at} in {@code batch}
+     * (null when it is subscribed alone); called under the write lock.
+     */
+    abstract void applyUnderLock(Recorded recorded, FeedBatch batch, int at);
 }

@@ -7,7 +7,6 @@ import eventbank.engine.subscription.Subscriber;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -122,13 +121,14 @@ public abstract class ReadModel implements Subscriber {
     public abstract void onEvent(Recorded recorded);
 
     /**
-     * Applies the events at {@code from} to before {@code to}, in order, as {@link #onEvent}
-     * would one by one: {@link ReadModelFeed}'s way in. A model that locks per event for its
-     * queries (accounts, reports) takes its lock once for the run instead.
+     * Applies the batch's events at {@code from} to before {@code to}, in order, as {@link
+     * #onEvent} would one by one: {@link ReadModelFeed}'s way in. A model that locks per event
+     * for its queries (accounts, reports) takes its lock once for the run instead, and a model
+     * finds the accounts by the indexes the batch holds when it is {@link FeedBatch#resolved}.
      */
-    void onEvents(List<Recorded> events, int from, int to) {
+    void onEvents(FeedBatch batch, int from, int to) {
         for (int index = from; index < to; index++) {
-            onEvent(events.get(index));
+            onEvent(batch.event(index));
         }
     }
 

@@ -17,6 +17,10 @@ import java.util.List;
  * and is handed only the events after it, while the feed reads from the least advanced model's
  * seq. A model that fails stops the feed, and so every model: the failure names the model, and
  * the feed's subscription reports it in the engine's health.
+ *
+ * <p>The accounts model, when the feed has one, applies each batch first and resolves the
+ * accounts each event names to their index ({@link FeedBatch}): the other models then find
+ * their accounts by that index instead of looking each up by number.
  */
 public final class ReadModelFeed implements Subscriber {
     /**
@@ -25,9 +29,12 @@ public final class ReadModelFeed implements Subscriber {
      */
     public static final int EVENTS_PER_RUN_MAX = 256;
 
+    /** The accounts model first, when there is one: it resolves the batch's accounts for the others. */
     private final ReadModel[] models;
+    /** The accounts model, or null: then each model looks its accounts up itself. */
+    private final AccountsReadModel accounts;
     /** The current batch's events, decoded once, until its end; the subscription thread's only. */
-    private final ArrayList<Recorded> batch = new ArrayList<>();
+    private final FeedBatch batch = new FeedBatch();
     /** The seq each model started from, by index in {@link #models}; the subscription thread's only. */
     private final long[] startedAt;
 
@@ -35,7 +42,22 @@ public final class ReadModelFeed implements Subscriber {
         if (models.isEmpty()) {
             throw new IllegalArgumentException("a feed needs a read model");
         }
-        this.models = models.toArray(ReadModel[]::new);
+        List<ReadModel> ordered = new ArrayList<>(models);
+        AccountsReadModel found = null;
+        for (ReadModel model : models) {
+            if (model instanceof AccountsReadModel accountsModel) {
+                if (found != null) {
+                    throw new IllegalArgumentException("a feed feeds one accounts model");
+                }
+                found = accountsModel;
+            }
+        }
+        if (found != null) {
+            ordered.remove(found);
+            ordered.addFirst(found);
+        }
+        this.accounts = found;
+        this.models = ordered.toArray(ReadModel[]::new);
         this.startedAt = new long[this.models.length];
     }
 
@@ -71,7 +93,9 @@ public final class ReadModelFeed implements Subscriber {
      * state stays in the cache for the batch, instead of the models' taking turns per event),
      * in runs of up to {@link #EVENTS_PER_RUN_MAX}; then ends the batch for each model that was
      * handed its events (not one that started after it). A model's queries see its events at
-     * the batch's end, when its waiters are woken in any case.
+     * the batch's end, when its waiters are woken in any case. The accounts model goes first and
+     * resolves the batch's accounts for the others (those of events it had applied before, from
+     * its checkpoint, it looks up).
      */
     @Override
     public void onBatchEnd(long lastSeq, byte[] chainHash) {
@@ -79,7 +103,11 @@ public final class ReadModelFeed implements Subscriber {
             for (int index = 0; index < models.length; index++) {
                 ReadModel model = models[index];
                 try {
-                    apply(model, startedAt[index]);
+                    int applied = apply(model, startedAt[index]);
+                    if (model == accounts) {
+                        accounts.resolve(batch, 0, applied);
+                        batch.resolvedAll();
+                    }
                     if (lastSeq >= startedAt[index]) {
                         model.onBatchEnd(lastSeq, chainHash);
                     }
@@ -97,16 +125,18 @@ public final class ReadModelFeed implements Subscriber {
         return new IllegalStateException("read model " + model.name() + " failed: " + e, e);
     }
 
-    private void apply(ReadModel model, long startedAt) {
-        int from = 0;
-        while (from < batch.size() && batch.get(from).seq() <= startedAt) {
-            from++;
+    /** Hands the model the batch's events after the seq it started from; answers where they began. */
+    private int apply(ReadModel model, long startedAt) {
+        int first = 0;
+        while (first < batch.size() && batch.event(first).seq() <= startedAt) {
+            first++;
         }
-        while (from < batch.size()) {
+        for (int from = first; from < batch.size(); ) {
             int to = Math.min(batch.size(), from + EVENTS_PER_RUN_MAX);
             model.onEvents(batch, from, to);
             from = to;
         }
+        return first;
     }
 
     /** Each model saves its state; one that fails is named and does not keep the others from theirs. */

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
+import java.util.Arrays;
 import java.util.TreeMap;
 
 /**
@@ -23,9 +24,11 @@ import java.util.TreeMap;
  * per day and a time per account.
  *
  * <p>Concurrency: the queries hold the read lock of a {@link LockedReadModel}, so a report
- * sees the state between two events, never half of a transfer. Memory: 16 bytes an account in
- * two arrays, plus 32 to 64 in the index of primitive longs only the writer uses; 40-odd bytes
- * a day.
+ * sees the state between two events, never half of a transfer. Memory: 16 bytes an account (its
+ * number and last activity side by side, by its index in the order opened: fed by {@link
+ * ReadModelFeed}, a movement's accounts are found by the indexes the batch holds, one cache line
+ * each), plus 32 to 64 in the index of primitive longs only the writer uses, for an event whose
+ * accounts are not resolved; 40-odd bytes a day.
  */
 public final class ReportsReadModel extends LockedReadModel {
     /** An account that never moved money: it compares below every cut-off. */
@@ -49,8 +52,8 @@ public final class ReportsReadModel extends LockedReadModel {
     private long openDay = NO_DAY;
     private long openDayCents;
     private long centsTotal;
-    private long[] accountNumbers = new long[ACCOUNTS_INITIAL];
-    private long[] lastActivityMicros = new long[ACCOUNTS_INITIAL];
+    /** By account index: its number at 2i, its last activity ({@link #NO_ACTIVITY} for none) at 2i + 1. */
+    private long[] activity = new long[2 * ACCOUNTS_INITIAL];
     private int accountCount;
     /** Only the subscription thread reads it: account number to index in the arrays. */
     private final NumberLongs indexByAccount = new NumberLongs();
@@ -65,8 +68,7 @@ public final class ReportsReadModel extends LockedReadModel {
             openDay = NO_DAY;
             openDayCents = 0;
             centsTotal = 0;
-            accountNumbers = new long[ACCOUNTS_INITIAL];
-            lastActivityMicros = new long[ACCOUNTS_INITIAL];
+            activity = new long[2 * ACCOUNTS_INITIAL];
             accountCount = 0;
             indexByAccount.clear();
         } finally {
@@ -108,8 +110,8 @@ public final class ReportsReadModel extends LockedReadModel {
         }
         output.writeInt(accountCount);
         for (int index = 0; index < accountCount; index++) {
-            output.writeLong(accountNumbers[index]);
-            output.writeLong(lastActivityMicros[index]);
+            output.writeLong(activity[2 * index]);
+            output.writeLong(activity[2 * index + 1]);
         }
     }
 
@@ -126,15 +128,16 @@ public final class ReportsReadModel extends LockedReadModel {
             centsTotal = centsByDay.values().stream().mapToLong(Long::longValue).reduce(0, Math::addExact);
             int accounts = input.count(16);
             int capacity = Math.max(ACCOUNTS_INITIAL, accounts + (accounts >> 1));
-            accountNumbers = new long[capacity];
-            lastActivityMicros = new long[capacity];
+            activity = new long[2 * capacity];
+            indexByAccount.reserve(accounts);
             for (int index = 0; index < accounts; index++) {
-                accountNumbers[index] = input.readLong();
-                lastActivityMicros[index] = input.readLong();
-                if (indexByAccount.contains(accountNumbers[index])) {
-                    throw new IOException("account " + accountNumbers[index] + " appears twice");
+                long number = input.readLong();
+                activity[2 * index] = number;
+                activity[2 * index + 1] = input.readLong();
+                if (number == 0 || indexByAccount.contains(number)) {
+                    throw new IOException("account " + number + " appears twice, or is 0");
                 }
-                indexByAccount.put(accountNumbers[index], index);
+                indexByAccount.put(number, index);
             }
             accountCount = accounts;
         } finally {
@@ -143,7 +146,14 @@ public final class ReportsReadModel extends LockedReadModel {
     }
 
     @Override
-    void applyUnderLock(Recorded recorded) {
+    void applyUnderLock(Recorded recorded, FeedBatch batch, int at) {
+        if (batch == null) {
+            applier.debitIndex = FeedBatch.UNRESOLVED;
+            applier.creditIndex = FeedBatch.UNRESOLVED;
+        } else {
+            applier.debitIndex = batch.debitOrUnresolved(at);
+            applier.creditIndex = batch.creditOrUnresolved(at);
+        }
         Movements.of(recorded.seq(), recorded.timeMicros(), recorded.event(), applier);
     }
 
@@ -152,35 +162,40 @@ public final class ReportsReadModel extends LockedReadModel {
      * sides (not the outside) and counts once in the day's sum.
      */
     private final class Applier implements Movements.Sink {
+        /** The event's accounts' indexes as the feed resolved them, or {@link FeedBatch#UNRESOLVED}. */
+        int debitIndex;
+        int creditIndex;
+
         @Override
         public void opened(long seq, long timeMicros, Event.AccountOpened e) {
             if (indexByAccount.contains(e.accountNumber())) {
                 throw new IllegalStateException("account " + e.accountNumber() + " opened twice, at seq " + seq);
             }
-            indexByAccount.put(e.accountNumber(), accountCount);
-            if (accountCount == accountNumbers.length) {
-                int grown = accountCount + (accountCount >> 1);
-                accountNumbers = java.util.Arrays.copyOf(accountNumbers, grown);
-                lastActivityMicros = java.util.Arrays.copyOf(lastActivityMicros, grown);
+            if (debitIndex != FeedBatch.UNRESOLVED && debitIndex != accountCount) {
+                throw FeedBatch.mismatch(name(), e.accountNumber(), debitIndex, seq);
             }
-            accountNumbers[accountCount] = e.accountNumber();
-            lastActivityMicros[accountCount] = NO_ACTIVITY;
+            indexByAccount.put(e.accountNumber(), accountCount);
+            if (2 * accountCount == activity.length) {
+                activity = Arrays.copyOf(activity, 2 * (accountCount + (accountCount >> 1)));
+            }
+            activity[2 * accountCount] = e.accountNumber();
+            activity[2 * accountCount + 1] = NO_ACTIVITY;
             accountCount++;
         }
 
         @Override
         public void verified(long seq, long timeMicros, Event.AccountVerified e) {
-            existing(e.accountNumber(), seq);
+            index(e.accountNumber(), debitIndex, seq);
         }
 
         @Override
         public void moved(long seq, long timeMicros, Movements.Kind kind, long debitAccount,
                           long creditAccount, long amount) {
-            int from = existing(debitAccount, seq);
-            int to = creditAccount == Movements.OUTSIDE ? -1 : existing(creditAccount, seq);
-            lastActivityMicros[from] = timeMicros;
+            int from = index(debitAccount, debitIndex, seq);
+            int to = creditAccount == Movements.OUTSIDE ? -1 : index(creditAccount, creditIndex, seq);
+            activity[2 * from + 1] = timeMicros;
             if (to >= 0) {
-                lastActivityMicros[to] = timeMicros;
+                activity[2 * to + 1] = timeMicros;
             }
             long day = Math.floorDiv(timeMicros, DAY_MICROS);
             if (day != openDay) {
@@ -192,21 +207,28 @@ public final class ReportsReadModel extends LockedReadModel {
 
         @Override
         public void closed(long seq, long timeMicros, Event.AccountClosed e) {
-            existing(e.accountNumber(), seq); // a forfeit, if any, counted as a movement just before
+            index(e.accountNumber(), debitIndex, seq); // a forfeit, if any, counted as a movement just before
         }
 
         @Override
         public void forgotten(long seq, long timeMicros, Event.AccountForgotten e) {
-            existing(e.accountNumber(), seq); // reports hold no personal data
+            index(e.accountNumber(), debitIndex, seq); // reports hold no personal data
         }
     }
 
-    private int existing(long accountNumber, long seq) {
-        long index = indexByAccount.getOrDefault(accountNumber, -1);
-        if (index < 0) {
-            throw Movements.unknownAccount(accountNumber, seq);
+    /** The account's index: the one the feed resolved, checked, or else looked up. */
+    private int index(long accountNumber, int resolved, long seq) {
+        if (resolved == FeedBatch.UNRESOLVED) {
+            long index = indexByAccount.getOrDefault(accountNumber, -1);
+            if (index < 0) {
+                throw Movements.unknownAccount(accountNumber, seq);
+            }
+            return (int) index;
         }
-        return (int) index;
+        if (resolved < 0 || resolved >= accountCount || activity[2 * resolved] != accountNumber) {
+            throw FeedBatch.mismatch(name(), accountNumber, resolved, seq);
+        }
+        return resolved;
     }
 
     /**
@@ -267,7 +289,7 @@ public final class ReportsReadModel extends LockedReadModel {
         try {
             long count = 0;
             for (int index = 0; index < accountCount; index++) {
-                if (lastActivityMicros[index] < sinceMicros) {
+                if (activity[2 * index + 1] < sinceMicros) {
                     count++;
                 }
             }

@@ -50,8 +50,15 @@ public final class StatementsReadModel extends ReadModel {
     private static final long COUNTERPARTY_MASK = (1L << TYPE_SHIFT) - 1;
     private static final StatementEntry.Type[] TYPES = StatementEntry.Type.values();
     private static final int DIRTY_INITIAL = 1024;
+    private static final int ACCOUNTS_INITIAL = 1024;
 
     private final NumberIndex<AccountStatement> statements = new NumberIndex<>();
+    /**
+     * The writer's: every account by its index, in the order opened, so that fed by {@link
+     * ReadModelFeed} it finds a movement's accounts by the indexes the batch holds.
+     */
+    private AccountStatement[] byIndex = new AccountStatement[ACCOUNTS_INITIAL];
+    private int accountCount;
     private final StatementEntriesFile entries;
     /** Raised by {@link #clear}: a query that saw it change read a model being dropped, and asks again. */
     private volatile int generation;
@@ -84,6 +91,8 @@ public final class StatementsReadModel extends ReadModel {
     void clear() {
         generation++;
         statements.clear();
+        byIndex = new AccountStatement[ACCOUNTS_INITIAL];
+        accountCount = 0;
         entries.clear();
         Arrays.fill(dirty, 0, dirtyCount, null);
         dirtyCount = 0;
@@ -98,12 +107,13 @@ public final class StatementsReadModel extends ReadModel {
 
     @Override
     int checkpointFormat() {
-        return 1;
+        return 2;
     }
 
     /**
      * The entries file's records (forced first), the seq and account of its last, then the number
-     * of accounts and each one's part ({@link AccountStatement#write}), in no particular order.
+     * of accounts and each one's part ({@link AccountStatement#write}), in the order they were
+     * opened (format 1 wrote them in no particular order).
      */
     @Override
     void writeState(ModelCheckpoint.Output output) throws IOException {
@@ -111,17 +121,9 @@ public final class StatementsReadModel extends ReadModel {
         output.writeLong(entries.records());
         output.writeLong(newestRecordSeq);
         output.writeLong(newestRecordAccount);
-        output.writeInt(statements.size());
-        try {
-            statements.forEach(statement -> {
-                try {
-                    statement.write(output);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
-        } catch (UncheckedIOException e) {
-            throw e.getCause();
+        output.writeInt(accountCount);
+        for (int index = 0; index < accountCount; index++) {
+            byIndex[index].write(output);
         }
     }
 
@@ -147,17 +149,37 @@ public final class StatementsReadModel extends ReadModel {
         newestRecordSeq = lastSeq;
         newestRecordAccount = lastAccount;
         int accounts = input.count(AccountStatement.CHECKPOINT_BYTES_MIN);
+        byIndex = new AccountStatement[Math.max(ACCOUNTS_INITIAL, accounts + (accounts >> 1))];
         for (int at = 0; at < accounts; at++) {
             AccountStatement statement = AccountStatement.read(input, records);
+            if (at > 0 && statement.openedSeq <= byIndex[at - 1].openedSeq) {
+                throw new IOException("account " + statement.accountNumber + " is out of its opening order");
+            }
             if (statements.putIfAbsent(statement.accountNumber, statement) != null) {
                 throw new IOException("account " + statement.accountNumber + " appears twice");
             }
+            byIndex[at] = statement;
+            accountCount = at + 1;
         }
     }
 
     @Override
     public void onEvent(Recorded recorded) {
+        apply(recorded, FeedBatch.UNRESOLVED, FeedBatch.UNRESOLVED);
+    }
+
+    @Override
+    void onEvents(FeedBatch batch, int from, int to) {
+        for (int at = from; at < to; at++) {
+            apply(batch.event(at), batch.debitOrUnresolved(at), batch.creditOrUnresolved(at));
+        }
+    }
+
+    /** Applies the next event, its accounts at the indexes given or, {@link FeedBatch#UNRESOLVED}, looked up. */
+    private void apply(Recorded recorded, int debitIndex, int creditIndex) {
         applied.requireNext(recorded.seq());
+        applier.debitIndex = debitIndex;
+        applier.creditIndex = creditIndex;
         Movements.of(recorded.seq(), recorded.timeMicros(), recorded.event(), applier);
         applied.advanceAtBatchEnd(recorded.seq());
     }
@@ -176,17 +198,30 @@ public final class StatementsReadModel extends ReadModel {
 
     /** Applies one event: an entry for each account a movement debits or credits, but the outside. */
     private final class Applier implements Movements.Sink {
+        /** The event's accounts' indexes as the feed resolved them, or {@link FeedBatch#UNRESOLVED}. */
+        int debitIndex;
+        int creditIndex;
+
         @Override
         public void opened(long seq, long timeMicros, Event.AccountOpened e) {
+            if (debitIndex != FeedBatch.UNRESOLVED && debitIndex != accountCount) {
+                throw FeedBatch.mismatch(name(), e.accountNumber(), debitIndex, seq);
+            }
             AccountStatement opened = new AccountStatement(e.accountNumber(), e.openingBalance(), seq, timeMicros);
+            if (accountCount == byIndex.length) {
+                byIndex = Arrays.copyOf(byIndex, accountCount + (accountCount >> 1));
+            }
+            byIndex[accountCount] = opened;
             if (statements.putIfAbsent(e.accountNumber(), opened) != null) {
+                byIndex[accountCount] = null;
                 throw new IllegalStateException("account " + e.accountNumber() + " opened twice, at seq " + seq);
             }
+            accountCount++;
         }
 
         @Override
         public void verified(long seq, long timeMicros, Event.AccountVerified e) {
-            AccountStatement statement = existing(e.accountNumber(), seq);
+            AccountStatement statement = existing(e.accountNumber(), debitIndex, seq);
             if (statement.verifiedSeq != 0) {
                 throw new IllegalStateException("account " + e.accountNumber() + " verified twice, at seq " + seq);
             }
@@ -197,10 +232,10 @@ public final class StatementsReadModel extends ReadModel {
         @Override
         public void moved(long seq, long timeMicros, Movements.Kind kind, long debitAccount,
                           long creditAccount, long amount) {
-            AccountStatement from = existing(debitAccount, seq);
+            AccountStatement from = existing(debitAccount, debitIndex, seq);
             switch (kind) {
                 case TRANSFER -> {
-                    AccountStatement to = existing(creditAccount, seq); // before either entry
+                    AccountStatement to = existing(creditAccount, creditIndex, seq); // before either entry
                     append(from, seq, timeMicros, StatementEntry.Type.TRANSFER_OUT, creditAccount, amount,
                             from.balance - amount);
                     append(to, seq, timeMicros, StatementEntry.Type.TRANSFER_IN, debitAccount, amount,
@@ -215,12 +250,12 @@ public final class StatementsReadModel extends ReadModel {
 
         @Override
         public void closed(long seq, long timeMicros, Event.AccountClosed e) {
-            existing(e.accountNumber(), seq); // a forfeit, if any, is the statement's last entry
+            existing(e.accountNumber(), debitIndex, seq); // a forfeit, if any, is the statement's last entry
         }
 
         @Override
         public void forgotten(long seq, long timeMicros, Event.AccountForgotten e) {
-            existing(e.accountNumber(), seq); // statements hold amounts and account numbers only
+            existing(e.accountNumber(), debitIndex, seq); // statements hold amounts and account numbers only
         }
     }
 
@@ -247,10 +282,18 @@ public final class StatementsReadModel extends ReadModel {
         }
     }
 
-    private AccountStatement existing(long accountNumber, long seq) {
-        AccountStatement statement = statements.get(accountNumber);
-        if (statement == null) {
-            throw Movements.unknownAccount(accountNumber, seq);
+    /** The account at the index the feed resolved, checked, or else looked up. */
+    private AccountStatement existing(long accountNumber, int resolved, long seq) {
+        if (resolved == FeedBatch.UNRESOLVED) {
+            AccountStatement statement = statements.get(accountNumber);
+            if (statement == null) {
+                throw Movements.unknownAccount(accountNumber, seq);
+            }
+            return statement;
+        }
+        AccountStatement statement = resolved >= 0 && resolved < accountCount ? byIndex[resolved] : null;
+        if (statement == null || statement.accountNumber != accountNumber) {
+            throw FeedBatch.mismatch(name(), accountNumber, resolved, seq);
         }
         return statement;
     }
