@@ -10,7 +10,7 @@ import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.function.Function;
+import java.util.function.IntFunction;
 
 /**
  * Every account's statement: one entry per transfer in or out and per withdrawal, for
@@ -18,17 +18,19 @@ import java.util.function.Function;
  *
  * <p>Memory: the entries are not in the heap but in {@code data/readmodels/statements.entries}
  * ({@link StatementEntriesFile}: a record of 64 bytes each, appended in seq order), so the
- * heap does not grow with the number of events. An account keeps an {@link AccountStatement}
+ * heap does not grow with the number of events. An account keeps a row of {@link StatementRows}
  * (what the history needs from its opening and verification, its balance, its newest record
- * and the few records its next jump pointer is chosen from) in a {@link NumberIndex}. A page
+ * and the few records its next jump pointer is chosen from), found by number through a {@link
+ * RowIndex} and, fed by {@link ReadModelFeed}, by the index the batch resolved. A page
  * finds where {@code before_seq} falls in O(log n) record reads through each record's jump
  * pointer, then reads one record per entry; queries read the file with positional reads.
  *
  * <p>Cost: an entry is written into a buffer of 1 MiB, which reaches the file in one write when
  * it fills and at the end of each batch; nothing is fsynced but at a checkpoint.
  *
- * <p>Checkpoint (format 1, {@link ReadModel}): the entries file is forced first, then the
- * checkpoint says how many records it held, which record was last, and every account's part. A
+ * <p>Checkpoint (format 2, {@link ReadModel}): the entries file is forced first, then the
+ * checkpoint says how many records it held, which record was last, and every account's part in
+ * the order the accounts were opened (format 1 had them in no particular order). A
  * start cuts the file back to that length (the events after the checkpoint are applied again),
  * and a file shorter than the checkpoint says, or whose last record is not the one it names,
  * makes the checkpoint unusable: the model is rebuilt from seq 0.
@@ -50,23 +52,18 @@ public final class StatementsReadModel extends ReadModel {
     private static final long COUNTERPARTY_MASK = (1L << TYPE_SHIFT) - 1;
     private static final StatementEntry.Type[] TYPES = StatementEntry.Type.values();
     private static final int DIRTY_INITIAL = 1024;
-    private static final int ACCOUNTS_INITIAL = 1024;
 
-    private final NumberIndex<AccountStatement> statements = new NumberIndex<>();
-    /**
-     * The writer's: every account by its index, in the order opened, so that fed by {@link
-     * ReadModelFeed} it finds a movement's accounts by the indexes the batch holds.
-     */
-    private AccountStatement[] byIndex = new AccountStatement[ACCOUNTS_INITIAL];
-    private int accountCount;
+    /** Every account, by its index in the order opened; rows are added before the index finds them. */
+    private final StatementRows rows = new StatementRows();
+    private final RowIndex byNumber = new RowIndex();
     private final StatementEntriesFile entries;
     /** Raised by {@link #clear}: a query that saw it change read a model being dropped, and asks again. */
     private volatile int generation;
     /** Of its exact type, so that the JIT can inline its calls in {@link Movements#of}. */
     private final Applier applier = new Applier();
     // The writer's own:
-    /** The accounts with entries written in this batch and not yet published. */
-    private AccountStatement[] dirty = new AccountStatement[DIRTY_INITIAL];
+    /** The rows of the accounts with entries written in this batch and not yet published. */
+    private int[] dirty = new int[DIRTY_INITIAL];
     private int dirtyCount;
     /** The seq and account of the newest record written, for the checkpoint's check of the file. */
     private long newestRecordSeq;
@@ -90,11 +87,9 @@ public final class StatementsReadModel extends ReadModel {
     @Override
     void clear() {
         generation++;
-        statements.clear();
-        byIndex = new AccountStatement[ACCOUNTS_INITIAL];
-        accountCount = 0;
+        byNumber.clear();
+        rows.clear();
         entries.clear();
-        Arrays.fill(dirty, 0, dirtyCount, null);
         dirtyCount = 0;
         newestRecordSeq = 0;
         newestRecordAccount = 0;
@@ -112,7 +107,7 @@ public final class StatementsReadModel extends ReadModel {
 
     /**
      * The entries file's records (forced first), the seq and account of its last, then the number
-     * of accounts and each one's part ({@link AccountStatement#write}), in the order they were
+     * of accounts and each one's part ({@link StatementRows#write}), in the order they were
      * opened (format 1 wrote them in no particular order).
      */
     @Override
@@ -121,9 +116,9 @@ public final class StatementsReadModel extends ReadModel {
         output.writeLong(entries.records());
         output.writeLong(newestRecordSeq);
         output.writeLong(newestRecordAccount);
-        output.writeInt(accountCount);
-        for (int index = 0; index < accountCount; index++) {
-            byIndex[index].write(output);
+        output.writeInt(rows.count());
+        for (int row = 0; row < rows.count(); row++) {
+            rows.write(row, output);
         }
     }
 
@@ -148,18 +143,19 @@ public final class StatementsReadModel extends ReadModel {
         }
         newestRecordSeq = lastSeq;
         newestRecordAccount = lastAccount;
-        int accounts = input.count(AccountStatement.CHECKPOINT_BYTES_MIN);
-        byIndex = new AccountStatement[Math.max(ACCOUNTS_INITIAL, accounts + (accounts >> 1))];
+        int accounts = input.count(StatementRows.CHECKPOINT_BYTES_MIN);
+        rows.reserve(accounts);
         for (int at = 0; at < accounts; at++) {
-            AccountStatement statement = AccountStatement.read(input, records);
-            if (at > 0 && statement.openedSeq <= byIndex[at - 1].openedSeq) {
-                throw new IOException("account " + statement.accountNumber + " is out of its opening order");
+            int row = rows.read(input, records);
+            if (row > 0 && rows.openedSeq(row) <= rows.openedSeq(row - 1)) {
+                throw new IOException("account " + rows.accountNumber(row) + " is out of its opening order");
             }
-            if (statements.putIfAbsent(statement.accountNumber, statement) != null) {
-                throw new IOException("account " + statement.accountNumber + " appears twice");
+        }
+        byNumber.reserve(accounts);
+        for (int row = 0; row < accounts; row++) {
+            if (byNumber.putIfAbsent(rows.accountNumber(row), row) != RowIndex.ABSENT) {
+                throw new IOException("account " + rows.accountNumber(row) + " appears twice");
             }
-            byIndex[at] = statement;
-            accountCount = at + 1;
         }
     }
 
@@ -189,9 +185,7 @@ public final class StatementsReadModel extends ReadModel {
     void batchEnded(long lastSeq) throws IOException {
         entries.flush();
         for (int at = 0; at < dirtyCount; at++) {
-            dirty[at].dirty = false;
-            dirty[at].publish();
-            dirty[at] = null;
+            rows.publish(dirty[at]);
         }
         dirtyCount = 0;
     }
@@ -204,47 +198,39 @@ public final class StatementsReadModel extends ReadModel {
 
         @Override
         public void opened(long seq, long timeMicros, Event.AccountOpened e) {
-            if (debitIndex != FeedBatch.UNRESOLVED && debitIndex != accountCount) {
-                throw FeedBatch.mismatch(name(), e.accountNumber(), debitIndex, seq);
-            }
-            AccountStatement opened = new AccountStatement(e.accountNumber(), e.openingBalance(), seq, timeMicros);
-            if (accountCount == byIndex.length) {
-                byIndex = Arrays.copyOf(byIndex, accountCount + (accountCount >> 1));
-            }
-            byIndex[accountCount] = opened;
-            if (statements.putIfAbsent(e.accountNumber(), opened) != null) {
-                byIndex[accountCount] = null;
+            if (byNumber.get(e.accountNumber()) != RowIndex.ABSENT) {
                 throw new IllegalStateException("account " + e.accountNumber() + " opened twice, at seq " + seq);
             }
-            accountCount++;
+            if (debitIndex != FeedBatch.UNRESOLVED && debitIndex != rows.count()) {
+                throw FeedBatch.mismatch(name(), e.accountNumber(), debitIndex, seq);
+            }
+            int row = rows.add(e.accountNumber(), e.openingBalance(), seq, timeMicros);
+            byNumber.putIfAbsent(e.accountNumber(), row);
         }
 
         @Override
         public void verified(long seq, long timeMicros, Event.AccountVerified e) {
-            AccountStatement statement = existing(e.accountNumber(), debitIndex, seq);
-            if (statement.verifiedSeq != 0) {
+            if (!rows.verify(existing(e.accountNumber(), debitIndex, seq), seq, timeMicros)) {
                 throw new IllegalStateException("account " + e.accountNumber() + " verified twice, at seq " + seq);
             }
-            statement.verifiedMicros = timeMicros;
-            statement.verifiedSeq = seq; // publishes the time written before it
         }
 
         @Override
         public void moved(long seq, long timeMicros, Movements.Kind kind, long debitAccount,
                           long creditAccount, long amount) {
-            AccountStatement from = existing(debitAccount, debitIndex, seq);
+            int from = existing(debitAccount, debitIndex, seq);
             switch (kind) {
                 case TRANSFER -> {
-                    AccountStatement to = existing(creditAccount, creditIndex, seq); // before either entry
-                    append(from, seq, timeMicros, StatementEntry.Type.TRANSFER_OUT, creditAccount, amount,
-                            from.balance - amount);
-                    append(to, seq, timeMicros, StatementEntry.Type.TRANSFER_IN, debitAccount, amount,
-                            Math.addExact(to.balance, amount));
+                    int to = existing(creditAccount, creditIndex, seq); // before either entry
+                    append(from, debitAccount, seq, timeMicros, StatementEntry.Type.TRANSFER_OUT, creditAccount,
+                            amount, rows.balance(from) - amount);
+                    append(to, creditAccount, seq, timeMicros, StatementEntry.Type.TRANSFER_IN, debitAccount, amount,
+                            Math.addExact(rows.balance(to), amount));
                 }
-                case WITHDRAWAL -> append(from, seq, timeMicros, StatementEntry.Type.WITHDRAWAL, 0, amount,
-                        from.balance - amount);
-                case FORFEIT -> append(from, seq, timeMicros, StatementEntry.Type.FORFEIT, 0, amount,
-                        from.balance - amount);
+                case WITHDRAWAL -> append(from, debitAccount, seq, timeMicros, StatementEntry.Type.WITHDRAWAL, 0,
+                        amount, rows.balance(from) - amount);
+                case FORFEIT -> append(from, debitAccount, seq, timeMicros, StatementEntry.Type.FORFEIT, 0,
+                        amount, rows.balance(from) - amount);
             }
         }
 
@@ -260,42 +246,39 @@ public final class StatementsReadModel extends ReadModel {
     }
 
     /** Writes an entry's record (into the buffer) and marks its account to be published at the batch's end. */
-    private void append(AccountStatement statement, long seq, long timeMicros, StatementEntry.Type type,
+    private void append(int row, long accountNumber, long seq, long timeMicros, StatementEntry.Type type,
                         long counterparty, long amount, long balanceAfter) {
-        long previous = statement.newestWritten();
-        long jump = statement.push(entries.records());
+        long previous = rows.newestWritten(row);
+        long jump = rows.push(row, entries.records(), balanceAfter);
         try {
             entries.append(seq, timeMicros, balanceAfter, (long) type.ordinal() << TYPE_SHIFT | counterparty, amount,
-                    previous, jump, statement.accountNumber);
+                    previous, jump, accountNumber);
         } catch (IOException e) {
             throw new UncheckedIOException("the statements' entries file cannot be written", e);
         }
-        statement.balance = balanceAfter;
         newestRecordSeq = seq;
-        newestRecordAccount = statement.accountNumber;
-        if (!statement.dirty) {
-            statement.dirty = true;
+        newestRecordAccount = accountNumber;
+        if (rows.markDirty(row)) {
             if (dirtyCount == dirty.length) {
                 dirty = Arrays.copyOf(dirty, dirtyCount * 2);
             }
-            dirty[dirtyCount++] = statement;
+            dirty[dirtyCount++] = row;
         }
     }
 
-    /** The account at the index the feed resolved, checked, or else looked up. */
-    private AccountStatement existing(long accountNumber, int resolved, long seq) {
+    /** The account's row: the index the feed resolved, checked, or else looked up. */
+    private int existing(long accountNumber, int resolved, long seq) {
         if (resolved == FeedBatch.UNRESOLVED) {
-            AccountStatement statement = statements.get(accountNumber);
-            if (statement == null) {
+            int row = byNumber.get(accountNumber);
+            if (row == RowIndex.ABSENT) {
                 throw Movements.unknownAccount(accountNumber, seq);
             }
-            return statement;
+            return row;
         }
-        AccountStatement statement = resolved >= 0 && resolved < accountCount ? byIndex[resolved] : null;
-        if (statement == null || statement.accountNumber != accountNumber) {
+        if (resolved < 0 || resolved >= rows.count() || rows.accountNumber(resolved) != accountNumber) {
             throw FeedBatch.mismatch(name(), accountNumber, resolved, seq);
         }
-        return statement;
+        return resolved;
     }
 
     // ---- Queries, from any thread ----
@@ -316,16 +299,16 @@ public final class StatementsReadModel extends ReadModel {
         if (beforeSeq != null && beforeSeq < 1) {
             throw new IllegalArgumentException("before_seq must be at least 1, not " + beforeSeq);
         }
-        return consistently(accountNumber, StatementPage.EMPTY, statement -> {
+        return consistently(accountNumber, StatementPage.EMPTY, row -> {
             long before = beforeSeq == null ? Long.MAX_VALUE : beforeSeq;
-            StatementEntriesFile.Cursor cursor = newestBefore(statement, before);
+            StatementEntriesFile.Cursor cursor = newestBefore(row, accountNumber, before);
             if (cursor == null) {
                 return StatementPage.EMPTY;
             }
             List<StatementEntry> page = new ArrayList<>(limit);
             page.add(entryOf(cursor));
             while (page.size() < limit && cursor.previous() != NONE) {
-                page.add(entryOf(cursor.read(cursor.previous(), statement.accountNumber)));
+                page.add(entryOf(cursor.read(cursor.previous(), accountNumber)));
             }
             return new StatementPage(page, cursor.previous() != NONE ? cursor.seq() : null);
         });
@@ -337,24 +320,25 @@ public final class StatementsReadModel extends ReadModel {
      * account this model does not know (yet).
      */
     public List<HistoryItem> history(long accountNumber) {
-        return consistently(accountNumber, List.of(), statement -> {
+        return consistently(accountNumber, List.of(), row -> {
             // Money moves only between verified accounts, so every entry comes after the
             // verification, which is published before the first entry: reading the newest
             // record first and then the verification sees the verification whenever it sees an
             // entry. But a forfeit: the one entry of an account that closed unverified.
-            long newest = statement.newest();
-            long verifiedSeq = statement.verifiedSeq;
-            List<StatementEntry> newestFirst = new ArrayList<>(statement.count());
+            long newest = rows.newest(row);
+            long verifiedSeq = rows.verifiedSeq(row);
+            List<StatementEntry> newestFirst = new ArrayList<>(rows.count(row));
             StatementEntriesFile.Cursor cursor = entries.new Cursor();
             for (long record = newest; record != NONE; record = cursor.previous()) {
-                newestFirst.add(entryOf(cursor.read(record, statement.accountNumber)));
+                newestFirst.add(entryOf(cursor.read(record, accountNumber)));
             }
+            long openingBalance = rows.openingBalance(row);
             List<HistoryItem> items = new ArrayList<>(newestFirst.size() + 2);
-            items.add(new HistoryItem(statement.openedSeq, statement.openedMicros, HistoryItem.Type.OPENED,
-                    statement.openingBalance, statement.openingBalance));
+            items.add(new HistoryItem(rows.openedSeq(row), rows.openedMicros(row), HistoryItem.Type.OPENED,
+                    openingBalance, openingBalance));
             if (verifiedSeq != 0) {
-                items.add(new HistoryItem(verifiedSeq, statement.verifiedMicros, HistoryItem.Type.VERIFIED, 0,
-                        statement.openingBalance));
+                items.add(new HistoryItem(verifiedSeq, rows.verifiedMicros(row), HistoryItem.Type.VERIFIED, 0,
+                        openingBalance));
             }
             for (StatementEntry entry : newestFirst.reversed()) {
                 assert entry.type() == StatementEntry.Type.FORFEIT ? verifiedSeq == 0
@@ -368,8 +352,7 @@ public final class StatementsReadModel extends ReadModel {
 
     /** The number of entries in the account's statement; 0 for an unknown account. */
     public int entryCount(long accountNumber) {
-        AccountStatement statement = statements.get(accountNumber);
-        return statement == null ? 0 : statement.count();
+        return consistently(accountNumber, 0, rows::count);
     }
 
     /** Records read by queries since the start (a test counts the reads a page takes). */
@@ -378,16 +361,16 @@ public final class StatementsReadModel extends ReadModel {
     }
 
     /**
-     * Answers {@code query} of the account's statement, or {@code unknown} for an account this
-     * model does not know; asks again when the model was cleared meanwhile, since what the query
-     * read may then be another account's records, or none.
+     * Answers {@code query} of the account's row, or {@code unknown} for an account this model
+     * does not know; asks again when the model was cleared meanwhile, since what the query read
+     * may then be another account's row and records, or none.
      */
-    private <T> T consistently(long accountNumber, T unknown, Function<AccountStatement, T> query) {
+    private <T> T consistently(long accountNumber, T unknown, IntFunction<T> query) {
         while (true) {
             int before = generation;
-            AccountStatement statement = statements.get(accountNumber);
+            int row = byNumber.get(accountNumber);
             try {
-                T answer = statement == null ? unknown : query.apply(statement);
+                T answer = row == RowIndex.ABSENT ? unknown : query.apply(row);
                 if (generation == before) {
                     return answer;
                 }
@@ -405,12 +388,11 @@ public final class StatementsReadModel extends ReadModel {
      * {@code beforeSeq} (no entry it passes over is sought), else the previous record is read:
      * O(log n) reads (Myers), two at most per step.
      */
-    private StatementEntriesFile.Cursor newestBefore(AccountStatement statement, long beforeSeq) {
-        long newest = statement.newest();
+    private StatementEntriesFile.Cursor newestBefore(int row, long account, long beforeSeq) {
+        long newest = rows.newest(row);
         if (newest == NONE) {
             return null;
         }
-        long account = statement.accountNumber;
         StatementEntriesFile.Cursor cursor = entries.new Cursor().read(newest, account);
         StatementEntriesFile.Cursor probe = null;
         while (cursor.seq() >= beforeSeq) {

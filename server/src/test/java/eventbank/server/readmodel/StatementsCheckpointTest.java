@@ -2,7 +2,9 @@ package eventbank.server.readmodel;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import eventbank.core.Command;
 import eventbank.core.Idempotency;
+import eventbank.engine.write.Outcome;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -15,6 +17,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -79,6 +82,55 @@ class StatementsCheckpointTest {
             assertThat(bank.statements.restoredSeq()).as("rebuilt from seq 0").isZero();
             assertThat(bank.statements.restoreProblem()).isNull();
             assertThat(Answers.of(bank, accounts)).isEqualTo(continued);
+        }
+    }
+
+    /**
+     * Two accounts with a deeper spine than a row holds ({@link StatementRows}: 32,753 entries
+     * each, 1 + (2^1 - 1) + ... + (2^14 - 1), make a spine of 15 records) restart from the
+     * checkpoint with the same answers, and go on as a rebuild from seq 0 does.
+     */
+    @Test
+    void accountsWithDeepSpinesRestartFromTheCheckpoint() throws Exception {
+        AtomicLong clock = ReadModelBank.newClock();
+        List<Long> accounts = new ArrayList<>();
+        Answers before;
+        try (ReadModelBank bank = ReadModelBank.start(data, clock)) {
+            openAccounts(bank, accounts);
+            transfersBetweenTheFirstTwo(bank, accounts, 32_753);
+            bank.awaitReadModels();
+            before = Answers.of(bank, accounts);
+            assertThat(before.counts().get(accounts.get(0))).isEqualTo(32_753);
+        }
+        Answers continued;
+        try (ReadModelBank bank = ReadModelBank.start(data, clock)) {
+            bank.awaitReadModels();
+            assertThat(bank.statements.restoredSeq()).isEqualTo(bank.engine.committedSeq());
+            assertThat(bank.statements.restoreProblem()).isNull();
+            assertThat(Answers.of(bank, accounts)).isEqualTo(before);
+            transfersBetweenTheFirstTwo(bank, accounts, 2_000);
+            bank.awaitReadModels();
+            continued = Answers.of(bank, accounts);
+        }
+        Files.delete(checkpointOf(data));
+        try (ReadModelBank bank = ReadModelBank.start(data, clock)) {
+            bank.awaitReadModels();
+            assertThat(bank.statements.restoredSeq()).as("rebuilt from seq 0").isZero();
+            assertThat(Answers.of(bank, accounts)).isEqualTo(continued);
+        }
+    }
+
+    /** {@code count} transfers of a cent back and forth between the first two accounts, submitted a thousand at a time. */
+    private static void transfersBetweenTheFirstTwo(ReadModelBank bank, List<Long> accounts, int count) {
+        for (int done = 0; done < count; done += 1_000) {
+            List<CompletableFuture<Outcome>> outcomes = new ArrayList<>();
+            for (int i = done; i < Math.min(count, done + 1_000); i++) {
+                outcomes.add(bank.engine.submit(new Command.TransferMoney(accounts.get(i % 2), accounts.get(1 - i % 2),
+                        1, null)));
+            }
+            for (CompletableFuture<Outcome> outcome : outcomes) {
+                assertThat(outcome.join()).isInstanceOf(Outcome.Committed.class);
+            }
         }
     }
 

@@ -168,6 +168,19 @@ class StatementsReadModelTest {
      */
     @Test
     void deepPagesFindTheirPlaceInLogarithmicReads() {
+        deepPages(5_000, 2_000);
+    }
+
+    /**
+     * As above with 40,000 entries: the spine of 32,753 entries has 15 records, more than a row
+     * of {@link StatementRows} holds, so the deepest part of the spine is in the account's array.
+     */
+    @Test
+    void deepPagesOfAnAccountWhoseSpineOutgrowsItsRow() {
+        deepPages(40_000, 300);
+    }
+
+    private static void deepPages(int entries, int randomBefores) {
         StatementsReadModel statements = new StatementsReadModel();
         assertThat(statements.start()).isZero();
         long alice = Limits.ACCOUNT_NUMBER_MIN;
@@ -182,7 +195,7 @@ class StatementsReadModelTest {
             events.add(new Event.AccountVerified(account));
         }
         long seq = events.size();
-        while (expected.size() < 5_000) {
+        while (expected.size() < entries) {
             seq++;
             long amount = 1 + random.nextInt(1_000);
             long time = START_MICROS + seq * SECOND_MICROS;
@@ -213,7 +226,7 @@ class StatementsReadModelTest {
 
         int readsToFindMax = 0;
         List<Long> befores = new ArrayList<>(List.of(1L, 2L, 7L, 8L, lastSeq, lastSeq + 1, Long.MAX_VALUE));
-        for (int i = 0; i < 2_000; i++) {
+        for (int i = 0; i < randomBefores; i++) {
             befores.add(1 + random.nextLong(lastSeq + 1));
         }
         for (long before : befores) {
@@ -229,7 +242,8 @@ class StatementsReadModelTest {
             readsToFindMax = Math.max(readsToFindMax, (int) reads - page.entries().size());
         }
         // log2(5,000) is about 12; walking back would read up to 5,000 records.
-        assertThat(readsToFindMax).as("reads to find where before_seq falls").isBetween(1, 4 * 13);
+        int log2 = 64 - Long.numberOfLeadingZeros(entries);
+        assertThat(readsToFindMax).as("reads to find where before_seq falls").isBetween(1, 4 * log2);
         List<StatementEntry> whole = new ArrayList<>();
         for (Long before = null; whole.isEmpty() || before != null; ) {
             StatementPage page = statements.page(alice, 100, before);
