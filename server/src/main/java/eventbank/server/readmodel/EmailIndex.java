@@ -43,7 +43,7 @@ final class EmailIndex {
         if (size != 0) {
             throw new IllegalStateException("an index is made room in while empty, not with " + size + " entries");
         }
-        table = new long[NumberIndex.capacityFor(count)];
+        table = new long[NumberSlots.capacityFor(count)];
     }
 
     /** The row of the account whose normalized email is {@code normalizedEmail}, or {@link RowIndex#ABSENT}. */

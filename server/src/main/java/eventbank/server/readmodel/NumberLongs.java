@@ -1,7 +1,5 @@
 package eventbank.server.readmodel;
 
-import java.io.IOException;
-
 /**
  * Account number to a long (a balance, an index), in one open-addressing table of primitive
  * longs (16 bytes a slot, at most half full: about 32 to 64 bytes an account, against about 70
@@ -26,27 +24,12 @@ final class NumberLongs {
         return size;
     }
 
-    /** Receives the entries of {@link #forEach}; may fail as writing them does. */
-    @FunctionalInterface
-    interface EntryWriter {
-        void write(long number, long value) throws IOException;
-    }
-
-    /** Every entry, in no particular order. */
-    void forEach(EntryWriter action) throws IOException {
-        for (int slot = 0; slot < numbers.length; slot++) {
-            if (numbers[slot] != FREE) {
-                action.write(numbers[slot], values[slot]);
-            }
-        }
-    }
-
     /** Makes room for {@code count} entries while empty, so that filling it (from a checkpoint) never grows it. */
     void reserve(int count) {
         if (size != 0) {
             throw new IllegalStateException("a table is made room in while empty, not with " + size + " entries");
         }
-        numbers = new long[NumberIndex.capacityFor(count)];
+        numbers = new long[NumberSlots.capacityFor(count)];
         values = new long[numbers.length];
     }
 
@@ -93,7 +76,7 @@ final class NumberLongs {
     /** The slot holding the number, or the free slot where it would go (linear probing). */
     private static int slotOf(long[] table, long number) {
         int mask = table.length - 1;
-        int slot = NumberIndex.slotOf(number, mask);
+        int slot = NumberSlots.slotOf(number, mask);
         while (table[slot] != FREE && table[slot] != number) {
             slot = (slot + 1) & mask;
         }

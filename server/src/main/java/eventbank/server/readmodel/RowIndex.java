@@ -4,10 +4,10 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
 /**
- * Account number to its row in {@link AccountRows}, in an open-addressing table of primitive
- * longs (linear probing, at most half full), each slot the number and the row side by side, so
- * that a probe misses the cache once, not once per array: {@link NumberIndex} for a row instead
- * of an object, so that an account is no object at all. One thread writes (the read models'
+ * Account number to its row in {@link AccountRows} or {@link StatementRows} (its index in the
+ * order accounts were opened), in an open-addressing table of primitive longs (linear probing,
+ * at most half full), each slot the number and the row side by side, so that a probe misses the
+ * cache once, not once per array, and an account is no object at all. One thread writes (the read models'
  * subscription thread); any thread reads, without a lock. Entries are never removed, only all of
  * them at once.
  *
@@ -42,7 +42,7 @@ final class RowIndex {
         if (size != 0) {
             throw new IllegalStateException("an index is made room in while empty, not with " + size + " entries");
         }
-        table = new long[2 * NumberIndex.capacityFor(count)];
+        table = new long[2 * NumberSlots.capacityFor(count)];
     }
 
     /** The row of this account number, or {@link #ABSENT}. From any thread. */
@@ -52,7 +52,7 @@ final class RowIndex {
         }
         long[] current = table;
         int mask = current.length / 2 - 1;
-        for (int slot = NumberIndex.slotOf(number, mask); ; slot = (slot + 1) & mask) {
+        for (int slot = NumberSlots.slotOf(number, mask); ; slot = (slot + 1) & mask) {
             long found = (long) LONGS.getAcquire(current, 2 * slot);
             if (found == number) {
                 return (int) current[2 * slot + 1];
@@ -106,7 +106,7 @@ final class RowIndex {
     /** The writer's probe: the slot holding the number, or the free slot where it would go. */
     private static int freeSlotOrSame(long[] table, long number) {
         int mask = table.length / 2 - 1;
-        int slot = NumberIndex.slotOf(number, mask);
+        int slot = NumberSlots.slotOf(number, mask);
         while (table[2 * slot] != FREE && table[2 * slot] != number) {
             slot = (slot + 1) & mask;
         }

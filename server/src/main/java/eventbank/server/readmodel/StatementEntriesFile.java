@@ -17,7 +17,7 @@ import java.util.concurrent.atomic.LongAdder;
  * <pre>
  *    0  seq                      32  amount (cents, positive)
  *    8  time (micros)            40  the account's previous record (-1 for its first)
- *   16  balance after            48  its jump record (-1 for its first; see AccountStatement)
+ *   16  balance after            48  its jump record (-1 for its first; see StatementRows)
  *   24  type (top byte) and      56  the account number (checked on every read)
  *       counterparty (56 bits)
  * </pre>
