@@ -257,8 +257,12 @@ public final class AccountsReadModel extends LockedReadModel {
 
         @Override
         public void forgotten(long seq, long timeMicros, Event.AccountForgotten e) {
-            rows.forget(existing(e.accountNumber(), seq));
+            int row = existing(e.accountNumber(), seq);
+            rows.forget(row);
             eraseAtBatchEnd();
+            if (batch != null) {
+                batch.resolve(at, row, FeedBatch.NONE);
+            }
         }
     }
 
