@@ -11,6 +11,8 @@ import eventbank.engine.journal.FileJournal;
 import eventbank.engine.journal.Journal;
 import eventbank.engine.journal.JournalFormat;
 import eventbank.engine.journal.JournalReader;
+import eventbank.engine.keys.PersonalKeys;
+import eventbank.engine.keys.SealedPersonal;
 import eventbank.engine.snapshot.SnapshotStore;
 import eventbank.engine.storage.FileStorage;
 import eventbank.server.mail.SentMail;
@@ -38,20 +40,25 @@ final class JournalBuilder {
     private JournalBuilder() {}
 
     static Built build(Path dataDirectory, int accounts, long transfers, int batchEvents, long seed) throws IOException {
-        return build(dataDirectory, accounts, transfers, batchEvents, seed, false);
+        return build(dataDirectory, accounts, transfers, batchEvents, seed, false, true);
     }
 
-    /** With {@code keyed}, every transfer under an idempotency key of its own (36 characters, a random UUID). */
-    static Built build(Path dataDirectory, int accounts, long transfers, int batchEvents, long seed, boolean keyed)
-            throws IOException {
+    /**
+     * With {@code keyed}, every transfer under an idempotency key of its own (36 characters, a
+     * random UUID); with {@code sealed}, the openings' personal fields sealed as a server seals
+     * them (a key store in {@code data/keys}), else in plain text as before issue 16.
+     */
+    static Built build(Path dataDirectory, int accounts, long transfers, int batchEvents, long seed, boolean keyed,
+                       boolean sealed) throws IOException {
         Path journalDirectory = dataDirectory.resolve("journal");
         Files.createDirectories(dataDirectory);
-        // Under the data directory's digest key, so that a server takes up the snapshots made of it.
-        Bank bank = new Bank(Limits.IDEMPOTENCY_WINDOW_MICROS_DEFAULT,
-                ServerKey.emailDigests(ServerKey.loadOrCreate(dataDirectory)));
-        try (Journal journal = FileJournal.recover(new FileStorage(), journalDirectory,
-                EngineConfig.SEGMENT_BYTES_MAX_DEFAULT, 0, null, batch -> { })) {
-            Built built = build(journal, bank, accounts, transfers, batchEvents, seed, keyed);
+        try (PersonalKeys keys = sealed ? PersonalKeys.open(dataDirectory, null, true) : null;
+             Journal journal = FileJournal.recover(new FileStorage(), journalDirectory,
+                     EngineConfig.SEGMENT_BYTES_MAX_DEFAULT, 0, null, batch -> { })) {
+            // Under the digest key a server on this directory uses, so that it takes up the snapshots made of it.
+            Bank bank = new Bank(Limits.IDEMPOTENCY_WINDOW_MICROS_DEFAULT, keys != null ? keys.emailDigests()
+                    : ServerKey.emailDigests(ServerKey.loadOrCreate(dataDirectory)));
+            Built built = build(journal, bank, keys, accounts, transfers, batchEvents, seed, keyed);
             return new Built(built.bank(), built.headHash(), built.lastSeq(), built.batches(),
                     Fixtures.bytesUnder(journalDirectory));
         }
@@ -82,19 +89,23 @@ final class JournalBuilder {
      */
     static List<Long> writeHistorySnapshots(Path dataDirectory, long historySpanEvents) throws IOException {
         FileStorage storage = new FileStorage();
-        SnapshotStore store = ServerKey.snapshotsIn(storage, dataDirectory);
-        Bank bank = store.newBank(Limits.IDEMPOTENCY_WINDOW_MICROS_DEFAULT);
-        try (JournalReader reader = new JournalReader(storage, dataDirectory.resolve("journal"), false)) {
+        boolean sealed = Files.exists(PersonalKeys.storeFile(dataDirectory));
+        try (PersonalKeys keys = sealed ? PersonalKeys.open(dataDirectory, null, false) : null;
+             JournalReader reader = new JournalReader(storage, dataDirectory.resolve("journal"), false)) {
+            // Under the digest key the server uses: the key store's when there is one.
+            SnapshotStore store = keys == null ? ServerKey.snapshotsIn(storage, dataDirectory)
+                    : new SnapshotStore(storage, dataDirectory.resolve("snapshots"), keys.emailDigests());
+            Bank bank = store.newBank(Limits.IDEMPOTENCY_WINDOW_MICROS_DEFAULT);
             JournalReader.Batch batch;
             while ((batch = reader.next(Long.MAX_VALUE)) != null) {
-                batch.forEach(bank::evolve);
+                batch.forEach(keys, bank::evolve);
                 if (bank.lastSeq() % EngineConfig.SNAPSHOT_EVERY_EVENTS_DEFAULT == 0) {
                     store.write(bank, reader.chainHash());
                     store.prune(EngineConfig.SNAPSHOTS_NEWEST_KEPT_DEFAULT, historySpanEvents);
                 }
             }
+            return store.seqs();
         }
-        return store.seqs();
     }
 
     /**
@@ -102,14 +113,18 @@ final class JournalBuilder {
      * database, say); the bytes of the result are 0, since where it keeps them is its own.
      */
     static Built build(Journal journal, int accounts, long transfers, int batchEvents, long seed) throws IOException {
-        return build(journal, new Bank(), accounts, transfers, batchEvents, seed, false);
+        return build(journal, new Bank(), null, accounts, transfers, batchEvents, seed, false);
     }
 
-    private static Built build(Journal journal, Bank bank, int accounts, long transfers, int batchEvents, long seed,
-                               boolean keyed) throws IOException {
+    private static Built build(Journal journal, Bank bank, PersonalKeys keys, int accounts, long transfers,
+                               int batchEvents, long seed, boolean keyed) throws IOException {
         Writer writer = new Writer(journal, bank, batchEvents);
         for (int i = 0; i < accounts; i++) {
-            writer.add(Fixtures.opened(i));
+            Event.AccountOpened opening = Fixtures.opened(i);
+            writer.add(keys == null ? opening : SealedPersonal.seal(keys, bank.accountCount(), opening));
+        }
+        if (keys != null) {
+            keys.force();
         }
         for (int i = 0; i < accounts; i++) {
             writer.add(new Event.AccountVerified(Fixtures.accountNumber(i)));

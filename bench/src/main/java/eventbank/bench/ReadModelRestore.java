@@ -75,7 +75,7 @@ public final class ReadModelRestore {
         try {
             if (!Files.exists(directory.resolve("journal"))) {
                 long started = System.nanoTime();
-                JournalBuilder.Built built = JournalBuilder.build(directory, accounts, keyedTransfers, 4_000, 11, true);
+                JournalBuilder.Built built = JournalBuilder.build(directory, accounts, keyedTransfers, 4_000, 11, true, true);
                 System.out.printf(Locale.ROOT, "journal: %,d events, %,d accounts, %,.0f MB, built in %.1f s%n",
                         built.lastSeq(), accounts, built.bytes() / 1e6, (System.nanoTime() - started) / 1e9);
             }

@@ -1,7 +1,10 @@
 package eventbank.bench;
 
 import eventbank.core.Bank;
+import eventbank.core.EmailDigests;
+import eventbank.core.Limits;
 import eventbank.engine.journal.JournalReader;
+import eventbank.engine.keys.PersonalKeys;
 import eventbank.engine.storage.FileStorage;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -47,10 +50,17 @@ public class ReplayBenchmark {
     @Param({"false", "true"})
     boolean verifyChain;
 
+    /** The openings sealed (issue 16: replayed with the key store, the digest read from it) or in plain text. */
+    @Param({"false", "true"})
+    boolean sealed;
+
+    private PersonalKeys keys;
+
     private Path directory;
     private Path journalDirectory;
     private final FileStorage storage = new FileStorage();
     private String expectedDigest;
+    private EmailDigests digests;
     private long invocations;
     private long invocationsBefore;
     private long cpuBefore;
@@ -59,7 +69,10 @@ public class ReplayBenchmark {
     public void setUp() throws IOException {
         directory = Fixtures.tempDirectory("eventbank-replay-");
         long started = System.nanoTime();
-        JournalBuilder.Built built = JournalBuilder.build(directory, ACCOUNTS, EVENTS - 2L * ACCOUNTS, BATCH_EVENTS, 3);
+        JournalBuilder.Built built = JournalBuilder.build(directory, ACCOUNTS, EVENTS - 2L * ACCOUNTS, BATCH_EVENTS, 3,
+                false, sealed);
+        keys = sealed ? PersonalKeys.open(directory, null, false) : null;
+        digests = built.bank().emailDigests();
         if (built.lastSeq() != EVENTS) {
             throw new IllegalStateException("built " + built.lastSeq() + " events");
         }
@@ -87,6 +100,9 @@ public class ReplayBenchmark {
     public void tearDown() throws IOException {
         // One last replay checks that the benchmark rebuilt the very state that was written.
         String digest = replay(null).stateDigest();
+        if (keys != null) {
+            keys.close();
+        }
         Fixtures.deleteRecursively(directory);
         if (!digest.equals(expectedDigest)) {
             throw new IllegalStateException("replay rebuilt another state");
@@ -109,15 +125,15 @@ public class ReplayBenchmark {
 
     private Bank replay(Blackhole blackhole) throws IOException {
         invocations++;
-        Bank bank = new Bank();
+        Bank bank = new Bank(Limits.IDEMPOTENCY_WINDOW_MICROS_DEFAULT, digests.copy());
         try (JournalReader reader = new JournalReader(storage, journalDirectory, verifyChain)) {
             reader.seek(0);
             JournalReader.Batch batch;
             while ((batch = reader.next(Long.MAX_VALUE)) != null) {
                 if (blackhole == null) {
-                    batch.forEach(bank::evolve);
+                    batch.forEach(keys, bank::evolve);
                 } else {
-                    batch.forEach(blackhole::consume);
+                    batch.forEach(keys, blackhole::consume);
                 }
             }
             if (reader.nextSeq() != EVENTS + 1L || reader.tornTail() != null) {
