@@ -39,6 +39,24 @@ final class AccountTable {
         return size;
     }
 
+    /** An independent copy: the same accounts at the same indexes, its arrays cloned whole. */
+    AccountTable copy() {
+        AccountTable copy = new AccountTable();
+        copy.size = size;
+        copy.numbers = numbers.clone();
+        copy.balances = balances.clone();
+        copy.openedSeqs = openedSeqs.clone();
+        copy.emailDigestsHigh = emailDigestsHigh.clone();
+        copy.emailDigestsLow = emailDigestsLow.clone();
+        copy.verified.or(verified);
+        copy.closed.or(closed);
+        copy.sealed.or(sealed);
+        copy.forgotten.or(forgotten);
+        copy.byNumber = byNumber.clone();
+        copy.byEmail = byEmail.clone();
+        return copy;
+    }
+
     /** The index of the account, or -1 when there is none. */
     int indexOf(long number) {
         int mask = byNumber.length - 1;

@@ -14,7 +14,7 @@ import java.util.HexFormat;
  * <p>A Bank is mutable and not thread-safe: the engine gives each one to a single thread.
  */
 public final class Bank {
-    private final AccountTable accounts = new AccountTable();
+    private final AccountTable accounts;
     /** Of its exact type, so that the JIT can inline its calls in {@link Movements#of}. */
     private final Applier applier = new Applier();
     private final IdempotencyLog idempotency;
@@ -40,7 +40,12 @@ public final class Bank {
      * (snapshots) or continues one must use the same, owned by this bank alone (not thread-safe).
      */
     public Bank(long idempotencyWindowMicros, EmailDigests emailDigests) {
-        this.idempotency = new IdempotencyLog(idempotencyWindowMicros);
+        this(new AccountTable(), new IdempotencyLog(idempotencyWindowMicros), emailDigests);
+    }
+
+    private Bank(AccountTable accounts, IdempotencyLog idempotency, EmailDigests emailDigests) {
+        this.accounts = accounts;
+        this.idempotency = idempotency;
         this.emailDigests = emailDigests;
     }
 
@@ -245,28 +250,18 @@ public final class Bank {
 
     /**
      * An independent copy with the same accounts, keys and counters (the same {@link
-     * #stateDigest()}), for exploring an alternative history without touching this one. Its
-     * email digests are under the same key.
+     * #stateDigest()}), for exploring an alternative history without touching this one, or for a
+     * replica of the write model (the snapshotter's). Its email digests are under the same key.
+     * Its arrays are cloned whole: tens of milliseconds for a million accounts, where restoring
+     * them one by one took a second.
      */
     public Bank copy() {
-        Bank copy = new Bank(idempotency.windowMicros(), emailDigests.copy());
-        exportTo(new Exporter() {
-            @Override
-            public void counters(long seq, long time, long opened, long withdrawn, long forfeited, int count,
-                                 int keys) {
-                copy.restoreCounters(seq, time, opened, withdrawn, forfeited);
-            }
-
-            @Override
-            public void account(long number, long balance, int flags, long openedSeq, long high, long low) {
-                copy.restoreAccount(number, balance, flags, openedSeq, high, low);
-            }
-
-            @Override
-            public void idempotency(long scope, String key, String fingerprint, long seq, long time) {
-                copy.restoreIdempotency(scope, key, fingerprint, seq, time);
-            }
-        });
+        Bank copy = new Bank(accounts.copy(), idempotency.copy(), emailDigests.copy());
+        copy.lastSeq = lastSeq;
+        copy.lastTimeMicros = lastTimeMicros;
+        copy.openedTotal = openedTotal;
+        copy.withdrawnTotal = withdrawnTotal;
+        copy.forfeitedTotal = forfeitedTotal;
         return copy;
     }
 

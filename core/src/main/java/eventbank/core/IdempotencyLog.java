@@ -29,6 +29,14 @@ final class IdempotencyLog {
         this.windowMicros = windowMicros;
     }
 
+    /** An independent copy with the same entries (which are immutable, so shared). */
+    IdempotencyLog copy() {
+        IdempotencyLog copy = new IdempotencyLog(windowMicros);
+        copy.entries.putAll(entries);
+        copy.byAge.addAll(byAge);
+        return copy;
+    }
+
     long windowMicros() {
         return windowMicros;
     }

@@ -106,6 +106,37 @@ class BankTest {
     }
 
     @Test
+    void aCopyIsTheSameStateAndGoesOnOnItsOwn() {
+        Bank original = someHistory();
+        Bank copy = original.copy();
+
+        assertThat(copy.stateDigest()).isEqualTo(original.stateDigest());
+        assertThat(copy.isEmailTaken("Carol@Example.com")).isTrue();
+
+        // The copy goes on without touching the original: a new account (its tables grow), a
+        // movement, a key.
+        String before = original.stateDigest();
+        copy.evolve(8, T + 60, verified(CAROL));
+        copy.evolve(9, T + 70, transferred(CAROL, ALICE, 1_00, key("k2", "fp-4")));
+        for (int i = 0; i < 40; i++) {
+            copy.evolve(10 + i, T + 80, opened(7_000_0000_0000_0000L + i, "new" + i + "@example.com"));
+        }
+        assertThat(original.stateDigest()).isEqualTo(before);
+        assertThat(original.exists(7_000_0000_0000_0000L)).isFalse();
+        assertThat(copy.accountCount()).isEqualTo(43);
+        assertThat(copy.balanceOf(ALICE)).isEqualTo(original.balanceOf(ALICE) + 1_00);
+
+        // And the original goes on as the copy did, to the same state.
+        original.evolve(8, T + 60, verified(CAROL));
+        original.evolve(9, T + 70, transferred(CAROL, ALICE, 1_00, key("k2", "fp-4")));
+        for (int i = 0; i < 40; i++) {
+            original.evolve(10 + i, T + 80, opened(7_000_0000_0000_0000L + i, "new" + i + "@example.com"));
+        }
+        assertThat(copy.stateDigest()).isEqualTo(original.stateDigest());
+        assertThat(copy.checkInvariant()).isNull();
+    }
+
+    @Test
     void restoredKeysStillAnswerRetries() {
         Bank restored = copyOf(someHistory(), new Bank());
         Decider decider = new Decider(Scenario.CODES);

@@ -87,7 +87,11 @@ public final class Engine implements AutoCloseable {
         this.startWarnings = List.copyOf(startWarnings);
         // The snapshotter first: it checks its settings, and a refusal must come before the
         // sequencer's threads start (they are not daemons and would keep the JVM alive).
-        this.snapshotter = snapshotterOf(config, snapshots, startSnapshotSeq);
+        // Its replica is a copy of the recovered state, taken before the sequencer changes it.
+        this.snapshotter = config.snapshotEveryEvents() <= 0 ? null
+                : new Snapshotter(snapshots, bank.copy(), startSnapshotSeq, config.snapshotEveryEvents(),
+                        config.snapshotsNewestKept(), config.snapshotHistorySpanEvents(),
+                        config.idempotencyWindowMicros());
         this.notifier = new CommitNotifier();
         this.node = null;
         Sequencer sequencer = newSequencer(bank, journal);
@@ -301,6 +305,7 @@ public final class Engine implements AutoCloseable {
         for (int i = seqs.size(); i >= 0 && recovered == null; i--) {
             long seq = i == 0 ? 0 : seqs.get(i - 1);
             try {
+                long began = System.nanoTime();
                 SnapshotStore.Loaded loaded = seq == 0 ? null : snapshots.read(seq, config.idempotencyWindowMicros());
                 if (loaded != null && !loaded.sameDigestKey()) {
                     anotherKey = true;
@@ -309,6 +314,7 @@ public final class Engine implements AutoCloseable {
                             + " replayed instead, and the next snapshot replaces it");
                 }
                 Bank candidate = loaded == null ? snapshots.newBank(config.idempotencyWindowMicros()) : loaded.bank();
+                long snapshotRead = System.nanoTime();
                 Journal journal = config.openJournal(seq, loaded == null ? null : loaded.chainHash(),
                         batch -> {
                             evidence.observe(batch.header().firstSeq(), batch.header().lastSeq(),
@@ -316,6 +322,10 @@ public final class Engine implements AutoCloseable {
                             replay(candidate, batch, keys);
                         }, endCheck);
                 recovered = new Recovered(journal, candidate, seq, anotherKey);
+                LOG.log(System.Logger.Level.INFO, "recovered the state at seq " + candidate.lastSeq()
+                        + (seq == 0 ? " from the whole journal" : " from the snapshot at seq " + seq + " (read in "
+                        + millisBetween(began, snapshotRead) + " ms) and the journal after it") + " in "
+                        + millisBetween(began, System.nanoTime()) + " ms");
             } catch (SnapshotMismatchException | SnapshotCorruptException e) {
                 warnings.add(e.getMessage());
                 LOG.log(System.Logger.Level.WARNING, e.getMessage() + "; trying an older snapshot");
@@ -335,6 +345,10 @@ public final class Engine implements AutoCloseable {
             LOG.log(System.Logger.Level.WARNING, message);
         }
         return recovered;
+    }
+
+    private static long millisBetween(long startNanos, long endNanos) {
+        return (endNanos - startNanos) / 1_000_000;
     }
 
     private static void replay(Bank bank, JournalReader.Batch batch, PersonalKeys keys) {

@@ -20,9 +20,12 @@ import eventbank.server.mail.VerificationResender;
 import eventbank.server.readmodel.Checkpoints;
 import eventbank.server.readmodel.ReadModels;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.io.PrintStream;
 import java.time.Clock;
 import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Everything {@code serve} runs, started in order (engine, read models, outbox and resender,
@@ -31,6 +34,7 @@ import java.time.Duration;
  * lets go of its connection.
  */
 public final class BankService implements ServeCommand.Running {
+    private static final Logger LOG = LoggerFactory.getLogger(BankService.class);
     private final Engine engine;
     private final ReadModels readModels;
     private final MailTransport transport;
@@ -73,6 +77,8 @@ public final class BankService implements ServeCommand.Running {
     public static BankService start(Config config, EngineConfig engineConfig, String host, int port,
                                     PrintStream console, Clock clock) throws IOException {
         Engine engine = Engine.start(clustered(config, engineConfig.toBuilder().clock(clock)).build());
+        LOG.info("the engine is ready at seq {}, {} ms after the JVM started", engine.committedSeq(),
+                ManagementFactory.getRuntimeMXBean().getUptime());
         MailTransport transport = null;
         Outbox outbox = null;
         VerificationResender resender = null;

@@ -8,7 +8,8 @@ import java.io.IOException;
 
 /**
  * Writes snapshots from a replica of the write model of its own, so the sequencer never pauses
- * for one. It starts from the newest snapshot, follows the committed log, and after every
+ * for one. It starts from a copy of the state the engine recovered (or, in a cluster, from the
+ * snapshot the node rebuilt from), follows the committed log, and after every
  * {@code everyEvents} events (at the end of a commit batch, where the chain hash is known)
  * writes a snapshot and prunes old ones.
  */
@@ -22,6 +23,11 @@ public final class Snapshotter implements Subscriber {
     private final long idempotencyWindowMicros;
     /** The snapshot the replica starts from: the engine's at first, none once the history changed. */
     private long startSnapshotSeq;
+    /**
+     * A copy of the engine's state to start from instead of reading a snapshot: the engine's own
+     * recovered state, copied before the sequencer changes it. Null once used, or when none.
+     */
+    private Bank startReplica;
     private Bank replica;
     private long lastSnapshotSeq;
     /** The batch being read forgot a holder; the subscription thread's only. */
@@ -37,6 +43,24 @@ public final class Snapshotter implements Subscriber {
      */
     public Snapshotter(SnapshotStore store, long startSnapshotSeq, long everyEvents, int newestKept,
                        long historySpanEvents, long idempotencyWindowMicros) {
+        this(store, startSnapshotSeq, null, everyEvents, newestKept, historySpanEvents, idempotencyWindowMicros);
+    }
+
+    /**
+     * Starting from {@code startReplica}, a copy of the state the engine recovered ({@link
+     * Bank#copy}) that nobody else holds, instead of reading the snapshot again: a start of a
+     * million accounts parsed the same snapshot twice, once for the engine and once here. The
+     * next snapshot is due {@code everyEvents} after {@code startSnapshotSeq}, the one the engine
+     * started from, as when the replica was read from it.
+     */
+    public Snapshotter(SnapshotStore store, Bank startReplica, long startSnapshotSeq, long everyEvents,
+                       int newestKept, long historySpanEvents, long idempotencyWindowMicros) {
+        this(store, startSnapshotSeq, startReplica, everyEvents, newestKept, historySpanEvents,
+                idempotencyWindowMicros);
+    }
+
+    private Snapshotter(SnapshotStore store, long startSnapshotSeq, Bank startReplica, long everyEvents,
+                        int newestKept, long historySpanEvents, long idempotencyWindowMicros) {
         if (everyEvents < 1 || newestKept < 1 || historySpanEvents < 1) {
             throw new IllegalArgumentException("snapshot intervals and retention must be positive");
         }
@@ -46,6 +70,7 @@ public final class Snapshotter implements Subscriber {
         this.historySpanEvents = historySpanEvents;
         this.idempotencyWindowMicros = idempotencyWindowMicros;
         this.startSnapshotSeq = startSnapshotSeq;
+        this.startReplica = startReplica;
     }
 
     @Override
@@ -55,9 +80,15 @@ public final class Snapshotter implements Subscriber {
 
     @Override
     public long start() throws Exception {
-        replica = startSnapshotSeq == 0 ? store.newBank(idempotencyWindowMicros)
-                : store.read(startSnapshotSeq, idempotencyWindowMicros).bank();
-        lastSnapshotSeq = replica.lastSeq();
+        if (startReplica != null) {
+            replica = startReplica;
+            startReplica = null;
+            lastSnapshotSeq = startSnapshotSeq;
+        } else {
+            replica = startSnapshotSeq == 0 ? store.newBank(idempotencyWindowMicros)
+                    : store.read(startSnapshotSeq, idempotencyWindowMicros).bank();
+            lastSnapshotSeq = replica.lastSeq();
+        }
         return replica.lastSeq();
     }
 
@@ -65,6 +96,7 @@ public final class Snapshotter implements Subscriber {
     @Override
     public void forget() {
         replica = null;
+        startReplica = null;
         startSnapshotSeq = 0;
     }
 

@@ -216,6 +216,8 @@ public final class BankServer implements AutoCloseable {
     /** Starts listening; port 0 picks a free one ({@link #port()}). */
     public BankServer start(String host, int port) {
         app.start(host, port);
+        LOG.info("listening on port {}, {} ms after the JVM started", app.port(),
+                ManagementFactory.getRuntimeMXBean().getUptime());
         return this;
     }
 

@@ -7,8 +7,11 @@ import eventbank.server.metrics.BankMetrics;
 import eventbank.server.readmodel.ReadModel;
 import eventbank.server.metrics.DiskSpace;
 import io.javalin.http.Context;
+import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * What operators, their tools and load balancers watch: {@code GET /health} (200 {@code ok} or
@@ -23,6 +26,7 @@ import java.util.List;
  * each model is. Once caught up, a model that falls a batch behind under load is no problem.
  */
 final class HealthController {
+    private static final Logger LOG = LoggerFactory.getLogger(HealthController.class);
     private final Engine engine;
     private final BankMetrics metrics;
     /** A node with a journal of its own leads; {@code leader_url} is then its own {@code node.url}. */
@@ -95,6 +99,8 @@ final class HealthController {
         }
         if (behind.isEmpty()) {
             caughtUp = true;
+            LOG.info("every read model has caught up to seq {}, {} ms after the JVM started", startSeq,
+                    ManagementFactory.getRuntimeMXBean().getUptime());
             return null;
         }
         return "read models catching up to seq " + startSeq + " after the start: " + String.join(", ", behind);

@@ -24,9 +24,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -119,6 +117,8 @@ public final class Outbox implements Subscriber, AutoCloseable {
     private static final int STATE_FORMAT = 1;
     /** The fewest bytes of one account in the state checkpoint: number, balance, email's length. */
     private static final int STATE_ACCOUNT_BYTES_MIN = 8 + 8 + 4;
+    /** Holds an email read from the state checkpoint: the API takes at most 254 characters. */
+    private static final int EMAIL_BUFFER_BYTES = 1024;
     /** The most dead letters one call of {@link #deadLetters} answers. */
     public static final int DEAD_LETTERS_LIST_LIMIT_MAX = DeadLetters.LIST_LIMIT_MAX;
     /** How often an outbox that does not lead reads the store's checkpoint while it waits, by default. */
@@ -139,17 +139,6 @@ public final class Outbox implements Subscriber, AutoCloseable {
         NOT_LEADING
     }
 
-    /** What the outbox knows of an account: where to write, and its balance now. */
-    private static final class Account {
-        final String email;
-        long balance;
-
-        Account(String email, long balance) {
-            this.email = email;
-            this.balance = balance;
-        }
-    }
-
     private final OutboxStore store;
     private final Leadership leadership;
     /** Where and how often the state checkpoint is written; null when the outbox keeps none. */
@@ -164,7 +153,8 @@ public final class Outbox implements Subscriber, AutoCloseable {
     private final long standbyPollMillis;
     /** When a mail is set aside; the server's clock. */
     private final Clock clock;
-    private final Map<Long, Account> accounts = new HashMap<>();
+    /** Each account's email and balance: the outbox's state. */
+    private final OutboxAccounts accounts = new OutboxAccounts();
     /** Of its exact type, so that the JIT can inline its calls in {@link Movements#of}. */
     private final Applier applier = new Applier();
     /** The mails of the batch being handed over, in seq order; at most one per event. */
@@ -321,11 +311,13 @@ public final class Outbox implements Subscriber, AutoCloseable {
         thread = Thread.currentThread();
         dropState();
         claimedEpoch = NOT_CLAIMED;
+        long began = System.nanoTime();
         long seq = store.checkpoint();
         checkpointSeq = seq;
         long restored = restore(seq);
         LOG.log(System.Logger.Level.INFO, "outbox starts from " + (restored == 0 ? "the journal's first event"
-                : "its state checkpoint at seq " + restored) + "; mails up to seq " + seq + " are sent");
+                : "its state checkpoint at seq " + restored + " (loaded in " + (System.nanoTime() - began) / 1_000_000
+                + " ms)") + "; mails up to seq " + seq + " are sent");
         return restored;
     }
 
@@ -388,24 +380,31 @@ public final class Outbox implements Subscriber, AutoCloseable {
     /** Loads what {@link #writeState} wrote into an outbox that holds no account yet. */
     private void readState(ModelCheckpoint.Input input) throws IOException {
         int count = input.count(STATE_ACCOUNT_BYTES_MIN);
+        // What is left after the fixed part of each account is their emails' bytes.
+        accounts.reserve(count, input.remaining() - (long) count * STATE_ACCOUNT_BYTES_MIN);
+        byte[] email = new byte[EMAIL_BUFFER_BYTES];
         for (int index = 0; index < count; index++) {
             long number = input.readLong();
             long balance = input.readLong();
-            String email = new String(input.readBytes(), StandardCharsets.UTF_8);
-            if (accounts.put(number, new Account(email, balance)) != null) {
+            int length = input.count(1);
+            if (length > email.length) {
+                email = new byte[length];
+            }
+            input.readFully(email, 0, length);
+            if (accounts.add(number, email, 0, length, balance) == OutboxAccounts.ABSENT) {
                 throw new IOException("account " + number + " is in it twice");
             }
         }
     }
 
-    /** Each account: number, balance, email (UTF-8, its length first). */
+    /** Each account, in the order they were opened: number, balance, email (UTF-8, its length first). */
     private void writeState(ModelCheckpoint.Output output) throws IOException {
         output.writeInt(accounts.size());
-        for (Map.Entry<Long, Account> entry : accounts.entrySet()) {
-            output.writeLong(entry.getKey());
-            output.writeLong(entry.getValue().balance);
-            output.writeBytes(entry.getValue().email.getBytes(StandardCharsets.UTF_8));
-        }
+        accounts.forEach((number, balance, emails, from, length) -> {
+            output.writeLong(number);
+            output.writeLong(balance);
+            output.writeBytes(emails, from, length);
+        });
     }
 
     @Override
@@ -441,7 +440,10 @@ public final class Outbox implements Subscriber, AutoCloseable {
         @Override
         public void opened(long seq, long timeMicros, Event.AccountOpened e) {
             // A holder forgotten since reads as null: no address is kept, and nothing is mailed.
-            accounts.put(e.accountNumber(), new Account(e.email() == null ? "" : e.email(), e.openingBalance()));
+            if (accounts.add(e.accountNumber(), e.email() == null ? "" : e.email(), e.openingBalance())
+                    == OutboxAccounts.ABSENT) {
+                throw new IllegalStateException("account " + e.accountNumber() + " opened twice at seq " + seq);
+            }
             if (seq > checkpointSeq && e.email() != null) {
                 String code = codes.codeFor(e.accountNumber(), seq);
                 OutgoingMail mail = MailTemplates.verification(settings, seq, EpochMicros.toInstant(timeMicros),
@@ -458,11 +460,12 @@ public final class Outbox implements Subscriber, AutoCloseable {
         @Override
         public void moved(long seq, long timeMicros, Movements.Kind kind, long debitAccount,
                           long creditAccount, long amount) {
-            Account from = account(debitAccount, seq);
-            Account to = creditAccount == Movements.OUTSIDE ? null : account(creditAccount, seq);
-            from.balance -= amount;
-            if (to != null) {
-                to.balance += amount;
+            int from = row(debitAccount, seq);
+            int to = creditAccount == Movements.OUTSIDE ? OutboxAccounts.ABSENT : row(creditAccount, seq);
+            long balanceAfter = accounts.balance(from) - amount;
+            accounts.setBalance(from, balanceAfter);
+            if (to != OutboxAccounts.ABSENT) {
+                accounts.setBalance(to, accounts.balance(to) + amount);
             }
             switch (kind) {
                 case TRANSFER, FORFEIT -> {
@@ -470,10 +473,11 @@ public final class Outbox implements Subscriber, AutoCloseable {
                     // holder asked to close it a moment ago, and its address was never confirmed.
                 }
                 case WITHDRAWAL -> {
-                    if (seq > checkpointSeq && !from.email.isEmpty()) {
+                    String email = seq > checkpointSeq ? accounts.email(from) : "";
+                    if (!email.isEmpty()) {
                         OutgoingMail mail = MailTemplates.withdrawal(settings, seq, EpochMicros.toInstant(timeMicros),
-                                debitAccount, from.email, amount, from.balance);
-                        pending.addLast(new Pending(mail, debitAccount, amount, from.balance));
+                                debitAccount, email, amount, balanceAfter);
+                        pending.addLast(new Pending(mail, debitAccount, amount, balanceAfter));
                     }
                 }
             }
@@ -481,13 +485,12 @@ public final class Outbox implements Subscriber, AutoCloseable {
 
         @Override
         public void closed(long seq, long timeMicros, Event.AccountClosed e) {
-            account(e.accountNumber(), seq);
+            row(e.accountNumber(), seq);
         }
 
         @Override
         public void forgotten(long seq, long timeMicros, Event.AccountForgotten e) {
-            Account forgotten = account(e.accountNumber(), seq);
-            accounts.put(e.accountNumber(), new Account("", forgotten.balance));
+            accounts.eraseEmail(row(e.accountNumber(), seq));
             forgottenInBatch.add(e.accountNumber());
         }
     }
@@ -982,12 +985,12 @@ public final class Outbox implements Subscriber, AutoCloseable {
                 + " (any this node sent since, again, with the same Message-ID)");
     }
 
-    private Account account(long number, long seq) {
-        Account account = accounts.get(number);
-        if (account == null) {
+    private int row(long number, long seq) {
+        int row = accounts.rowOf(number);
+        if (row == OutboxAccounts.ABSENT) {
             throw Movements.unknownAccount(number, seq);
         }
-        return account;
+        return row;
     }
 
     private static SubscriberClosedException closedBefore(long seq, OutgoingMail mail) {

@@ -77,6 +77,8 @@ public abstract class ReadModel implements Subscriber {
         checkpointNanos = System.nanoTime();
         try {
             long seq = checkpoint.read(checkpoints.committedSeq().getAsLong(), this::readState);
+            LOG.info("{}: {} in {} ms", name(), seq == 0 ? "no checkpoint, rebuilt from the whole journal"
+                    : "restored its checkpoint at seq " + seq, (System.nanoTime() - checkpointNanos) / 1_000_000);
             restoredSeq = seq;
             checkpointSeq = seq;
             lastBatchSeq = seq;

@@ -2,8 +2,11 @@ package eventbank.server.readmodel;
 
 import eventbank.core.Recorded;
 import eventbank.engine.subscription.Subscriber;
+import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Feeds several read models from one subscription: each committed batch is read from the journal
@@ -23,6 +26,7 @@ import java.util.List;
  * their accounts by that index instead of looking each up by number.
  */
 public final class ReadModelFeed implements Subscriber {
+    private static final Logger LOG = LoggerFactory.getLogger(ReadModelFeed.class);
     /**
      * The most events a model applies in one run ({@link ReadModel#onEvents}), so under one hold
      * of its lock: a query waits for at most that many before it gets in.
@@ -79,6 +83,8 @@ public final class ReadModelFeed implements Subscriber {
             }
             from = Math.min(from, startedAt[index]);
         }
+        LOG.info("every read model started, {} ms after the JVM started; reading the journal after seq {}", 
+                ManagementFactory.getRuntimeMXBean().getUptime(), from);
         return from;
     }
 

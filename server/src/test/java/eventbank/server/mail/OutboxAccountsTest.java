@@ -1,0 +1,99 @@
+package eventbank.server.mail;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The outbox's state in primitive arrays: added, found, changed, grown, listed in order. */
+class OutboxAccountsTest {
+    private static final long FIRST = 1_000_000_000_000_001L;
+
+    private record Listed(long number, long balance, String email) {}
+
+    private static List<Listed> listed(OutboxAccounts accounts) throws IOException {
+        List<Listed> all = new ArrayList<>();
+        accounts.forEach((number, balance, emails, from, length) ->
+                all.add(new Listed(number, balance, new String(emails, from, length, StandardCharsets.UTF_8))));
+        return all;
+    }
+
+    @Test
+    void accountsAreFoundByNumberAndListedInTheOrderAdded() throws IOException {
+        OutboxAccounts accounts = new OutboxAccounts();
+        // Enough to grow every array several times over, numbers both sequential and scattered.
+        int count = 5_000;
+        for (int i = 0; i < count; i++) {
+            long number = i % 2 == 0 ? FIRST + i : 9_000_000_000_000_000L - 7_919L * i;
+            assertThat(accounts.add(number, "user" + i + "@example.com", 100_000 + i)).isEqualTo(i);
+        }
+        assertThat(accounts.size()).isEqualTo(count);
+        for (int i = 0; i < count; i++) {
+            long number = i % 2 == 0 ? FIRST + i : 9_000_000_000_000_000L - 7_919L * i;
+            int row = accounts.rowOf(number);
+            assertThat(row).isEqualTo(i);
+            assertThat(accounts.email(row)).isEqualTo("user" + i + "@example.com");
+            assertThat(accounts.balance(row)).isEqualTo(100_000 + i);
+        }
+        assertThat(accounts.rowOf(FIRST + 1)).isEqualTo(OutboxAccounts.ABSENT);
+        assertThat(accounts.rowOf(0)).isEqualTo(OutboxAccounts.ABSENT);
+
+        List<Listed> all = listed(accounts);
+        assertThat(all).hasSize(count);
+        assertThat(all.get(0)).isEqualTo(new Listed(FIRST, 100_000, "user0@example.com"));
+        assertThat(all.get(count - 1).email()).isEqualTo("user" + (count - 1) + "@example.com");
+    }
+
+    @Test
+    void anAccountIsAddedOnceAndItsBalanceChanges() {
+        OutboxAccounts accounts = new OutboxAccounts();
+        int row = accounts.add(FIRST, "ann@example.com", 100_000);
+
+        assertThat(accounts.add(FIRST, "other@example.com", 5)).isEqualTo(OutboxAccounts.ABSENT);
+        assertThat(accounts.email(row)).isEqualTo("ann@example.com");
+        accounts.setBalance(row, 99_000);
+        assertThat(accounts.balance(accounts.rowOf(FIRST))).isEqualTo(99_000);
+    }
+
+    @Test
+    void emailsKeepTheirUtf8AndAnyLength() {
+        OutboxAccounts accounts = new OutboxAccounts();
+        String accented = "zoë.ünïcødé@exämple.com";
+        String longOne = "a".repeat(40_000) + "@example.com";
+        accounts.add(FIRST, accented, 1);
+        accounts.add(FIRST + 1, longOne, 2);
+        accounts.add(FIRST + 2, "", 3);
+
+        assertThat(accounts.email(0)).isEqualTo(accented);
+        assertThat(accounts.email(1)).isEqualTo(longOne);
+        assertThat(accounts.email(2)).isEmpty();
+    }
+
+    @Test
+    void roomMadeForACheckpointIsFilledWithoutGrowingAndClearedAfter() throws IOException {
+        OutboxAccounts accounts = new OutboxAccounts();
+        int count = 3_000;
+        byte[] email = "someone@example.com".getBytes(StandardCharsets.UTF_8);
+        accounts.reserve(count, (long) count * email.length);
+        for (int i = 0; i < count; i++) {
+            accounts.add(FIRST + i, email, 0, email.length, i);
+        }
+        assertThat(listed(accounts)).hasSize(count);
+        assertThatIllegalStateException().isThrownBy(() -> accounts.reserve(10, 10));
+
+        accounts.clear();
+        assertThat(accounts.size()).isZero();
+        assertThat(accounts.rowOf(FIRST)).isEqualTo(OutboxAccounts.ABSENT);
+        assertThat(listed(accounts)).isEmpty();
+        // And goes on after: a reserve is allowed again once empty, and more than it grows it.
+        accounts.reserve(1, 1);
+        for (int i = 0; i < 2_000; i++) {
+            accounts.add(FIRST + i, email, 0, email.length, i);
+        }
+        assertThat(accounts.balance(accounts.rowOf(FIRST + 1_999))).isEqualTo(1_999);
+    }
+}
