@@ -40,8 +40,12 @@ import java.util.regex.Pattern;
  *
  * <pre>
  * java -cp bench/target/benchmarks.jar eventbank.bench.RestartTime --events 10000000,50000000
- *      [--accounts 1000000] [--runs 5] [--java-opts "-Xmx8g"] [--keep false]
+ *      [--accounts 1000000] [--runs 5] [--java-opts "-Xmx8g"] [--keep false] [--aot false]
  * </pre>
+ *
+ * {@code --aot true} runs the server as {@code ./eventbank serve} does on JDK 25 or newer: the
+ * first start (the rebuild) trains an ahead-of-time cache of the classes it loads, written when
+ * it stops, and every restart starts from it.
  *
  * Disk: the journal (about 45 bytes an event) and the statements' store; deleted at the end.
  */
@@ -54,10 +58,13 @@ public final class RestartTime {
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final List<String> javaOptions;
     private final boolean keep;
+    /** Whether the server runs on an ahead-of-time cache, as {@code ./eventbank serve} does on JDK 25. */
+    private final boolean aot;
 
-    private RestartTime(List<String> javaOptions, boolean keep) {
+    private RestartTime(List<String> javaOptions, boolean keep, boolean aot) {
         this.javaOptions = javaOptions;
         this.keep = keep;
+        this.aot = aot;
     }
 
     /** One start: from the launch to ready, and the heap after a full GC once ready. */
@@ -69,6 +76,7 @@ public final class RestartTime {
         int runs = 5;
         List<String> javaOptions = List.of();
         boolean keep = false;
+        boolean aot = false;
         for (int i = 0; i + 1 < args.length; i += 2) {
             String value = args[i + 1];
             switch (args[i]) {
@@ -77,12 +85,14 @@ public final class RestartTime {
                 case "--runs" -> runs = Integer.parseInt(value);
                 case "--java-opts" -> javaOptions = List.of(value.trim().split("\\s+"));
                 case "--keep" -> keep = Boolean.parseBoolean(value);
+                case "--aot" -> aot = Boolean.parseBoolean(value);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
-        System.out.printf(Locale.ROOT, "machine: %d cores, JDK %s; server JVM options %s%n",
-                Runtime.getRuntime().availableProcessors(), Runtime.version(), javaOptions);
-        RestartTime bench = new RestartTime(javaOptions, keep);
+        System.out.printf(Locale.ROOT, "machine: %d cores, JDK %s; server JVM options %s%s%n",
+                Runtime.getRuntime().availableProcessors(), Runtime.version(), javaOptions,
+                aot ? ", with an ahead-of-time cache that the first start trains" : "");
+        RestartTime bench = new RestartTime(javaOptions, keep, aot);
         for (long events : sizes) {
             bench.measure(events, accounts, runs);
         }
@@ -134,6 +144,12 @@ public final class RestartTime {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(javaOptions);
+        if (aot) {
+            // As ./eventbank serve: the first run trains the cache (written when it stops), the
+            // later ones start from it.
+            Path cache = root.resolve("server.aot");
+            command.add(Files.exists(cache) ? "-XX:AOTCache=" + cache : "-XX:AOTCacheOutput=" + cache);
+        }
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(), "serve",
                 "--data-dir", data.toString(), "--port", Integer.toString(port)));
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)

@@ -90,6 +90,91 @@ final class AccountTable {
     }
 
     /**
+     * Makes room for {@code count} accounts while empty, so that restoring them (from a
+     * snapshot) never grows an array or rehashes: a million accounts added one by one grew the
+     * arrays and rebuilt both indexes some twenty times over.
+     */
+    void reserve(int count) {
+        if (size != 0) {
+            throw new IllegalStateException("room is made while empty, not with " + size + " accounts");
+        }
+        int capacity = Math.max(CAPACITY_INITIAL, count);
+        numbers = new long[capacity];
+        balances = new long[capacity];
+        openedSeqs = new long[capacity];
+        emailDigestsHigh = new long[capacity];
+        emailDigestsLow = new long[capacity];
+        verified.set(capacity - 1); // grows the set's words once, not one word at a time
+        verified.clear(capacity - 1);
+        // At most half full, as add keeps them.
+        int slots = Integer.highestOneBit(Math.max(CAPACITY_INITIAL, 2 * count) - 1) << 1;
+        byNumber = new int[slots];
+        byEmail = new int[slots];
+    }
+
+    /**
+     * Adds an account restored from a snapshot and answers its index, or -1 when its number or
+     * email digest is there already (a damaged snapshot): one probe of each index, where a check
+     * before {@link #add} probed each twice. An account without an email ({@link #NO_EMAIL})
+     * goes into the number index only, as with {@link #add}.
+     */
+    int addUnlessPresent(long number, long balance, long openedSeq, boolean isVerified, long digestHigh,
+                         long digestLow) {
+        if (size == numbers.length) {
+            growArrays();
+        }
+        if ((size + 1) * 2 > byNumber.length) {
+            rehash(byNumber.length * 2);
+        }
+        boolean hasEmail = digestHigh != NO_EMAIL || digestLow != NO_EMAIL;
+        int numberSlot = freeNumberSlot(number);
+        int emailSlot = hasEmail ? freeEmailSlot(digestHigh, digestLow) : 0;
+        if (numberSlot < 0 || emailSlot < 0) {
+            return -1;
+        }
+        int index = size++;
+        numbers[index] = number;
+        balances[index] = balance;
+        openedSeqs[index] = openedSeq;
+        emailDigestsHigh[index] = digestHigh;
+        emailDigestsLow[index] = digestLow;
+        verified.set(index, isVerified);
+        byNumber[numberSlot] = index + 1;
+        if (hasEmail) {
+            byEmail[emailSlot] = index + 1;
+        }
+        return index;
+    }
+
+    /** The free slot where the number would go, or -1 when it is there. */
+    private int freeNumberSlot(long number) {
+        int mask = byNumber.length - 1;
+        for (int slot = mix(number) & mask; ; slot = (slot + 1) & mask) {
+            int entry = byNumber[slot];
+            if (entry == 0) {
+                return slot;
+            }
+            if (numbers[entry - 1] == number) {
+                return -1;
+            }
+        }
+    }
+
+    /** The free slot where the digest would go, or -1 when it is there. */
+    private int freeEmailSlot(long digestHigh, long digestLow) {
+        int mask = byEmail.length - 1;
+        for (int slot = mix(digestHigh) & mask; ; slot = (slot + 1) & mask) {
+            int entry = byEmail[slot];
+            if (entry == 0) {
+                return slot;
+            }
+            if (emailDigestsHigh[entry - 1] == digestHigh && emailDigestsLow[entry - 1] == digestLow) {
+                return -1;
+            }
+        }
+    }
+
+    /**
      * Adds an account and answers its index. The caller has checked both keys are new. An
      * account without an email (forgotten) has the digest {@link #NO_EMAIL}, which no lookup finds.
      */

@@ -277,6 +277,14 @@ public final class Bank {
     }
 
     /**
+     * Makes room for {@code accountCount} accounts in a new bank, before they are restored one by
+     * one: loading a snapshot then never grows a table.
+     */
+    public void reserveAccounts(int accountCount) {
+        accounts.reserve(accountCount);
+    }
+
+    /**
      * Restores one account, in the order accounts were opened, for loading a snapshot; its
      * flags as {@link Exporter#account} gives them.
      */
@@ -290,11 +298,11 @@ public final class Bank {
             throw new IllegalStateException("snapshot holds account " + number + " with flags " + flags
                     + (noEmail ? " and no email" : " and an email"));
         }
-        if (accounts.indexOf(number) >= 0 || (!noEmail && accounts.containsEmail(emailDigestHigh, emailDigestLow))) {
+        int index = accounts.addUnlessPresent(number, balance, openedSeq, (flags & Exporter.VERIFIED) != 0,
+                emailDigestHigh, emailDigestLow);
+        if (index < 0) {
             throw new IllegalStateException("snapshot holds account " + number + " or its email twice");
         }
-        int index = accounts.add(number, balance, openedSeq, (flags & Exporter.VERIFIED) != 0, emailDigestHigh,
-                emailDigestLow);
         if ((flags & Exporter.CLOSED) != 0) {
             accounts.setClosed(index);
         }

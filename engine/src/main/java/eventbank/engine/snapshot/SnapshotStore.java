@@ -243,6 +243,10 @@ public final class SnapshotStore {
         bytes.get(32, chainHash);
         int accounts = bytes.getInt(80);
         int keys = bytes.getInt(84);
+        if (accounts < 0 || (long) accounts * SnapshotFormat.ACCOUNT_BYTES > bytes.limit() - SnapshotFormat.HEADER_BYTES) {
+            throw new SnapshotCorruptException(path, "it cannot hold the " + accounts + " accounts its header gives");
+        }
+        bank.reserveAccounts(accounts);
         // Format 1 had no forfeits, its flags were the verification alone, its digests unkeyed.
         bank.restoreCounters(seq, bytes.getLong(24), bytes.getLong(64), bytes.getLong(72),
                 current ? bytes.getLong(88) : 0);

@@ -171,7 +171,6 @@ public final class BankServer implements AutoCloseable {
             for (Route route : Route.values()) {
                 javalin.routes.addHttpHandler(route.method(), route.path(), route.handler(controllers));
             }
-            javalin.staticFiles.enableWebjars();
 
             javalin.routes.exception(ApiException.class, (e, ctx) -> writeError(ctx, e));
             javalin.routes.exception(InvalidJsonException.class,

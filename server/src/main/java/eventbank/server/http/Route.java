@@ -46,7 +46,9 @@ enum Route {
     /** The web app's pages and files (DESIGN.md, "Web app"): not part of the API either. */
     HOLDER_APP(HandlerType.GET, "/", c -> c.web()::holderApp, false),
     CONSOLE(HandlerType.GET, "/console", c -> c.web()::console, false),
-    WEB_FILE(HandlerType.GET, WebPages.ASSETS_PREFIX + "<path>", c -> c.web()::asset, false);
+    WEB_FILE(HandlerType.GET, WebPages.ASSETS_PREFIX + "<path>", c -> c.web()::asset, false),
+    /** The files of the swagger-ui webjar that the {@code /docs} page loads. */
+    SWAGGER_UI_FILE(HandlerType.GET, ApiDocs.SWAGGER_UI_URL_PREFIX + "<path>", c -> c.web()::swaggerUi, false);
 
     /** The controllers whose handlers the routes name. */
     record Controllers(AccountsController accounts, ExportController export, LoginController login,

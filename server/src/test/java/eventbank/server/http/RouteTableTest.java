@@ -3,6 +3,7 @@ package eventbank.server.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import eventbank.server.openapi.ApiDocs;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -33,7 +34,8 @@ class RouteTableTest {
             List<String> undescribed = Arrays.stream(Route.values()).filter(route -> !route.described())
                     .map(Route::toString).toList();
             assertThat(undescribed).as("the pages and their files, not the API")
-                    .containsExactly("GET /docs/start.js", "GET /", "GET /console", "GET /web/<path>");
+                    .containsExactly("GET /docs/start.js", "GET /", "GET /console", "GET /web/<path>",
+                            "GET /webjars/swagger-ui/" + ApiDocs.SWAGGER_UI_VERSION + "/<path>");
 
             HttpApi.Response description = server.http.get("/openapi.json", null);
             assertThat(description.status()).isEqualTo(200);

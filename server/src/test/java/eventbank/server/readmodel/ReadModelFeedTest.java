@@ -100,7 +100,7 @@ class ReadModelFeedTest {
     }
 
     @Test
-    void aModelThatFailsStopsTheFeedWithAFailureThatNamesIt() {
+    void aModelThatFailsStopsTheFeedWithAFailureThatNamesIt() throws Exception {
         TestModel working = new TestModel("working", false);
         ReadModelFeed feed = new ReadModelFeed(List.of(working, new TestModel("broken", true)));
         assertThat(feed.start()).isZero();
