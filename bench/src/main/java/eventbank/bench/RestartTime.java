@@ -67,8 +67,12 @@ public final class RestartTime {
         this.aot = aot;
     }
 
-    /** One start: from the launch to ready, and the heap after a full GC once ready. */
-    record Start(double readySeconds, long heapUsedBytes) {}
+    /**
+     * One start: from the launch to ready, the CPU the server's process had used by then (all
+     * its threads: on a busy machine, the work the start took whatever the wait for a core), and
+     * the heap after a full GC once ready.
+     */
+    record Start(double readySeconds, double cpuSeconds, long heapUsedBytes) {}
 
     public static void main(String[] args) throws Exception {
         List<Long> sizes = List.of(10_000_000L);
@@ -107,25 +111,30 @@ public final class RestartTime {
             long account = Fixtures.accountNumber(0);
 
             Start first = start(data, root, account, Stop.CLEAN);
-            System.out.printf(Locale.ROOT, "first start, read models rebuilt from seq 0: ready in %.2f s, heap after "
-                    + "a full GC %,d MB%n", first.readySeconds(), first.heapUsedBytes() >> 20);
+            System.out.printf(Locale.ROOT, "first start, read models rebuilt from seq 0: ready in %.2f s (%.2f s of CPU),"
+                    + " heap after a full GC %,d MB%n", first.readySeconds(), first.cpuSeconds(),
+                    first.heapUsedBytes() >> 20);
             double[] ready = new double[runs];
+            double[] cpu = new double[runs];
             long heap = 0;
             for (int run = 0; run < runs; run++) {
                 Start again = start(data, root, account, run == runs - 1 ? Stop.KILL : Stop.CLEAN);
                 ready[run] = again.readySeconds();
+                cpu[run] = again.cpuSeconds();
                 heap = again.heapUsedBytes();
-                System.out.printf(Locale.ROOT, "restart %d after a clean stop: ready in %.2f s, heap after a full GC "
-                        + "%,d MB%n", run + 1, again.readySeconds(), again.heapUsedBytes() >> 20);
+                System.out.printf(Locale.ROOT, "restart %d after a clean stop: ready in %.2f s (%.2f s of CPU), heap after"
+                        + " a full GC %,d MB%n", run + 1, again.readySeconds(), again.cpuSeconds(),
+                        again.heapUsedBytes() >> 20);
             }
             Start afterKill = start(data, root, account, Stop.CLEAN);
-            System.out.printf(Locale.ROOT, "restart after a SIGKILL: ready in %.2f s%n", afterKill.readySeconds());
+            System.out.printf(Locale.ROOT, "restart after a SIGKILL: ready in %.2f s (%.2f s of CPU)%n",
+                    afterKill.readySeconds(), afterKill.cpuSeconds());
             System.out.printf(Locale.ROOT, "SUMMARY %,d events, %,d accounts: first start %.2f s; restart median of %d "
-                            + "%.2f s (min %.2f, max %.2f); after SIGKILL %.2f s; heap after full GC %,d MB "
-                            + "(first start %,d MB); data directory %,d MB%n",
+                            + "%.2f s (min %.2f, max %.2f; CPU median %.2f s); after SIGKILL %.2f s; heap after full"
+                            + " GC %,d MB (first start %,d MB); data directory %,d MB%n",
                     built.lastSeq(), accounts, first.readySeconds(), runs, Fixtures.median(ready),
                     java.util.Arrays.stream(ready).min().orElse(0), java.util.Arrays.stream(ready).max().orElse(0),
-                    afterKill.readySeconds(), heap >> 20, first.heapUsedBytes() >> 20,
+                    Fixtures.median(cpu), afterKill.readySeconds(), heap >> 20, first.heapUsedBytes() >> 20,
                     Fixtures.bytesUnder(data) >> 20);
         } finally {
             if (keep) {
@@ -161,8 +170,9 @@ public final class RestartTime {
             String base = "http://127.0.0.1:" + port;
             awaitReady(process, base, account);
             double readySeconds = (System.nanoTime() - launched) / 1e9;
+            double cpuSeconds = process.info().totalCpuDuration().map(cpu -> cpu.toNanos() / 1e9).orElse(Double.NaN);
             long heap = heapAfterFullGc(process.pid());
-            return new Start(readySeconds, heap);
+            return new Start(readySeconds, cpuSeconds, heap);
         } finally {
             if (stop == Stop.KILL) {
                 process.destroyForcibly();
