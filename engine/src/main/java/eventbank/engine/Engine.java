@@ -89,7 +89,8 @@ public final class Engine implements AutoCloseable {
         // sequencer's threads start (they are not daemons and would keep the JVM alive).
         // Its replica is a copy of the recovered state, taken before the sequencer changes it.
         this.snapshotter = config.snapshotEveryEvents() <= 0 ? null
-                : new Snapshotter(snapshots, bank.copy(), startSnapshotSeq, config.snapshotEveryEvents(),
+                : new Snapshotter(snapshots, bank.copy(), journal.recovery().headHash(), startSnapshotSeq,
+                        config.snapshotEveryEvents(),
                         config.snapshotsNewestKept(), config.snapshotHistorySpanEvents(),
                         config.idempotencyWindowMicros());
         this.notifier = new CommitNotifier();

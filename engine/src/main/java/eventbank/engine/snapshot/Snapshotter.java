@@ -28,6 +28,8 @@ public final class Snapshotter implements Subscriber {
      * recovered state, copied before the sequencer changes it. Null once used, or when none.
      */
     private Bank startReplica;
+    /** The journal's chain hash at {@link #startReplica}'s last seq; null when none. */
+    private byte[] startReplicaHash;
     private Bank replica;
     private long lastSnapshotSeq;
     /** The batch being read forgot a holder; the subscription thread's only. */
@@ -51,12 +53,15 @@ public final class Snapshotter implements Subscriber {
      * Bank#copy}) that nobody else holds, instead of reading the snapshot again: a start of a
      * million accounts parsed the same snapshot twice, once for the engine and once here. The
      * next snapshot is due {@code everyEvents} after {@code startSnapshotSeq}, the one the engine
-     * started from, as when the replica was read from it.
+     * started from, as when the replica was read from it and then caught up with the journal:
+     * one already due (a start that replayed much of the journal) is written at {@link #start},
+     * at the replica's seq, whose chain hash is {@code startReplicaHash}.
      */
-    public Snapshotter(SnapshotStore store, Bank startReplica, long startSnapshotSeq, long everyEvents,
-                       int newestKept, long historySpanEvents, long idempotencyWindowMicros) {
+    public Snapshotter(SnapshotStore store, Bank startReplica, byte[] startReplicaHash, long startSnapshotSeq,
+                       long everyEvents, int newestKept, long historySpanEvents, long idempotencyWindowMicros) {
         this(store, startSnapshotSeq, startReplica, everyEvents, newestKept, historySpanEvents,
                 idempotencyWindowMicros);
+        this.startReplicaHash = startReplicaHash == null ? null : startReplicaHash.clone();
     }
 
     private Snapshotter(SnapshotStore store, long startSnapshotSeq, Bank startReplica, long everyEvents,
@@ -84,6 +89,10 @@ public final class Snapshotter implements Subscriber {
             replica = startReplica;
             startReplica = null;
             lastSnapshotSeq = startSnapshotSeq;
+            if (replica.lastSeq() > 0 && startReplicaHash != null) {
+                onBatchEnd(replica.lastSeq(), startReplicaHash); // writes one when it is due
+            }
+            startReplicaHash = null;
         } else {
             replica = startSnapshotSeq == 0 ? store.newBank(idempotencyWindowMicros)
                     : store.read(startSnapshotSeq, idempotencyWindowMicros).bank();
@@ -97,6 +106,7 @@ public final class Snapshotter implements Subscriber {
     public void forget() {
         replica = null;
         startReplica = null;
+        startReplicaHash = null;
         startSnapshotSeq = 0;
     }
 
