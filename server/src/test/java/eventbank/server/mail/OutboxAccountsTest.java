@@ -60,6 +60,25 @@ class OutboxAccountsTest {
     }
 
     @Test
+    void aForgottenHoldersEmailIsZeroedAndReadsAsNone() throws IOException {
+        OutboxAccounts accounts = new OutboxAccounts();
+        accounts.add(FIRST, "ann@example.com", 100_000);
+        int bob = accounts.add(FIRST + 1, "bob@example.com", 100_000);
+        accounts.add(FIRST + 2, "cy@example.com", 100_000);
+
+        accounts.eraseEmail(bob);
+
+        assertThat(accounts.email(bob)).isEmpty();
+        assertThat(accounts.email(0)).isEqualTo("ann@example.com");
+        assertThat(accounts.email(2)).isEqualTo("cy@example.com");
+        assertThat(listed(accounts)).containsExactly(new Listed(FIRST, 100_000, "ann@example.com"),
+                new Listed(FIRST + 1, 100_000, ""), new Listed(FIRST + 2, 100_000, "cy@example.com"));
+        List<byte[]> arrays = new ArrayList<>();
+        accounts.forEach((number, balance, emails, from, length) -> arrays.add(emails));
+        assertThat(new String(arrays.get(0), StandardCharsets.ISO_8859_1)).doesNotContain("bob@example.com");
+    }
+
+    @Test
     void emailsKeepTheirUtf8AndAnyLength() {
         OutboxAccounts accounts = new OutboxAccounts();
         String accented = "zoë.ünïcødé@exämple.com";
