@@ -60,6 +60,17 @@ public interface Storage {
         };
     }
 
+    /** Every byte of a small file (a mail, a dead letter); a short read goes on where it stopped. */
+    default byte[] readAll(Path file) throws IOException {
+        try (StorageFile handle = openReadOnly(file)) {
+            java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocate(Math.toIntExact(handle.size()));
+            while (buffer.hasRemaining() && handle.read(buffer, buffer.position()) > 0) {
+                // A short read goes on where it stopped.
+            }
+            return buffer.array();
+        }
+    }
+
     /** The suffix of a file {@link #replaceDurably} is writing; readers of a directory skip such files. */
     String TEMPORARY_SUFFIX = ".tmp";
 

@@ -1,7 +1,6 @@
 package eventbank.server.mail;
 
 import eventbank.engine.storage.Storage;
-import eventbank.engine.storage.StorageFile;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -108,14 +107,7 @@ final class DeadLetters {
 
     private DeadLetter read(String name) throws IOException {
         Path path = directory.resolve(name);
-        byte[] bytes;
-        try (StorageFile file = storage.openReadOnly(path)) {
-            ByteBuffer buffer = ByteBuffer.allocate(Math.toIntExact(file.size()));
-            while (buffer.hasRemaining() && file.read(buffer, buffer.position()) > 0) {
-                // A short read goes on where it stopped.
-            }
-            bytes = buffer.array();
-        }
+        byte[] bytes = storage.readAll(path);
         Map<String, String> fields = new LinkedHashMap<>();
         for (String line : new String(bytes, StandardCharsets.UTF_8).split("\n")) {
             int colon = line.indexOf(": ");

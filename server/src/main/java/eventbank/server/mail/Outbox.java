@@ -10,13 +10,11 @@ import eventbank.engine.cluster.Leadership;
 import eventbank.engine.journal.Journal;
 import eventbank.engine.recovery.DurableEvidence;
 import eventbank.engine.storage.Storage;
-import eventbank.engine.storage.StorageFile;
 import eventbank.engine.subscription.Subscriber;
 import eventbank.engine.subscription.SubscriberClosedException;
 import eventbank.server.readmodel.Checkpoints;
 import eventbank.server.readmodel.ModelCheckpoint;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -544,14 +542,6 @@ public final class Outbox implements Subscriber, AutoCloseable {
         }
     }
 
-    private static String textOf(Storage storage, Path file) throws IOException {
-        try (StorageFile handle = storage.openReadOnly(file)) {
-            ByteBuffer bytes = ByteBuffer.allocate((int) Math.min(handle.size(), Integer.MAX_VALUE - 8));
-            handle.read(bytes, 0);
-            return new String(bytes.array(), 0, bytes.position(), StandardCharsets.ISO_8859_1);
-        }
-    }
-
     /**
      * Deletes the mail files ({@code *.eml}) and dead letters of the outbox directory that name
      * one of {@code accounts}: their Message-ID holds {@code .<account number>@}.
@@ -567,7 +557,7 @@ public final class Outbox implements Subscriber, AutoCloseable {
                 if (!name.endsWith(".eml") && directory.equals(outboxDirectory)) {
                     continue;
                 }
-                String text = textOf(storage, file);
+                String text = new String(storage.readAll(file), StandardCharsets.ISO_8859_1);
                 for (long account : accounts) {
                     if (text.contains("." + account + "@")) {
                         storage.delete(file);
