@@ -526,6 +526,9 @@ public final class Outbox implements Subscriber, AutoCloseable {
      * again by {@link #eraseMailsOf} at the next start's sweep of forgotten accounts.
      */
     private void erase(List<Long> forgotten) {
+        if (leadership.leading()) {
+            eraseDeadLettersOf(forgotten);
+        }
         if (checkpoints == null) {
             return; // an outbox without a data directory keeps no files
         }
@@ -539,6 +542,16 @@ public final class Outbox implements Subscriber, AutoCloseable {
             stateNanos = 0; // due now
             writeStateCheckpoint();
             state.deleteSetAside();
+        }
+    }
+
+    /** The store's dead letters to forgotten holders deleted; a failure is logged, and the next leader deletes them. */
+    private void eraseDeadLettersOf(List<Long> forgotten) {
+        try {
+            store.eraseDeadLettersOf(forgotten);
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "the dead letters of forgotten accounts " + forgotten
+                    + " could not be deleted now; the next leader deletes them: " + e);
         }
     }
 
@@ -619,7 +632,10 @@ public final class Outbox implements Subscriber, AutoCloseable {
      */
     private boolean stateCheckpointDue() {
         long now = System.nanoTime();
-        return now - stateRetryNanos >= 0 && (lastBatchSeq - stateSeq >= checkpoints.everyEvents()
+        // The pause after a checkpoint the mail checkpoint did not reach spares the store reads;
+        // when the mail checkpoint known here reaches the batch already, none is needed.
+        boolean mayTry = now - stateRetryNanos >= 0 || checkpointSeq >= lastBatchSeq;
+        return mayTry && (lastBatchSeq - stateSeq >= checkpoints.everyEvents()
                 || now - stateNanos >= Checkpoints.INTERVAL_NANOS);
     }
 
@@ -686,6 +702,8 @@ public final class Outbox implements Subscriber, AutoCloseable {
         }
         claimedEpoch = epoch;
         checkpointSeq = claimed.getAsLong();
+        // A leader that stopped between a forget and its erasure left the dead letters behind.
+        eraseDeadLettersOf(accounts.forgottenAccounts());
         LOG.log(System.Logger.Level.INFO, "the outbox sends at epoch " + epoch + "; mails up to seq "
                 + checkpointSeq + " are sent");
         return true;
