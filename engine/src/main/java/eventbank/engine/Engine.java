@@ -28,6 +28,7 @@ import eventbank.engine.write.Sequencer;
 import eventbank.engine.write.SequencerStatistics;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -53,7 +54,7 @@ public final class Engine implements AutoCloseable {
     private final VerificationCodes codes;
     /** The snapshots, under the bank's email digest key: every bank the engine keeps uses the same. */
     private final SnapshotStore snapshots;
-    /** The data keys openings are sealed under; null when they are recorded in plain text (a cluster). */
+    /** The data keys openings are sealed under (a file, or a cluster's table); null when they are recorded in plain text. */
     private final PersonalKeys personalKeys;
     private final Journal.Recovery recovery;
     /** Makes the subscriptions' readers: of this node's journal, or of the shared one. */
@@ -122,7 +123,11 @@ public final class Engine implements AutoCloseable {
         try {
             this.node = ClusterNode.start(cluster.journal(), snapshots, cluster.node(), new ClusterNode.Host() {
                 @Override
-                public Sequencer lead(Bank bank, Journal journal) {
+                public Sequencer lead(Bank bank, Journal journal, long epoch) {
+                    if (personalKeys != null && sealsPersonalData(config)) {
+                        personalKeys.leadAt(epoch);
+                        eraseForgottenQuietly(bank, personalKeys);
+                    }
                     return newSequencer(bank, journal);
                 }
 
@@ -189,13 +194,7 @@ public final class Engine implements AutoCloseable {
         try {
             config.storage().createDirectories(config.dataDirectory());
             byte[] key = config.serverKey() != null ? config.serverKey() : ServerKey.loadOrCreate(config.dataDirectory());
-            // Openings are sealed on the file journal only (in a database the key store would be a
-            // table, not built yet: those openings are recorded as before and cannot be forgotten).
-            // A key store in the data directory is read in any case: a bank migrated to a
-            // database, its keys copied to the node, still opens the fields sealed before.
-            boolean seals = sealsPersonalData(config);
-            keys = seals || config.lockDataDirectory() && Files.exists(PersonalKeys.storeFile(config.dataDirectory()))
-                    ? PersonalKeys.open(config.dataDirectory(), config.kekFile(), seals) : null;
+            keys = openPersonalKeys(config);
             SnapshotStore snapshots = new SnapshotStore(config.storage(), config.snapshotDirectory(),
                     keys != null ? keys.emailDigests() : ServerKey.emailDigests(key));
             if (config.cluster() != null) {
@@ -251,6 +250,37 @@ public final class Engine implements AutoCloseable {
     }
 
     /**
+     * The key store: the file in the data directory, or in a cluster the table beside the journal
+     * (made by the first writer node). Without one (a journal in a database of a test, a cluster
+     * whose server gives no table), openings are recorded in plain text and cannot be forgotten;
+     * a key store in the data directory is read all the same, for the fields sealed before.
+     */
+    private static PersonalKeys openPersonalKeys(EngineConfig config) throws IOException {
+        EngineConfig.Cluster cluster = config.cluster();
+        if (cluster != null && cluster.keys() != null) {
+            Path kekFile = config.kekFile() != null ? config.kekFile() : PersonalKeys.defaultKekFile(config.dataDirectory());
+            return PersonalKeys.open(cluster.keys(), kekFile, cluster.node().mayLead());
+        }
+        boolean seals = sealsPersonalData(config);
+        return seals || config.lockDataDirectory() && Files.exists(PersonalKeys.storeFile(config.dataDirectory()))
+                ? PersonalKeys.open(config.dataDirectory(), config.kekFile(), seals) : null;
+    }
+
+    /**
+     * A new leader's part of the same: the keys of forgotten holders that the last leader did not
+     * erase (it stopped in between) are erased before it takes commands. A failure is logged; the
+     * next leader tries again.
+     */
+    private static void eraseForgottenQuietly(Bank bank, PersonalKeys keys) {
+        try {
+            eraseForgotten(bank, keys, new ArrayList<>());
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "the keys of forgotten holders could not be checked now; the next"
+                    + " leader erases any left", e);
+        }
+    }
+
+    /**
      * Finishes the forgetting a crash interrupted: the key of every forgotten holder is erased
      * (the sequencer erases it once the AccountForgotten is durable, so a crash in between leaves
      * it). Said in the start's warnings.
@@ -274,8 +304,13 @@ public final class Engine implements AutoCloseable {
      * which lives in files of its own; a journal in a database would keep its keys in a table.
      */
     private static boolean sealsPersonalData(EngineConfig config) {
-        return config.sealPersonalData() && config.lockDataDirectory() && config.cluster() == null
-                && config.journalOpener() == null;
+        if (!config.sealPersonalData()) {
+            return false;
+        }
+        if (config.cluster() != null) {
+            return config.cluster().keys() != null;
+        }
+        return config.lockDataDirectory() && config.journalOpener() == null;
     }
 
     /**

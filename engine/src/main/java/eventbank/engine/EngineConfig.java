@@ -8,6 +8,7 @@ import eventbank.engine.cluster.SharedJournal;
 import eventbank.engine.journal.EventCodec;
 import eventbank.engine.journal.FileJournal;
 import eventbank.engine.journal.Journal;
+import eventbank.engine.keys.KeyTable;
 import eventbank.engine.recovery.DurableEvidence;
 import eventbank.engine.storage.FileStorage;
 import eventbank.engine.storage.Storage;
@@ -54,8 +55,16 @@ public record EngineConfig(Path dataDirectory, Storage storage, byte[] serverKey
                            List<DurableEvidence.Source> evidence, long highWaterIntervalMillis,
                            Journal.Opener journalOpener, Cluster cluster, Path kekFile, boolean sealPersonalData) {
 
-    /** A journal shared by a cluster's nodes, and this node's part in it. */
-    public record Cluster(SharedJournal journal, ClusterNode.Settings node) {}
+    /**
+     * A journal shared by a cluster's nodes, this node's part in it, and the key store the
+     * openings' data keys are kept in beside the journal (null: openings are recorded in plain
+     * text, as before the key store had a table).
+     */
+    public record Cluster(SharedJournal journal, ClusterNode.Settings node, KeyTable keys) {
+        public Cluster(SharedJournal journal, ClusterNode.Settings node) {
+            this(journal, node, null);
+        }
+    }
 
     public static final long SEGMENT_BYTES_MAX_DEFAULT = 256L << 20;
     public static final long SNAPSHOT_EVERY_EVENTS_DEFAULT = 1_000_000;

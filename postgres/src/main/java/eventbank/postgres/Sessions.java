@@ -22,7 +22,20 @@ final class Sessions {
      * on both ends, so that a dead peer is noticed within about a lease.
      */
     static Connection writer(PostgresJournalConfig config) throws SQLException {
-        Properties properties = properties(config, config.nodeName(), true);
+        return writer(config, config.nodeName());
+    }
+
+    /**
+     * The key store's writing session ({@link PostgresKeyTable}): as the writer's, but named apart
+     * from it, so that this node's own takeover, which ends the sessions named as the head's last
+     * leader, leaves it alone; its writes are fenced by the epoch instead.
+     */
+    static Connection keyWriter(PostgresJournalConfig config) throws SQLException {
+        return writer(config, config.nodeName() + " keys");
+    }
+
+    private static Connection writer(PostgresJournalConfig config, String applicationName) throws SQLException {
+        Properties properties = properties(config, applicationName, true);
         Connection connection = DriverManager.getConnection(config.url(), properties);
         try (Statement statement = connection.createStatement()) {
             long leaseMillis = config.lease().toMillis();

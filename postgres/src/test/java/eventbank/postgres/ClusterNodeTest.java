@@ -122,7 +122,7 @@ class ClusterNodeTest {
     private static ClusterNode.Host host(AtomicLong followed) {
         return new ClusterNode.Host() {
             @Override
-            public Sequencer lead(Bank bank, Journal journal) {
+            public Sequencer lead(Bank bank, Journal journal, long epoch) {
                 throw new AssertionError("a reader never leads");
             }
 

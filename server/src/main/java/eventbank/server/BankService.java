@@ -4,6 +4,7 @@ import eventbank.engine.Engine;
 import eventbank.engine.EngineConfig;
 import eventbank.engine.cluster.ClusterNode;
 import eventbank.postgres.PostgresJournalConfig;
+import eventbank.postgres.PostgresKeyTable;
 import eventbank.postgres.PostgresServerKey;
 import eventbank.postgres.PostgresSharedJournal;
 import eventbank.server.cli.ServeCommand;
@@ -144,9 +145,10 @@ public final class BankService implements ServeCommand.Running {
                     : PostgresServerKey.load(journal).orElseThrow(() -> new IOException("the journal's database"
                             + " holds no server key yet: start a writer first, or set server.key on every node")));
         }
+        // The data keys of the openings live beside the journal; the KEK is this node's file.
         return builder.cluster(new EngineConfig.Cluster(shared, new ClusterNode.Settings(cluster.nodeName(),
                 cluster.nodeUrl().toString(), cluster.mode() == Config.NodeMode.WRITER, lease,
-                cluster.pollInterval(), partial.idempotencyWindowMicros())));
+                cluster.pollInterval(), partial.idempotencyWindowMicros()), new PostgresKeyTable(journal)));
     }
 
     /** The journal's database and this node, as {@code journal.*} and {@code node.*} say. */

@@ -66,9 +66,9 @@ public final class ClusterNode implements Leadership, AutoCloseable {
     public interface Host {
         /**
          * Starts a sequencer on {@code bank}, which holds every batch of {@code journal}, and
-         * makes it take the commands; its commits must wake the subscriptions.
+         * makes it take the commands at writer {@code epoch}; its commits must wake the subscriptions.
          */
-        Sequencer lead(Bank bank, Journal journal);
+        Sequencer lead(Bank bank, Journal journal, long epoch);
 
         /** The followed seq moved forward to {@code seq}: wake the subscriptions. Called on the node's thread. */
         void followed(long seq);
@@ -448,7 +448,7 @@ public final class ClusterNode implements Leadership, AutoCloseable {
         Bank leading = bank;
         bank = null;
         bankHash = null;
-        sequencer = host.lead(leading, taken.journal());
+        sequencer = host.lead(leading, taken.journal(), taken.epoch());
         role = Role.LEADER;
         LOG.log(System.Logger.Level.INFO, settings.name() + " leads at epoch " + taken.epoch() + " from seq "
                 + leading.lastSeq());

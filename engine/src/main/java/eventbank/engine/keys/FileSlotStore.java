@@ -87,7 +87,7 @@ final class FileSlotStore implements SlotStore {
         while (bytes.hasRemaining() && channel.read(bytes, bytes.position()) > 0) {
             // reads until the header is whole or the file ends
         }
-        return StoreHeader.decode(Arrays.copyOf(bytes.array(), bytes.position()), file);
+        return StoreHeader.decode(Arrays.copyOf(bytes.array(), bytes.position()), file.toString());
     }
 
     @Override
@@ -108,7 +108,7 @@ final class FileSlotStore implements SlotStore {
             content = readUnlocked(slot);
         }
         if (content == null) {
-            throw new PersonalKeysException(KeySlot.damaged(file, slot));
+            throw new PersonalKeysException(KeySlot.damaged(file.toString(), slot));
         }
         return content;
     }

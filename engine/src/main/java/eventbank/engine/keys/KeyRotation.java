@@ -5,6 +5,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
+import java.util.Map;
+import java.util.TreeMap;
 import javax.crypto.AEADBadTagException;
 
 /**
@@ -74,6 +76,94 @@ final class KeyRotation {
         return new PersonalKeys.RotationReport(counts[0], counts[1], oldKekId, newKek.idText(), kekFile);
     }
 
+    /**
+     * The same in a cluster's table: the new KEK written to {@code KEK.new} and forced; every slot
+     * re-wrapped in memory and the table's rows replaced in one transaction (which also fences
+     * any leader: {@link KeyTable#replaceAll}); then the old KEK overwritten and the new one
+     * renamed over it. A crash before the transaction leaves the table as it was; after it, the
+     * next open or rotation on this machine finishes the KEK's files ({@link #recover(KeyTable, Path)}).
+     */
+    static PersonalKeys.RotationReport rotate(KeyTable table, Path kekFile, Step stopAfter) throws IOException {
+        recover(table, kekFile);
+        byte[] headerBytes = table.header();
+        if (headerBytes == null) {
+            throw new PersonalKeysException("the key store " + table.describe() + " holds no header, so no key to rotate");
+        }
+        TableSlotStore old = new TableSlotStore(table, StoreHeader.decode(headerBytes, table.describe()));
+        KeyEncryptionKey oldKek = PersonalKeys.readKekOf(old, kekFile);
+        KeyEncryptionKey newKek = KeyEncryptionKey.generate();
+        Path kekTemporary = temporary(kekFile);
+        newKek.writeNew(kekTemporary);
+        if (stopAfter == Step.NEW_KEK_WRITTEN) {
+            return null;
+        }
+        byte[] digestKey = PersonalKeys.unwrapDigestKey(old, oldKek);
+        TreeMap<Integer, byte[]> rewrapped = new TreeMap<>();
+        int live = 0;
+        int erased = 0;
+        try {
+            int bound = table.slotsBound();
+            for (int from = 0; from < bound; from += TableSlotStore.READ_AHEAD_SLOTS) {
+                for (Map.Entry<Integer, byte[]> row : table.readRange(from, from + TableSlotStore.READ_AHEAD_SLOTS)
+                        .entrySet()) {
+                    int slot = row.getKey();
+                    KeySlot held = KeySlot.decode(row.getValue());
+                    if (held == null) {
+                        throw new PersonalKeysException(KeySlot.damaged(table.describe(), slot) + "; nothing rotated");
+                    }
+                    switch (held.state()) {
+                        case EMPTY -> { }
+                        case ERASED -> {
+                            rewrapped.put(slot, held.encode());
+                            erased++;
+                        }
+                        case LIVE -> {
+                            rewrapped.put(slot, rewrap(old, slot, held, oldKek, newKek).encode());
+                            live++;
+                        }
+                    }
+                }
+            }
+            // A failure here may leave the table replaced or not (a commit whose outcome is unknown):
+            // KEK.new stays, and the next open or rotation settles by the table's header which KEK
+            // is kept (recover).
+            table.replaceAll(PersonalKeys.headerFor(newKek, digestKey).encode(), rewrapped);
+        } finally {
+            Arrays.fill(digestKey, (byte) 0);
+        }
+        if (stopAfter == Step.STORE_REPLACED) {
+            return null;
+        }
+        replaceKek(kekFile, kekTemporary, stopAfter);
+        return new PersonalKeys.RotationReport(live, erased, oldKek.idText(), newKek.idText(), kekFile);
+    }
+
+    /** Finishes or rolls back what a cut rotation of {@code table} left in the KEK's files. */
+    static Recovery recover(KeyTable table, Path kekFile) throws IOException {
+        Path kekTemporary = temporary(kekFile);
+        if (!Files.exists(kekTemporary)) {
+            return Recovery.NOTHING;
+        }
+        KeyEncryptionKey newKek;
+        try {
+            newKek = KeyEncryptionKey.read(kekTemporary);
+        } catch (PersonalKeysException torn) {
+            newKek = null;
+        }
+        byte[] header = table.header();
+        if (newKek != null && header != null && StoreHeader.decode(header, table.describe()).kekId() == newKek.id()) {
+            replaceKek(kekFile, kekTemporary, Step.DONE);
+            LOG.log(System.Logger.Level.WARNING, "finished a key rotation that was cut after the key store "
+                    + table.describe() + " was replaced: the old key-encryption key is destroyed, " + kekFile
+                    + " holds key " + newKek.idText());
+            return Recovery.FINISHED;
+        }
+        KeyEncryptionKey.destroy(kekTemporary);
+        LOG.log(System.Logger.Level.WARNING, "rolled back a key rotation that was cut before it replaced the key store "
+                + table.describe() + "; it still uses the key-encryption key in " + kekFile);
+        return Recovery.ROLLED_BACK;
+    }
+
     /** Copies the store to {@code target} under {@code newKek}; answers {live keys, erased slots}. */
     private static int[] copy(FileSlotStore old, KeyEncryptionKey oldKek, Path target, KeyEncryptionKey newKek)
             throws IOException {
@@ -108,7 +198,7 @@ final class KeyRotation {
         return new int[] {live, erased};
     }
 
-    private static KeySlot rewrap(FileSlotStore old, int slot, KeySlot held, KeyEncryptionKey oldKek,
+    private static KeySlot rewrap(SlotStore old, int slot, KeySlot held, KeyEncryptionKey oldKek,
                                   KeyEncryptionKey newKek) throws PersonalKeysException {
         byte[] associatedData = Aead.associatedData(PersonalKeys.DATA_KEY_PURPOSE, slot, held.accountNumber());
         byte[] dataKey;

@@ -1,7 +1,6 @@
 package eventbank.engine.keys;
 
 import java.nio.ByteBuffer;
-import java.nio.file.Path;
 import java.util.zip.CRC32C;
 
 /**
@@ -112,8 +111,8 @@ record KeySlot(long accountNumber, State state, byte[] wrappedKey, long digestHi
     }
 
     /** The message for a slot whose bytes fail their checksum. */
-    static String damaged(Path file, int slot) {
-        return "slot " + slot + " of the key store " + file + " fails its checksum (a torn or damaged write)";
+    static String damaged(String store, int slot) {
+        return "slot " + slot + " of the key store " + store + " fails its checksum (a torn or damaged write)";
     }
 
     @Override

@@ -12,6 +12,7 @@ import java.nio.file.StandardCopyOption;
 import java.security.GeneralSecurityException;
 import java.util.Arrays;
 import java.util.Locale;
+import java.util.TreeMap;
 import javax.crypto.AEADBadTagException;
 import javax.crypto.Mac;
 import javax.crypto.SecretKey;
@@ -95,6 +96,62 @@ public final class PersonalKeys implements Closeable {
         } catch (IOException | RuntimeException e) {
             store.close();
             throw e;
+        }
+    }
+
+    /**
+     * Opens the store kept in {@code table} (a cluster's database) with the KEK at {@code kekFile}.
+     * A table without a header gets one when {@code create} is true (a writer node: the first to
+     * start makes it, with the KEK in its file, made now when absent); a node that finds another
+     * KEK's header is refused, as with a file, naming the KEK it needs: every node holds a copy of
+     * the same KEK file.
+     */
+    public static PersonalKeys open(KeyTable table, Path kekFile, boolean create) throws IOException {
+        try {
+            KeyRotation.recover(table, kekFile);
+            byte[] headerBytes = table.header();
+            if (headerBytes == null) {
+                if (!create) {
+                    throw new PersonalKeysException("the key store " + table.describe() + " holds no header yet:"
+                            + " start a writer first");
+                }
+                headerBytes = table.createHeader(newHeader(kekFile));
+            }
+            TableSlotStore store = new TableSlotStore(table, StoreHeader.decode(headerBytes, table.describe()));
+            KeyEncryptionKey kek = readKekOf(store, kekFile);
+            return new PersonalKeys(store, kek, kekFile, unwrapDigestKey(store, kek));
+        } catch (IOException | RuntimeException e) {
+            table.close();
+            throw e;
+        }
+    }
+
+    /** A new header under the KEK in {@code kekFile} (made now when absent), with a new digest key. */
+    private static byte[] newHeader(Path kekFile) throws IOException {
+        KeyEncryptionKey kek;
+        if (Files.exists(kekFile)) {
+            kek = KeyEncryptionKey.read(kekFile);
+        } else {
+            OwnerOnly.createDirectories(kekFile.toAbsolutePath().getParent());
+            kek = KeyEncryptionKey.generate();
+            kek.writeNew(kekFile);
+        }
+        byte[] digestKey = Aead.randomBytes(Aead.KEY_BYTES);
+        try {
+            return headerFor(kek, digestKey).encode();
+        } finally {
+            Arrays.fill(digestKey, (byte) 0);
+        }
+    }
+
+    /**
+     * From now on, this node leads the cluster's journal at writer {@code epoch}: the keys it
+     * writes are written only while the journal's head is still at that epoch. Nothing for a store
+     * of this node's own.
+     */
+    public void leadAt(long epoch) {
+        if (store instanceof TableSlotStore table) {
+            table.leadAt(epoch);
         }
     }
 
@@ -302,7 +359,7 @@ public final class PersonalKeys implements Closeable {
      * when the slot was erased. Reads a mapped page: no system call.
      */
     public long[] storedEmailDigest(int slot, long accountNumber) throws IOException {
-        KeySlot held = slotOf(slot, accountNumber);
+        KeySlot held = checked(store.readAhead(slot), slot, accountNumber);
         return held.state() == KeySlot.State.ERASED ? null : new long[] {held.digestHigh(), held.digestLow()};
     }
 
@@ -312,7 +369,10 @@ public final class PersonalKeys implements Closeable {
 
     /** The slot, checked to belong to the account and to hold a key, live or erased. */
     private KeySlot slotOf(int slot, long accountNumber) throws IOException {
-        KeySlot held = store.read(slot);
+        return checked(store.read(slot), slot, accountNumber);
+    }
+
+    private KeySlot checked(KeySlot held, int slot, long accountNumber) throws PersonalKeysException {
         if (held.state() == KeySlot.State.EMPTY) {
             throw new PersonalKeysException("slot " + slot + " of the key store " + store.describe()
                     + " holds no key, so none for account " + accountNumber);
@@ -370,6 +430,86 @@ public final class PersonalKeys implements Closeable {
     public static RotationReport rotate(Path dataDirectory, Path kekFile) throws IOException {
         return KeyRotation.rotate(storeFile(dataDirectory),
                 kekFile != null ? kekFile : defaultKekFile(dataDirectory), KeyRotation.Step.DONE);
+    }
+
+    /**
+     * {@link #rotate(Path, Path)} for the key store in a cluster's {@code table}, with the KEK
+     * at {@code kekFile}: offline, every node stopped (the table refuses while a lease holds).
+     * Closes the table.
+     */
+    public static RotationReport rotate(KeyTable table, Path kekFile) throws IOException {
+        try (table) {
+            return KeyRotation.rotate(table, kekFile, KeyRotation.Step.DONE);
+        }
+    }
+
+    /**
+     * Copies the key store of {@code dataDirectory} (its file) into {@code table}, the same header
+     * and the same slots, for {@code eventbank migrate}; answers how many slots, or -1 when the
+     * data directory has no key store. A table that holds another store's header is refused.
+     * Nothing is decrypted: the KEK stays a file, to be copied to every node.
+     */
+    public static int copyToTable(Path dataDirectory, KeyTable table) throws IOException {
+        Path storePath = storeFile(dataDirectory);
+        if (!Files.exists(storePath)) {
+            return -1;
+        }
+        try (FileSlotStore store = FileSlotStore.open(storePath)) {
+            byte[] header = store.header().encode();
+            byte[] held = table.createHeader(header);
+            if (!Arrays.equals(held, header)) {
+                throw new PersonalKeysException("the key store " + table.describe() + " already holds the header of"
+                        + " key-encryption key " + KeyEncryptionKey.idText(StoreHeader.decode(held, table.describe())
+                        .kekId()) + ", not this data directory's; nothing was copied");
+            }
+            TreeMap<Integer, byte[]> slots = new TreeMap<>();
+            int bound = store.slotsBound();
+            for (int slot = 0; slot < bound; slot++) {
+                KeySlot content = store.read(slot);
+                if (content.state() != KeySlot.State.EMPTY) {
+                    slots.put(slot, content.encode());
+                }
+            }
+            table.write(slots, KeyTable.UNFENCED);
+            return slots.size();
+        }
+    }
+
+    /**
+     * The other way, for {@code eventbank migrate --to-files}: the table's header and slots
+     * written as the key store file of {@code dataDirectory} (which has none); answers how many
+     * slots, or -1 when the table holds no store.
+     */
+    public static int copyFromTable(KeyTable table, Path dataDirectory) throws IOException {
+        byte[] headerBytes = table.header();
+        if (headerBytes == null) {
+            return -1;
+        }
+        Path storePath = storeFile(dataDirectory);
+        if (Files.exists(storePath)) {
+            throw new PersonalKeysException("there is a key store at " + storePath + " already; nothing was copied");
+        }
+        OwnerOnly.createDirectories(storePath.getParent());
+        Path temporary = KeyRotation.temporary(storePath);
+        Files.deleteIfExists(temporary);
+        int copied = 0;
+        try (FileSlotStore store = FileSlotStore.createNew(temporary, StoreHeader.decode(headerBytes, table.describe()))) {
+            int bound = table.slotsBound();
+            for (int from = 0; from < bound; from += TableSlotStore.READ_AHEAD_SLOTS) {
+                for (var row : table.readRange(from, from + TableSlotStore.READ_AHEAD_SLOTS).entrySet()) {
+                    KeySlot content = KeySlot.decode(row.getValue());
+                    if (content == null) {
+                        throw new PersonalKeysException(KeySlot.damaged(table.describe(), row.getKey()));
+                    }
+                    store.write(row.getKey(), content);
+                    copied++;
+                }
+            }
+            store.force();
+        }
+        Files.move(temporary, storePath, StandardCopyOption.ATOMIC_MOVE);
+        Durable.syncDirectory(storePath.getParent());
+        return copied;
     }
 
     /**

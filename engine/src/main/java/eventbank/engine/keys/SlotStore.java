@@ -5,8 +5,8 @@ import java.io.IOException;
 
 /**
  * Where the key store's header and slots are kept: a file of fixed slots overwritten in place
- * ({@link FileSlotStore}); in cluster mode a PostgreSQL table of the same rows can stand behind
- * the same methods. {@link PersonalKeys} does the cryptography; a slot store only keeps bytes.
+ * ({@link FileSlotStore}); in cluster mode the rows of a database table ({@link TableSlotStore}
+ * over a {@link KeyTable}). {@link PersonalKeys} does the cryptography; a slot store only keeps bytes.
  *
  * <p>Writes come from one thread at a time ({@link PersonalKeys} holds its lock); reads may come
  * from any thread at any time and must be cheap, since replay reads a slot for every opening.
@@ -20,6 +20,14 @@ interface SlotStore extends Closeable {
      */
     KeySlot read(int slot) throws IOException;
 
+    /**
+     * {@link #read}, for a replay, which asks for slots in ascending order: a store may answer
+     * from slots it read ahead of time, so long as a slot it held empty is read again.
+     */
+    default KeySlot readAhead(int slot) throws IOException {
+        return read(slot);
+    }
+
     /** Overwrites {@code slot} in place; durable at the next {@link #force()}. */
     void write(int slot, KeySlot content) throws IOException;
 
@@ -27,7 +35,7 @@ interface SlotStore extends Closeable {
     void force() throws IOException;
 
     /** One more than the highest slot that may be other than empty. */
-    int slotsBound();
+    int slotsBound() throws IOException;
 
     /** The store's name in messages: its file, or its table. */
     String describe();

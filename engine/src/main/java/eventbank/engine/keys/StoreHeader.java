@@ -1,7 +1,6 @@
 package eventbank.engine.keys;
 
 import java.nio.ByteBuffer;
-import java.nio.file.Path;
 import java.util.zip.CRC32C;
 
 /**
@@ -39,7 +38,7 @@ record StoreHeader(long kekId, byte[] wrappedDigestKey) {
         return buffer.array();
     }
 
-    static StoreHeader decode(byte[] bytes, Path file) throws PersonalKeysException {
+    static StoreHeader decode(byte[] bytes, String file) throws PersonalKeysException {
         ByteBuffer buffer = ByteBuffer.wrap(bytes);
         if (bytes.length < BYTES || buffer.getInt(0) != MAGIC) {
             throw new PersonalKeysException("the key store " + file + " does not start as one eventbank writes");

@@ -10,6 +10,7 @@ import eventbank.engine.storage.Storage;
 import eventbank.postgres.JournalDatabaseException;
 import eventbank.postgres.PostgresJournalConfig;
 import eventbank.postgres.PostgresJournalSource;
+import eventbank.postgres.PostgresKeyTable;
 import eventbank.server.config.Config;
 import eventbank.server.config.ConfigException;
 import eventbank.server.config.ConfigLoader;
@@ -82,19 +83,42 @@ final class JournalOptions {
      * when there is one it cannot open, when there is none (the personal fields then read as null).
      */
     PersonalKeys personalKeys(Map<String, String> environment, History history, PrintWriter err, String tool) {
+        if (history.postgres().isPresent()) {
+            // A cluster's keys are in its database, with the KEK that keys.kek_file names.
+            PostgresKeyTable table = new PostgresKeyTable(history.postgres().get());
+            try {
+                if (table.header() == null) {
+                    table.close();
+                    return null; // nothing sealed there: the openings are in plain text
+                }
+                return PersonalKeys.open(table, kekFile(environment, history), false);
+            } catch (IOException e) {
+                err.println(tool + ": warning: sealed emails are shown as null: " + e.getMessage());
+                return null;
+            }
+        }
         if (history.dataDirectory().isEmpty()
                 || !Files.exists(PersonalKeys.storeFile(history.dataDirectory().get()))) {
             return null;
         }
-        Config.Data data = config(environment).data();
-        // keys.kek_file by default is beside the configuration's data directory: here, the tool's.
-        Path kekFile = data.kekFile().equals(PersonalKeys.defaultKekFile(data.directory())) ? null : data.kekFile();
         try {
-            return PersonalKeys.open(history.dataDirectory().get(), kekFile, false);
+            return PersonalKeys.open(history.dataDirectory().get(), kekFile(environment, history), false);
         } catch (IOException e) {
             err.println(tool + ": warning: sealed emails are shown as null: " + e.getMessage());
             return null;
         }
+    }
+
+    /**
+     * {@code keys.kek_file}; by default beside the configuration's data directory, which for a
+     * tool is its own data directory ({@code --data-dir}) when it has one.
+     */
+    private Path kekFile(Map<String, String> environment, History history) {
+        Config.Data data = config(environment).data();
+        if (!data.kekFile().equals(PersonalKeys.defaultKekFile(data.directory()))) {
+            return data.kekFile();
+        }
+        return PersonalKeys.defaultKekFile(history.dataDirectory().orElse(data.directory()));
     }
 
     /** The data directory option itself, for the tools that create one ({@code migrate --to-files}). */

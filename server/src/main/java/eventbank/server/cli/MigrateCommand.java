@@ -4,10 +4,12 @@ import eventbank.engine.DataDirectoryLock;
 import eventbank.engine.ServerKey;
 import eventbank.engine.history.Verifier;
 import eventbank.engine.journal.FileJournalSource;
+import eventbank.engine.keys.PersonalKeys;
 import eventbank.engine.storage.FileStorage;
 import eventbank.postgres.JournalDatabaseException;
 import eventbank.postgres.PostgresJournalConfig;
 import eventbank.postgres.PostgresJournalSource;
+import eventbank.postgres.PostgresKeyTable;
 import eventbank.postgres.PostgresMigration;
 import eventbank.postgres.PostgresServerKey;
 import eventbank.server.config.Config;
@@ -116,6 +118,15 @@ final class MigrateCommand implements Callable<Integer> {
             out.println(key != null ? "server key: copied from " + absolute(keyFile)
                     : "server key: none in the data directory (configured elsewhere?); give the nodes server.key_file,"
                             + " or the first writer makes a new one");
+            int slots;
+            try (PostgresKeyTable table = new PostgresKeyTable(database)) {
+                slots = PersonalKeys.copyToTable(directory, table);
+            }
+            out.println(slots < 0 ? "data keys: no key store in the data directory; the first writer makes one"
+                    : "data keys: " + slots + " slot(s) copied from " + absolute(PersonalKeys.storeFile(directory))
+                            + "; copy the key-encryption key (" + absolute(PersonalKeys.defaultKekFile(directory))
+                            + ", or where keys.kek_file says) to every node's keys.kek_file, and keep it apart from"
+                            + " the database's backups");
             printHead(out, copied);
         }
         return ExitCodes.OK;
@@ -135,12 +146,16 @@ final class MigrateCommand implements Callable<Integer> {
         try (DataDirectoryLock lock = DataDirectoryLock.acquire(directory)) {
             PostgresMigration.Copied copied;
             Optional<byte[]> key;
+            int slots;
             try {
                 copied = PostgresMigration.toFiles(database, new FileStorage(), directory.resolve("journal"),
                         config.data().journalSegmentBytesMax());
                 key = PostgresServerKey.load(database);
                 if (key.isPresent()) {
                     ServerKey.store(directory, key.get());
+                }
+                try (PostgresKeyTable table = new PostgresKeyTable(database)) {
+                    slots = PersonalKeys.copyFromTable(table, directory);
                 }
             } catch (IOException | RuntimeException e) {
                 removeCopy(directory, created);
@@ -150,6 +165,9 @@ final class MigrateCommand implements Callable<Integer> {
                     + database.shownUrl() + " to " + absolute(directory.resolve("journal")));
             out.println(key.isPresent() ? "server key: copied to " + absolute(directory.resolve(ServerKey.FILE_NAME))
                     : "server key: none in the database; the server makes a new one at its first start");
+            out.println(slots < 0 ? "data keys: none in the database"
+                    : "data keys: " + slots + " slot(s) copied to " + absolute(PersonalKeys.storeFile(directory))
+                            + "; the server needs the cluster's key-encryption key at its keys.kek_file");
             printHead(out, copied);
         }
         return ExitCodes.OK;
@@ -187,6 +205,7 @@ final class MigrateCommand implements Callable<Integer> {
             }
         }
         Files.deleteIfExists(directory.resolve(ServerKey.FILE_NAME));
+        Files.deleteIfExists(PersonalKeys.storeFile(directory));
     }
 
     private static Path absolute(Path path) {

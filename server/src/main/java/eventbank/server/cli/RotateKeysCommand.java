@@ -2,6 +2,9 @@ package eventbank.server.cli;
 
 import eventbank.engine.DataDirectoryLock;
 import eventbank.engine.keys.PersonalKeys;
+import eventbank.postgres.JournalDatabaseException;
+import eventbank.postgres.PostgresJournalConfig;
+import eventbank.postgres.PostgresKeyTable;
 import eventbank.server.config.Config;
 import eventbank.server.config.ConfigException;
 import eventbank.server.config.ConfigLoader;
@@ -11,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -58,10 +62,23 @@ final class RotateKeysCommand implements Callable<Integer> {
         this.environment = environment;
     }
 
+    @Option(names = "--journal-url", paramLabel = "URL",
+            description = "journal.url: rotate the key store of the cluster whose journal is in this PostgreSQL"
+                    + " database (default: $EVENTBANK_JOURNAL_URL, else the properties file; none: the data"
+                    + " directory's key store). Stop every node first; copy the new KEK to every node after.")
+    private String journalUrl;
+
     @Override
     public Integer call() throws IOException {
+        if (config(null).cluster().journalUrl().isPresent()) {
+            // A node's data directory holds no journal; it holds the KEK by default.
+            Optional<Path> beside = dataDirectory.besideJournalElsewhere(environment);
+            Config config = config(beside.map(path -> path.toAbsolutePath().normalize()).orElse(null));
+            return rotateCluster(config.cluster(), kekFile != null ? kekFile.toAbsolutePath().normalize()
+                    : config.data().kekFile());
+        }
         Path directory = dataDirectory.existing(environment).toAbsolutePath().normalize();
-        Path kek = kekFile(directory);
+        Path kek = kekFile != null ? kekFile.toAbsolutePath().normalize() : config(directory).data().kekFile();
         Path store = PersonalKeys.storeFile(directory);
         PersonalKeys.RotationReport report;
         try (DataDirectoryLock lock = DataDirectoryLock.acquire(directory)) {
@@ -74,6 +91,43 @@ final class RotateKeysCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         out.println("data directory: " + directory);
+        print(out, store.toString(), report);
+        return ExitCodes.OK;
+    }
+
+    /**
+     * The cluster's key store, in the journal's database: every node stopped (a leader's lease
+     * that still holds is refused), the rows replaced in one transaction; the new KEK is written
+     * where this machine keeps it, to be copied to every other node.
+     */
+    private int rotateCluster(Config.Cluster cluster, Path kek) throws IOException {
+        PostgresJournalConfig database = PostgresJournalConfig.of(cluster.journalUrl().orElseThrow(),
+                cluster.journalUser().orElse(null), cluster.journalPassword().orElse(null), "eventbank " + spec.name());
+        PostgresKeyTable table = new PostgresKeyTable(database);
+        PersonalKeys.RotationReport report;
+        try {
+            if (table.header() == null) {
+                table.close();
+                throw new CommandFailure(ExitCodes.CHECK_FAILED, "the journal's database " + database.shownUrl()
+                        + " holds no key store: no account's personal data is encrypted there, so there is no key"
+                        + " to rotate");
+            }
+            report = PersonalKeys.rotate(table, kek);
+        } catch (JournalDatabaseException e) {
+            throw new CommandFailure(ExitCodes.DATA_DIRECTORY, e.getMessage());
+        } catch (IOException e) {
+            // Refused: the KEK missing or another, a leader's lease holding, a damaged slot.
+            throw new CommandFailure(ExitCodes.CHECK_FAILED, e.getMessage());
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        out.println("journal: " + database.shownUrl() + " (PostgreSQL)");
+        print(out, table.describe(), report);
+        spec.commandLine().getErr().println(spec.qualifiedName() + ": copy " + report.kekFile() + " to every node's"
+                + " keys.kek_file before starting it: a node with the old key-encryption key refuses to start");
+        return ExitCodes.OK;
+    }
+
+    private static void print(PrintWriter out, String store, PersonalKeys.RotationReport report) {
         out.println("key store: " + store);
         out.println("re-wrapped: " + report.liveKeys() + " live data key" + (report.liveKeys() == 1 ? "" : "s")
                 + " (" + report.erasedSlots() + " erased, nothing to re-wrap)");
@@ -81,19 +135,19 @@ final class RotateKeysCommand implements Callable<Integer> {
         out.println("new key-encryption key: " + report.newKekId() + " in " + report.kekFile());
         out.println("rotate-keys: OK");
         out.flush();
-        return ExitCodes.OK;
     }
 
-    /** {@code --kek-file}, else {@code keys.kek_file} as the server reads it for this data directory. */
-    private Path kekFile(Path directory) {
-        if (kekFile != null) {
-            return kekFile.toAbsolutePath().normalize();
-        }
+    /** The configuration as the server reads it, for this data directory (null: as configured) and {@code --journal-url}. */
+    private Config config(Path directory) {
         Map<String, String> overrides = new HashMap<>();
-        overrides.put("data.dir", directory.toString());
+        if (directory != null) {
+            overrides.put("data.dir", directory.toString());
+        }
+        if (journalUrl != null) {
+            overrides.put("journal.url", journalUrl);
+        }
         try {
-            Config config = new ConfigLoader(environment, Path.of("").toAbsolutePath()).load(configFile, overrides);
-            return config.data().kekFile();
+            return new ConfigLoader(environment, Path.of("").toAbsolutePath()).load(configFile, overrides);
         } catch (ConfigException e) {
             throw new CommandFailure(ExitCodes.USAGE, e.getMessage());
         }

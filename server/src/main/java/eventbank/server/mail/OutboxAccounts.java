@@ -2,8 +2,10 @@ package eventbank.server.mail;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
+import java.util.List;
 
 /**
  * What the outbox knows of each account, its email and its balance, in primitive arrays: rows in
@@ -132,6 +134,15 @@ final class OutboxAccounts {
 
     void setBalance(int row, long balance) {
         balances[row] = balance;
+    }
+
+    /** The numbers of the accounts whose holders were forgotten. */
+    List<Long> forgottenAccounts() {
+        List<Long> forgotten = new ArrayList<>();
+        for (int row = erased.nextSetBit(0); row >= 0; row = erased.nextSetBit(row + 1)) {
+            forgotten.add(numbers[row]);
+        }
+        return forgotten;
     }
 
     /** The account's email; empty once its holder is forgotten ({@link #eraseEmail}). */

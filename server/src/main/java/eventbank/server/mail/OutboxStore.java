@@ -50,6 +50,14 @@ public interface OutboxStore {
     /** Deletes the dead letter, durably (its mail went out), if {@code epoch} is the journal's. */
     boolean remove(DeadLetter letter, long epoch) throws IOException;
 
+    /**
+     * Deletes, durably, every dead letter to the holders of {@code accounts}, who were forgotten
+     * (DESIGN.md, "Personal data"). Not fenced: any epoch may delete them. The file store's dead
+     * letters are files, which the outbox deletes with the mail files ({@code Outbox.eraseMailsOf}).
+     */
+    default void eraseDeadLettersOf(List<Long> accounts) throws IOException {
+    }
+
     /** Where the dead letter of this mail is kept, for log lines and errors. */
     String placeOf(long seq, OutgoingMail.Kind kind);
 }

@@ -81,6 +81,8 @@ public final class PostgresOutboxStore implements OutboxStore, AutoCloseable {
             , removed AS (DELETE FROM eventbank_dead_letters WHERE seq = ? AND EXISTS (SELECT 1 FROM fence))
             SELECT count(*) FROM fence""";
 
+    private static final String ERASE_SQL = "DELETE FROM eventbank_dead_letters WHERE account_number = ANY(?)";
+
     private static final String COLUMNS = "seq, kind, message_id, recipient, subject, event_time, account_number,"
             + " amount, balance_after, reason, set_aside_at";
     private static final String LIST_SQL = "SELECT " + COLUMNS
@@ -210,6 +212,19 @@ public final class PostgresOutboxStore implements OutboxStore, AutoCloseable {
                     fence.next();
                     return fence.getLong(1) == 1;
                 }
+            }
+        });
+    }
+
+    @Override
+    public synchronized void eraseDeadLettersOf(List<Long> accounts) throws IOException {
+        if (accounts.isEmpty()) {
+            return;
+        }
+        run("deleting the dead letters of forgotten accounts " + accounts, connection -> {
+            try (PreparedStatement erase = connection.prepareStatement(ERASE_SQL)) {
+                erase.setArray(1, connection.createArrayOf("bigint", accounts.toArray()));
+                return erase.executeUpdate();
             }
         });
     }

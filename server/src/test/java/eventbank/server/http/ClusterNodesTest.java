@@ -27,7 +27,7 @@ class ClusterNodesTest {
     Path temp;
 
     private Map<String, String> node(String name, String mode) {
-        Map<String, String> settings = TestNodes.node(postgres.url(), OPERATOR_KEY, name, mode);
+        Map<String, String> settings = TestNodes.node(postgres.url(), OPERATOR_KEY, name, mode, temp.resolve("kek"));
         settings.put("snapshot.every_events", "5");
         return settings;
     }

@@ -116,25 +116,34 @@ class HttpForgetTest {
         }
     }
 
-    /** Every byte string that would give the email or hash away, in every encoding the code uses. */
+    /**
+     * Every byte string that would give the email or hash away, in every encoding the code uses,
+     * with the keyed digest of the email under the data directory's key store.
+     */
     static List<byte[]> secretsOf(Path data, String email, String passwordHash) throws Exception {
-        List<String> texts = List.of(email, email.toLowerCase(Locale.ROOT), passwordHash);
-        List<byte[]> raw = new ArrayList<>();
-        for (String text : texts) {
-            raw.add(text.getBytes(StandardCharsets.UTF_8));
-        }
-        raw.add(MessageDigest.getInstance("SHA-256").digest(email.toLowerCase(Locale.ROOT).getBytes(StandardCharsets.UTF_8)));
+        List<byte[]> all = new ArrayList<>(secretsOf(email, passwordHash));
         try (PersonalKeys keys = PersonalKeys.open(data, null, false)) {
             long[] keyed = keys.emailDigest(email);
-            raw.add(ByteBuffer.allocate(16).putLong(keyed[0]).putLong(keyed[1]).array());
-        }
-        List<byte[]> all = new ArrayList<>();
-        for (byte[] bytes : raw) {
-            all.add(bytes);
-            all.add(HexFormat.of().formatHex(bytes).getBytes(StandardCharsets.US_ASCII));
-            all.add(Base64.getEncoder().encodeToString(bytes).getBytes(StandardCharsets.US_ASCII));
+            all.addAll(encodings(ByteBuffer.allocate(16).putLong(keyed[0]).putLong(keyed[1]).array()));
         }
         return all;
+    }
+
+    /** The email as typed and lower-cased, the hash, and the email's SHA-256, in every encoding the code uses. */
+    static List<byte[]> secretsOf(String email, String passwordHash) throws Exception {
+        List<byte[]> all = new ArrayList<>();
+        for (String text : List.of(email, email.toLowerCase(Locale.ROOT), passwordHash)) {
+            all.addAll(encodings(text.getBytes(StandardCharsets.UTF_8)));
+        }
+        all.addAll(encodings(MessageDigest.getInstance("SHA-256")
+                .digest(email.toLowerCase(Locale.ROOT).getBytes(StandardCharsets.UTF_8))));
+        return all;
+    }
+
+    /** {@code bytes} as they are, in hex and in base64. */
+    static List<byte[]> encodings(byte[] bytes) {
+        return List.of(bytes, HexFormat.of().formatHex(bytes).getBytes(StandardCharsets.US_ASCII),
+                Base64.getEncoder().encodeToString(bytes).getBytes(StandardCharsets.US_ASCII));
     }
 
     /** The files under {@code data} that hold any of {@code secrets}, with what they hold. */
@@ -142,12 +151,18 @@ class HttpForgetTest {
         List<String> found = new ArrayList<>();
         try (Stream<Path> files = Files.walk(data)) {
             for (Path file : files.filter(Files::isRegularFile).toList()) {
-                byte[] bytes = Files.readAllBytes(file);
-                for (int index = 0; index < secrets.size(); index++) {
-                    if (indexOf(bytes, secrets.get(index)) >= 0) {
-                        found.add(data.relativize(file) + " (secret " + index + ")");
-                    }
-                }
+                found.addAll(holding(data.relativize(file).toString(), Files.readAllBytes(file), secrets));
+            }
+        }
+        return found;
+    }
+
+    /** Which of {@code secrets} {@code bytes} (named {@code name}) hold. */
+    static List<String> holding(String name, byte[] bytes, List<byte[]> secrets) {
+        List<String> found = new ArrayList<>();
+        for (int index = 0; index < secrets.size(); index++) {
+            if (indexOf(bytes, secrets.get(index)) >= 0) {
+                found.add(name + " (secret " + index + ")");
             }
         }
         return found;

@@ -33,7 +33,7 @@ class LostEventsTest {
     Path temp;
 
     private Map<String, String> node(String name, String mode) {
-        Map<String, String> settings = TestNodes.node(postgres.url(), OPERATOR_KEY, name, mode);
+        Map<String, String> settings = TestNodes.node(postgres.url(), OPERATOR_KEY, name, mode, temp.resolve("kek"));
         settings.put("snapshot.every_events", "3");
         return settings;
     }

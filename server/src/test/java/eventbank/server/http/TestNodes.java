@@ -1,5 +1,6 @@
 package eventbank.server.http;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
@@ -13,8 +14,16 @@ final class TestNodes {
     /**
      * The settings of node {@code name} on the journal at {@code journalUrl}: {@code node.mode}
      * {@code mode}, its URL {@code http://NAME.test}, a lease of a second and a poll every 50 ms,
-     * so that a standby takes over soon. The map may take more.
+     * so that a standby takes over soon; {@code keys.kek_file} {@code kekFile}, the same file for
+     * every node of the cluster, as each node's copy of the cluster's KEK. The map may take more.
      */
+    static Map<String, String> node(String journalUrl, String operatorKey, String name, String mode, Path kekFile) {
+        Map<String, String> settings = node(journalUrl, operatorKey, name, mode);
+        settings.put("keys.kek_file", kekFile.toString());
+        return settings;
+    }
+
+    /** As above, with the KEK where a node's data directory keeps it by default ({@code keys/kek}). */
     static Map<String, String> node(String journalUrl, String operatorKey, String name, String mode) {
         Map<String, String> settings = new HashMap<>();
         settings.put("journal.url", journalUrl);

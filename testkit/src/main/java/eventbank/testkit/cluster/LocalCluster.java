@@ -100,6 +100,8 @@ public final class LocalCluster implements AutoCloseable {
         environment.put("EVENTBANK_SERVER_KEY", Base64.getEncoder().encodeToString(serverKey));
         environment.put("EVENTBANK_OPERATOR_KEY", OPERATOR_KEY);
         environment.put("EVENTBANK_NODE_NAME", name);
+        // Every node holds a copy of the cluster's KEK: here, one file for all of them.
+        environment.put("EVENTBANK_KEYS_KEK_FILE", settings.directory().resolve("kek").toString());
         environment.put("EVENTBANK_NODE_MODE", writer ? "writer" : "reader");
         environment.put("EVENTBANK_NODE_URL", "http://127.0.0.1:" + port);
         environment.put("EVENTBANK_NODE_LEASE", settings.lease().toString());

@@ -1,0 +1,57 @@
+package eventbank.engine.keys;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.util.Map;
+import java.util.SortedMap;
+
+/**
+ * The key store kept as rows of a database shared by a cluster's nodes (the PostgreSQL module's
+ * {@code eventbank_key_store} and {@code eventbank_data_keys}): the same 128-byte header and
+ * 128-byte slots as the file ({@link FileSlotStore}), one row each, overwritten in place. A table
+ * only keeps bytes; {@link PersonalKeys} makes and checks them.
+ *
+ * <p>Writes are fenced by the journal's writer epoch: a leader that was deposed while it held
+ * written slots must not overwrite the slots its successor gave to other accounts.
+ */
+public interface KeyTable extends Closeable {
+    /** Writes with this epoch are not fenced: the store's creation and the copy of {@code eventbank migrate}. */
+    long UNFENCED = -1;
+
+    /** The header's bytes, or null when the table holds none yet. */
+    byte[] header() throws IOException;
+
+    /**
+     * Stores {@code header} when the table holds none; answers the header the table holds
+     * afterwards, which is another node's when it made one first.
+     */
+    byte[] createHeader(byte[] header) throws IOException;
+
+    /** The bytes of {@code slot}, or null when it was never written. */
+    byte[] read(int slot) throws IOException;
+
+    /** Every written slot from {@code from} (inclusive) to {@code to} (exclusive). */
+    Map<Integer, byte[]> readRange(int from, int to) throws IOException;
+
+    /**
+     * Writes {@code slots} in one transaction, all or none, only while the journal's head is still
+     * at writer epoch {@code epoch} ({@link #UNFENCED}: whatever it is).
+     *
+     * @throws eventbank.engine.journal.JournalFencedException when the head is at another epoch
+     */
+    void write(SortedMap<Integer, byte[]> slots, long epoch) throws IOException;
+
+    /**
+     * A rotation: {@code header} and {@code slots} (every slot, re-wrapped) replace what the table
+     * holds in one transaction, and the journal's writer epoch goes up by one, so that no leader
+     * of the old epoch writes a key under the old KEK afterwards. Refused while a leader's lease
+     * holds: every node is stopped for a rotation.
+     */
+    void replaceAll(byte[] header, SortedMap<Integer, byte[]> slots) throws IOException;
+
+    /** One more than the highest slot written. */
+    int slotsBound() throws IOException;
+
+    /** The table's name in messages. */
+    String describe();
+}
