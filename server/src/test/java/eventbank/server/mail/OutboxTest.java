@@ -281,6 +281,30 @@ class OutboxTest {
     }
 
     @Test
+    void forgettingAHolderDeletesTheDeadLettersAndMailFilesToHerAndNoOneElses() throws Exception {
+        MailBank bank = new MailBank(data);
+        ScriptedTransport refusingFirst = new ScriptedTransport(bank.fileTransport(new MailBank.Console().stream),
+                ScriptedTransport.Step.DELIVER, ScriptedTransport.Step.REFUSE);
+        try (MailBank.Running running = bank.start(refusingFirst, MailBank.SETTINGS.withBackoff(1, 1))) {
+            MailBank.Opened alice = running.open("alice@example.com");
+            MailBank.Opened bob = running.open("bob@example.com");
+            running.awaitOutbox();
+            Path deadLetters = bank.outboxDirectory.resolve("dead-letters");
+            assertThat(deadLetters.resolve(String.format("%020d-verification.txt", alice.seq())))
+                    .as("her verification was refused").exists();
+            running.committed(new Command.CloseAccount(alice.number()));
+            running.committed(new Command.ForgetAccount(alice.number()));
+            running.awaitOutbox();
+            try (var left = Files.list(deadLetters)) {
+                assertThat(left).isEmpty();
+            }
+            assertThat(running.outbox.deadLetters(0, 10)).isEmpty();
+            assertThat(MailFiles.names(bank.outboxDirectory)).as("bob's mail stays")
+                    .containsExactly(String.format("%020d-verification.eml", bob.seq()));
+        }
+    }
+
+    @Test
     void aMailRefusedForGoodIsSetAsideOnceAndTheMailsAfterItGoOut() throws Exception {
         MailBank bank = new MailBank(data);
         ScriptedTransport refusingFirst = new ScriptedTransport(bank.fileTransport(new MailBank.Console().stream),
