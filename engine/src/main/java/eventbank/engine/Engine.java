@@ -259,7 +259,12 @@ public final class Engine implements AutoCloseable {
         EngineConfig.Cluster cluster = config.cluster();
         if (cluster != null && cluster.keys() != null) {
             Path kekFile = config.kekFile() != null ? config.kekFile() : PersonalKeys.defaultKekFile(config.dataDirectory());
-            return PersonalKeys.open(cluster.keys(), kekFile, cluster.node().mayLead());
+            boolean seals = sealsPersonalData(config);
+            if (!seals && cluster.keys().header() == null) {
+                cluster.keys().close();
+                return null; // nothing sealed there, and this node seals nothing
+            }
+            return PersonalKeys.open(cluster.keys(), kekFile, seals && cluster.node().mayLead());
         }
         boolean seals = sealsPersonalData(config);
         return seals || config.lockDataDirectory() && Files.exists(PersonalKeys.storeFile(config.dataDirectory()))
@@ -286,15 +291,28 @@ public final class Engine implements AutoCloseable {
      * it). Said in the start's warnings.
      */
     private static void eraseForgotten(Bank bank, PersonalKeys keys, List<String> warnings) throws IOException {
+        IOException failed = null;
         for (long account : bank.forgottenAccounts()) {
             int slot = bank.ordinalOf(account);
-            if (!keys.isErased(slot, account)) {
-                keys.erase(slot, account);
-                String message = "the key of forgotten account " + account + " was still in the key store (the"
-                        + " server stopped before erasing it); erased now";
-                warnings.add(message);
-                LOG.log(System.Logger.Level.WARNING, message);
+            try {
+                if (!keys.isErased(slot, account)) {
+                    keys.erase(slot, account);
+                    String message = "the key of forgotten account " + account + " was still in the key store (the"
+                            + " server stopped before erasing it); erased now";
+                    warnings.add(message);
+                    LOG.log(System.Logger.Level.WARNING, message);
+                }
+            } catch (IOException e) {
+                // The others are erased all the same; this one stops the start (or is logged by a new leader).
+                if (failed == null) {
+                    failed = e;
+                } else {
+                    failed.addSuppressed(e);
+                }
             }
+        }
+        if (failed != null) {
+            throw failed;
         }
     }
 

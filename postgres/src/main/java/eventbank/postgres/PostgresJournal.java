@@ -75,11 +75,16 @@ public final class PostgresJournal implements Journal {
                AND (? OR leader_name IS NULL OR lease_expires_at IS NULL OR lease_expires_at < clock_timestamp())
             RETURNING epoch, last_seq, chain_hash""";
 
-    /** Ends the sessions of the leader the head names (but this one), waiting up to the given milliseconds for each. */
+    /**
+     * Ends the sessions of the leader the head names (but this one), its key store's writing
+     * session included (PostgresKeyTable: it may hold the head FOR SHARE), waiting up to the
+     * given milliseconds for each.
+     */
     private static final String END_LEADER_SESSIONS_SQL = """
             SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, ?)) FROM pg_stat_activity
              WHERE datname = current_database() AND pid <> pg_backend_pid()
-               AND application_name = (SELECT leader_name FROM eventbank_head)""";
+               AND application_name IN (SELECT leader_name FROM eventbank_head
+                                        UNION ALL SELECT leader_name || ' keys' FROM eventbank_head)""";
 
     /**
      * The read-back of batches whose commit's outcome is unknown, in the writer's session: the

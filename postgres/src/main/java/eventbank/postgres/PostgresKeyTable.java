@@ -7,6 +7,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
@@ -14,125 +15,177 @@ import java.util.TreeMap;
 /**
  * The key store of a cluster in the journal's database (docs/FORMAT.md, "The key store in
  * PostgreSQL"): {@code eventbank_key_store} holds the header, {@code eventbank_data_keys} one
- * row per slot. Writes go in one transaction that holds the head's row (FOR SHARE) and checks
- * the writer epoch, so a deposed leader overwrites nothing; reads use a reader's session, which
- * may be on a hot standby.
+ * row per slot. Writes go in one transaction that holds the head's row and the header's (FOR
+ * SHARE) and checks the writer epoch and the header, so a deposed leader, or one still running
+ * with a KEK a rotation replaced, writes nothing; reads use a reader's session, which may be on
+ * a hot standby.
  */
 public final class PostgresKeyTable implements KeyTable {
     private static final String HEADER_SQL = "SELECT header FROM eventbank_key_store WHERE id = 1";
+    private static final String HEADER_LOCKED_SQL = HEADER_SQL + " FOR SHARE";
     private static final String INSERT_HEADER_SQL =
             "INSERT INTO eventbank_key_store (id, header) VALUES (1, ?) ON CONFLICT (id) DO NOTHING";
     private static final String READ_SQL = "SELECT bytes FROM eventbank_data_keys WHERE slot = ?";
     private static final String READ_RANGE_SQL =
             "SELECT slot, bytes FROM eventbank_data_keys WHERE slot >= ? AND slot < ? ORDER BY slot";
+    private static final String READ_ALL_SQL = "SELECT slot, bytes FROM eventbank_data_keys ORDER BY slot";
     private static final String BOUND_SQL = "SELECT coalesce(max(slot) + 1, 0) FROM eventbank_data_keys";
-    private static final String EPOCH_SQL = "SELECT epoch FROM eventbank_head WHERE id = 1 FOR SHARE";
+    private static final String FENCE_SQL = "SELECT head.epoch, keys.header FROM eventbank_head head"
+            + " CROSS JOIN eventbank_key_store keys WHERE head.id = 1 AND keys.id = 1 FOR SHARE";
     private static final String UPSERT_SQL = "INSERT INTO eventbank_data_keys (slot, bytes) VALUES (?, ?)"
             + " ON CONFLICT (slot) DO UPDATE SET bytes = EXCLUDED.bytes";
     private static final String LEASE_SQL = "SELECT leader_name, coalesce(lease_expires_at > clock_timestamp(), false)"
             + " FROM eventbank_head WHERE id = 1 FOR UPDATE";
     private static final String FENCE_ALL_SQL = "UPDATE eventbank_head SET epoch = epoch + 1 WHERE id = 1";
     private static final String REPLACE_HEADER_SQL = "UPDATE eventbank_key_store SET header = ? WHERE id = 1";
-    private static final String DELETE_SLOTS_SQL = "DELETE FROM eventbank_data_keys";
 
     private final PostgresJournalConfig config;
-    /** Guarded by this: the sessions, opened when first needed and again after a failure. */
+    /** The transaction of {@code eventbank migrate} that this table writes in, or null: sessions of its own. */
+    private final Connection shared;
+    /** Guard the reader's session and the writer's apart: a login's read waits for no commit. */
+    private final Object readLock = new Object();
+    private final Object writeLock = new Object();
+    /** Opened when first needed and again after a failure. */
     private Connection reader;
     private Connection writer;
 
     public PostgresKeyTable(PostgresJournalConfig config) {
         this.config = config;
+        this.shared = null;
+    }
+
+    private PostgresKeyTable(PostgresJournalConfig config, Connection shared) {
+        this.config = config;
+        this.shared = shared;
+        this.reader = shared;
+        this.writer = shared;
+    }
+
+    /**
+     * The table as seen in {@code connection}'s transaction, which its owner commits or rolls
+     * back: {@code eventbank migrate} copies a key store in the transaction that copies the journal.
+     */
+    static PostgresKeyTable within(PostgresJournalConfig config, Connection connection) {
+        return new PostgresKeyTable(config, connection);
     }
 
     @Override
-    public synchronized byte[] header() throws IOException {
-        try {
-            return readHeader(reader());
-        } catch (SQLException e) {
-            throw failed("reading the key store's header", e, false);
+    public byte[] header() throws IOException {
+        synchronized (readLock) {
+            try {
+                return readHeader(reader(), HEADER_SQL);
+            } catch (SQLException e) {
+                throw failed("reading the key store's header", e, false);
+            }
         }
     }
 
-    private static byte[] readHeader(Connection connection) throws SQLException {
-        try (PreparedStatement select = connection.prepareStatement(HEADER_SQL);
+    @Override
+    public byte[] committedHeader() throws IOException {
+        synchronized (writeLock) {
+            try {
+                return readHeader(writer(), HEADER_LOCKED_SQL);
+            } catch (SQLException e) {
+                throw failed("reading the key store's header on the primary", e, true);
+            }
+        }
+    }
+
+    private byte[] readHeader(Connection connection, String sql) throws SQLException {
+        try (PreparedStatement select = connection.prepareStatement(sql);
              ResultSet row = select.executeQuery()) {
             byte[] header = row.next() ? row.getBytes(1) : null;
-            connection.commit();
+            commit(connection);
             return header;
         }
     }
 
     @Override
-    public synchronized byte[] createHeader(byte[] header) throws IOException {
-        try {
-            Connection connection = writer();
-            try (PreparedStatement insert = connection.prepareStatement(INSERT_HEADER_SQL)) {
-                insert.setBytes(1, header);
-                insert.executeUpdate();
-            }
-            return readHeader(connection);
-        } catch (SQLException e) {
-            throw failed("creating the key store's header", e, true);
-        }
-    }
-
-    @Override
-    public synchronized byte[] read(int slot) throws IOException {
-        try {
-            Connection connection = reader();
-            try (PreparedStatement select = connection.prepareStatement(READ_SQL)) {
-                select.setInt(1, slot);
-                try (ResultSet row = select.executeQuery()) {
-                    byte[] bytes = row.next() ? row.getBytes(1) : null;
-                    connection.commit();
-                    return bytes;
+    public byte[] createHeader(byte[] header) throws IOException {
+        synchronized (writeLock) {
+            try {
+                Connection connection = writer();
+                try (PreparedStatement insert = connection.prepareStatement(INSERT_HEADER_SQL)) {
+                    insert.setBytes(1, header);
+                    insert.executeUpdate();
                 }
+                return readHeader(connection, HEADER_SQL);
+            } catch (SQLException e) {
+                throw failed("creating the key store's header", e, true);
             }
-        } catch (SQLException e) {
-            throw failed("reading slot " + slot + " of the key store", e, false);
         }
     }
 
     @Override
-    public synchronized Map<Integer, byte[]> readRange(int from, int to) throws IOException {
-        try {
-            Connection connection = reader();
-            Map<Integer, byte[]> slots = new TreeMap<>();
-            try (PreparedStatement select = connection.prepareStatement(READ_RANGE_SQL)) {
-                select.setInt(1, from);
-                select.setInt(2, to);
-                try (ResultSet rows = select.executeQuery()) {
-                    while (rows.next()) {
-                        slots.put(rows.getInt(1), rows.getBytes(2));
+    public byte[] read(int slot) throws IOException {
+        synchronized (readLock) {
+            try {
+                Connection connection = reader();
+                try (PreparedStatement select = connection.prepareStatement(READ_SQL)) {
+                    select.setInt(1, slot);
+                    try (ResultSet row = select.executeQuery()) {
+                        byte[] bytes = row.next() ? row.getBytes(1) : null;
+                        commit(connection);
+                        return bytes;
                     }
                 }
+            } catch (SQLException e) {
+                throw failed("reading slot " + slot + " of the key store", e, false);
             }
-            connection.commit();
-            return slots;
-        } catch (SQLException e) {
-            throw failed("reading slots " + from + " to " + (to - 1) + " of the key store", e, false);
         }
     }
 
     @Override
-    public synchronized void write(SortedMap<Integer, byte[]> slots, long epoch) throws IOException {
-        try {
-            Connection connection = writer();
-            if (epoch != UNFENCED) {
-                try (PreparedStatement select = connection.prepareStatement(EPOCH_SQL);
-                     ResultSet row = select.executeQuery()) {
-                    long head = row.next() ? row.getLong(1) : -1;
-                    if (head != epoch) {
-                        connection.rollback();
-                        throw new JournalFencedException("the journal's head is at writer epoch " + head
-                                + ", not at this leader's " + epoch + ": no key was written to " + describe());
+    public Map<Integer, byte[]> readRange(int from, int to) throws IOException {
+        synchronized (readLock) {
+            try {
+                Connection connection = reader();
+                Map<Integer, byte[]> slots = new TreeMap<>();
+                try (PreparedStatement select = connection.prepareStatement(READ_RANGE_SQL)) {
+                    select.setInt(1, from);
+                    select.setInt(2, to);
+                    try (ResultSet rows = select.executeQuery()) {
+                        while (rows.next()) {
+                            slots.put(rows.getInt(1), rows.getBytes(2));
+                        }
                     }
                 }
+                commit(connection);
+                return slots;
+            } catch (SQLException e) {
+                throw failed("reading slots " + from + " to " + (to - 1) + " of the key store", e, false);
             }
-            upsert(connection, slots);
-            connection.commit();
-        } catch (SQLException e) {
-            throw failed("writing " + slots.size() + " slot(s) of the key store", e, true);
+        }
+    }
+
+    @Override
+    public void write(SortedMap<Integer, byte[]> slots, long epoch, byte[] header) throws IOException {
+        synchronized (writeLock) {
+            try {
+                Connection connection = writer();
+                if (epoch != UNFENCED || header != null) {
+                    try (PreparedStatement select = connection.prepareStatement(FENCE_SQL);
+                         ResultSet row = select.executeQuery()) {
+                        boolean found = row.next();
+                        long head = found ? row.getLong(1) : -1;
+                        if (epoch != UNFENCED && head != epoch) {
+                            rollback(connection);
+                            throw new JournalFencedException("the journal's head is at writer epoch " + head
+                                    + ", not at this leader's " + epoch + ": no key was written to " + describe());
+                        }
+                        if (header != null && !(found && Arrays.equals(row.getBytes(2), header))) {
+                            rollback(connection);
+                            throw new JournalFencedException("the key store " + describe() + " holds another header"
+                                    + " than this node read at its start (a rotation since: this node needs the new"
+                                    + " key-encryption key and a restart); no key was written");
+                        }
+                    }
+                }
+                upsert(connection, slots);
+                commit(connection);
+            } catch (SQLException e) {
+                throw failed("writing " + slots.size() + " slot(s) of the key store", e, true);
+            }
         }
     }
 
@@ -148,49 +201,78 @@ public final class PostgresKeyTable implements KeyTable {
     }
 
     @Override
-    public synchronized void replaceAll(byte[] header, SortedMap<Integer, byte[]> slots) throws IOException {
-        try {
-            Connection connection = writer();
-            try (PreparedStatement select = connection.prepareStatement(LEASE_SQL);
-                 ResultSet row = select.executeQuery()) {
-                if (row.next() && row.getBoolean(2)) {
-                    String leader = row.getString(1);
+    public void rewrite(Rewrap rewrap) throws IOException {
+        synchronized (writeLock) {
+            try {
+                Connection connection = writer();
+                try {
+                    try (PreparedStatement select = connection.prepareStatement(LEASE_SQL);
+                         ResultSet row = select.executeQuery()) {
+                        if (row.next() && row.getBoolean(2)) {
+                            throw new IOException("node " + row.getString(1) + " leads the journal under a lease"
+                                    + " that still holds: stop every node before rotating the keys; nothing was changed");
+                        }
+                    }
+                    byte[] held;
+                    try (PreparedStatement select = connection.prepareStatement(HEADER_SQL + " FOR UPDATE");
+                         ResultSet row = select.executeQuery()) {
+                        if (!row.next()) {
+                            throw new IOException("the key store " + describe() + " holds no header to replace");
+                        }
+                        held = row.getBytes(1);
+                    }
+                    TreeMap<Integer, byte[]> slots = new TreeMap<>();
+                    try (PreparedStatement select = connection.prepareStatement(READ_ALL_SQL);
+                         ResultSet rows = select.executeQuery()) {
+                        while (rows.next()) {
+                            slots.put(rows.getInt(1), rewrap.slot(rows.getInt(1), rows.getBytes(2)));
+                        }
+                    }
+                    try (PreparedStatement fence = connection.prepareStatement(FENCE_ALL_SQL);
+                         PreparedStatement replace = connection.prepareStatement(REPLACE_HEADER_SQL)) {
+                        fence.executeUpdate();
+                        replace.setBytes(1, rewrap.header(held));
+                        replace.executeUpdate();
+                    }
+                    upsert(connection, slots);
+                    connection.commit();
+                } catch (IOException | RuntimeException e) {
                     connection.rollback();
-                    throw new IOException("node " + leader + " leads the journal under a lease that still holds:"
-                            + " stop every node before rotating the keys; nothing was changed");
+                    throw e;
                 }
+            } catch (SQLException e) {
+                throw failed("replacing the key store's rows", e, true);
             }
-            try (PreparedStatement fence = connection.prepareStatement(FENCE_ALL_SQL);
-                 PreparedStatement replace = connection.prepareStatement(REPLACE_HEADER_SQL);
-                 PreparedStatement delete = connection.prepareStatement(DELETE_SLOTS_SQL)) {
-                fence.executeUpdate();
-                replace.setBytes(1, header);
-                if (replace.executeUpdate() != 1) {
-                    connection.rollback();
-                    throw new IOException("the key store " + describe() + " holds no header to replace");
-                }
-                delete.executeUpdate();
-            }
-            upsert(connection, slots);
-            connection.commit();
-        } catch (SQLException e) {
-            throw failed("replacing the key store's rows", e, true);
         }
     }
 
     @Override
-    public synchronized int slotsBound() throws IOException {
-        try {
-            Connection connection = reader();
-            try (PreparedStatement select = connection.prepareStatement(BOUND_SQL);
-                 ResultSet row = select.executeQuery()) {
-                row.next();
-                int bound = row.getInt(1);
-                connection.commit();
-                return bound;
+    public int slotsBound() throws IOException {
+        synchronized (readLock) {
+            try {
+                Connection connection = reader();
+                try (PreparedStatement select = connection.prepareStatement(BOUND_SQL);
+                     ResultSet row = select.executeQuery()) {
+                    row.next();
+                    int bound = row.getInt(1);
+                    commit(connection);
+                    return bound;
+                }
+            } catch (SQLException e) {
+                throw failed("reading the key store's size", e, false);
             }
-        } catch (SQLException e) {
-            throw failed("reading the key store's size", e, false);
+        }
+    }
+
+    @Override
+    public void leading() {
+        if (shared != null) {
+            return;
+        }
+        synchronized (writeLock) {
+            // A takeover ends the sessions named after the last leader's keys: perhaps this one.
+            closeQuietly(writer);
+            writer = null;
         }
     }
 
@@ -213,37 +295,53 @@ public final class PostgresKeyTable implements KeyTable {
         return writer;
     }
 
-    /** A failure's exception; the session it happened on is closed, to be opened again by the next call. */
-    private JournalDatabaseException failed(String what, SQLException e, boolean onWriter) {
-        Connection broken = onWriter ? writer : reader;
-        if (onWriter) {
-            writer = null;
-        } else {
-            reader = null;
+    private void commit(Connection connection) throws SQLException {
+        if (shared == null) {
+            connection.commit();
         }
-        try {
-            if (broken != null) {
-                broken.close();
+    }
+
+    private void rollback(Connection connection) throws SQLException {
+        if (shared == null) {
+            connection.rollback();
+        }
+    }
+
+    /** A failure's exception; a session of this table's own is closed, to be opened again by the next call. */
+    private JournalDatabaseException failed(String what, SQLException e, boolean onWriter) {
+        if (shared == null) {
+            if (onWriter) {
+                closeQuietly(writer);
+                writer = null;
+            } else {
+                closeQuietly(reader);
+                reader = null;
             }
-        } catch (SQLException closing) {
-            e.addSuppressed(closing);
         }
         return JournalDatabaseException.failed(what + " in " + config.shownUrl(), e);
     }
 
-    @Override
-    public synchronized void close() throws IOException {
+    private static void closeQuietly(Connection connection) {
         try {
-            if (reader != null) {
-                reader.close();
+            if (connection != null) {
+                connection.close();
             }
-            if (writer != null) {
-                writer.close();
-            }
-        } catch (SQLException e) {
-            throw new IOException("closing the key store's sessions", e);
-        } finally {
+        } catch (SQLException ignored) {
+            // closing a session that failed: nothing more to do
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        if (shared != null) {
+            return;
+        }
+        synchronized (readLock) {
+            closeQuietly(reader);
             reader = null;
+        }
+        synchronized (writeLock) {
+            closeQuietly(writer);
             writer = null;
         }
     }

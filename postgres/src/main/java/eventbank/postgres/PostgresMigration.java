@@ -6,6 +6,7 @@ import eventbank.engine.journal.JournalCorruptException;
 import eventbank.engine.journal.JournalFormat;
 import eventbank.engine.journal.JournalReader;
 import eventbank.engine.journal.JournalSource;
+import eventbank.engine.keys.PersonalKeys;
 import eventbank.engine.storage.Storage;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -67,6 +68,20 @@ public final class PostgresMigration {
      */
     public static Copied toPostgres(JournalSource from, byte[] serverKey, PostgresJournalConfig to)
             throws IOException, RefusedException {
+        return toPostgres(from, serverKey, null, to).copied();
+    }
+
+    /** What {@link #toPostgres(JournalSource, byte[], Path, PostgresJournalConfig)} copied: the journal, and how many key slots (-1: no key store). */
+    public record WithKeys(Copied copied, int keySlots) {}
+
+    /**
+     * {@link #toPostgres(JournalSource, byte[], PostgresJournalConfig)}, with the key store of the
+     * data directory {@code keysOf} (its {@code keys/data-keys}, when it has one) copied into the
+     * key store's tables in the same transaction: the journal's sealed openings never reach the
+     * database without their keys.
+     */
+    public static WithKeys toPostgres(JournalSource from, byte[] serverKey, Path keysOf, PostgresJournalConfig to)
+            throws IOException, RefusedException {
         try (Connection connection = session(to)) {
             Schema.migrate(to);
             try {
@@ -81,8 +96,10 @@ public final class PostgresMigration {
                 if (serverKey != null) {
                     PostgresServerKey.store(connection, serverKey);
                 }
+                int keySlots = keysOf == null ? -1
+                        : PersonalKeys.copyToTable(keysOf, PostgresKeyTable.within(to, connection));
                 commit(connection, copied);
-                return copied;
+                return new WithKeys(copied, keySlots);
             } catch (SQLException | IOException | RefusedException | RuntimeException e) {
                 connection.rollback();
                 throw e;

@@ -85,7 +85,8 @@ class PostgresKeyTableTest {
             keys.erase(1, 1_000_000_000_000_002L);
         }
         byte[] oldKek = Files.readAllBytes(kek);
-        try (Connection connection = postgres.connect(); Statement statement = connection.createStatement()) {
+        PersonalKeys stale = PersonalKeys.open(new PostgresKeyTable(postgres.config("stale")), kek, false);
+        try (stale; Connection connection = postgres.connect(); Statement statement = connection.createStatement()) {
             statement.executeUpdate("UPDATE eventbank_head SET leader_name = 'a',"
                     + " lease_expires_at = clock_timestamp() + interval '1 hour'");
             assertThatThrownBy(() -> PersonalKeys.rotate(new PostgresKeyTable(postgres.config("rotate")), kek))
@@ -102,6 +103,12 @@ class PostgresKeyTableTest {
                 head.next();
                 assertThat(head.getLong(1)).as("a leader of the old epoch is fenced").isOne();
             }
+            // A node still running with the old KEK, even leading at the new epoch, writes no key under it.
+            stale.leadAt(1);
+            stale.sealNew(5, 1_000_000_000_000_005L, "carol@example.com", "$2a$hash");
+            assertThatThrownBy(stale::force).isInstanceOf(BatchNotRecordedException.class)
+                    .hasMessageContaining("holds another header");
+            assertThat(slotRows()).isEqualTo(2);
         }
         try (PersonalKeys keys = PersonalKeys.open(new PostgresKeyTable(postgres.config("b")), kek, false)) {
             assertThat(keys.open(0, 1_000_000_000_000_001L, sealed).email()).isEqualTo("alice@example.com");

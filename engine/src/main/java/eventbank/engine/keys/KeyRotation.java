@@ -5,8 +5,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
-import java.util.Map;
-import java.util.TreeMap;
 import javax.crypto.AEADBadTagException;
 
 /**
@@ -77,10 +75,10 @@ final class KeyRotation {
     }
 
     /**
-     * The same in a cluster's table: the new KEK written to {@code KEK.new} and forced; every slot
-     * re-wrapped in memory and the table's rows replaced in one transaction (which also fences
-     * any leader: {@link KeyTable#replaceAll}); then the old KEK overwritten and the new one
-     * renamed over it. A crash before the transaction leaves the table as it was; after it, the
+     * The same in a cluster's table: the new KEK written to {@code KEK.new} and forced; then one
+     * transaction ({@link KeyTable#rewrite}) locks the journal's head, reads every row and
+     * replaces it re-wrapped, and fences any leader; then the old KEK is overwritten and the new
+     * one renamed over it. A crash before the commit leaves the table as it was; after it, the
      * next open or rotation on this machine finishes the KEK's files ({@link #recover(KeyTable, Path)}).
      */
     static PersonalKeys.RotationReport rotate(KeyTable table, Path kekFile, Step stopAfter) throws IOException {
@@ -98,36 +96,40 @@ final class KeyRotation {
             return null;
         }
         byte[] digestKey = PersonalKeys.unwrapDigestKey(old, oldKek);
-        TreeMap<Integer, byte[]> rewrapped = new TreeMap<>();
-        int live = 0;
-        int erased = 0;
+        int[] counts = new int[2];
         try {
-            int bound = table.slotsBound();
-            for (int from = 0; from < bound; from += TableSlotStore.READ_AHEAD_SLOTS) {
-                for (Map.Entry<Integer, byte[]> row : table.readRange(from, from + TableSlotStore.READ_AHEAD_SLOTS)
-                        .entrySet()) {
-                    int slot = row.getKey();
-                    KeySlot held = KeySlot.decode(row.getValue());
-                    if (held == null) {
+            // A failure here may leave the table replaced or not (a commit whose outcome is unknown):
+            // KEK.new stays, and the next open or rotation settles by the committed header which KEK
+            // is kept (recover).
+            table.rewrite(new KeyTable.Rewrap() {
+                @Override
+                public byte[] header(byte[] held) throws IOException {
+                    if (StoreHeader.decode(held, table.describe()).kekId() != oldKek.id()) {
+                        throw new PersonalKeysException("the key store " + table.describe() + " changed its"
+                                + " key-encryption key while it was being rotated; nothing rotated");
+                    }
+                    return PersonalKeys.headerFor(newKek, digestKey).encode();
+                }
+
+                @Override
+                public byte[] slot(int slot, byte[] held) throws IOException {
+                    KeySlot content = KeySlot.decode(held);
+                    if (content == null) {
                         throw new PersonalKeysException(KeySlot.damaged(table.describe(), slot) + "; nothing rotated");
                     }
-                    switch (held.state()) {
-                        case EMPTY -> { }
+                    return switch (content.state()) {
+                        case EMPTY -> held;
                         case ERASED -> {
-                            rewrapped.put(slot, held.encode());
-                            erased++;
+                            counts[1]++;
+                            yield held;
                         }
                         case LIVE -> {
-                            rewrapped.put(slot, rewrap(old, slot, held, oldKek, newKek).encode());
-                            live++;
+                            counts[0]++;
+                            yield rewrap(old, slot, content, oldKek, newKek).encode();
                         }
-                    }
+                    };
                 }
-            }
-            // A failure here may leave the table replaced or not (a commit whose outcome is unknown):
-            // KEK.new stays, and the next open or rotation settles by the table's header which KEK
-            // is kept (recover).
-            table.replaceAll(PersonalKeys.headerFor(newKek, digestKey).encode(), rewrapped);
+            });
         } finally {
             Arrays.fill(digestKey, (byte) 0);
         }
@@ -135,7 +137,7 @@ final class KeyRotation {
             return null;
         }
         replaceKek(kekFile, kekTemporary, stopAfter);
-        return new PersonalKeys.RotationReport(live, erased, oldKek.idText(), newKek.idText(), kekFile);
+        return new PersonalKeys.RotationReport(counts[0], counts[1], oldKek.idText(), newKek.idText(), kekFile);
     }
 
     /** Finishes or rolls back what a cut rotation of {@code table} left in the KEK's files. */
@@ -150,7 +152,8 @@ final class KeyRotation {
         } catch (PersonalKeysException torn) {
             newKek = null;
         }
-        byte[] header = table.header();
+        // On the primary, once a rotation's transaction still under way has ended: committed or not.
+        byte[] header = table.committedHeader();
         if (newKek != null && header != null && StoreHeader.decode(header, table.describe()).kekId() == newKek.id()) {
             replaceKek(kekFile, kekTemporary, Step.DONE);
             LOG.log(System.Logger.Level.WARNING, "finished a key rotation that was cut after the key store "

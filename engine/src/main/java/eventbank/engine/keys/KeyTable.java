@@ -22,6 +22,12 @@ public interface KeyTable extends Closeable {
     byte[] header() throws IOException;
 
     /**
+     * {@link #header()} as the primary holds it once no transaction that changes it is under way
+     * (it waits for one): what a rotation cut by a crash committed, or not.
+     */
+    byte[] committedHeader() throws IOException;
+
+    /**
      * Stores {@code header} when the table holds none; answers the header the table holds
      * afterwards, which is another node's when it made one first.
      */
@@ -35,19 +41,35 @@ public interface KeyTable extends Closeable {
 
     /**
      * Writes {@code slots} in one transaction, all or none, only while the journal's head is still
-     * at writer epoch {@code epoch} ({@link #UNFENCED}: whatever it is).
+     * at writer epoch {@code epoch} and the table's header is still {@code header} (a rotation
+     * since would leave these keys wrapped by a KEK no node has); {@link #UNFENCED} and a null
+     * header check nothing.
      *
      * @throws eventbank.engine.journal.JournalFencedException when the head is at another epoch
+     *                                                         or the header is another
      */
-    void write(SortedMap<Integer, byte[]> slots, long epoch) throws IOException;
+    void write(SortedMap<Integer, byte[]> slots, long epoch, byte[] header) throws IOException;
+
+    /** A rotation's re-wrapping, applied inside {@link #rewrite}'s transaction. */
+    interface Rewrap {
+        /** The new header, given the one the table holds. */
+        byte[] header(byte[] held) throws IOException;
+
+        /** The new bytes of {@code slot}, given the ones the table holds. */
+        byte[] slot(int slot, byte[] held) throws IOException;
+    }
 
     /**
-     * A rotation: {@code header} and {@code slots} (every slot, re-wrapped) replace what the table
-     * holds in one transaction, and the journal's writer epoch goes up by one, so that no leader
-     * of the old epoch writes a key under the old KEK afterwards. Refused while a leader's lease
-     * holds: every node is stopped for a rotation.
+     * A rotation, in one transaction: the journal's head locked (refused while a leader's lease
+     * holds: every node is stopped for a rotation), every row read and replaced by what
+     * {@code rewrap} makes of it, and the writer epoch raised by one, so that no leader of the old
+     * epoch writes a key under the old KEK afterwards.
      */
-    void replaceAll(byte[] header, SortedMap<Integer, byte[]> slots) throws IOException;
+    void rewrite(Rewrap rewrap) throws IOException;
+
+    /** This node leads from now on: a session a takeover ended is opened again before the next write. */
+    default void leading() {
+    }
 
     /** One more than the highest slot written. */
     int slotsBound() throws IOException;

@@ -359,7 +359,13 @@ public final class PersonalKeys implements Closeable {
      * when the slot was erased. Reads a mapped page: no system call.
      */
     public long[] storedEmailDigest(int slot, long accountNumber) throws IOException {
-        KeySlot held = checked(store.readAhead(slot), slot, accountNumber);
+        KeySlot held = store.readAhead(slot);
+        if (held.state() == KeySlot.State.EMPTY || held.accountNumber() != accountNumber) {
+            // Read ahead before this opening's batch took the slot (another leader's opening that
+            // never committed held it then): the slot as it is now.
+            held = store.read(slot);
+        }
+        held = checked(held, slot, accountNumber);
         return held.state() == KeySlot.State.ERASED ? null : new long[] {held.digestHigh(), held.digestLow()};
     }
 
@@ -470,7 +476,7 @@ public final class PersonalKeys implements Closeable {
                     slots.put(slot, content.encode());
                 }
             }
-            table.write(slots, KeyTable.UNFENCED);
+            table.write(slots, KeyTable.UNFENCED, null);
             return slots.size();
         }
     }

@@ -20,6 +20,8 @@ final class TableSlotStore implements SlotStore {
 
     private final KeyTable table;
     private final StoreHeader header;
+    /** The header as read at the start: a write checks that the table still holds it (no rotation since). */
+    private final byte[] headerBytes;
     /** The writer epoch new writes are fenced at; guarded by this, as are the pending writes. */
     private long epoch = KeyTable.UNFENCED;
     private final TreeMap<Integer, byte[]> pending = new TreeMap<>();
@@ -31,6 +33,7 @@ final class TableSlotStore implements SlotStore {
     TableSlotStore(KeyTable table, StoreHeader header) {
         this.table = table;
         this.header = header;
+        this.headerBytes = header.encode();
     }
 
     /**
@@ -42,6 +45,7 @@ final class TableSlotStore implements SlotStore {
         if (epoch != this.epoch) {
             pending.clear();
             this.epoch = epoch;
+            table.leading();
         }
     }
 
@@ -104,10 +108,10 @@ final class TableSlotStore implements SlotStore {
             fence = epoch;
         }
         try {
-            table.write(writes, fence);
+            table.write(writes, fence, headerBytes);
         } catch (JournalFencedException e) {
             synchronized (this) {
-                pending.keySet().removeAll(writes.keySet());
+                writes.forEach((slot, bytes) -> pending.remove(slot, bytes));
             }
             throw new BatchNotRecordedException("the keys of this batch's openings were not written, and so neither"
                     + " was the batch: " + e.getMessage());

@@ -159,7 +159,7 @@ final class JournalWriter {
             } catch (IOException | RuntimeException e) {
                 System.getLogger(JournalWriter.class.getName()).log(System.Logger.Level.ERROR, "the key of forgotten"
                         + " account " + account + " in slot " + slot + " could not be erased now; the next start"
-                        + " erases it", e);
+                        + " (in a cluster, the next leader) erases it", e);
             }
         }
     }

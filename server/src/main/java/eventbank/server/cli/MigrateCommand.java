@@ -96,9 +96,12 @@ final class MigrateCommand implements Callable<Integer> {
             Path keyFile = directory.resolve(ServerKey.FILE_NAME);
             byte[] key = Files.exists(keyFile) ? ServerKey.read(keyFile) : null;
             PostgresMigration.Copied copied;
+            int slots;
             try {
-                copied = PostgresMigration.toPostgres(new FileJournalSource(storage, directory.resolve("journal")),
-                        key, database);
+                PostgresMigration.WithKeys withKeys = PostgresMigration.toPostgres(
+                        new FileJournalSource(storage, directory.resolve("journal")), key, directory, database);
+                copied = withKeys.copied();
+                slots = withKeys.keySlots();
             } catch (PostgresMigration.RefusedException e) {
                 throw new CommandFailure(ExitCodes.CHECK_FAILED, e.getMessage() + "; nothing was changed");
             }
@@ -118,10 +121,6 @@ final class MigrateCommand implements Callable<Integer> {
             out.println(key != null ? "server key: copied from " + absolute(keyFile)
                     : "server key: none in the data directory (configured elsewhere?); give the nodes server.key_file,"
                             + " or the first writer makes a new one");
-            int slots;
-            try (PostgresKeyTable table = new PostgresKeyTable(database)) {
-                slots = PersonalKeys.copyToTable(directory, table);
-            }
             out.println(slots < 0 ? "data keys: no key store in the data directory; the first writer makes one"
                     : "data keys: " + slots + " slot(s) copied from " + absolute(PersonalKeys.storeFile(directory))
                             + "; copy the key-encryption key (" + absolute(PersonalKeys.defaultKekFile(directory))

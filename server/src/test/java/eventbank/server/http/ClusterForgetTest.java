@@ -141,7 +141,9 @@ class ClusterForgetTest {
         }
         assertThat(rowsHolding(postgres.url(), secrets)).as("after the nodes stopped").isEmpty();
 
-        // rotate-keys: every node stopped; the KEK of the backup is destroyed, the backup no longer opens.
+        // rotate-keys: every node stopped, and the last leader's lease run out (a stop does not end it).
+        // The KEK of the backup is destroyed: the backup no longer opens.
+        awaitLeaseLapsed();
         Run rotated = run(Map.of(), "rotate-keys", "--journal-url", postgres.url(), "--data-dir",
                 temp.resolve("a").toString(), "--kek-file", temp.resolve("kek").toString());
         assertThat(rotated.exitCode()).as(rotated.toString()).isZero();
@@ -211,6 +213,26 @@ class ClusterForgetTest {
             }
         }
         return found;
+    }
+
+    /** Waits, up to ten seconds, for the head's lease to run out by the database's clock. */
+    private static void awaitLeaseLapsed() throws Exception {
+        Instant deadline = Instant.now().plusSeconds(10);
+        try (Connection connection = postgres.connect(); Statement statement = connection.createStatement()) {
+            while (true) {
+                try (ResultSet head = statement.executeQuery(
+                        "SELECT coalesce(lease_expires_at < clock_timestamp(), true) FROM eventbank_head")) {
+                    head.next();
+                    if (head.getBoolean(1)) {
+                        return;
+                    }
+                }
+                if (Instant.now().isAfter(deadline)) {
+                    throw new AssertionError("the last leader's lease never ran out");
+                }
+                Thread.sleep(50);
+            }
+        }
     }
 
     private static String databaseOf(String url) {
