@@ -1,7 +1,7 @@
 package eventbank.postgres;
 
-import eventbank.engine.journal.JournalFencedException;
 import eventbank.engine.keys.KeyTable;
+import eventbank.engine.keys.KeysFencedException;
 import java.io.IOException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -170,12 +170,12 @@ public final class PostgresKeyTable implements KeyTable {
                         long head = found ? row.getLong(1) : -1;
                         if (epoch != UNFENCED && head != epoch) {
                             rollback(connection);
-                            throw new JournalFencedException("the journal's head is at writer epoch " + head
+                            throw new KeysFencedException("the journal's head is at writer epoch " + head
                                     + ", not at this leader's " + epoch + ": no key was written to " + describe());
                         }
                         if (header != null && !(found && Arrays.equals(row.getBytes(2), header))) {
                             rollback(connection);
-                            throw new JournalFencedException("the key store " + describe() + " holds another header"
+                            throw new KeysFencedException("the key store " + describe() + " holds another header"
                                     + " than this node read at its start (a rotation since: this node needs the new"
                                     + " key-encryption key and a restart); no key was written");
                         }

@@ -3,7 +3,7 @@ package eventbank.postgres;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import eventbank.engine.journal.BatchNotRecordedException;
+import eventbank.engine.keys.KeysFencedException;
 import eventbank.engine.keys.PersonalKeys;
 import eventbank.engine.keys.PersonalKeysException;
 import java.io.IOException;
@@ -63,7 +63,7 @@ class PostgresKeyTableTest {
         try (PersonalKeys keys = PersonalKeys.open(new PostgresKeyTable(postgres.config("a")), kek, true)) {
             keys.leadAt(3); // the head is at epoch 0: another leader holds it, or none
             keys.sealNew(7, 1_000_000_000_000_007L, "bob@example.com", "$2a$hash");
-            assertThatThrownBy(keys::force).isInstanceOf(BatchNotRecordedException.class)
+            assertThatThrownBy(keys::force).isInstanceOf(KeysFencedException.class)
                     .hasMessageContaining("writer epoch 0, not at this leader's 3");
             assertThat(slotRows()).isZero();
             keys.leadAt(0);
@@ -106,7 +106,7 @@ class PostgresKeyTableTest {
             // A node still running with the old KEK, even leading at the new epoch, writes no key under it.
             stale.leadAt(1);
             stale.sealNew(5, 1_000_000_000_000_005L, "carol@example.com", "$2a$hash");
-            assertThatThrownBy(stale::force).isInstanceOf(BatchNotRecordedException.class)
+            assertThatThrownBy(stale::force).isInstanceOf(KeysFencedException.class)
                     .hasMessageContaining("holds another header");
             assertThat(slotRows()).isEqualTo(2);
         }

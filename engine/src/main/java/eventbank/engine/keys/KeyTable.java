@@ -45,8 +45,7 @@ public interface KeyTable extends Closeable {
      * since would leave these keys wrapped by a KEK no node has); {@link #UNFENCED} and a null
      * header check nothing.
      *
-     * @throws eventbank.engine.journal.JournalFencedException when the head is at another epoch
-     *                                                         or the header is another
+     * @throws KeysFencedException when the head is at another epoch or the header is another
      */
     void write(SortedMap<Integer, byte[]> slots, long epoch, byte[] header) throws IOException;
 

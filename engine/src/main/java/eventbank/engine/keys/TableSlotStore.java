@@ -1,7 +1,5 @@
 package eventbank.engine.keys;
 
-import eventbank.engine.journal.BatchNotRecordedException;
-import eventbank.engine.journal.JournalFencedException;
 import java.io.IOException;
 import java.util.Map;
 import java.util.SortedMap;
@@ -109,12 +107,11 @@ final class TableSlotStore implements SlotStore {
         }
         try {
             table.write(writes, fence, headerBytes);
-        } catch (JournalFencedException e) {
+        } catch (KeysFencedException e) {
             synchronized (this) {
                 writes.forEach((slot, bytes) -> pending.remove(slot, bytes));
             }
-            throw new BatchNotRecordedException("the keys of this batch's openings were not written, and so neither"
-                    + " was the batch: " + e.getMessage());
+            throw e;
         }
         synchronized (this) {
             writes.forEach((slot, bytes) -> pending.remove(slot, bytes));

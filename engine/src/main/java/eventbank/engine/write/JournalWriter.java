@@ -3,6 +3,7 @@ package eventbank.engine.write;
 import eventbank.engine.journal.BatchNotRecordedException;
 import eventbank.engine.journal.Journal;
 import eventbank.engine.journal.JournalFormat;
+import eventbank.engine.keys.KeysFencedException;
 import eventbank.engine.keys.PersonalKeys;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -119,7 +120,7 @@ final class JournalWriter {
                 journal.force();
                 statistics.recordCommit(count, batchBuffer.limit(), System.nanoTime() - started);
                 committedHead = new Sequencer.Head(journal.lastSeq(), journal.headHash());
-            } catch (BatchNotRecordedException e) {
+            } catch (BatchNotRecordedException | KeysFencedException e) {
                 failStop.fail(e);
                 answerAll(group, new Outcome.Unavailable(Outcome.Failure.JOURNAL_FAILED, "This command was not"
                         + " recorded: the journal lost its batch in a failover. Retry with the same Idempotency-Key."));
