@@ -71,11 +71,34 @@ public final class PostgresKeyTable implements KeyTable {
 
     @Override
     public byte[] header() throws IOException {
+        return reading("reading the key store's header", connection -> readHeader(connection, HEADER_SQL));
+    }
+
+    /** A read on the reader's session. */
+    @FunctionalInterface
+    private interface Read<T> {
+        T run(Connection connection) throws SQLException;
+    }
+
+    /**
+     * Runs {@code read} on the reader's session; when a session opened before fails (its server
+     * went away: a failover), once more on a new one. Reads change nothing, so a second try is safe.
+     */
+    private <T> T reading(String what, Read<T> read) throws IOException {
         synchronized (readLock) {
+            boolean fresh = reader == null;
             try {
-                return readHeader(reader(), HEADER_SQL);
+                return read.run(reader());
             } catch (SQLException e) {
-                throw failed("reading the key store's header", e, false);
+                JournalDatabaseException failure = failed(what, e, false);
+                if (fresh || shared != null) {
+                    throw failure;
+                }
+            }
+            try {
+                return read.run(reader());
+            } catch (SQLException e) {
+                throw failed(what, e, false);
             }
         }
     }
@@ -118,44 +141,34 @@ public final class PostgresKeyTable implements KeyTable {
 
     @Override
     public byte[] read(int slot) throws IOException {
-        synchronized (readLock) {
-            try {
-                Connection connection = reader();
-                try (PreparedStatement select = connection.prepareStatement(READ_SQL)) {
-                    select.setInt(1, slot);
-                    try (ResultSet row = select.executeQuery()) {
-                        byte[] bytes = row.next() ? row.getBytes(1) : null;
-                        commit(connection);
-                        return bytes;
-                    }
+        return reading("reading slot " + slot + " of the key store", connection -> {
+            try (PreparedStatement select = connection.prepareStatement(READ_SQL)) {
+                select.setInt(1, slot);
+                try (ResultSet row = select.executeQuery()) {
+                    byte[] bytes = row.next() ? row.getBytes(1) : null;
+                    commit(connection);
+                    return bytes;
                 }
-            } catch (SQLException e) {
-                throw failed("reading slot " + slot + " of the key store", e, false);
             }
-        }
+        });
     }
 
     @Override
     public Map<Integer, byte[]> readRange(int from, int to) throws IOException {
-        synchronized (readLock) {
-            try {
-                Connection connection = reader();
-                Map<Integer, byte[]> slots = new TreeMap<>();
-                try (PreparedStatement select = connection.prepareStatement(READ_RANGE_SQL)) {
-                    select.setInt(1, from);
-                    select.setInt(2, to);
-                    try (ResultSet rows = select.executeQuery()) {
-                        while (rows.next()) {
-                            slots.put(rows.getInt(1), rows.getBytes(2));
-                        }
+        return reading("reading slots " + from + " to " + (to - 1) + " of the key store", connection -> {
+            Map<Integer, byte[]> slots = new TreeMap<>();
+            try (PreparedStatement select = connection.prepareStatement(READ_RANGE_SQL)) {
+                select.setInt(1, from);
+                select.setInt(2, to);
+                try (ResultSet rows = select.executeQuery()) {
+                    while (rows.next()) {
+                        slots.put(rows.getInt(1), rows.getBytes(2));
                     }
                 }
-                commit(connection);
-                return slots;
-            } catch (SQLException e) {
-                throw failed("reading slots " + from + " to " + (to - 1) + " of the key store", e, false);
             }
-        }
+            commit(connection);
+            return slots;
+        });
     }
 
     @Override
@@ -248,20 +261,15 @@ public final class PostgresKeyTable implements KeyTable {
 
     @Override
     public int slotsBound() throws IOException {
-        synchronized (readLock) {
-            try {
-                Connection connection = reader();
-                try (PreparedStatement select = connection.prepareStatement(BOUND_SQL);
-                     ResultSet row = select.executeQuery()) {
-                    row.next();
-                    int bound = row.getInt(1);
-                    commit(connection);
-                    return bound;
-                }
-            } catch (SQLException e) {
-                throw failed("reading the key store's size", e, false);
+        return reading("reading the key store's size", connection -> {
+            try (PreparedStatement select = connection.prepareStatement(BOUND_SQL);
+                 ResultSet row = select.executeQuery()) {
+                row.next();
+                int bound = row.getInt(1);
+                commit(connection);
+                return bound;
             }
-        }
+        });
     }
 
     @Override

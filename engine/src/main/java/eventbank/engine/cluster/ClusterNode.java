@@ -9,6 +9,7 @@ import eventbank.engine.snapshot.SnapshotCorruptException;
 import eventbank.engine.snapshot.SnapshotStore;
 import eventbank.engine.write.Sequencer;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.HexFormat;
@@ -298,6 +299,18 @@ public final class ClusterNode implements Leadership, AutoCloseable {
             } catch (IOException e) {
                 problem = UNREACHABLE + e.getMessage();
                 LOG.log(System.Logger.Level.WARNING, problem);
+                pause();
+            } catch (UncheckedIOException e) {
+                // A read of the key store in the middle of a batch (an opening's email digest)
+                // failed: the database, not the node. What was applied of the batch is dropped
+                // with the write model, which is rebuilt at the next attempt.
+                problem = UNREACHABLE + e.getCause().getMessage();
+                LOG.log(System.Logger.Level.WARNING, problem);
+                if (sequencer == null) {
+                    closeReader();
+                    bank = null;
+                    bankHash = null;
+                }
                 pause();
             } catch (RuntimeException | Error e) {
                 stop(e);
