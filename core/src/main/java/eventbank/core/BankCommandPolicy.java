@@ -5,8 +5,9 @@ import java.util.random.RandomGenerator;
 
 /**
  * The bank's {@link CommandPolicy}: an opening without an account number gets a random one that
- * is not in use; an all-or-none batch of transfers needs room for all of its transfers; the reply
- * reports the balance of the account that opened, was verified, sent or withdrew.
+ * is not in use; a batch of transfers (all or none, or one by one) needs room for all of its
+ * transfers; the reply reports the balance of the account that opened, was verified, sent or
+ * withdrew.
  *
  * <p>The sizes of the log's records are the log's own, so the writer gives them: this class knows
  * which records a command may write, not how many bytes the log spends on each.
@@ -55,15 +56,20 @@ public final class BankCommandPolicy implements CommandPolicy {
 
     /**
      * An all-or-none batch of n transfers takes one record of the largest size (the first, which
-     * carries the key) and n - 1 records without a key; every other command one record. Batches
-     * above {@link Limits#BATCH_TRANSFERS_MAX} are refused by decide and record nothing, so they
-     * are counted at that size.
+     * carries the key) and n - 1 records without a key; a one-by-one batch of n at most n records
+     * without a key (it takes none); every other command one record. Batches above {@link
+     * Limits#BATCH_TRANSFERS_MAX} are refused by decide and record nothing, so they are counted at
+     * that size.
      */
     @Override
     public int recordBytesMax(Command command) {
         if (command instanceof Command.TransferMoneyAtomically batch && batch.transfers().size() > 1) {
             int transfers = Math.min(batch.transfers().size(), Limits.BATCH_TRANSFERS_MAX);
             return recordBytesMax + (transfers - 1) * keylessTransferRecordBytes;
+        }
+        if (command instanceof Command.TransferMoneyOneByOne batch) {
+            int transfers = Math.min(Math.max(1, batch.transfers().size()), Limits.BATCH_TRANSFERS_MAX);
+            return transfers * keylessTransferRecordBytes;
         }
         return recordBytesMax;
     }
@@ -90,6 +96,7 @@ public final class BankCommandPolicy implements CommandPolicy {
             case Command.VerifyAccount c -> c.accountNumber();
             case Command.TransferMoney c -> c.fromAccountNumber();
             case Command.TransferMoneyAtomically c -> c.fromAccountNumber();
+            case Command.TransferMoneyOneByOne c -> c.fromAccountNumber();
             case Command.Withdraw c -> c.accountNumber();
             case Command.CloseAccount c -> c.accountNumber();
             case Command.ForgetAccount c -> c.accountNumber();

@@ -10,7 +10,8 @@ import java.util.List;
  */
 public sealed interface Command
         permits Command.OpenAccount, Command.VerifyAccount, Command.TransferMoney,
-        Command.TransferMoneyAtomically, Command.Withdraw, Command.CloseAccount, Command.ForgetAccount {
+        Command.TransferMoneyAtomically, Command.TransferMoneyOneByOne, Command.Withdraw, Command.CloseAccount,
+        Command.ForgetAccount {
 
     /** Opens an account; the number and the password hash were chosen by the caller. */
     record OpenAccount(long accountNumber, String email, String passwordHash, long openingBalance,
@@ -37,7 +38,23 @@ public sealed interface Command
         }
     }
 
-    /** One transfer of a {@link TransferMoneyAtomically}. */
+    /**
+     * Moves money from one verified account to several, each transfer decided on its own: in
+     * order, each against the bank as the earlier accepted ones leave it, exactly as the same
+     * transfers sent as {@link TransferMoney} commands one after the other with nothing between
+     * them. Some may be refused and others recorded; the decision holds one part per transfer
+     * ({@link Decision.OneByOne}). One command instead of one per transfer, so a batch costs the
+     * writer one submission, one decision and one reply. No idempotency key: a client retrying a
+     * batch that may have been partly recorded cannot tell which parts to send again. From 1 to
+     * {@link Limits#BATCH_TRANSFERS_MAX} transfers.
+     */
+    record TransferMoneyOneByOne(long fromAccountNumber, List<Transfer> transfers) implements Command {
+        public TransferMoneyOneByOne {
+            transfers = transfers == null ? List.of() : List.copyOf(transfers);
+        }
+    }
+
+    /** One transfer of a {@link TransferMoneyAtomically} or a {@link TransferMoneyOneByOne}. */
     record Transfer(long toAccountNumber, long amount) {}
 
     /** Takes money out of a verified account. */

@@ -20,6 +20,7 @@ public final class Decider {
             case Command.VerifyAccount c -> verify(bank, c);
             case Command.TransferMoney c -> transfer(bank, c, nowMicros);
             case Command.TransferMoneyAtomically c -> transferAtomically(bank, c, nowMicros);
+            case Command.TransferMoneyOneByOne c -> transferOneByOne(bank, c);
             case Command.Withdraw c -> withdraw(bank, c, nowMicros);
             case Command.CloseAccount c -> close(bank, c);
             case Command.ForgetAccount c -> forget(bank, c);
@@ -116,6 +117,33 @@ public final class Decider {
                     index == 0 ? c.idempotency() : null));
         }
         return new Decision.Accepted(events);
+    }
+
+    /**
+     * Each transfer on its own, as if sent alone at its turn: checked as a single one is, against
+     * the sender's balance as the accepted transfers before it leave it. Nothing else a transfer
+     * changes matters to the next: it only raises the recipient's balance (a transfer to oneself
+     * is refused), and no transfer opens, verifies or closes an account.
+     */
+    private static Decision transferOneByOne(Bank bank, Command.TransferMoneyOneByOne c) {
+        List<Command.Transfer> transfers = c.transfers();
+        if (transfers.isEmpty() || transfers.size() > Limits.BATCH_TRANSFERS_MAX) {
+            return rejected(Rejection.BATCH_SIZE_INVALID);
+        }
+        long from = c.fromAccountNumber();
+        long balance = bank.exists(from) ? bank.balanceOf(from) : 0;
+        List<Decision> parts = new java.util.ArrayList<>(transfers.size());
+        for (Command.Transfer transfer : transfers) {
+            Rejection problem = checkTransfer(bank, from, transfer.toAccountNumber(), transfer.amount(), balance);
+            if (problem != null) {
+                parts.add(rejected(problem));
+            } else {
+                balance -= transfer.amount();
+                parts.add(accepted(new Event.MoneyTransferred(from, transfer.toAccountNumber(), transfer.amount(),
+                        null)));
+            }
+        }
+        return new Decision.OneByOne(parts);
     }
 
     /** The reason to refuse one transfer when the sender holds {@code balance}, or null. */

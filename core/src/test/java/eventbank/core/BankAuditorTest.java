@@ -2,9 +2,11 @@ package eventbank.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.EnumSet;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -43,6 +45,7 @@ class BankAuditorTest {
         assertThat(seen.emptiedAccounts).as("accepted debits that left a balance at zero")
                 .isGreaterThan(100);
         assertThat(seen.keyReusedAfterExpiry).as("keys accepted again after they expired").isGreaterThan(10);
+        assertThat(seen.oneByOneMixed).as("one-by-one batches with refused and recorded transfers").isGreaterThan(100);
     }
 
     /**
@@ -75,23 +78,37 @@ class BankAuditorTest {
             Decision actual = decider.decide(bank, command, nowMicros);
             assertThat(actual).as(where).isEqualTo(expected);
 
-            if (actual instanceof Decision.Accepted accepted) {
-                for (Event decided : accepted.events()) {
-                    // As the engine records it: most openings with their personal fields sealed
-                    // (forgettable), some as before sealing.
-                    Event event = decided instanceof Event.AccountOpened opened && random.nextInt(4) != 0
-                            ? new Event.AccountOpened(opened.accountNumber(), new Scenario.Sealed(opened.email(),
-                                    opened.passwordHash()), opened.openingBalance(), opened.idempotency())
-                            : decided;
-                    seq++;
-                    bank.evolve(seq, nowMicros, event);
-                    model.apply(seq, nowMicros, event);
-                }
+            for (Event decided : eventsOf(actual)) {
+                // As the engine records it: most openings with their personal fields sealed
+                // (forgettable), some as before sealing.
+                Event event = decided instanceof Event.AccountOpened opened && random.nextInt(4) != 0
+                        ? new Event.AccountOpened(opened.accountNumber(), new Scenario.Sealed(opened.email(),
+                                opened.passwordHash()), opened.openingBalance(), opened.idempotency())
+                        : decided;
+                seq++;
+                bank.evolve(seq, nowMicros, event);
+                model.apply(seq, nowMicros, event);
             }
             checkSameState(bank, model, where);
             seen.count(actual, bank, acceptedKeys);
         }
         checkAtTheEnd(bank, model, describe(seed, steps, null));
+    }
+
+    /** The events a decision records, in order: an accepted one's, or a batch's accepted parts'. */
+    static List<Event> eventsOf(Decision decision) {
+        return switch (decision) {
+            case Decision.Accepted accepted -> accepted.events();
+            case Decision.OneByOne oneByOne -> {
+                List<Event> events = new ArrayList<>();
+                for (Decision part : oneByOne.parts()) {
+                    events.addAll(eventsOf(part));
+                }
+                yield events;
+            }
+            case Decision.Rejected rejected -> List.of();
+            case Decision.Replayed replayed -> List.of();
+        };
     }
 
     private static Supplier<String> describe(long seed, int step, Command command) {
@@ -153,9 +170,22 @@ class BankAuditorTest {
         int verifiedAgain;
         int emptiedAccounts;
         int keyReusedAfterExpiry;
+        int oneByOneBatches;
+        /** Refused parts of one-by-one batches that also recorded some of their transfers. */
+        int oneByOneMixed;
 
         void count(Decision decision, Bank bank, Set<String> acceptedKeys) {
             switch (decision) {
+                case Decision.OneByOne oneByOne -> {
+                    oneByOneBatches++;
+                    for (Decision part : oneByOne.parts()) {
+                        if (part instanceof Decision.Rejected && oneByOne.parts().stream()
+                                .anyMatch(Decision.Accepted.class::isInstance)) {
+                            oneByOneMixed++;
+                        }
+                        count(part, bank, acceptedKeys);
+                    }
+                }
                 case Decision.Rejected rejected -> rejections.merge(rejected.reason(), 1, Integer::sum);
                 case Decision.Replayed replayed -> replays++;
                 case Decision.Accepted accepted when accepted.events().isEmpty() -> verifiedAgain++;

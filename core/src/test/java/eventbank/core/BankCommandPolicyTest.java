@@ -68,6 +68,24 @@ class BankCommandPolicyTest {
     }
 
     @Test
+    void aOneByOneBatchNeedsAKeylessRecordForEveryTransfer() {
+        BankCommandPolicy policy = policy();
+        List<Command.Transfer> transfers = new ArrayList<>();
+        for (int i = 0; i < Limits.BATCH_TRANSFERS_MAX + 5; i++) {
+            transfers.add(new Command.Transfer(BOB, 1));
+        }
+        assertThat(policy.recordBytesMax(new Command.TransferMoneyOneByOne(ALICE, transfers.subList(0, 1))))
+                .isEqualTo(KEYLESS);
+        assertThat(policy.recordBytesMax(new Command.TransferMoneyOneByOne(ALICE, transfers.subList(0, 100))))
+                .isEqualTo(100 * KEYLESS);
+        // Decide refuses an empty or a larger batch, which then records nothing.
+        assertThat(policy.recordBytesMax(new Command.TransferMoneyOneByOne(ALICE, List.of()))).isEqualTo(KEYLESS);
+        assertThat(policy.recordBytesMax(new Command.TransferMoneyOneByOne(ALICE, transfers)))
+                .isEqualTo(Limits.BATCH_TRANSFERS_MAX * KEYLESS);
+        assertThat(policy.subjectOf(new Command.TransferMoneyOneByOne(ALICE, transfers))).isEqualTo(ALICE);
+    }
+
+    @Test
     void theBatchesThatFitAreTheOnesWhoseRecordsFit() {
         BankCommandPolicy policy = policy();
         int[] rooms = {LARGEST, LARGEST + KEYLESS - 1, LARGEST + KEYLESS, 48 * 1024, 128 * 1024};

@@ -37,8 +37,10 @@ final class CommandGenerator {
             command = verify();
         } else if (roll < 40 && !keyed.isEmpty()) {
             command = retry(keyed.get(random.nextInt(keyed.size())));
-        } else if (roll < 62) {
+        } else if (roll < 52) {
             command = transferAll(pickAccount(), null);
+        } else if (roll < 62) {
+            command = transferEach(pickAccount());
         } else if (roll < 70) {
             command = transfer(pickAccount(), pickAccount(), null);
         } else if (roll < 72) {
@@ -101,6 +103,23 @@ final class CommandGenerator {
         return new Command.TransferMoneyAtomically(from, transfers, key == null ? maybeKey(text) : withKey(key, text));
     }
 
+    /**
+     * A batch decided one by one: as an all-or-none one is drawn, so that later transfers often
+     * overdraw and are refused between accepted ones; no key.
+     */
+    private Command transferEach(long from) {
+        int roll = random.nextInt(100);
+        int size = roll < 3 ? 0 : roll < 5 ? 1_001 : 1 + random.nextInt(6);
+        List<Command.Transfer> transfers = new ArrayList<>(size);
+        long guess = balanceOrGuess(from);
+        for (int i = 0; i < size; i++) {
+            long to = size > 6 ? pickKnownOrAny() : pickAccount();
+            long amount = size > 6 ? 1 : amount(Math.max(1, guess / 2));
+            transfers.add(new Command.Transfer(to, amount));
+        }
+        return new Command.TransferMoneyOneByOne(from, transfers);
+    }
+
     private long pickKnownOrAny() {
         return model.accountNumbers().isEmpty() ? randomAccountNumber() : pickKnownAccount();
     }
@@ -128,6 +147,7 @@ final class CommandGenerator {
                     : transfer(c.fromAccountNumber(), pickAccount(), c.idempotency().key());
             case Command.TransferMoneyAtomically c -> same ? c : transferAll(c.fromAccountNumber(),
                     c.idempotency().key());
+            case Command.TransferMoneyOneByOne c -> c;
             case Command.Withdraw c -> same ? c : withdraw(c.accountNumber(), c.idempotency().key());
             case Command.VerifyAccount c -> c;
             case Command.CloseAccount c -> c;
@@ -268,6 +288,7 @@ final class CommandGenerator {
             case Command.TransferMoney c -> c.idempotency();
             case Command.TransferMoneyAtomically c -> c.idempotency();
             case Command.Withdraw c -> c.idempotency();
+            case Command.TransferMoneyOneByOne c -> null;
             case Command.VerifyAccount c -> null;
             case Command.CloseAccount c -> null;
             case Command.ForgetAccount c -> null;

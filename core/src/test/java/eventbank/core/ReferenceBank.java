@@ -74,6 +74,7 @@ final class ReferenceBank {
             case Command.VerifyAccount c -> verify(c);
             case Command.TransferMoney c -> transfer(c, nowMicros);
             case Command.TransferMoneyAtomically c -> transferAll(c, nowMicros);
+            case Command.TransferMoneyOneByOne c -> transferEach(c);
             case Command.Withdraw c -> withdraw(c, nowMicros);
             case Command.CloseAccount c -> close(c);
             case Command.ForgetAccount c -> forget(c);
@@ -159,6 +160,26 @@ final class ReferenceBank {
                     i == 0 ? c.idempotency() : null));
         }
         return new Decision.Accepted(events);
+    }
+
+    /** One by one: each as if sent alone, in order, right after the ones before it. */
+    private Decision transferEach(Command.TransferMoneyOneByOne c) {
+        if (c.transfers().isEmpty() || c.transfers().size() > 1000) {
+            return rejected(Rejection.BATCH_SIZE_INVALID);
+        }
+        List<Decision> parts = new ArrayList<>();
+        long spent = 0;
+        for (Command.Transfer t : c.transfers()) {
+            Rejection problem = transferProblem(c.fromAccountNumber(), t.toAccountNumber(), t.amount(), spent);
+            if (problem != null) {
+                parts.add(new Decision.Rejected(problem));
+            } else {
+                spent += t.amount();
+                parts.add(accepted(new Event.MoneyTransferred(c.fromAccountNumber(), t.toAccountNumber(), t.amount(),
+                        null)));
+            }
+        }
+        return new Decision.OneByOne(parts);
     }
 
     /** Why one transfer is refused when {@code spent} has already left the sender in this command. */

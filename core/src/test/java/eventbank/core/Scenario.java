@@ -100,6 +100,11 @@ final class Scenario {
             this.decision = decision;
         }
 
+        /** The decision itself, for a test that compares it whole (a batch's parts). */
+        Decision decision() {
+            return decision;
+        }
+
         /** Asserts the command was accepted with exactly these events, then records them. */
         Scenario thenEvents(Event... expected) {
             assertThat(decision).isEqualTo(new Decision.Accepted(List.of(expected)));
