@@ -156,6 +156,23 @@ final class CommandMix {
                 key == null ? null : new Idempotency(key, "batch:" + transfers.hashCode()));
     }
 
+    /**
+     * A batch of {@code size} transfers from {@code from} decided one by one: recipients of every
+     * kind (sometimes the sender, an unknown account, an unverified or closed one) and amounts
+     * drawn as for single transfers, so that some overdraw between others that fit.
+     */
+    Command transferEach(Bank bank, long from, int size) {
+        List<Command.Transfer> transfers = new ArrayList<>(size);
+        long balance = bank.exists(from) ? bank.balanceOf(from) : 100_000;
+        for (int i = 0; i < size; i++) {
+            int roll = random.nextInt(100);
+            long to = roll < 3 ? from : roll < 6 ? unknownAccount() : pick();
+            long amount = random.nextInt(100) < 10 ? balance + 1 : 1 + random.nextLong(Math.max(1, balance / 4));
+            transfers.add(new Command.Transfer(to, roll < 8 ? -amount : amount));
+        }
+        return new Command.TransferMoneyOneByOne(from, transfers);
+    }
+
     Command withdraw(Bank bank, long account, String key) {
         long amount = amount(bank, account);
         return new Command.Withdraw(account, amount, key == null ? null : new Idempotency(key, "withdraw:" + amount));
@@ -173,6 +190,7 @@ final class CommandMix {
                     new Idempotency(c.idempotency().key(), "other"));
             case Command.TransferMoneyAtomically c -> same ? c : new Command.TransferMoneyAtomically(
                     c.fromAccountNumber(), c.transfers().subList(0, 1), new Idempotency(c.idempotency().key(), "other"));
+            case Command.TransferMoneyOneByOne c -> c;
             case Command.CloseAccount c -> c;
             case Command.ForgetAccount c -> c;
             case Command.VerifyAccount c -> c;
@@ -220,6 +238,7 @@ final class CommandMix {
             case Command.VerifyAccount c -> null;
             case Command.TransferMoney c -> c.idempotency();
             case Command.TransferMoneyAtomically c -> c.idempotency();
+            case Command.TransferMoneyOneByOne c -> null;
             case Command.Withdraw c -> c.idempotency();
             case Command.CloseAccount c -> null;
             case Command.ForgetAccount c -> null;

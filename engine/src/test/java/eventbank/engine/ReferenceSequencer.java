@@ -61,7 +61,12 @@ final class ReferenceSequencer {
                     open.idempotency());
         }
         long now = Math.max(clockMicros.getAsLong(), bank.lastTimeMicros());
-        return switch (decider.decide(bank, command, now)) {
+        return outcomeOf(decider.decide(bank, command, now), subjectOf(command), now);
+    }
+
+    /** The decision's events applied to the reference bank, and the outcome the engine answers. */
+    private Outcome outcomeOf(Decision decision, long subject, long now) {
+        return switch (decision) {
             case Decision.Accepted accepted -> {
                 List<Recorded> recorded = new ArrayList<>();
                 for (Event event : accepted.events()) {
@@ -72,10 +77,17 @@ final class ReferenceSequencer {
                             : event);
                     recorded.add(new Recorded(seq, now, event));
                 }
-                yield new Outcome.Committed(bank.lastSeq(), recorded, bank.balanceOf(subjectOf(command)));
+                yield new Outcome.Committed(bank.lastSeq(), recorded, bank.balanceOf(subject));
             }
             case Decision.Rejected rejected -> new Outcome.Rejected(rejected.reason(), rejected.index());
             case Decision.Replayed replayed -> new Outcome.Replayed(replayed.seq());
+            case Decision.OneByOne oneByOne -> {
+                List<Outcome> parts = new ArrayList<>();
+                for (Decision part : oneByOne.parts()) {
+                    parts.add(outcomeOf(part, subject, now));
+                }
+                yield new Outcome.CommittedOneByOne(bank.lastSeq(), parts, bank.balanceOf(subject));
+            }
         };
     }
 
@@ -85,6 +97,7 @@ final class ReferenceSequencer {
             case Command.VerifyAccount c -> c.accountNumber();
             case Command.TransferMoney c -> c.fromAccountNumber();
             case Command.TransferMoneyAtomically c -> c.fromAccountNumber();
+            case Command.TransferMoneyOneByOne c -> c.fromAccountNumber();
             case Command.Withdraw c -> c.accountNumber();
             case Command.CloseAccount c -> c.accountNumber();
             case Command.ForgetAccount c -> c.accountNumber();

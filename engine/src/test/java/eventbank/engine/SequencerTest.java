@@ -151,6 +151,7 @@ class SequencerTest {
                         commandOf(replay.at(replayed.seq())))).as(where).isEqualTo(CommandMix.keyOf(reply.command()));
                 case Outcome.Rejected r -> rejected++;
                 case Outcome.Unavailable u -> fail(where + ": nothing should be unavailable");
+                case Outcome.CommittedOneByOne c -> fail(where + ": the mix sends no batch");
             }
         }
         assertThat(committedEvents).as("no seq twice, none missing").isEqualTo(lastSeq - setupSeq);

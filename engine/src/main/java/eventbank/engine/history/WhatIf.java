@@ -252,6 +252,7 @@ public final class WhatIf {
                     case Decision.Rejected refusal -> rejected.add(new RejectedEvent(recorded.seq(), recorded.event(),
                             refusal.reason()));
                     case Decision.Replayed replayed -> throw new AssertionError("no idempotency key was given");
+                    case Decision.OneByOne oneByOne -> throw new AssertionError("an event is decided again as a single command");
                 }
             }
             runCommandsAfter(recorded.seq());
@@ -269,6 +270,16 @@ public final class WhatIf {
                     }
                     case Decision.Rejected refusal -> refusal.reason();
                     case Decision.Replayed replayed -> throw new AssertionError("no idempotency key was given");
+                    // Not sent by the what-if route, which takes all-or-none batches; as if it were,
+                    // the parts accepted are recorded and the batch counts as accepted.
+                    case Decision.OneByOne oneByOne -> {
+                        for (Decision part : oneByOne.parts()) {
+                            if (part instanceof Decision.Accepted accepted) {
+                                apply(accepted, time);
+                            }
+                        }
+                        yield null;
+                    }
                 };
                 outcomes[index] = new CommandOutcome(index, hypothetical, reason);
             }

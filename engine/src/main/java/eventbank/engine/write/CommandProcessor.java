@@ -156,16 +156,35 @@ final class CommandProcessor {
         }
         long now = Math.max(clockMicros.getAsLong(), bank.lastTimeMicros());
         Decision decision = decider.decide(bank, command, now);
+        long subject = policy.subjectOf(command);
         Outcome outcome = switch (decision) {
-            case Decision.Accepted accepted -> apply(accepted.events(), command, now, chunk);
+            case Decision.Accepted accepted -> apply(accepted.events(), subject, now, chunk);
             case Decision.Rejected rejected -> new Outcome.Rejected(rejected.reason(), rejected.index());
             case Decision.Replayed replayed -> new Outcome.Replayed(replayed.seq());
+            case Decision.OneByOne oneByOne -> applyOneByOne(oneByOne, subject, now, chunk);
         };
         chunk.add(submission.reply(), outcome);
         deciding = null;
     }
 
-    private Outcome apply(List<Event> events, Command command, long now, Chunk chunk) {
+    /**
+     * Each part of a batch decided one by one as if it were a command of its own: its event
+     * recorded, its outcome the one it would have had; all of them answered with one reply.
+     */
+    private Outcome applyOneByOne(Decision.OneByOne decision, long subject, long now, Chunk chunk) {
+        List<Outcome> parts = new ArrayList<>(decision.parts().size());
+        for (Decision part : decision.parts()) {
+            parts.add(switch (part) {
+                case Decision.Accepted accepted -> apply(accepted.events(), subject, now, chunk);
+                case Decision.Rejected rejected -> new Outcome.Rejected(rejected.reason(), rejected.index());
+                case Decision.Replayed replayed -> throw new IllegalStateException("a part is never replayed");
+                case Decision.OneByOne nested -> throw new IllegalStateException("a part is never a batch");
+            });
+        }
+        return new Outcome.CommittedOneByOne(bank.lastSeq(), parts, bank.balanceOf(subject));
+    }
+
+    private Outcome apply(List<Event> events, long subject, long now, Chunk chunk) {
         List<Recorded> recorded = new ArrayList<>(events.size());
         for (Event decided : events) {
             long seq = bank.lastSeq() + 1;
@@ -178,7 +197,7 @@ final class CommandProcessor {
             chunk.eventCount++;
             recorded.add(new Recorded(seq, now, event));
         }
-        return new Outcome.Committed(bank.lastSeq(), recorded, bank.balanceOf(policy.subjectOf(command)));
+        return new Outcome.Committed(bank.lastSeq(), recorded, bank.balanceOf(subject));
     }
 
     /**

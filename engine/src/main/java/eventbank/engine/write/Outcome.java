@@ -6,7 +6,8 @@ import java.util.List;
 
 /** How a submitted command ended, told only once everything it depends on is durable. */
 public sealed interface Outcome
-        permits Outcome.Committed, Outcome.Rejected, Outcome.Replayed, Outcome.Unavailable {
+        permits Outcome.Committed, Outcome.CommittedOneByOne, Outcome.Rejected, Outcome.Replayed,
+        Outcome.Unavailable {
 
     /**
      * Accepted and durable. {@code seq} is the seq of its last event, or the log's head when
@@ -14,6 +15,19 @@ public sealed interface Outcome
      * of the command's own account afterwards.
      */
     record Committed(long seq, List<Recorded> events, long balance) implements Outcome {}
+
+    /**
+     * A batch decided one by one ({@link eventbank.core.Command.TransferMoneyOneByOne}), durable:
+     * one part per transfer, in order, each the outcome that transfer sent alone at its turn would
+     * have had ({@link Committed} with its one event and the sender's balance after it, or {@link
+     * Rejected}). {@code seq} is the seq of its last event, or the log's head when none was
+     * recorded; {@code balance} is the sender's balance after the whole batch.
+     */
+    record CommittedOneByOne(long seq, List<Outcome> parts, long balance) implements Outcome {
+        public CommittedOneByOne {
+            parts = List.copyOf(parts);
+        }
+    }
 
     /**
      * Refused by the bank's rules; nothing recorded. {@code index} is the position of the

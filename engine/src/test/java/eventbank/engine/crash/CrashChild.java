@@ -232,6 +232,7 @@ public final class CrashChild {
                     case Outcome.Rejected r -> "REJ " + id + " " + r.reason().code();
                     case Outcome.Replayed r -> "BADREPLAY " + id + " fresh-key-replayed-as-" + r.seq();
                     case Outcome.Unavailable u -> "UNAVAILABLE " + id + " " + u.failure().code();
+                    case Outcome.CommittedOneByOne c -> "BADBATCH " + id + " no batch was sent";
                     case null -> "UNAVAILABLE " + id + " " + error;
                 };
                 lines.add(line);
