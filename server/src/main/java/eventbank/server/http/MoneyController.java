@@ -65,9 +65,9 @@ final class MoneyController {
     /**
      * {@code POST /api/money_transfers}: up to 1,000 transfers from the holder's account. The
      * whole body is checked first (a malformed item is 400 naming its index, and nothing is
-     * submitted). {@code atomic: false}: one command per transfer, all submitted before any is
-     * awaited, so they share commit batches; each result is {@code {seq}} or {@code {error,
-     * message}}. {@code atomic: true}: one command, all or none; a refusal is that transfer's
+     * submitted). {@code atomic: false}: one command whose transfers the sequencer decides one by
+     * one, each as if sent alone; each result is {@code {seq}} or {@code {error, message}}.
+     * {@code atomic: true}: one command, all or none; a refusal is that transfer's
      * error, its message naming {@code transfers[index]}. An Idempotency-Key is taken with
      * {@code atomic: true} only (the first event carries it, and a retry is answered from the
      * operations read model); with {@code atomic: false} it is refused with 400 rather than ignored.
@@ -99,11 +99,8 @@ final class MoneyController {
             Outcome outcome = submitter.submit(new Command.TransferMoneyAtomically(holder, transfers, idempotency));
             reply = outcomes.atomicBatch(outcome, holder, idempotency, transfers);
         } else {
-            List<Command> commands = new ArrayList<>(transfers.size());
-            for (Command.Transfer transfer : transfers) {
-                commands.add(new Command.TransferMoney(holder, transfer.toAccountNumber(), transfer.amount(), null));
-            }
-            reply = outcomes.oneByOne(submitter.submitAll(commands), () -> balanceNow(holder));
+            Outcome outcome = submitter.submit(new Command.TransferMoneyOneByOne(holder, transfers));
+            reply = outcomes.oneByOne(outcome, transfers.size(), () -> balanceNow(holder));
         }
         reply.writeTo(ctx);
     }
@@ -117,7 +114,7 @@ final class MoneyController {
         return canonical.toString();
     }
 
-    /** The holder's balance as of everything committed now, for a batch that recorded nothing. */
+    /** The holder's balance as of everything committed now, for a batch the engine could not take. */
     private long balanceNow(long holder) {
         waits.awaitCommitted(accounts);
         return accounts.account(holder).map(AccountView::balance)

@@ -41,6 +41,7 @@ final class Outcomes {
                     Reply.replayed(Replies.of(recorded(scope, idempotency.key(), replayed.seq())));
             case Outcome.Rejected rejected -> throw Errors.of(rejected.reason());
             case Outcome.Unavailable unavailable -> throw Errors.of(unavailable);
+            case Outcome.CommittedOneByOne batch -> throw new IllegalStateException("only a batch sent one by one");
         };
     }
 
@@ -74,6 +75,7 @@ final class Outcomes {
             case Outcome.Rejected rejected -> throw Errors.of(rejected.reason());
             case Outcome.Unavailable unavailable -> throw Errors.of(unavailable);
             case Outcome.Replayed replayed -> replayedBatch(holder, idempotency, replayed.seq(), transfers);
+            case Outcome.CommittedOneByOne batch -> throw new IllegalStateException("only a batch sent one by one");
         };
     }
 
@@ -102,31 +104,49 @@ final class Outcomes {
     }
 
     /**
-     * The reply to a batch sent one command per transfer: each transfer's {@code {seq}} or
-     * {@code {error, message}}, and the balance after the last one recorded, or
-     * {@code balanceNow} when none was.
+     * The reply to a batch decided one by one: each transfer's {@code {seq}} or {@code {error,
+     * message}}, in the order sent, and the sender's balance after the batch. When the engine could
+     * not take or finish the batch, that error is each transfer's result and the balance is the
+     * one the accounts read model holds ({@code balanceNow}), as when the transfers were commands
+     * of their own and each met the same failure.
      */
-    Reply oneByOne(List<Outcome> outcomes, LongSupplier balanceNow) {
-        List<BatchResult> results = new ArrayList<>(outcomes.size());
-        Outcome.Committed last = null;
-        for (Outcome outcome : outcomes) {
-            results.add(switch (outcome) {
-                case Outcome.Committed committed -> {
-                    if (last == null || committed.seq() > last.seq()) {
-                        last = committed;
-                    }
-                    yield new Replies.Recorded(committed.seq());
+    Reply oneByOne(Outcome outcome, int transfers, LongSupplier balanceNow) {
+        return switch (outcome) {
+            case Outcome.CommittedOneByOne batch -> {
+                List<BatchResult> results = new ArrayList<>(batch.parts().size());
+                for (Outcome part : batch.parts()) {
+                    results.add(switch (part) {
+                        case Outcome.Committed committed -> new Replies.Recorded(committed.seq());
+                        case Outcome.Rejected rejected -> REFUSED[rejected.reason().ordinal()];
+                        default -> throw new IllegalStateException("a part is recorded or refused: " + part);
+                    });
                 }
-                case Outcome.Rejected rejected -> new Replies.Refused(rejected.reason().code(),
-                        rejected.reason().message());
-                case Outcome.Unavailable unavailable -> {
-                    ApiException error = Errors.of(unavailable);
-                    yield new Replies.Refused(error.code(), error.getMessage());
-                }
-                case Outcome.Replayed replayed -> throw new IllegalStateException("a transfer without a key was replayed");
-            });
+                yield Reply.fresh(new Replies.Batch(results, batch.balance()));
+            }
+            case Outcome.Unavailable unavailable -> {
+                ApiException error = Errors.of(unavailable);
+                Replies.Refused refused = new Replies.Refused(error.code(), error.getMessage());
+                yield Reply.fresh(new Replies.Batch(java.util.Collections.nCopies(transfers, refused),
+                        balanceNow.getAsLong()));
+            }
+            // The route checks the batch's size; a refusal of the whole batch is a bug's, or a
+            // writer set up with less room than a thousand transfers take.
+            case Outcome.Rejected rejected -> throw Errors.of(rejected.reason());
+            case Outcome.Committed committed -> throw new IllegalStateException("a batch is answered as one");
+            case Outcome.Replayed replayed -> throw new IllegalStateException("a batch without a key was replayed");
+        };
+    }
+
+    /** Every refusal's result in a batch reply, made once: a refused transfer's result is one of these. */
+    private static final Replies.Refused[] REFUSED = refusals();
+
+    private static Replies.Refused[] refusals() {
+        Rejection[] reasons = Rejection.values();
+        Replies.Refused[] refused = new Replies.Refused[reasons.length];
+        for (Rejection reason : reasons) {
+            refused[reason.ordinal()] = new Replies.Refused(reason.code(), reason.message());
         }
-        return Reply.fresh(new Replies.Batch(results, last != null ? last.balance() : balanceNow.getAsLong()));
+        return refused;
     }
 
     /**
@@ -142,6 +162,7 @@ final class Outcomes {
             case Outcome.Rejected rejected -> throw Errors.of(rejected.reason());
             case Outcome.Unavailable unavailable -> throw Errors.of(unavailable);
             case Outcome.Replayed replayed -> throw new IllegalStateException("the command has no key");
+            case Outcome.CommittedOneByOne batch -> throw new IllegalStateException("only a batch sent one by one");
         };
     }
 
@@ -152,6 +173,7 @@ final class Outcomes {
                     ? Rejection.WRONG_CODE : rejected.reason());
             case Outcome.Unavailable unavailable -> throw Errors.of(unavailable);
             case Outcome.Replayed replayed -> throw new IllegalStateException("a verification has no key");
+            case Outcome.CommittedOneByOne batch -> throw new IllegalStateException("only a batch sent one by one");
         };
     }
 }

@@ -5,9 +5,6 @@ import eventbank.engine.Engine;
 import eventbank.engine.cluster.ClusterNode;
 import eventbank.engine.write.Outcome;
 import eventbank.server.metrics.BankMetrics;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 
 /** Hands commands to the engine and waits for their outcomes, counting each in the metrics. */
@@ -48,33 +45,6 @@ final class Submitter {
         } catch (ExecutionException e) {
             throw new IllegalStateException("the engine failed a command", e.getCause());
         }
-    }
-
-    /**
-     * Submits every command before waiting for any, so that they share chunks and commit
-     * batches, then waits for each; the outcomes are in the order of the commands.
-     */
-    List<Outcome> submitAll(List<? extends Command> commands) {
-        List<CompletableFuture<Outcome>> futures = new ArrayList<>(commands.size());
-        if (engine.sequencer() == null) {
-            throw notLeader(); // none would be taken
-        }
-        for (Command command : commands) {
-            futures.add(engine.submit(command));
-        }
-        List<Outcome> outcomes = new ArrayList<>(commands.size());
-        try {
-            for (CompletableFuture<Outcome> future : futures) {
-                Outcome outcome = notLeaderChecked(future.get());
-                metrics.record(outcome);
-                outcomes.add(outcome);
-            }
-        } catch (InterruptedException e) {
-            throw interruptedAfterSubmitting();
-        } catch (ExecutionException e) {
-            throw new IllegalStateException("the engine failed a command", e.getCause());
-        }
-        return outcomes;
     }
 
     /**

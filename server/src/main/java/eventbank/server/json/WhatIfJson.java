@@ -159,6 +159,7 @@ public final class WhatIfJson {
             case Command.TransferMoney c -> "transfer";
             case Command.Withdraw c -> "withdraw";
             case Command.TransferMoneyAtomically c -> "transfers";
+            case Command.TransferMoneyOneByOne c -> "transfers";
             case Command.CloseAccount c -> "close";
             case Command.ForgetAccount c -> "forget";
         });

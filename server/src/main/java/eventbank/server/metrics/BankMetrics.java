@@ -43,7 +43,8 @@ import java.util.concurrent.ConcurrentHashMap;
  *   <tr><td>{@code eventbank_commands_total{outcome,reason}}</td><td>counter</td><td>replies to
  *       commands: outcome {@code committed}, {@code replayed} (reason {@code none}),
  *       {@code rejected} (reason: the rejection's error code), {@code unavailable} (reason: the
- *       failure's error code, e.g. {@code busy}, {@code journal_failed})</td></tr>
+ *       failure's error code, e.g. {@code busy}, {@code journal_failed}); each transfer of a batch
+ *       decided one by one counts as a command, a batch the engine could not take as one</td></tr>
  *   <tr><td>{@code eventbank_committed_seq}</td><td>gauge</td><td>seq of the last durable event</td></tr>
  *   <tr><td>{@code eventbank_commits_total}</td><td>counter</td><td>commit batches (one fsync each) since start</td></tr>
  *   <tr><td>{@code eventbank_events_total}</td><td>counter</td><td>events committed since start</td></tr>
@@ -197,6 +198,8 @@ public final class BankMetrics {
             case Outcome.Replayed r -> replayed.increment();
             case Outcome.Rejected r -> rejectedByReason[r.reason().ordinal()].increment();
             case Outcome.Unavailable u -> unavailableByFailure[u.failure().ordinal()].increment();
+            // Each transfer of a batch decided one by one is counted as the command it would be alone.
+            case Outcome.CommittedOneByOne batch -> batch.parts().forEach(this::record);
         }
     }
 

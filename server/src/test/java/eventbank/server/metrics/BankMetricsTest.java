@@ -185,6 +185,28 @@ class BankMetricsTest {
         }
     }
 
+    @Test
+    void eachTransferOfABatchDecidedOneByOneCountsAsTheCommandItWouldBeAlone() throws Exception {
+        try (Engine engine = Engine.start(config())) {
+            BankMetrics metrics = new BankMetrics(engine);
+            long alice = open(engine, metrics, "alice@example.com");
+            long bob = open(engine, metrics, "bob@example.com");
+            verify(engine, metrics, alice, 1);
+            verify(engine, metrics, bob, 2);
+            Outcome outcome = submit(engine, metrics, new Command.TransferMoneyOneByOne(alice, List.of(
+                    new Command.Transfer(bob, 10), new Command.Transfer(bob, Limits.OPENING_BALANCE_DEFAULT),
+                    new Command.Transfer(alice, 1), new Command.Transfer(bob, 20))));
+            assertThat(outcome).isInstanceOf(Outcome.CommittedOneByOne.class);
+            Map<String, Double> samples = samples(metrics.scrape());
+            assertThat(samples).containsEntry(
+                    "eventbank_commands_total{outcome=\"committed\",reason=\"none\"}", 4.0 + 2.0);
+            assertThat(samples).containsEntry(
+                    "eventbank_commands_total{outcome=\"rejected\",reason=\"insufficient_funds\"}", 1.0);
+            assertThat(samples).containsEntry(
+                    "eventbank_commands_total{outcome=\"rejected\",reason=\"same_account\"}", 1.0);
+        }
+    }
+
     /** Every sample line of the text, {@code name{labels}} to value. */
     static Map<String, Double> samples(String text) {
         Map<String, Double> samples = new HashMap<>();

@@ -241,6 +241,7 @@ class ReadModelsRandomTest {
                         new Idempotency(c.idempotency().key(), "other"));
                 case Command.TransferMoneyAtomically c -> new Command.TransferMoneyAtomically(c.fromAccountNumber(),
                         c.transfers().subList(0, 1), new Idempotency(c.idempotency().key(), "other"));
+                case Command.TransferMoneyOneByOne c -> c;
                 case Command.VerifyAccount c -> c;
                 case Command.CloseAccount c -> c;
                 case Command.ForgetAccount c -> c;
@@ -480,6 +481,7 @@ class ReadModelsRandomTest {
             case Command.VerifyAccount c -> null;
             case Command.TransferMoney c -> c.idempotency();
             case Command.TransferMoneyAtomically c -> c.idempotency();
+            case Command.TransferMoneyOneByOne c -> null;
             case Command.Withdraw c -> c.idempotency();
             case Command.CloseAccount c -> null;
             case Command.ForgetAccount c -> null;
@@ -492,6 +494,7 @@ class ReadModelsRandomTest {
             case Command.VerifyAccount c -> c.accountNumber();
             case Command.TransferMoney c -> c.fromAccountNumber();
             case Command.TransferMoneyAtomically c -> c.fromAccountNumber();
+            case Command.TransferMoneyOneByOne c -> c.fromAccountNumber();
             case Command.Withdraw c -> c.accountNumber();
             case Command.CloseAccount c -> c.accountNumber();
             case Command.ForgetAccount c -> c.accountNumber();
