@@ -7,6 +7,7 @@ import eventbank.core.Rejection;
 import eventbank.engine.write.Outcome;
 import eventbank.server.json.InvalidJsonException;
 import eventbank.server.json.JsonBody;
+import eventbank.server.json.TransferBatchBody;
 import eventbank.server.readmodel.AccountView;
 import eventbank.server.readmodel.AccountsReadModel;
 import io.javalin.http.Context;
@@ -74,23 +75,15 @@ final class MoneyController {
      */
     void transfers(Context ctx) {
         long holder = authenticator.holder(ctx);
-        JsonBody body = Requests.body(ctx, Set.of("transfers", "atomic"));
-        boolean atomic = body.bool("atomic", false);
-        if (!atomic && ctx.header(Requests.IDEMPOTENCY_KEY) != null) {
-            throw ApiException.invalidField("An Idempotency-Key is taken with atomic: true only; send the batch "
-                    + "as atomic, or without the key.");
+        byte[] bytes = Requests.jsonBytes(ctx);
+        // Most bodies are right: read in one pass. Any other is read strictly, which says what is wrong.
+        TransferBatchBody batch = TransferBatchBody.read(bytes);
+        if (batch == null) {
+            batch = strictlyRead(ctx, bytes);
         }
-        List<JsonBody> items = body.objects("transfers", 1, Limits.BATCH_TRANSFERS_MAX,
-                Set.of("to_account_number", "amount"));
-        List<Command.Transfer> transfers = new ArrayList<>(items.size());
-        for (int index = 0; index < items.size(); index++) {
-            try {
-                JsonBody item = items.get(index);
-                transfers.add(new Command.Transfer(item.accountNumber("to_account_number"), item.amount("amount")));
-            } catch (InvalidJsonException e) {
-                throw e.at("transfers[" + index + "]");
-            }
-        }
+        boolean atomic = batch.atomic();
+        refuseKeyUnlessAtomic(ctx, atomic);
+        List<Command.Transfer> transfers = batch.transfers();
         // The key is checked before the batch is counted: a malformed one is a malformed request.
         Idempotency idempotency = atomic ? idempotencyKeys.of(ctx, Route.TRANSFERS, canonical(transfers)) : null;
         count(holder, transfers.size());
@@ -103,6 +96,37 @@ final class MoneyController {
             reply = outcomes.oneByOne(outcome, transfers.size(), () -> balanceNow(holder));
         }
         reply.writeTo(ctx);
+    }
+
+    /**
+     * The batch in a body {@link TransferBatchBody} would not read, or the error that says what is
+     * wrong with it, in this order: the JSON, unknown fields, {@code atomic}, then (only for a
+     * batch sent one by one) an Idempotency-Key, the array, then each transfer's fields.
+     */
+    private static TransferBatchBody strictlyRead(Context ctx, byte[] bytes) {
+        JsonBody body = JsonBody.parse(bytes, Set.of("transfers", "atomic"));
+        boolean atomic = body.bool("atomic", false);
+        refuseKeyUnlessAtomic(ctx, atomic);
+        List<JsonBody> items = body.objects("transfers", 1, Limits.BATCH_TRANSFERS_MAX,
+                Set.of("to_account_number", "amount"));
+        List<Command.Transfer> transfers = new ArrayList<>(items.size());
+        for (int index = 0; index < items.size(); index++) {
+            try {
+                JsonBody item = items.get(index);
+                transfers.add(new Command.Transfer(item.accountNumber("to_account_number"), item.amount("amount")));
+            } catch (InvalidJsonException e) {
+                throw e.at("transfers[" + index + "]");
+            }
+        }
+        return new TransferBatchBody(atomic, transfers);
+    }
+
+    /** An Idempotency-Key is refused with a batch sent one by one, rather than ignored. */
+    private static void refuseKeyUnlessAtomic(Context ctx, boolean atomic) {
+        if (!atomic && ctx.header(Requests.IDEMPOTENCY_KEY) != null) {
+            throw ApiException.invalidField("An Idempotency-Key is taken with atomic: true only; send the batch "
+                    + "as atomic, or without the key.");
+        }
     }
 
     /** The body of an all-or-none batch as its Idempotency-Key's fingerprint sees it. */

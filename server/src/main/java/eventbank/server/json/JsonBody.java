@@ -1,6 +1,7 @@
 package eventbank.server.json;
 
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.util.JsonRecyclerPools;
@@ -40,6 +41,14 @@ public final class JsonBody {
      */
     public static JsonFactory factory() {
         return JsonFactory.builder().recyclerPool(JsonRecyclerPools.sharedConcurrentDequePool()).build();
+    }
+
+    /**
+     * A streaming parser over {@code body} with the strict reading's features (duplicate keys are
+     * an error), for a route that reads its body in one pass ({@link TransferBatchBody}).
+     */
+    static JsonParser strictParser(byte[] body) throws IOException {
+        return STRICT.createParser(body);
     }
 
     private JsonBody(ObjectNode node) {
