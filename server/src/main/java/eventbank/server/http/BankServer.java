@@ -159,6 +159,7 @@ public final class BankServer implements AutoCloseable {
         ObjectMapper mapper = JsonMapper.builder(JsonBody.factory())
                 // Reply records name their fields in camelCase; the API's are snake_case (DESIGN.md).
                 .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+                .addModule(Replies.module())
                 .build();
 
         this.app = Javalin.create(javalin -> {

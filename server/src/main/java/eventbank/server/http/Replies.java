@@ -1,8 +1,13 @@
 package eventbank.server.http;
 
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.SerializerProvider;
+import com.fasterxml.jackson.databind.module.SimpleModule;
+import com.fasterxml.jackson.databind.ser.std.StdSerializer;
 import eventbank.core.EpochMicros;
 import eventbank.server.readmodel.Operation;
 import io.javalin.http.Context;
+import java.io.IOException;
 import java.util.List;
 
 /**
@@ -65,6 +70,43 @@ final class Replies {
             }
             return last;
         }
+    }
+
+    /**
+     * Writes a {@link Batch} exactly as Jackson writes the records field by field (a test holds
+     * the two to the same bytes), without looking up a serializer and calling the accessors
+     * through reflection for each of up to a thousand results: the largest share of writing a
+     * batch reply.
+     */
+    static final class BatchSerializer extends StdSerializer<Batch> {
+        BatchSerializer() {
+            super(Batch.class);
+        }
+
+        @Override
+        public void serialize(Batch batch, JsonGenerator generator, SerializerProvider provider) throws IOException {
+            generator.writeStartObject();
+            generator.writeArrayFieldStart("results");
+            for (BatchResult result : batch.results()) {
+                generator.writeStartObject();
+                switch (result) {
+                    case Recorded recorded -> generator.writeNumberField("seq", recorded.seq());
+                    case Refused refused -> {
+                        generator.writeStringField("error", refused.error());
+                        generator.writeStringField("message", refused.message());
+                    }
+                }
+                generator.writeEndObject();
+            }
+            generator.writeEndArray();
+            generator.writeNumberField("balance", batch.balance());
+            generator.writeEndObject();
+        }
+    }
+
+    /** The module of the replies' own serializers, for the API's mapper. */
+    static SimpleModule module() {
+        return new SimpleModule("eventbank-replies").addSerializer(Batch.class, new BatchSerializer());
     }
 
     /** One transfer's result in a batch reply, {@code {seq}} or {@code {error, message}}. */

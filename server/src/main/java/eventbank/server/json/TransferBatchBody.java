@@ -2,6 +2,7 @@ package eventbank.server.json;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.io.SerializedString;
 import eventbank.core.Command;
 import eventbank.core.Limits;
 import java.io.IOException;
@@ -30,6 +31,8 @@ public record TransferBatchBody(boolean atomic, List<Command.Transfer> transfers
     private static final String ATOMIC = "atomic";
     private static final String TO_ACCOUNT_NUMBER = "to_account_number";
     private static final String AMOUNT = "amount";
+    private static final SerializedString TO_ACCOUNT_NUMBER_NAME = new SerializedString(TO_ACCOUNT_NUMBER);
+    private static final SerializedString AMOUNT_NAME = new SerializedString(AMOUNT);
 
     /** The batch in {@code body}, or null when the body is not a batch right in every way. */
     public static TransferBatchBody read(byte[] body) {
@@ -95,15 +98,26 @@ public record TransferBatchBody(boolean atomic, List<Command.Transfer> transfers
         return transfers.isEmpty() ? null : transfers;
     }
 
-    /** One transfer, the parser on its object's start; null unless it is right. */
+    /**
+     * One transfer, the parser on its object's start; null unless it is right. The name expected
+     * next is matched against the input's bytes ({@link JsonParser#nextFieldName(
+     * com.fasterxml.jackson.core.SerializableString)}), which skips looking the name up; any
+     * other name is read as usual.
+     */
     private static Command.Transfer transfer(JsonParser parser) throws IOException {
         long to = -1;
         long amount = -1;
-        for (JsonToken token = parser.nextToken(); token != JsonToken.END_OBJECT; token = parser.nextToken()) {
-            if (token != JsonToken.FIELD_NAME) {
+        while (true) {
+            String name;
+            if (parser.nextFieldName(to < 0 ? TO_ACCOUNT_NUMBER_NAME : AMOUNT_NAME)) {
+                name = to < 0 ? TO_ACCOUNT_NUMBER : AMOUNT;
+            } else if (parser.currentToken() == JsonToken.FIELD_NAME) {
+                name = parser.currentName();
+            } else if (parser.currentToken() == JsonToken.END_OBJECT) {
+                break;
+            } else {
                 return null;
             }
-            String name = parser.currentName();
             JsonToken value = parser.nextToken();
             if (TO_ACCOUNT_NUMBER.equals(name) && to < 0 && value == JsonToken.VALUE_STRING) {
                 to = accountNumber(parser.getTextCharacters(), parser.getTextOffset(), parser.getTextLength());
