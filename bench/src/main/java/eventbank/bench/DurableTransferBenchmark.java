@@ -55,6 +55,13 @@ import org.openjdk.jmh.annotations.Warmup;
  * write-ahead log take about as much disk again as the journal's files, deleted likewise.
  * {@code -p notify=off} disables the trigger that NOTIFYs followers at each head move (V2), to
  * tell its cost apart.
+ *
+ * <p>With {@code -p batch=100} each submission is a batch of 100 transfers from one random
+ * sender to random others, as the HTTP route {@code POST /api/money_transfers} submits it:
+ * {@code -p decided=each} one {@code TransferMoneyOneByOne}, {@code decided=atomic} one
+ * {@code TransferMoneyAtomically}. The score is then batches per second (transfers per second is
+ * 100 times that), and {@code inFlight} counts batches: the ceiling of the batch route without
+ * HTTP.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -65,7 +72,6 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 3, time = 3)
 public class DurableTransferBenchmark {
     private static final int COMMANDS = 1 << 20;
-    private static final int MASK = COMMANDS - 1;
 
     @Param({"1", "64", "1024", "16384"})
     int inFlight;
@@ -83,6 +89,14 @@ public class DurableTransferBenchmark {
     @Param({"file"})
     String journal;
 
+    /** Transfers per submission: 1, or a batch command of that many. */
+    @Param({"1"})
+    int batch;
+
+    /** With {@code batch} above 1: {@code each} (decided one by one) or {@code atomic} (all or none). */
+    @Param({"each"})
+    String decided;
+
     /** With {@code journal=postgres}: {@code on} as a cluster runs, {@code off} without the NOTIFY trigger. */
     @Param({"on"})
     String notify;
@@ -91,7 +105,7 @@ public class DurableTransferBenchmark {
     private BenchPostgres postgres;
     private Engine engine;
     private List<ReadModel> models = List.of();
-    private Command.TransferMoney[] commands;
+    private Command[] commands;
     private int next;
     private Window window;
     private BatchStatistics before;
@@ -112,7 +126,7 @@ public class DurableTransferBenchmark {
 
         @Override
         public void accept(Outcome outcome, Throwable failure) {
-            if (!(outcome instanceof Outcome.Committed)) {
+            if (!(outcome instanceof Outcome.Committed || outcome instanceof Outcome.CommittedOneByOne)) {
                 notCommitted.increment();
                 lastProblem = outcome;
             }
@@ -137,8 +151,31 @@ public class DurableTransferBenchmark {
         } else if (!readModels.equals("none")) {
             throw new IllegalArgumentException("readModels is none or all, not " + readModels);
         }
-        commands = Fixtures.transfers(COMMANDS, accounts, 100, 7);
+        commands = batch == 1 ? Fixtures.transfers(COMMANDS, accounts, 100, 7) : batches(accounts, batch, decided);
+
         window = new Window(inFlight);
+    }
+
+    /** Batch commands of {@code size} transfers of 1 to 100 cents from a random sender to random others. */
+    private static Command[] batches(int accounts, int size, String decided) {
+        if (!decided.equals("each") && !decided.equals("atomic")) {
+            throw new IllegalArgumentException("decided is each or atomic, not " + decided);
+        }
+        Command.TransferMoney[] transfers = Fixtures.transfers(COMMANDS, accounts, 100, 7);
+        Command[] batches = new Command[COMMANDS / size];
+        java.util.SplittableRandom random = new java.util.SplittableRandom(11);
+        for (int b = 0; b < batches.length; b++) {
+            long from = Fixtures.accountNumber(random.nextInt(accounts));
+            List<Command.Transfer> list = new java.util.ArrayList<>(size);
+            for (int i = 0; i < size; i++) {
+                Command.TransferMoney single = transfers[b * size + i];
+                long to = single.toAccountNumber() != from ? single.toAccountNumber() : single.fromAccountNumber();
+                list.add(new Command.Transfer(to, single.amount()));
+            }
+            batches[b] = decided.equals("each") ? new Command.TransferMoneyOneByOne(from, list)
+                    : new Command.TransferMoneyAtomically(from, list, null);
+        }
+        return batches;
     }
 
     /** Writes the accounts into the journal chosen, and answers how the engine opens it (null: the files). */
@@ -227,6 +264,6 @@ public class DurableTransferBenchmark {
     @Benchmark
     public void transfer() throws InterruptedException {
         window.permits.acquire();
-        engine.submit(commands[next++ & MASK]).whenComplete(window);
+        engine.submit(commands[next++ % commands.length]).whenComplete(window);
     }
 }
