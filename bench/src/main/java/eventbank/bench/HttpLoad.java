@@ -49,7 +49,7 @@ import org.HdrHistogram.Histogram;
  * java -cp bench/target/benchmarks.jar eventbank.bench.HttpLoad --target eventbank \
  *      --jar server/target/eventbank.jar --accounts 2000 --conns 8,32,128 --seconds 15 --warmup 5 \
  *      [--client wrk] [--batch 100 [--atomic]] [--journal file|postgres]
- * java -cp bench/target/benchmarks.jar eventbank.bench.HttpLoad --target bare ...
+ * java -cp bench/target/benchmarks.jar eventbank.bench.HttpLoad --target bare|bare-jetty|bare-helidon|bare-netty ...
  * </pre>
  *
  * <p>eventbank: starts {@code java -jar eventbank.jar serve --data-dir TMP --port FREE} with
@@ -60,7 +60,8 @@ import org.HdrHistogram.Histogram;
  * in the run's directory ({@link BenchPostgres}: fsync and synchronous_commit on, its settings
  * printed), and {@code EVENTBANK_JOURNAL_URL} and {@code EVENTBANK_SERVER_KEY} (a random key)
  * set for the server. bare:
- * starts {@link BareDurableHandler} with a random key and signs the tokens itself. Both children
+ * starts {@link BareDurableHandler} with a random key and signs the tokens itself, on Javalin
+ * ({@code bare}, {@code bare-javalin}) or on the stack named after {@code bare-}. Both children
  * (and the PostgreSQL) are stopped and their data directories deleted at the end.
  */
 public final class HttpLoad {
@@ -96,7 +97,12 @@ public final class HttpLoad {
         if (!client.equals("java") && !client.equals("wrk")) {
             throw new IllegalArgumentException("--client is java or wrk");
         }
-        if (batch < 1 || batch > 1000 || batch > 1 && target.equals("bare")) {
+        // "bare" is the bare handler on Javalin, as before issue 17's spike; "bare-STACK" on another stack.
+        String stack = target.equals("bare") ? "javalin" : target.startsWith("bare-") ? target.substring(5) : null;
+        if (!target.equals("eventbank") && stack == null) {
+            throw new IllegalArgumentException("--target is eventbank, bare or bare-STACK (javalin, jetty, helidon, netty)");
+        }
+        if (batch < 1 || batch > 1000 || batch > 1 && stack != null) {
             throw new IllegalArgumentException("--batch is 1 to 1000, and 1 for the bare handler");
         }
         if (!journal.equals("file") && !(journal.equals("postgres") && target.equals("eventbank"))) {
@@ -126,7 +132,7 @@ public final class HttpLoad {
             }
         } else {
             pb = new ProcessBuilder(javaBin, "-cp", System.getProperty("java.class.path"),
-                    BareDurableHandler.class.getName(), "--port", Integer.toString(port),
+                    BareDurableHandler.class.getName(), "--stack", stack, "--port", Integer.toString(port),
                     "--data-dir", dir.resolve("data").toString(), "--key", java.util.HexFormat.of().formatHex(key));
         }
         pb.redirectErrorStream(true);
