@@ -60,7 +60,9 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  *   <li>{@code helidon}: Helidon SE 4's WebServer, built for virtual threads (a virtual thread per
  *       connection, blocking handlers, its own HTTP/1.1 code on plain sockets);</li>
  *   <li>{@code netty}: Netty 4.2, NIO event loops, the reply written from the event loop when the
- *       group commit completes (no thread per request at all).</li>
+ *       group commit completes (no thread per request at all);</li>
+ *   <li>{@code netty-vt}: the same, but each request handled on a virtual thread of its own that
+ *       waits for its commit, as eventbank's controllers do (blocking code on an event loop).</li>
  * </ul>
  *
  * <p>{@code java -cp bench/target/benchmarks.jar eventbank.bench.BareDurableHandler --stack S
@@ -90,8 +92,9 @@ public final class BareDurableHandler {
             case "javalin" -> javalin(transfers, port);
             case "jetty" -> jetty(transfers, port);
             case "helidon" -> helidon(transfers, port);
-            case "netty" -> netty(transfers, port);
-            default -> throw new IllegalArgumentException("--stack is javalin, jetty, helidon or netty");
+            case "netty" -> netty(transfers, port, false);
+            case "netty-vt" -> netty(transfers, port, true);
+            default -> throw new IllegalArgumentException("--stack is javalin, jetty, helidon, netty or netty-vt");
         };
         System.out.println("bare handler (" + stack + ") listening on " + port);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -170,7 +173,8 @@ public final class BareDurableHandler {
         return server::stop;
     }
 
-    private static AutoCloseable netty(DurableTransfers transfers, int port) throws InterruptedException {
+    private static AutoCloseable netty(DurableTransfers transfers, int port, boolean virtualThreads)
+            throws InterruptedException {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
         Channel channel = new ServerBootstrap()
                 .group(group)
@@ -179,7 +183,7 @@ public final class BareDurableHandler {
                     @Override
                     protected void initChannel(SocketChannel channel) {
                         channel.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(64 * 1024),
-                                new NettyTransfers(transfers));
+                                virtualThreads ? new NettyBlockingTransfers(transfers) : new NettyTransfers(transfers));
                     }
                 })
                 .bind("127.0.0.1", port).sync().channel();
@@ -228,6 +232,34 @@ public final class BareDurableHandler {
             } else {
                 ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
             }
+        }
+    }
+
+    /**
+     * The route on Netty with a blocking handler: the event loop hands each request to a new
+     * virtual thread, which waits for the commit and writes the reply (Netty moves the write to
+     * the connection's event loop).
+     */
+    private static final class NettyBlockingTransfers extends SimpleChannelInboundHandler<FullHttpRequest> {
+        private final DurableTransfers transfers;
+
+        NettyBlockingTransfers(DurableTransfers transfers) {
+            this.transfers = transfers;
+        }
+
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+            boolean keepAlive = HttpUtil.isKeepAlive(request);
+            if (!request.method().equals(HttpMethod.POST) || !request.uri().equals(PATH)) {
+                NettyTransfers.write(ctx, new DurableTransfers.Reply(404, "{\"error\":\"not_found\"}".getBytes()),
+                        keepAlive);
+                return;
+            }
+            byte[] body = new byte[request.content().readableBytes()];
+            request.content().readBytes(body);
+            String authorization = request.headers().get(HttpHeaderNames.AUTHORIZATION);
+            Thread.startVirtualThread(() -> NettyTransfers.write(ctx, transfers.transfer(authorization, body),
+                    keepAlive));
         }
     }
 

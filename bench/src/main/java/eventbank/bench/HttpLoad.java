@@ -100,7 +100,7 @@ public final class HttpLoad {
         // "bare" is the bare handler on Javalin, as before issue 17's spike; "bare-STACK" on another stack.
         String stack = target.equals("bare") ? "javalin" : target.startsWith("bare-") ? target.substring(5) : null;
         if (!target.equals("eventbank") && stack == null) {
-            throw new IllegalArgumentException("--target is eventbank, bare or bare-STACK (javalin, jetty, helidon, netty)");
+            throw new IllegalArgumentException("--target is eventbank, bare or bare-STACK (javalin, jetty, helidon, netty, netty-vt)");
         }
         if (batch < 1 || batch > 1000 || batch > 1 && stack != null) {
             throw new IllegalArgumentException("--batch is 1 to 1000, and 1 for the bare handler");
