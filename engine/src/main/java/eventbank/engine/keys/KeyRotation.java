@@ -146,12 +146,7 @@ final class KeyRotation {
         if (!Files.exists(kekTemporary)) {
             return Recovery.NOTHING;
         }
-        KeyEncryptionKey newKek;
-        try {
-            newKek = KeyEncryptionKey.read(kekTemporary);
-        } catch (PersonalKeysException torn) {
-            newKek = null;
-        }
+        KeyEncryptionKey newKek = readUnlessTorn(kekTemporary);
         // On the primary, once a rotation's transaction still under way has ended: committed or not.
         byte[] header = table.committedHeader();
         if (newKek != null && header != null && StoreHeader.decode(header, table.describe()).kekId() == newKek.id()) {
@@ -253,12 +248,7 @@ final class KeyRotation {
         if (!Files.exists(kekTemporary)) {
             return Recovery.NOTHING;
         }
-        KeyEncryptionKey newKek;
-        try {
-            newKek = KeyEncryptionKey.read(kekTemporary);
-        } catch (PersonalKeysException torn) {
-            newKek = null; // cut while it was written, so before anything was wrapped by it
-        }
+        KeyEncryptionKey newKek = readUnlessTorn(kekTemporary);
         if (newKek != null && Files.exists(storeFile)
                 && FileSlotStore.readHeader(storeFile).kekId() == newKek.id()) {
             replaceKek(kekFile, kekTemporary, Step.DONE);
@@ -271,5 +261,17 @@ final class KeyRotation {
         LOG.log(System.Logger.Level.WARNING, "rolled back a key rotation that was cut before it copied the key store "
                 + storeFile + "; it still uses the key-encryption key in " + kekFile);
         return Recovery.ROLLED_BACK;
+    }
+
+    /**
+     * The new KEK a rotation wrote, or null when its file is torn: cut while it was written, so
+     * before anything was wrapped by it.
+     */
+    private static KeyEncryptionKey readUnlessTorn(Path kekTemporary) throws IOException {
+        try {
+            return KeyEncryptionKey.read(kekTemporary);
+        } catch (PersonalKeysException torn) {
+            return null;
+        }
     }
 }
