@@ -2,6 +2,7 @@ package eventbank.server.mail;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import eventbank.server.readmodel.NumberSlots;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
@@ -218,24 +219,10 @@ final class OutboxAccounts {
     /** The slot holding the number, or the free slot where it would go. */
     private static int slotOf(long[] index, long number) {
         int mask = index.length / 2 - 1;
-        int slot = (int) mix(number) & mask;
+        int slot = NumberSlots.slotOf(number, mask);
         while (index[2 * slot] != FREE && index[2 * slot] != number) {
             slot = (slot + 1) & mask;
         }
         return slot;
-    }
-
-    /**
-     * Spreads sequential or random account numbers evenly over the index: MurmurHash3's
-     * finaliser, as the write model's {@code AccountTable} spreads them.
-     */
-    private static long mix(long key) {
-        long h = key;
-        h ^= h >>> 33;
-        h *= 0xff51afd7ed558ccdL;
-        h ^= h >>> 33;
-        h *= 0xc4ceb9fe1a85ec53L;
-        h ^= h >>> 33;
-        return h;
     }
 }

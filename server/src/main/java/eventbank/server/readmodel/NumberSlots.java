@@ -5,7 +5,7 @@ package eventbank.server.readmodel;
  * longs ({@link RowIndex}, {@link NumberLongs}, {@link EmailIndex}'s size), and how large such a
  * table is made for a known number of entries.
  */
-final class NumberSlots {
+public final class NumberSlots {
     private static final int CAPACITY_INITIAL = 1 << 10;
 
     private NumberSlots() {}
@@ -23,7 +23,7 @@ final class NumberSlots {
     }
 
     /** Where the probe for a number starts in a table of {@code mask + 1} slots. */
-    static int slotOf(long number, int mask) {
+    public static int slotOf(long number, int mask) {
         return (int) mix(number) & mask;
     }
 
