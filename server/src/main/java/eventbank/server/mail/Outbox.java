@@ -112,11 +112,7 @@ public final class Outbox implements Subscriber, AutoCloseable {
     /** The state checkpoint's file in {@link #DIRECTORY_NAME}: each account's email and balance. */
     public static final String STATE_FILE_NAME = "state.checkpoint";
     /** The version of the state checkpoint's payload: another is not used, and the state is rebuilt. */
-    private static final int STATE_FORMAT = 1;
-    /** The fewest bytes of one account in the state checkpoint: number, balance, email's length. */
-    private static final int STATE_ACCOUNT_BYTES_MIN = 8 + 8 + 4;
-    /** Holds an email read from the state checkpoint: the API takes at most 254 characters. */
-    private static final int EMAIL_BUFFER_BYTES = 1024;
+    private static final int STATE_FORMAT = 2; // 2: the accounts' arrays and index as they are in memory
     /** The most dead letters one call of {@link #deadLetters} answers. */
     public static final int DEAD_LETTERS_LIST_LIMIT_MAX = DeadLetters.LIST_LIMIT_MAX;
     /** How often an outbox that does not lead reads the store's checkpoint while it waits, by default. */
@@ -310,12 +306,13 @@ public final class Outbox implements Subscriber, AutoCloseable {
         dropState();
         claimedEpoch = NOT_CLAIMED;
         long began = System.nanoTime();
+        long cpuBefore = java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
         long seq = store.checkpoint();
         checkpointSeq = seq;
         long restored = restore(seq);
         LOG.log(System.Logger.Level.INFO, "outbox starts from " + (restored == 0 ? "the journal's first event"
                 : "its state checkpoint at seq " + restored + " (loaded in " + (System.nanoTime() - began) / 1_000_000
-                + " ms)") + "; mails up to seq " + seq + " are sent");
+                + " ms, " + (java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() - cpuBefore) / 1_000_000 + " ms of CPU)") + "; mails up to seq " + seq + " are sent");
         return restored;
     }
 
@@ -377,32 +374,12 @@ public final class Outbox implements Subscriber, AutoCloseable {
 
     /** Loads what {@link #writeState} wrote into an outbox that holds no account yet. */
     private void readState(ModelCheckpoint.Input input) throws IOException {
-        int count = input.count(STATE_ACCOUNT_BYTES_MIN);
-        // What is left after the fixed part of each account is their emails' bytes.
-        accounts.reserve(count, input.remaining() - (long) count * STATE_ACCOUNT_BYTES_MIN);
-        byte[] email = new byte[EMAIL_BUFFER_BYTES];
-        for (int index = 0; index < count; index++) {
-            long number = input.readLong();
-            long balance = input.readLong();
-            int length = input.count(1);
-            if (length > email.length) {
-                email = new byte[length];
-            }
-            input.readFully(email, 0, length);
-            if (accounts.add(number, email, 0, length, balance) == OutboxAccounts.ABSENT) {
-                throw new IOException("account " + number + " is in it twice");
-            }
-        }
+        accounts.read(input);
     }
 
-    /** Each account, in the order they were opened: number, balance, email (UTF-8, its length first). */
+    /** Each account, in the order they were opened, as {@link OutboxAccounts#write} writes them. */
     private void writeState(ModelCheckpoint.Output output) throws IOException {
-        output.writeInt(accounts.size());
-        accounts.forEach((number, balance, emails, from, length) -> {
-            output.writeLong(number);
-            output.writeLong(balance);
-            output.writeBytes(emails, from, length);
-        });
+        accounts.write(output);
     }
 
     @Override

@@ -28,14 +28,11 @@ import java.util.Arrays;
  * index ({@link RowIndex}, {@link EmailIndex}), which publishes it after it was written. A new
  * page is published with the directory of pages, a volatile field, before any row in it.
  *
- * <p>In a checkpoint ({@link #write}, {@link #read}) an account is its number, opening seq and
- * time, balance and last activity (five longs), its verification and the length of its email
- * (two ints), then its email and password hash together as UTF-8 bytes: about 136 bytes with a
- * 24-character email and a bcrypt hash.
+ * <p>In a checkpoint ({@link #write}, {@link #read}) the pages are as they are in memory, and the
+ * profiles' chunks after them: a start that loads a million accounts reads a few hundred arrays
+ * in bulk.
  */
 final class AccountRows {
-    /** The fewest bytes an account takes in a checkpoint: its longs, its ints and no bytes. */
-    static final int CHECKPOINT_BYTES_MIN = 5 * 8 + 2 * 4 + 4;
     /** Rows a page holds: a page of 256 KiB is no humongous object in G1. */
     static final int PAGE_ROWS = 1 << 12;
     private static final int PAGE_SHIFT = 12;
@@ -55,10 +52,6 @@ final class AccountRows {
     private static final long CLOSED = VERIFIED << 1;
     /** The holder is forgotten: the profile's bytes are zeros and its lengths 0. */
     private static final long FORGOTTEN = CLOSED << 1;
-    /** A row's verification and closing in a checkpoint: bits of one int. */
-    private static final int CHECKPOINT_VERIFIED = 1;
-    private static final int CHECKPOINT_CLOSED = 2;
-    private static final int CHECKPOINT_FORGOTTEN = 4;
     private static final int PAGES_INITIAL = 16;
     private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
     /** Failed reads a reader spins through before it yields between tries. */
@@ -79,14 +72,6 @@ final class AccountRows {
     /** The rows written, for the writer and readers that hold the model's lock. */
     int count() {
         return count;
-    }
-
-    /** Makes room in the directory of pages for {@code rows} rows, so that loading them never grows it. */
-    void reserve(int rows) {
-        int wanted = (rows >>> PAGE_SHIFT) + 1;
-        if (wanted > pages.length) {
-            pages = Arrays.copyOf(pages, wanted);
-        }
     }
 
     /** Adds an account opened with {@code openingBalance} and answers its row. The writer's. */
@@ -312,44 +297,49 @@ final class AccountRows {
 
     // ---- Checkpoints ----
 
-    /** The writer's: a row, for a checkpoint (it reads what only it writes, without the lock). */
-    void write(int row, ModelCheckpoint.Output output) throws IOException {
-        long[] page = page(row);
-        int at = at(row);
-        long flags = page[at + FLAGS];
-        int emailBytes = (int) (flags & LENGTH_MASK);
-        int hashBytes = (int) (flags >>> LENGTH_BITS & LENGTH_MASK);
-        long location = page[at + PROFILE];
-        output.writeLong(page[at + NUMBER]);
-        output.writeLong(page[at + OPENED_SEQ]);
-        output.writeLong(page[at + OPENED_AT]);
-        output.writeLong(page[at + BALANCE]);
-        output.writeLong(page[at + LAST_ACTIVITY]);
-        output.writeInt(((flags & VERIFIED) != 0 ? CHECKPOINT_VERIFIED : 0) | ((flags & CLOSED) != 0 ? CHECKPOINT_CLOSED : 0)
-                | ((flags & FORGOTTEN) != 0 ? CHECKPOINT_FORGOTTEN : 0));
-        output.writeInt(emailBytes);
-        output.writeBytes(profiles.chunk(location), ProfileBytes.at(location), emailBytes + hashBytes);
+    /**
+     * Every row as it is in its page, in bulk, then the profiles' chunks ({@link
+     * ProfileBytes#write}): a start reads them back into arrays without a call per account. The
+     * writer's (it reads what only it writes, without the lock).
+     */
+    void write(ModelCheckpoint.Output output) throws IOException {
+        long[][] directory = pages;
+        output.writeInt(count);
+        for (int first = 0; first < count; first += PAGE_ROWS) {
+            output.writeLongs(directory[first >>> PAGE_SHIFT], 0, Math.min(PAGE_ROWS, count - first) * ROW_LONGS);
+        }
+        profiles.write(output);
     }
 
-    /** Adds the row {@link #write} wrote and answers it; the indexes are the caller's. */
+    /**
+     * Replaces every row with those {@link #write} wrote and answers their count; the indexes are
+     * the caller's. Each row is checked as a rebuild would have made it: an account number, no
+     * change under way, only known flags, a forgotten holder's profile empty, and its profile's
+     * bytes within the chunks. The writer's, before readers find any row.
+     */
     int read(ModelCheckpoint.Input input) throws IOException {
-        long accountNumber = input.readLong();
-        long openedSeq = input.readLong();
-        long openedAtMicros = input.readLong();
-        long balance = input.readLong();
-        long lastActivityMicros = input.readLong();
-        int states = input.readInt();
-        int emailBytes = input.readInt();
-        int length = input.count(1);
-        boolean forgotten = (states & CHECKPOINT_FORGOTTEN) != 0;
-        if ((states & ~(CHECKPOINT_VERIFIED | CHECKPOINT_CLOSED | CHECKPOINT_FORGOTTEN)) != 0 || emailBytes < 0
-                || emailBytes > length || forgotten && length != 0) {
-            throw new IOException("account " + accountNumber + " has states " + states
-                    + " and an email of " + emailBytes + " bytes in " + length);
+        int rows = input.count(ROW_LONGS * Long.BYTES);
+        long[][] directory = new long[Math.max(PAGES_INITIAL, (rows >>> PAGE_SHIFT) + 1)][];
+        for (int first = 0; first < rows; first += PAGE_ROWS) {
+            long[] page = new long[PAGE_ROWS * ROW_LONGS];
+            input.readLongs(page, 0, Math.min(PAGE_ROWS, rows - first) * ROW_LONGS);
+            directory[first >>> PAGE_SHIFT] = page;
         }
-        long location = profiles.read(input, length, emailBytes);
-        long flags = flags(emailBytes, length - emailBytes, (states & CHECKPOINT_VERIFIED) != 0)
-                | ((states & CHECKPOINT_CLOSED) != 0 ? CLOSED : 0) | (forgotten ? FORGOTTEN : 0);
-        return add(accountNumber, openedSeq, openedAtMicros, balance, lastActivityMicros, flags, location);
+        profiles.read(input);
+        long known = LENGTH_MASK | LENGTH_MASK << LENGTH_BITS | VERIFIED | CLOSED | FORGOTTEN;
+        for (int row = 0; row < rows; row++) {
+            long[] page = directory[row >>> PAGE_SHIFT];
+            int at = at(row);
+            long flags = page[at + FLAGS];
+            int bytes = (int) (flags & LENGTH_MASK) + (int) (flags >>> LENGTH_BITS & LENGTH_MASK)
+                    + ProfileBytes.normalizedBytes(page[at + PROFILE]);
+            if (page[at + NUMBER] == 0 || (page[at + VERSION] & 1) != 0 || (flags & ~known) != 0
+                    || (flags & FORGOTTEN) != 0 && bytes != 0 || !profiles.holds(page[at + PROFILE], bytes)) {
+                throw new IOException("the row of account " + page[at + NUMBER] + " is not one a rebuild makes");
+            }
+        }
+        count = rows;
+        pages = directory;
+        return rows;
     }
 }

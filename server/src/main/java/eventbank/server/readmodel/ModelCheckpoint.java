@@ -318,6 +318,34 @@ public final class ModelCheckpoint {
             }
         }
 
+        /**
+         * {@code length} longs of {@code values} from {@code from}, without a count: in bulk, for
+         * a model that keeps its state in arrays and writes them as they are ({@link
+         * Input#readLongs} reads them back without a call per value).
+         */
+        public void writeLongs(long[] values, int from, int length) throws IOException {
+            int done = 0;
+            while (done < length) {
+                ByteBuffer into = room(Long.BYTES);
+                int n = Math.min(length - done, into.remaining() / Long.BYTES);
+                into.asLongBuffer().put(values, from + done, n);
+                into.position(into.position() + n * Long.BYTES);
+                done += n;
+            }
+        }
+
+        /** {@code length} ints of {@code values} from {@code from}, without a count, as {@link #writeLongs}. */
+        public void writeInts(int[] values, int from, int length) throws IOException {
+            int done = 0;
+            while (done < length) {
+                ByteBuffer into = room(Integer.BYTES);
+                int n = Math.min(length - done, into.remaining() / Integer.BYTES);
+                into.asIntBuffer().put(values, from + done, n);
+                into.position(into.position() + n * Integer.BYTES);
+                done += n;
+            }
+        }
+
         private ByteBuffer room(int bytes) throws IOException {
             if (buffer.remaining() < bytes) {
                 flush();
@@ -406,6 +434,36 @@ public final class ModelCheckpoint {
                 ByteBuffer source = have(1);
                 int n = Math.min(length - done, source.remaining());
                 source.get(bytes, at + done, n);
+                done += n;
+            }
+        }
+
+        /** {@code length} longs written by {@link Output#writeLongs}, into {@code values} from {@code from}. */
+        public void readLongs(long[] values, int from, int length) throws IOException {
+            if ((long) length * Long.BYTES > remaining()) {
+                throw new IOException(length + " longs do not fit the " + remaining() + " bytes left");
+            }
+            int done = 0;
+            while (done < length) {
+                ByteBuffer source = have(Long.BYTES);
+                int n = Math.min(length - done, source.remaining() / Long.BYTES);
+                source.asLongBuffer().get(values, from + done, n);
+                source.position(source.position() + n * Long.BYTES);
+                done += n;
+            }
+        }
+
+        /** {@code length} ints written by {@link Output#writeInts}, into {@code values} from {@code from}. */
+        public void readInts(int[] values, int from, int length) throws IOException {
+            if ((long) length * Integer.BYTES > remaining()) {
+                throw new IOException(length + " ints do not fit the " + remaining() + " bytes left");
+            }
+            int done = 0;
+            while (done < length) {
+                ByteBuffer source = have(Integer.BYTES);
+                int n = Math.min(length - done, source.remaining() / Integer.BYTES);
+                source.asIntBuffer().get(values, from + done, n);
+                source.position(source.position() + n * Integer.BYTES);
                 done += n;
             }
         }

@@ -120,12 +120,12 @@ public final class OperationsReadModel extends ReadModel {
 
     @Override
     int checkpointFormat() {
-        return 2;
+        return 3; // 3: the accounts and their index as they are in memory
     }
 
     /**
      * The window, the number of accounts and each one's number and balance in the order the
-     * accounts were opened, the number of
+     * accounts were opened (in bulk), the index by number as it is ({@link NumberLongs#write}), the number of
      * operations kept and each one, oldest first: its kind, seq, time, key (UTF-8) and fields
      * (the scope is one of them).
      */
@@ -133,10 +133,8 @@ public final class OperationsReadModel extends ReadModel {
     void writeState(ModelCheckpoint.Output output) throws IOException {
         output.writeLong(windowMicros);
         output.writeInt(accountCount);
-        for (int index = 0; index < accountCount; index++) {
-            output.writeLong(balances[2 * index]);
-            output.writeLong(balances[2 * index + 1]);
-        }
+        output.writeLongs(balances, 0, 2 * accountCount);
+        indexByAccount.write(output);
         output.writeInt(byAge.size());
         for (Operation operation : byAge) {
             write(output, operation);
@@ -184,17 +182,9 @@ public final class OperationsReadModel extends ReadModel {
                     + windowMicros);
         }
         int accounts = input.count(16);
-        indexByAccount.reserve(accounts);
         balances = new long[2 * Math.max(ACCOUNTS_INITIAL, accounts + (accounts >> 1))];
-        for (int index = 0; index < accounts; index++) {
-            long number = input.readLong();
-            if (number == 0 || indexByAccount.contains(number)) {
-                throw new IOException("account " + number + " appears twice, or is 0");
-            }
-            indexByAccount.put(number, index);
-            balances[2 * index] = number;
-            balances[2 * index + 1] = input.readLong();
-        }
+        input.readLongs(balances, 0, 2 * accounts);
+        indexByAccount.read(input, accounts);
         accountCount = accounts;
         int count = input.count(OPERATION_BYTES_MIN);
         ConcurrentHashMap<ScopedKey, Operation> keys = new ConcurrentHashMap<>(Math.max(16, count));

@@ -68,13 +68,44 @@ final class ProfileBytes {
     }
 
     /**
-     * Appends a profile of {@code length} bytes read from {@code input}, the first {@code
-     * emailBytes} of them the email. Answers its location.
+     * The chunks as they are, for a checkpoint: their count, then each chunk's bytes (the last
+     * one's up to where it is used), so that {@link #read} restores every location as it was. The
+     * writer's.
      */
-    long read(ModelCheckpoint.Input input, int length, int emailBytes) throws IOException {
-        byte[] into = room(length + emailBytes);
-        input.readFully(into, used, length);
-        return placed(length, emailBytes);
+    void write(ModelCheckpoint.Output output) throws IOException {
+        byte[][] directory = chunks;
+        output.writeInt(chunkCount);
+        for (int index = 0; index < chunkCount; index++) {
+            byte[] written = directory[index];
+            output.writeBytes(written, 0, index == chunkCount - 1 ? used : written.length);
+        }
+    }
+
+    /** Replaces every chunk with those {@link #write} wrote; the writer's, before readers find any. */
+    void read(ModelCheckpoint.Input input) throws IOException {
+        int count = input.count(4);
+        if (count < 1) {
+            throw new IOException("the profiles have no chunk");
+        }
+        byte[][] directory = new byte[Math.max(CHUNKS_INITIAL, count)][];
+        int lastUsed = 0;
+        for (int index = 0; index < count; index++) {
+            int length = input.count(1);
+            directory[index] = new byte[Math.max(CHUNK_BYTES, length)];
+            input.readFully(directory[index], 0, length);
+            lastUsed = length;
+        }
+        chunkCount = count;
+        chunk = directory[count - 1];
+        used = lastUsed;
+        chunks = directory;
+    }
+
+    /** Whether {@code bytes} bytes from the location's start lie within a chunk: for a checkpoint's rows. */
+    boolean holds(long location, int bytes) {
+        int index = (int) (location >>> CHUNK_SHIFT);
+        return index < chunkCount && at(location) + (long) bytes <= (index == chunkCount - 1 ? used
+                : chunks[index].length);
     }
 
     /**

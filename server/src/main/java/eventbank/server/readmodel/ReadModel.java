@@ -75,10 +75,12 @@ public abstract class ReadModel implements Subscriber {
         checkpoint = new ModelCheckpoint(checkpoints.storage(), checkpoints.dataDirectory(), name(),
                 checkpointFormat(), checkpoints.journal());
         checkpointNanos = System.nanoTime();
+        long cpuBefore = java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
         try {
             long seq = checkpoint.read(checkpoints.committedSeq().getAsLong(), this::readState);
-            LOG.info("{}: {} in {} ms", name(), seq == 0 ? "no checkpoint, rebuilt from the whole journal"
-                    : "restored its checkpoint at seq " + seq, (System.nanoTime() - checkpointNanos) / 1_000_000);
+            LOG.info("{}: {} in {} ms ({} ms of CPU)", name(), seq == 0 ? "no checkpoint, rebuilt from the whole journal"
+                    : "restored its checkpoint at seq " + seq, (System.nanoTime() - checkpointNanos) / 1_000_000,
+                    (java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() - cpuBefore) / 1_000_000);
             restoredSeq = seq;
             checkpointSeq = seq;
             lastBatchSeq = seq;

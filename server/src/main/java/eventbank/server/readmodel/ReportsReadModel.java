@@ -93,12 +93,13 @@ public final class ReportsReadModel extends LockedReadModel {
 
     @Override
     int checkpointFormat() {
-        return 1;
+        return 2; // 2: the accounts and their index as they are in memory
     }
 
     /**
      * The number of days and for each its epoch day and cents, the number of accounts and for
-     * each its number and last activity, in the order the accounts were opened.
+     * each its number and last activity, in the order the accounts were opened (in bulk), then the
+     * index by number as it is ({@link NumberLongs#write}).
      */
     @Override
     void writeState(ModelCheckpoint.Output output) throws IOException {
@@ -109,10 +110,8 @@ public final class ReportsReadModel extends LockedReadModel {
             output.writeLong(day.getValue());
         }
         output.writeInt(accountCount);
-        for (int index = 0; index < accountCount; index++) {
-            output.writeLong(activity[2 * index]);
-            output.writeLong(activity[2 * index + 1]);
-        }
+        output.writeLongs(activity, 0, 2 * accountCount);
+        indexByAccount.write(output);
     }
 
     @Override
@@ -129,16 +128,8 @@ public final class ReportsReadModel extends LockedReadModel {
             int accounts = input.count(16);
             int capacity = Math.max(ACCOUNTS_INITIAL, accounts + (accounts >> 1));
             activity = new long[2 * capacity];
-            indexByAccount.reserve(accounts);
-            for (int index = 0; index < accounts; index++) {
-                long number = input.readLong();
-                activity[2 * index] = number;
-                activity[2 * index + 1] = input.readLong();
-                if (number == 0 || indexByAccount.contains(number)) {
-                    throw new IOException("account " + number + " appears twice, or is 0");
-                }
-                indexByAccount.put(number, index);
-            }
+            input.readLongs(activity, 0, 2 * accounts);
+            indexByAccount.read(input, accounts);
             accountCount = accounts;
         } finally {
             lock.writeLock().unlock();

@@ -1,5 +1,6 @@
 package eventbank.server.readmodel;
 
+import java.io.IOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
@@ -35,14 +36,6 @@ final class RowIndex {
 
     int size() {
         return size;
-    }
-
-    /** Makes room for {@code count} entries while empty, so that filling it (from a checkpoint) never grows it. */
-    void reserve(int count) {
-        if (size != 0) {
-            throw new IllegalStateException("an index is made room in while empty, not with " + size + " entries");
-        }
-        table = new long[2 * NumberSlots.capacityFor(count)];
     }
 
     /** The row of this account number, or {@link #ABSENT}. From any thread. */
@@ -89,6 +82,48 @@ final class RowIndex {
         }
         size = grownSize;
         return ABSENT;
+    }
+
+    /**
+     * The table as it is, for a checkpoint: its slots' count, then the slots in bulk, so that
+     * {@link #read} fills it again without a probe. The writer's.
+     */
+    void write(ModelCheckpoint.Output output) throws IOException {
+        long[] current = table;
+        output.writeInt(current.length / 2);
+        output.writeLongs(current, 0, current.length);
+    }
+
+    /**
+     * Fills the index, empty, with what {@link #write} wrote, which must index {@code rows} rows:
+     * the slots' count a power of two, at most half full, each row below {@code rows} and the
+     * count of numbers {@code rows}. The writer's, before readers find it.
+     */
+    void read(ModelCheckpoint.Input input, int rows) throws IOException {
+        if (size != 0) {
+            throw new IllegalStateException("an index is read while empty, not with " + size + " entries");
+        }
+        int slots = input.count(2 * Long.BYTES);
+        if (Integer.bitCount(slots) != 1 || slots < 2L * rows) {
+            throw new IOException("an index of " + slots + " slots for " + rows + " accounts");
+        }
+        long[] read = new long[2 * slots];
+        input.readLongs(read, 0, read.length);
+        int found = 0;
+        for (int at = 0; at < read.length; at += 2) {
+            if (read[at] != FREE) {
+                if (read[at + 1] < 0 || read[at + 1] >= rows) {
+                    throw new IOException("account " + read[at] + " is indexed at row " + read[at + 1] + " of "
+                            + rows);
+                }
+                found++;
+            }
+        }
+        if (found != rows) {
+            throw new IOException("an index of " + found + " accounts, not " + rows);
+        }
+        table = read;
+        size = found;
     }
 
     private static long[] grown(long[] old) {

@@ -76,9 +76,6 @@ final class StatementRows {
     /** A distance of 2^k - 1 entries needs k below 32: an account has fewer than 2^31 entries. */
     private static final int EXPONENT_MAX = 32;
 
-    /** The fewest bytes an account takes in a checkpoint: one without entries. */
-    static final int CHECKPOINT_BYTES_MIN = 7 * 8 + 2 * 4;
-
     private static final int PAGES_INITIAL = 16;
     private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
 
@@ -98,14 +95,6 @@ final class StatementRows {
     /** The rows written: the writer's. */
     int count() {
         return count;
-    }
-
-    /** Makes room in the directory of pages for {@code rows} rows, so that loading them never grows it. */
-    void reserve(int rows) {
-        int wanted = (rows >>> PAGE_SHIFT) + 1;
-        if (wanted > pages.length) {
-            pages = Arrays.copyOf(pages, wanted);
-        }
     }
 
     /** Adds an account opened with no entries and answers its row. The writer's. */
@@ -303,64 +292,98 @@ final class StatementRows {
 
     // ---- Checkpoints ----
 
-    /** The account's part of a checkpoint; {@link #read} reads it back. */
-    void write(int row, ModelCheckpoint.Output output) throws IOException {
-        long[] page = page(row);
-        int at = at(row);
-        long state = page[at + STATE];
-        int length = (int) (state >>> SPINE_LENGTH_SHIFT & SPINE_LENGTH_MASK);
-        output.writeLong(page[at + NUMBER]);
-        output.writeLong(page[at + OPENING_BALANCE]);
-        output.writeLong(page[at + OPENED_SEQ]);
-        output.writeLong(page[at + OPENED_MICROS]);
-        output.writeLong(page[at + VERIFIED_SEQ]);
-        output.writeLong(page[at + VERIFIED_MICROS]);
-        output.writeLong(page[at + BALANCE]);
-        output.writeInt((int) (state & ENTRIES_MASK));
-        output.writeInt(length);
-        for (int index = 0; index < length; index++) {
-            output.writeLong(slot(page, at, row, index));
+    /**
+     * Every row as it is in its page, in bulk, then the deep spines (their count, and each one's
+     * row, length and slots): a start reads them back without a call per account. The writer's,
+     * at a batch's end (no row is dirty then).
+     */
+    void write(ModelCheckpoint.Output output) throws IOException {
+        long[][] directory = pages;
+        output.writeInt(count);
+        for (int first = 0; first < count; first += PAGE_ROWS) {
+            output.writeLongs(directory[first >>> PAGE_SHIFT], 0, Math.min(PAGE_ROWS, count - first) * ROW_LONGS);
+        }
+        int deep = 0;
+        for (int row = 0; row < count; row++) {
+            deep += spineLength(row) > SPINE_INLINE ? 1 : 0;
+        }
+        output.writeInt(deep);
+        for (int row = 0; row < count; row++) {
+            int length = spineLength(row);
+            if (length > SPINE_INLINE) {
+                output.writeInt(row);
+                output.writeInt(length - SPINE_INLINE);
+                output.writeLongs(deepSpines[row], 0, length - SPINE_INLINE);
+            }
         }
     }
 
+    private int spineLength(int row) {
+        return (int) (page(row)[at(row) + STATE] >>> SPINE_LENGTH_SHIFT & SPINE_LENGTH_MASK);
+    }
+
     /**
-     * Adds the account {@link #write} wrote, published, and answers its row; its spine is checked
-     * against its count and the {@code records} of the entries file, so that a damaged checkpoint
-     * is refused. The index is the caller's.
+     * Replaces every row with those {@link #write} wrote, publishes each, and answers their count;
+     * each spine is checked against its row's count and the {@code records} of the entries file,
+     * so that a damaged checkpoint is refused. The index is the caller's; the writer's, before
+     * readers find any row.
      */
     int read(ModelCheckpoint.Input input, long records) throws IOException {
-        long accountNumber = input.readLong();
-        int row = add(accountNumber, input.readLong(), input.readLong(), input.readLong());
+        int rows = input.count(ROW_LONGS * Long.BYTES);
+        long[][] directory = new long[Math.max(PAGES_INITIAL, (rows >>> PAGE_SHIFT) + 1)][];
+        for (int first = 0; first < rows; first += PAGE_ROWS) {
+            long[] page = new long[PAGE_ROWS * ROW_LONGS];
+            input.readLongs(page, 0, Math.min(PAGE_ROWS, rows - first) * ROW_LONGS);
+            directory[first >>> PAGE_SHIFT] = page;
+        }
+        pages = directory;
+        count = rows;
+        deepSpines = null;
+        int deep = input.count(8);
+        for (int index = 0, previous = -1; index < deep; index++) {
+            int row = input.readInt();
+            int slots = input.count(Long.BYTES);
+            if (row <= previous || row >= rows || slots < 1 || SPINE_INLINE + slots != spineLength(row)) {
+                throw new IOException("a deep spine of " + slots + " slots at row " + row + " of " + rows);
+            }
+            input.readLongs(deepSpine(row, slots), 0, slots);
+            previous = row;
+        }
+        for (int row = 0; row < rows; row++) {
+            check(row, records);
+            publish(row);
+        }
+        return rows;
+    }
+
+    /** Refuses a row no rebuild makes: no account number, or a spine that does not fit its count or the file. */
+    private void check(int row, long records) throws IOException {
         long[] page = page(row);
         int at = at(row);
-        page[at + VERIFIED_SEQ] = input.readLong();
-        page[at + VERIFIED_MICROS] = input.readLong();
-        page[at + BALANCE] = input.readLong();
-        int entries = input.readInt();
-        int length = input.count(8);
-        if (entries < 0 || (length == 0) != (entries == 0) || length > 2 * EXPONENT_MAX) {
+        long accountNumber = page[at + NUMBER];
+        long state = page[at + STATE];
+        int entries = (int) (state & ENTRIES_MASK);
+        int length = (int) (state >>> SPINE_LENGTH_SHIFT & SPINE_LENGTH_MASK);
+        if (accountNumber == 0 || entries < 0 || (length == 0) != (entries == 0) || length > 2 * EXPONENT_MAX
+                || length > SPINE_INLINE && (deepSpines == null || deepSpines[row] == null)) {
             throw new IOException("account " + accountNumber + " has " + entries + " entries and a spine of "
                     + length);
         }
         long covered = 0;
         long below = NONE;
         for (int index = 0; index < length; index++) {
-            long slot = input.readLong();
+            long slot = slot(page, at, row, index);
             long record = slot & INDEX_MASK;
             int exponent = exponentOf(slot);
             if (record <= below || record >= records || (index == 0) != (exponent == 0) || exponent > EXPONENT_MAX) {
                 throw new IOException("account " + accountNumber + "'s spine is damaged at " + index);
             }
             covered += exponent == 0 ? 0 : (1L << exponent) - 1;
-            setSlot(page, at, row, index, slot);
             below = record;
         }
         if (length > 0 && covered != entries - 1) {
             throw new IOException("account " + accountNumber + "'s spine covers " + (covered + 1) + " entries, not "
                     + entries);
         }
-        page[at + STATE] = entries | (long) length << SPINE_LENGTH_SHIFT;
-        publish(row);
-        return row;
     }
 }

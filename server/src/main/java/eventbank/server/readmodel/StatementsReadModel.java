@@ -102,13 +102,13 @@ public final class StatementsReadModel extends ReadModel {
 
     @Override
     int checkpointFormat() {
-        return 2;
+        return 3; // 3: the rows and the index as they are in memory; 2: the rows in their opening order
     }
 
     /**
-     * The entries file's records (forced first), the seq and account of its last, then the number
-     * of accounts and each one's part ({@link StatementRows#write}), in the order they were
-     * opened (format 1 wrote them in no particular order).
+     * The entries file's records (forced first), the seq and account of its last, then the rows
+     * as they are in memory ({@link StatementRows#write}) and the index by number as it is
+     * ({@link RowIndex#write}): a start reads them in bulk and probes nothing.
      */
     @Override
     void writeState(ModelCheckpoint.Output output) throws IOException {
@@ -116,10 +116,8 @@ public final class StatementsReadModel extends ReadModel {
         output.writeLong(entries.records());
         output.writeLong(newestRecordSeq);
         output.writeLong(newestRecordAccount);
-        output.writeInt(rows.count());
-        for (int row = 0; row < rows.count(); row++) {
-            rows.write(row, output);
-        }
+        rows.write(output);
+        byNumber.write(output);
     }
 
     @Override
@@ -143,20 +141,13 @@ public final class StatementsReadModel extends ReadModel {
         }
         newestRecordSeq = lastSeq;
         newestRecordAccount = lastAccount;
-        int accounts = input.count(StatementRows.CHECKPOINT_BYTES_MIN);
-        rows.reserve(accounts);
-        for (int at = 0; at < accounts; at++) {
-            int row = rows.read(input, records);
-            if (row > 0 && rows.openedSeq(row) <= rows.openedSeq(row - 1)) {
+        int accounts = rows.read(input, records);
+        for (int row = 1; row < accounts; row++) {
+            if (rows.openedSeq(row) <= rows.openedSeq(row - 1)) {
                 throw new IOException("account " + rows.accountNumber(row) + " is out of its opening order");
             }
         }
-        byNumber.reserve(accounts);
-        for (int row = 0; row < accounts; row++) {
-            if (byNumber.putIfAbsent(rows.accountNumber(row), row) != RowIndex.ABSENT) {
-                throw new IOException("account " + rows.accountNumber(row) + " appears twice");
-            }
-        }
+        byNumber.read(input, accounts);
     }
 
     @Override

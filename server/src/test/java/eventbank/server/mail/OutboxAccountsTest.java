@@ -1,7 +1,6 @@
 package eventbank.server.mail;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -90,29 +89,5 @@ class OutboxAccountsTest {
         assertThat(accounts.email(0)).isEqualTo(accented);
         assertThat(accounts.email(1)).isEqualTo(longOne);
         assertThat(accounts.email(2)).isEmpty();
-    }
-
-    @Test
-    void roomMadeForACheckpointIsFilledWithoutGrowingAndClearedAfter() throws IOException {
-        OutboxAccounts accounts = new OutboxAccounts();
-        int count = 3_000;
-        byte[] email = "someone@example.com".getBytes(StandardCharsets.UTF_8);
-        accounts.reserve(count, (long) count * email.length);
-        for (int i = 0; i < count; i++) {
-            accounts.add(FIRST + i, email, 0, email.length, i);
-        }
-        assertThat(listed(accounts)).hasSize(count);
-        assertThatIllegalStateException().isThrownBy(() -> accounts.reserve(10, 10));
-
-        accounts.clear();
-        assertThat(accounts.size()).isZero();
-        assertThat(accounts.rowOf(FIRST)).isEqualTo(OutboxAccounts.ABSENT);
-        assertThat(listed(accounts)).isEmpty();
-        // And goes on after: a reserve is allowed again once empty, and more than it grows it.
-        accounts.reserve(1, 1);
-        for (int i = 0; i < 2_000; i++) {
-            accounts.add(FIRST + i, email, 0, email.length, i);
-        }
-        assertThat(accounts.balance(accounts.rowOf(FIRST + 1_999))).isEqualTo(1_999);
     }
 }
