@@ -91,8 +91,9 @@ final class AccountTable {
 
     /**
      * Makes room for {@code count} accounts while empty, so that restoring them (from a
-     * snapshot) never grows an array or rehashes: a million accounts added one by one grew the
-     * arrays and rebuilt both indexes some twenty times over.
+     * snapshot, {@link #addUnindexed}) never grows an array: a million accounts added one by one
+     * grew the arrays and rebuilt both indexes some twenty times over. {@link #indexRestored}
+     * makes the indexes to size.
      */
     void reserve(int count) {
         if (size != 0) {
@@ -106,31 +107,19 @@ final class AccountTable {
         emailDigestsLow = new long[capacity];
         verified.set(capacity - 1); // grows the set's words once, not one word at a time
         verified.clear(capacity - 1);
-        // At most half full, as add keeps them.
-        int slots = Integer.highestOneBit(Math.max(CAPACITY_INITIAL, 2 * count) - 1) << 1;
-        byNumber = new int[slots];
-        byEmail = new int[slots];
     }
 
     /**
-     * Adds an account restored from a snapshot and answers its index, or -1 when its number or
-     * email digest is there already (a damaged snapshot): one probe of each index, where a check
-     * before {@link #add} probed each twice. An account without an email ({@link #NO_EMAIL})
-     * goes into the number index only, as with {@link #add}.
+     * Adds an account restored from a snapshot and answers its index, without indexing it:
+     * {@link #indexRestored} indexes them all once every one is added. Indexing each as it came
+     * made each account wait for its probes' cache misses in a loop too long for the processor to
+     * overlap them with the next account's (most of a snapshot's load, BENCHMARKS.md "Issue 15");
+     * the two tight loops of {@link #indexRestored} overlap them.
      */
-    int addUnlessPresent(long number, long balance, long openedSeq, boolean isVerified, long digestHigh,
-                         long digestLow) {
+    int addUnindexed(long number, long balance, long openedSeq, boolean isVerified, long digestHigh,
+                     long digestLow) {
         if (size == numbers.length) {
             growArrays();
-        }
-        if ((size + 1) * 2 > byNumber.length) {
-            rehash(byNumber.length * 2);
-        }
-        boolean hasEmail = digestHigh != NO_EMAIL || digestLow != NO_EMAIL;
-        int numberSlot = freeNumberSlot(number);
-        int emailSlot = hasEmail ? freeEmailSlot(digestHigh, digestLow) : 0;
-        if (numberSlot < 0 || emailSlot < 0) {
-            return -1;
         }
         int index = size++;
         numbers[index] = number;
@@ -138,12 +127,51 @@ final class AccountTable {
         openedSeqs[index] = openedSeq;
         emailDigestsHigh[index] = digestHigh;
         emailDigestsLow[index] = digestLow;
-        verified.set(index, isVerified);
-        byNumber[numberSlot] = index + 1;
-        if (hasEmail) {
-            byEmail[emailSlot] = index + 1;
+        if (isVerified) {
+            verified.set(index);
         }
         return index;
+    }
+
+    /**
+     * Indexes every account {@link #addUnindexed} added, by number and by email digest (one
+     * without an email by number only, as {@link #add} does); answers false, the indexes left
+     * unusable, when a number or a digest is there twice (a damaged snapshot).
+     */
+    boolean indexRestored() {
+        int slots = Integer.highestOneBit(Math.max(CAPACITY_INITIAL, 2 * size) - 1) << 1;
+        int[] numberSlots = new int[slots];
+        int[] emailSlots = new int[slots];
+        int mask = slots - 1;
+        for (int index = 0; index < size; index++) {
+            long number = numbers[index];
+            int slot = mix(number) & mask;
+            for (int entry = numberSlots[slot]; entry != 0; entry = numberSlots[slot]) {
+                if (numbers[entry - 1] == number) {
+                    return false;
+                }
+                slot = (slot + 1) & mask;
+            }
+            numberSlots[slot] = index + 1;
+        }
+        for (int index = 0; index < size; index++) {
+            long high = emailDigestsHigh[index];
+            long low = emailDigestsLow[index];
+            if (high == NO_EMAIL && low == NO_EMAIL) {
+                continue;
+            }
+            int slot = mix(high) & mask;
+            for (int entry = emailSlots[slot]; entry != 0; entry = emailSlots[slot]) {
+                if (emailDigestsHigh[entry - 1] == high && emailDigestsLow[entry - 1] == low) {
+                    return false;
+                }
+                slot = (slot + 1) & mask;
+            }
+            emailSlots[slot] = index + 1;
+        }
+        byNumber = numberSlots;
+        byEmail = emailSlots;
+        return true;
     }
 
     /** The free slot where the number would go, or -1 when it is there. */

@@ -286,7 +286,8 @@ public final class Bank {
 
     /**
      * Restores one account, in the order accounts were opened, for loading a snapshot; its
-     * flags as {@link Exporter#account} gives them.
+     * flags as {@link Exporter#account} gives them. {@link #indexRestoredAccounts} indexes them
+     * all at the end.
      */
     public void restoreAccount(long number, long balance, int flags, long openedSeq,
                                long emailDigestHigh, long emailDigestLow) {
@@ -298,11 +299,8 @@ public final class Bank {
             throw new IllegalStateException("snapshot holds account " + number + " with flags " + flags
                     + (noEmail ? " and no email" : " and an email"));
         }
-        int index = accounts.addUnlessPresent(number, balance, openedSeq, (flags & Exporter.VERIFIED) != 0,
+        int index = accounts.addUnindexed(number, balance, openedSeq, (flags & Exporter.VERIFIED) != 0,
                 emailDigestHigh, emailDigestLow);
-        if (index < 0) {
-            throw new IllegalStateException("snapshot holds account " + number + " or its email twice");
-        }
         if ((flags & Exporter.CLOSED) != 0) {
             accounts.setClosed(index);
         }
@@ -311,6 +309,18 @@ public final class Bank {
         }
         if (forgotten) {
             accounts.setForgotten(index);
+        }
+    }
+
+    /**
+     * Indexes the accounts {@link #restoreAccount} restored, once all of them are: until then no
+     * account is found by its number or email.
+     *
+     * @throws IllegalStateException when a number or an email is there twice
+     */
+    public void indexRestoredAccounts() {
+        if (!accounts.indexRestored()) {
+            throw new IllegalStateException("snapshot holds an account number or an email twice");
         }
     }
 

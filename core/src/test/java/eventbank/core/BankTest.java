@@ -247,6 +247,7 @@ class BankTest {
                 target.restoreIdempotency(scope, key, fingerprint, seq, timeMicros);
             }
         });
+        target.indexRestoredAccounts();
         return target;
     }
 

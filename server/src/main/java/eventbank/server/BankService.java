@@ -25,6 +25,7 @@ import java.lang.management.ManagementFactory;
 import java.io.PrintStream;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -77,7 +78,18 @@ public final class BankService implements ServeCommand.Running {
     /** With {@code engineConfig} for the engine instead of {@code config}'s own (the testkit's faults). */
     public static BankService start(Config config, EngineConfig engineConfig, String host, int port,
                                     PrintStream console, Clock clock) throws IOException {
-        Engine engine = Engine.start(clustered(config, engineConfig.toBuilder().clock(clock)).build());
+        EngineConfig clustered = clustered(config, engineConfig.toBuilder().clock(clock)).build();
+        // The read models and the outbox's state: one policy, each in a file of its own. The
+        // models load their checkpoints while the engine recovers, and check them against the
+        // journal once it is ready (when they are subscribed).
+        AtomicReference<Engine> recovered = new AtomicReference<>();
+        Checkpoints checkpoints = new Checkpoints(clustered.storage(), config.data().directory(),
+                () -> recovered.get().newReader(), () -> recovered.get().committedSeq(),
+                config.data().checkpointEveryEvents());
+        ReadModels readModels = ReadModels.of(checkpoints, config.data().idempotencyWindowMicros());
+        readModels.preload();
+        Engine engine = Engine.start(clustered);
+        recovered.set(engine);
         LOG.info("the engine is ready at seq {}, {} ms after the JVM started", engine.committedSeq(),
                 ManagementFactory.getRuntimeMXBean().getUptime());
         MailTransport transport = null;
@@ -85,10 +97,6 @@ public final class BankService implements ServeCommand.Running {
         VerificationResender resender = null;
         PostgresOutboxStore outboxStore = null;
         try {
-            // The read models and the outbox's state: one policy, each in a file of its own.
-            Checkpoints checkpoints = new Checkpoints(engine.config().storage(), config.data().directory(),
-                    engine::newReader, engine::committedSeq, config.data().checkpointEveryEvents());
-            ReadModels readModels = ReadModels.of(checkpoints, config.data().idempotencyWindowMicros());
             readModels.subscribers().forEach(engine::subscribe);
             transport = transportOf(config, engine, console);
             OutboxSettings mail = OutboxSettings.of(config.http().publicUrl().toString(), config.mail().from())

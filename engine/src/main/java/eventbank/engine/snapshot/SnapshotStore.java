@@ -255,6 +255,7 @@ public final class SnapshotStore {
             bank.restoreAccount(bytes.getLong(), bytes.getLong(), Byte.toUnsignedInt(bytes.get()), bytes.getLong(),
                     bytes.getLong(), bytes.getLong());
         }
+        bank.indexRestoredAccounts();
         for (int i = 0; i < keys; i++) {
             long scope = bytes.getLong();
             long keySeq = bytes.getLong();

@@ -114,15 +114,35 @@ public final class ModelCheckpoint {
 
     /**
      * Loads the checkpoint through {@code loader} and answers its seq; 0 when there is none. The
-     * whole file's CRCs are checked, and its seq and chain hash against the journal (whose
-     * committed end is {@code committedSeq}), before the loader sees a byte; the loader must read
-     * the whole payload.
+     * whole file's CRCs are checked before the loader sees a byte (the loader must read the whole
+     * payload), and its seq and chain hash against the journal (whose committed end is {@code
+     * committedSeq}) after: {@link #load}, then {@link #check}.
      *
      * @throws Unusable when it cannot be used (the caller drops what the loader loaded)
      */
     public long read(long committedSeq, Loader loader) throws IOException {
-        if (!storage.exists(path)) {
+        Loaded loaded = load(loader);
+        if (loaded == null) {
             return 0;
+        }
+        check(loaded, committedSeq);
+        return loaded.seq();
+    }
+
+    /** A checkpoint's state loaded, of the seq it names, not yet checked against the journal ({@link #check}). */
+    public record Loaded(long seq, byte[] chainHash) {}
+
+    /**
+     * The first half of {@link #read}, which needs no journal: loads the checkpoint through
+     * {@code loader} once both CRCs and the formats hold, and answers the seq and chain hash it
+     * names; null when there is none. A read model loads while the engine recovers, and checks
+     * what it loaded against the journal once the engine is ready.
+     *
+     * @throws Unusable when it cannot be used (the caller drops what the loader loaded)
+     */
+    public Loaded load(Loader loader) throws IOException {
+        if (!storage.exists(path)) {
+            return null;
         }
         try (StorageFile file = storage.openReadOnly(path)) {
             ByteBuffer header = header(file);
@@ -139,7 +159,6 @@ public final class ModelCheckpoint {
                         + " its header gives");
             }
             checkPayloadCrc(file, payloadBytes);
-            checkAgainstJournal(seq, chainHash, committedSeq);
             Input input = new Input(file, payloadBytes);
             try {
                 loader.load(input);
@@ -149,7 +168,7 @@ public final class ModelCheckpoint {
             if (input.remaining() != 0) {
                 throw unusable(input.remaining() + " bytes of its state were left unread");
             }
-            return seq;
+            return new Loaded(seq, chainHash);
         }
     }
 
@@ -204,8 +223,15 @@ public final class ModelCheckpoint {
         }
     }
 
-    /** The checkpoint must lie within the journal, at the end of a batch with the same chain hash. */
-    private void checkAgainstJournal(long seq, byte[] chainHash, long committedSeq) throws IOException {
+    /**
+     * The second half of {@link #read}: what {@link #load} loaded must lie within the journal,
+     * whose committed end is {@code committedSeq}, at the end of a batch with the same chain hash.
+     *
+     * @throws Unusable when it does not (the caller drops what was loaded)
+     */
+    public void check(Loaded loaded, long committedSeq) throws IOException {
+        long seq = loaded.seq();
+        byte[] chainHash = loaded.chainHash();
         if (seq < 1 || seq > committedSeq) {
             throw unusable("its seq " + seq + " is not within the journal, which ends at seq " + committedSeq);
         }

@@ -5,8 +5,12 @@ import eventbank.engine.recovery.DurableEvidence;
 import eventbank.engine.storage.Storage;
 import eventbank.engine.subscription.Subscriber;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,6 +35,8 @@ public abstract class ReadModel implements Subscriber {
     /** Null for a model that lives in memory only and is rebuilt from seq 0 at every start. */
     private final Checkpoints checkpoints;
     private ModelCheckpoint checkpoint;
+    /** The load of the checkpoint {@link #preload} started, until {@link #start} takes it. */
+    private volatile FutureTask<Loading> preloading;
     private volatile long restoredSeq;
     private volatile String restoreProblem;
     private volatile long checkpointSeq;
@@ -64,23 +70,84 @@ public abstract class ReadModel implements Subscriber {
     }
 
     /**
-     * Loads the model's checkpoint and answers its seq; 0 when it starts from nothing and is
-     * rebuilt from the whole journal. Called once, before any event. A checkpoint that cannot be
-     * used is no error: it is set aside, and the model is rebuilt from seq 0 instead.
+     * Starts loading the model's checkpoint on a thread of its own, before the subscription
+     * starts: a server calls this before the engine recovers, so that the two overlap, and
+     * {@link #start} then waits for the load and checks it against the journal (which needs the
+     * recovered engine). Nothing for a model that keeps no checkpoint, or whose start began.
+     */
+    public final void preload() {
+        if (checkpoints == null || preloading != null) {
+            return;
+        }
+        FutureTask<Loading> task = new FutureTask<>(this::load);
+        preloading = task;
+        Thread.ofPlatform().daemon().name("eventbank-load-" + name()).start(task);
+    }
+
+    /** A load of the checkpoint ({@link ModelCheckpoint#load}): what it named, or why it cannot be used, and what it took. */
+    private record Loading(ModelCheckpoint.Loaded loaded, IOException problem, long nanos, long cpuNanos) {}
+
+    private Loading load() {
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        long began = System.nanoTime();
+        long cpuBefore = threads.getCurrentThreadCpuTime();
+        ModelCheckpoint.Loaded loaded = null;
+        IOException problem = null;
+        try {
+            loaded = checkpoint().load(this::readState);
+        } catch (IOException e) {
+            problem = e;
+        }
+        return new Loading(loaded, problem, System.nanoTime() - began, threads.getCurrentThreadCpuTime() - cpuBefore);
+    }
+
+    private ModelCheckpoint checkpoint() {
+        return new ModelCheckpoint(checkpoints.storage(), checkpoints.dataDirectory(), name(), checkpointFormat(),
+                checkpoints.journal());
+    }
+
+    /** The load {@link #preload} started, or one made now on this thread; taken once. */
+    private Loading loading() {
+        FutureTask<Loading> task = preloading;
+        preloading = null;
+        if (task == null) {
+            return load();
+        }
+        try {
+            return task.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(name() + ": interrupted while its checkpoint was being loaded", e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(name() + ": its checkpoint's load failed: " + e.getCause(), e.getCause());
+        }
+    }
+
+    /**
+     * Loads the model's checkpoint (or takes {@link #preload}'s load), checks it against the
+     * journal, and answers its seq; 0 when it starts from nothing and is rebuilt from the whole
+     * journal. Called once, before any event. A checkpoint that cannot be used is no error: it
+     * is set aside, and the model is rebuilt from seq 0 instead.
      */
     private long restore() {
         if (checkpoints == null) {
             return 0;
         }
-        checkpoint = new ModelCheckpoint(checkpoints.storage(), checkpoints.dataDirectory(), name(),
-                checkpointFormat(), checkpoints.journal());
+        checkpoint = checkpoint();
+        Loading loading = loading();
         checkpointNanos = System.nanoTime();
-        long cpuBefore = java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
         try {
-            long seq = checkpoint.read(checkpoints.committedSeq().getAsLong(), this::readState);
+            if (loading.problem() != null) {
+                throw loading.problem();
+            }
+            long seq = 0;
+            if (loading.loaded() != null) {
+                checkpoint.check(loading.loaded(), checkpoints.committedSeq().getAsLong());
+                seq = loading.loaded().seq();
+            }
             LOG.info("{}: {} in {} ms ({} ms of CPU)", name(), seq == 0 ? "no checkpoint, rebuilt from the whole journal"
-                    : "restored its checkpoint at seq " + seq, (System.nanoTime() - checkpointNanos) / 1_000_000,
-                    (java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() - cpuBefore) / 1_000_000);
+                    : "restored its checkpoint at seq " + seq, loading.nanos() / 1_000_000,
+                    loading.cpuNanos() / 1_000_000);
             restoredSeq = seq;
             checkpointSeq = seq;
             lastBatchSeq = seq;

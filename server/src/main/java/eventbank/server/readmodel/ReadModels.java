@@ -26,6 +26,15 @@ public record ReadModels(AccountsReadModel accounts, StatementsReadModel stateme
         return CHECKPOINTED.stream().map(model -> ReadModel.evidence(storage, dataDirectory, model)).toList();
     }
 
+    /**
+     * Starts loading every model's checkpoint, each on a thread of its own ({@link
+     * ReadModel#preload}): a server calls this before the engine recovers, and each model checks
+     * what it loaded against the journal when its subscription starts.
+     */
+    public void preload() {
+        all().forEach(ReadModel::preload);
+    }
+
     /** Every model, for metrics and health. */
     public List<ReadModel> all() {
         return List.of(accounts, statements, operations, reports);
