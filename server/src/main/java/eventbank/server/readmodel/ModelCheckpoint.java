@@ -162,6 +162,10 @@ public final class ModelCheckpoint {
             Input input = new Input(file, payloadBytes);
             try {
                 loader.load(input);
+            } catch (Unusable e) {
+                throw e;
+            } catch (IOException e) {
+                throw unusable("its state is not one the model makes: " + e.getMessage());
             } catch (RuntimeException e) {
                 throw unusable("its state cannot be loaded: " + e);
             }
