@@ -15,6 +15,8 @@ import eventbank.engine.subscription.SubscriberClosedException;
 import eventbank.server.readmodel.Checkpoints;
 import eventbank.server.readmodel.ModelCheckpoint;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -305,14 +307,16 @@ public final class Outbox implements Subscriber, AutoCloseable {
         thread = Thread.currentThread();
         dropState();
         claimedEpoch = NOT_CLAIMED;
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         long began = System.nanoTime();
-        long cpuBefore = java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
+        long cpuBefore = threads.getCurrentThreadCpuTime();
         long seq = store.checkpoint();
         checkpointSeq = seq;
         long restored = restore(seq);
         LOG.log(System.Logger.Level.INFO, "outbox starts from " + (restored == 0 ? "the journal's first event"
                 : "its state checkpoint at seq " + restored + " (loaded in " + (System.nanoTime() - began) / 1_000_000
-                + " ms, " + (java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() - cpuBefore) / 1_000_000 + " ms of CPU)") + "; mails up to seq " + seq + " are sent");
+                + " ms, " + (threads.getCurrentThreadCpuTime() - cpuBefore) / 1_000_000 + " ms of CPU)")
+                + "; mails up to seq " + seq + " are sent");
         return restored;
     }
 
