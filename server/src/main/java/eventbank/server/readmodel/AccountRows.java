@@ -303,11 +303,8 @@ final class AccountRows {
      * writer's (it reads what only it writes, without the lock).
      */
     void write(ModelCheckpoint.Output output) throws IOException {
-        long[][] directory = pages;
         output.writeInt(count);
-        for (int first = 0; first < count; first += PAGE_ROWS) {
-            output.writeLongs(directory[first >>> PAGE_SHIFT], 0, Math.min(PAGE_ROWS, count - first) * ROW_LONGS);
-        }
+        output.writePages(pages, count, PAGE_ROWS, ROW_LONGS);
         profiles.write(output);
     }
 
@@ -319,12 +316,7 @@ final class AccountRows {
      */
     int read(ModelCheckpoint.Input input) throws IOException {
         int rows = input.count(ROW_LONGS * Long.BYTES);
-        long[][] directory = new long[Math.max(PAGES_INITIAL, (rows >>> PAGE_SHIFT) + 1)][];
-        for (int first = 0; first < rows; first += PAGE_ROWS) {
-            long[] page = new long[PAGE_ROWS * ROW_LONGS];
-            input.readLongs(page, 0, Math.min(PAGE_ROWS, rows - first) * ROW_LONGS);
-            directory[first >>> PAGE_SHIFT] = page;
-        }
+        long[][] directory = input.readPages(rows, PAGE_ROWS, ROW_LONGS, PAGES_INITIAL);
         profiles.read(input);
         long known = LENGTH_MASK | LENGTH_MASK << LENGTH_BITS | VERIFIED | CLOSED | FORGOTTEN;
         for (int row = 0; row < rows; row++) {

@@ -313,6 +313,12 @@ public final class ModelCheckpoint {
         return (int) crc.getValue();
     }
 
+    /** Copies {@code n} values between a buffer at its position and an array from its {@code done}th value on. */
+    @FunctionalInterface
+    private interface Bulk {
+        void copy(ByteBuffer buffer, int done, int n);
+    }
+
     /** A checkpoint's payload as it is written: buffered, its CRC32C kept on the way. */
     public static final class Output {
         private final StorageFile file;
@@ -354,24 +360,33 @@ public final class ModelCheckpoint {
          * Input#readLongs} reads them back without a call per value).
          */
         public void writeLongs(long[] values, int from, int length) throws IOException {
-            int done = 0;
-            while (done < length) {
-                ByteBuffer into = room(Long.BYTES);
-                int n = Math.min(length - done, into.remaining() / Long.BYTES);
-                into.asLongBuffer().put(values, from + done, n);
-                into.position(into.position() + n * Long.BYTES);
-                done += n;
-            }
+            writeBulk(Long.BYTES, length, (into, done, n) -> into.asLongBuffer().put(values, from + done, n));
         }
 
         /** {@code length} ints of {@code values} from {@code from}, without a count, as {@link #writeLongs}. */
         public void writeInts(int[] values, int from, int length) throws IOException {
+            writeBulk(Integer.BYTES, length, (into, done, n) -> into.asIntBuffer().put(values, from + done, n));
+        }
+
+        /**
+         * The first {@code rows} rows of {@code rowLongs} longs each of a table kept in pages of
+         * {@code pageRows} rows, each page's rows in bulk, without a count: {@link
+         * Input#readPages} reads them back.
+         */
+        public void writePages(long[][] pages, int rows, int pageRows, int rowLongs) throws IOException {
+            for (int first = 0; first < rows; first += pageRows) {
+                writeLongs(pages[first / pageRows], 0, Math.min(pageRows, rows - first) * rowLongs);
+            }
+        }
+
+        /** Copies {@code length} values of {@code elementBytes} each into the buffer, as many at a time as it has room for. */
+        private void writeBulk(int elementBytes, int length, Bulk copy) throws IOException {
             int done = 0;
             while (done < length) {
-                ByteBuffer into = room(Integer.BYTES);
-                int n = Math.min(length - done, into.remaining() / Integer.BYTES);
-                into.asIntBuffer().put(values, from + done, n);
-                into.position(into.position() + n * Integer.BYTES);
+                ByteBuffer into = room(elementBytes);
+                int n = Math.min(length - done, into.remaining() / elementBytes);
+                copy.copy(into, done, n);
+                into.position(into.position() + n * elementBytes);
                 done += n;
             }
         }
@@ -470,30 +485,41 @@ public final class ModelCheckpoint {
 
         /** {@code length} longs written by {@link Output#writeLongs}, into {@code values} from {@code from}. */
         public void readLongs(long[] values, int from, int length) throws IOException {
-            if ((long) length * Long.BYTES > remaining()) {
-                throw new IOException(length + " longs do not fit the " + remaining() + " bytes left");
-            }
-            int done = 0;
-            while (done < length) {
-                ByteBuffer source = have(Long.BYTES);
-                int n = Math.min(length - done, source.remaining() / Long.BYTES);
-                source.asLongBuffer().get(values, from + done, n);
-                source.position(source.position() + n * Long.BYTES);
-                done += n;
-            }
+            readBulk(Long.BYTES, length, (source, done, n) -> source.asLongBuffer().get(values, from + done, n));
         }
 
         /** {@code length} ints written by {@link Output#writeInts}, into {@code values} from {@code from}. */
         public void readInts(int[] values, int from, int length) throws IOException {
-            if ((long) length * Integer.BYTES > remaining()) {
-                throw new IOException(length + " ints do not fit the " + remaining() + " bytes left");
+            readBulk(Integer.BYTES, length, (source, done, n) -> source.asIntBuffer().get(values, from + done, n));
+        }
+
+        /**
+         * {@code rows} rows written by {@link Output#writePages}, into new pages of {@code
+         * pageRows} rows of {@code rowLongs} longs each, in a directory of at least {@code
+         * directoryMin} pages.
+         */
+        public long[][] readPages(int rows, int pageRows, int rowLongs, int directoryMin) throws IOException {
+            long[][] pages = new long[Math.max(directoryMin, rows / pageRows + 1)][];
+            for (int first = 0; first < rows; first += pageRows) {
+                long[] page = new long[pageRows * rowLongs];
+                readLongs(page, 0, Math.min(pageRows, rows - first) * rowLongs);
+                pages[first / pageRows] = page;
+            }
+            return pages;
+        }
+
+        /** Copies {@code length} values of {@code elementBytes} each out of the buffer, as many at a time as it holds. */
+        private void readBulk(int elementBytes, int length, Bulk copy) throws IOException {
+            if ((long) length * elementBytes > remaining()) {
+                throw new IOException(length + " values of " + elementBytes + " bytes do not fit the " + remaining()
+                        + " bytes left");
             }
             int done = 0;
             while (done < length) {
-                ByteBuffer source = have(Integer.BYTES);
-                int n = Math.min(length - done, source.remaining() / Integer.BYTES);
-                source.asIntBuffer().get(values, from + done, n);
-                source.position(source.position() + n * Integer.BYTES);
+                ByteBuffer source = have(elementBytes);
+                int n = Math.min(length - done, source.remaining() / elementBytes);
+                copy.copy(source, done, n);
+                source.position(source.position() + n * elementBytes);
                 done += n;
             }
         }

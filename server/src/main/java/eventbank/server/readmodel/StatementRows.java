@@ -298,11 +298,8 @@ final class StatementRows {
      * at a batch's end (no row is dirty then).
      */
     void write(ModelCheckpoint.Output output) throws IOException {
-        long[][] directory = pages;
         output.writeInt(count);
-        for (int first = 0; first < count; first += PAGE_ROWS) {
-            output.writeLongs(directory[first >>> PAGE_SHIFT], 0, Math.min(PAGE_ROWS, count - first) * ROW_LONGS);
-        }
+        output.writePages(pages, count, PAGE_ROWS, ROW_LONGS);
         int deep = 0;
         for (int row = 0; row < count; row++) {
             deep += spineLength(row) > SPINE_INLINE ? 1 : 0;
@@ -330,13 +327,7 @@ final class StatementRows {
      */
     int read(ModelCheckpoint.Input input, long records) throws IOException {
         int rows = input.count(ROW_LONGS * Long.BYTES);
-        long[][] directory = new long[Math.max(PAGES_INITIAL, (rows >>> PAGE_SHIFT) + 1)][];
-        for (int first = 0; first < rows; first += PAGE_ROWS) {
-            long[] page = new long[PAGE_ROWS * ROW_LONGS];
-            input.readLongs(page, 0, Math.min(PAGE_ROWS, rows - first) * ROW_LONGS);
-            directory[first >>> PAGE_SHIFT] = page;
-        }
-        pages = directory;
+        pages = input.readPages(rows, PAGE_ROWS, ROW_LONGS, PAGES_INITIAL);
         count = rows;
         deepSpines = null;
         int deep = input.count(8);
