@@ -6,7 +6,8 @@ import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.Configurator;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.ConsoleAppender;
+import ch.qos.logback.core.Appender;
+import java.util.Iterator;
 import ch.qos.logback.core.spi.ContextAwareBase;
 
 /**
@@ -16,6 +17,10 @@ import ch.qos.logback.core.spi.ContextAwareBase;
  * (an XML parser, logback's model of it and its rules) took about a tenth of a second of every
  * start, before anything else could log. {@code -Dlogback.configurationFile=FILE} still
  * configures logback from a file of an operator's own instead.
+ *
+ * <p>The lines go out a batch at a time ({@link BatchingConsoleAppender}): in order, none dropped,
+ * a WARN or ERROR at once, everything at a stop; {@link #flush} before a process ends on its own
+ * terms without the JVM's shutdown (a {@code halt}).
  */
 public final class LogConfigurator extends ContextAwareBase implements Configurator {
     /** A line: time (UTC, milliseconds), level, thread, logger (abbreviated), message. */
@@ -30,10 +35,9 @@ public final class LogConfigurator extends ContextAwareBase implements Configura
         encoder.setContext(context);
         encoder.setPattern(PATTERN);
         encoder.start();
-        ConsoleAppender<ILoggingEvent> standardError = new ConsoleAppender<>();
+        BatchingConsoleAppender standardError = new BatchingConsoleAppender();
         standardError.setContext(context);
         standardError.setName("STDERR");
-        standardError.setTarget("System.err");
         standardError.setEncoder(encoder);
         standardError.start();
         Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
@@ -42,5 +46,22 @@ public final class LogConfigurator extends ContextAwareBase implements Configura
         context.getLogger("org.eclipse.jetty").setLevel(Level.WARN);
         context.getLogger("io.javalin").setLevel(Level.WARN);
         return ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY;
+    }
+
+    /**
+     * Writes every log line logged so far to standard error, for a process about to end by
+     * {@code Runtime.halt} (which runs no shutdown hook). Does nothing when an operator's own
+     * logback configuration is in use.
+     */
+    public static void flush() {
+        if (org.slf4j.LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {
+            Iterator<Appender<ILoggingEvent>> appenders = context.getLogger(Logger.ROOT_LOGGER_NAME)
+                    .iteratorForAppenders();
+            while (appenders.hasNext()) {
+                if (appenders.next() instanceof BatchingConsoleAppender batching) {
+                    batching.flush();
+                }
+            }
+        }
     }
 }

@@ -1,5 +1,6 @@
 package eventbank.server.cli;
 
+import eventbank.server.LogConfigurator;
 import eventbank.server.config.Config;
 import eventbank.server.config.ConfigException;
 import eventbank.server.config.ConfigLoader;
@@ -109,7 +110,9 @@ public final class ServeCommand implements Callable<Integer> {
             }
         }, true, StandardCharsets.UTF_8);
         Running service = server.start(config, console);
-        // After the start, so that a refused start (data directory locked) is one line.
+        // After the start, so that a refused start (data directory locked) is one line; after the
+        // start's log lines too, which the log writes a batch at a time.
+        LogConfigurator.flush();
         err.println(config.describe());
         err.flush();
         String host = config.http().host();
@@ -137,6 +140,7 @@ public final class ServeCommand implements Callable<Integer> {
                 err.println("eventbank serve: the shutdown failed: " + e);
                 exitCode = ExitCodes.CHECK_FAILED;
             } finally {
+                LogConfigurator.flush(); // halt runs no other hook: the log's last lines first
                 out.flush();
                 err.flush();
                 stopped.countDown();
