@@ -32,6 +32,23 @@ final class JsonReplies {
             ctx.result(bytes);
             return;
         }
+        writeDirectly(ctx, bytes);
+    }
+
+    /**
+     * Writes a JSON text of ASCII characters only, which every character set a reply may have
+     * (ISO-8859-1 or UTF-8) encodes to these very bytes.
+     */
+    static void writeAscii(Context ctx, byte[] text) {
+        ctx.contentType(ContentType.APPLICATION_JSON);
+        if (text.length > DIRECT_BYTES_MAX) {
+            ctx.result(text);
+            return;
+        }
+        writeDirectly(ctx, text);
+    }
+
+    private static void writeDirectly(Context ctx, byte[] bytes) {
         try {
             ctx.res().getOutputStream().write(bytes);
         } catch (IOException e) {

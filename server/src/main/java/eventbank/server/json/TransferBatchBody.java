@@ -104,7 +104,7 @@ public record TransferBatchBody(boolean atomic, List<Command.Transfer> transfers
      * com.fasterxml.jackson.core.SerializableString)}), which skips looking the name up; any
      * other name is read as usual.
      */
-    private static Command.Transfer transfer(JsonParser parser) throws IOException {
+    static Command.Transfer transfer(JsonParser parser) throws IOException {
         long to = -1;
         long amount = -1;
         while (true) {

@@ -43,4 +43,24 @@ class BatchSerializerTest {
         assertThat(BY_HAND.writeValueAsString(empty)).isEqualTo(BY_RECORDS.writeValueAsString(empty))
                 .isEqualTo("{\"results\":[],\"balance\":0}");
     }
+
+    /** A single command's reply written by hand ({@link Replies#asciiJson}) is the text Jackson writes. */
+    @Test
+    void everySingleCommandsReplyIsWrittenAsJacksonWritesItsRecord() throws Exception {
+        SplittableRandom random = new SplittableRandom(7);
+        for (int round = 0; round < 2_000; round++) {
+            long seq = random.nextLong(1, Long.MAX_VALUE);
+            String from = Long.toString(random.nextLong(1_000_000_000_000_000L, 10_000_000_000_000_000L));
+            String to = Long.toString(random.nextLong(1_000_000_000_000_000L, 10_000_000_000_000_000L));
+            long amount = random.nextLong(1, 1_000_000_000_001L);
+            long balance = random.nextLong(0, Long.MAX_VALUE);
+            for (Replies.CommandReply reply : List.of(new Replies.Transferred(seq, from, to, amount, balance),
+                    new Replies.Withdrawn(seq, amount, balance), new Replies.Opened(from, seq))) {
+                assertThat(new String(Replies.asciiJson(reply), java.nio.charset.StandardCharsets.US_ASCII))
+                        .isEqualTo(BY_HAND.writeValueAsString(reply));
+            }
+        }
+        assertThat(Replies.asciiJson(new Replies.Transferred(1, "1x", "2", 3, 4))).as("not all digits").isNull();
+        assertThat(Replies.asciiJson(new Replies.Batch(List.of(), 0))).isNull();
+    }
 }
