@@ -38,7 +38,10 @@ public final class LogConfigurator extends ContextAwareBase implements Configura
         BatchingConsoleAppender standardError = new BatchingConsoleAppender();
         standardError.setContext(context);
         standardError.setName("STDERR");
-        standardError.setEncoder(encoder);
+        LineEncoder lines = new LineEncoder(encoder);
+        lines.setContext(context);
+        lines.start();
+        standardError.setEncoder(lines);
         standardError.start();
         Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
         root.setLevel(Level.INFO);
