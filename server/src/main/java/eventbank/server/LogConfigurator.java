@@ -6,9 +6,9 @@ import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.Configurator;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.Appender;
-import java.util.Iterator;
 import ch.qos.logback.core.spi.ContextAwareBase;
+import eventbank.server.log.BatchingConsoleAppender;
+import eventbank.server.log.LineEncoder;
 
 /**
  * How the server logs, set up in code: one line an event on standard error (standard output
@@ -19,12 +19,10 @@ import ch.qos.logback.core.spi.ContextAwareBase;
  * configures logback from a file of an operator's own instead.
  *
  * <p>The lines go out a batch at a time ({@link BatchingConsoleAppender}): in order, none dropped,
- * a WARN or ERROR at once, everything at a stop; {@link #flush} before a process ends on its own
- * terms without the JVM's shutdown (a {@code halt}).
+ * a WARN or ERROR at once, everything at a stop; {@link BatchingConsoleAppender#flushAll} before a
+ * process ends by a {@code halt}, which runs no shutdown hook.
  */
 public final class LogConfigurator extends ContextAwareBase implements Configurator {
-    /** A line: time (UTC, milliseconds), level, thread, logger (abbreviated), message. */
-    static final String PATTERN = "%d{yyyy-MM-dd'T'HH:mm:ss.SSSX,UTC} %-5level [%thread] %logger{20} - %msg%n";
 
     @Override
     public ExecutionStatus configure(LoggerContext context) {
@@ -33,7 +31,7 @@ public final class LogConfigurator extends ContextAwareBase implements Configura
         }
         PatternLayoutEncoder encoder = new PatternLayoutEncoder();
         encoder.setContext(context);
-        encoder.setPattern(PATTERN);
+        encoder.setPattern(LineEncoder.PATTERN);
         encoder.start();
         BatchingConsoleAppender standardError = new BatchingConsoleAppender();
         standardError.setContext(context);
@@ -49,22 +47,5 @@ public final class LogConfigurator extends ContextAwareBase implements Configura
         context.getLogger("org.eclipse.jetty").setLevel(Level.WARN);
         context.getLogger("io.javalin").setLevel(Level.WARN);
         return ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY;
-    }
-
-    /**
-     * Writes every log line logged so far to standard error, for a process about to end by
-     * {@code Runtime.halt} (which runs no shutdown hook). Does nothing when an operator's own
-     * logback configuration is in use.
-     */
-    public static void flush() {
-        if (org.slf4j.LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {
-            Iterator<Appender<ILoggingEvent>> appenders = context.getLogger(Logger.ROOT_LOGGER_NAME)
-                    .iteratorForAppenders();
-            while (appenders.hasNext()) {
-                if (appenders.next() instanceof BatchingConsoleAppender batching) {
-                    batching.flush();
-                }
-            }
-        }
     }
 }

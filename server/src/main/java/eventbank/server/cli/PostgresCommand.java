@@ -1,6 +1,6 @@
 package eventbank.server.cli;
 
-import eventbank.server.LogConfigurator;
+import eventbank.server.log.BatchingConsoleAppender;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -87,7 +87,7 @@ final class PostgresCommand implements Callable<Integer> {
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             int exitCode = stop(postgres, directory, out, err);
-            LogConfigurator.flush(); // halt runs no other hook: the log's last lines first
+            BatchingConsoleAppender.flushAll(); // halt runs no other hook: the log's last lines first
             stopped.countDown();
             // A signal would otherwise end the JVM with 128+signal; a clean stop is exit 0.
             Runtime.getRuntime().halt(exitCode);

@@ -1,6 +1,6 @@
 package eventbank.server.cli;
 
-import eventbank.server.LogConfigurator;
+import eventbank.server.log.BatchingConsoleAppender;
 import eventbank.server.config.Config;
 import eventbank.server.config.ConfigException;
 import eventbank.server.config.ConfigLoader;
@@ -112,7 +112,7 @@ public final class ServeCommand implements Callable<Integer> {
         Running service = server.start(config, console);
         // After the start, so that a refused start (data directory locked) is one line; after the
         // start's log lines too, which the log writes a batch at a time.
-        LogConfigurator.flush();
+        BatchingConsoleAppender.flushAll();
         err.println(config.describe());
         err.flush();
         String host = config.http().host();
@@ -140,7 +140,7 @@ public final class ServeCommand implements Callable<Integer> {
                 err.println("eventbank serve: the shutdown failed: " + e);
                 exitCode = ExitCodes.CHECK_FAILED;
             } finally {
-                LogConfigurator.flush(); // halt runs no other hook: the log's last lines first
+                BatchingConsoleAppender.flushAll(); // halt runs no other hook: the log's last lines first
                 out.flush();
                 err.flush();
                 stopped.countDown();

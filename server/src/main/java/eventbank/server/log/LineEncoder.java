@@ -1,4 +1,4 @@
-package eventbank.server;
+package eventbank.server.log;
 
 import ch.qos.logback.classic.pattern.TargetLengthBasedClassNameAbbreviator;
 import ch.qos.logback.classic.spi.ILoggingEvent;
@@ -11,13 +11,15 @@ import java.time.format.DateTimeFormatter;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The log's line of {@link LogConfigurator#PATTERN} made by hand, to the very bytes logback's
+ * The log's line of {@link #PATTERN} made by hand, to the very bytes logback's
  * pattern layout makes (a test holds the two alike): the pattern layout walked a chain of
  * converters, padders and a date cache for each request log line, 3.6% of a request's CPU. A
  * line with an exception goes to the pattern layout, which appends the stack trace.
  */
-final class LineEncoder extends EncoderBase<ILoggingEvent> {
-    /** The date of {@link LogConfigurator#PATTERN}, as logback's date converter formats it. */
+public final class LineEncoder extends EncoderBase<ILoggingEvent> {
+    /** A line: time (UTC, milliseconds), level, thread, logger (abbreviated), message. */
+    public static final String PATTERN = "%d{yyyy-MM-dd'T'HH:mm:ss.SSSX,UTC} %-5level [%thread] %logger{20} - %msg%n";
+    /** The date of {@link #PATTERN}, as logback's date converter formats it. */
     private static final DateTimeFormatter DATE = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSX")
             .withZone(ZoneId.of("UTC"));
     /** {@code %logger{20}}. */
@@ -35,8 +37,8 @@ final class LineEncoder extends EncoderBase<ILoggingEvent> {
 
     private record FormattedDate(long millis, String text) {}
 
-    /** @param pattern the encoder of {@link LogConfigurator#PATTERN}, for lines with an exception */
-    LineEncoder(LayoutWrappingEncoder<ILoggingEvent> pattern) {
+    /** @param pattern the encoder of {@link #PATTERN}, for lines with an exception */
+    public LineEncoder(LayoutWrappingEncoder<ILoggingEvent> pattern) {
         this.pattern = pattern;
     }
 

@@ -1,12 +1,16 @@
-package eventbank.server;
+package eventbank.server.log;
 
 import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.Appender;
 import ch.qos.logback.core.UnsynchronizedAppenderBase;
 import ch.qos.logback.core.encoder.Encoder;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -39,7 +43,7 @@ import java.util.function.Supplier;
  * process killed outright (SIGKILL, a crash of the JVM) loses the lines of its last
  * {@link #LINGER} (docs/OPERATIONS.md, "The server's log").
  */
-final class BatchingConsoleAppender extends UnsynchronizedAppenderBase<ILoggingEvent> {
+public final class BatchingConsoleAppender extends UnsynchronizedAppenderBase<ILoggingEvent> {
     /** Lines waiting for the writer at most; a caller finding it full waits for room. */
     static final int LINES_QUEUED_MAX = 16_384;
     /** How long the writer gathers lines after the first before it writes them all. */
@@ -60,7 +64,7 @@ final class BatchingConsoleAppender extends UnsynchronizedAppenderBase<ILoggingE
     /** Once set, there is no writer: each caller writes what is queued itself. */
     private volatile boolean writingDirectly;
 
-    BatchingConsoleAppender() {
+    public BatchingConsoleAppender() {
         this(() -> System.err);
     }
 
@@ -69,7 +73,7 @@ final class BatchingConsoleAppender extends UnsynchronizedAppenderBase<ILoggingE
         this.target = target;
     }
 
-    void setEncoder(Encoder<ILoggingEvent> encoder) {
+    public void setEncoder(Encoder<ILoggingEvent> encoder) {
         this.encoder = encoder;
     }
 
@@ -110,8 +114,26 @@ final class BatchingConsoleAppender extends UnsynchronizedAppenderBase<ILoggingE
         }
     }
 
+    /**
+     * Writes every log line logged so far to standard error, for a process about to end by
+     * {@code Runtime.halt} (which runs no shutdown hook): each of this kind of appender of
+     * logback's root logger flushes. Does nothing when an operator's own logback configuration
+     * has none.
+     */
+    public static void flushAll() {
+        if (org.slf4j.LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {
+            Iterator<Appender<ILoggingEvent>> appenders = context.getLogger(Logger.ROOT_LOGGER_NAME)
+                    .iteratorForAppenders();
+            while (appenders.hasNext()) {
+                if (appenders.next() instanceof BatchingConsoleAppender batching) {
+                    batching.flush();
+                }
+            }
+        }
+    }
+
     /** Writes every line queued before this call; when it returns, they are on standard error. */
-    void flush() {
+    public void flush() {
         writing.lock();
         try {
             queued.drainTo(batch);

@@ -1,4 +1,4 @@
-package eventbank.server;
+package eventbank.server.log;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package eventbank.server;
+package eventbank.server.log;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -17,7 +17,7 @@ class LineEncoderTest {
         LoggerContext context = new LoggerContext();
         PatternLayoutEncoder pattern = new PatternLayoutEncoder();
         pattern.setContext(context);
-        pattern.setPattern(LogConfigurator.PATTERN);
+        pattern.setPattern(LineEncoder.PATTERN);
         pattern.start();
         LineEncoder byHand = new LineEncoder(pattern);
         byHand.setContext(context);
