@@ -86,7 +86,13 @@ public final class BatchingConsoleAppender extends UnsynchronizedAppenderBase<IL
         writingDirectly = false;
         writer = Thread.ofPlatform().daemon().name("eventbank-log-writer").start(this::writeUntilStopped);
         exitHook = new Thread(this::stopWriter, "eventbank-log-flush");
-        Runtime.getRuntime().addShutdownHook(exitHook);
+        try {
+            Runtime.getRuntime().addShutdownHook(exitHook);
+        } catch (IllegalStateException e) {
+            // Started while the JVM exits (a first line logged by a shutdown hook): no writer then.
+            exitHook = null;
+            stopWriter();
+        }
         super.start();
     }
 
@@ -97,7 +103,9 @@ public final class BatchingConsoleAppender extends UnsynchronizedAppenderBase<IL
         }
         stopWriter();
         try {
-            Runtime.getRuntime().removeShutdownHook(exitHook);
+            if (exitHook != null) {
+                Runtime.getRuntime().removeShutdownHook(exitHook);
+            }
         } catch (IllegalStateException e) {
             // The JVM is exiting: the hook runs or ran, and it finds nothing more to write.
         }
