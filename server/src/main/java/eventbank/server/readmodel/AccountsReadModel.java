@@ -76,6 +76,9 @@ public final class AccountsReadModel extends LockedReadModel {
     /** Of its exact type, so that the JIT can inline its calls in {@link Movements#of}. */
     private final Applier applier = new Applier();
     private final Resolver resolver = new Resolver();
+    /** What {@link #beforeRun} read, kept so that its loads are not optimised away. */
+    @SuppressWarnings("unused")
+    private long touched;
 
     @Override
     void clear() {
@@ -155,10 +158,49 @@ public final class AccountsReadModel extends LockedReadModel {
     }
 
     @Override
-    void applyUnderLock(Recorded recorded, FeedBatch batch, int at) {
+    void applyUnderLock(Recorded recorded) {
+        applier.batch = null;
+        applier.hinted = false;
+        Movements.of(recorded.seq(), recorded.timeMicros(), recorded.event(), applier);
+    }
+
+    @Override
+    void applyUnderLock(FeedBatch batch, int at) {
         applier.batch = batch;
         applier.at = at;
-        Movements.of(recorded.seq(), recorded.timeMicros(), recorded.event(), applier);
+        batch.tell(at, applier);
+    }
+
+    /**
+     * With more accounts than the cache holds ({@link FeedBatch#touchesAhead}), looks up the rows
+     * of the accounts the run's events name, all before the first is applied, and records them in
+     * the batch for the applier ({@link RowIndex#ABSENT} for an account not opened yet, which the
+     * applier looks up again): the lookups and the rows they lead to are loads independent of
+     * each other, whose cache misses the processor overlaps, where applying event after event
+     * waits for each in turn. The row an account number has never changes, so what is found here
+     * is what the applier would find. With fewer accounts, their state is in the cache already,
+     * and a second pass would only cost.
+     */
+    @Override
+    void beforeRun(FeedBatch batch, int from, int to) {
+        applier.hinted = FeedBatch.touchesAhead(rows.count());
+        if (!applier.hinted) {
+            return;
+        }
+        long touched = 0;
+        for (int at = from; at < to; at++) {
+            int debitRow = byNumber.get(batch.debitAccount(at));
+            long creditAccount = batch.creditAccount(at);
+            int creditRow = creditAccount == Movements.OUTSIDE ? RowIndex.ABSENT : byNumber.get(creditAccount);
+            batch.resolve(at, debitRow, creditRow);
+            if (debitRow >= 0) {
+                touched += rows.balance(debitRow);
+            }
+            if (creditRow >= 0) {
+                touched += rows.balance(creditRow);
+            }
+        }
+        this.touched = touched;
     }
 
     /**
@@ -169,9 +211,8 @@ public final class AccountsReadModel extends LockedReadModel {
     void resolve(FeedBatch batch, int from, int to) {
         resolver.batch = batch;
         for (int at = from; at < to; at++) {
-            Recorded recorded = batch.event(at);
             resolver.at = at;
-            Movements.of(recorded.seq(), recorded.timeMicros(), recorded.event(), resolver);
+            batch.tell(at, resolver);
         }
     }
 
@@ -183,6 +224,8 @@ public final class AccountsReadModel extends LockedReadModel {
         /** The feed's batch, or null, and the event's place in it. */
         FeedBatch batch;
         int at;
+        /** Whether {@link #beforeRun} looked the run's rows up: then the batch holds them, or ABSENT. */
+        boolean hinted;
 
         @Override
         public void opened(long seq, long timeMicros, Event.AccountOpened e) {
@@ -209,7 +252,7 @@ public final class AccountsReadModel extends LockedReadModel {
 
         @Override
         public void verified(long seq, long timeMicros, Event.AccountVerified e) {
-            int row = existing(e.accountNumber(), seq);
+            int row = existing(e.accountNumber(), hint(true), seq);
             rows.verify(row);
             if (batch != null) {
                 batch.resolve(at, row, FeedBatch.NONE);
@@ -219,8 +262,9 @@ public final class AccountsReadModel extends LockedReadModel {
         @Override
         public void moved(long seq, long timeMicros, Movements.Kind kind, long debitAccount,
                           long creditAccount, long amount) {
-            int from = existing(debitAccount, seq);
-            int to = creditAccount == Movements.OUTSIDE ? RowIndex.ABSENT : existing(creditAccount, seq);
+            int from = existing(debitAccount, hint(true), seq);
+            int to = creditAccount == Movements.OUTSIDE ? RowIndex.ABSENT
+                    : existing(creditAccount, hint(false), seq);
             rows.moved(from, rows.balance(from) - amount, timeMicros);
             if (kind == Movements.Kind.FORFEIT) {
                 forfeitedTotal = Math.addExact(forfeitedTotal, amount);
@@ -236,7 +280,7 @@ public final class AccountsReadModel extends LockedReadModel {
 
         @Override
         public void closed(long seq, long timeMicros, Event.AccountClosed e) {
-            int row = existing(e.accountNumber(), seq);
+            int row = existing(e.accountNumber(), hint(true), seq);
             rows.close(row);
             if (batch != null) {
                 batch.resolve(at, row, FeedBatch.NONE);
@@ -245,12 +289,20 @@ public final class AccountsReadModel extends LockedReadModel {
 
         @Override
         public void forgotten(long seq, long timeMicros, Event.AccountForgotten e) {
-            int row = existing(e.accountNumber(), seq);
+            int row = existing(e.accountNumber(), hint(true), seq);
             rows.forget(row);
             eraseAtBatchEnd();
             if (batch != null) {
                 batch.resolve(at, row, FeedBatch.NONE);
             }
+        }
+    
+        /** The row {@link #beforeRun} found for the event's debited (or only) or credited account, or ABSENT. */
+        private int hint(boolean debit) {
+            if (!hinted) {
+                return RowIndex.ABSENT;
+            }
+            return debit ? batch.debit(at) : batch.credit(at);
         }
     }
 
@@ -285,6 +337,11 @@ public final class AccountsReadModel extends LockedReadModel {
         public void forgotten(long seq, long timeMicros, Event.AccountForgotten e) {
             batch.resolve(at, existing(e.accountNumber(), seq), FeedBatch.NONE);
         }
+    }
+
+    /** The account's row: the one {@link #beforeRun} found, or else looked up. */
+    private int existing(long accountNumber, int hint, long seq) {
+        return hint >= 0 ? hint : existing(accountNumber, seq);
     }
 
     private int existing(long accountNumber, long seq) {

@@ -29,33 +29,41 @@ abstract class LockedReadModel extends ReadModel {
     public final void onEvent(Recorded recorded) {
         lock.writeLock().lock();
         try {
-            apply(recorded, null, 0);
+            applied.requireNext(recorded.seq());
+            applyUnderLock(recorded);
+            applied.advance(recorded.seq());
         } finally {
             lock.writeLock().unlock();
         }
     }
 
+    /**
+     * Applies the run under one hold of the write lock, after {@link #beforeRun} outside it (with
+     * many accounts, the run's accounts touched, so that their cache misses overlap: {@link
+     * FeedBatch#touchesAhead}).
+     */
     @Override
     final void onEvents(FeedBatch batch, int from, int to) {
+        beforeRun(batch, from, to);
         lock.writeLock().lock();
         try {
-            for (int index = from; index < to; index++) {
-                apply(batch.event(index), batch, index);
+            for (int at = from; at < to; at++) {
+                long seq = batch.seq(at);
+                applied.requireNext(seq);
+                applyUnderLock(batch, at);
+                applied.advance(seq);
             }
         } finally {
             lock.writeLock().unlock();
         }
     }
 
-    private void apply(Recorded recorded, FeedBatch batch, int at) {
-        applied.requireNext(recorded.seq());
-        applyUnderLock(recorded, batch, at);
-        applied.advance(recorded.seq());
-    }
+    /** Work before a run of the feed's events is applied, outside the lock: nothing by default. */
+    void beforeRun(FeedBatch batch, int from, int to) {}
 
-    /**
-     * The model's own part of applying the next event, the one at {@code at} in {@code batch}
-     * (null when it is subscribed alone); called under the write lock.
-     */
-    abstract void applyUnderLock(Recorded recorded, FeedBatch batch, int at);
+    /** The model's own part of applying the next event, subscribed alone; called under the write lock. */
+    abstract void applyUnderLock(Recorded recorded);
+
+    /** The model's own part of applying the event at {@code at} in the feed's batch; called under the write lock. */
+    abstract void applyUnderLock(FeedBatch batch, int at);
 }

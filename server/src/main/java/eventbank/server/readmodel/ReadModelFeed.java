@@ -160,7 +160,7 @@ public final class ReadModelFeed implements Subscriber {
     /** Hands the model the batch's events after the seq it started from; answers where they began. */
     private int apply(ReadModel model, long startedAt) {
         int first = 0;
-        while (first < batch.size() && batch.event(first).seq() <= startedAt) {
+        while (first < batch.size() && batch.seq(first) <= startedAt) {
             first++;
         }
         for (int from = first; from < batch.size(); ) {

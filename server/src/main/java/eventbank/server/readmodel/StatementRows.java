@@ -227,6 +227,19 @@ final class StatementRows {
         return jump;
     }
 
+    /**
+     * Reads what an entry changes in the row (its number and state, and the top of its spine),
+     * and answers what it read: to bring the row into the cache before a run of entries (see
+     * {@link FeedBatch}).
+     */
+    long touch(int row) {
+        long[] page = page(row);
+        int at = at(row);
+        long state = page[at + STATE];
+        int length = (int) (state >>> SPINE_LENGTH_SHIFT & SPINE_LENGTH_MASK);
+        return page[at + NUMBER] + state + page[at + SPINE + Math.min(length, SPINE_INLINE - 1)];
+    }
+
     /** Marks the row as holding entries not yet published; answers false when it was already. */
     boolean markDirty(int row) {
         long[] page = page(row);

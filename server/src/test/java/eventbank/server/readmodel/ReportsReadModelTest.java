@@ -3,11 +3,14 @@ package eventbank.server.readmodel;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import eventbank.core.EpochMicros;
+import eventbank.core.Event;
+import eventbank.core.Recorded;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.LocalDate;
+import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -65,6 +68,39 @@ class ReportsReadModelTest {
             assertThat(reports.sum(LocalDate.of(2026, 3, 1), LocalDate.of(2026, 4, 1))).isEqualTo(7);
             assertThat(reports.sum(LocalDate.of(2026, 4, 1), LocalDate.of(2026, 5, 1))).isZero();
         }
+    }
+
+    /**
+     * The model adds a movement to the open day when its time falls within that day's bounds,
+     * and opens its day otherwise: each day's sum matches a reference that divides every time,
+     * for times either side of midnight, a clock back on an earlier day, before 1970, and at
+     * the two ends of a long (whose days' bounds do not fit in one).
+     */
+    @Test
+    void eachDaysSumMatchesTheDayEveryMovementsTimeFallsOn() {
+        long day = 86_400_000_000L;
+        long[] times = {0, day - 1, day, 2 * day - 1, day - 1, 5 * day + 7, -1, -day, -day - 1, 0,
+                Long.MAX_VALUE, Long.MAX_VALUE - 1, Long.MAX_VALUE, Long.MIN_VALUE, Long.MIN_VALUE + 1, 3 * day};
+        ReportsReadModel reports = new ReportsReadModel();
+        reports.start();
+        long seq = 0;
+        reports.onEvent(new Recorded(++seq, 0, new Event.AccountOpened(1, "a@example.com", "h", 1_000_000, null)));
+        reports.onEvent(new Recorded(++seq, 0, new Event.AccountOpened(2, "b@example.com", "h", 1_000_000, null)));
+        TreeMap<Long, Long> expected = new TreeMap<>();
+        for (int i = 0; i < times.length; i++) {
+            long amount = 1L << i;
+            reports.onEvent(new Recorded(++seq, times[i], new Event.MoneyTransferred(1 + i % 2, 2 - i % 2, amount,
+                    null)));
+            expected.merge(Math.floorDiv(times[i], day), amount, Long::sum);
+        }
+        for (var sum : expected.entrySet()) {
+            LocalDate date = LocalDate.ofEpochDay(sum.getKey());
+            assertThat(reports.sum(date, date.plusDays(1))).as("the sum of %s", date).isEqualTo(sum.getValue());
+        }
+        assertThat(reports.sum(LocalDate.ofEpochDay(Math.floorDiv(Long.MIN_VALUE, day)),
+                LocalDate.ofEpochDay(Long.MAX_VALUE / day + 1)))
+                .isEqualTo(reports.sumAllTime()).isEqualTo((1L << times.length) - 1);
+        assertThat(reports.sum(LocalDate.ofEpochDay(2), LocalDate.ofEpochDay(3))).isZero();
     }
 
     @Test
