@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -112,6 +113,36 @@ final class KeyEncryptionKey {
                     + " match its id " + words[2]);
         }
         return new KeyEncryptionKey(key);
+    }
+
+    /**
+     * The KEK in {@code file}, or, when there is none, a new one written there. Two processes
+     * doing this at once (the nodes of a cluster started side by side, each given the path of one
+     * shared file) end with the same KEK: the new key is written whole to a file of this process's
+     * own beside it, then linked to {@code file}, which fails when {@code file} exists; so {@code
+     * file} appears whole or not at all, and a process that finds it there reads it. Creating the
+     * file directly let a second node find it empty, or fail to create it ("cannot read ...kek").
+     */
+    static KeyEncryptionKey readOrCreate(Path file) throws IOException {
+        try {
+            return read(file);
+        } catch (NoSuchFileException absent) {
+            // Made below, unless another process makes it first.
+        }
+        KeyEncryptionKey kek = generate();
+        Path aside = file.resolveSibling(file.getFileName() + "." + ProcessHandle.current().pid() + "."
+                + Thread.currentThread().threadId() + ".new");
+        Files.deleteIfExists(aside);
+        kek.writeNew(aside);
+        try {
+            Files.createLink(file, aside);
+            return kek;
+        } catch (FileAlreadyExistsException another) {
+            return read(file);
+        } finally {
+            Files.deleteIfExists(aside);
+            Durable.syncDirectory(file.toAbsolutePath().getParent());
+        }
     }
 
     /**

@@ -128,14 +128,7 @@ public final class PersonalKeys implements Closeable {
 
     /** A new header under the KEK in {@code kekFile} (made now when absent), with a new digest key. */
     private static byte[] newHeader(Path kekFile) throws IOException {
-        KeyEncryptionKey kek;
-        if (Files.exists(kekFile)) {
-            kek = KeyEncryptionKey.read(kekFile);
-        } else {
-            OwnerOnly.createDirectories(kekFile.toAbsolutePath().getParent());
-            kek = KeyEncryptionKey.generate();
-            kek.writeNew(kekFile);
-        }
+        KeyEncryptionKey kek = KeyEncryptionKey.readOrCreate(kekFile);
         byte[] digestKey = Aead.randomBytes(Aead.KEY_BYTES);
         try {
             return headerFor(kek, digestKey).encode();
@@ -161,13 +154,7 @@ public final class PersonalKeys implements Closeable {
      */
     private static void createStore(Path storePath, Path kekPath) throws IOException {
         OwnerOnly.createDirectories(storePath.getParent());
-        KeyEncryptionKey kek;
-        if (Files.exists(kekPath)) {
-            kek = KeyEncryptionKey.read(kekPath);
-        } else {
-            kek = KeyEncryptionKey.generate();
-            kek.writeNew(kekPath);
-        }
+        KeyEncryptionKey kek = KeyEncryptionKey.readOrCreate(kekPath);
         Path temporary = KeyRotation.temporary(storePath);
         Files.deleteIfExists(temporary);
         byte[] digestKey = Aead.randomBytes(Aead.KEY_BYTES);
