@@ -73,8 +73,7 @@ final class OutboxAccounts {
         long[] forgotten = erased.toLongArray();
         output.writeInt(forgotten.length);
         output.writeLongs(forgotten, 0, forgotten.length);
-        output.writeInt(index.length / 2);
-        output.writeLongs(index, 0, index.length);
+        NumberSlots.writeRowTable(output, index);
     }
 
     /**
@@ -109,24 +108,7 @@ final class OutboxAccounts {
         if (readErased.length() > count) {
             throw new IOException("row " + (readErased.length() - 1) + " is forgotten, of " + count);
         }
-        int slots = input.count(2 * Long.BYTES);
-        if (Integer.bitCount(slots) != 1 || slots < 2L * rows || slots > SLOTS_MAX) {
-            throw new IOException("an index of " + slots + " slots for " + count + " accounts");
-        }
-        long[] readIndex = new long[2 * slots];
-        input.readLongs(readIndex, 0, readIndex.length);
-        int found = 0;
-        for (int at = 0; at < readIndex.length; at += 2) {
-            if (readIndex[at] != FREE) {
-                if (readIndex[at + 1] < 0 || readIndex[at + 1] >= count) {
-                    throw new IOException("account " + readIndex[at] + " is indexed at row " + readIndex[at + 1]);
-                }
-                found++;
-            }
-        }
-        if (found != count) {
-            throw new IOException("an index of " + found + " accounts, not " + count);
-        }
+        long[] readIndex = NumberSlots.readRowTable(input, count, 2L * rows, SLOTS_MAX);
         size = count;
         numbers = readNumbers;
         balances = readBalances;

@@ -89,9 +89,7 @@ final class RowIndex {
      * {@link #read} fills it again without a probe. The writer's.
      */
     void write(ModelCheckpoint.Output output) throws IOException {
-        long[] current = table;
-        output.writeInt(current.length / 2);
-        output.writeLongs(current, 0, current.length);
+        NumberSlots.writeRowTable(output, table);
     }
 
     /**
@@ -103,27 +101,8 @@ final class RowIndex {
         if (size != 0) {
             throw new IllegalStateException("an index is read while empty, not with " + size + " entries");
         }
-        int slots = input.count(2 * Long.BYTES);
-        if (Integer.bitCount(slots) != 1 || slots < 2L * rows) {
-            throw new IOException("an index of " + slots + " slots for " + rows + " accounts");
-        }
-        long[] read = new long[2 * slots];
-        input.readLongs(read, 0, read.length);
-        int found = 0;
-        for (int at = 0; at < read.length; at += 2) {
-            if (read[at] != FREE) {
-                if (read[at + 1] < 0 || read[at + 1] >= rows) {
-                    throw new IOException("account " + read[at] + " is indexed at row " + read[at + 1] + " of "
-                            + rows);
-                }
-                found++;
-            }
-        }
-        if (found != rows) {
-            throw new IOException("an index of " + found + " accounts, not " + rows);
-        }
-        table = read;
-        size = found;
+        table = NumberSlots.readRowTable(input, rows, 2L * rows, Integer.MAX_VALUE);
+        size = rows;
     }
 
     private static long[] grown(long[] old) {
