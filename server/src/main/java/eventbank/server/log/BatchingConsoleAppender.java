@@ -30,7 +30,10 @@ import java.util.function.Supplier;
  *
  * <ul>
  *   <li>No line is dropped: a caller that finds {@link #LINES_QUEUED_MAX} lines waiting waits
- *       for room (the writer empties the queue at least every {@link #LINGER}).</li>
+ *       for room (the writer empties the queue at least every {@link #LINGER}). Only the lines of
+ *       a write that fails are lost, and the failure is reported to logback's status.</li>
+ *   <li>No caller waits for a writer that is gone: one that dies of an {@link Error} hands the
+ *       writing to the callers, as a stop does, and its error goes to standard error.</li>
  *   <li>No line is reordered: the lines go out in the order they were queued, whoever writes
  *       them (the writer, or a caller as below), one writer of the stream at a time.</li>
  *   <li>A WARN or ERROR line is written before its call returns, with every line queued before
@@ -195,8 +198,29 @@ public final class BatchingConsoleAppender extends UnsynchronizedAppenderBase<IL
         }
     }
 
-    /** The writer: waits (parked) for a first line, lets more gather for {@link #LINGER}, writes them. */
+    /**
+     * The writer: waits (parked) for a first line, lets more gather for {@link #LINGER}, writes
+     * them. A write that fails with a {@link RuntimeException} loses its lines and is reported;
+     * the writer goes on. An {@link Error} ends it, and then nobody must wait for it: callers
+     * write their own lines from then on (as when it stops), a caller waiting for room in a full
+     * queue included, and the lines queued meanwhile are written at once.
+     */
     private void writeUntilStopped() {
+        try {
+            writeBatches();
+        } catch (Error e) {
+            writingDirectly = true;
+            addError("the log writer failed and stopped; from now on each line is written by its caller", e);
+            try {
+                flush();
+            } catch (RuntimeException | Error again) {
+                e.addSuppressed(again);
+            }
+            throw e; // to the thread's uncaught-exception handler, which prints it on standard error
+        }
+    }
+
+    private void writeBatches() {
         while (!writingDirectly) {
             if (queued.isEmpty()) {
                 writerIdle.set(true);
@@ -215,6 +239,11 @@ public final class BatchingConsoleAppender extends UnsynchronizedAppenderBase<IL
                 addError("the log writer could not write to standard error", e);
             }
         }
+    }
+
+    /** The lines waiting for the writer, for tests. */
+    int linesQueued() {
+        return queued.size();
     }
 
     /** Ends the writer and writes what is queued; callers write their own lines from then on. */

@@ -11,7 +11,10 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import ch.qos.logback.core.status.Status;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -116,5 +119,73 @@ class BatchingConsoleAppenderTest {
         String[] lines = text().split("\n");
         assertThat(lines).hasSize(2_000).startsWith("INFO line 0").endsWith("INFO line 1999");
         assertThat(BatchingConsoleAppender.LINGER).isLessThanOrEqualTo(Duration.ofMillis(5));
+    }
+
+    @Test
+    void aWriterThatDiesOfAnErrorLeavesNoCallerWaitingForRoom() throws Exception {
+        appender.stop();
+        logger.detachAppender(appender);
+        CountDownLatch writerWriting = new CountDownLatch(1);
+        CountDownLatch failNow = new CountDownLatch(1);
+        AtomicBoolean firstWrite = new AtomicBoolean(true);
+        // Its first write (the writer's) waits until the test lets it fail with an Error; the others write.
+        PrintStream failingOnce = new PrintStream(written, true, StandardCharsets.UTF_8) {
+            @Override
+            public void write(byte[] bytes, int offset, int length) {
+                if (firstWrite.compareAndSet(true, false)) {
+                    writerWriting.countDown();
+                    try {
+                        failNow.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    throw new Error("a test's failure of the log writer's write");
+                }
+                super.write(bytes, offset, length);
+            }
+        };
+        BatchingConsoleAppender failing = new BatchingConsoleAppender(() -> failingOnce);
+        PatternLayoutEncoder encoder = new PatternLayoutEncoder();
+        encoder.setContext(context);
+        encoder.setPattern("%level %msg%n");
+        encoder.start();
+        failing.setContext(context);
+        failing.setEncoder(encoder);
+        failing.start();
+        logger.addAppender(failing);
+        try {
+            logger.info("lost with the failed write");
+            assertThat(writerWriting.await(30, TimeUnit.SECONDS)).as("the writer writes the first line").isTrue();
+
+            int lines = BatchingConsoleAppender.LINES_QUEUED_MAX + 1_000;
+            Thread caller = Thread.ofPlatform().start(() -> {
+                for (int i = 0; i < lines; i++) {
+                    logger.info("line {}", i);
+                }
+            });
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (failing.linesQueued() < BatchingConsoleAppender.LINES_QUEUED_MAX) {
+                assertThat(System.nanoTime()).as("the caller fills the queue").isLessThan(deadline);
+                Thread.onSpinWait();
+            }
+            assertThat(caller.isAlive()).as("the caller waits for room").isTrue();
+            failNow.countDown();
+
+            assertThat(caller.join(Duration.ofSeconds(30))).as("the caller finished without the writer").isTrue();
+            String[] written = text().split("\n");
+            assertThat(written).hasSize(lines);
+            for (int i = 0; i < lines; i++) {
+                assertThat(written[i]).isEqualTo("INFO line " + i);
+            }
+            assertThat(context.getStatusManager().getCopyOfStatusList())
+                    .anySatisfy(status -> {
+                        assertThat(status.getLevel()).isEqualTo(Status.ERROR);
+                        assertThat(status.getMessage()).contains("the log writer failed");
+                        assertThat(status.getThrowable()).hasMessage("a test's failure of the log writer's write");
+                    });
+        } finally {
+            failNow.countDown();
+            failing.stop();
+        }
     }
 }
