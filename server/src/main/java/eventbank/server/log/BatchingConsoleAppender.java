@@ -7,6 +7,8 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.Appender;
 import ch.qos.logback.core.UnsynchronizedAppenderBase;
 import ch.qos.logback.core.encoder.Encoder;
+import ch.qos.logback.core.util.ReentryGuard;
+import ch.qos.logback.core.util.ReentryGuardFactory;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -78,6 +80,17 @@ public final class BatchingConsoleAppender extends UnsynchronizedAppenderBase<IL
 
     public void setEncoder(Encoder<ILoggingEvent> encoder) {
         this.encoder = encoder;
+    }
+
+    /**
+     * No guard against a line logged from within {@link #append}: logback's default keeps a flag in
+     * a thread local, which on a virtual thread a request (a new thread each time) costs a map of
+     * thread locals a request. Nothing here logs through logback: {@link #append} queues bytes, and
+     * the writer writes them to standard error and reports its failures to logback's status.
+     */
+    @Override
+    protected ReentryGuard buildReentryGuard() {
+        return ReentryGuardFactory.makeGuard(ReentryGuardFactory.GuardType.NOP);
     }
 
     @Override
@@ -221,8 +234,11 @@ public final class BatchingConsoleAppender extends UnsynchronizedAppenderBase<IL
     }
 
     private void writeBatches() {
+        // Whether the last linger found lines: a busy writer lingers again rather than going idle, so
+        // that under a steady flow of lines no caller pays for waking it (a futex call a wake-up).
+        boolean busy = false;
         while (!writingDirectly) {
-            if (queued.isEmpty()) {
+            if (queued.isEmpty() && !busy) {
                 writerIdle.set(true);
                 // A caller queues and then looks at writerIdle; this sets it and then looks at the
                 // queue: one of the two sees the other, so a line is never left without a wake-up.
@@ -233,6 +249,10 @@ public final class BatchingConsoleAppender extends UnsynchronizedAppenderBase<IL
                 continue;
             }
             LockSupport.parkNanos(this, LINGER.toNanos());
+            busy = !queued.isEmpty();
+            if (!busy) {
+                continue;
+            }
             try {
                 flush();
             } catch (RuntimeException e) {
