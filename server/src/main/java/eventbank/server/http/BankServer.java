@@ -170,7 +170,7 @@ public final class BankServer implements AutoCloseable {
             javalin.appData(Requests.BODY_BYTES_MAX, config.http().requestBodyBytesMax());
             javalin.jsonMapper(new JavalinJackson(mapper, true));
 
-            for (Route route : Route.values()) {
+            for (Route route : registrationOrder()) {
                 javalin.routes.addHttpHandler(route.method(), route.path(), route.handler(controllers));
             }
 
@@ -213,6 +213,23 @@ public final class BankServer implements AutoCloseable {
     }
 
     private final long maxBody;
+
+    /**
+     * Every route, the money routes first. Javalin tries a request's method's routes in the order
+     * registered, a regular expression each, until one matches: a single transfer, the commonest
+     * request by far, was tried after three other POST routes. No other route of the table matches a
+     * money route's path (they are exact paths), so the order changes no answer.
+     */
+    private static List<Route> registrationOrder() {
+        List<Route> first = List.of(Route.TRANSFER, Route.TRANSFERS, Route.WITHDRAW);
+        List<Route> order = new ArrayList<>(first);
+        for (Route route : Route.values()) {
+            if (!first.contains(route)) {
+                order.add(route);
+            }
+        }
+        return order;
+    }
 
     /** Starts listening; port 0 picks a free one ({@link #port()}). */
     public BankServer start(String host, int port) {
