@@ -37,6 +37,8 @@ import java.util.regex.Pattern;
  *   <li>one restart after a SIGKILL (the models replay from their last checkpoint, here the one
  *       of the clean stop before).</li>
  * </ol>
+ * Each stop is timed too, from the signal to the process's end: a clean stop writes the
+ * checkpoints that are not current yet.
  *
  * <pre>
  * java -cp bench/target/benchmarks.jar eventbank.bench.RestartTime --events 10000000,50000000
@@ -69,10 +71,11 @@ public final class RestartTime {
 
     /**
      * One start: from the launch to ready, the CPU the server's process had used by then (all
-     * its threads: on a busy machine, the work the start took whatever the wait for a core), and
-     * the heap after a full GC once ready.
+     * its threads: on a busy machine, the work the start took whatever the wait for a core), the
+     * heap after a full GC once ready, and the stop that followed: from the signal to the
+     * process's end (a clean stop writes every read model's checkpoint and the outbox's first).
      */
-    record Start(double readySeconds, double cpuSeconds, long heapUsedBytes) {}
+    record Start(double readySeconds, double cpuSeconds, long heapUsedBytes, double stopSeconds) {}
 
     public static void main(String[] args) throws Exception {
         List<Long> sizes = List.of(10_000_000L);
@@ -112,30 +115,38 @@ public final class RestartTime {
 
             Start first = start(data, root, account, Stop.CLEAN);
             System.out.printf(Locale.ROOT, "first start, read models rebuilt from seq 0: ready in %.2f s (%.2f s of CPU),"
-                    + " heap after a full GC %,d MB%n", first.readySeconds(), first.cpuSeconds(),
-                    first.heapUsedBytes() >> 20);
+                    + " heap after a full GC %,d MB; then stopped in %.2f s%n", first.readySeconds(), first.cpuSeconds(),
+                    first.heapUsedBytes() >> 20, first.stopSeconds());
             double[] ready = new double[runs];
             double[] cpu = new double[runs];
+            // The clean stops after the restarts but the last (killed): the first start's stop
+            // also writes the ahead-of-time cache it trained.
+            double[] stops = new double[Math.max(1, runs - 1)];
             long heap = 0;
             for (int run = 0; run < runs; run++) {
-                Start again = start(data, root, account, run == runs - 1 ? Stop.KILL : Stop.CLEAN);
+                Stop stop = run == runs - 1 ? Stop.KILL : Stop.CLEAN;
+                Start again = start(data, root, account, stop);
                 ready[run] = again.readySeconds();
                 cpu[run] = again.cpuSeconds();
                 heap = again.heapUsedBytes();
+                if (stop == Stop.CLEAN) {
+                    stops[run] = again.stopSeconds();
+                }
                 System.out.printf(Locale.ROOT, "restart %d after a clean stop: ready in %.2f s (%.2f s of CPU), heap after"
-                        + " a full GC %,d MB%n", run + 1, again.readySeconds(), again.cpuSeconds(),
-                        again.heapUsedBytes() >> 20);
+                        + " a full GC %,d MB; then %s in %.2f s%n", run + 1, again.readySeconds(), again.cpuSeconds(),
+                        again.heapUsedBytes() >> 20, stop == Stop.CLEAN ? "stopped (SIGTERM)" : "killed (SIGKILL)",
+                        again.stopSeconds());
             }
             Start afterKill = start(data, root, account, Stop.CLEAN);
-            System.out.printf(Locale.ROOT, "restart after a SIGKILL: ready in %.2f s (%.2f s of CPU)%n",
-                    afterKill.readySeconds(), afterKill.cpuSeconds());
+            System.out.printf(Locale.ROOT, "restart after a SIGKILL: ready in %.2f s (%.2f s of CPU); then stopped in %.2f s%n",
+                    afterKill.readySeconds(), afterKill.cpuSeconds(), afterKill.stopSeconds());
             System.out.printf(Locale.ROOT, "SUMMARY %,d events, %,d accounts: first start %.2f s; restart median of %d "
                             + "%.2f s (min %.2f, max %.2f; CPU median %.2f s); after SIGKILL %.2f s; heap after full"
-                            + " GC %,d MB (first start %,d MB); data directory %,d MB%n",
+                            + " GC %,d MB (first start %,d MB); data directory %,d MB; a clean stop median %.2f s%n",
                     built.lastSeq(), accounts, first.readySeconds(), runs, Fixtures.median(ready),
                     java.util.Arrays.stream(ready).min().orElse(0), java.util.Arrays.stream(ready).max().orElse(0),
                     Fixtures.median(cpu), afterKill.readySeconds(), heap >> 20, first.heapUsedBytes() >> 20,
-                    Fixtures.bytesUnder(data) >> 20);
+                    Fixtures.bytesUnder(data) >> 20, runs > 1 ? Fixtures.median(stops) : Double.NaN);
         } finally {
             if (keep) {
                 System.out.println("kept " + root);
@@ -172,22 +183,31 @@ public final class RestartTime {
             double readySeconds = (System.nanoTime() - launched) / 1e9;
             double cpuSeconds = process.info().totalCpuDuration().map(cpu -> cpu.toNanos() / 1e9).orElse(Double.NaN);
             long heap = heapAfterFullGc(process.pid());
-            return new Start(readySeconds, cpuSeconds, heap);
+            return new Start(readySeconds, cpuSeconds, heap, stop(process, stop, root));
         } finally {
-            if (stop == Stop.KILL) {
-                process.destroyForcibly();
-            } else {
-                process.destroy();
-            }
-            if (!process.waitFor(5, TimeUnit.MINUTES)) {
+            if (process.isAlive()) {
                 process.destroyForcibly().waitFor();
-                throw new IllegalStateException("the server did not stop within 5 minutes; see " + root.resolve("server.log"));
-            }
-            if (stop == Stop.CLEAN && process.exitValue() != 0) {
-                throw new IllegalStateException("the server stopped with exit code " + process.exitValue() + "; see "
-                        + root.resolve("server.log"));
             }
         }
+    }
+
+    /** Stops the server as {@code stop} says and answers the seconds from the signal to its end. */
+    private static double stop(Process process, Stop stop, Path root) throws InterruptedException {
+        long signalled = System.nanoTime();
+        if (stop == Stop.KILL) {
+            process.destroyForcibly();
+        } else {
+            process.destroy();
+        }
+        if (!process.waitFor(5, TimeUnit.MINUTES)) {
+            throw new IllegalStateException("the server did not stop within 5 minutes; see " + root.resolve("server.log"));
+        }
+        double seconds = (System.nanoTime() - signalled) / 1e9;
+        if (stop == Stop.CLEAN && process.exitValue() != 0) {
+            throw new IllegalStateException("the server stopped with exit code " + process.exitValue() + "; see "
+                    + root.resolve("server.log"));
+        }
+        return seconds;
     }
 
     /** Polls until {@code /health} says ok and the account's history (the statements model) is answered. */
