@@ -6,7 +6,6 @@ import eventbank.core.Command;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Set;
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -65,34 +64,12 @@ class TransferBodyTest {
         }
     }
 
-    /**
-     * Random right bodies with one random change each (a character dropped, doubled or replaced):
-     * both readings agree on every one, what one reads the other reads alike.
-     */
+    /** Random right bodies with one random change each: both readings agree on every one ({@link DamagedBodies}). */
     @Test
     void randomlyDamagedBodiesAreReadAlikeOrLeftToTheStrictReading() {
-        SplittableRandom random = new SplittableRandom(17);
-        String alphabet = "{}[]\":,0123456789-+.eE tnulrfasx\\";
-        int readFast = 0;
-        int refused = 0;
-        for (int round = 0; round < 20_000; round++) {
-            StringBuilder body = new StringBuilder(random.nextBoolean()
-                    ? "{\"to_account_number\":\"" + BOB + "\",\"amount\":" + (1 + random.nextInt(1000)) + "}"
-                    : "{\"amount\":" + (1 + random.nextInt(1000)) + ",\"to_account_number\":\"" + BOB + "\"}");
-            int at = random.nextInt(body.length());
-            switch (random.nextInt(3)) {
-                case 0 -> body.deleteCharAt(at);
-                case 1 -> body.insert(at, body.charAt(at));
-                default -> body.setCharAt(at, alphabet.charAt(random.nextInt(alphabet.length())));
-            }
-            String text = body.toString();
-            Command.Transfer expected = strictly(text);
-            Command.Transfer actual = fast(text);
-            assertThat(actual).as(text).isEqualTo(expected);
-            readFast += actual != null ? 1 : 0;
-            refused += expected == null ? 1 : 0;
-        }
-        assertThat(readFast).as("damaged bodies still right").isGreaterThan(1_000);
-        assertThat(refused).as("damaged bodies refused").isGreaterThan(5_000);
+        DamagedBodies.assertReadAlike(random -> random.nextBoolean()
+                        ? "{\"to_account_number\":\"" + BOB + "\",\"amount\":" + (1 + random.nextInt(1000)) + "}"
+                        : "{\"amount\":" + (1 + random.nextInt(1000)) + ",\"to_account_number\":\"" + BOB + "\"}",
+                TransferBodyTest::strictly, TransferBodyTest::fast);
     }
 }
