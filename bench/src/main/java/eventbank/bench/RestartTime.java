@@ -73,7 +73,7 @@ public final class RestartTime {
      * One start: from the launch to ready, the CPU the server's process had used by then (all
      * its threads: on a busy machine, the work the start took whatever the wait for a core), the
      * heap after a full GC once ready, and the stop that followed: from the signal to the
-     * process's end (a clean stop writes every read model's checkpoint and the outbox's first).
+     * process's end (a clean stop writes the checkpoints that are not current).
      */
     record Start(double readySeconds, double cpuSeconds, long heapUsedBytes, double stopSeconds) {}
 
