@@ -38,7 +38,8 @@ import java.util.regex.Pattern;
  *       of the clean stop before).</li>
  * </ol>
  * Each stop is timed too, from the signal to the process's end: a clean stop writes the
- * checkpoints that are not current yet.
+ * checkpoints that are not current yet. The suite runs a tiny version ({@code RestartTimeTest}:
+ * 20,000 events, real server processes).
  *
  * <pre>
  * java -cp bench/target/benchmarks.jar eventbank.bench.RestartTime --events 10000000,50000000
@@ -63,7 +64,7 @@ public final class RestartTime {
     /** Whether the server runs on an ahead-of-time cache, as {@code ./eventbank serve} does on JDK 25. */
     private final boolean aot;
 
-    private RestartTime(List<String> javaOptions, boolean keep, boolean aot) {
+    RestartTime(List<String> javaOptions, boolean keep, boolean aot) {
         this.javaOptions = javaOptions;
         this.keep = keep;
         this.aot = aot;
@@ -105,7 +106,22 @@ public final class RestartTime {
         }
     }
 
-    private void measure(long events, int accounts, int runs) throws Exception {
+    /**
+     * What one journal size gave: the first start (read models rebuilt from seq 0), the restarts
+     * after a clean stop (the last one ended by a SIGKILL), and the restart after that SIGKILL.
+     */
+    record Result(long events, int accounts, Start first, List<Start> restarts, Start afterKill) {
+        /** The clean stops after the restarts but the last (killed); the first start's stop may also write an AOT cache. */
+        double[] cleanStops() {
+            return restarts.subList(0, restarts.size() - 1).stream().mapToDouble(Start::stopSeconds).toArray();
+        }
+    }
+
+    /** Builds a journal of {@code events} events and {@code accounts} accounts, and starts a server on it {@code runs} + 2 times. */
+    Result measure(long events, int accounts, int runs) throws Exception {
+        if (runs < 1) {
+            throw new IllegalArgumentException("at least one restart, not " + runs);
+        }
         Path root = Fixtures.tempDirectory("eventbank-restart-");
         try {
             Path data = root.resolve("data");
@@ -117,21 +133,11 @@ public final class RestartTime {
             System.out.printf(Locale.ROOT, "first start, read models rebuilt from seq 0: ready in %.2f s (%.2f s of CPU),"
                     + " heap after a full GC %,d MB; then stopped in %.2f s%n", first.readySeconds(), first.cpuSeconds(),
                     first.heapUsedBytes() >> 20, first.stopSeconds());
-            double[] ready = new double[runs];
-            double[] cpu = new double[runs];
-            // The clean stops after the restarts but the last (killed): the first start's stop
-            // also writes the ahead-of-time cache it trained.
-            double[] stops = new double[Math.max(1, runs - 1)];
-            long heap = 0;
+            List<Start> restarts = new ArrayList<>();
             for (int run = 0; run < runs; run++) {
                 Stop stop = run == runs - 1 ? Stop.KILL : Stop.CLEAN;
                 Start again = start(data, root, account, stop);
-                ready[run] = again.readySeconds();
-                cpu[run] = again.cpuSeconds();
-                heap = again.heapUsedBytes();
-                if (stop == Stop.CLEAN) {
-                    stops[run] = again.stopSeconds();
-                }
+                restarts.add(again);
                 System.out.printf(Locale.ROOT, "restart %d after a clean stop: ready in %.2f s (%.2f s of CPU), heap after"
                         + " a full GC %,d MB; then %s in %.2f s%n", run + 1, again.readySeconds(), again.cpuSeconds(),
                         again.heapUsedBytes() >> 20, stop == Stop.CLEAN ? "stopped (SIGTERM)" : "killed (SIGKILL)",
@@ -140,13 +146,18 @@ public final class RestartTime {
             Start afterKill = start(data, root, account, Stop.CLEAN);
             System.out.printf(Locale.ROOT, "restart after a SIGKILL: ready in %.2f s (%.2f s of CPU); then stopped in %.2f s%n",
                     afterKill.readySeconds(), afterKill.cpuSeconds(), afterKill.stopSeconds());
+            Result result = new Result(built.lastSeq(), accounts, first, List.copyOf(restarts), afterKill);
+            double[] ready = restarts.stream().mapToDouble(Start::readySeconds).toArray();
+            double[] stops = result.cleanStops();
             System.out.printf(Locale.ROOT, "SUMMARY %,d events, %,d accounts: first start %.2f s; restart median of %d "
                             + "%.2f s (min %.2f, max %.2f; CPU median %.2f s); after SIGKILL %.2f s; heap after full"
                             + " GC %,d MB (first start %,d MB); data directory %,d MB; a clean stop median %.2f s%n",
                     built.lastSeq(), accounts, first.readySeconds(), runs, Fixtures.median(ready),
                     java.util.Arrays.stream(ready).min().orElse(0), java.util.Arrays.stream(ready).max().orElse(0),
-                    Fixtures.median(cpu), afterKill.readySeconds(), heap >> 20, first.heapUsedBytes() >> 20,
-                    Fixtures.bytesUnder(data) >> 20, runs > 1 ? Fixtures.median(stops) : Double.NaN);
+                    Fixtures.median(restarts.stream().mapToDouble(Start::cpuSeconds).toArray()),
+                    afterKill.readySeconds(), restarts.getLast().heapUsedBytes() >> 20, first.heapUsedBytes() >> 20,
+                    Fixtures.bytesUnder(data) >> 20, stops.length > 0 ? Fixtures.median(stops) : Double.NaN);
+            return result;
         } finally {
             if (keep) {
                 System.out.println("kept " + root);
