@@ -52,13 +52,8 @@ final class JsonReplies {
         try {
             ctx.res().getOutputStream().write(bytes);
         } catch (IOException e) {
-            // Thrown as it is: Javalin tells a client that went away (Jetty's EofException) by its class.
-            throw JsonReplies.<RuntimeException>asUnchecked(e);
+            // Javalin tells a client that went away (Jetty's EofException) by its class.
+            throw Requests.asItIs(e);
         }
-    }
-
-    @SuppressWarnings("unchecked")
-    private static <E extends Throwable> E asUnchecked(Throwable e) throws E {
-        throw (E) e;
     }
 }

@@ -51,14 +51,23 @@ final class Requests {
         try {
             return ctx.req().getInputStream().readNBytes((int) length);
         } catch (IOException e) {
-            // Thrown as it is, as bodyAsBytes throws it: Javalin tells a client that went away
-            // (Jetty's EofException) and a timeout from other failures by the exception's class.
-            throw Requests.<RuntimeException>asUnchecked(e);
+            // As bodyAsBytes throws it: Javalin tells a client that went away (Jetty's
+            // EofException) and a timeout from other failures by the exception's class.
+            throw asItIs(e);
         }
     }
 
+    /**
+     * Throws {@code e} as it is, unwrapped, from code that cannot declare it: Javalin tells a
+     * reading's or a writing's failures apart by their classes. Declared to answer an unchecked
+     * exception so that a caller can write {@code throw asItIs(e)}; it never answers.
+     */
+    static RuntimeException asItIs(IOException e) {
+        return Requests.<RuntimeException>thrown(e);
+    }
+
     @SuppressWarnings("unchecked")
-    private static <E extends Throwable> E asUnchecked(Throwable e) throws E {
+    private static <E extends Throwable> E thrown(Throwable e) throws E {
         throw (E) e;
     }
 
