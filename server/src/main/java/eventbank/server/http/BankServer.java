@@ -98,6 +98,8 @@ public final class BankServer implements AutoCloseable {
             server.setStopTimeout(STOP_TIMEOUT.toMillis());
             // In front of everything, so that it counts every request the servlet context handles.
             server.insertHandler(new GracefulStop());
+            // In front of that: a refused body is drained after the stop has counted its request.
+            server.insertHandler(new LingeringClose());
             NetworkConnectionLimit connectionLimit = new NetworkConnectionLimit(limits.connectionsMax(), server);
             connectionLimit.setEndPointIdleTimeout(
                     Math.min(limits.idleTimeout().toMillis(), IDLE_TIMEOUT_AT_CONNECTIONS_MAX.toMillis()));

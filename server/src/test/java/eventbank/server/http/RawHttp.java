@@ -94,6 +94,33 @@ final class RawHttp implements AutoCloseable {
         return read();
     }
 
+    /**
+     * Sends the head of a request whose body is {@code length} bytes and the first part of that
+     * body, then reads the reply that comes before the rest (a refusal): {@link #send} sends more.
+     */
+    Reply begin(String method, String path, Map<String, String> headers, long length, byte[] part)
+            throws IOException {
+        StringBuilder request = new StringBuilder(method).append(' ').append(path).append(" HTTP/1.1\r\n")
+                .append("Host: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ").append(length)
+                .append("\r\n");
+        headers.forEach((name, value) -> request.append(name).append(": ").append(value).append("\r\n"));
+        out.write(request.append("\r\n").toString().getBytes(StandardCharsets.ISO_8859_1));
+        out.write(part);
+        out.flush();
+        return read();
+    }
+
+    /** More bytes of a request's body. */
+    void send(byte[] bytes) throws IOException {
+        out.write(bytes);
+        out.flush();
+    }
+
+    /** True if the server closed the connection in order with nothing more to read; throws if it reset it. */
+    boolean closedByServer() throws IOException {
+        return in.read() < 0;
+    }
+
     private Reply read() throws IOException {
         ByteArrayOutputStream received = new ByteArrayOutputStream();
         try {
