@@ -5,6 +5,7 @@ import eventbank.core.Event;
 import eventbank.core.Recorded;
 import eventbank.engine.subscription.Subscriber;
 import java.io.IOException;
+import java.time.Duration;
 
 /**
  * Writes snapshots from a replica of the write model of its own, so the sequencer never pauses
@@ -15,6 +16,7 @@ import java.io.IOException;
  */
 public final class Snapshotter implements Subscriber {
     private static final System.Logger LOG = System.getLogger(Snapshotter.class.getName());
+    private static final Duration CATCH_UP_PAUSE = Duration.ofMillis(10);
 
     private final SnapshotStore store;
     private final long everyEvents;
@@ -81,6 +83,12 @@ public final class Snapshotter implements Subscriber {
     @Override
     public String name() {
         return "snapshotter";
+    }
+
+    /** A snapshot is due every {@code everyEvents}: its replica may fall behind by a few milliseconds. */
+    @Override
+    public Duration catchUpPause() {
+        return CATCH_UP_PAUSE;
     }
 
     @Override

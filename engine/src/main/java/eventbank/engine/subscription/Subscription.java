@@ -23,6 +23,8 @@ public final class Subscription implements AutoCloseable {
     /** Used by this subscription's thread only, and closed when it ends. */
     private Journal.Reader reader;
     private final LongSupplier committedSeq;
+    /** {@link Subscriber#catchUpPause}: how long the thread sleeps once it has read all there was. */
+    private final long pauseMillis;
     /** Signals {@link #awaitDelivered} waiters; the journal thread never touches it. */
     private final Object deliveredSignal = new Object();
     private volatile Thread thread;
@@ -55,6 +57,7 @@ public final class Subscription implements AutoCloseable {
         this.keys = keys;
         this.reader = readers.get();
         this.committedSeq = committedSeq;
+        this.pauseMillis = subscriber.catchUpPause().toMillis();
         this.thread = newThread();
     }
 
@@ -192,6 +195,10 @@ public final class Subscription implements AutoCloseable {
                 if (batch == null) {
                     if (reader.tornTail() != null) {
                         throw new IllegalStateException("committed batch unreadable: " + reader.tornTail());
+                    }
+                    if (pauseMillis > 0) {
+                        // A sleep, not a park: the commits' unparks only leave a permit meanwhile.
+                        Thread.sleep(pauseMillis);
                     }
                     awaitCommit(reader.nextSeq());
                     continue;
