@@ -520,7 +520,7 @@ public final class Engine implements AutoCloseable {
     public Subscription subscribe(Subscriber subscriber) {
         Subscription subscription = new Subscription(subscriber, readers, this::committedSeq, personalKeys);
         subscriptions.add(subscription);
-        notifier.add(subscription::committed);
+        notifier.add(subscription::committed, !subscriber.catchUpPause().isZero());
         return subscription.start();
     }
 
