@@ -11,6 +11,7 @@ import eventbank.engine.subscription.Subscription;
 import eventbank.engine.write.Outcome;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -18,6 +19,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -28,7 +30,7 @@ class SubscriptionTest {
     private static final Path DATA = Path.of("/simulated/subscription");
 
     /** Records what it is handed; forgets it when told to. */
-    private static final class Recorder implements Subscriber {
+    private static class Recorder implements Subscriber {
         final List<Long> seqs = new CopyOnWriteArrayList<>();
         volatile int forgotten;
 
@@ -250,6 +252,56 @@ class SubscriptionTest {
             assertThat(waiter.isAlive()).as("the waiter is woken by the start, not left to its timeout").isFalse();
             assertThat(reached).isTrue();
             assertThat(subscription.failure()).isNull();
+        }
+    }
+
+    /**
+     * A subscriber that reads at its own pace (the outbox, the snapshotter) is handed every
+     * commit in order, many at a time; while it waits out its pause, commits do not wake it, and
+     * a close ends the pause at once.
+     */
+    @Test
+    void aSubscriberAtItsOwnPaceIsHandedEveryCommitButNotWokenByEach() throws Exception {
+        EngineConfig config = EngineConfig.builder(DATA).storage(new SimulatedStorage(), false).serverKey(SERVER_KEY)
+                .snapshots(0, 1, 1).build();
+        Subscription slow;
+        try (Engine engine = Engine.start(config)) {
+            open(engine, "first@example.com");
+            Recorder paced = new PacedRecorder("paced", Duration.ofMillis(20));
+            Subscription subscription = engine.subscribe(paced);
+            Recorder unhurried = new PacedRecorder("unhurried", Duration.ofMinutes(10));
+            slow = engine.subscribe(unhurried);
+            assertThat(slow.awaitDelivered(1, 20_000)).as("it reads what there is when it starts").isTrue();
+            awaitParkedOrDone("eventbank-subscriber-unhurried"); // in its pause
+            for (int i = 0; i < 20; i++) {
+                open(engine, "holder" + i + "@example.com"); // a commit each
+            }
+            assertThat(subscription.awaitDelivered(21, 20_000)).isTrue();
+            assertThat(paced.seqs).isEqualTo(LongStream.rangeClosed(1, 21).boxed().toList());
+            assertThat(unhurried.seqs).as("it waits out its pause, whatever was committed meanwhile")
+                    .containsExactly(1L);
+        }
+        // The engine's close closed it (it would have waited ten minutes).
+        assertThat(slow.failure()).isNull();
+    }
+
+    private static class PacedRecorder extends Recorder {
+        private final String name;
+        private final Duration pause;
+
+        PacedRecorder(String name, Duration pause) {
+            this.name = name;
+            this.pause = pause;
+        }
+
+        @Override
+        public String name() {
+            return name;
+        }
+
+        @Override
+        public Duration catchUpPause() {
+            return pause;
         }
     }
 

@@ -23,8 +23,10 @@ public final class Subscription implements AutoCloseable {
     /** Used by this subscription's thread only, and closed when it ends. */
     private Journal.Reader reader;
     private final LongSupplier committedSeq;
-    /** {@link Subscriber#catchUpPause}: how long the thread sleeps once it has read all there was. */
+    /** {@link Subscriber#catchUpPause}: how long the thread waits once it has read all there was. */
     private final long pauseMillis;
+    /** Ends that wait early when the subscription closes. */
+    private final Object pauseSignal = new Object();
     /** Signals {@link #awaitDelivered} waiters; the journal thread never touches it. */
     private final Object deliveredSignal = new Object();
     private volatile Thread thread;
@@ -149,6 +151,9 @@ public final class Subscription implements AutoCloseable {
     public void close() throws InterruptedException {
         running = false;
         LockSupport.unpark(thread);
+        synchronized (pauseSignal) {
+            pauseSignal.notifyAll();
+        }
         synchronized (deliveredSignal) {
             deliveredSignal.notifyAll();
         }
@@ -196,10 +201,7 @@ public final class Subscription implements AutoCloseable {
                     if (reader.tornTail() != null) {
                         throw new IllegalStateException("committed batch unreadable: " + reader.tornTail());
                     }
-                    if (pauseMillis > 0) {
-                        // A sleep, not a park: the commits' unparks only leave a permit meanwhile.
-                        Thread.sleep(pauseMillis);
-                    }
+                    pause();
                     awaitCommit(reader.nextSeq());
                     continue;
                 }
@@ -257,6 +259,24 @@ public final class Subscription implements AutoCloseable {
             throw e;
         } catch (Exception e) {
             throw new IllegalStateException("subscriber " + subscriber.name() + " failed at seq " + recorded.seq(), e);
+        }
+    }
+
+    /**
+     * Waits {@link Subscriber#catchUpPause} once all there was has been read, or less if the
+     * subscription closes. A wait on a monitor, not a park: the unparks of the commits meanwhile
+     * only leave a permit, which makes {@link #awaitCommit} return at once afterwards.
+     */
+    private void pause() throws InterruptedException {
+        if (pauseMillis == 0) {
+            return;
+        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(pauseMillis);
+        synchronized (pauseSignal) {
+            long left;
+            while (running && (left = deadline - System.nanoTime()) > 0) {
+                TimeUnit.NANOSECONDS.timedWait(pauseSignal, left);
+            }
         }
     }
 
