@@ -349,6 +349,76 @@ class SequencerTest {
         }
     }
 
+    /**
+     * Commands that come while a batch is being forced wait for its end in the queue, and the
+     * sequencer waits for that end rather than being woken by each (the clock, read as each is
+     * decided, is not read for them); a chunk's worth waiting wakes it to decide them during the
+     * force, as before; every one commits, in order, once the force is done.
+     */
+    @Test
+    void commandsThatComeDuringAForceAreDecidedAtItsEndUnlessAChunksWorthWaits() throws Exception {
+        ControlledStorage storage = new ControlledStorage(new SimulatedStorage());
+        HistoryClock clock = new HistoryClock(SEED);
+        try (Engine engine = Engine.start(config(storage, clock))) {
+            long[] accounts = openAccounts(engine, null, 2, 0);
+            storage.holdNextForce(DATA.resolve("journal"));
+            List<CompletableFuture<Outcome>> replies = new ArrayList<>();
+            replies.add(engine.submit(oneCent(accounts[0], accounts[1])));
+            storage.awaitForceHeld();
+            // The sequencer may have begun to wait for a command before the journal took the
+            // batch; one command brings it round to waiting for the force's end.
+            replies.add(engine.submit(oneCent(accounts[0], accounts[1])));
+            Thread sequencer = threadNamed("eventbank-sequencer");
+            awaitWaitingOn(sequencer, "HandOff");
+            long readings = clock.readings();
+
+            for (int i = 0; i < 3; i++) {
+                replies.add(engine.submit(oneCent(accounts[0], accounts[1])));
+            }
+            assertThat(clock.readings()).as("none of the three decided during the force").isEqualTo(readings);
+            awaitWaitingOn(sequencer, "HandOff");
+
+            // The 64th command waiting wakes the sequencer, which decides them while the force goes on.
+            for (int i = 3; i < 64; i++) {
+                replies.add(engine.submit(oneCent(accounts[0], accounts[1])));
+            }
+            assertThat(clock.awaitReadings(readings + 64, 20_000)).as("a chunk's worth decided during the force")
+                    .isTrue();
+            assertThat(replies).allSatisfy(reply -> assertThat(reply).isNotDone());
+
+            storage.releaseForce();
+            long seq = 0;
+            for (CompletableFuture<Outcome> reply : replies) {
+                Outcome outcome = reply.get(20, TimeUnit.SECONDS);
+                assertThat(outcome).isInstanceOf(Outcome.Committed.class);
+                assertThat(((Outcome.Committed) outcome).seq()).isGreaterThan(seq);
+                seq = ((Outcome.Committed) outcome).seq();
+            }
+            assertThat(engine.submit(oneCent(accounts[0], accounts[1])).get(20, TimeUnit.SECONDS))
+                    .isInstanceOf(Outcome.Committed.class);
+        }
+    }
+
+    private static Thread threadNamed(String name) {
+        return Thread.getAllStackTraces().keySet().stream().filter(thread -> thread.getName().equals(name))
+                .findFirst().orElseThrow(() -> new AssertionError("no thread " + name));
+    }
+
+    /** Spins (no sleeping) until {@code thread} is parked on an object of the class named so. */
+    private static void awaitWaitingOn(Thread thread, String blockerClass) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (System.nanoTime() < deadline) {
+            Object blocker = java.util.concurrent.locks.LockSupport.getBlocker(thread);
+            if (thread.getState() == Thread.State.WAITING && blocker != null
+                    && blocker.getClass().getSimpleName().equals(blockerClass)) {
+                return;
+            }
+            Thread.onSpinWait();
+        }
+        throw new AssertionError(thread.getName() + " never waited on a " + blockerClass + "; it is "
+                + thread.getState() + " on " + java.util.concurrent.locks.LockSupport.getBlocker(thread));
+    }
+
     @Test
     void limitsUnderWhichAGroupCouldOutgrowTheLargestReadableBatchAreRefused() {
         // The reader takes a batch body above BATCH_BODY_BYTES_MAX for a damaged header: a group

@@ -19,7 +19,9 @@ import java.util.function.LongSupplier;
  * The sequencer thread's loop: takes commands from the bounded queue, has the policy stamp them,
  * stamps the time, decides and evolves each against the one {@link Bank}, encodes the events
  * into a chunk, and hands the chunk to the journal thread ({@link JournalWriter}) when it is full
- * or the queue is empty. Only this thread touches the bank.
+ * or the queue is empty. With the queue empty it waits for the next command, or, while the
+ * journal writes a batch, for that batch's end ({@link HandOff}). Only this thread touches the
+ * bank.
  *
  * <p>It knows the bank's commands only through the {@link Decider} and the {@link CommandPolicy}:
  * the policy says what to stamp, how much room a command's events need (all of them go into one
@@ -37,6 +39,7 @@ final class CommandProcessor {
     private final ArrayBlockingQueue<Chunk> freeChunks;
     private final ArrayBlockingQueue<Chunk> writtenChunks;
     private final FailStop failStop;
+    private final HandOff handOff;
     private final Thread thread;
     /** The command this thread has taken and not yet put in a chunk; only this thread uses it. */
     private Submission deciding;
@@ -44,7 +47,7 @@ final class CommandProcessor {
     CommandProcessor(Bank bank, PersonalKeys keys, Decider decider, CommandPolicy policy, LongSupplier clockMicros,
                      SequencerLimits limits, ArrayBlockingQueue<Submission> commands,
                      ArrayBlockingQueue<Chunk> freeChunks, ArrayBlockingQueue<Chunk> writtenChunks,
-                     FailStop failStop) {
+                     FailStop failStop, HandOff handOff) {
         this.bank = bank;
         this.keys = keys;
         this.decider = decider;
@@ -55,6 +58,7 @@ final class CommandProcessor {
         this.freeChunks = freeChunks;
         this.writtenChunks = writtenChunks;
         this.failStop = failStop;
+        this.handOff = handOff;
         this.thread = new Thread(this::run, "eventbank-sequencer");
     }
 
@@ -69,7 +73,11 @@ final class CommandProcessor {
         Submission carried = null;
         try {
             while (!stopping) {
-                Submission first = carried != null ? carried : commands.take();
+                Submission first = carried;
+                if (first == null) {
+                    handOff.awaitTurn(commands);
+                    first = commands.take();
+                }
                 carried = null;
                 deciding = first;
                 chunk = freeChunks.take();

@@ -35,13 +35,15 @@ final class JournalWriter {
     private final ByteBuffer batchBuffer;
     private final SequencerStatistics statistics;
     private final FailStop failStop;
+    private final HandOff handOff;
     private final CopyOnWriteArrayList<LongConsumer> commitListeners = new CopyOnWriteArrayList<>();
     private final Thread thread;
     /** The last durable seq with the chain hash after it, published together by this thread. */
     private volatile Sequencer.Head committedHead;
 
     JournalWriter(Journal journal, PersonalKeys keys, SequencerLimits limits, ArrayBlockingQueue<Chunk> freeChunks,
-                  ArrayBlockingQueue<Chunk> writtenChunks, SequencerStatistics statistics, FailStop failStop) {
+                  ArrayBlockingQueue<Chunk> writtenChunks, SequencerStatistics statistics, FailStop failStop,
+                  HandOff handOff) {
         this.journal = journal;
         this.keys = keys;
         this.freeChunks = freeChunks;
@@ -51,6 +53,7 @@ final class JournalWriter {
                 + limits.chunksMax() * limits.chunkBytesMax());
         this.statistics = statistics;
         this.failStop = failStop;
+        this.handOff = handOff;
         this.committedHead = new Sequencer.Head(journal.lastSeq(), journal.headHash());
         this.thread = new Thread(this::run, "eventbank-journal");
     }
@@ -77,6 +80,7 @@ final class JournalWriter {
                 failStop.fail(e);
                 continue;
             }
+            handOff.journalWrites();
             writtenChunks.drainTo(group);
             for (Chunk chunk : group) {
                 last |= chunk.last;
@@ -87,6 +91,7 @@ final class JournalWriter {
                 freeChunks.add(chunk);
             }
             group.clear();
+            handOff.journalIdle();
         }
     }
 

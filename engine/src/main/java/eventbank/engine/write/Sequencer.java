@@ -29,7 +29,9 @@ import java.util.function.LongSupplier;
  * </ol>
  *
  * While the journal thread waits for an fsync, the sequencer thread decides the next chunks,
- * so the disk and the CPU work side by side. Nobody hears of a command before the batch that
+ * so the disk and the CPU work side by side, as soon as a chunk's worth of commands is waiting;
+ * fewer it takes all at once when the batch ends, woken once rather than by each ({@link
+ * HandOff}). Nobody hears of a command before the batch that
  * holds it, and every batch before it, is durable: rejections too wait, since they may depend
  * on events not yet durable.
  *
@@ -50,9 +52,17 @@ public final class Sequencer implements AutoCloseable {
     public static final String HALT_BEFORE_ERASURE = "eventbank.faults.halt-before-erasure";
     /** The exit status of a process {@link #HALT_BEFORE_ERASURE} halted. */
     public static final int HALT_BEFORE_ERASURE_STATUS = 87;
+    /**
+     * How many commands waiting wake the sequencer while the journal writes a batch (or a
+     * chunk's worth, if smaller): enough to keep deciding in parallel with the fsync under heavy
+     * load, few enough that a wake-up is shared by many commands.
+     */
+    static final int HAND_OFF_WAKE_AT = 64;
 
     private final Journal journal;
     private final ArrayBlockingQueue<Submission> commands;
+    /** When the sequencer takes the next commands; see {@link HandOff}. */
+    private final HandOff handOff;
     private final SequencerStatistics statistics;
     private final FailStop failStop;
     private final CommandProcessor processor;
@@ -101,9 +111,11 @@ public final class Sequencer implements AutoCloseable {
         for (int i = 0; i < limits.chunksMax(); i++) {
             freeChunks.add(new Chunk(limits));
         }
-        this.writer = new JournalWriter(journal, keys, limits, freeChunks, writtenChunks, statistics, failStop);
+        this.handOff = new HandOff(Math.min(limits.chunkCommandsMax(), HAND_OFF_WAKE_AT));
+        this.writer = new JournalWriter(journal, keys, limits, freeChunks, writtenChunks, statistics, failStop,
+                handOff);
         this.processor = new CommandProcessor(bank, keys, decider, policy, clockMicros, limits, commands, freeChunks,
-                writtenChunks, failStop);
+                writtenChunks, failStop, handOff);
         processor.thread().start();
         writer.thread().start();
     }
@@ -124,6 +136,8 @@ public final class Sequencer implements AutoCloseable {
                 statistics.busy.increment();
                 reply.complete(new Outcome.Unavailable(Outcome.Failure.BUSY,
                         "Too many commands are waiting; retry shortly."));
+            } else {
+                handOff.queued(commands);
             }
         } finally {
             submittersInside.decrementAndGet();
