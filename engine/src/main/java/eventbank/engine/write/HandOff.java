@@ -27,6 +27,13 @@ final class HandOff {
     private volatile Thread sequencer;
     /** Set by the journal thread from taking a batch's chunks until it has answered them. */
     private volatile boolean journalWriting;
+    /**
+     * The batches the journal thread has ended; only it writes this. The sequencer waits for it
+     * to move, not for {@link #journalWriting} to be false: the journal may end a batch and take
+     * the next one before the woken sequencer runs, and the commands that came during the first
+     * would then wait out the second too.
+     */
+    private volatile long batchesEnded;
     /** Set by the sequencer thread while it waits for the journal's batch to end. */
     private volatile boolean sequencerWaiting;
 
@@ -41,6 +48,7 @@ final class HandOff {
 
     /** The journal thread has answered its batch and looks for the next chunks. */
     void journalIdle() {
+        batchesEnded++;
         journalWriting = false;
         if (sequencerWaiting) {
             LockSupport.unpark(sequencer);
@@ -56,15 +64,17 @@ final class HandOff {
 
     /**
      * On the sequencer thread, before it takes the next command: returns at once while the
-     * journal is idle; while it writes, once its batch ends or a chunk's worth is waiting.
+     * journal is idle; while it writes, once a batch has ended or a chunk's worth is waiting.
      */
     void awaitTurn(ArrayBlockingQueue<Submission> commands) {
+        // Read before the flag: a batch that ends after this moves the count, whatever comes next.
+        long ended = batchesEnded;
         if (!journalWriting) {
             return;
         }
         sequencer = Thread.currentThread();
         sequencerWaiting = true;
-        while (journalWriting && commands.size() < wakeAt && !Thread.currentThread().isInterrupted()) {
+        while (batchesEnded == ended && commands.size() < wakeAt && !Thread.currentThread().isInterrupted()) {
             LockSupport.park(this);
         }
         sequencerWaiting = false;

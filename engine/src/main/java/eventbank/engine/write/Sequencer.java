@@ -54,7 +54,7 @@ public final class Sequencer implements AutoCloseable {
     public static final int HALT_BEFORE_ERASURE_STATUS = 87;
     /**
      * How many commands waiting wake the sequencer while the journal writes a batch (or a
-     * chunk's worth, if smaller): enough to keep deciding in parallel with the fsync under heavy
+     * chunk's worth, or the queue's capacity, if smaller): enough to keep deciding in parallel with the fsync under heavy
      * load, few enough that a wake-up is shared by many commands.
      */
     static final int HAND_OFF_WAKE_AT = 64;
@@ -111,7 +111,9 @@ public final class Sequencer implements AutoCloseable {
         for (int i = 0; i < limits.chunksMax(); i++) {
             freeChunks.add(new Chunk(limits));
         }
-        this.handOff = new HandOff(Math.min(limits.chunkCommandsMax(), HAND_OFF_WAKE_AT));
+        // Never more than the queue holds: a full queue must wake the sequencer.
+        this.handOff = new HandOff(Math.min(Math.min(limits.chunkCommandsMax(), limits.commandQueueCapacity()),
+                HAND_OFF_WAKE_AT));
         this.writer = new JournalWriter(journal, keys, limits, freeChunks, writtenChunks, statistics, failStop,
                 handOff);
         this.processor = new CommandProcessor(bank, keys, decider, policy, clockMicros, limits, commands, freeChunks,
