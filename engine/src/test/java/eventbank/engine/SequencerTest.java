@@ -21,6 +21,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -408,7 +409,7 @@ class SequencerTest {
     private static void awaitWaitingOn(Thread thread, String blockerClass) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (System.nanoTime() < deadline) {
-            Object blocker = java.util.concurrent.locks.LockSupport.getBlocker(thread);
+            Object blocker = LockSupport.getBlocker(thread);
             if (thread.getState() == Thread.State.WAITING && blocker != null
                     && blocker.getClass().getSimpleName().equals(blockerClass)) {
                 return;
@@ -416,7 +417,7 @@ class SequencerTest {
             Thread.onSpinWait();
         }
         throw new AssertionError(thread.getName() + " never waited on a " + blockerClass + "; it is "
-                + thread.getState() + " on " + java.util.concurrent.locks.LockSupport.getBlocker(thread));
+                + thread.getState() + " on " + LockSupport.getBlocker(thread));
     }
 
     @Test

@@ -30,10 +30,9 @@ import java.util.function.LongSupplier;
  *
  * While the journal thread waits for an fsync, the sequencer thread decides the next chunks,
  * so the disk and the CPU work side by side, as soon as a chunk's worth of commands is waiting;
- * fewer it takes all at once when the batch ends, woken once rather than by each ({@link
- * HandOff}). Nobody hears of a command before the batch that
- * holds it, and every batch before it, is durable: rejections too wait, since they may depend
- * on events not yet durable.
+ * fewer than that it takes all at once when the batch ends, woken once rather than by each
+ * ({@link HandOff}). Nobody hears of a command before the batch that holds it, and every batch
+ * before it, is durable: rejections too wait, since they may depend on events not yet durable.
  *
  * <p>The sequencer knows the bank's commands only through the {@link Decider} and the {@link
  * CommandPolicy}, and the journal only through {@link Journal}, as the Disruptor's processors know
@@ -54,8 +53,8 @@ public final class Sequencer implements AutoCloseable {
     public static final int HALT_BEFORE_ERASURE_STATUS = 87;
     /**
      * How many commands waiting wake the sequencer while the journal writes a batch (or a
-     * chunk's worth, or the queue's capacity, if smaller): enough to keep deciding in parallel with the fsync under heavy
-     * load, few enough that a wake-up is shared by many commands.
+     * chunk's worth, or the queue's capacity, if smaller): enough to keep deciding in parallel
+     * with the fsync under heavy load, few enough that a wake-up is shared by many commands.
      */
     static final int HAND_OFF_WAKE_AT = 64;
 
